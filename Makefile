@@ -1,0 +1,47 @@
+# Two commands for a fresh machine with Python 3.11 and make:
+#   make run   - set up, build the data, serve the map at http://127.0.0.1:5000
+#   make test  - set up (incl. headless Chromium from Debian), run the whole suite
+PYTHON ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+GPKG   := build/kontum.gpkg
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+
+.PHONY: run test build check bench browser clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found; set PYTHON=/path/to/python3.11"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $(STAMP)
+
+$(GPKG): $(STAMP) $(shell find geo data layers -type f \( -name '*.py' -o -name '*.csv' -o -name '*.geojson' -o -name '*.json' -o -name '*.toml' \) 2>/dev/null)
+	$(PY) -m geo build
+
+build: $(GPKG)
+
+check: $(GPKG)
+	$(PY) -m geo check
+
+run: $(GPKG)
+	@echo "Serving the map at http://$(HOST):$(PORT)"
+	$(PY) -m app --host $(HOST) --port $(PORT)
+
+# Debian chromium for the real-browser tests; installed only when missing.
+browser:
+	@test -x /usr/bin/chromium || { \
+	  echo "Installing Debian chromium for the browser tests"; \
+	  SUDO=$$(command -v sudo >/dev/null 2>&1 && [ $$(id -u) -ne 0 ] && echo sudo); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+test: $(GPKG) browser
+	$(PY) -m pytest -q -n 2 tests
+
+bench: $(GPKG)
+	$(PY) -m bench
+
+clean:
+	rm -rf build
