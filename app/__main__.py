@@ -1,0 +1,39 @@
+"""``python -m app [--host H] [--port P] [--workers N]``: serve with gunicorn."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from gunicorn.app.base import BaseApplication
+
+from . import create_app
+
+
+class _Server(BaseApplication):
+    def __init__(self, app, options):
+        self.application, self.options = app, options
+        super().__init__()
+
+    def load_config(self):
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        return self.application
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m app", description="Serve the Kon Tum poverty map.")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=5000)
+    p.add_argument("--workers", type=int, default=2)
+    args = p.parse_args(argv)
+    app = create_app()
+    _Server(app, {"bind": f"{args.host}:{args.port}", "workers": args.workers,
+                  "threads": 4, "accesslog": "-"}).run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,53 @@
+"""JSON errors: every failure is a clear message, never a stack trace.
+
+Routes raise :class:`ApiError` (or call :func:`bad_request`) for bad input;
+anything unexpected becomes a 500 with a generic message (the details go to
+the log, not to the client).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+bp = Blueprint("errors", __name__)
+
+
+class ApiError(Exception):
+    """An error with an HTTP status and a message for the client."""
+
+    def __init__(self, message: str, status: int = 400, code: str = "InvalidParameterValue"):
+        super().__init__(message)
+        self.message, self.status, self.code = message, status, code
+
+
+def bad_request(message: str, code: str = "InvalidParameterValue") -> ApiError:
+    """Return (for ``raise``) a 400 error with ``message``."""
+    return ApiError(message, 400, code)
+
+
+def not_found(message: str) -> ApiError:
+    return ApiError(message, 404, "NotFound")
+
+
+def _payload(status: int, code: str, message: str):
+    # OGC API exception shape: {"code", "description"}; "error" for humans/scripts.
+    return jsonify({"code": code, "description": message, "error": message, "status": status}), status
+
+
+@bp.app_errorhandler(ApiError)
+def _api_error(exc: ApiError):
+    return _payload(exc.status, exc.code, exc.message)
+
+
+@bp.app_errorhandler(HTTPException)
+def _http_error(exc: HTTPException):
+    return _payload(exc.code or 500, exc.name.replace(" ", ""), exc.description or exc.name)
+
+
+@bp.app_errorhandler(Exception)
+def _unexpected(exc: Exception):
+    from flask import current_app
+
+    current_app.logger.exception("unhandled error on %s", request.path)
+    return _payload(500, "ServerError", "internal error; the request was not completed")
