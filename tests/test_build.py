@@ -1,0 +1,103 @@
+"""The compiled GeoPackage and the demo values on the real data."""
+
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from geo import build, demo, indicators, storage, synthetic
+
+LAYERS = {"communes", "districts", "border", "roads", "communes_2025", "works",
+          "provinces", "countries", "observations", "catalogue"}
+
+
+@pytest.fixture(scope="module")
+def obs(gpkg):
+    return storage.read_layer("observations", gpkg)
+
+
+@pytest.fixture(scope="module")
+def households(obs):
+    # The generator's own estimates (a real reported figure may exist for a
+    # commune, e.g. Pờ Ê "~620 households", and wins on the map).
+    hh = indicators.values(obs[obs["status"] == "derived"], "households", "commune", 2019)
+    return hh.set_index("gso_code")["value"]
+
+
+def test_layers_written(gpkg):
+    assert LAYERS <= set(storage.list_layers(gpkg))
+    communes = storage.read_layer("communes", gpkg)
+    assert len(communes) == 102 and communes.crs.to_epsg() == 4326
+    assert int(communes["on_border"].sum()) == 13
+    assert len(storage.read_layer("districts", gpkg)) == 10
+
+
+def test_vietnamese_names_survive_the_geopackage(gpkg):
+    names = set(storage.read_layer("communes", gpkg)["name"])
+    assert {"Xã Ia Tơi", "Thị trấn Plei Kần", "Xã Đắk Nhoong", "Xã Rơ Kơi"} <= names
+
+
+@pytest.mark.parametrize("indicator", ["poor_rate", "near_poor_rate"])
+def test_demo_reproduces_province_series_each_year(obs, households, indicator):
+    for year in synthetic.YEARS:
+        prov = indicators.values(obs, indicator, "province", year, standard=demo.STANDARD_2016)
+        assert len(prov) == 1 and prov["status"].iloc[0] != "synthetic"
+        com = indicators.values(obs, indicator, "commune", year).set_index("gso_code")
+        assert len(com) == 102 and set(com["status"]) == {"synthetic"}
+        weighted = np.average(com["value"], weights=households.loc[com.index])
+        assert weighted == pytest.approx(prov["value"].iloc[0], abs=0.01), year
+
+
+def test_demo_respects_real_district_figures(obs, households):
+    rows = indicators.usable(obs)
+    real = rows[(rows["unit_level"] == "district") & (rows["indicator"] == "poor_rate")
+                & (rows["qualifier"] == "=") & (rows["standard"] == demo.STANDARD_2016)
+                & (rows["status"] != "synthetic") & rows["year"].isin(synthetic.YEARS)]
+    assert len(real) >= 3  # Tu Mơ Rông 2017, Đắk Glei 2019, Đắk Hà 2018 …
+    communes = storage.read_layer("communes").set_index("gso_code")
+    for r in real.itertuples():
+        com = indicators.values(obs, "poor_rate", "commune", int(r.year)).set_index("gso_code")
+        members = communes.index[communes["district_code"] == r.gso_code]
+        got = np.average(com.loc[members, "value"], weights=households.loc[members])
+        assert got == pytest.approx(r.value, abs=0.01), (r.gso_code, r.year)
+
+
+def test_p135_communes_are_poorer(obs):
+    com = indicators.values(obs, "poor_rate", "commune", 2020).set_index("gso_code")["value"]
+    p135 = set(obs.loc[obs["indicator"] == "p135_2016", "gso_code"])
+    inside = com[com.index.isin(p135)]
+    assert inside.median() > com[~com.index.isin(p135)].median()
+
+
+def test_households_sum_to_2021_review_per_district(obs, households):
+    communes = storage.read_layer("communes").set_index("gso_code")
+    by_district = households.groupby(communes.loc[households.index, "district_code"]).sum()
+    review = indicators.values(obs, "households", "district", 2021).set_index("gso_code")["value"]
+    assert by_district.to_dict() == review.astype(int).to_dict()
+    assert int(households.sum()) == 143_561
+
+
+def test_every_synthetic_row_is_marked(obs):
+    syn = obs[obs["status"] == "synthetic"]
+    assert not syn.empty
+    assert syn["note"].str.contains("demo data").all()
+    assert syn["source"].str.contains("geo/synthetic.py").all()
+
+
+def test_generator_is_deterministic():
+    a = build.compile_layers()["observations"]
+    b = build.compile_layers()["observations"]
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_failed_check_writes_nothing(tmp_path, monkeypatch):
+    from geo import checks
+
+    target = tmp_path / "k.gpkg"
+    target.write_bytes(b"previous version")
+    monkeypatch.setattr(build, "run_checks", lambda layers: [checks.Check("x", False, "broken")])
+    with pytest.raises(checks.ChecksFailed):
+        build.build(target, out=io.StringIO())
+    assert target.read_bytes() == b"previous version"
+    assert [p.name for p in tmp_path.iterdir()] == ["k.gpkg"]
