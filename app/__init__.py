@@ -15,6 +15,7 @@ from flask import Flask
 # Blueprint modules, each exposing ``bp`` (a flask.Blueprint).
 BLUEPRINTS = [
     "app.errors",
+    "app.raster_api",
 ]
 
 

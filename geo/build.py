@@ -27,9 +27,11 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from . import catalogue, checks, demo, paths, storage, units
+from . import catalogue, checks, demo, paths, remoteness, storage, units
 from .border import flag_border_communes
 from .crs import WGS84
+
+REMOTENESS_RESOLUTION_M = 250
 
 
 def compile_layers() -> dict[str, pd.DataFrame]:
@@ -39,9 +41,11 @@ def compile_layers() -> dict[str, pd.DataFrame]:
     border = units.load_border()
     communes = flag_border_communes(communes, border)
     real = catalogue.load_observations()
-    cat = catalogue.load_catalogue()
+    cat = pd.concat([catalogue.load_catalogue(), remoteness.CATALOGUE.set_index("id")])
+    works = catalogue.load_works()
     generated = demo.generate(communes, districts, real)
-    obs = pd.concat([real, generated], ignore_index=True)
+    remote = remoteness.remoteness_observations(communes, units.load_roads(), works, REMOTENESS_RESOLUTION_M)
+    obs = pd.concat([real, generated, remote], ignore_index=True)
     obs["year"] = obs["year"].astype("Int64")
     provinces = gpd.read_file(paths.boundaries_dir() / "neighbour_provinces_2019.geojson").to_crs(WGS84)
     countries = gpd.read_file(paths.boundaries_dir() / "countries_ne10m.geojson").to_crs(WGS84)
@@ -51,7 +55,7 @@ def compile_layers() -> dict[str, pd.DataFrame]:
         "border": border,
         "roads": units.load_roads(),
         "communes_2025": units.load_communes_2025(),
-        "works": catalogue.load_works(),
+        "works": works,
         "provinces": provinces,
         "countries": countries,
         "observations": obs,

@@ -17,6 +17,8 @@ COMMAND_MODULES = [
     "geo.build",
     "geo.checks",
     "geo.join",
+    "geo.zonal",
+    "geo.remoteness",
 ]
 
 

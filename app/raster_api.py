@@ -1,0 +1,212 @@
+"""Raster downloads and zonal statistics over HTTP.
+
+``GET /raster/remoteness.tif?target=roads|power&resolution=250``
+    distance (km) to the nearest main road / electrification work, GeoTIFF
+    in UTM 48N (EPSG:32648), nodata -9999 outside the province.
+``GET /raster/indicator.tif?indicator=poor_rate&year=2020[&resolution=250][&classes=5][&level=district]``
+    an indicator's commune values rasterised on the same grid; the band
+    description says the status ("synthetic" for demo data).
+``POST /raster/zonal`` (multipart: ``file`` = a GeoTIFF, ``level`` =
+    commune|district, optional ``all_touched``, ``stats``, ``band``)
+    zonal statistics per unit as JSON.
+
+Downloads are cached in memory per GeoPackage modification time and carry
+an ETag.  Bad input is a 400 with a clear message; the upload size is capped
+by ``MAX_CONTENT_LENGTH`` (413).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import math
+import tempfile
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+from flask import Blueprint, jsonify, request, send_file
+from werkzeug.utils import secure_filename
+
+from geo import paths, remoteness, storage, zonal
+from geo.raster import RasterError, check_resolution, geotiff_bytes, indicator_product
+from geo.units import LEVELS
+
+from .errors import ApiError, bad_request
+
+bp = Blueprint("raster", __name__, url_prefix="/raster")
+
+CACHE_SIZE = 16
+ZONAL_MAX_PIXELS = 50_000_000     # pixels read over the units for one upload
+MAX_BLOCK_BYTES = 64 * 1024 * 1024  # refuse files whose blocks are huge (decompression bombs)
+TRUE = {"1", "true", "yes", "on"}
+FALSE = {"0", "false", "no", "off", ""}
+
+_cache: OrderedDict = OrderedDict()
+_lock = threading.Lock()
+
+
+def _gpkg() -> tuple[Path, int]:
+    path = paths.gpkg_path()
+    if not path.exists():
+        raise ApiError("the map data has not been built yet (python -m geo build)", 503, "ServiceUnavailable")
+    return path, path.stat().st_mtime_ns
+
+
+def _cached(key: tuple, make):
+    with _lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+    value = make()
+    with _lock:
+        _cache[key] = value
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+    return value
+
+
+def _resolution(text) -> float:
+    try:
+        return check_resolution(text)
+    except RasterError as exc:
+        raise bad_request(str(exc)) from None
+
+
+def _int_arg(name: str, text, low: int | None = None, high: int | None = None) -> int | None:
+    if text is None or str(text).strip() == "":
+        return None
+    try:
+        value = int(str(text).strip())
+    except ValueError:
+        raise bad_request(f"{name} must be a whole number (got {text!r})") from None
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise bad_request(f"{name} must be between {low} and {high} (got {value})")
+    return value
+
+
+def _bool_arg(name: str, text) -> bool:
+    value = str(text if text is not None else "").strip().lower()
+    if value in TRUE:
+        return True
+    if value in FALSE:
+        return False
+    raise bad_request(f"{name} must be true or false (got {text!r})")
+
+
+def _tiff(data: bytes, filename: str, key: tuple):
+    etag = hashlib.sha1(repr(key).encode()).hexdigest()
+    response = send_file(io.BytesIO(data), mimetype="image/tiff", as_attachment=True,
+                         download_name=filename, etag=etag, conditional=True, max_age=0)
+    return response
+
+
+@bp.get("/remoteness.tif")
+def remoteness_tif():
+    target = request.args.get("target", "roads")
+    if target not in remoteness.TARGETS:
+        raise bad_request(f"target must be one of {', '.join(remoteness.TARGETS)} (got {target!r})")
+    resolution = _resolution(request.args.get("resolution", "250"))
+    path, mtime = _gpkg()
+    key = ("remoteness", str(path), mtime, target, resolution)
+
+    def make():
+        try:
+            product = remoteness.surface_from_gpkg(target, resolution, path).product()
+        except RasterError as exc:
+            raise bad_request(str(exc)) from None
+        return geotiff_bytes(product), product.filename
+
+    data, filename = _cached(key, make)
+    return _tiff(data, filename, key)
+
+
+@bp.get("/indicator.tif")
+def indicator_tif():
+    indicator = (request.args.get("indicator") or "").strip()
+    if not indicator:
+        raise bad_request("indicator is required, e.g. ?indicator=poor_rate&year=2020")
+    year = _int_arg("year", request.args.get("year"), 1900, 2100)
+    classes = _int_arg("classes", request.args.get("classes"), 2, 9)
+    resolution = _resolution(request.args.get("resolution", "250"))
+    level = request.args.get("level", "commune")
+    if level not in LEVELS:
+        raise bad_request(f"level must be one of {', '.join(LEVELS)} (got {level!r})")
+    path, mtime = _gpkg()
+    key = ("indicator", str(path), mtime, indicator, year, resolution, classes, level)
+
+    def make():
+        try:
+            product = indicator_product(
+                indicator, year, resolution, classes, level=level,
+                communes=storage.read_layer("communes" if level == "commune" else "districts", path),
+                observations=storage.read_layer("observations", path),
+                catalogue=storage.read_layer("catalogue", path))
+        except RasterError as exc:
+            raise bad_request(str(exc)) from None
+        return geotiff_bytes(product), product.filename
+
+    data, filename = _cached(key, make)
+    return _tiff(data, filename, key)
+
+
+def _clean(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if hasattr(value, "item"):
+        return _clean(value.item())
+    return value
+
+
+@bp.post("/zonal")
+def zonal_post():
+    upload = request.files.get("file") or request.files.get("raster")
+    if upload is None:
+        raise bad_request("upload a GeoTIFF as multipart/form-data in the field 'file'")
+    level = (request.form.get("level") or request.args.get("level") or "commune").strip()
+    if level not in LEVELS:
+        raise bad_request(f"level must be one of {', '.join(LEVELS)} (got {level!r})")
+    all_touched = _bool_arg("all_touched", request.form.get("all_touched", request.args.get("all_touched")))
+    band = _int_arg("band", request.form.get("band", request.args.get("band")), 1, 65535) or 1
+    try:
+        stats = zonal.parse_stats(request.form.get("stats") or request.args.get("stats") or None)
+    except RasterError as exc:
+        raise bad_request(str(exc)) from None
+    path, _ = _gpkg()
+    units = storage.read_layer("communes" if level == "commune" else "districts", path)
+    shown_name = secure_filename(upload.filename or "") or "upload.tif"
+    with tempfile.TemporaryDirectory(prefix="zonal-") as tmp:
+        tif = Path(tmp) / "upload.tif"
+        upload.save(tif)
+        if tif.stat().st_size == 0:
+            raise bad_request(f"{shown_name}: the uploaded file is empty")
+        try:
+            with zonal.open_raster(tif, drivers=["GTiff"]) as src:
+                bh, bw = src.block_shapes[0]
+                if bh * bw * np.dtype(src.dtypes[0]).itemsize > MAX_BLOCK_BYTES:
+                    raise RasterError("the file's blocks are too large; write it tiled (-co TILED=YES)")
+                info = {"name": shown_name, "crs": src.crs.to_string(), "width": src.width,
+                        "height": src.height, "bands": src.count, "band": band, "dtype": src.dtypes[0],
+                        "resolution": [abs(src.transform.a), abs(src.transform.e)], "nodata": _clean(src.nodata),
+                        "bounds": list(src.bounds)}
+                table = zonal.zonal_stats(src, units, stats, all_touched=all_touched, band=band,
+                                          max_pixels=ZONAL_MAX_PIXELS)
+        except RasterError as exc:
+            raise bad_request(str(exc).replace("upload.tif", shown_name)) from None
+    names = dict(zip(units["gso_code"].astype(str), units["name"]))
+    rows = []
+    for code, r in table.iterrows():
+        row = {"gso_code": code, "name": names.get(code, "")}
+        row.update({col: _clean(r[col]) for col in table.columns})
+        rows.append(row)
+    notes = []
+    empty = [r["gso_code"] for r in rows if r["count"] == 0]
+    if empty:
+        notes.append(f"{len(empty)} {level}s without valid pixels (count 0, values null): {', '.join(empty)}")
+    fallback = [r["gso_code"] for r in rows if str(r["method"]).endswith("fallback")]
+    if fallback:
+        notes.append(f"{len(fallback)} {level}s smaller than a pixel used a fallback (see method): "
+                     f"{', '.join(fallback)}")
+    return jsonify({"level": level, "raster": info, "all_touched": all_touched,
+                    "stats": list(table.columns.drop("method")), "units": rows, "notes": notes})
