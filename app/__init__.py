@@ -16,6 +16,7 @@ from flask import Flask
 BLUEPRINTS = [
     "app.errors",
     "app.raster_api",
+    "app.ogc",
 ]
 
 
