@@ -17,6 +17,7 @@ BLUEPRINTS = [
     "app.errors",
     "app.raster_api",
     "app.ogc",
+    "app.targets",
 ]
 
 

@@ -1,0 +1,477 @@
+"""Targeting API: rank units under spatial constraints; neighbours; works.
+
+Routes
+------
+``GET|POST /targets``
+    Rank communes (or districts) on one indicator or a weighted set, under
+    constraints.  Parameters (query string; with POST also a JSON object
+    body holding the same names, or a bare GeoJSON geometry / Feature used
+    as ``intersects``):
+
+    ``level`` commune|district · ``indicator`` one id · ``weights``
+    ``id:w,id:w`` · ``year`` · ``near`` border|roads|point:LON,LAT ·
+    ``country`` LAO|KHM (implies near=border) · ``within_km`` ≥ 0 (with
+    near; default 0 = on the border / crossed by a road / containing the
+    point) · ``intersects`` WKT or GeoJSON polygon (WGS84) · ``bbox``
+    minLon,minLat,maxLon,maxLat · ``district`` codes or names · ``status``
+    p135, border, poor_district, any flag indicator, ``!x`` negates ·
+    ``top`` 1..500 · ``lang`` vi|en · ``f`` json (default) | geojson | csv
+    | xlsx | gpkg | shp | kml · ``geometry`` wkt|latlon|none (csv, xlsx;
+    json: none → null geometries, a small fast answer for tables).
+
+    ``f=json``: a GeoJSON FeatureCollection with ``query`` (the request as
+    understood), ``count``, ``matched``, ``missing_count``, ``synthetic``
+    and ``metadata`` (sources, synthetic note, CRS); the other formats are
+    downloads (``Content-Disposition: attachment``).
+``GET /communes/<gso_code>/neighbours``
+    Communes sharing a boundary line (``shared_km``).
+``GET /communes/<gso_code>/nearest-works?n=5&kind=…``
+    The nearest works with ``distance_km``.
+``GET /communes/without-works?within_km=10&kind=electrification``
+    Communes with no such work within ``within_km``.
+
+Every bad parameter answers 400 with a clear message.  Data come from the
+GeoPackage (``geo.storage``); metric geometries, border and road distances
+and GeoJSON geometry text are computed once per GeoPackage version.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import threading
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from flask import Blueprint, Response, current_app, request
+
+from geo import export, paths, query, storage, targeting
+
+from .errors import ApiError, bad_request, not_found
+
+bp = Blueprint("targets", __name__)
+
+MAX_TOP = 500
+MAX_N = 50
+FORMATS = ("json",) + tuple(export.FORMATS)
+LANGS = ("vi", "en")
+LEVELS = targeting.LEVELS
+DEFAULT_INDICATOR = "poor_rate"
+NEAR_HELP = "border, roads or point:LON,LAT"
+TARGET_PARAMS = ("level", "indicator", "weights", "year", "near", "country", "within_km", "intersects",
+                 "bbox", "district", "status", "top", "lang", "f", "geometry")
+COMMON_PARAMS = ("lang", "f", "geometry")
+COMMUNE_ID_COLUMNS = ("gso_code", "name", "unit_type", "district_code", "district_name", "quality_flag",
+                      "on_border", "border_countries")
+_NUM = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_INT = re.compile(r"[+]?[0-9]{1,9}")
+_CODE = re.compile(r"[0-9]{5}")
+
+TEXT = {
+    "vi": {"synthetic": "Có giá trị minh họa (dữ liệu minh họa / demo data)", "level": {"commune": "xã",
+           "district": "huyện"}},
+    "en": {"synthetic": "Contains synthetic demo values (dữ liệu minh họa / demo data)",
+           "level": {"commune": "commune", "district": "district"}},
+}
+
+
+# --------------------------------------------------------------------------
+# data, cached per GeoPackage version
+
+
+@dataclass
+class Context:
+    units: dict  # level → GeoDataFrame (WGS84, with border flags)
+    metric: dict  # level → shapely array in UTM 48N
+    border_dist: dict  # level → DataFrame LAO / KHM / any (km)
+    roads_dist: dict  # level → Series (km)
+    geometry_text: dict  # level → {gso_code: GeoJSON text}
+    works: gpd.GeoDataFrame
+    obs: pd.DataFrame
+    catalogue: pd.DataFrame
+    version: str
+    cache: dict = field(default_factory=dict)  # targeting value look-ups
+
+
+_build_lock = threading.Lock()
+
+
+def _gpkg_path() -> Path:
+    return Path(current_app.config.get("GEO_GPKG") or paths.gpkg_path())
+
+
+def context() -> Context:
+    path = _gpkg_path()
+    try:
+        stat = path.stat()
+    except OSError:
+        raise ApiError(f"the data are not built yet ({path.name} missing): run `python -m geo build`",
+                       503, "ServiceUnavailable") from None
+    with _build_lock:
+        return _context(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=2)
+def _context(path: str, mtime_ns: int, size: int) -> Context:
+    communes = storage.read_layer("communes", path)
+    districts = storage.read_layer("districts", path)
+    border = storage.read_layer("border", path)
+    roads = storage.read_layer("roads", path)
+    communes = query.ensure_border_flags(communes, border)
+    districts = query.district_border_flags(districts, communes)
+    units = {"commune": communes, "district": districts}
+    metric = {k: query.metric_geoms(v) for k, v in units.items()}
+    road_union = shapely.union_all(query.metric_geoms(roads))
+    return Context(
+        units=units,
+        metric=metric,
+        border_dist={k: query.border_distances(units[k], border, metric[k]) for k in units},
+        roads_dist={k: pd.Series(shapely.distance(metric[k], road_union) / 1000.0, index=units[k].index)
+                    for k in units},
+        geometry_text={k: dict(zip(v["gso_code"].astype(str), (export.geometry_json(g) for g in v.geometry)))
+                       for k, v in units.items()},
+        works=storage.read_layer("works", path),
+        obs=storage.read_layer("observations", path),
+        catalogue=storage.read_layer("catalogue", path),
+        version=f"{mtime_ns}",
+    )
+
+
+# --------------------------------------------------------------------------
+# parameters
+
+
+def _params(allowed: tuple[str, ...], body: dict | None = None) -> dict[str, object]:
+    """The request's parameters: each once, all known (names starting with ``_`` are ignored)."""
+    out: dict[str, object] = {}
+    for key in request.args.keys():
+        if key.startswith("_"):
+            continue
+        values = request.args.getlist(key)
+        if key not in allowed:
+            raise bad_request(f"unknown parameter {key!r}; expected: {', '.join(allowed)}")
+        if len(values) > 1:
+            raise bad_request(f"parameter {key!r} given {len(values)} times; give it once")
+        out[key] = values[0]
+    for key, value in (body or {}).items():
+        if key.startswith("_"):
+            continue
+        if key not in allowed:
+            raise bad_request(f"unknown parameter {key!r} in the JSON body; expected: {', '.join(allowed)}")
+        if key in out:
+            raise bad_request(f"parameter {key!r} given both in the query string and in the body")
+        out[key] = value
+    return out
+
+
+def _text(params, key, default=None):
+    value = params.get(key, default)
+    if value is None:
+        return None
+    if isinstance(value, (dict, list)) or isinstance(value, bool):
+        raise bad_request(f"parameter {key!r} must be text, got {type(value).__name__}")
+    return str(value).strip()
+
+
+def _choice(params, key, choices, default):
+    value = _text(params, key)
+    if value is None or value == "":
+        return default
+    value = value.lower()
+    if value not in choices:
+        raise bad_request(f"unknown {key} {params[key]!r}; expected one of {', '.join(choices)}")
+    return value
+
+
+def _int(params, key, lo, hi, default=None):
+    value = _text(params, key)
+    if value is None or value == "":
+        return default
+    if not _INT.fullmatch(value):
+        raise bad_request(f"{key} must be a whole number from {lo} to {hi}, got {value!r}")
+    n = int(value)
+    if not lo <= n <= hi:
+        raise bad_request(f"{key} must be from {lo} to {hi}, got {n}")
+    return n
+
+
+def _km(params, key="within_km"):
+    value = _text(params, key)
+    if value is None or value == "":
+        return None
+    if not _NUM.fullmatch(value):
+        raise bad_request(f"{key} must be a number of kilometres ≥ 0, got {value!r}")
+    km = float(value)
+    if not math.isfinite(km) or km < 0:
+        raise bad_request(f"{key} must be a finite number of kilometres ≥ 0, got {value!r}")
+    if km > query.MAX_WITHIN_KM:
+        raise bad_request(f"{key} must be at most {query.MAX_WITHIN_KM:g} km, got {value!r}")
+    return km
+
+
+def _body() -> dict | None:
+    """The JSON body of a POST: a params object, or a bare geometry / Feature (→ ``intersects``)."""
+    if request.method != "POST":
+        return None
+    raw = request.get_data(cache=True)
+    if not raw or not raw.strip():
+        return None
+    if len(raw) > query.MAX_GEOMETRY_CHARS + 10_000:
+        raise bad_request(f"request body too large ({len(raw)} bytes)")
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise bad_request(f"the body is not valid JSON: {str(exc)[:200]}") from None
+    if not isinstance(data, dict):
+        raise bad_request("the JSON body must be an object: parameters, or a GeoJSON geometry / Feature")
+    if "type" in data:
+        return {"intersects": data}
+    return data
+
+
+def _geometry(value):
+    if isinstance(value, dict):
+        return query.parse_geometry(value)
+    text = _text({"intersects": value}, "intersects")
+    return query.parse_geometry(text)
+
+
+def _geo_call(fn, *args, **kwargs):
+    try:
+        return fn(*args, **kwargs)
+    except ValueError as exc:
+        raise bad_request(str(exc)) from None
+
+
+# --------------------------------------------------------------------------
+# responses
+
+
+def _respond(gdf: gpd.GeoDataFrame, fmt: str, name: str, members: dict, lang: str,
+             geometry_text: dict | None = None, id_column: str | None = "gso_code", geometry=None):
+    prov = export.provenance(gdf, members.pop("metadata", {}), title=name)
+    if prov["synthetic"]:
+        prov["synthetic_label"] = TEXT[lang]["synthetic"]
+    if fmt == "json":
+        if geometry == "none":
+            geometry_text = _NoGeometry()
+        text = export.feature_collection_text(gdf, {**members, "metadata": prov}, geometry_text, id_column)
+        return Response(text, mimetype="application/json")
+    meta = {**prov, "query": members.get("query")}
+    meta.pop("title", None)
+    data, mimetype, filename = _geo_call(export.export, gdf, fmt, name, metadata=meta, geometry=geometry)
+    resp = Response(data, mimetype=mimetype)
+    resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return resp
+
+
+class _NoGeometry(dict):
+    """``geometry=none`` with f=json: every feature's geometry is null (a small, fast answer)."""
+
+    def get(self, key, default=None):
+        return "null"
+
+
+def _common(params) -> tuple[str, str, str | None]:
+    default_lang = current_app.config.get("DEFAULT_LANG")
+    lang = _choice(params, "lang", LANGS, default_lang if default_lang in LANGS else "vi")
+    fmt = _choice(params, "f", FORMATS, "json")
+    geometry = _choice(params, "geometry", export.GEOMETRY_OPTIONS, None)
+    if geometry is not None and fmt not in ("csv", "xlsx") and not (fmt == "json" and geometry == "none"):
+        raise bad_request("geometry=wkt|latlon|none applies to f=csv and f=xlsx; f=json takes geometry=none only")
+    return lang, fmt, geometry
+
+
+# --------------------------------------------------------------------------
+# /targets
+
+
+@bp.route("/targets", methods=["GET", "POST"])
+def targets():
+    params = _params(TARGET_PARAMS, _body())
+    lang, fmt, geometry = _common(params)
+    ctx = context()
+    level = _choice(params, "level", LEVELS, "commune")
+    units = ctx.units[level]
+
+    indicator, weights = _text(params, "indicator"), _text(params, "weights")
+    if indicator and weights:
+        raise bad_request("give either indicator or weights, not both")
+    if weights:
+        chosen = _geo_call(targeting.parse_weights, weights)
+    else:
+        chosen = {indicator or DEFAULT_INDICATOR: 1.0}
+    year = _int(params, "year", 1900, 2100)
+    top = _int(params, "top", 1, MAX_TOP)
+
+    constraints, echo = [], {"level": level, "indicators": chosen, "year": year}
+    near = _text(params, "near")
+    country = _text(params, "country")
+    within = _km(params)
+    if country and not near:
+        near = "border"
+    if within is not None and not near:
+        raise bad_request(f"within_km needs near ({NEAR_HELP})")
+    if country and near != "border":
+        raise bad_request("country applies to near=border only")
+    if near:
+        km = within or 0.0
+        if near == "border":
+            constraints.append(_geo_call(query.near_border, units, km, country,
+                                         distances=ctx.border_dist[level]))
+            echo.update(near="border", country=country.upper() if country else None, within_km=km)
+        elif near == "roads":
+            constraints.append(_geo_call(query.near_roads, units, km, distances=ctx.roads_dist[level]))
+            echo.update(near="roads", within_km=km)
+        elif near.lower().startswith("point:"):
+            lon, lat = _geo_call(query.parse_point, near)
+            constraints.append(_geo_call(query.near_point, units, lon, lat, km, metric=ctx.metric[level]))
+            echo.update(near=f"point:{lon:g},{lat:g}", within_km=km)
+        else:
+            raise bad_request(f"unknown near {near!r}; expected {NEAR_HELP}")
+    if "intersects" in params and params["intersects"] not in (None, ""):
+        geom = _geo_call(_geometry, params["intersects"])
+        constraints.append(query.intersecting(units, geom, ctx.metric[level]))
+        echo["intersects"] = f"{geom.geom_type} ({int(shapely.get_num_coordinates(geom))} vertices)"
+    bbox = _text(params, "bbox")
+    if bbox:
+        box = shapely.box(*_geo_call(query.parse_bbox, bbox))
+        constraints.append(query.intersecting(units, box, ctx.metric[level]))
+        echo["bbox"] = list(box.bounds)
+    district = _text(params, "district")
+    if district:
+        c = _geo_call(query.in_district, units, district, ctx.units["district"], level)
+        constraints.append(c)
+        echo["district"] = _geo_call(query.resolve_districts, district, ctx.units["district"])
+    status = _text(params, "status")
+    if status:
+        constraints.append(_geo_call(query.with_status, units, status, ctx.obs, level, ctx.catalogue))
+        echo["status"] = status
+    echo.update(top=top, lang=lang)
+
+    result = _geo_call(targeting.rank, units, ctx.obs, ctx.catalogue, chosen, year, level,
+                       constraints, top, ctx.cache)
+    specs = result.attrs["indicators"]
+    echo["year"] = year if year is not None else {s["id"]: s["year"] for s in specs}
+    echo["constraints"] = result.attrs["constraints"]
+    sources = [src for s in specs for src in s["sources"]]
+    name_key = "name_vi" if lang == "vi" else "name_en"
+    meta = {"sources": sources, "indicators": [
+        {"id": s["id"], "name": s[name_key], "unit": s["unit"], "polarity": s["polarity"], "weight": s["weight"],
+         "year": s["year"], "statuses": s["statuses"]} for s in specs],
+        "scoring": "score = weighted mean of min-max normalised values over all units of the level "
+                   "(higher_better inverted); 1 = most in need"}
+    members = {"query": echo, "count": len(result), "matched": result.attrs["matched"],
+               "missing_count": result.attrs["missing_count"], "synthetic": result.attrs["synthetic"],
+               "metadata": meta}
+    return _respond(result, fmt, _file_name(level, chosen, specs, echo), members, lang,
+                    ctx.geometry_text[level], geometry=geometry)
+
+
+def _file_name(level, chosen, specs, echo) -> str:
+    years = sorted({s["year"] for s in specs if s["year"] is not None})
+    bits = ["kontum", level + "s", *chosen, *(str(y) for y in years)]
+    if echo.get("near") in ("border", "roads"):
+        bits.append(echo["near"] + (f"_{echo['country']}" if echo.get("country") else ""))
+    elif echo.get("near"):
+        bits.append("near_point")
+    if echo.get("top"):
+        bits.append(f"top{echo['top']}")
+    return " ".join(bits)
+
+
+# --------------------------------------------------------------------------
+# /communes/…
+
+
+def _commune(ctx: Context, gso_code: str) -> int:
+    if not _CODE.fullmatch(gso_code or ""):
+        raise bad_request(f"malformed commune code {gso_code!r}; expected 5 digits (GSO code, e.g. 23344)")
+    codes = ctx.units["commune"]["gso_code"].astype(str)
+    if not (codes == gso_code).any():
+        raise not_found(f"no commune with GSO code {gso_code}")
+    return int(np.flatnonzero(codes.to_numpy() == gso_code)[0])
+
+
+def _precisions(params) -> tuple[str, ...] | None:
+    text = _text(params, "precision")
+    if not text:
+        return query.PRECISE
+    valid = ("commune", "village", "district", "province", "all")
+    items = [p.strip().lower() for p in text.split(",") if p.strip()]
+    bad = [p for p in items if p not in valid]
+    if bad or not items:
+        raise bad_request(f"unknown precision {text!r}; expected a comma list of {', '.join(valid)}")
+    return None if "all" in items else tuple(items)
+
+
+@bp.route("/communes/<gso_code>/neighbours")
+def commune_neighbours(gso_code):
+    params = _params(COMMON_PARAMS)
+    lang, fmt, geometry = _common(params)
+    ctx = context()
+    i = _commune(ctx, gso_code)
+    communes = ctx.units["commune"]
+    result = query.neighbours(communes, gso_code, ctx.metric["commune"])
+    result = result[[c for c in COMMUNE_ID_COLUMNS if c in result.columns] + ["shared_km", "geometry"]]
+    name = str(communes["name"].iloc[i])
+    members = {"query": {"gso_code": gso_code, "name": name, "rule": "shares at least "
+                         f"{query.MIN_SHARED_KM * 1000:g} m of boundary (a corner is not enough)"},
+               "count": len(result), "metadata": {}}
+    return _respond(result, fmt, f"kontum neighbours {gso_code} {name}", members, lang,
+                    ctx.geometry_text["commune"], geometry=geometry)
+
+
+@bp.route("/communes/<gso_code>/nearest-works")
+def commune_nearest_works(gso_code):
+    params = _params(COMMON_PARAMS + ("n", "kind", "precision"))
+    lang, fmt, geometry = _common(params)
+    ctx = context()
+    i = _commune(ctx, gso_code)
+    n = _int(params, "n", 1, MAX_N, 5)
+    kind = _text(params, "kind") or None
+    precisions = _precisions(params)
+    result = _geo_call(query.nearest_works, ctx.units["commune"], ctx.works, gso_code, n, kind,
+                       ctx.metric["commune"], precisions)
+    name = str(ctx.units["commune"]["name"].iloc[i])
+    members = {"query": {"gso_code": gso_code, "name": name, "n": n, "kind": kind,
+                         "precision": list(precisions) if precisions else "all"},
+               "count": len(result),
+               "metadata": {"location_note": "works have no surveyed coordinates: each sits at its commune's "
+                                             "representative point (location_precision)"}}
+    return _respond(result, fmt, f"kontum nearest works {gso_code}", members, lang, None, "work_id",
+                    geometry=geometry)
+
+
+@bp.route("/communes/without-works")
+def communes_without_works():
+    params = _params(COMMON_PARAMS + ("within_km", "kind", "precision", "district"))
+    lang, fmt, geometry = _common(params)
+    ctx = context()
+    within = _km(params)
+    within = 0.0 if within is None else within
+    kind = _text(params, "kind") or None
+    precisions = _precisions(params)
+    communes = ctx.units["commune"]
+    metric = ctx.metric["commune"]
+    district = _text(params, "district")
+    echo = {"within_km": within, "kind": kind, "precision": list(precisions) if precisions else "all"}
+    if district:
+        c = _geo_call(query.in_district, communes, district, ctx.units["district"])
+        keep = c.mask.to_numpy()
+        communes, metric = communes[keep], metric[keep]
+        echo["district"] = _geo_call(query.resolve_districts, district, ctx.units["district"])
+    result = _geo_call(query.communes_without_work, communes, ctx.works, within, kind, metric, precisions)
+    result = result[[c for c in COMMUNE_ID_COLUMNS if c in result.columns]
+                    + ["nearest_work_km", "nearest_work_id", "geometry"]]
+    members = {"query": echo, "count": len(result),
+               "metadata": {"location_note": "works have no surveyed coordinates: each sits at its commune's "
+                                             "representative point (location_precision)"}}
+    name = f"kontum communes without {kind or 'works'} within {within:g} km"
+    return _respond(result, fmt, name, members, lang, ctx.geometry_text["commune"], geometry=geometry)
