@@ -18,6 +18,7 @@ BLUEPRINTS = [
     "app.raster_api",
     "app.ogc",
     "app.targets",
+    "app.map_page",
 ]
 
 

@@ -1,0 +1,912 @@
+"""The web map: the Folium page at ``/`` and the layer data it draws.
+
+Endpoints
+---------
+``GET /``                                   the map (``?lang=vi|en``)
+``GET /layers``                             the layer list (JSON)
+``GET /layers/<id>.geojson``                one layer as a GeoJSON FeatureCollection with
+                                            a ``layer`` member: title, classes, legend,
+                                            "no data" count, synthetic mark, sources …
+                                            ``?year=`` ``?lang=`` ``?scheme=`` (choropleths:
+                                            quantiles | fisher_jenks | equal_interval |
+                                            user_defined) ``?geometry=none`` (properties only;
+                                            the page joins them to the shared geometry)
+``GET /layers/geometry/<source>.geojson``   display geometry of ``communes`` / ``districts``
+                                            (simplified once, shared by every polygon layer)
+``GET /layers/series.json``                 poor / near-poor rates 2015–2020 per commune and
+                                            district (the popup chart)
+
+The layer files (``layers/*.toml``, or ``GEO_LAYERS_DIR``) are loaded and
+validated when the blueprint is registered, so :func:`app.create_app`
+fails at once, with the file name and the problem, on a bad layer file.
+Payloads are cached per GeoPackage modification time.
+
+Folium renders the page (map, basemaps, scale, fullscreen, drawing, layer
+control) with every Leaflet asset served from ``/static/vendor``; the
+controls Folium lacks (year, search, district zoom, legends, language,
+targeting panel) are ``static/map/kontum-map.js`` and ``kontum-map.css``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import threading
+from pathlib import Path
+
+import folium
+import folium.plugins
+from branca.element import Element, MacroElement
+from flask import Blueprint, Response, current_app, render_template, request, url_for
+from folium.elements import JSCSSMixin
+from folium.template import Template
+from markupsafe import escape
+
+from geo import classify, layerspec, paths, storage
+
+from .errors import ApiError, bad_request, not_found
+
+bp = Blueprint("map_page", __name__, template_folder="templates")
+
+LANGS = ("vi", "en")
+ANALYSIS_YEARS = (2015, 2016, 2017, 2018, 2019, 2020)
+SERIES_INDICATORS = ("poor_rate", "near_poor_rate")
+DEMO_LABEL = "dữ liệu minh họa / demo data"
+VENDOR = "vendor"
+
+# Local copies of the Leaflet assets (see app/static/vendor/README.md).
+LEAFLET_JS = [("leaflet", f"{VENDOR}/leaflet-1.9.4/leaflet.js")]
+LEAFLET_CSS = [("leaflet_css", f"{VENDOR}/leaflet-1.9.4/leaflet.css")]
+PLUGIN_ASSETS = {
+    "fullscreen": ([("Control.Fullscreen.js", f"{VENDOR}/leaflet.fullscreen-3.0.0/Control.FullScreen.js")],
+                   [("Control.FullScreen.css", f"{VENDOR}/leaflet.fullscreen-3.0.0/Control.FullScreen.css")]),
+    "draw": ([("leaflet_draw_js", f"{VENDOR}/leaflet-draw-1.0.4/leaflet.draw.js")],
+             [("leaflet_draw_css", f"{VENDOR}/leaflet-draw-1.0.4/leaflet.draw.css")]),
+    "markercluster": ([("markerclusterjs", f"{VENDOR}/leaflet.markercluster-1.5.3/leaflet.markercluster.js")],
+                      [("markerclustercss", f"{VENDOR}/leaflet.markercluster-1.5.3/MarkerCluster.css"),
+                       ("markerclusterdefaultcss",
+                        f"{VENDOR}/leaflet.markercluster-1.5.3/MarkerCluster.Default.css")]),
+}
+
+# ------------------------------------------------------------------- wording
+
+T = {
+    "vi": {
+        "title": "Bản đồ nghèo tỉnh Kon Tum",
+        "subtitle": "Hộ nghèo, cận nghèo và chương trình giảm nghèo cấp xã 2015–2020 · 102 xã, 10 huyện (địa giới 2020)",
+        "demo_notice": "Tỷ lệ nghèo cấp xã: dữ liệu minh họa / demo data (chưa có số liệu công bố)",
+        "lang_switch": "English",
+        "base_context": "Nền: tỉnh lân cận, quốc gia (ngoại tuyến)",
+        "base_none": "Không có nền",
+        "base_osm": "OpenStreetMap (cần Internet)",
+        "fullscreen": "Toàn màn hình", "fullscreen_exit": "Thoát toàn màn hình",
+        "no_data": "không có dữ liệu / no data",
+        "status": {"official": "chính thức", "reported": "báo cáo", "derived": "tính toán",
+                   "synthetic": "minh họa"},
+        "quality": {"exact_official_2025": "chính xác (ranh giới chính thức 2025)", "good": "tốt",
+                    "uncertain": "chưa chắc chắn"},
+        "precision": {"commune": "vị trí: trung tâm xã (gần đúng)",
+                      "village": "vị trí: trung tâm xã (gần đúng); thôn/làng ghi trong nguồn",
+                      "district": "vị trí: trung tâm huyện (gần đúng)",
+                      "province": "vị trí: không rõ xã, huyện — đặt tại trung tâm tỉnh (gần đúng)"},
+        "kinds": {"electrification": "Cấp điện", "poverty_model": "Mô hình giảm nghèo",
+                  "road": "Giao thông", "other": "Khác"},
+        "countries": {"LAO": "Lào", "KHM": "Campuchia", "VNM": "Việt Nam"},
+        "yes": "Có", "no": "Không", "unnamed_road": "đường không rõ tên",
+    },
+    "en": {
+        "title": "Kon Tum poverty map",
+        "subtitle": "Poor and near-poor households, poverty programmes by commune 2015–2020 · 102 communes, 10 districts (2020)",
+        "demo_notice": "Commune poverty rates: dữ liệu minh họa / demo data (no published figures)",
+        "lang_switch": "Tiếng Việt",
+        "base_context": "Base: neighbouring provinces, countries (offline)",
+        "base_none": "No basemap",
+        "base_osm": "OpenStreetMap (needs Internet)",
+        "fullscreen": "Full screen", "fullscreen_exit": "Exit full screen",
+        "no_data": "không có dữ liệu / no data",
+        "status": {"official": "official", "reported": "reported", "derived": "derived",
+                   "synthetic": "synthetic"},
+        "quality": {"exact_official_2025": "exact (official 2025 boundary)", "good": "good",
+                    "uncertain": "uncertain"},
+        "precision": {"commune": "location: commune centre (approximate)",
+                      "village": "location: commune centre (approximate); village named in the source",
+                      "district": "location: district centre (approximate)",
+                      "province": "location: commune and district unknown — placed at the province centre (approximate)"},
+        "kinds": {"electrification": "Electrification", "poverty_model": "Poverty-reduction model",
+                  "road": "Roads", "other": "Other"},
+        "countries": {"LAO": "Laos", "KHM": "Cambodia", "VNM": "Vietnam"},
+        "yes": "Yes", "no": "No", "unnamed_road": "unnamed road",
+    },
+}
+
+# Labels of source columns used as popup fields.
+FIELD_LABELS = {
+    "area_km2": ("Diện tích (km²)", "Area (km²)"),
+    "border_km": ("Chiều dài giáp biên giới (km)", "Length along the border (km)"),
+    "border_countries": ("Giáp nước", "Borders"),
+    "length_km": ("Chiều dài (km)", "Length (km)"),
+    "road_type": ("Loại đường", "Road type"),
+    "road_class": ("Cấp đường", "Road class"),
+    "n_communes": ("Số xã", "Communes"),
+    "year": ("Năm", "Year"),
+    "date": ("Thời gian", "Date"),
+    "village": ("Thôn, làng", "Village"),
+    "households": ("Số hộ hưởng lợi", "Households served"),
+    "line_mv_km": ("Đường dây trung thế (km)", "Medium-voltage line (km)"),
+    "line_lv_km": ("Đường dây hạ thế (km)", "Low-voltage line (km)"),
+    "transformers": ("Trạm biến áp", "Transformers"),
+    "budget_million_vnd": ("Kinh phí (triệu đồng)", "Budget (million VND)"),
+    "on_border": ("Xã biên giới", "Border commune"),
+    "unit_type": ("Loại đơn vị", "Unit type"),
+    "name_2025": ("Đơn vị sau 1/7/2025", "Unit after 1 July 2025"),
+}
+UNIT_LABELS = {"households": ("hộ", "households"), "persons": ("người", "persons"),
+               "persons/km²": ("người/km²", "persons/km²"), "criteria": ("tiêu chí", "criteria"),
+               "million VND": ("triệu đồng", "million VND"), "km²": ("km²", "km²"), "km": ("km", "km"),
+               "count": ("", ""), "flag": ("", ""), "%": ("%", "%")}
+
+
+def _t(lang: str, key: str):
+    return T[lang][key]
+
+
+# ------------------------------------------------------------- registration
+
+@bp.record_once
+def _load_layers(state) -> None:
+    """Load and validate the layer files when the app is created (fail fast)."""
+    app = state.app
+    directory = app.config.get("GEO_LAYERS_DIR") or os.environ.get("GEO_LAYERS_DIR") or paths.layers_dir()
+    specs = layerspec.load_layers(directory)
+    app.extensions["map_layers"] = specs
+    app.extensions["map_cache"] = ({}, threading.Lock())
+
+
+def _specs() -> list[layerspec.LayerSpec]:
+    return current_app.extensions["map_layers"]
+
+
+def _spec(layer_id: str) -> layerspec.LayerSpec:
+    for s in _specs():
+        if s.id == layer_id:
+            return s
+    raise not_found(f"unknown layer {layer_id!r}; layers: {', '.join(s.id for s in _specs())}")
+
+
+# ---------------------------------------------------------------- parameters
+
+def _lang() -> str:
+    lang = request.args.get("lang") or current_app.config.get("DEFAULT_LANG") or "vi"
+    if lang not in LANGS:
+        raise bad_request(f"unknown lang {lang!r}; expected one of {', '.join(LANGS)}")
+    return lang
+
+
+def _year() -> int | None:
+    raw = request.args.get("year")
+    if raw in (None, ""):
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise bad_request(f"year must be an integer such as 2020, got {raw!r}") from None
+
+
+def _gpkg() -> Path:
+    path = Path(current_app.config.get("GEO_GPKG") or paths.gpkg_path())
+    if not path.exists():
+        raise ApiError(f"the map data ({path.name}) has not been built: run `python -m geo build`",
+                       503, "ServiceUnavailable")
+    return path
+
+
+# --------------------------------------------------------------------- cache
+
+_CACHE_MAX = 512
+
+
+def _cached(key: tuple, make):
+    """``make(path)`` once per key and GeoPackage version (path + mtime), per app.
+
+    The cache lives on the app (``app.extensions["map_cache"]``), so two apps
+    with different layer folders never share payloads.
+    """
+    path = _gpkg()
+    cache, lock = current_app.extensions["map_cache"]
+    full = (str(path), path.stat().st_mtime_ns) + key
+    with lock:
+        if full in cache:
+            return cache[full]
+    value = make(path)
+    with lock:
+        for k in [k for k in cache if k[:2] != full[:2]]:
+            del cache[k]
+        if len(cache) >= _CACHE_MAX:
+            cache.clear()
+        cache[full] = value
+    return value
+
+
+def _json_response(payload: str, mimetype: str = "application/json") -> Response:
+    resp = Response(payload, mimetype=mimetype)
+    resp.headers["Cache-Control"] = "no-cache"
+    return resp
+
+
+def _dumps(obj) -> str:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+# ---------------------------------------------------------------- formatting
+
+def _isna(v) -> bool:
+    if v is None:
+        return True
+    try:
+        return bool(isinstance(v, float) and math.isnan(v))
+    except TypeError:
+        return False
+
+
+def _digits(unit: str | None, value: float) -> int:
+    if unit in ("households", "persons", "criteria", "count", "million VND", "flag"):
+        return 0
+    if unit == "persons/km²":
+        return 0 if abs(value) >= 10 else 1
+    if unit in ("km", "km²"):
+        return 1 if abs(value) < 1000 else 0
+    return 1
+
+
+def format_value(value, unit: str | None, lang: str, qualifier: str | None = None) -> str:
+    """A value for people: "12,3%", "4.877 hộ", "Có" — qualifiers kept (">58%")."""
+    if _isna(value):
+        return ""
+    if unit == "flag":
+        return _t(lang, "yes") if float(value) else _t(lang, "no")
+    bound = qualifier in (">", "<")
+    text = classify.format_number(float(value), lang, None if bound else _digits(unit, float(value)))
+    label = UNIT_LABELS.get(unit or "", (unit or "", unit or ""))[0 if lang == "vi" else 1]
+    if label == "%":
+        text += "%"
+    elif label:
+        text += " " + label
+    if qualifier and qualifier not in ("=",):
+        text = qualifier + text if qualifier in (">", "<") else "~" + text
+    return text
+
+
+def _plain(v, lang: str, field: str = ""):
+    """A source column's value for a popup (numbers formatted, bools as Có/Không)."""
+    if _isna(v):
+        return ""
+    if field == "year":
+        return str(int(v))
+    if isinstance(v, bool) or str(type(v).__name__) == "bool_":
+        return _t(lang, "yes") if v else _t(lang, "no")
+    if isinstance(v, (int, float)) or type(v).__module__ == "numpy":
+        f = float(v)
+        return classify.format_number(f, lang, 0 if f.is_integer() else (2 if abs(f) < 10 else 1))
+    return str(v)
+
+
+class _Refs:
+    """Long strings (sources, standards) listed once per layer, referenced by index."""
+
+    def __init__(self):
+        self.items: list[str] = []
+        self._index: dict[str, int] = {}
+
+    def __call__(self, text) -> int | None:
+        if _isna(text) or text == "":
+            return None
+        text = str(text)
+        if text not in self._index:
+            self._index[text] = len(self.items)
+            self.items.append(text)
+        return self._index[text]
+
+
+# ------------------------------------------------------------- layer payload
+
+def _catalogue(path) -> dict[str, dict]:
+    cat = storage.read_layer("catalogue", path)
+    return {str(r["id"]): {k: (None if _isna(v) else v) for k, v in r.items()} for _, r in cat.iterrows()}
+
+
+def _indicator_name(cat: dict, ind: str, lang: str) -> str:
+    row = cat.get(ind, {})
+    return str(row.get("name_en" if lang == "en" else "name_vi") or ind)
+
+
+def _field_label(field: str, lang: str, cat: dict, source: str) -> str:
+    """Label of a popup field: a column of the source, else a catalogue indicator."""
+    if field in layerspec.SOURCE_FIELDS.get(source, ()) and field in FIELD_LABELS:
+        return FIELD_LABELS[field][0 if lang == "vi" else 1]
+    if field in cat:
+        return _indicator_name(cat, field, lang)
+    return FIELD_LABELS.get(field, (field, field))[0 if lang == "vi" else 1]
+
+
+def _standard(text: str, lang: str) -> str:
+    """Poverty standards as worded in the data (English) read in Vietnamese on a Vietnamese page."""
+    if lang != "vi":
+        return text
+    return (text.replace("2016-2020 multidimensional", "Đa chiều 2016–2020")
+            .replace("2022-2025 multidimensional", "Đa chiều 2022–2025")
+            .replace("2011-2015 income", "Thu nhập 2011–2015").replace("income standard", "chuẩn thu nhập"))
+
+
+def _drop_none(d: dict) -> dict:
+    return {k: v for k, v in d.items() if v is not None}
+
+
+def _period(period, year) -> str | None:
+    """The period as worded in the source, when it says more than the year."""
+    if _isna(period) or not period:
+        return None
+    return None if year is not None and str(period) == str(year) else str(period)
+
+
+def _fmt_note(text: str, n: int) -> str:
+    return text.replace("{n}", str(n))
+
+
+def layer_payload(spec: layerspec.LayerSpec, year: int | None, lang: str, scheme: str | None,
+                  with_geometry: bool, path) -> dict:
+    """The GeoJSON FeatureCollection of one layer, with its ``layer`` metadata."""
+    import shapely
+
+    cat = _catalogue(path)
+    try:
+        frame = layerspec.layer_frame(spec, year, path)
+    except layerspec.LayerDataError as exc:
+        raise bad_request(str(exc)) from None
+    year = layerspec.check_year(spec, year)
+    sources, standards = _Refs(), _Refs()
+    t = T[lang]
+    key = layerspec.ID_COLUMN[spec.source]
+    n = len(frame)
+    info = cat.get(spec.indicator, {}) if spec.indicator else {}
+    unit = info.get("unit")
+
+    colors: list[str | None] = [None] * n
+    classes_out = None
+    legend: list[dict] = []
+    no_data = None
+    bins = [None] * n
+    if spec.kind == "choropleth":
+        cls = spec.classification
+        chosen = scheme or cls.scheme
+        if chosen not in classify.SCHEMES:
+            raise bad_request(f"unknown scheme {chosen!r}; expected one of {', '.join(classify.SCHEMES)}")
+        if chosen == "user_defined" and not cls.breaks:
+            raise bad_request(f"layer {spec.id!r} has no user-defined breaks; use quantiles, "
+                              "fisher_jenks or equal_interval")
+        reference = None
+        if cls.across_years and len(spec.years) > 1 and spec.indicator:
+            obs = storage.read_layer("observations", path)
+            from geo import indicators
+
+            reference = []
+            for y in spec.years:
+                reference += indicators.values(obs, spec.indicator, spec.level, y)["value"].tolist()
+        classes = classify.classify(frame["value"].tolist(), chosen, cls.k, cls.breaks, reference)
+        colors = classes.color_of(spec.palette)
+        bins = [int(b) if b >= 0 else None for b in classes.bins]
+        legend = classes.legend(spec.palette, lang)
+        for e in legend:
+            e["label"] = e["label"] + ("%" if unit == "%" else "")
+        schemes = ["quantiles", "fisher_jenks", "equal_interval"] + (["user_defined"] if cls.breaks else [])
+        classes_out = {"scheme": chosen, "default_scheme": cls.scheme, "schemes": schemes, "k": classes.k,
+                       "requested_k": classes.requested_k, "breaks": classes.breaks,
+                       "lower": None if _isna(classes.lower) else classes.lower,
+                       "across_years": bool(reference is not None), "palette": spec.palette,
+                       "notes": classes.notes}
+        if classes.n_missing:
+            no_data = {"label": t["no_data"], "count": classes.n_missing}
+    elif spec.kind == "categorical":
+        by_value = {c.value: c for c in spec.categories}
+        first = spec.categories[0].value
+        n_first = int((frame["category"] == first).sum())
+        colors = [by_value[c].color if c in by_value else None for c in frame["category"]]
+        for c in spec.categories:
+            legend.append({"value": c.value, "color": c.color, "label": _fmt_note(c.label(lang), n_first),
+                           "count": int((frame["category"] == c.value).sum())})
+        n_none = int(frame["category"].isna().sum())
+        if n_none and spec.display == "fill":
+            no_data = {"label": t["no_data"], "count": n_none}
+    elif spec.kind == "points":
+        legend.append({"color": spec.color or "#333333", "label": spec.title(lang), "count": n,
+                       "symbol": "point"})
+    else:
+        legend.append({"color": spec.color or "#333333", "label": spec.title(lang), "count": n,
+                       "symbol": "line", "dash": spec.dash, "weight": spec.weight})
+
+    # context columns for points
+    if spec.source == "works":
+        communes = storage.read_layer("communes", path).set_index("gso_code")
+        districts = storage.read_layer("districts", path).set_index("gso_code")
+
+    geoms = None
+    if with_geometry or spec.source == "roads":
+        disp = _display(spec.source, path).set_index(key).geometry
+        geoms = [disp.get(code) for code in frame[key]]
+    if spec.source == "roads":
+        # roads far outside Kon Tum are cut off by the display clip: not part of the layer
+        inside = [g is not None for g in geoms]
+        frame = frame[inside].reset_index(drop=True)
+        geoms = [g for g in geoms if g is not None] if with_geometry else None
+        n = len(frame)
+        if legend:
+            legend[0]["count"] = n
+
+    features = []
+    statuses: dict[str, int] = {}
+    popup_synthetic = False
+    for i, row in enumerate(frame.itertuples(index=False)):
+        r = row._asdict()
+        props: dict = {}
+        # Without geometry the page takes names from the shared geometry payload.
+        if spec.source == "communes" and with_geometry:
+            props.update(gso_code=r["gso_code"], name=r["name"], district_name=r["district_name"],
+                         quality_flag=r["quality_flag"])
+        elif spec.source == "districts" and with_geometry:
+            props.update(gso_code=r["gso_code"], name=r["name"])
+        elif spec.source == "works":
+            code = r.get("gso_code") or ""
+            dcode = r.get("district_code") or (communes.at[code, "district_code"] if code in communes.index else "")
+            props.update(work_id=r["work_id"], kind=r["kind"],
+                         kind_label=t["kinds"].get(r["kind"], r["kind"]),
+                         name=(r["name_en"] if lang == "en" and r.get("name_en") else r["name_vi"]),
+                         gso_code=code or None,
+                         commune=communes.at[code, "name"] if code in communes.index else None,
+                         district_name=districts.at[dcode, "name"] if dcode in districts.index else None,
+                         location_precision=r["location_precision"],
+                         location=t["precision"].get(r["location_precision"], r["location_precision"]),
+                         description=r.get("description_vi") or None)
+        elif spec.source == "roads":
+            name = r["name"] if r["name"] and r["name"] != "Không biết" else t["unnamed_road"]
+            props.update(road_id=r["road_id"], name=name)
+        elif spec.source == "border":
+            props.update(country=r["country"], country_name=t["countries"].get(r["country"], r["country"]))
+        if spec.label_field:
+            lf = spec.label_field
+            if lang == "en" and lf.endswith("_vi") and lf[:-3] + "_en" in r:
+                lf = lf[:-3] + "_en"
+            label = props.get("name") if spec.source == "roads" else _plain(r[lf], lang)
+            if spec.source == "districts":
+                label = label.replace("Huyện ", "", 1)
+            props["label"] = label
+
+        status = r.get("status")
+        if not _isna(status):
+            statuses[str(status)] = statuses.get(str(status), 0) + 1
+        if spec.kind in ("choropleth", "categorical"):
+            value = r["value"]
+            v_unit = r.get("unit") or unit
+            if spec.kind == "categorical":
+                catv = r["category"]
+                props["category"] = None if _isna(catv) else catv
+                props["filled"] = True if r.get("filled") else None
+                if with_geometry and not _isna(catv):
+                    props["label"] = next((e["label"] for e in legend if e["value"] == catv), None)
+            else:
+                props["value"] = None if _isna(value) else round(float(value), 4)
+                props["value_text"] = format_value(value, v_unit, lang, r.get("qualifier"))
+                props["class"] = bins[i]
+            props["color"] = colors[i]
+            props["year"] = None if _isna(r.get("obs_year")) else int(r["obs_year"])
+            props["period"] = _period(r.get("period"), props["year"])
+        props["status"] = None if _isna(status) else status
+        props["src"] = sources(r.get("source"))
+        if spec.indicator:
+            props["std"] = standards(r.get("standard"))
+        if spec.kind == "points":
+            props["year"] = None if _isna(r.get("year")) else int(r["year"])
+
+        items = []
+        for item in r["popup"]:
+            if "status" in item:
+                iu = item.get("unit") or cat.get(item["id"], {}).get("unit")
+                items.append(_drop_none({
+                    "id": item["id"], "text": format_value(item["value"], iu, lang),
+                    "status": item["status"], "year": item.get("year"),
+                    "period": _period(item.get("period"), item.get("year")),
+                    "src": sources(item.get("source")), "std": standards(item.get("standard"))}))
+                if item["status"] == "synthetic":
+                    popup_synthetic = True
+            else:
+                v = item["value"]
+                if item["id"] == "border_countries" and v:
+                    v = ", ".join(t["countries"].get(c, c) for c in str(v).split(";"))
+                text = _plain(v, lang, item["id"])
+                if text:
+                    items.append({"id": item["id"], "text": text})
+        if items:
+            props["popup"] = items
+        rep = []
+        for x in r["reported"]:
+            rep.append(_drop_none({"text": format_value(x["value"], unit, lang, x["qualifier"]),
+                                   "year": x["year"], "period": _period(x["period"], x["year"]),
+                                   "status": x["status"], "src": sources(x["source"]),
+                                   "std": standards(x["standard"]), "note": x["note"] or None}))
+        if rep:
+            props["reported"] = rep
+        keep = ("value", "color") if spec.kind in ("choropleth", "categorical") else ()
+        props = {k: v for k, v in props.items() if v is not None or k in keep}
+
+        feature = {"type": "Feature", "id": str(r[key]), "properties": props,
+                   "geometry": None}
+        if geoms is not None and geoms[i] is not None:
+            feature["geometry"] = json.loads(shapely.to_geojson(geoms[i]))
+        features.append(feature)
+
+    n_syn = statuses.get("synthetic", 0)
+    n_first = legend[0]["count"] if spec.kind == "categorical" and legend else int(frame["value"].notna().sum())
+    meta = {
+        "id": spec.id, "kind": spec.kind, "display": spec.display, "source": spec.source,
+        "level": spec.level, "title": spec.title(lang), "group": spec.group(lang),
+        "note": _fmt_note(spec.note(lang), n_first), "lang": lang,
+        "year": year, "years": list(spec.years),
+        "indicator": ({"id": spec.indicator, "name": _indicator_name(cat, spec.indicator, lang),
+                       "unit": unit, "polarity": info.get("polarity"),
+                       "description": info.get("description_en" if lang == "en" else "description_vi")}
+                      if spec.indicator else None),
+        "field": spec.field,
+        "classification": classes_out,
+        "legend": legend,
+        "no_data": no_data,
+        "count": n,
+        "statuses": statuses,
+        "synthetic": bool(n_syn or popup_synthetic),
+        "n_synthetic": n_syn,
+        "demo_label": DEMO_LABEL if (n_syn or popup_synthetic) else None,
+        "style": {"color": spec.color, "weight": spec.weight, "dash": spec.dash,
+                  "fill_opacity": spec.fill_opacity, "labels": spec.labels},
+        "popup_fields": [{"id": f, "label": _field_label(f, lang, cat, spec.source)} for f in spec.popup_fields],
+        "sources": sources.items,
+        "standards": [_standard(x, lang) for x in standards.items],
+    }
+    return {"type": "FeatureCollection", "layer": meta, "features": features}
+
+
+def _display(source: str, path):
+    return _cached(("display", source), lambda p: layerspec.display_geometry(source, p))
+
+
+def geometry_payload(source: str, path) -> dict:
+    """Display geometry of communes / districts with the names used for search."""
+    import shapely
+
+    disp = _display(source, path)
+    units = storage.read_layer(source, path).set_index("gso_code")
+    features = []
+    for code, geom in zip(disp["gso_code"], disp.geometry.values):
+        u = units.loc[code]
+        props = {"gso_code": code, "name": u["name"]}
+        if source == "communes":
+            props.update(district_code=u["district_code"], district_name=u["district_name"],
+                         quality_flag=u["quality_flag"])
+        features.append({"type": "Feature", "id": code, "properties": props,
+                         "geometry": json.loads(shapely.to_geojson(geom))})
+    return {"type": "FeatureCollection", "features": features}
+
+
+def series_payload(path) -> dict:
+    """Poor and near-poor rates per unit and year; ``status`` given where not synthetic."""
+    data = layerspec.unit_series(SERIES_INDICATORS, ANALYSIS_YEARS, path)
+    units = {}
+    for code, by_ind in data.items():
+        entry = {}
+        for ind, pairs in by_ind.items():
+            entry[ind] = [None if v is None else round(v, 2) for v, _ in pairs]
+            sts = [s for _, s in pairs]
+            if any(s not in (None, "synthetic") for s in sts):
+                entry[ind + "_status"] = sts
+        units[code] = entry
+    return {"years": list(ANALYSIS_YEARS), "indicators": list(SERIES_INDICATORS),
+            "default_status": "synthetic", "units": units}
+
+
+# ------------------------------------------------------------------- routes
+
+@bp.get("/layers")
+def layers_index():
+    lang = _lang()
+    out = []
+    for s in _specs():
+        out.append({"id": s.id, "title": s.title(lang), "group": s.group(lang), "kind": s.kind,
+                    "source": s.source, "level": s.level, "indicator": s.indicator, "field": s.field,
+                    "years": list(s.years), "year": s.year, "default_visible": s.default_visible,
+                    "order": s.order,
+                    "url": url_for("map_page.layer_geojson", layer_id=s.id, lang=lang)})
+    return _json_response(_dumps({"layers": out}))
+
+
+@bp.get("/layers/<layer_id>.geojson")
+def layer_geojson(layer_id: str):
+    spec = _spec(layer_id)
+    lang, year = _lang(), _year()
+    scheme = request.args.get("scheme") or None
+    if scheme is not None and spec.kind != "choropleth":
+        raise bad_request(f"'scheme' applies to choropleth layers; {spec.id!r} is {spec.kind}")
+    if scheme is not None and scheme not in classify.SCHEMES:
+        raise bad_request(f"unknown scheme {scheme!r}; expected one of {', '.join(classify.SCHEMES)}")
+    geometry = request.args.get("geometry", "full")
+    if geometry not in ("full", "none"):
+        raise bad_request(f"geometry must be 'full' or 'none', got {geometry!r}")
+    try:
+        layerspec.check_year(spec, year)
+    except layerspec.LayerDataError as exc:
+        raise bad_request(str(exc)) from None
+    payload = _cached(("layer", spec.id, year, lang, scheme, geometry),
+                      lambda p: _dumps(layer_payload(spec, year, lang, scheme, geometry == "full", p)))
+    return _json_response(payload, "application/geo+json")
+
+
+@bp.get("/layers/geometry/<source>.geojson")
+def layer_geometry(source: str):
+    if source not in ("communes", "districts"):
+        raise not_found(f"no shared geometry {source!r}; expected communes or districts")
+    payload = _cached(("geometry", source), lambda p: _dumps(geometry_payload(source, p)))
+    return _json_response(payload, "application/geo+json")
+
+
+@bp.get("/layers/series.json")
+def layer_series():
+    payload = _cached(("series",), lambda p: _dumps(series_payload(p)))
+    return _json_response(payload)
+
+
+@bp.get("/")
+def index():
+    lang = _lang()
+    _gpkg()                       # 503 with a clear message when the data are not built
+    html = _cached(("page", lang, request.script_root), lambda p: render_page(lang, p))
+    resp = Response(html, mimetype="text/html")
+    resp.headers["Cache-Control"] = "no-cache"
+    return resp
+
+
+# --------------------------------------------------------------------- page
+
+class _Init(JSCSSMixin, MacroElement):
+    """Loads kontum-map.js (after Leaflet) and hands it the Folium objects once they exist."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+            KontumMap.init(JSON.parse(document.getElementById("kt-config").textContent), {
+                map: {{ this.map_name }},
+                control: {{ this.control_name }},
+                drawn: {{ this.drawn_name }},
+                bases: { {% for key, name in this.bases %}{{ key|tojson }}: {{ name }}{% if not loop.last %}, {% endif %}{% endfor %} }
+            });
+        {% endmacro %}
+    """)
+
+    def __init__(self, map_name, control_name, drawn_name, bases):
+        super().__init__()
+        self._name = "KontumInit"
+        js, css = PLUGIN_ASSETS["markercluster"]
+        self.default_js = [(n, _static(u)) for n, u in js] + [("kontum_js", _static("map/kontum-map.js"))]
+        self.default_css = [(n, _static(u)) for n, u in css] + [("kontum_css", _static("map/kontum-map.css"))]
+        self.map_name, self.control_name, self.drawn_name, self.bases = map_name, control_name, drawn_name, bases
+
+
+def _static(rel: str) -> str:
+    return url_for("static", filename=rel)
+
+
+def _localise(element, which: str) -> None:
+    js, css = PLUGIN_ASSETS[which]
+    element.default_js = [(n, _static(u)) for n, u in js]
+    element.default_css = [(n, _static(u)) for n, u in css]
+
+
+def _context_layer(lang: str, path, bounds) -> folium.FeatureGroup:
+    """Offline basemap: neighbouring countries and provinces from the GeoPackage, with labels."""
+    import shapely
+    from shapely.geometry import box
+
+    t = T[lang]
+    group = folium.FeatureGroup(name=t["base_context"], overlay=False, control=True, show=True)
+    countries = _display("countries", path)
+    provinces = _display("provinces", path)
+    raw_c = storage.read_layer("countries", path)
+    raw_p = storage.read_layer("provinces", path)
+    fills = {"VNM": "#f7f5ef", "LAO": "#e9eef3", "KHM": "#eef0e6"}
+    feats = []
+    for code, geom in zip(raw_c["ADM0_A3"], countries.geometry.values):
+        feats.append({"type": "Feature", "properties": {"fill": fills.get(code, "#eeeeee")},
+                      "geometry": json.loads(shapely.to_geojson(geom))})
+    folium.GeoJson({"type": "FeatureCollection", "features": feats}, name="countries",
+                   style_function=lambda f: {"fillColor": f["properties"]["fill"], "fillOpacity": 1,
+                                             "color": "#9e9e9e", "weight": 1},
+                   interactive=False, control=False).add_to(group)
+    pfeats = [{"type": "Feature", "properties": {"kt": code == "62"},
+               "geometry": json.loads(shapely.to_geojson(geom))}
+              for code, geom in zip(raw_p["gso_province_code"], provinces.geometry.values)]
+    folium.GeoJson({"type": "FeatureCollection", "features": pfeats}, name="provinces",
+                   style_function=lambda f: {"fill": bool(f["properties"]["kt"]), "fillColor": "#ffffff",
+                                             "fillOpacity": 1, "color": "#8d8d8d", "weight": 1,
+                                             "dashArray": "4 3"},
+                   interactive=False, control=False).add_to(group)
+    view = box(bounds[0] - 0.45, bounds[1] - 0.3, bounds[2] + 0.45, bounds[3] + 0.3)
+    for code, name, geom in zip(raw_p["gso_province_code"], raw_p["name"], raw_p.geometry.values):
+        if code == "62":
+            continue
+        part = geom.intersection(view)
+        if part.is_empty or part.area < 0.02:
+            continue
+        pt = part.representative_point()
+        label = str(name).replace("Tỉnh ", "").replace("Thành phố ", "TP ")
+        folium.Marker([round(pt.y, 4), round(pt.x, 4)], interactive=False,
+                      icon=folium.DivIcon(html=f'<div class="kt-ctx-label">{escape(label)}</div>',
+                                          class_name="kt-ctx", icon_size=(140, 18), icon_anchor=(70, 9))
+                      ).add_to(group)
+    near = box(bounds[0] - 0.22, bounds[1] - 0.1, bounds[2] + 0.22, bounds[3] + 0.1)
+    for code, geom in zip(raw_c["ADM0_A3"], raw_c.geometry.values):
+        if code == "VNM":
+            continue
+        part = geom.intersection(near)
+        if part.is_empty:
+            continue
+        pt = part.representative_point()
+        name = t["countries"].get(code, code).upper()
+        folium.Marker([round(pt.y, 4), round(pt.x, 4)], interactive=False,
+                      icon=folium.DivIcon(html=f'<div class="kt-country-label">{escape(name)}</div>',
+                                          class_name="kt-ctx", icon_size=(160, 24), icon_anchor=(80, 12))
+                      ).add_to(group)
+    return group
+
+
+def _page_config(lang: str, path) -> dict:
+    t = T[lang]
+    districts = storage.read_layer("districts", path)
+    dlist = []
+    for code, name, geom in zip(districts["gso_code"], districts["name"], districts.geometry.values):
+        x0, y0, x1, y1 = geom.bounds
+        dlist.append({"code": code, "name": name, "bounds": [[round(y0, 4), round(x0, 4)], [round(y1, 4), round(x1, 4)]]})
+    layers = []
+    for s in _specs():
+        layers.append({"id": s.id, "title": s.title(lang), "group": s.group(lang), "kind": s.kind,
+                       "display": s.display, "source": s.source, "years": list(s.years), "year": s.year,
+                       "visible": s.default_visible, "area": s.is_area, "labels": s.labels})
+    other = "en" if lang == "vi" else "vi"
+    return {
+        "lang": lang,
+        "years": list(ANALYSIS_YEARS),
+        "year": ANALYSIS_YEARS[-1],
+        "layers": layers,
+        "districts": sorted(dlist, key=lambda d: d["code"]),
+        "urls": {
+            "layer": url_for("map_page.layer_geojson", layer_id="__ID__"),
+            "geometry": url_for("map_page.layer_geometry", source="__SRC__"),
+            "series": url_for("map_page.layer_series"),
+            "targets": (request.script_root or "") + "/targets",
+            "other_lang": url_for("map_page.index", lang=other),
+        },
+        "i18n": _js_strings(lang),
+        "status": t["status"],
+        "quality": t["quality"],
+        "demo_label": DEMO_LABEL,
+    }
+
+
+def _js_strings(lang: str) -> dict:
+    vi = lang == "vi"
+    s = {
+        "no_data": T[lang]["no_data"],
+        "demo": DEMO_LABEL,
+        "district": "Huyện" if vi else "District",
+        "gso_code": "Mã GSO" if vi else "GSO code",
+        "quality": "Chất lượng ranh giới" if vi else "Boundary quality",
+        "year": "Năm" if vi else "Year",
+        "standard": "Chuẩn nghèo" if vi else "Poverty standard",
+        "source": "Nguồn" if vi else "Source",
+        "more": "chi tiết" if vi else "details",
+        "reported": "Số liệu đã công bố (không dùng để tô màu)" if vi else "Published figures (not used for colouring)",
+        "chart_title": "Tỷ lệ hộ nghèo, cận nghèo 2015–2020 (%)" if vi else "Poor and near-poor rates 2015–2020 (%)",
+        "poor": "nghèo" if vi else "poor",
+        "near_poor": "cận nghèo" if vi else "near-poor",
+        "classes": "Phân loại" if vi else "Classes",
+        "schemes": ({"quantiles": "Phân vị", "fisher_jenks": "Ngắt tự nhiên (Jenks)",
+                     "equal_interval": "Khoảng đều", "user_defined": "Ngưỡng cố định"} if vi else
+                    {"quantiles": "Quantiles", "fisher_jenks": "Natural breaks (Jenks)",
+                     "equal_interval": "Equal interval", "user_defined": "Fixed breaks"}),
+        "across_years": "cùng thang màu cho mọi năm" if vi else "same classes for every year",
+        "legend": "Chú giải" if vi else "Legend",
+        "search": "Tìm xã" if vi else "Find a commune",
+        "search_ph": "Tên xã, ví dụ: ia toi" if vi else "Commune name, e.g. ia toi",
+        "no_match": "Không tìm thấy xã nào" if vi else "No commune found",
+        "zoom_district": "Phóng tới huyện" if vi else "Zoom to district",
+        "whole_province": "— Toàn tỉnh —" if vi else "— Whole province —",
+        "year_label": "Năm số liệu" if vi else "Data year",
+        "targeting": "Chọn đối tượng ưu tiên" if vi else "Targeting",
+        "poorest_border": "Xã nghèo nhất vùng biên giới" if vi else "Poorest border communes",
+        "poorest_border_hint": ("10 xã biên giới có tỷ lệ hộ nghèo cao nhất (năm đang chọn)" if vi else
+                                "The 10 border communes with the highest poor-household rate (selected year)"),
+        "draw_hint": ("Hoặc vẽ một vùng (đa giác, chữ nhật) trên bản đồ để liệt kê các xã trong vùng." if vi else
+                      "Or draw an area (polygon, rectangle) on the map to list the communes inside it."),
+        "rank": "#", "name": "Xã" if vi else "Commune", "poor_rate": "Tỷ lệ nghèo" if vi else "Poor rate",
+        "distance": "Cách biên giới" if vi else "To border",
+        "download": "Tải về" if vi else "Download",
+        "clear": "Xóa kết quả" if vi else "Clear",
+        "loading": "Đang tải…" if vi else "Loading…",
+        "targets_missing": ("Chức năng chọn đối tượng (/targets) chưa sẵn sàng trên máy chủ này." if vi else
+                            "The targeting service (/targets) is not available on this server yet."),
+        "error": "Lỗi" if vi else "Error",
+        "in_area": "xã trong vùng vẽ" if vi else "communes in the drawn area",
+        "none_in_area": "Không có xã nào trong vùng vẽ." if vi else "No commune in the drawn area.",
+        "north": "B" if vi else "N",
+        "attribution": ("Ranh giới xã 2020: GSO, sapnhap.bando.com.vn, choisy/vietnam63 · Biên giới, quốc gia: Natural Earth · "
+                        "Tỉnh lân cận: gis.chinhphu.vn · Đường: CTU-SematX/LegoCity (CC BY-SA 4.0) · Số liệu: xem nguồn trong từng cửa sổ"
+                        if vi else
+                        "2020 commune boundaries: GSO, sapnhap.bando.com.vn, choisy/vietnam63 · Border, countries: Natural Earth · "
+                        "Neighbouring provinces: gis.chinhphu.vn · Roads: CTU-SematX/LegoCity (CC BY-SA 4.0) · Figures: see the source in each popup"),
+        "points": "điểm" if vi else "points",
+        "layers": "Lớp bản đồ" if vi else "Map layers",
+        "attribution_short": ("Ranh giới: GSO 2020, Natural Earth, gis.chinhphu.vn · Đường: LegoCity (CC BY-SA 4.0)"
+                              if vi else
+                              "Boundaries: GSO 2020, Natural Earth, gis.chinhphu.vn · Roads: LegoCity (CC BY-SA 4.0)"),
+        "layer_error": "Không tải được lớp" if vi else "Could not load layer",
+        "draw_polygon": "Vẽ vùng để chọn xã" if vi else "Draw an area to select communes",
+        "draw_rectangle": "Vẽ hình chữ nhật để chọn xã" if vi else "Draw a rectangle to select communes",
+        "score": "Điểm" if vi else "Score",
+    }
+    return s
+
+
+def render_page(lang: str, path) -> str:
+    """The whole HTML page (Folium map + panel), every asset local."""
+    communes = storage.read_layer("communes", path)
+    x0, y0, x1, y1 = communes.total_bounds
+    bounds = (x0, y0, x1, y1)
+    t = T[lang]
+    m = folium.Map(location=[(y0 + y1) / 2, (x0 + x1) / 2], zoom_start=9, tiles=None,
+                   control_scale=True, zoom_snap=0.25, zoom_delta=0.5, **{"minZoom": 7, "maxZoom": 17})
+    m.default_js = [(n, _static(u)) for n, u in LEAFLET_JS]
+    m.default_css = [(n, _static(u)) for n, u in LEAFLET_CSS]
+    m.fit_bounds([[y0, x0], [y1, x1]], padding_top_left=(10, 10), padding_bottom_right=(250, 10))
+
+    context = _context_layer(lang, path, bounds)
+    context.add_to(m)
+    blank = folium.FeatureGroup(name=t["base_none"], overlay=False, control=True, show=False)
+    blank.add_to(m)
+    osm = folium.TileLayer("OpenStreetMap", name=t["base_osm"], overlay=False, control=True, show=False)
+    osm.add_to(m)
+
+    fs = folium.plugins.Fullscreen(position="topleft", title=t["fullscreen"], title_cancel=t["fullscreen_exit"])
+    _localise(fs, "fullscreen")
+    fs.add_to(m)
+
+    drawn = folium.FeatureGroup(name="drawn", control=False)
+    drawn.add_to(m)
+    draw = folium.plugins.Draw(
+        position="topleft", feature_group=drawn, show_geometry_on_click=False,
+        draw_options={"polyline": False, "circle": False, "marker": False, "circlemarker": False,
+                      "polygon": {"allowIntersection": False, "showArea": False,
+                                  "shapeOptions": {"color": "#0d47a1", "weight": 2, "fillOpacity": 0.08}},
+                      "rectangle": {"showArea": False,
+                                    "shapeOptions": {"color": "#0d47a1", "weight": 2, "fillOpacity": 0.08}}},
+        edit_options={"edit": False})
+    _localise(draw, "draw")
+    draw.add_to(m)
+
+    control = folium.LayerControl(position="topright", collapsed=False)
+    control.add_to(m)
+
+    root = m.get_root()
+    root.header.add_child(Element(f"<title>{escape(t['title'])}</title>"), name="kt_title")
+    root.header.add_child(Element('<link rel="icon" href="data:,">'), name="kt_icon")
+
+    config = _page_config(lang, path)
+    panel = render_template("map/panel.html", t=t, lang=lang, config=config, s=config["i18n"],
+                            other_lang_url=config["urls"]["other_lang"])
+    root.html.add_child(Element(panel), name="kt_panel")
+    m.add_child(_Init(m.get_name(), control.get_name(), drawn.get_name(),
+                      [("context", context.get_name()), ("none", blank.get_name()), ("osm", osm.get_name())]))
+    html = root.render()
+    return html.replace('<html>', f'<html lang="{lang}">', 1)

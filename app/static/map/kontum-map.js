@@ -1,0 +1,936 @@
+/* Kon Tum poverty map — the controls Folium lacks.
+ *
+ * Folium renders the Leaflet map, the basemaps, scale, fullscreen, drawing
+ * tools and the layer control; this script adds the thematic layers (fetched
+ * from /layers/<id>.geojson and joined to the shared display geometry), the
+ * legends, popups with a small chart, search, district zoom, the year
+ * selector and the targeting panel (/targets).
+ *
+ * Every string that comes from data goes into the page through textContent
+ * (or an attribute), never through innerHTML.
+ */
+(function () {
+  "use strict";
+
+  var KT = {};
+  window.KontumMap = KT;
+  var S = null;   // state, set by init (exposed as KontumMap.state for tests)
+
+  // ------------------------------------------------------------ helpers
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    if (attrs) {
+      Object.keys(attrs).forEach(function (k) {
+        var v = attrs[k];
+        if (v === null || v === undefined || v === false) return;
+        if (k === "class") node.className = v;
+        else if (k === "text") node.textContent = v;
+        else if (k.indexOf("on") === 0) node.addEventListener(k.slice(2), v);
+        else node.setAttribute(k, v === true ? "" : String(v));
+      });
+    }
+    (children || []).forEach(function (c) {
+      if (c === null || c === undefined || c === false) return;
+      node.appendChild(typeof c === "string" || typeof c === "number" ? document.createTextNode(String(c)) : c);
+    });
+    return node;
+  }
+
+  function svgEl(tag, attrs, text) {
+    var node = document.createElementNS("http://www.w3.org/2000/svg", tag);
+    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, String(attrs[k])); });
+    if (text !== undefined) node.textContent = String(text);
+    return node;
+  }
+
+  // Escape for the few places Leaflet wants an HTML string (layer control names).
+  function esc(text) {
+    var d = document.createElement("div");
+    d.textContent = text == null ? "" : String(text);
+    return d.innerHTML;
+  }
+
+  // Diacritics-insensitive key: NFD, strip combining marks, đ→d, lower case.
+  function norm(text) {
+    return String(text || "").normalize("NFD").replace(/[\u0300-\u036f]/g, "")
+      .replace(/đ/g, "d").replace(/Đ/g, "D").toLowerCase()
+      .replace(/[^a-z0-9]+/g, " ").trim();
+  }
+  KT.norm = norm;
+
+  function getJSON(url) {
+    return fetch(url, { headers: { Accept: "application/json" } }).then(function (r) {
+      if (!r.ok) {
+        return r.json().catch(function () { return {}; }).then(function (body) {
+          var err = new Error((body && (body.description || body.error)) || ("HTTP " + r.status));
+          err.status = r.status;
+          throw err;
+        });
+      }
+      return r.json();
+    });
+  }
+
+  function fmt(x, digits) {
+    if (x === null || x === undefined || isNaN(x)) return "";
+    var s = Number(x).toLocaleString(S.lang === "vi" ? "vi-VN" : "en-GB",
+      { minimumFractionDigits: digits, maximumFractionDigits: digits });
+    return s;
+  }
+
+  function t(key) { return S.cfg.i18n[key]; }
+
+  // ------------------------------------------------------------ pre-init
+  // Runs from the page body, before Folium creates the drawing control.
+  KT.preInit = function (cfg) {
+    if (window.L && L.drawLocal) {
+      var b = L.drawLocal.draw.toolbar.buttons;
+      b.polygon = cfg.i18n.draw_polygon;
+      b.rectangle = cfg.i18n.draw_rectangle;
+      if (cfg.lang === "vi") {
+        var h = L.drawLocal.draw.handlers;
+        h.polygon.tooltip = { start: "Nhấn để bắt đầu vẽ vùng.", cont: "Nhấn để vẽ tiếp.",
+          end: "Nhấn vào điểm đầu tiên để khép vùng." };
+        h.rectangle.tooltip = { start: "Nhấn và kéo để vẽ hình chữ nhật." };
+        h.simpleshape.tooltip = { end: "Thả chuột để kết thúc." };
+        var a = L.drawLocal.draw.toolbar;
+        a.actions = { title: "Hủy vẽ", text: "Hủy" };
+        a.finish = { title: "Kết thúc vẽ", text: "Xong" };
+        a.undo = { title: "Xóa điểm vừa vẽ", text: "Xóa điểm cuối" };
+        var e = L.drawLocal.edit.toolbar;
+        e.buttons.remove = "Xóa vùng đã vẽ"; e.buttons.removeDisabled = "Chưa có vùng nào";
+        e.actions.save = { title: "Lưu", text: "Lưu" };
+        e.actions.cancel = { title: "Hủy", text: "Hủy" };
+        e.actions.clearAll = { title: "Xóa tất cả", text: "Xóa tất cả" };
+      }
+    }
+  };
+
+  // ---------------------------------------------------------------- init
+  KT.init = function (cfg, refs) {
+    var params = new URLSearchParams(window.location.search);
+    var year = parseInt(params.get("year"), 10);
+    S = KT.state = {
+      cfg: cfg, lang: cfg.lang, map: refs.map, control: refs.control, drawn: refs.drawn,
+      bases: refs.bases, year: cfg.years.indexOf(year) >= 0 ? year : cfg.year,
+      entries: {}, order: [], geometry: {}, series: null, highlight: null, flash: null, pending: 0
+    };
+    var map = S.map;
+    [["kt-areas", 410], ["kt-outlines", 420], ["kt-lines", 430], ["kt-highlight", 440]].forEach(function (p) {
+      var pane = map.createPane(p[0]);
+      pane.style.zIndex = p[1];
+    });
+    map.attributionControl.setPrefix('<a href="https://leafletjs.com" title="Leaflet">Leaflet</a>');
+    map.attributionControl.addAttribution(esc(t("attribution_short")));
+    var layersBox = document.getElementById("kt-layers");
+    if (layersBox) layersBox.appendChild(S.control.getContainer());
+
+    defineControls();
+    S.legend = new LegendControl({ position: "bottomright" }).addTo(map);
+    new NorthControl({ position: "bottomleft" }).addTo(map);
+
+    decorateLayerControl();
+    cfg.layers.forEach(function (spec) { addEntry(spec); });
+    S.seriesPromise = getJSON(cfg.urls.series).then(function (s) { S.series = s; return s; })
+      .catch(function () { S.series = { units: {}, years: [] }; return S.series; });
+    S.geometryPromise = geometry("communes").then(buildSearchIndex);
+
+    var first = [];
+    S.order.forEach(function (id) {
+      var e = S.entries[id];
+      if (e.spec.visible) { map.addLayer(e.group); first.push(e.loading); }
+    });
+    wirePanel();
+    wireDraw();
+    var yearSel = document.getElementById("kt-year");
+    if (yearSel) yearSel.value = String(S.year);
+    updateLangLink();
+
+    KT.ready = Promise.all(first.concat([S.geometryPromise, S.seriesPromise])).then(function () {
+      document.body.setAttribute("data-kt-ready", "1");
+    }).catch(function (err) {
+      console.error("Kon Tum map: " + err.message);
+      document.body.setAttribute("data-kt-ready", "error");
+    });
+  };
+
+  // -------------------------------------------------------------- layers
+  function isPolySource(spec) { return spec.source === "communes" || spec.source === "districts"; }
+
+  function addEntry(spec) {
+    var group;
+    if (spec.kind === "points") {
+      group = L.markerClusterGroup({
+        maxClusterRadius: 36, showCoverageOnHover: false, spiderfyOnMaxZoom: true,
+        iconCreateFunction: function (cluster) {
+          var color = (entry.meta && entry.meta.style.color) || "#455a64";
+          var div = el("div", { class: "kt-cluster", style: "background:" + color },
+            [String(cluster.getChildCount())]);
+          return L.divIcon({ html: div, className: "kt-cluster-wrap", iconSize: L.point(28, 28) });
+        }
+      });
+    } else {
+      group = L.featureGroup();
+    }
+    var entry = { spec: spec, group: group, key: null, meta: null, leaflet: null, byCode: {}, scheme: null,
+      loading: null };
+    S.entries[spec.id] = entry;
+    S.order.push(spec.id);
+    group.on("add", function () { onEntryAdded(entry); });
+    group.on("remove", function () { S.legend.update(); });
+    S.control.addOverlay(group, '<span class="kt-layer-name">' + esc(spec.title) + "</span>");
+    entry.stamp = L.Util.stamp(group);
+  }
+
+  // Only one filled area layer at a time (their colours would hide each other).
+  // Leaflet's layer control re-adds every checked layer while it handles a
+  // click, so the choice is made after it, keeping the layer the user clicked.
+  function onEntryAdded(entry) {
+    if (entry.spec.area) {
+      var keep = entry;
+      if (S.control._handlingClick && S.lastClicked && S.lastClicked.spec.area) keep = S.lastClicked;
+      setTimeout(function () { keepOnlyArea(keep); }, 0);
+    }
+    entry.loading = ensureLoaded(entry);
+    S.legend.update();
+  }
+
+  function keepOnlyArea(keep) {
+    if (!S.map.hasLayer(keep.group)) return;
+    S.order.forEach(function (id) {
+      var other = S.entries[id];
+      if (other !== keep && other.spec.area && S.map.hasLayer(other.group)) S.map.removeLayer(other.group);
+    });
+    S.lastClicked = null;
+    S.legend.update();
+  }
+
+  function entryKey(entry) {
+    var y = entry.spec.years.length > 1 && entry.spec.years.indexOf(S.year) >= 0 ? S.year : "";
+    return [y, entry.scheme || "", S.lang].join("|");
+  }
+
+  function layerUrl(entry) {
+    var q = new URLSearchParams({ lang: S.lang });
+    if (entry.spec.years.length > 1 && entry.spec.years.indexOf(S.year) >= 0) q.set("year", S.year);
+    if (entry.scheme) q.set("scheme", entry.scheme);
+    if (isPolySource(entry.spec)) q.set("geometry", "none");
+    return S.cfg.urls.layer.replace("__ID__", encodeURIComponent(entry.spec.id)) + "?" + q.toString();
+  }
+
+  function geometry(source) {
+    if (!S.geometry[source]) {
+      S.geometry[source] = getJSON(S.cfg.urls.geometry.replace("__SRC__", source)).then(function (fc) {
+        var byCode = {};
+        fc.features.forEach(function (f) { byCode[f.id] = f; });
+        return { fc: fc, byCode: byCode };
+      });
+    }
+    return S.geometry[source];
+  }
+
+  function ensureLoaded(entry) {
+    var key = entryKey(entry);
+    if (entry.key === key && entry.leaflet) return Promise.resolve(entry);
+    if (entry.inflight && entry.inflightKey === key) return entry.inflight;
+    S.pending += 1;
+    var jobs = [getJSON(layerUrl(entry))];
+    if (isPolySource(entry.spec)) jobs.push(geometry(entry.spec.source));
+    entry.inflightKey = key;
+    entry.inflight = Promise.all(jobs).then(function (res) {
+      if (entry.inflightKey !== key) return entry;       // a newer request won
+      build(entry, res[0], res[1]);
+      entry.key = key;
+      entry.error = null;
+      S.legend.update();
+      return entry;
+    }).catch(function (err) {
+      entry.error = err.message;
+      console.error("Kon Tum map: layer " + entry.spec.id + ": " + err.message);
+      S.legend.update();
+      return entry;
+    }).then(function (e) { S.pending -= 1; entry.inflight = null; return e; });
+    return entry.inflight;
+  }
+
+  function build(entry, payload, geom) {
+    var meta = entry.meta = payload.layer;
+    entry.features = payload.features;
+    entry.group.clearLayers();
+    entry.byCode = {};
+    if (meta.kind === "points") { buildPoints(entry, payload); return; }
+    var features = payload.features;
+    if (geom) {
+      features = features.map(function (f) {
+        var g = geom.byCode[f.id];
+        var props = Object.assign({}, g ? g.properties : {}, f.properties);
+        return { type: "Feature", id: f.id, properties: props, geometry: g ? g.geometry : null };
+      });
+    }
+    var outline = meta.display === "outline";
+    var lines = meta.kind === "lines";
+    if (outline) features = features.filter(function (f) { return f.properties.color; });
+    var gj = L.geoJSON({ type: "FeatureCollection", features: features }, {
+      pane: outline ? "kt-outlines" : (lines ? "kt-lines" : "kt-areas"),
+      style: function (f) { return styleFor(meta, f); },
+      onEachFeature: function (f, layer) {
+        entry.byCode[f.id] = layer;
+        bindFeature(entry, f, layer);
+      }
+    });
+    entry.leaflet = gj;
+    entry.group.addLayer(gj);
+  }
+
+  function styleFor(meta, f) {
+    var p = f.properties;
+    var st = meta.style || {};
+    if (meta.kind === "lines") {
+      return { color: st.color || "#333", weight: st.weight || 2, dashArray: st.dash || null, opacity: 0.95,
+        fill: false, lineCap: "round" };
+    }
+    if (meta.display === "outline") {
+      return { color: p.color, weight: st.weight || 3, opacity: 1, fill: false };
+    }
+    return {
+      fillColor: p.color || "url(#kt-nodata)", fillOpacity: p.color ? (st.fill_opacity || 0.75) : 1,
+      color: "#5b5b5b", weight: 0.6, opacity: 0.9
+    };
+  }
+
+  function bindFeature(entry, f, layer) {
+    var meta = entry.meta;
+    var p = f.properties;
+    if (meta.kind === "lines" && meta.style.labels === "permanent" && p.label) {
+      var isPolygon = meta.source === "districts" || meta.source === "communes";
+      layer.bindTooltip(el("span", { text: p.label }), {
+        permanent: true, direction: "center", interactive: false,
+        className: isPolygon ? "kt-district-label" : "kt-line-label"
+      });
+    } else {
+      layer.bindTooltip(function () { return hoverText(meta, p); }, { sticky: true, direction: "top", opacity: 0.95 });
+    }
+    layer.bindPopup(function () { return popup(entry, f); }, { maxWidth: 360, minWidth: 250, maxHeight: 440, autoPanPadding: [20, 20] });
+    if (meta.kind !== "lines") {
+      layer.on("mouseover", function () {
+        layer.setStyle({ weight: meta.display === "outline" ? (meta.style.weight || 3) + 2 : 2.2, color: meta.display === "outline" ? p.color : "#111" });
+      });
+      layer.on("mouseout", function () { entry.leaflet.resetStyle(layer); });
+    }
+  }
+
+  function categoryLabel(meta, p) {
+    if (p.category === null || p.category === undefined) return "";
+    var item = meta.legend.filter(function (e) { return e.value === p.category; })[0];
+    return item ? item.label : String(p.category);
+  }
+
+  function hoverText(meta, p) {
+    var name = p.name || p.label || p.country_name || "";
+    var value = "";
+    if (meta.kind === "choropleth") value = p.value_text || t("no_data");
+    else if (meta.kind === "categorical") value = categoryLabel(meta, p) || t("no_data");
+    var node = el("div", null, [el("strong", { text: name })]);
+    if (p.district_name && meta.source === "communes") node.appendChild(el("div", { text: p.district_name }));
+    if (value) node.appendChild(el("div", { text: value }));
+    return node;
+  }
+
+  function buildPoints(entry, payload) {
+    var meta = entry.meta;
+    var color = meta.style.color || "#455a64";
+    payload.features.forEach(function (f) {
+      if (!f.geometry) return;
+      var c = f.geometry.coordinates;
+      var dot = el("div", { class: "kt-point-icon", style: "background:" + color + ";width:14px;height:14px" });
+      var m = L.marker([c[1], c[0]], { icon: L.divIcon({ html: dot, className: "kt-point-wrap", iconSize: [18, 18] }),
+        title: f.properties.name || "" });
+      m.bindTooltip(el("span", { text: f.properties.name || "" }), { direction: "top", offset: [0, -8] });
+      m.bindPopup(function () { return popup(entry, f); }, { maxWidth: 360, minWidth: 250, maxHeight: 440 });
+      entry.byCode[f.id] = m;
+      entry.group.addLayer(m);
+    });
+    entry.leaflet = entry.group;
+  }
+
+  // -------------------------------------------------------------- popups
+  function badge(status) {
+    if (!status) return null;
+    return el("span", { class: "kt-badge kt-badge-" + status, title: status,
+      text: (S.cfg.status[status] || status) });
+  }
+
+  function linkified(text) {
+    var span = el("span");
+    var parts = String(text).split(/(https?:\/\/[^\s;,()'"]+)/);
+    parts.forEach(function (part) {
+      if (/^https?:\/\//.test(part)) {
+        span.appendChild(el("a", { href: part, target: "_blank", rel: "noopener noreferrer", text: part }));
+      } else if (part) {
+        span.appendChild(document.createTextNode(part));
+      }
+    });
+    return span;
+  }
+
+  function sourceBlock(meta, idx, label) {
+    if (idx === null || idx === undefined) return null;
+    var text = meta.sources[idx];
+    if (!text) return null;
+    var head = el("strong", { text: (label || t("source")) + ": " });
+    if (text.length <= 170) return el("div", { class: "kt-source" }, [head, linkified(text)]);
+    return el("div", { class: "kt-source" }, [head, text.slice(0, 150) + "… ",
+      el("details", null, [el("summary", { text: t("more") }), linkified(text)])]);
+  }
+
+  function when(p) {
+    if (p.period) return p.period;
+    if (p.year !== null && p.year !== undefined) return String(p.year);
+    return "";
+  }
+
+  function fieldLabel(meta, id) {
+    var f = (meta.popup_fields || []).filter(function (x) { return x.id === id; })[0];
+    return f ? f.label : id;
+  }
+
+  function row(label, valueNodes) {
+    return el("tr", null, [el("th", { text: label }), el("td", null, valueNodes)]);
+  }
+
+  function popup(entry, f) {
+    var meta = entry.meta;
+    var p = f.properties;
+    var box = el("div", { class: "kt-popup" });
+    var synthetic = p.status === "synthetic";
+    var title = p.name || p.label || p.country_name || f.id;
+    box.appendChild(el("h3", { text: title }));
+
+    if (meta.kind === "points") return pointPopup(entry, f, box);
+
+    var sub = [];
+    if (meta.source === "communes") sub.push(p.district_name || "");
+    if (p.gso_code) sub.push(t("gso_code") + " " + p.gso_code);
+    if (meta.kind === "lines" && meta.source === "border") sub.push(meta.title);
+    if (sub.length) box.appendChild(el("div", { class: "kt-sub", text: sub.join(" · ") }));
+
+    var table = el("table");
+    if (meta.kind === "choropleth" || meta.kind === "categorical") {
+      var label = meta.indicator ? meta.indicator.name : meta.title;
+      var w = when(p);
+      var valueText = meta.kind === "choropleth" ? (p.value_text || t("no_data")) : (categoryLabel(meta, p) || t("no_data"));
+      table.appendChild(row(label + (w ? " (" + w + ")" : ""), [
+        el("span", { class: "kt-main", text: valueText }), badge(p.status)]));
+      if (p.std !== null && p.std !== undefined && meta.standards[p.std]) {
+        table.appendChild(row(t("standard"), [meta.standards[p.std]]));
+      }
+    }
+    (p.popup || []).forEach(function (item) {
+      var lw = item.period || (item.year !== undefined && item.year !== null ? item.year : "");
+      table.appendChild(row(fieldLabel(meta, item.id) + (lw ? " (" + lw + ")" : ""), [item.text || "–", badge(item.status)]));
+      if (item.status === "synthetic") synthetic = true;
+    });
+    if (p.quality_flag) {
+      table.appendChild(row(t("quality"), [S.cfg.quality[p.quality_flag] || p.quality_flag]));
+    }
+    if (table.childNodes.length) box.appendChild(table);
+    var src = sourceBlock(meta, p.src);
+    if (src) box.appendChild(src);
+
+    if (p.reported && p.reported.length) {
+      var list = el("ul", { style: "margin:2px 0 0;padding-left:16px" });
+      p.reported.forEach(function (r) {
+        var li = el("li", null, [r.text + " (" + when(r) + ") ", badge(r.status)]);
+        if (r.src !== null && r.src !== undefined) {
+          li.appendChild(el("div", { class: "kt-source" }, [linkified(meta.sources[r.src] || "")]));
+        }
+        list.appendChild(li);
+      });
+      box.appendChild(el("div", { class: "kt-source" }, [el("strong", { text: t("reported") + ":" }), list]));
+    }
+    if (meta.source === "communes" || meta.source === "districts") {
+      if (meta.kind !== "lines" || meta.source === "districts") {
+        var chart = el("div", { class: "kt-chart" });
+        box.appendChild(chart);
+        S.seriesPromise.then(function () {
+          var syn = drawChart(chart, f.id);
+          if (syn && !synthetic) { synthetic = true; box.appendChild(demoMark()); }
+        });
+      }
+    }
+    if (synthetic) box.appendChild(demoMark());
+    return box;
+  }
+
+  function demoMark() {
+    return el("div", { class: "kt-demo kt-demo-popup", text: "\u26A0 " + S.cfg.demo_label });
+  }
+
+  function pointPopup(entry, f, box) {
+    var meta = entry.meta;
+    var p = f.properties;
+    box.appendChild(el("div", { class: "kt-sub", text: p.kind_label || meta.title }));
+    var table = el("table");
+    if (p.commune) table.appendChild(row(S.lang === "vi" ? "Xã" : "Commune", [p.commune]));
+    if (p.district_name) table.appendChild(row(t("district"), [p.district_name]));
+    if (p.gso_code) table.appendChild(row(t("gso_code"), [p.gso_code]));
+    (p.popup || []).forEach(function (item) {
+      table.appendChild(row(fieldLabel(meta, item.id), [item.text || "–"]));
+    });
+    table.appendChild(row(S.lang === "vi" ? "Trạng thái" : "Status", [badge(p.status) || "–"]));
+    box.appendChild(table);
+    box.appendChild(el("div", { class: "kt-location", text: p.location || "" }));
+    if (p.description) {
+      box.appendChild(el("div", { class: "kt-source" }, p.description.length <= 220 ? [p.description] : [
+        p.description.slice(0, 200) + "… ",
+        el("details", null, [el("summary", { text: t("more") }), p.description])]));
+    }
+    var src = sourceBlock(meta, p.src);
+    if (src) box.appendChild(src);
+    if (p.status === "synthetic") box.appendChild(demoMark());
+    return box;
+  }
+
+  // Inline SVG line chart of the unit's poor / near-poor rates 2015–2020.
+  function drawChart(container, code) {
+    var s = S.series;
+    var unit = s && s.units ? s.units[code] : null;
+    if (!unit) return false;
+    var years = s.years;
+    var series = [["poor_rate", "#d7301f", t("poor")], ["near_poor_rate", "#7a0177", t("near_poor")]];
+    var all = [];
+    series.forEach(function (d) { (unit[d[0]] || []).forEach(function (v) { if (v !== null) all.push(v); }); });
+    if (!all.length) return false;
+    var W = 300, H = 118, L0 = 30, R0 = 16, T0 = 8, B0 = 20;
+    var max = Math.max.apply(null, all);
+    var top = max <= 10 ? 10 : Math.ceil(max / 10) * 10;
+    var x = function (i) { return L0 + i * (W - L0 - R0) / (years.length - 1); };
+    var y = function (v) { return T0 + (H - T0 - B0) * (1 - v / top); };
+    var svg = svgEl("svg", { width: W, height: H, viewBox: "0 0 " + W + " " + H, role: "img",
+      "aria-label": t("chart_title"), class: "kt-chart-svg" });
+    [0, top / 2, top].forEach(function (v) {
+      svg.appendChild(svgEl("line", { x1: L0, x2: W - R0, y1: y(v), y2: y(v), stroke: "#e0e0e0" }));
+      svg.appendChild(svgEl("text", { x: L0 - 4, y: y(v) + 3, "text-anchor": "end", "font-size": 9, fill: "#666" }, fmt(v, 0)));
+    });
+    var yi = years.indexOf(S.year);
+    if (yi >= 0) svg.appendChild(svgEl("line", { x1: x(yi), x2: x(yi), y1: T0, y2: H - B0, stroke: "#90a4ae", "stroke-dasharray": "3 2" }));
+    years.forEach(function (yr, i) {
+      svg.appendChild(svgEl("text", { x: x(i), y: H - 6, "text-anchor": "middle", "font-size": 9, fill: "#555" }, yr));
+    });
+    var synthetic = false;
+    series.forEach(function (d) {
+      var vals = unit[d[0]] || [];
+      var statuses = unit[d[0] + "_status"];
+      var pts = [];
+      vals.forEach(function (v, i) {
+        if (v === null) return;
+        pts.push(x(i).toFixed(1) + "," + y(v).toFixed(1));
+        var st = statuses ? statuses[i] : s.default_status;
+        if (st === "synthetic") synthetic = true;
+      });
+      svg.appendChild(svgEl("polyline", { points: pts.join(" "), fill: "none", stroke: d[1], "stroke-width": 2 }));
+      vals.forEach(function (v, i) {
+        if (v === null) return;
+        var st = statuses ? statuses[i] : s.default_status;
+        var c = svgEl("circle", { cx: x(i), cy: y(v), r: st === "synthetic" ? 2.5 : 3.5,
+          fill: st === "synthetic" ? "#fff" : d[1], stroke: d[1], "stroke-width": 1.5 });
+        c.appendChild(svgEl("title", {}, d[2] + " " + years[i] + ": " + fmt(v, 1) + "% (" + (S.cfg.status[st] || st || "") + ")"));
+        svg.appendChild(c);
+      });
+    });
+    var legend = el("div", { class: "kt-chart-title" }, [
+      t("chart_title") + " — ",
+      el("span", { style: "color:#d7301f", text: "\u25CF " + t("poor") }), " ",
+      el("span", { style: "color:#7a0177", text: "\u25CF " + t("near_poor") })]);
+    container.appendChild(legend);
+    container.appendChild(svg);
+    return synthetic;
+  }
+
+  // -------------------------------------------------------------- legend
+  var LegendControl, NorthControl;
+  function defineControls() {
+  LegendControl = L.Control.extend({
+    onAdd: function () {
+      var div = L.DomUtil.create("div", "kt-legend");
+      div.id = "kt-legend";
+      L.DomEvent.disableClickPropagation(div);
+      L.DomEvent.disableScrollPropagation(div);
+      this._div = div;
+      return div;
+    },
+    update: function () {
+      var div = this._div;
+      if (!div) return;
+      div.textContent = "";
+      var visible = S.order.map(function (id) { return S.entries[id]; })
+        .filter(function (e) { return S.map.hasLayer(e.group); });
+      var rank = function (e) { return e.spec.area ? 0 : e.spec.kind === "categorical" ? 1 : e.spec.kind === "points" ? 2 : 3; };
+      visible.sort(function (a, b) { return rank(a) - rank(b); });
+      visible.forEach(function (e) { div.appendChild(legendBlock(e)); });
+    }
+  });
+
+  NorthControl = L.Control.extend({
+    onAdd: function () {
+      var div = L.DomUtil.create("div", "kt-north");
+      div.title = S.lang === "vi" ? "Hướng Bắc" : "North";
+      var svg = svgEl("svg", { width: 26, height: 38, viewBox: "0 0 26 38" });
+      svg.appendChild(svgEl("polygon", { points: "13,2 21,24 13,19 5,24", fill: "#263238" }));
+      svg.appendChild(svgEl("text", { x: 13, y: 36, "text-anchor": "middle", "font-size": 11, "font-weight": 700, fill: "#263238" }, t("north")));
+      div.appendChild(svg);
+      return div;
+    }
+  });
+  }
+
+  function legendBlock(entry) {
+    var block = el("div", { class: "kt-legend-block", "data-layer": entry.spec.id });
+    var meta = entry.meta;
+    if (meta && !entry.error && (meta.kind === "points" || meta.kind === "lines")) {
+      var item = meta.legend[0];
+      var sw = item.symbol === "point"
+        ? el("span", { class: "kt-swatch kt-point", style: "background:" + item.color })
+        : el("span", { class: "kt-swatch kt-line", style: "border-top:3px " + (item.dash ? "dashed " : "solid ") + item.color });
+      block.className += " kt-legend-compact";
+      block.appendChild(el("div", { class: "kt-legend-row" }, [sw, el("strong", { text: entry.spec.title }),
+        el("span", { class: "kt-count", text: "(" + item.count + ")" })]));
+      if (meta.kind === "points" && meta.note) block.appendChild(el("div", { class: "kt-legend-note", text: meta.note }));
+      return block;
+    }
+    var title = entry.spec.title;
+    if (meta && meta.year && meta.years.length > 1) title += " — " + meta.year;
+    block.appendChild(el("div", { class: "kt-legend-title", text: title }));
+    if (entry.error) {
+      block.appendChild(el("div", { class: "kt-message", text: t("layer_error") + ": " + entry.error }));
+      return block;
+    }
+    if (!meta) {
+      block.appendChild(el("div", { class: "kt-legend-note", text: t("loading") }));
+      return block;
+    }
+    var cls = meta.classification;
+    if (cls && cls.schemes && cls.schemes.length > 1) {
+      var sel = el("select", { "aria-label": t("classes"), class: "kt-scheme", "data-layer": entry.spec.id,
+        onchange: function (ev) { entry.scheme = ev.target.value; entry.loading = ensureLoaded(entry); } });
+      cls.schemes.forEach(function (sc) {
+        var o = el("option", { value: sc, text: t("schemes")[sc] || sc });
+        if (sc === cls.scheme) o.selected = true;
+        sel.appendChild(o);
+      });
+      block.appendChild(el("label", { class: "kt-legend-note" }, [t("classes") + ": ", sel]));
+    }
+    meta.legend.forEach(function (item) {
+      var sw;
+      if (item.symbol === "point") sw = el("span", { class: "kt-swatch kt-point", style: "background:" + item.color });
+      else if (item.symbol === "line") sw = el("span", { class: "kt-swatch kt-line", style: "border-top:3px " + (item.dash ? "dashed " : "solid ") + item.color });
+      else if (meta.display === "outline") sw = el("span", { class: "kt-swatch kt-outline", style: "border-color:" + item.color });
+      else sw = el("span", { class: "kt-swatch", style: "background:" + item.color });
+      block.appendChild(el("div", { class: "kt-legend-row" }, [sw, el("span", { text: item.label }),
+        el("span", { class: "kt-count", text: "(" + item.count + ")" })]));
+    });
+    if (meta.no_data) {
+      block.appendChild(el("div", { class: "kt-legend-row kt-legend-nodata" }, [
+        el("span", { class: "kt-swatch kt-nodata" }), el("span", { text: meta.no_data.label }),
+        el("span", { class: "kt-count", text: "(" + meta.no_data.count + ")" })]));
+    }
+    if (cls && cls.across_years) block.appendChild(el("div", { class: "kt-legend-note", text: t("across_years") }));
+    if (meta.note && meta.kind !== "lines") block.appendChild(el("div", { class: "kt-legend-note", text: meta.note }));
+    if (meta.synthetic) block.appendChild(el("div", { class: "kt-demo kt-demo-legend", text: "\u26A0 " + meta.demo_label }));
+    return block;
+  }
+
+  // Group headings in Leaflet's layer control (re-applied after each redraw).
+  function decorateLayerControl() {
+    var ctl = S.control;
+    ctl.getContainer().addEventListener("click", function (ev) {
+      var input = ev.target;
+      if (!input || input.tagName !== "INPUT" || input.layerId === undefined) return;
+      S.lastClicked = null;
+      S.order.forEach(function (id) { if (S.entries[id].stamp === input.layerId) S.lastClicked = S.entries[id]; });
+    }, true);
+    var original = ctl._update;
+    ctl._update = function () {
+      var out = original.apply(this, arguments);
+      try { addHeadings(this); } catch (e) { /* the control still works without headings */ }
+      return out;
+    };
+  }
+
+  function addHeadings(ctl) {
+    if (!ctl._overlaysList) return;
+    var byStamp = {};
+    S.order.forEach(function (id) { byStamp[S.entries[id].stamp] = S.entries[id]; });
+    var last = null;
+    Array.prototype.slice.call(ctl._overlaysList.children).forEach(function (label) {
+      var input = label.querySelector("input");
+      if (!input) return;
+      var entry = byStamp[input.layerId];
+      if (!entry) return;
+      label.setAttribute("data-layer", entry.spec.id);
+      if (entry.spec.group && entry.spec.group !== last) {
+        ctl._overlaysList.insertBefore(el("div", { class: "kt-group", text: entry.spec.group }), label);
+      }
+      last = entry.spec.group;
+    });
+  }
+
+  // --------------------------------------------------------------- panel
+  function wirePanel() {
+    var yearSel = document.getElementById("kt-year");
+    if (yearSel) yearSel.addEventListener("change", function () { setYear(parseInt(yearSel.value, 10)); });
+    var dist = document.getElementById("kt-district");
+    if (dist) dist.addEventListener("change", function () {
+      var d = S.cfg.districts.filter(function (x) { return x.code === dist.value; })[0];
+      if (d) S.map.fitBounds(d.bounds, { padding: [20, 20] });
+      else S.map.fitBounds(provinceBounds(), { padding: [10, 10] });
+    });
+    var btn = document.getElementById("kt-poorest-border");
+    if (btn) btn.addEventListener("click", poorestBorder);
+    wireSearch();
+  }
+
+  function provinceBounds() {
+    var b = null;
+    S.cfg.districts.forEach(function (d) {
+      var bb = L.latLngBounds(d.bounds);
+      b = b ? b.extend(bb) : bb;
+    });
+    return b;
+  }
+
+  function setYear(year) {
+    S.year = year;
+    S.order.forEach(function (id) {
+      var e = S.entries[id];
+      if (e.spec.years.length > 1 && S.map.hasLayer(e.group)) e.loading = ensureLoaded(e);
+    });
+    updateLangLink();
+    S.legend.update();
+  }
+  KT.setYear = setYear;
+
+  function updateLangLink() {
+    var a = document.getElementById("kt-lang-toggle");
+    if (!a) return;
+    var u = new URL(S.cfg.urls.other_lang, window.location.href);
+    u.searchParams.set("year", S.year);
+    a.setAttribute("href", u.pathname + u.search);
+  }
+
+  // -------------------------------------------------------------- search
+  function buildSearchIndex(geo) {
+    S.searchIndex = geo.fc.features.map(function (f) {
+      var p = f.properties;
+      var key = norm(p.name);
+      var bare = norm(String(p.name).replace(/^(Xã|Phường|Thị trấn)\s+/i, ""));
+      return { code: f.id, name: p.name, district: p.district_name, key: key, bare: bare };
+    });
+    return geo;
+  }
+
+  function search(query) {
+    var q = norm(query);
+    if (!q || !S.searchIndex) return [];
+    var hits = S.searchIndex.filter(function (x) { return x.key.indexOf(q) >= 0; });
+    hits.sort(function (a, b) {
+      var sa = a.bare.indexOf(q) === 0 ? 0 : 1, sb = b.bare.indexOf(q) === 0 ? 0 : 1;
+      return sa - sb || a.bare.localeCompare(b.bare);
+    });
+    return hits.slice(0, 10);
+  }
+  KT.search = search;
+
+  function wireSearch() {
+    var input = document.getElementById("kt-search");
+    var list = document.getElementById("kt-search-results");
+    if (!input || !list) return;
+    var active = -1, hits = [];
+    function render() {
+      list.textContent = "";
+      if (!input.value.trim()) { list.hidden = true; return; }
+      hits = search(input.value);
+      if (!hits.length) {
+        list.appendChild(el("li", { class: "kt-empty", text: t("no_match") }));
+      }
+      hits.forEach(function (h, i) {
+        var li = el("li", { role: "option", "data-code": h.code, class: i === active ? "kt-active" : null,
+          onmousedown: function (ev) { ev.preventDefault(); choose(h); } },
+          [h.name, " ", el("small", { text: "— " + (h.district || "") })]);
+        list.appendChild(li);
+      });
+      list.hidden = false;
+    }
+    function choose(h) {
+      input.value = h.name;
+      list.hidden = true;
+      goTo(h.code);
+    }
+    input.addEventListener("input", function () { active = -1; render(); });
+    input.addEventListener("keydown", function (ev) {
+      if (ev.key === "ArrowDown") { active = Math.min(active + 1, hits.length - 1); render(); ev.preventDefault(); }
+      else if (ev.key === "ArrowUp") { active = Math.max(active - 1, 0); render(); ev.preventDefault(); }
+      else if (ev.key === "Enter") { if (hits.length) choose(hits[Math.max(active, 0)]); ev.preventDefault(); }
+      else if (ev.key === "Escape") { list.hidden = true; }
+    });
+    input.addEventListener("blur", function () { setTimeout(function () { list.hidden = true; }, 150); });
+  }
+
+  // Zoom to a commune, flash its outline and open its popup on the area layer shown.
+  function goTo(code) {
+    return geometry("communes").then(function (geo) {
+      var f = geo.byCode[code];
+      if (!f) return;
+      if (S.flash) S.map.removeLayer(S.flash);
+      S.flash = L.geoJSON(f, { pane: "kt-highlight", interactive: false,
+        style: { color: "#00b8d4", weight: 4, fill: false } }).addTo(S.map);
+      S.map.fitBounds(S.flash.getBounds(), { maxZoom: 11.5, paddingTopLeft: [40, 40], paddingBottomRight: [280, 40] });
+      var area = null;
+      S.order.forEach(function (id) {
+        var e = S.entries[id];
+        if (!area && e.spec.area && e.spec.source === "communes" && S.map.hasLayer(e.group) && e.byCode[code]) area = e;
+      });
+      if (area) area.byCode[code].openPopup(S.flash.getBounds().getCenter());
+      else {
+        L.popup().setLatLng(S.flash.getBounds().getCenter())
+          .setContent(el("div", { class: "kt-popup" }, [el("h3", { text: f.properties.name }),
+            el("div", { class: "kt-sub", text: t("district") + ": " + (f.properties.district_name || "") + " · " + t("gso_code") + " " + code })]))
+          .openOn(S.map);
+      }
+    });
+  }
+  KT.goTo = goTo;
+
+  // ----------------------------------------------------------- targeting
+  function targetsUrl(params) {
+    return S.cfg.urls.targets + "?" + new URLSearchParams(params).toString();
+  }
+
+  function poorestBorder() {
+    var params = { indicator: "poor_rate", year: S.year, near: "border", within_km: 0, top: 10, lang: S.lang };
+    return runTargets(params, t("poorest_border") + " — " + S.year);
+  }
+  KT.poorestBorder = poorestBorder;
+
+  function runTargets(params, caption) {
+    var box = document.getElementById("kt-targets");
+    box.textContent = "";
+    box.appendChild(el("div", { class: "kt-hint", text: t("loading") }));
+    return fetch(targetsUrl(params), { headers: { Accept: "application/geo+json, application/json" } }).then(function (r) {
+      if (r.status === 404) {
+        return r.json().catch(function () { return {}; }).then(function (body) {
+          box.textContent = "";
+          box.appendChild(el("div", { class: "kt-message", "data-status": "404",
+            text: t("targets_missing") + (body && body.description ? " (" + body.description + ")" : "") }));
+          return null;
+        });
+      }
+      return r.json().then(function (body) {
+        if (!r.ok) {
+          box.textContent = "";
+          box.appendChild(el("div", { class: "kt-message", text: t("error") + ": " + (body.description || body.error || r.status) }));
+          return null;
+        }
+        showTargets(body, params, caption);
+        return body;
+      });
+    }).catch(function (err) {
+      box.textContent = "";
+      box.appendChild(el("div", { class: "kt-message", text: t("error") + ": " + err.message }));
+      return null;
+    });
+  }
+
+  function showTargets(fc, params, caption) {
+    var box = document.getElementById("kt-targets");
+    box.textContent = "";
+    var features = (fc && fc.features) || [];
+    box.appendChild(el("div", { class: "kt-caption", text: caption + " (" + features.length + ")" }));
+    if (!features.length) {
+      box.appendChild(el("div", { class: "kt-hint", text: t("none_in_area") }));
+    } else {
+      var ind = params.indicator || "poor_rate";
+      var table = el("table", { class: "kt-targets-table" });
+      table.appendChild(el("thead", null, [el("tr", null, [
+        el("th", { text: t("rank") }), el("th", { text: t("name") }),
+        el("th", { class: "kt-num", text: t("poor_rate") }), el("th", { class: "kt-num", text: t("distance") })])]));
+      var body = el("tbody");
+      var synthetic = false;
+      features.forEach(function (f, i) {
+        var p = f.properties || {};
+        if (p.synthetic) synthetic = true;
+        var v = p[ind];
+        var dist = p.distance_km;
+        body.appendChild(el("tr", { "data-code": p.gso_code, onclick: function () { goTo(p.gso_code); } }, [
+          el("td", { text: p.rank !== undefined && p.rank !== null ? p.rank : i + 1 }),
+          el("td", null, [el("span", { class: "kt-target-name", text: p.name || "" }),
+            el("small", { text: p.district_name || "" })]),
+          el("td", { class: "kt-num", text: v === null || v === undefined ? "–" : fmt(v, 1) + "%" }),
+          el("td", { class: "kt-num", text: dist === null || dist === undefined ? "–" : fmt(dist, 1) + " km" })]));
+      });
+      table.appendChild(body);
+      box.appendChild(table);
+      if (synthetic) box.appendChild(el("div", { class: "kt-demo", text: "\u26A0 " + S.cfg.demo_label }));
+    }
+    var dl = el("div", { class: "kt-downloads" }, [t("download") + ": "]);
+    ["geojson", "csv", "xlsx"].forEach(function (f) {
+      var q = Object.assign({}, params, { f: f });
+      dl.appendChild(el("a", { href: targetsUrl(q), download: "", "data-format": f, text: f.toUpperCase() }));
+    });
+    box.appendChild(dl);
+    box.appendChild(el("button", { type: "button", class: "kt-link-button", text: t("clear"), onclick: clearTargets }));
+    highlight(features);
+  }
+
+  // Highlight the listed communes with the page's own (simplified) geometry.
+  function highlight(features) {
+    if (S.highlight) S.map.removeLayer(S.highlight);
+    S.highlight = null;
+    if (!features.length) return;
+    geometry("communes").then(function (geo) { drawHighlight(features, geo); });
+  }
+
+  function drawHighlight(features, geo) {
+    var withGeom = features.map(function (f) {
+      var code = f.properties && f.properties.gso_code;
+      var g = code && geo.byCode[code];
+      return { type: "Feature", id: code, properties: f.properties || {},
+        geometry: g ? g.geometry : f.geometry };
+    }).filter(function (f) { return f.geometry; });
+    if (!withGeom.length) return;
+    S.highlight = L.geoJSON({ type: "FeatureCollection", features: withGeom }, {
+      pane: "kt-highlight", interactive: false,
+      style: { color: "#00b8d4", weight: 3.5, fill: true, fillColor: "#00b8d4", fillOpacity: 0.12 },
+      onEachFeature: function (f, layer) {
+        var rank = f.properties && f.properties.rank;
+        if (rank !== undefined && rank !== null) {
+          layer.bindTooltip(el("span", { text: String(rank) }), { permanent: true, direction: "center",
+            className: "kt-rank-label", interactive: false });
+        }
+      }
+    }).addTo(S.map);
+    S.map.fitBounds(S.highlight.getBounds(), { paddingTopLeft: [30, 30], paddingBottomRight: [280, 30], maxZoom: 11 });
+  }
+
+  function clearTargets() {
+    document.getElementById("kt-targets").textContent = "";
+    if (S.highlight) S.map.removeLayer(S.highlight);
+    S.highlight = null;
+    S.drawn.clearLayers();
+  }
+
+  function wireDraw() {
+    if (!L.Draw) return;
+    S.map.on(L.Draw.Event.DRAWSTART, function () { S.drawn.clearLayers(); });
+    S.map.on(L.Draw.Event.CREATED, function (e) {
+      var gj = e.layer.toGeoJSON(5);
+      selectArea(gj.geometry);
+    });
+  }
+
+  function selectArea(geom) {
+    var params = { intersects: JSON.stringify(geom), indicator: "poor_rate", year: S.year, lang: S.lang };
+    return runTargets(params, t("in_area"));
+  }
+  KT.selectArea = selectArea;
+})();
