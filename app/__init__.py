@@ -15,9 +15,10 @@ from flask import Flask
 # Blueprint modules, each exposing ``bp`` (a flask.Blueprint).
 BLUEPRINTS = [
     "app.errors",
-    "app.raster_api",
-    "app.ogc",
     "app.targets",
+    "app.ogc",
+    "app.raster_api",
+    "app.uploads",
     "app.map_page",
 ]
 

@@ -71,7 +71,8 @@ def run_checks(layers: dict[str, pd.DataFrame]) -> list[checks.Check]:
 
 def build(path: Path | None = None, out=sys.stdout) -> Path:
     """Compile, check and write the GeoPackage atomically; return its path."""
-    path = Path(path or paths.gpkg_path())
+    # The base build; never the served upload version that gpkg_path() may resolve to.
+    path = Path(path or paths.build_dir() / "kontum.gpkg")
     layers = compile_layers()
     failed = [c for c in run_checks(layers) if not c.ok]
     if failed:

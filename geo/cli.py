@@ -17,6 +17,7 @@ COMMAND_MODULES = [
     "geo.build",
     "geo.checks",
     "geo.join",
+    "geo.ingest",
     "geo.zonal",
     "geo.remoteness",
 ]

@@ -42,5 +42,14 @@ def layers_dir() -> Path:
 
 
 def gpkg_path() -> Path:
-    """The compiled GeoPackage the app serves from."""
-    return Path(os.environ.get("GEO_GPKG", build_dir() / "kontum.gpkg"))
+    """The compiled GeoPackage the app serves from.
+
+    ``$GEO_GPKG`` when set; else the current dataset version made by an
+    upload (:mod:`geo.versions`, under ``$GEO_STATE_DIR``); else the base
+    build ``build/kontum.gpkg``.
+    """
+    if os.environ.get("GEO_GPKG"):
+        return Path(os.environ["GEO_GPKG"])
+    from .versions import current_gpkg  # geo.versions imports this module
+
+    return current_gpkg() or build_dir() / "kontum.gpkg"

@@ -1,0 +1,469 @@
+"""Uploads: planners replace demo values with official figures, safely.
+
+Reading stays public; writing needs a token.  Tokens come from the
+configuration (``MAP_UPLOAD_TOKEN``) or the environment variable of the
+same name, as ``secret`` or ``name:secret[,name2:secret2]`` (the name is
+recorded as who uploaded).  With no token configured, uploads are disabled
+(403 with a clear message).
+
+JSON API (``Authorization: Bearer <token>``)
+--------------------------------------------
+``POST /api/uploads``
+    multipart form: ``file`` (CSV or XLSX), ``year``, ``standard``
+    (2016-2020 | 2022-2025), ``level`` (commune | district), ``status``
+    (official | reported), ``note``.  Answers 201 with the preview (join
+    report, problems with row numbers, values that would change) and its
+    ``id``; the file is staged privately until ``expires``.
+``GET /api/uploads/<id>`` · ``DELETE /api/uploads/<id>``
+    the preview again (recomputed against the data served now) · discard.
+``POST /api/uploads/<id>/commit``
+    re-validates and makes it a new dataset version (201); 400 when it has errors.
+``POST /api/boundaries``
+    multipart: ``file`` (GeoJSON, GeoPackage, zipped Shapefile), ``level``,
+    ``crs`` (needed when the file declares none and is not lon/lat): a
+    boundary preview, committed with the same ``/commit`` route.
+``GET /api/versions`` (public) · ``POST /api/versions/<n>/restore``
+
+HTML form
+---------
+``GET /upload`` (form, versions) · ``POST /upload`` (preview page) ·
+``POST /upload/<id>/commit``.  The form carries a per-session CSRF token
+(``secrets`` + ``hmac.compare_digest``); the upload token is typed in the
+form once per session.  Every value from a file or a user is escaped by
+Jinja's autoescape.
+
+Errors answer JSON ``{"code", "description", "error", "status"}``: 400
+bad input, 401 no or wrong token, 403 uploads disabled or bad CSRF token,
+404/410 unknown or expired preview, 413 too large.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+import secrets
+
+from flask import (Blueprint, Response, abort, current_app, jsonify, render_template, request,
+                   session)
+from werkzeug.utils import secure_filename
+
+from geo import ingest, versions
+from geo.units import LEVELS
+
+from .errors import ApiError
+
+bp = Blueprint("uploads", __name__)
+
+_NAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{1,40}$")
+_FORM_SLACK = 256 * 1024  # room for the form fields around the file
+
+
+@bp.record_once
+def _setup(state) -> None:
+    app = state.app
+    if not app.secret_key:
+        # Sessions only carry the CSRF token and who typed a valid token.  Set
+        # MAP_SECRET_KEY when several worker processes serve the app.
+        app.secret_key = os.environ.get("MAP_SECRET_KEY") or _session_key(app)
+    if app.config.get("SESSION_COOKIE_SAMESITE") is None:
+        app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+
+
+def _session_key(app) -> bytes:
+    """The session key shared by every worker process without a key file.
+
+    ``MAP_SECRET_KEY`` when set; else derived from the configured upload
+    token(s) (sessions only matter when uploads are enabled, and every worker
+    sees the same token); else random (uploads disabled, nothing to protect).
+    """
+    tokens = app.config.get("MAP_UPLOAD_TOKEN") or os.environ.get("MAP_UPLOAD_TOKEN", "")
+    if tokens:
+        return hashlib.sha256(b"kontum-map-session\0" + str(tokens).encode()).digest()
+    return secrets.token_bytes(32)
+
+
+# ---------------------------------------------------------------- configuration
+
+def _tokens() -> list[tuple[str, str]]:
+    """Configured (name, token) pairs; empty: uploads disabled."""
+    raw = current_app.config.get("MAP_UPLOAD_TOKEN")
+    if raw is None:
+        raw = os.environ.get("MAP_UPLOAD_TOKEN", "")
+    if isinstance(raw, dict):
+        pairs = [(str(k), str(v)) for k, v in raw.items()]
+    else:
+        pairs = []
+        for entry in str(raw).split(","):
+            entry = entry.strip()
+            name, sep, secret = entry.partition(":")
+            if sep and _NAME_RE.match(name) and secret:
+                pairs.append((name, secret))
+            elif entry:
+                pairs.append(("upload", entry))
+    return [(n, t) for n, t in pairs if t]
+
+
+def _max_bytes() -> int:
+    return int(current_app.config.get("UPLOAD_MAX_BYTES") or ingest.max_bytes())
+
+
+def _who(given: str | None) -> str | None:
+    """The name of the token ``given``; every token compared in constant time."""
+    if not given:
+        return None
+    digest = hashlib.sha256(given.encode("utf-8", "surrogatepass")).digest()
+    found = None
+    for name, token in _tokens():
+        if hmac.compare_digest(digest, hashlib.sha256(token.encode("utf-8")).digest()) and found is None:
+            found = name
+    return found
+
+
+def _disabled() -> ApiError:
+    return ApiError("uploads are disabled on this server: no upload token is configured "
+                    "(set MAP_UPLOAD_TOKEN); reading stays public", 403, "Forbidden")
+
+
+def _require_bearer() -> str:
+    if not _tokens():
+        raise _disabled()
+    header = request.headers.get("Authorization", "")
+    scheme, _, given = header.partition(" ")
+    who = _who(given.strip()) if scheme.lower() == "bearer" else None
+    if who is None:
+        msg = ("a valid upload token is required: send 'Authorization: Bearer <token>'" if not header
+               else "the upload token is not valid")
+        body = {"code": "Unauthorized", "description": msg, "error": msg, "status": 401}
+        resp = jsonify(body)
+        resp.status_code = 401
+        resp.headers["WWW-Authenticate"] = 'Bearer realm="uploads"'
+        abort(resp)
+    return who
+
+
+def _api_error(exc: ingest.UploadError) -> ApiError:
+    return ApiError(exc.message, exc.status, exc.code)
+
+
+# ---------------------------------------------------------------- reading the request
+
+def _file() -> tuple[bytes, str]:
+    """The uploaded file's bytes (size-capped) and its sanitised name."""
+    f = request.files.get("file")
+    if f is None or not (f.filename or "").strip():
+        raise ApiError("no file: send it as the multipart field 'file'", 400)
+    cap = _max_bytes()
+    data = f.stream.read(cap + 1)
+    if len(data) > cap:
+        raise ApiError(f"the file is larger than the limit of {cap:,} bytes ({cap / 1048576:.1f} MB); "
+                       "split it by district", 413, "PayloadTooLarge")
+    name = secure_filename(f.filename or "") or "upload"
+    return data, name[:120]
+
+
+def _params(form) -> dict:
+    out: dict = {}
+    year = (form.get("year") or "").strip()
+    if year:
+        if not re.fullmatch(r"\d{4}", year):
+            raise ApiError(f"year must be a four-digit year, not {year[:20]!r}", 400)
+        out["year"] = int(year)
+    else:
+        out["year"] = None
+    standard = (form.get("standard") or "").strip()
+    out["standard"] = standard or None
+    level = (form.get("level") or "commune").strip()
+    if level not in LEVELS:
+        raise ApiError(f"level must be one of {', '.join(LEVELS)}", 400)
+    out["level"] = level
+    status = (form.get("status") or "official").strip()
+    if status not in ingest.STATUSES:
+        raise ApiError(f"status must be one of {', '.join(ingest.STATUSES)}", 400)
+    out["status"] = status
+    note = form.get("note") or ""
+    if len(note) > 500:
+        raise ApiError("note is longer than 500 characters", 400)
+    out["note"] = " ".join(note.split())
+    return out
+
+
+def _limit_body() -> None:
+    request.max_content_length = _max_bytes() + _FORM_SLACK
+
+
+def _preview_for(data: bytes, name: str, params: dict, who: str) -> ingest.Preview:
+    try:
+        return ingest.preview(data, name, who=who, **params)
+    except ingest.UploadError as exc:
+        raise _api_error(exc) from None
+
+
+# ---------------------------------------------------------------- JSON API
+
+@bp.post("/api/uploads")
+def api_upload():
+    who = _require_bearer()
+    _limit_body()
+    data, name = _file()
+    params = _params(request.form)
+    pv = _preview_for(data, name, params, who)
+    pv.id, pv.expires = ingest.stage(data, name, params, who)
+    return jsonify(pv.to_dict()), 201
+
+
+@bp.get("/api/uploads/<sid>")
+def api_upload_get(sid: str):
+    _require_bearer()
+    try:
+        pv = ingest.staged_preview(sid)
+    except ingest.UploadError as exc:
+        raise _api_error(exc) from None
+    return jsonify(pv.to_dict())
+
+
+@bp.delete("/api/uploads/<sid>")
+def api_upload_delete(sid: str):
+    _require_bearer()
+    try:
+        ingest.load_staged(sid)
+    except ingest.UploadError as exc:
+        raise _api_error(exc) from None
+    ingest.discard(sid)
+    return Response(status=204)
+
+
+def _commit(sid: str, who: str) -> versions.Version:
+    try:
+        return ingest.commit(sid, who)
+    except ingest.UploadError as exc:
+        raise _api_error(exc) from None
+    except versions.VersionError as exc:
+        raise ApiError(str(exc), 409, "Conflict") from None
+    except OSError as exc:
+        current_app.logger.exception("writing a dataset version failed")
+        raise ApiError(f"the server could not write the new version ({type(exc).__name__}); nothing was "
+                       "changed and the current version is still served", 503, "ServiceUnavailable") from None
+
+
+def _version_dict(v: versions.Version) -> dict:
+    out = v.to_dict()
+    out.pop("base", None)  # server paths are not the client's business
+    return out
+
+
+@bp.post("/api/uploads/<sid>/commit")
+def api_commit(sid: str):
+    who = _require_bearer()
+    v = _commit(sid, who)
+    body = {"version": v.number, "current": versions.current_number(), "manifest": _version_dict(v)}
+    if note := versions.served_note():
+        body["warning"] = note
+    return jsonify(body), 201
+
+
+@bp.post("/api/boundaries")
+def api_boundaries():
+    from geo import boundary_upload
+
+    who = _require_bearer()
+    _limit_body()
+    data, name = _file()
+    level = (request.form.get("level") or "commune").strip()
+    if level not in LEVELS:
+        raise ApiError(f"level must be one of {', '.join(LEVELS)}", 400)
+    crs = (request.form.get("crs") or "").strip() or None
+    note = " ".join((request.form.get("note") or "").split())[:500]
+    try:
+        pv = boundary_upload.preview(data, name, level=level, crs=crs, note=note, who=who)
+        pv.id, pv.expires = ingest.stage(data, name, {"level": level, "crs": crs, "note": note}, who,
+                                         kind="boundaries")
+    except ingest.UploadError as exc:
+        raise _api_error(exc) from None
+    return jsonify(pv.to_dict()), 201
+
+
+@bp.get("/api/versions")
+def api_versions():
+    cur = versions.current_number()
+    out = [{"version": 0, "kind": "base", "current": cur == 0}]
+    out += [{**_version_dict(v), "current": v.number == cur} for v in versions.list_versions()]
+    return jsonify({"current": cur, "versions": out})
+
+
+@bp.post("/api/versions/<int:number>/restore")
+def api_restore(number: int):
+    _require_bearer()
+    try:
+        versions.restore(number)
+    except versions.VersionError as exc:
+        raise ApiError(str(exc), 404 if "no dataset version" in str(exc) else 400) from None
+    return jsonify({"current": versions.current_number()})
+
+
+# ---------------------------------------------------------------- HTML form
+
+_T = {
+    "vi": {
+        "title": "Tải lên kết quả rà soát hộ nghèo, hộ cận nghèo", "file": "Tệp (CSV hoặc Excel .xlsx)",
+        "year": "Năm rà soát", "standard": "Chuẩn nghèo", "level": "Cấp", "commune": "xã", "district": "huyện",
+        "status": "Tình trạng số liệu", "official": "chính thức", "reported": "báo cáo",
+        "note": "Nguồn (văn bản, cơ quan, ngày)", "token": "Mã tải lên", "token_kept": "(đã nhập trong phiên này)",
+        "preview": "Xem trước", "commit": "Ghi thành phiên bản mới", "errors": "Lỗi (phải sửa trước khi ghi)",
+        "warnings": "Cảnh báo", "changes": "Giá trị sẽ thay đổi", "row": "Dòng", "column": "Cột",
+        "reason": "Lý do", "unit": "Đơn vị", "indicator": "Chỉ tiêu", "old": "Cũ", "new": "Mới",
+        "join": "Ghép với danh mục đơn vị", "versions": "Các phiên bản dữ liệu", "current": "đang dùng",
+        "base": "bản dựng gốc", "disabled": "Chức năng tải lên đang tắt trên máy chủ (chưa cấu hình MAP_UPLOAD_TOKEN).",
+        "committed": "Đã ghi phiên bản", "back": "Tải tệp khác", "none": "không có", "demo": "minh họa",
+        "no_commit": "Tệp có lỗi nên không thể ghi. Hãy sửa tệp và tải lên lại.", "expires": "Hết hạn lúc",
+        "matched_by_code": "khớp theo mã", "matched_by_name": "khớp theo tên", "ambiguous": "trùng tên",
+        "unmatched": "không khớp", "duplicates": "dòng trùng", "units_without_data": "đơn vị không có số liệu",
+        "n_values": "giá trị", "n_units": "đơn vị", "unchanged": "không đổi", "lang": "English", "lang_code": "en",
+    },
+    "en": {
+        "title": "Upload poor and near-poor household review results", "file": "File (CSV or Excel .xlsx)",
+        "year": "Review year", "standard": "Poverty standard", "level": "Level", "commune": "commune",
+        "district": "district", "status": "Status of the figures", "official": "official", "reported": "reported",
+        "note": "Source (document, office, date)", "token": "Upload token", "token_kept": "(given in this session)",
+        "preview": "Preview", "commit": "Commit as a new version", "errors": "Errors (fix before committing)",
+        "warnings": "Warnings", "changes": "Values that would change", "row": "Row", "column": "Column",
+        "reason": "Reason", "unit": "Unit", "indicator": "Indicator", "old": "Old", "new": "New",
+        "join": "Join with the units", "versions": "Dataset versions", "current": "current",
+        "base": "base build", "disabled": "Uploads are disabled on this server (no MAP_UPLOAD_TOKEN configured).",
+        "committed": "Committed version", "back": "Upload another file", "none": "none", "demo": "demo",
+        "no_commit": "The file has errors and cannot be committed. Fix it and upload it again.",
+        "expires": "Expires at", "matched_by_code": "matched by code", "matched_by_name": "matched by name",
+        "ambiguous": "ambiguous", "unmatched": "unmatched", "duplicates": "duplicates",
+        "units_without_data": "units without data", "n_values": "values", "n_units": "units",
+        "unchanged": "unchanged", "lang": "Tiếng Việt", "lang_code": "vi",
+    },
+}
+
+
+def _lang() -> str:
+    lang = request.args.get("lang") or request.form.get("lang") or current_app.config.get("DEFAULT_LANG", "vi")
+    return "en" if lang == "en" else "vi"
+
+
+def _csrf_token() -> str:
+    token = session.get("csrf")
+    if not isinstance(token, str) or len(token) < 32:
+        token = secrets.token_urlsafe(32)
+        session["csrf"] = token
+    return token
+
+
+def _check_csrf() -> None:
+    expected = session.get("csrf")
+    sent = request.form.get("csrf_token", "")
+    if not isinstance(expected, str) or not expected or not hmac.compare_digest(
+            sent.encode("utf-8", "surrogatepass"), expected.encode("utf-8")):
+        raise ApiError("the form's security token (CSRF) is missing or wrong; reload the upload page and "
+                       "submit again", 403, "Forbidden")
+
+
+def _page(template: str, status: int = 200, **context) -> Response:
+    lang = _lang()
+    html = render_template(template, t=_T[lang], lang=lang, csrf_token=_csrf_token(),
+                           enabled=bool(_tokens()), standards=list(ingest.STANDARDS), levels=LEVELS,
+                           statuses=ingest.STATUSES, session_who=session.get("upload_who"), **context)
+    resp = Response(html, status=status, mimetype="text/html")
+    return resp
+
+
+@bp.after_request
+def _headers(resp: Response) -> Response:
+    resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+    resp.headers.setdefault("Referrer-Policy", "no-referrer")
+    resp.headers.setdefault("Cache-Control", "no-store")
+    if resp.mimetype == "text/html":
+        resp.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self'; form-action 'self'; "
+            "base-uri 'none'; frame-ancestors 'none'")
+        resp.headers.setdefault("X-Frame-Options", "DENY")
+    return resp
+
+
+def _versions_list() -> list[dict]:
+    cur = versions.current_number()
+    out = [{"version": v.number, "current": v.number == cur, **_version_dict(v)}
+           for v in versions.list_versions()]
+    return out[::-1][:20]
+
+
+@bp.get("/upload")
+def form():
+    return _page("uploads/form.html", versions=_versions_list(), current=versions.current_number())
+
+
+def _form_who() -> str:
+    """Who submits the form: a valid token typed now, or one typed earlier in this session."""
+    if not _tokens():
+        raise _disabled()
+    typed = request.form.get("token", "")
+    if typed:
+        who = _who(typed)
+        if who is None:
+            raise ApiError("the upload token is not valid", 401, "Unauthorized")
+        session["upload_who"] = who
+        return who
+    who = session.get("upload_who")
+    if isinstance(who, str) and who in {n for n, _ in _tokens()}:
+        return who
+    raise ApiError("type the upload token", 401, "Unauthorized")
+
+
+def _form_error(exc: ApiError, template: str = "uploads/form.html", **context) -> Response:
+    return _page(template, exc.status, error=exc.message, versions=_versions_list(),
+                 current=versions.current_number(), **context)
+
+
+@bp.post("/upload")
+def form_post():
+    _limit_body()  # before the form is parsed
+    try:
+        if not _tokens():
+            raise _disabled()
+        _check_csrf()
+        who = _form_who()
+        data, name = _file()
+        params = _params(request.form)
+        pv = _preview_for(data, name, params, who)
+        pv.id, pv.expires = ingest.stage(data, name, params, who)
+    except ApiError as exc:
+        return _form_error(exc, form=request.form)
+    except ingest.UploadError as exc:
+        return _form_error(_api_error(exc), form=request.form)
+    staged = [s for s in session.get("staged", []) if isinstance(s, str)][-9:] + [pv.id]
+    session["staged"] = staged
+    return _page("uploads/preview.html", 200 if pv.ok else 400, pv=pv.to_dict())
+
+
+@bp.post("/upload/<sid>/commit")
+def form_commit(sid: str):
+    try:
+        _check_csrf()
+        if not _tokens():
+            raise _disabled()
+        who = session.get("upload_who")
+        if not isinstance(who, str) or who not in {n for n, _ in _tokens()}:
+            raise ApiError("type the upload token again (the session has no valid token)", 401, "Unauthorized")
+        if sid not in session.get("staged", []):
+            raise ApiError("no such upload in this session; upload the file again", 404, "NotFound")
+        v = _commit(sid, who)
+    except ApiError as exc:
+        return _form_error(exc)
+    session["staged"] = [s for s in session.get("staged", []) if s != sid]
+    return _page("uploads/result.html", 201, version=_version_dict(v), warning=versions.served_note())
+
+
+# ---------------------------------------------------------------- errors
+
+@bp.app_errorhandler(413)
+def _too_large(exc):
+    cap = request.max_content_length or current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    msg = (f"the request is larger than the limit of {cap:,} bytes ({cap / 1048576:.1f} MB); "
+           "split the file by district" if cap else "the request is too large")
+    return jsonify({"code": "PayloadTooLarge", "description": msg, "error": msg, "status": 413}), 413
