@@ -266,7 +266,7 @@ def _respond(gdf: gpd.GeoDataFrame, fmt: str, name: str, members: dict, lang: st
     meta = {**prov, "query": members.get("query")}
     meta.pop("title", None)
     data, mimetype, filename = _geo_call(export.export, gdf, fmt, name, metadata=meta, geometry=geometry)
-    resp = Response(data, mimetype=mimetype)
+    resp = Response(data, content_type=mimetype)
     resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return resp
 

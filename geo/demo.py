@@ -52,6 +52,40 @@ def _pinned(obs: pd.DataFrame, indicator: str) -> dict[tuple[str, int], float]:
     return {(r.gso_code, int(r.year)): float(r.value) / 100.0 for r in rows.itertuples()}
 
 
+def _bounds(obs: pd.DataFrame, indicator: str) -> list[tuple[str, int, str, float]]:
+    """Real district bounds such as Tu Mơ Rông end-2018 "trên 52%": (district, year, '>'|'<', rate)."""
+    rows = obs[(obs["indicator"] == indicator) & (obs["unit_level"] == "district")
+               & (obs["standard"] == STANDARD_2016) & obs["qualifier"].isin([">", "<"])
+               & obs["year"].isin(synthetic.YEARS)]
+    return [(r.gso_code, int(r.year), r.qualifier, float(r.value) / 100.0) for r in rows.itertuples()]
+
+
+def _series_within_bounds(obs, indicator, units, province, relative, pins, seed, score=None):
+    """The series; a district that breaks a real bound is pinned to the bound and the year redone."""
+    series = synthetic.poverty_series(units, province, relative, pins, seed, score=score)
+    hh = units["households"]
+    extra = {}
+    for district, year, op, bound in _bounds(obs, indicator):
+        if (district, year) in pins:
+            continue
+        members = units["district_code"] == district
+        got = float((series.loc[members, year] * hh[members]).sum() / hh[members].sum())
+        if (op == ">" and got <= bound) or (op == "<" and got >= bound):
+            extra[(district, year)] = bound + (0.0001 if op == ">" else -0.0001)
+    if extra:
+        series = synthetic.poverty_series(units, province, relative, {**pins, **extra}, seed, score=score)
+    return series
+
+
+def _observed_relative(pins: dict[tuple[str, int], float], province: dict[int, float]) -> dict[str, float]:
+    """A district's logit offset from the province where a real figure exists (mean over years)."""
+    by_district: dict[str, list[float]] = {}
+    for (district, year), rate in pins.items():
+        by_district.setdefault(district, []).append(
+            float(synthetic.logit(rate) - synthetic.logit(province[year])))
+    return {d: sum(v) / len(v) for d, v in by_district.items()}
+
+
 def _row(level, code, name, indicator, year, value, unit, status, source, standard="", note=""):
     return {"unit_level": level, "gso_code": code, "unit_name": name, "indicator": indicator,
             "year": year, "period": str(year) if year else "", "qualifier": "=", "value": value,
@@ -79,9 +113,15 @@ def generate(communes: pd.DataFrame, districts: pd.DataFrame, obs: pd.DataFrame,
     relative = synthetic.relative_offsets((poor21 / hh21).to_dict(), float(poor21.sum() / hh21.sum()))
     poor_prov, poor_src = _province_series(obs, "poor_rate")
     near_prov, near_src = _province_series(obs, "near_poor_rate")
-    poor = synthetic.poverty_series(units, poor_prov, relative, _pinned(obs, "poor_rate"), seed)
-    near = synthetic.poverty_series(units, near_prov, relative, _pinned(obs, "near_poor_rate"), seed,
-                                    score=synthetic.near_poor_score(units, seed))
+    poor_pins, near_pins = _pinned(obs, "poor_rate"), _pinned(obs, "near_poor_rate")
+    # Near-poor rates vary far less between districts than poor rates: damp
+    # the poor-rate position; a district's own real figure wins for both.
+    near_relative = {d: synthetic.NEAR_POOR_DISTRICT_DAMPING * r for d, r in relative.items()}
+    relative = {**relative, **_observed_relative(poor_pins, poor_prov)}
+    near_relative = {**near_relative, **_observed_relative(near_pins, near_prov)}
+    poor = _series_within_bounds(obs, "poor_rate", units, poor_prov, relative, poor_pins, seed)
+    near = _series_within_bounds(obs, "near_poor_rate", units, near_prov, near_relative, near_pins, seed,
+                                 score=synthetic.near_poor_score(units, seed))
 
     rows = []
     note = synthetic.SYNTHETIC_NOTE.format(seed=seed)

@@ -11,9 +11,11 @@ figure we have:
    household size, where household size = the district's 2019 census
    population / its households in the 2021 review.  ``derived``.
 2. **District poor (near-poor) rates** per year: a district's position
-   relative to the province is its relative position in the 2021 review
-   (total poor households = ethnic-minority poor / their printed share),
-   on the logit scale.  Districts with a real figure for a year are pinned
+   relative to the province (logit scale) comes from its own real figure
+   where one exists, else from its position in the 2021 review (total poor
+   households = ethnic-minority poor / their printed share) — damped by
+   ``NEAR_POOR_DISTRICT_DAMPING`` for near-poor rates, which vary far less
+   between districts.  Districts with a real figure for a year are pinned
    to it; the others move together by one offset solved so that the
    household-weighted province rate equals the real province series.
 3. **Commune rates** inside a district: a commune score (Program 135
@@ -56,6 +58,7 @@ TREND_SD = 0.15
 NEAR_POOR_P135_EFFECT = 0.3
 NEAR_POOR_URBAN_EFFECT = -0.3
 NEAR_POOR_NOISE_SD = 0.25
+NEAR_POOR_DISTRICT_DAMPING = 0.25
 ROAD_POVERTY_EFFECT = -0.8
 ROAD_NOISE_SD = 0.35
 

@@ -51,6 +51,7 @@ class Page:
     def __init__(self, browser, base: str):
         self.base = base
         self.context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="vi-VN")
+        self.context.set_default_timeout(30000)  # a loaded 2-core CI machine is slow
         self.page = self.context.new_page()
         self.errors: list[str] = []
         self.requests: list[str] = []
@@ -60,7 +61,7 @@ class Page:
 
     def open(self, path: str = "/"):
         self.page.goto(self.base + path)
-        self.page.wait_for_selector("body[data-kt-ready]", state="attached", timeout=20000)
+        self.page.wait_for_selector("body[data-kt-ready]", state="attached", timeout=45000)
         assert self.page.get_attribute("body", "data-kt-ready") == "1", self.errors
         return self.page
 
@@ -95,7 +96,7 @@ def click_commune(page, gso_code: str):
         const p = m.latLngToContainerPoint([lat, lng]); const r = m.getContainer().getBoundingClientRect();
         return [p.x + r.left, p.y + r.top]; }""", [pt.y, pt.x])
     page.mouse.click(x, y)
-    page.wait_for_selector(".leaflet-popup-content .kt-popup", timeout=5000)
+    page.wait_for_selector(".leaflet-popup-content .kt-popup", timeout=30000)
     page.wait_for_timeout(200)     # the chart fills in once the series is there
 
 
@@ -146,6 +147,7 @@ def test_click_on_a_commune_opens_its_popup(tab, gpkg):
     assert "Chất lượng ranh giới" in text and "Nguồn:" in text
     assert "dữ liệu minh họa / demo data" in text
     assert ">58%" in text                                   # the reported bound, not drawn
+    popup.locator("svg.kt-chart-svg polyline").nth(1).wait_for(state="attached")
     assert popup.locator("svg.kt-chart-svg polyline").count() == 2
     assert tab.errors == []
 
@@ -244,7 +246,7 @@ def test_popups_never_run_markup_from_data(tab):
 
 def _targets_or_skip(page):
     page.wait_for_function("() => { const b = document.getElementById('kt-targets');"
-                           " return b && (b.querySelector('table, .kt-message, .kt-caption')); }", timeout=20000)
+                           " return b && (b.querySelector('table, .kt-message, .kt-caption')); }", timeout=45000)
     if page.locator('#kt-targets .kt-message[data-status="404"]').count():
         pytest.skip("/targets is not wired in this app yet (404)")
     assert page.locator("#kt-targets .kt-message").count() == 0, page.inner_text("#kt-targets")
@@ -254,7 +256,7 @@ def test_poorest_border_communes_button(tab):
     page = tab.open("/")
     page.click("#kt-poorest-border")
     page.wait_for_function("() => { const b = document.getElementById('kt-targets');"
-                           " return b.querySelector('table, .kt-message'); }", timeout=20000)
+                           " return b.querySelector('table, .kt-message'); }", timeout=45000)
     _targets_or_skip(page)
     rows = page.locator("#kt-targets tbody tr")
     assert rows.count() == 10

@@ -101,3 +101,23 @@ def test_failed_check_writes_nothing(tmp_path, monkeypatch):
         build.build(target, out=io.StringIO())
     assert target.read_bytes() == b"previous version"
     assert [p.name for p in tmp_path.iterdir()] == ["k.gpkg"]
+
+
+def test_demo_respects_real_district_bounds(obs, households):
+    """Tu Mơ Rông end-2018: "trên 52%" (kontumtv) — the synthetic aggregate must honour it."""
+    bounds = obs[(obs["unit_level"] == "district") & (obs["indicator"] == "poor_rate")
+                 & obs["qualifier"].isin([">", "<"]) & obs["year"].isin(synthetic.YEARS)]
+    assert len(bounds) >= 1
+    communes = storage.read_layer("communes").set_index("gso_code")
+    for r in bounds.itertuples():
+        com = indicators.values(obs, "poor_rate", "commune", int(r.year)).set_index("gso_code")
+        members = communes.index[communes["district_code"] == r.gso_code]
+        got = np.average(com.loc[members, "value"], weights=households.loc[members])
+        assert got > r.value if r.qualifier == ">" else got < r.value
+
+
+def test_near_poor_rates_stay_plausible(obs):
+    """Near-poor rates vary little between districts (real: 5.9-9.8 %): no district above 15 %."""
+    rows = obs[(obs["unit_level"] == "district") & (obs["indicator"] == "near_poor_rate")
+               & (obs["status"] == "synthetic")]
+    assert rows["value"].max() < 15

@@ -816,7 +816,9 @@
     var box = document.getElementById("kt-targets");
     box.textContent = "";
     box.appendChild(el("div", { class: "kt-hint", text: t("loading") }));
-    return fetch(targetsUrl(params), { headers: { Accept: "application/geo+json, application/json" } }).then(function (r) {
+    // The list needs no geometry: the page highlights with its own simplified shapes.
+    var listParams = Object.assign({}, params, { geometry: "none" });
+    return fetch(targetsUrl(listParams), { headers: { Accept: "application/geo+json, application/json" } }).then(function (r) {
       if (r.status === 404) {
         return r.json().catch(function () { return {}; }).then(function (body) {
           box.textContent = "";

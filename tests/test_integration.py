@@ -1,0 +1,41 @@
+"""Cross-cutting checks of the assembled app (headers, blueprints, page wiring)."""
+
+import pytest
+
+from app import create_app
+
+
+@pytest.fixture(scope="module")
+def client(gpkg):
+    return create_app({"TESTING": True}).test_client()
+
+
+def test_all_blueprints_registered(client):
+    names = set(client.application.blueprints)
+    assert {"errors", "map_page", "ogc", "targets", "raster", "uploads"} <= names
+
+
+@pytest.mark.parametrize("url,ctype", [
+    ("/targets?indicator=poor_rate&year=2020&near=border&within_km=0&f=csv", "text/csv; charset=utf-8"),
+    ("/ogc/collections/districts/items?f=csv", "text/csv; charset=utf-8"),
+])
+def test_download_content_type_is_not_duplicated(client, url, ctype):
+    resp = client.get(url)
+    assert resp.status_code == 200
+    assert resp.headers["Content-Type"] == ctype
+    assert "attachment" in resp.headers["Content-Disposition"]
+
+
+def test_poorest_border_communes_without_geometry_is_small(client):
+    resp = client.get("/targets?indicator=poor_rate&year=2020&near=border&within_km=0&top=10&geometry=none")
+    assert resp.status_code == 200
+    body = resp.get_json()
+    assert body["count"] == 10 or len(body["features"]) == 10
+    assert all(f["geometry"] is None for f in body["features"])
+    assert all(f["properties"]["on_border"] for f in body["features"])
+    assert len(resp.data) < 40_000
+
+
+def test_unknown_route_is_json_404(client):
+    resp = client.get("/no/such/page")
+    assert resp.status_code == 404 and resp.get_json()["status"] == 404
