@@ -26,6 +26,8 @@ BLUEPRINTS = [
 def create_app(config: dict | None = None) -> Flask:
     """Create the app.  ``config`` overrides the environment (tests use it)."""
     app = Flask(__name__, static_folder="static", static_url_path="/static")
+    # "a//b" is an unknown path (404 JSON), not a redirect to "a/b".
+    app.url_map.merge_slashes = False
     app.config.update(
         GEO_GPKG=os.environ.get("GEO_GPKG"),
         JSON_SORT_KEYS=False,

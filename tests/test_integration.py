@@ -39,3 +39,8 @@ def test_poorest_border_communes_without_geometry_is_small(client):
 def test_unknown_route_is_json_404(client):
     resp = client.get("/no/such/page")
     assert resp.status_code == 404 and resp.get_json()["status"] == 404
+
+
+def test_double_slash_is_404_not_redirect(client):
+    resp = client.get("/ogc/collections/0//items/x")
+    assert resp.status_code == 404 and resp.get_json()["status"] == 404
