@@ -1,7 +1,7 @@
 # Two commands for a fresh machine with Python 3.11 and make:
 #   make run   - set up, build the data, serve the map at http://127.0.0.1:5000
 #   make test  - set up (incl. headless Chromium from Debian), run the whole suite
-PYTHON ?= python3.11
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
@@ -12,7 +12,7 @@ PORT   ?= 5000
 .PHONY: run test build check bench browser clean
 
 $(STAMP): requirements.txt requirements-dev.txt
-	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found; set PYTHON=/path/to/python3.11"; exit 1; }
+	@test -n "$(PYTHON)" || { echo "python3.11 not found; set PYTHON=/path/to/python3.11"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements-dev.txt

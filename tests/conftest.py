@@ -11,6 +11,13 @@ import io
 import os
 
 import pytest
+from hypothesis import settings
+
+# CI runs the same examples every time (no flaky landings); locally hypothesis
+# explores new examples on every run.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 @pytest.fixture(scope="session")
