@@ -41,7 +41,7 @@ def compile_layers() -> dict[str, pd.DataFrame]:
     border = units.load_border()
     communes = flag_border_communes(communes, border)
     real = catalogue.load_observations()
-    cat = pd.concat([catalogue.load_catalogue(), remoteness.CATALOGUE.set_index("id")])
+    cat = catalogue.load_catalogue()
     works = catalogue.load_works()
     generated = demo.generate(communes, districts, real)
     remote = remoteness.remoteness_observations(communes, units.load_roads(), works, REMOTENESS_RESOLUTION_M)

@@ -73,38 +73,18 @@ INDICATORS = {
 }
 
 # Catalogue rows for the indicators (columns of data/indicators/catalogue.csv).
-CATALOGUE = pd.DataFrame([
-    {"id": "remoteness_road_mean_km", "name_vi": "Khoảng cách trung bình đến đường chính",
-     "name_en": "Mean distance to a main road", "unit": "km", "polarity": "higher_worse", "kind": "score",
-     "standard": "",
-     "description_vi": "Khoảng cách đường chim bay trung bình (km) từ các ô lưới 250 m trong xã đến quốc lộ "
-                       "/ tỉnh lộ gần nhất (chỉ đường chính, không gồm đường thôn).",
-     "description_en": "Mean straight-line distance (km) from the commune's 250 m grid cells to the nearest "
-                       "national or provincial road (main roads only, not village tracks)."},
-    {"id": "remoteness_road_max_km", "name_vi": "Khoảng cách lớn nhất đến đường chính",
-     "name_en": "Maximum distance to a main road", "unit": "km", "polarity": "higher_worse", "kind": "score",
-     "standard": "",
-     "description_vi": "Khoảng cách đường chim bay lớn nhất (km) từ một ô lưới 250 m trong xã đến quốc lộ / "
-                       "tỉnh lộ gần nhất.",
-     "description_en": "Largest straight-line distance (km) from a 250 m grid cell of the commune to the "
-                       "nearest national or provincial road."},
-    {"id": "remoteness_power_mean_km", "name_vi": "Khoảng cách trung bình đến công trình điện",
-     "name_en": "Mean distance to an electrification work", "unit": "km", "polarity": "higher_worse",
-     "kind": "score", "standard": "",
-     "description_vi": "Khoảng cách đường chim bay trung bình (km) từ các ô lưới 250 m trong xã đến công "
-                       "trình cấp điện gần nhất (đặt tại điểm đại diện của xã có công trình; không có tọa độ "
-                       "thực).",
-     "description_en": "Mean straight-line distance (km) from the commune's 250 m grid cells to the nearest "
-                       "electrification work (placed at its commune's representative point; no real "
-                       "coordinates are known)."},
-    {"id": "remoteness_power_max_km", "name_vi": "Khoảng cách lớn nhất đến công trình điện",
-     "name_en": "Maximum distance to an electrification work", "unit": "km", "polarity": "higher_worse",
-     "kind": "score", "standard": "",
-     "description_vi": "Khoảng cách đường chim bay lớn nhất (km) từ một ô lưới 250 m trong xã đến công trình "
-                       "cấp điện gần nhất (đặt tại điểm đại diện của xã; không có tọa độ thực).",
-     "description_en": "Largest straight-line distance (km) from a 250 m grid cell of the commune to the "
-                       "nearest electrification work (placed at its commune's representative point)."},
-])
+# The catalogue rows of the four indicators live with the other data (so that
+# layer files can use them without code); this is the same table.
+CATALOGUE_FILE = "extra/remoteness.catalogue.csv"
+
+
+def _catalogue() -> pd.DataFrame:
+    from . import paths
+
+    return pd.read_csv(paths.ROOT / "data" / "indicators" / CATALOGUE_FILE, dtype=str, keep_default_na=False)
+
+
+CATALOGUE = _catalogue()
 
 
 @dataclass

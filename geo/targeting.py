@@ -182,10 +182,10 @@ def resolve(obs: pd.DataFrame, catalogue: pd.DataFrame, weights: Mapping[str, fl
                 "polarity": polarity if polarity in POLARITIES else "neutral",
                 "name_vi": str(row.get("name_vi", key)), "name_en": str(row.get("name_en", key)),
                 "unit": str(row.get("unit", ""))}
-        if kind == "flag":
+        have = [] if kind == "flag" else _years(obs, key, level, cache)
+        if not have:  # a flag, or an undated value (e.g. remoteness): the same for every year
             spec["year"] = None
         else:
-            have = _years(obs, key, level, cache)
             if year is None:
                 spec["year"] = _default_year(obs, key, level, cache)
             elif int(year) in have:
@@ -198,9 +198,10 @@ def resolve(obs: pd.DataFrame, catalogue: pd.DataFrame, weights: Mapping[str, fl
 
 
 def _years_or_flag(obs, key, level, cat, cache) -> bool:
-    if str(cat.loc[key].get("kind", "")) == "flag":
-        return bool(((obs["indicator"] == key) & (obs["unit_level"] == level)).any())
-    return bool(_years(obs, key, level, cache))
+    """The indicator has values at this level: dated, undated or a flag."""
+    if _years(obs, key, level, cache):
+        return True
+    return bool(((obs["indicator"] == key) & (obs["unit_level"] == level)).any())
 
 
 def _flag_values(obs, indicator, level, cache) -> pd.DataFrame:

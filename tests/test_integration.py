@@ -44,3 +44,15 @@ def test_unknown_route_is_json_404(client):
 def test_double_slash_is_404_not_redirect(client):
     resp = client.get("/ogc/collections/0//items/x")
     assert resp.status_code == 404 and resp.get_json()["status"] == 404
+
+
+def test_remoteness_ranks_in_targets_and_draws_on_the_map(client):
+    """Undated derived indicators (remoteness) are usable by /targets and layers."""
+    resp = client.get("/targets?weights=poor_rate:0.7,remoteness_road_mean_km:0.3&year=2020"
+                      "&near=border&within_km=0&top=13&geometry=none")
+    assert resp.status_code == 200, resp.get_json()
+    feats = resp.get_json()["features"]
+    assert len(feats) == 13
+    assert all(f["properties"]["remoteness_road_mean_km"] >= 0 for f in feats)
+    layer = client.get("/layers/remoteness_road.geojson").get_json()
+    assert len(layer["features"]) == 102 and layer["layer"]["synthetic"] is False
