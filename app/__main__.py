@@ -23,6 +23,26 @@ class _Server(BaseApplication):
         return self.application
 
 
+# Requests that fill the per-dataset caches once in the master process, so
+# every forked worker starts warm (the first /targets otherwise takes seconds).
+WARM_URLS = (
+    "/",
+    "/layers/geometry/communes.geojson",
+    "/layers/poor_rate.geojson",
+    "/targets?indicator=poor_rate&near=border&within_km=0&top=10&geometry=none",
+    "/ogc/collections/communes/items?limit=1",
+)
+
+
+def warm(app) -> None:
+    """Fill the caches; a missing build only means nothing to warm."""
+    client = app.test_client()
+    for url in WARM_URLS:
+        resp = client.get(url)
+        if resp.status_code != 200:
+            app.logger.warning("warm-up %s answered %s", url, resp.status_code)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m app", description="Serve the Kon Tum poverty map.")
     p.add_argument("--host", default="127.0.0.1")
@@ -30,6 +50,7 @@ def main(argv=None) -> int:
     p.add_argument("--workers", type=int, default=2)
     args = p.parse_args(argv)
     app = create_app()
+    warm(app)
     _Server(app, {"bind": f"{args.host}:{args.port}", "workers": args.workers,
                   "threads": 4, "accesslog": "-"}).run()
     return 0
