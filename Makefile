@@ -9,7 +9,7 @@ GPKG   := build/kontum.gpkg
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test build check bench browser clean
+.PHONY: run test build check bench browser postgis clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -n "$(PYTHON)" || { echo "python3.11 not found; set PYTHON=/path/to/python3.11"; exit 1; }
@@ -37,11 +37,32 @@ browser:
 	  SUDO=$$(command -v sudo >/dev/null 2>&1 && [ $$(id -u) -ne 0 ] && echo sudo); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
-test: $(GPKG) browser
-	$(PY) -m pytest -q -n 2 tests
+# Debian PostgreSQL + PostGIS for the PostGIS backend tests; installed only when missing.
+# Without them the PostGIS tests are skipped (under CI=true they fail).
+postgis:
+	@{ ls /usr/lib/postgresql/*/bin/initdb && ls /usr/share/postgresql/*/extension/postgis.control; } >/dev/null 2>&1 || { \
+	  echo "Installing Debian PostgreSQL + PostGIS for the database tests"; \
+	  SUDO=$$(command -v sudo >/dev/null 2>&1 && [ $$(id -u) -ne 0 ] && echo sudo); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+	    postgresql postgresql-15-postgis-3 >/dev/null \
+	  || echo "warning: PostgreSQL/PostGIS could not be installed; the PostGIS tests will be skipped"; }
+
+# Both backends: unless TEST_DATABASE_URL or DATABASE_URL names a PostGIS database, a
+# throwaway server (tests/pg/start.sh: a temp dir, a unix socket and a free loopback
+# port) serves the test session and is stopped afterwards, whatever happens.
+test: $(GPKG) browser postgis
+	@if [ -n "$$TEST_DATABASE_URL$$DATABASE_URL" ]; then \
+	  $(PY) -m pytest -q -n 2 tests; \
+	else \
+	  PGDIR=$$(mktemp -d /tmp/kontum-pg.XXXXXX); \
+	  trap 'tests/pg/stop.sh "$$PGDIR"' EXIT INT TERM; \
+	  URL=$$(tests/pg/start.sh "$$PGDIR") || URL=; \
+	  TEST_DATABASE_URL="$$URL" $(PY) -m pytest -q -n 2 tests; \
+	fi
 
 bench: $(GPKG)
-	$(PY) -m bench
+	@$(MAKE) --no-print-directory browser
+	$(PY) -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf build

@@ -33,6 +33,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 
+from geo import backends
 from geo import features as F
 
 from .errors import ApiError, bad_request, not_found
@@ -225,8 +226,13 @@ def _title(meta: dict, lang: str, key: str = "title") -> str:
 
 
 def _gpkg():
-    """The GeoPackage this app serves (its GEO_GPKG setting, else the default)."""
-    return current_app.config.get("GEO_GPKG") or None
+    """What this app serves: its database (DATABASE_URL, :mod:`geo.backends`), else the
+    GeoPackage (its GEO_GPKG setting, else the default)."""
+    try:
+        db = backends.from_config(current_app.config)
+    except backends.BackendError as exc:
+        raise ApiError(f"the database is not configured correctly ({exc})", 503, "ServiceUnavailable") from None
+    return db if db is not None else current_app.config.get("GEO_GPKG") or None
 
 
 def _provider(call, *args, **kwargs):
@@ -241,6 +247,8 @@ def _provider(call, *args, **kwargs):
         raise bad_request(str(exc)) from None
     except FileNotFoundError as exc:
         raise ApiError(f"the data are not built yet ({exc})", 503, "ServiceUnavailable") from None
+    except backends.BackendError as exc:
+        raise ApiError(f"the data are not available ({exc})", 503, "ServiceUnavailable") from None
 
 
 def _now() -> str:
@@ -417,7 +425,7 @@ def items(collection_id: str):
                               rows=_rows(page, meta), columns=_columns(page, meta),
                               matched=matched, returned=returned, offset=offset, limit=limit,
                               title=_title(meta, lang), timestamp=_now())
-    chunks = F.page_bytes(sel, limit, start)
+    chunks = _provider(F.page_bytes, sel, limit, start)
     tail = json.dumps({"numberMatched": matched, "numberReturned": len(chunks),
                        "timeStamp": _now(), "links": links}, ensure_ascii=False)
     body = b"".join((b'{"type":"FeatureCollection","features":[', b",".join(chunks), b"],",

@@ -31,8 +31,10 @@ Routes
     Communes with no such work within ``within_km``.
 
 Every bad parameter answers 400 with a clear message.  Data come from the
-GeoPackage (``geo.storage``); metric geometries, border and road distances
-and GeoJSON geometry text are computed once per GeoPackage version.
+backend (:mod:`geo.backends`): the GeoPackage, where metric geometries,
+border and road distances and GeoJSON geometry text are computed once per
+GeoPackage version, or PostGIS (``DATABASE_URL``), where the spatial
+filters run in SQL; both answer the same.
 """
 
 from __future__ import annotations
@@ -40,18 +42,14 @@ from __future__ import annotations
 import json
 import math
 import re
-import threading
-from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
-import pandas as pd
 import shapely
 from flask import Blueprint, Response, current_app, request
 
-from geo import export, paths, query, storage, targeting
+from geo import backends, export, paths, query, targeting
+from geo.backends.embedded import EmbeddedBackend
 
 from .errors import ApiError, bad_request, not_found
 
@@ -82,65 +80,30 @@ TEXT = {
 
 
 # --------------------------------------------------------------------------
-# data, cached per GeoPackage version
-
-
-@dataclass
-class Context:
-    units: dict  # level → GeoDataFrame (WGS84, with border flags)
-    metric: dict  # level → shapely array in UTM 48N
-    border_dist: dict  # level → DataFrame LAO / KHM / any (km)
-    roads_dist: dict  # level → Series (km)
-    geometry_text: dict  # level → {gso_code: GeoJSON text}
-    works: gpd.GeoDataFrame
-    obs: pd.DataFrame
-    catalogue: pd.DataFrame
-    version: str
-    cache: dict = field(default_factory=dict)  # targeting value look-ups
-
-
-_build_lock = threading.Lock()
+# data: the backend's targeting source for the served version
 
 
 def _gpkg_path() -> Path:
     return Path(current_app.config.get("GEO_GPKG") or paths.gpkg_path())
 
 
-def context() -> Context:
-    path = _gpkg_path()
+def context():
+    """The targeting source (:mod:`geo.backends`): the database when configured, else the GeoPackage."""
     try:
-        stat = path.stat()
-    except OSError:
-        raise ApiError(f"the data are not built yet ({path.name} missing): run `python -m geo build`",
-                       503, "ServiceUnavailable") from None
-    with _build_lock:
-        return _context(str(path), stat.st_mtime_ns, stat.st_size)
+        db = backends.from_config(current_app.config)
+        if db is not None:
+            return db.targets()
+        return EmbeddedBackend(_gpkg_path()).targets()
+    except backends.BackendError as exc:
+        raise ApiError(str(exc), 503, "ServiceUnavailable") from None
 
 
-@lru_cache(maxsize=2)
-def _context(path: str, mtime_ns: int, size: int) -> Context:
-    communes = storage.read_layer("communes", path)
-    districts = storage.read_layer("districts", path)
-    border = storage.read_layer("border", path)
-    roads = storage.read_layer("roads", path)
-    communes = query.ensure_border_flags(communes, border)
-    districts = query.district_border_flags(districts, communes)
-    units = {"commune": communes, "district": districts}
-    metric = {k: query.metric_geoms(v) for k, v in units.items()}
-    road_union = shapely.union_all(query.metric_geoms(roads))
-    return Context(
-        units=units,
-        metric=metric,
-        border_dist={k: query.border_distances(units[k], border, metric[k]) for k in units},
-        roads_dist={k: pd.Series(shapely.distance(metric[k], road_union) / 1000.0, index=units[k].index)
-                    for k in units},
-        geometry_text={k: dict(zip(v["gso_code"].astype(str), (export.geometry_json(g) for g in v.geometry)))
-                       for k, v in units.items()},
-        works=storage.read_layer("works", path),
-        obs=storage.read_layer("observations", path),
-        catalogue=storage.read_layer("catalogue", path),
-        version=f"{mtime_ns}",
-    )
+@bp.errorhandler(backends.BackendError)
+def _backend_error(exc):
+    """The database went away in the middle of a request: 503, never 500."""
+    from .errors import _payload
+
+    return _payload(503, "ServiceUnavailable", f"the data are not available ({exc})")
 
 
 # --------------------------------------------------------------------------
@@ -298,7 +261,6 @@ def targets():
     lang, fmt, geometry = _common(params)
     ctx = context()
     level = _choice(params, "level", LEVELS, "commune")
-    units = ctx.units[level]
 
     indicator, weights = _text(params, "indicator"), _text(params, "weights")
     if indicator and weights:
@@ -323,40 +285,38 @@ def targets():
     if near:
         km = within or 0.0
         if near == "border":
-            constraints.append(_geo_call(query.near_border, units, km, country,
-                                         distances=ctx.border_dist[level]))
+            constraints.append(_geo_call(ctx.near_border, level, km, country))
             echo.update(near="border", country=country.upper() if country else None, within_km=km)
         elif near == "roads":
-            constraints.append(_geo_call(query.near_roads, units, km, distances=ctx.roads_dist[level]))
+            constraints.append(_geo_call(ctx.near_roads, level, km))
             echo.update(near="roads", within_km=km)
         elif near.lower().startswith("point:"):
             lon, lat = _geo_call(query.parse_point, near)
-            constraints.append(_geo_call(query.near_point, units, lon, lat, km, metric=ctx.metric[level]))
+            constraints.append(_geo_call(ctx.near_point, level, lon, lat, km))
             echo.update(near=f"point:{lon:g},{lat:g}", within_km=km)
         else:
             raise bad_request(f"unknown near {near!r}; expected {NEAR_HELP}")
     if "intersects" in params and params["intersects"] not in (None, ""):
         geom = _geo_call(_geometry, params["intersects"])
-        constraints.append(query.intersecting(units, geom, ctx.metric[level]))
+        constraints.append(_geo_call(ctx.intersecting, level, geom))
         echo["intersects"] = f"{geom.geom_type} ({int(shapely.get_num_coordinates(geom))} vertices)"
     bbox = _text(params, "bbox")
     if bbox:
         box = shapely.box(*_geo_call(query.parse_bbox, bbox))
-        constraints.append(query.intersecting(units, box, ctx.metric[level]))
+        constraints.append(_geo_call(ctx.intersecting, level, box))
         echo["bbox"] = list(box.bounds)
     district = _text(params, "district")
     if district:
-        c = _geo_call(query.in_district, units, district, ctx.units["district"], level)
+        c = _geo_call(ctx.in_district, level, district)
         constraints.append(c)
-        echo["district"] = _geo_call(query.resolve_districts, district, ctx.units["district"])
+        echo["district"] = _geo_call(query.resolve_districts, district, ctx.districts())
     status = _text(params, "status")
     if status:
-        constraints.append(_geo_call(query.with_status, units, status, ctx.obs, level, ctx.catalogue))
+        constraints.append(_geo_call(ctx.with_status, level, status))
         echo["status"] = status
     echo.update(top=top, lang=lang)
 
-    result = _geo_call(targeting.rank, units, ctx.obs, ctx.catalogue, chosen, year, level,
-                       constraints, top, ctx.cache)
+    result = _geo_call(ctx.rank, level, chosen, year, constraints, top)
     specs = result.attrs["indicators"]
     echo["year"] = year if year is not None else {s["id"]: s["year"] for s in specs}
     echo["constraints"] = result.attrs["constraints"]
@@ -371,7 +331,7 @@ def targets():
                "missing_count": result.attrs["missing_count"], "synthetic": result.attrs["synthetic"],
                "metadata": meta}
     return _respond(result, fmt, _file_name(level, chosen, specs, echo), members, lang,
-                    ctx.geometry_text[level], geometry=geometry)
+                    ctx.geometry_text.get(level), geometry=geometry)
 
 
 def _file_name(level, chosen, specs, echo) -> str:
@@ -390,13 +350,14 @@ def _file_name(level, chosen, specs, echo) -> str:
 # /communes/…
 
 
-def _commune(ctx: Context, gso_code: str) -> int:
+def _commune(ctx, gso_code: str) -> str:
+    """The name of commune ``gso_code`` (400 when malformed, 404 when unknown)."""
     if not _CODE.fullmatch(gso_code or ""):
         raise bad_request(f"malformed commune code {gso_code!r}; expected 5 digits (GSO code, e.g. 23344)")
-    codes = ctx.units["commune"]["gso_code"].astype(str)
-    if not (codes == gso_code).any():
+    name = ctx.commune_name(gso_code)
+    if name is None:
         raise not_found(f"no commune with GSO code {gso_code}")
-    return int(np.flatnonzero(codes.to_numpy() == gso_code)[0])
+    return name
 
 
 def _precisions(params) -> tuple[str, ...] | None:
@@ -416,16 +377,14 @@ def commune_neighbours(gso_code):
     params = _params(COMMON_PARAMS)
     lang, fmt, geometry = _common(params)
     ctx = context()
-    i = _commune(ctx, gso_code)
-    communes = ctx.units["commune"]
-    result = query.neighbours(communes, gso_code, ctx.metric["commune"])
+    name = _commune(ctx, gso_code)
+    result = ctx.neighbours(gso_code)
     result = result[[c for c in COMMUNE_ID_COLUMNS if c in result.columns] + ["shared_km", "geometry"]]
-    name = str(communes["name"].iloc[i])
     members = {"query": {"gso_code": gso_code, "name": name, "rule": "shares at least "
                          f"{query.MIN_SHARED_KM * 1000:g} m of boundary (a corner is not enough)"},
                "count": len(result), "metadata": {}}
     return _respond(result, fmt, f"kontum neighbours {gso_code} {name}", members, lang,
-                    ctx.geometry_text["commune"], geometry=geometry)
+                    ctx.geometry_text.get("commune"), geometry=geometry)
 
 
 @bp.route("/communes/<gso_code>/nearest-works")
@@ -433,13 +392,11 @@ def commune_nearest_works(gso_code):
     params = _params(COMMON_PARAMS + ("n", "kind", "precision"))
     lang, fmt, geometry = _common(params)
     ctx = context()
-    i = _commune(ctx, gso_code)
+    name = _commune(ctx, gso_code)
     n = _int(params, "n", 1, MAX_N, 5)
     kind = _text(params, "kind") or None
     precisions = _precisions(params)
-    result = _geo_call(query.nearest_works, ctx.units["commune"], ctx.works, gso_code, n, kind,
-                       ctx.metric["commune"], precisions)
-    name = str(ctx.units["commune"]["name"].iloc[i])
+    result = _geo_call(ctx.nearest_works, gso_code, n, kind, precisions)
     members = {"query": {"gso_code": gso_code, "name": name, "n": n, "kind": kind,
                          "precision": list(precisions) if precisions else "all"},
                "count": len(result),
@@ -458,20 +415,15 @@ def communes_without_works():
     within = 0.0 if within is None else within
     kind = _text(params, "kind") or None
     precisions = _precisions(params)
-    communes = ctx.units["commune"]
-    metric = ctx.metric["commune"]
     district = _text(params, "district")
     echo = {"within_km": within, "kind": kind, "precision": list(precisions) if precisions else "all"}
     if district:
-        c = _geo_call(query.in_district, communes, district, ctx.units["district"])
-        keep = c.mask.to_numpy()
-        communes, metric = communes[keep], metric[keep]
-        echo["district"] = _geo_call(query.resolve_districts, district, ctx.units["district"])
-    result = _geo_call(query.communes_without_work, communes, ctx.works, within, kind, metric, precisions)
+        echo["district"] = _geo_call(query.resolve_districts, district, ctx.districts())
+    result = _geo_call(ctx.communes_without_work, within, kind, precisions, district)
     result = result[[c for c in COMMUNE_ID_COLUMNS if c in result.columns]
                     + ["nearest_work_km", "nearest_work_id", "geometry"]]
     members = {"query": echo, "count": len(result),
                "metadata": {"location_note": "works have no surveyed coordinates: each sits at its commune's "
                                              "representative point (location_precision)"}}
     name = f"kontum communes without {kind or 'works'} within {within:g} km"
-    return _respond(result, fmt, name, members, lang, ctx.geometry_text["commune"], geometry=geometry)
+    return _respond(result, fmt, name, members, lang, ctx.geometry_text.get("commune"), geometry=geometry)

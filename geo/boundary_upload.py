@@ -332,6 +332,14 @@ class BoundaryPreview:
 
 
 def _served_layers() -> dict:
+    if (db := versions._database()) is not None:  # DATABASE_URL: the database's current version
+        from .backends import BackendError
+
+        try:
+            names = db.layer_names()
+            return {n: db.read_layer(n) for n in ("communes", "districts", "border") if n in names}
+        except BackendError as exc:
+            raise UploadError(str(exc), 503) from None
     path = paths.gpkg_path()
     if not path.is_file():
         raise UploadError(f"the dataset is not built ({path.name} missing): run `python -m geo build`", 503)

@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "geo.ingest",
     "geo.zonal",
     "geo.remoteness",
+    "geo.db",
 ]
 
 

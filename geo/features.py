@@ -32,6 +32,10 @@ The built collections are cached per GeoPackage path and modification
 time; each feature's GeoJSON text is serialised once per column set, so a
 page of items is a slice of ready strings (see :func:`page_json`).
 
+``path`` may also be a database backend (:func:`geo.backends.get_backend`,
+PostGIS): the public functions then ask it, and it answers the same (the
+collections are built by this module when the data are loaded).
+
 Example
 -------
 >>> import tempfile, pathlib
@@ -66,6 +70,7 @@ import pyogrio
 import shapely
 
 from . import indicators, paths
+from .backends import Backend
 
 #: Default and maximum page size of ``items`` (the API answers 400 above it).
 DEFAULT_LIMIT = 10
@@ -568,8 +573,15 @@ def _dumps(v) -> str:
 
 # --------------------------------------------------------------------------- public API
 
+def _backend(path) -> Backend | None:
+    """``path`` when it is a backend (:mod:`geo.backends`) rather than a GeoPackage path."""
+    return path if isinstance(path, Backend) else None
+
+
 def collection_ids(path: Path | str | None = None) -> list[str]:
     """The ids of the collections served, in a fixed order."""
+    if (db := _backend(path)) is not None:
+        return db.collection_ids()
     return list(_registry(path))
 
 
@@ -592,6 +604,8 @@ def collection(collection_id: str, path: Path | str | None = None) -> dict:
     ``years`` (indicator years), ``time`` ("indicators" / "year" / None),
     ``properties`` and ``queryables`` ({name: {"type", "title_vi", …}}).
     """
+    if (db := _backend(path)) is not None:
+        return db.collection(collection_id)
     c = get(collection_id, path)
     if c._meta is None:
         c._meta = _describe(c, path)
@@ -624,6 +638,8 @@ def _describe(c: Collection, path) -> dict:
 
 def collections(path: Path | str | None = None) -> list[dict]:
     """Metadata of every collection (see :func:`collection`)."""
+    if (db := _backend(path)) is not None:
+        return db.collections()
     return [collection(cid, path) for cid in collection_ids(path)]
 
 
@@ -632,6 +648,8 @@ def queryables(collection_id: str, path: Path | str | None = None) -> dict[str, 
 
     Floating-point columns are not queryable by equality (use ``sortby``).
     """
+    if (db := _backend(path)) is not None:
+        return db.queryables(collection_id)
     c = get(collection_id, path)
     if c._queryables is None:
         c._queryables = {col.name: {"type": col.type, "title_vi": col.title_vi,
@@ -675,7 +693,13 @@ def select(collection_id: str, bbox: tuple[float, ...] | None = None,
            year: int | None = None,
            sortby: list[tuple[str, bool]] | None = None,
            path: Path | str | None = None) -> Selection:
-    """Every feature matching the query, in order (see :func:`items`)."""
+    """Every feature matching the query, in order (see :func:`items`).
+
+    With a database backend for ``path``, its selection (same attributes
+    and page functions, the rows fetched page by page).
+    """
+    if (db := _backend(path)) is not None:
+        return db.select(collection_id, bbox, filters, datetime, year, sortby)
     c = get(collection_id, path)
     mask = np.ones(c.count, dtype=bool)
     if bbox is not None:
@@ -761,12 +785,16 @@ def items(collection_id: str, bbox: tuple[float, ...] | None = None, limit: int 
     time and match any interval.  ``year`` is ``datetime=(year, year)`` for
     communes and districts.  ``sortby`` lists (property, descending).
     """
+    if (db := _backend(path)) is not None:
+        return db.items(collection_id, bbox, limit, offset, filters, datetime, year, sortby)
     sel = select(collection_id, bbox, filters, datetime, year, sortby, path)
     return page_frame(sel, limit, offset), sel.number_matched
 
 
 def page_frame(sel: Selection, limit: int, offset: int) -> gpd.GeoDataFrame:
     """The rows of one page of a selection, with the served columns."""
+    if not isinstance(sel, Selection):  # a database backend's selection
+        return sel.page_frame(limit, offset)
     c = sel.collection
     pos = sel.positions[offset:offset + limit]
     names = [n for n in c.property_names(sel.years) if n != "synthetic_note"]
@@ -779,18 +807,24 @@ def page_frame(sel: Selection, limit: int, offset: int) -> gpd.GeoDataFrame:
 
 def page_json(sel: Selection, limit: int, offset: int) -> list[str]:
     """The GeoJSON text of each feature of one page (pre-serialised, sliced)."""
+    if not isinstance(sel, Selection):
+        return sel.page_json(limit, offset)
     strings = sel.collection.feature_strings(sel.years)
     return [strings[i] for i in sel.positions[offset:offset + limit]]
 
 
 def page_bytes(sel: Selection, limit: int, offset: int) -> list[bytes]:
     """Like :func:`page_json`, UTF-8 encoded."""
+    if not isinstance(sel, Selection):
+        return sel.page_bytes(limit, offset)
     data = sel.collection.feature_bytes(sel.years)
     return [data[i] for i in sel.positions[offset:offset + limit]]
 
 
 def item(collection_id: str, fid: str, path: Path | str | None = None) -> gpd.GeoDataFrame:
     """One feature (all columns) as a one-row GeoDataFrame (raises :class:`UnknownFeature`)."""
+    if (db := _backend(path)) is not None:
+        return db.item(collection_id, fid)
     c = get(collection_id, path)
     i = _position(c, fid)
     return page_frame(Selection(c, np.array([i]), None), 1, 0)
@@ -798,6 +832,8 @@ def item(collection_id: str, fid: str, path: Path | str | None = None) -> gpd.Ge
 
 def item_json(collection_id: str, fid: str, path: Path | str | None = None) -> str:
     """One feature (all columns) as GeoJSON text."""
+    if (db := _backend(path)) is not None:
+        return db.item_json(collection_id, fid)
     c = get(collection_id, path)
     return c.feature_strings(None)[_position(c, fid)]
 

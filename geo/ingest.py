@@ -524,6 +524,17 @@ def _served() -> Path:
 
 def load_context() -> tuple[pd.DataFrame, pd.DataFrame]:
     """The served catalogue and observations (what the map shows now)."""
+    if (db := versions._database()) is not None:  # DATABASE_URL: the database's current version
+        from . import backends
+
+        try:
+            try:
+                cat = db.read_layer("catalogue")
+            except KeyError:
+                cat = _FALLBACK_CATALOGUE.copy()
+            return cat, db.read_layer("observations")
+        except backends.BackendError as exc:
+            raise UploadError(str(exc), 503, "ServiceUnavailable") from None
     path = _served()
     try:
         cat = storage.read_layer("catalogue", path)
@@ -1098,10 +1109,14 @@ def commit_preview(pv: Preview, data: bytes, who: str) -> versions.Version:
             "counts": {"rows": c["rows"], "observations": c["observations"], "units": c["units"],
                        "indicators": c["indicators"], "changed": c["changed"],
                        "replaces_synthetic": c["replaces_synthetic"], "warnings": c["warnings"]}}
+    from .backends import BackendError
+
     try:
         return versions.create_version("observations", payload, info, new_rows=rows)
     except versions.VersionError as exc:
         raise UploadError(str(exc), 503 if "python -m geo build" in str(exc) else 409, "Conflict") from None
+    except BackendError as exc:  # DATABASE_URL: the database is unreachable; nothing was written
+        raise UploadError(str(exc), 503, "ServiceUnavailable") from None
 
 
 def commit(sid: str, who: str) -> versions.Version:

@@ -224,8 +224,17 @@ def _normalise(values: np.ndarray, polarity: str) -> np.ndarray:
     return 1.0 - norm if polarity == "higher_better" else norm
 
 
-def _aligned(obs, spec, level, codes: tuple, cache) -> dict:
-    """One indicator's values, statuses, years and normalised values aligned to ``codes``."""
+def _aligned(obs, spec, level, codes: tuple, cache, universe: tuple | None = None) -> dict:
+    """One indicator's values, statuses, years and normalised values aligned to ``codes``.
+
+    ``universe``: the codes to normalise over when ``codes`` are only some of them.
+    """
+    if universe is not None and universe != codes:
+        full = _aligned(obs, spec, level, universe, cache)
+        pos = pd.Index(universe).get_indexer(pd.Index(codes))
+        if (pos < 0).any():
+            raise ValueError("units outside the universe of the level")
+        return {k: v[pos] for k, v in full.items()}
     key = ("aligned", spec["id"], level, spec["year"], spec["polarity"], codes)
     if cache is not None and key in cache:
         return cache[key]
@@ -260,6 +269,7 @@ def rank(
     constraints: Iterable[Constraint] = (),
     top: int | None = None,
     cache: dict | None = None,
+    universe: Iterable[str] | None = None,
 ) -> gpd.GeoDataFrame:
     """Rank ``units`` (of ``level``) on ``indicators`` (id → weight), most in need first.
 
@@ -267,6 +277,9 @@ def rank(
     indicator, the year with the most units having a value (the latest
     among equals).  ``top`` keeps the first ``top`` rows.  ``cache``: a
     dict kept by the caller (per data version) to memoise value look-ups.
+    ``universe``: the gso_codes of every unit of the level, when ``units``
+    holds only some of them (already filtered, e.g. in SQL): values are
+    still normalised over the whole level.
 
     Columns: ``rank``, ``score``, the units' id columns, per indicator
     ``<id>``, ``<id>_status``, ``<id>_year``; ``distance_km`` when a
@@ -286,6 +299,7 @@ def rank(
 
     codes_all = units["gso_code"].astype(str).to_numpy(dtype=object)
     codes_key = tuple(codes_all)
+    universe_key = None if universe is None else tuple(str(c) for c in universe)
     mask = np.ones(len(units), dtype=bool)
     distance = None
     labels = []
@@ -307,7 +321,7 @@ def rank(
     lacks = []
     aligned = []
     for spec in specs:
-        a = _aligned(obs, spec, level, codes_key, cache)
+        a = _aligned(obs, spec, level, codes_key, cache, universe_key)
         aligned.append(a)
         key = spec["id"]
         cols[key] = a["value"][sel]

@@ -34,6 +34,12 @@ stale temporary folders are removed by the next write.
 :func:`geo.paths.gpkg_path` serves the current version (``$GEO_GPKG``
 still wins when set).
 
+With ``DATABASE_URL`` set (PostGIS, :mod:`geo.backends.postgis`) the versions
+and their history live in the database instead: :func:`list_versions`,
+:func:`get`, :func:`current_number`, :func:`create_version` and
+:func:`restore` ask it (one transaction per version, an advisory lock
+between writers, one current version); the folders above are not used.
+
 Command line::
 
     python -m geo versions list
@@ -115,6 +121,16 @@ class Version:
 
 # ---------------------------------------------------------------- reading
 
+def _database():
+    """The PostGIS backend when ``DATABASE_URL`` is set (versions live there), else None."""
+    from . import backends
+
+    try:
+        return backends.database()
+    except backends.BackendConfigError as exc:
+        raise VersionError(str(exc)) from None
+
+
 def _read_manifest(path: Path) -> dict | None:
     try:
         data = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
@@ -125,6 +141,8 @@ def _read_manifest(path: Path) -> dict | None:
 
 def list_versions() -> list[Version]:
     """Complete versions (folder with a manifest and a GeoPackage), oldest first."""
+    if (db := _database()) is not None:
+        return db.list_versions()
     root = versions_dir()
     if not root.is_dir():
         return []
@@ -141,6 +159,8 @@ def list_versions() -> list[Version]:
 
 def get(number: int) -> Version:
     """Version ``number`` (raises :class:`VersionError` when there is none)."""
+    if (db := _database()) is not None:
+        return db.get_version(number)
     path = _dir(number)
     manifest = _read_manifest(path) if path.is_dir() else None
     if manifest is None or not (path / GPKG).is_file():
@@ -159,13 +179,19 @@ def _pointer() -> int:
 
 def current_number() -> int:
     """The served version (0: the base build, also when the pointer is broken)."""
+    if (db := _database()) is not None:
+        return db.current_version()
+    return _file_current_number()
+
+
+def _file_current_number() -> int:
     n = _pointer()
     return n if n and (_dir(n) / GPKG).is_file() else 0
 
 
 def current_gpkg() -> Path | None:
     """The current version's GeoPackage, or ``None`` when the base build is served."""
-    n = current_number()
+    n = _file_current_number()
     return _dir(n) / GPKG if n else None
 
 
@@ -360,6 +386,8 @@ def create_version(kind: str, files: dict[str, bytes], info: dict, new_rows: pd.
     ``validate(layers)`` may raise to refuse the composed layers; nothing is
     then written.  Returns the new :class:`Version`.
     """
+    if (db := _database()) is not None:
+        return db.create_version(kind, files, info, new_rows, validate)
     with _locked():
         _clean_stale()
         parent = current_number()
@@ -409,6 +437,8 @@ def create_version(kind: str, files: dict[str, bytes], info: dict, new_rows: pd.
 
 def restore(number: int) -> Version | None:
     """Make version ``number`` current (0: the base build).  Returns it (``None`` for 0)."""
+    if (db := _database()) is not None:
+        return db.restore(number)
     with _locked():
         if number == 0:
             if not base_gpkg().is_file():
@@ -472,6 +502,19 @@ def _cmd_restore(args) -> int:
     return 0
 
 
+def _cli(func):
+    """``func`` with database failures (DATABASE_URL) as one-line CLI errors."""
+    def run(args):
+        from .backends import BackendError
+        from .cli import CliError
+
+        try:
+            return func(args)
+        except BackendError as exc:
+            raise CliError(str(exc)) from None
+    return run
+
+
 def register(sub) -> None:
     p = sub.add_parser("versions", help="list the dataset versions, or make an earlier one current",
                        description="Dataset versions made by `python -m geo ingest` "
@@ -479,10 +522,10 @@ def register(sub) -> None:
     vsub = p.add_subparsers(dest="versions_command", metavar="ACTION")
     vsub.required = True
     p_list = vsub.add_parser("list", help="every version; * marks the one the map serves")
-    p_list.set_defaults(func=_cmd_list)
+    p_list.set_defaults(func=_cli(_cmd_list))
     p_show = vsub.add_parser("show", help="the manifest of version N")
     p_show.add_argument("number", type=int)
-    p_show.set_defaults(func=_cmd_show)
+    p_show.set_defaults(func=_cli(_cmd_show))
     p_restore = vsub.add_parser("restore", help="make version N current (0 = the base build)")
     p_restore.add_argument("number", type=int)
-    p_restore.set_defaults(func=_cmd_restore)
+    p_restore.set_defaults(func=_cli(_cmd_restore))

@@ -3,14 +3,42 @@
 ``gpkg`` builds the GeoPackage once per test session (per xdist worker) into
 a temporary folder and points ``GEO_GPKG`` at it, so tests always run on
 what the current code builds, never on a stale ``build/``.
+
+Backends (:mod:`geo.backends`): ``backend`` is parametrized — ``embedded``
+(the GeoPackage) and ``postgis`` — and ``backend_config`` is what an app
+needs to serve it (``create_app({... , **backend_config})``).  PostGIS comes
+from ``$TEST_DATABASE_URL`` (else ``$DATABASE_URL``), else a throwaway
+server that ``tests/pg/start.sh`` starts for the session (``make test``
+starts one for all workers and exports ``TEST_DATABASE_URL``).  Each worker
+loads the built GeoPackage into a schema of its own and drops it at the end,
+so a real database is never touched outside that schema.  Without PostGIS
+the postgis tests are skipped — except under CI (``CI=true``), where they
+fail.  ``KONTUM_TEST_BACKENDS=embedded`` runs the embedded ones only.
 """
 
 from __future__ import annotations
 
+import fcntl
 import io
 import os
+import secrets
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
 
 import pytest
+
+# The app and geo.versions follow $DATABASE_URL: the tests choose their backend
+# themselves, so a developer's DATABASE_URL only says where PostGIS may be found.
+if os.environ.get("DATABASE_URL") and not os.environ.get("TEST_DATABASE_URL"):
+    os.environ["TEST_DATABASE_URL"] = os.environ["DATABASE_URL"]
+os.environ.pop("DATABASE_URL", None)
+os.environ.pop("DATABASE_SCHEMA", None)
+
+PG_DIR = Path(__file__).parent / "pg"
+BACKENDS = [b.strip() for b in os.environ.get("KONTUM_TEST_BACKENDS", "embedded,postgis").split(",")
+            if b.strip()]
 from hypothesis import settings
 
 # CI runs the same examples every time (no flaky landings); locally hypothesis
@@ -47,3 +75,101 @@ def districts():
     from geo import units
 
     return units.load_districts()
+
+
+# --------------------------------------------------------------------------- PostGIS
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+def pg_unavailable(reason: str):
+    """Skip (a developer machine without PostGIS) or fail (CI must run the PostGIS tests)."""
+    if _in_ci():
+        pytest.fail(f"PostGIS is required under CI=true: {reason}", pytrace=False)
+    pytest.skip(f"PostGIS not available: {reason}")
+
+
+@pytest.fixture(scope="session")
+def pg_url():
+    """A PostgreSQL + PostGIS server for this session: configured, else a throwaway one."""
+    if "postgis" not in BACKENDS:
+        pytest.skip("KONTUM_TEST_BACKENDS leaves PostGIS out")
+    url = os.environ.get("TEST_DATABASE_URL", "").strip()
+    if url:
+        yield url
+        return
+    directory = tempfile.mkdtemp(prefix="kontum-pg-")  # in /tmp: the postgres user must reach it
+    lock = Path(tempfile.gettempdir()) / "kontum-pg-start.lock"
+    try:
+        with open(lock, "a+") as fh:  # one apt-get / initdb at a time across xdist workers
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            run = subprocess.run([str(PG_DIR / "start.sh"), directory], capture_output=True, text=True,
+                                 timeout=900)
+    except (OSError, subprocess.SubprocessError) as exc:
+        shutil.rmtree(directory, ignore_errors=True)
+        pg_unavailable(f"tests/pg/start.sh could not run ({exc})")
+    if run.returncode != 0 or not run.stdout.strip():
+        subprocess.run([str(PG_DIR / "stop.sh"), directory], capture_output=True)
+        pg_unavailable((run.stderr.strip().splitlines() or ["tests/pg/start.sh failed"])[-1])
+    try:
+        yield run.stdout.strip().splitlines()[-1]
+    finally:
+        subprocess.run([str(PG_DIR / "stop.sh"), directory], capture_output=True, timeout=120)
+
+
+def new_pg_backend(url: str, gpkg, prefix: str = "kontum_test"):
+    """A fresh schema on ``url`` with the GeoPackage ``gpkg`` loaded as version 0."""
+    from geo import backends
+
+    schema = f"{prefix}_{os.getpid()}_{secrets.token_hex(3)}"
+    db = backends.postgis_backend(url, schema)
+    try:
+        db.init()
+        db.load(gpkg, who="tests")
+    except backends.BackendError as exc:
+        drop_pg_backend(db)
+        pg_unavailable(str(exc))
+    return db
+
+
+def drop_pg_backend(db) -> None:
+    from psycopg import sql
+
+    db.close()
+    try:
+        with db.connect(autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(db.schema)))
+    except Exception:  # the server may be gone already
+        pass
+
+
+@pytest.fixture(scope="session")
+def pg_backend(pg_url, gpkg):
+    """The PostGIS backend serving the session's GeoPackage (a schema of this worker's own)."""
+    db = new_pg_backend(pg_url, gpkg)
+    yield db
+    drop_pg_backend(db)
+
+
+@pytest.fixture(scope="session")
+def embedded_backend(gpkg):
+    from geo.backends.embedded import EmbeddedBackend
+
+    return EmbeddedBackend(gpkg)
+
+
+@pytest.fixture(scope="session", params=[b for b in ("embedded", "postgis") if b in BACKENDS])
+def backend(request, gpkg):
+    """Each backend in turn, serving the same data."""
+    if request.param == "embedded":
+        return request.getfixturevalue("embedded_backend")
+    return request.getfixturevalue("pg_backend")
+
+
+@pytest.fixture(scope="session")
+def backend_config(backend) -> dict:
+    """App settings that make ``create_app`` serve ``backend`` (nothing extra for the GeoPackage)."""
+    if backend.name == "embedded":
+        return {}
+    return {"DATABASE_URL": backend.url, "DATABASE_SCHEMA": backend.schema}

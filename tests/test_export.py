@@ -195,9 +195,13 @@ def test_no_synthetic_no_note(ranked):
 # -- real data -------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def border_ranked(gpkg):
+def border_ranked(gpkg, backend):
+    """The 13 border communes ranked on poor_rate 2020, by each backend in turn."""
     from geo import storage
 
+    if backend.name != "embedded":
+        t = backend.targets()
+        return t.rank("commune", "poor_rate", 2020, [t.near_border("commune", 0)])
     communes = storage.read_layer("communes", gpkg)
     border = storage.read_layer("border", gpkg)
     return targeting.rank(communes, storage.read_layer("observations", gpkg),

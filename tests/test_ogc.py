@@ -30,10 +30,11 @@ CONFORMANCE = {
 
 
 @pytest.fixture(scope="module")
-def client(gpkg):
+def client(gpkg, backend_config):
+    """The service on each backend in turn (embedded GeoPackage, PostGIS)."""
     from app import create_app
 
-    app = create_app({"TESTING": True, "GEO_GPKG": str(gpkg)})
+    app = create_app({"TESTING": True, "GEO_GPKG": str(gpkg), **backend_config})
     return app.test_client()
 
 

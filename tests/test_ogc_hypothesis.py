@@ -34,10 +34,10 @@ query = st.lists(st.tuples(st.sampled_from(NAMES), value), max_size=5)
 
 
 @pytest.fixture(scope="module")
-def client(gpkg):
+def client(gpkg, backend_config):
     from app import create_app
 
-    return create_app({"TESTING": True, "GEO_GPKG": str(gpkg)}).test_client()
+    return create_app({"TESTING": True, "GEO_GPKG": str(gpkg), **backend_config}).test_client()
 
 
 def check(r, pairs):

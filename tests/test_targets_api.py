@@ -17,10 +17,11 @@ BORDER_13 = {"Xã Đắk Blô", "Xã Đắk Nhoong", "Xã Đắk Long", "Xã Đ�
 
 
 @pytest.fixture(scope="module")
-def client(gpkg):
+def client(gpkg, backend_config):
+    """The service on each backend in turn (embedded GeoPackage, PostGIS)."""
     from app import create_app
 
-    app = create_app({"GEO_GPKG": str(gpkg), "TESTING": True})
+    app = create_app({"GEO_GPKG": str(gpkg), "TESTING": True, **backend_config})
     return app.test_client()
 
 

@@ -1,0 +1,216 @@
+"""The embedded backend: the GeoPackage, read into memory and cached per file version.
+
+This is the code the app always ran (:mod:`geo.storage`, :mod:`geo.features`
+and the targeting context that :mod:`app.targets` kept), behind the
+:class:`geo.backends.Backend` interface.  Every layer is read once per
+GeoPackage version (path, modification time, size); metric geometries, the
+border and road distances and the GeoJSON geometry text are computed once
+per version too.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from .. import export, features, paths, query, storage, targeting
+from . import Backend, BackendUnavailable
+
+
+class EmbeddedBackend(Backend):
+    """The GeoPackage ``gpkg`` (default: the served one, :func:`geo.paths.gpkg_path`)."""
+
+    name = "embedded"
+
+    def __init__(self, gpkg: Path | str | None = None):
+        self._gpkg = Path(gpkg) if gpkg else None
+
+    @property
+    def path(self) -> Path:
+        return self._gpkg or paths.gpkg_path()
+
+    def describe(self) -> str:
+        return str(self.path)
+
+    def version(self) -> str:
+        st = self._stat()
+        return f"{self.path}:{st.st_mtime_ns}:{st.st_size}"
+
+    def _stat(self) -> os.stat_result:
+        try:
+            return self.path.stat()
+        except OSError:
+            raise BackendUnavailable(f"the data are not built yet ({self.path.name} missing): "
+                                     f"run `python -m geo build`") from None
+
+    def layer_names(self) -> list[str]:
+        return storage.list_layers(self.path)
+
+    def read_layer(self, name: str):
+        return storage.read_layer(name, self.path)
+
+    # OGC API – Features
+    def collection_ids(self):
+        return features.collection_ids(self.path)
+
+    def collection(self, collection_id):
+        return features.collection(collection_id, self.path)
+
+    def collections(self):
+        return features.collections(self.path)
+
+    def queryables(self, collection_id):
+        return features.queryables(collection_id, self.path)
+
+    def select(self, collection_id, bbox=None, filters=None, datetime=None, year=None, sortby=None):
+        return EmbeddedSelection(features.select(collection_id, bbox, filters, datetime, year, sortby,
+                                                 self.path))
+
+    def item_json(self, collection_id, fid):
+        return features.item_json(collection_id, fid, self.path)
+
+    def item(self, collection_id, fid):
+        return features.item(collection_id, fid, self.path)
+
+    # targeting
+    def targets(self) -> EmbeddedTargets:
+        st = self._stat()
+        with _build_lock:
+            return _targets(str(self.path), st.st_mtime_ns, st.st_size)
+
+
+@dataclass
+class EmbeddedSelection:
+    """:class:`geo.features.Selection` with the page methods of the interface."""
+
+    sel: features.Selection
+
+    @property
+    def number_matched(self) -> int:
+        return self.sel.number_matched
+
+    @property
+    def years(self):
+        return self.sel.years
+
+    def page_frame(self, limit, offset):
+        return features.page_frame(self.sel, limit, offset)
+
+    def page_json(self, limit, offset):
+        return features.page_json(self.sel, limit, offset)
+
+    def page_bytes(self, limit, offset):
+        return features.page_bytes(self.sel, limit, offset)
+
+
+# --------------------------------------------------------------------------- targeting
+
+@dataclass
+class EmbeddedTargets:
+    """Everything /targets needs, in memory, for one GeoPackage version."""
+
+    units: dict  # level → GeoDataFrame (WGS84, with border flags)
+    metric: dict  # level → shapely array in UTM 48N
+    border_dist: dict  # level → DataFrame LAO / KHM / any (km)
+    roads_dist: dict  # level → Series (km)
+    geometry_text: dict  # level → {gso_code: GeoJSON text}
+    works: gpd.GeoDataFrame
+    obs: pd.DataFrame
+    catalogue: pd.DataFrame
+    version: str
+    cache: dict = field(default_factory=dict)  # targeting value look-ups
+
+    def districts(self) -> pd.DataFrame:
+        return self.units["district"]
+
+    def commune_name(self, gso_code: str) -> str | None:
+        """The name of commune ``gso_code``, or None when there is none."""
+        codes = self.units["commune"]["gso_code"].astype(str).to_numpy()
+        hits = np.flatnonzero(codes == str(gso_code))
+        return str(self.units["commune"]["name"].iloc[hits[0]]) if len(hits) else None
+
+    # constraints (geo.query), each a Constraint over the units of ``level``
+    def near_border(self, level, within_km, country=None):
+        return query.near_border(self.units[level], within_km, country, distances=self.border_dist[level])
+
+    def near_roads(self, level, within_km):
+        return query.near_roads(self.units[level], within_km, distances=self.roads_dist[level])
+
+    def near_point(self, level, lon, lat, within_km):
+        return query.near_point(self.units[level], lon, lat, within_km, metric=self.metric[level])
+
+    def intersecting(self, level, geom):
+        return query.intersecting(self.units[level], geom, self.metric[level])
+
+    def in_district(self, level, district):
+        return query.in_district(self.units[level], district, self.units["district"], level)
+
+    def with_status(self, level, status):
+        return query.with_status(self.units[level], status, self.obs, level, self.catalogue)
+
+    def rank(self, level, indicators, year=None, constraints=(), top=None):
+        return targeting.rank(self.units[level], self.obs, self.catalogue, indicators, year, level,
+                              constraints, top, self.cache)
+
+    # relations
+    def neighbours(self, gso_code):
+        return query.neighbours(self.units["commune"], gso_code, self.metric["commune"])
+
+    def nearest_works(self, gso_code, n=5, kind=None, precisions=query.PRECISE):
+        return query.nearest_works(self.units["commune"], self.works, gso_code, n, kind,
+                                   self.metric["commune"], precisions)
+
+    def communes_without_work(self, within_km, kind=None, precisions=query.PRECISE, district=None):
+        communes, metric = self.units["commune"], self.metric["commune"]
+        if district:
+            keep = query.in_district(communes, district, self.units["district"]).mask.to_numpy()
+            communes, metric = communes[keep], metric[keep]
+        return query.communes_without_work(communes, self.works, within_km, kind, metric, precisions)
+
+
+_build_lock = threading.Lock()
+
+
+@lru_cache(maxsize=2)
+def _targets(path: str, mtime_ns: int, size: int) -> EmbeddedTargets:
+    communes = storage.read_layer("communes", path)
+    districts = storage.read_layer("districts", path)
+    border = storage.read_layer("border", path)
+    roads = storage.read_layer("roads", path)
+    communes = query.ensure_border_flags(communes, border)
+    districts = query.district_border_flags(districts, communes)
+    units = {"commune": communes, "district": districts}
+    metric = {k: query.metric_geoms(v) for k, v in units.items()}
+    road_union = shapely.union_all(query.metric_geoms(roads))
+    return EmbeddedTargets(
+        units=units,
+        metric=metric,
+        border_dist={k: query.border_distances(units[k], border, metric[k]) for k in units},
+        roads_dist={k: pd.Series(shapely.distance(metric[k], road_union) / 1000.0, index=units[k].index)
+                    for k in units},
+        geometry_text={k: dict(zip(v["gso_code"].astype(str), (export.geometry_json(g) for g in v.geometry)))
+                       for k, v in units.items()},
+        works=storage.read_layer("works", path),
+        obs=storage.read_layer("observations", path),
+        catalogue=storage.read_layer("catalogue", path),
+        version=f"{mtime_ns}",
+    )
+
+
+def target_units(layers: dict) -> dict[str, gpd.GeoDataFrame]:
+    """The units /targets ranks (level → GeoDataFrame), from a GeoPackage's layers.
+
+    Communes keep (or get) their border flags; districts get theirs from
+    their communes — exactly what :func:`_targets` serves.
+    """
+    communes = query.ensure_border_flags(layers["communes"], layers.get("border"))
+    districts = query.district_border_flags(layers["districts"], communes)
+    return {"commune": communes, "district": districts}
