@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "geo.zonal",
     "geo.remoteness",
     "geo.db",
+    "geo.national",
 ]
 
 

@@ -1,0 +1,195 @@
+"""The measurements: Kon Tum (this app vs pygeoapi, /targets, the map page) and national scale."""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import json
+import time
+from pathlib import Path
+
+from . import browser, load, ogc_export, servers, util
+
+ITEMS = "/collections/communes/items?limit=102"
+#: A bbox around Kon Tum city (38 of the 102 communes).
+BBOX = "107.8,14.2,108.1,14.5"
+ITEMS_BBOX = f"/collections/communes/items?limit=102&bbox={BBOX}"
+TARGETS = "/targets?indicator=poor_rate&year=2020&near=border&within_km=0&top=10"
+TARGETS_NOGEOM = TARGETS + "&geometry=none"
+
+
+def warm(base: str, paths: list[str], parallel: int, rounds: int = 2, timeout: float = 600.0) -> dict:
+    """Request every path ``parallel`` times at once, ``rounds`` times, so that every worker
+    has built its caches; return the slowest answer of each round per path (cold, then warm)."""
+    out = {}
+    with cf.ThreadPoolExecutor(parallel) as pool:
+        for path in paths:
+            worst = []
+            for _ in range(rounds):
+                res = list(pool.map(lambda _: util.get(base + path, timeout), range(parallel)))
+                bad = [s for s, _, _ in res if s >= 400]
+                if bad:
+                    raise RuntimeError(f"GET {path}: HTTP {bad[0]}")
+                worst.append(round(max(dt for _, _, dt in res), 3))
+            out[path] = {"slowest_s_per_round": worst, "bytes": len(res[0][1])}
+    return out
+
+
+def _tail(path: Path, n: int = 5) -> list[str]:
+    try:
+        return [ln[:300] for ln in path.read_text(errors="replace").splitlines()[-n:]]
+    except OSError:
+        return []
+
+
+def _features(body: bytes) -> dict:
+    doc = json.loads(body)
+    feats = doc["features"]
+    return {"features": len(feats), "ids": sorted(str(f.get("id")) for f in feats),
+            "properties": max((len(f["properties"]) for f in feats), default=0),
+            "numberMatched": doc.get("numberMatched")}
+
+
+# --------------------------------------------------------------------------- Kon Tum
+
+def kontum(cfg: dict, gpkg: Path, pygeoapi_venv: Path) -> dict:
+    out_dir = util.OUT
+    res: dict = {"gpkg": str(gpkg)}
+    data = out_dir / "communes_ogc.gpkg"
+    res["export"] = ogc_export.export_communes(gpkg, data)
+    workers, dur = cfg["workers"], cfg["duration_s"]
+
+    ours = servers.ours(gpkg, workers, out_dir / "logs" / "kontum-app.log")
+    pg = servers.pygeoapi(pygeoapi_venv, util.BENCH / "pygeoapi-config.yml", out_dir / "pygeoapi-openapi.yml",
+                          data, workers, out_dir / "logs" / "kontum-pygeoapi.log")
+    try:
+        util.log(f"Kon Tum: starting the app and pygeoapi ({workers} workers × {servers.THREADS} threads each)")
+        ours.start()
+        pg.start()
+        res["servers"] = {"app": {"command": ours.command, "started_s": ours.started_s},
+                          "pygeoapi": {"command": pg.command, "started_s": pg.started_s}}
+        urls = {"app": {"items": ours.base + "/ogc" + ITEMS, "bbox": ours.base + "/ogc" + ITEMS_BBOX},
+                "pygeoapi": {"items": pg.base + ITEMS, "bbox": pg.base + ITEMS_BBOX}}
+        # same answers?
+        same = {}
+        for kind in ("items", "bbox"):
+            a = _features(util.get(urls["app"][kind])[1])
+            b = _features(util.get(urls["pygeoapi"][kind])[1])
+            same[kind] = {"app": {k: v for k, v in a.items() if k != "ids"},
+                          "pygeoapi": {k: v for k, v in b.items() if k != "ids"},
+                          "same_ids": a["ids"] == b["ids"]}
+        res["equivalence"] = same
+        res["warmup"] = {
+            "app": warm(ours.base, ["/ogc" + ITEMS, "/ogc" + ITEMS_BBOX, TARGETS, TARGETS_NOGEOM, "/"],
+                        workers * 2),
+            "pygeoapi": warm(pg.base, [ITEMS, ITEMS_BBOX], workers * 2),
+        }
+        comparison = []
+        for conns in cfg["connections"]:
+            for kind in ("items", "bbox"):
+                row = {"request": kind, "connections": conns}
+                for name in ("pygeoapi", "app"):
+                    # pygeoapi answers in seconds under load: a longer run gives it enough samples
+                    d = dur * 2 if name == "pygeoapi" else dur
+                    util.log(f"Kon Tum: wrk {name} {kind} c={conns} {d:g}s")
+                    row[name] = load.wrk(urls[name][kind], conns, d)
+                a, b = row["app"], row["pygeoapi"]
+                row["throughput_ratio"] = round(a["rps"] / b["rps"], 1) if b["rps"] else None
+                row["p95_ratio_pygeoapi_over_app"] = (round(b["latency_ms"]["p95"] / a["latency_ms"]["p95"], 1)
+                                                     if a["latency_ms"]["p95"] else None)
+                comparison.append(row)
+        res["comparison"] = comparison
+        pg.stop()
+
+        targets = []
+        for path in (TARGETS, TARGETS_NOGEOM):
+            for conns in (1, workers * servers.THREADS):
+                util.log(f"Kon Tum: wrk /targets{' geometry=none' if 'none' in path else ''} c={conns}")
+                targets.append(load.wrk(ours.base + path, conns, dur))
+        res["targets"] = targets
+
+        util.log("Kon Tum: map page in Chromium")
+        loads = browser.measure(ours.base, loads=cfg["page_loads"], timeout_s=60,
+                                screenshot=out_dir / "screens" / "kontum.png")
+        res["map_page"] = {"summary": browser.summary(loads), "loads": loads}
+        res["memory"] = ours.memory()
+    finally:
+        ours.stop()
+        pg.stop()
+    return res
+
+
+# --------------------------------------------------------------------------- national
+
+NATIONAL_TARGETS = TARGETS
+NATIONAL_EXPORTS = (
+    "/ogc/collections/communes/items?f=gpkg&limit=1000",
+    "/targets?indicator=poor_rate&year=2020&top=500&f=gpkg",
+    "/targets?indicator=poor_rate&year=2020&near=border&within_km=0&top=10&f=gpkg",
+)
+
+
+def national(cfg: dict, gpkg: Path, variant: str = "as-is") -> dict:
+    """The app on the synthetic national GeoPackage.  ``variant``: ``as-is`` (the product),
+    ``minimal`` (the product with the one fix without which the national map cannot load: sampled
+    Fisher–Jenks breaks) or ``prototype`` (every change recommended in RESULTS.md, patched in by
+    bench/prototypes.py)."""
+    out_dir = util.OUT
+    workers, dur = cfg["workers"], cfg["duration_s"]
+    res: dict = {"gpkg": str(gpkg), "gpkg_mib": round(gpkg.stat().st_size / 2**20, 1), "variant": variant}
+    log_path = out_dir / "logs" / f"national-{variant}.log"
+    if variant == "as-is":
+        srv = servers.ours(gpkg, workers, log_path)
+    else:
+        srv = servers.prototype(gpkg, workers, log_path, "all" if variant == "prototype" else "minimal")
+    try:
+        limit = cfg["national_start_timeout_s"]
+        util.log(f"national ({variant}): starting the app (giving up after {limit:g} s)")
+        res["server"] = {"command": srv.command}
+        try:
+            srv.start(timeout=limit)
+        except RuntimeError as exc:
+            res["server"].update(start_failed=str(exc), log_tail=_tail(log_path),
+                                 busy=[util.memory(p) for p in [srv.proc.pid] + srv.workers()]
+                                 if srv.proc else [])
+            return res
+        res["server"]["started_s"] = srv.started_s
+        res["memory_after_start"] = srv.memory()
+        util.log(f"national ({variant}): first requests (caches)")
+        res["warmup"] = warm(srv.base, [TARGETS, TARGETS_NOGEOM, "/ogc/collections/communes/items?limit=1000"],
+                             workers * 2, timeout=600)
+        targets = []
+        for path in (TARGETS, TARGETS_NOGEOM):
+            for conns in (1, workers * servers.THREADS):
+                util.log(f"national ({variant}): wrk /targets{' geometry=none' if 'none' in path else ''} c={conns}")
+                targets.append(load.wrk(srv.base + path, conns, dur))
+        res["targets"] = targets
+        util.log(f"national ({variant}): exports")
+        exports = [util.timed_gets(srv.base + p, 3) for p in NATIONAL_EXPORTS]
+        t0 = time.perf_counter()
+        pages, total_bytes, offset = 0, 0, 0
+        while True:
+            status, body, _ = util.get(srv.base + f"/ogc/collections/communes/items?limit=1000&offset={offset}")
+            doc = json.loads(body)
+            pages += 1
+            total_bytes += len(body)
+            offset += 1000
+            if offset >= doc["numberMatched"]:
+                break
+        exports.append({"url": srv.base + "/ogc/collections/communes/items?limit=1000&offset=0..",
+                        "what": "every commune as GeoJSON, paged (limit ≤ 1000)", "pages": pages,
+                        "bytes": total_bytes, "total_s": round(time.perf_counter() - t0, 2)})
+        res["exports"] = exports
+        util.log(f"national ({variant}): map page in Chromium (timeout {cfg['national_page_timeout_s']}s)")
+        t0 = time.perf_counter()
+        loads = browser.measure(srv.base, loads=cfg["page_loads"], timeout_s=cfg["national_page_timeout_s"],
+                                screenshot=out_dir / "screens" / f"national-{variant}.png")
+        res["map_page"] = {"summary": browser.summary(loads), "loads": loads,
+                           "wall_s": round(time.perf_counter() - t0, 1)}
+        if not res["map_page"]["summary"].get("timed_out"):
+            paths = [r["url"] for r in loads[-1]["largest"] if r["url"].startswith("/layers")]
+            res["map_page"]["layer_requests_warm_s"] = {p: util.timed_gets(srv.base + p, 3)["median_s"]
+                                                        for p in paths}
+        res["memory"] = srv.memory()
+    finally:
+        srv.stop()
+    return res

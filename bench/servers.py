@@ -1,0 +1,132 @@
+"""Start and stop the servers under test (gunicorn), each in its own process group.
+
+Both are served the same way: gunicorn, ``--workers N`` (default: the
+number of CPUs), 4 threads per worker (``gthread``), access log on, bound to
+127.0.0.1 only.  This app through its own entry point ``python -m app``
+(which sets threads=4 and logs access to stdout); pygeoapi through the
+gunicorn CLI with the same settings.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from . import util
+
+THREADS = 4  # what ``python -m app`` uses (app/__main__.py)
+
+
+class Server:
+    """One gunicorn master; stopped with its whole process group."""
+
+    def __init__(self, name: str, argv: list[str], env: dict, port: int, probe: str, log_path: Path):
+        self.name, self.argv, self.env, self.port, self.probe = name, argv, env, port, probe
+        self.log_path = log_path
+        self.proc: subprocess.Popen | None = None
+        self.started_s: float | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def command(self) -> str:
+        envs = " ".join(f"{k}={v}" for k, v in self.env.items()
+                        if k.startswith(("GEO_", "PYGEOAPI_", "BENCH_", "MALLOC_")))
+        return (envs + " " if envs else "") + " ".join(self.argv)
+
+    def start(self, timeout: float = 120.0) -> "Server":
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "w")
+        env = dict(os.environ, **self.env)
+        t0 = time.perf_counter()
+        self.proc = subprocess.Popen(self.argv, env=env, cwd=util.ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        while time.perf_counter() - t0 < timeout:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}; see {self.log_path}")
+            try:
+                status, _, _ = util.get(self.base + self.probe, timeout=5)
+                if status < 500:
+                    self.started_s = round(time.perf_counter() - t0, 2)
+                    return self
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError(f"{self.name} did not answer on {self.base} within {timeout:.0f}s")
+
+    def workers(self) -> list[int]:
+        return util.children(self.proc.pid) if self.proc else []
+
+    def memory(self) -> dict:
+        """Per worker and master: RSS, peak RSS (VmHWM), PSS (MiB); sums over the workers."""
+        workers = [util.memory(p) for p in self.workers()]
+        master = util.memory(self.proc.pid) if self.proc else {}
+        return {
+            "master": master, "workers": workers,
+            "workers_rss_sum_mib": round(sum(w.get("vmrss_mib", 0) for w in workers), 1),
+            "workers_peak_rss_sum_mib": round(sum(w.get("vmhwm_mib", 0) for w in workers), 1),
+            "workers_peak_rss_max_mib": max((w.get("vmhwm_mib", 0) for w in workers), default=0),
+            "workers_pss_sum_mib": round(sum(w.get("pss_mib", 0) for w in workers), 1),
+            "all_pss_sum_mib": round(sum(w.get("pss_mib", 0) for w in workers) + master.get("pss_mib", 0), 1),
+        }
+
+    def stop(self) -> None:
+        if not self.proc or self.proc.poll() is not None:
+            return
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)  # our own group: the master and its workers
+            self.proc.wait(timeout=20)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.proc.wait(timeout=10)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def ours(gpkg: Path, workers: int, log_path: Path) -> Server:
+    port = util.free_port()
+    argv = [sys.executable, "-m", "app", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+    return Server("app", argv, {"GEO_GPKG": str(gpkg)}, port, "/ogc/conformance?f=json", log_path)
+
+
+def pygeoapi(venv: Path, config: Path, openapi: Path, data: Path, workers: int, log_path: Path) -> Server:
+    port = util.free_port()
+    argv = [str(venv / "bin" / "gunicorn"), "--workers", str(workers), "--threads", str(THREADS),
+            "--bind", f"127.0.0.1:{port}", "--access-logfile", "-", "pygeoapi.flask_app:APP"]
+    env = {"PYGEOAPI_CONFIG": str(config), "PYGEOAPI_OPENAPI": str(openapi),
+           "BENCH_PYGEOAPI_PORT": str(port), "BENCH_COMMUNES_GPKG": str(data)}
+    # pygeoapi serves a pre-generated OpenAPI document (with this port in it)
+    subprocess.run([str(venv / "bin" / "pygeoapi"), "openapi", "generate", str(config),
+                    "--output-file", str(openapi)], env=dict(os.environ, **env), check=True,
+                   capture_output=True, text=True)
+    return Server("pygeoapi", argv, env, port, "/conformance?f=json", log_path)
+
+
+def prototype(gpkg: Path, workers: int, log_path: Path, which: str = "all") -> Server:
+    """``python -m bench.prototype_app``: the app with bench/prototypes.py (recommendations) applied.
+
+    ``which``: ``all`` (every prototype) or ``minimal`` (only the sampled Fisher–Jenks breaks,
+    without which the national map cannot load, on the product's own ``python -m app``).
+    """
+    port = util.free_port()
+    argv = [sys.executable, "-m", "bench.prototype_app", "--set", which, "--host", "127.0.0.1",
+            "--port", str(port), "--workers", str(workers)]
+    env = {"GEO_GPKG": str(gpkg), **(PROTOTYPE_ENV if which == "all" else {})}
+    return Server("app (prototype)", argv, env, port, "/ogc/conformance?f=json", log_path)
+
+
+#: Environment of the prototype server: glibc keeps one malloc arena per
+#: thread by default (gthread workers have 4), each holding freed memory.
+PROTOTYPE_ENV = {"MALLOC_ARENA_MAX": "2"}
