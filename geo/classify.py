@@ -283,13 +283,20 @@ def _as_array(values) -> np.ndarray:
     return np.array([np.nan if v is None else float(v) for v in values], dtype=float)
 
 
+JENKS_MAX = 1000
+
+
 def _mapclassify_edges(present: np.ndarray, scheme: str, k: int) -> list[float]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if scheme == "quantiles":
             mc = mapclassify.Quantiles(present, k=k)
         elif scheme == "fisher_jenks":
-            mc = mapclassify.FisherJenks(present, k=k)
+            # Exact Fisher-Jenks is O(k·n²): above JENKS_MAX values classify an evenly
+            # spaced quantile sample (deterministic; min and max kept exactly).
+            sample = present if present.size <= JENKS_MAX else np.quantile(
+                present, np.linspace(0.0, 1.0, JENKS_MAX))
+            mc = mapclassify.FisherJenks(sample, k=k)
         else:
             mc = mapclassify.EqualInterval(present, k=k)
     edges = []

@@ -113,3 +113,17 @@ def test_legend_entries_and_vietnamese_numbers():
 ])
 def test_format_number(x, lang, digits, text):
     assert classify.format_number(x, lang, digits) == text
+
+
+def test_fisher_jenks_on_many_values_is_sampled_deterministically():
+    """National scale (63,600 values): classified on a quantile sample, same answer every time."""
+    import numpy as np
+
+    from geo import classify as cl
+
+    values = np.random.default_rng(5).gamma(2.0, 8.0, 20_000)
+    a = cl.classify(values, "fisher_jenks", 5)
+    b = cl.classify(values[::-1], "fisher_jenks", 5)
+    assert a.k == 5 and a.breaks == b.breaks
+    assert a.breaks[-1] == pytest.approx(values.max())
+    assert sum(a.counts) == values.size

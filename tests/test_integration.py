@@ -56,3 +56,12 @@ def test_remoteness_ranks_in_targets_and_draws_on_the_map(client):
     assert all(f["properties"]["remoteness_road_mean_km"] >= 0 for f in feats)
     layer = client.get("/layers/remoteness_road.geojson").get_json()
     assert len(layer["features"]) == 102 and layer["layer"]["synthetic"] is False
+
+
+def test_warm_up_urls_answer(client):
+    from app.__main__ import WARM_URLS, layer_urls
+
+    urls = (*WARM_URLS, *layer_urls())
+    assert any("poor_rate" in u and "geometry=none" in u for u in urls)
+    for url in urls:
+        assert client.get(url).status_code == 200, url
