@@ -36,11 +36,9 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import os
 import shutil
 import stat
-import sys
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
@@ -472,29 +470,14 @@ def apply_to_layers(layers: dict, version_dir: Path, manifest: dict) -> dict:
 # ---------------------------------------------------------------- CLI
 
 def _cmd(args) -> int:
-    from werkzeug.utils import secure_filename
+    from .ingest import run_cli
 
-    from .cli import CliError
-    from .ingest import read_file
-
-    try:
-        data, name = read_file(args.file)
-        pv = preview(data, secure_filename(name) or "upload", level=args.level, crs=args.crs,
-                     note=args.note or "", who=args.who)
-    except UploadError as exc:
-        raise CliError(exc.message) from None
-    print(json.dumps(pv.to_dict(), ensure_ascii=False, indent=1) if args.json else pv.to_text())
-    if not pv.ok:
-        raise CliError(f"{len(pv.errors)} problems (listed above); nothing was written")
-    if args.dry_run:
-        print("dry run: nothing was written", file=sys.stderr)
-        return 0
-    try:
-        v = commit_preview(pv, data, args.who)
-    except UploadError as exc:
-        raise CliError(exc.message) from None
-    print(f"version {v.number} is now current: new {', '.join(pv.layers)} boundaries ({v.gpkg})")
-    return 0
+    return run_cli(
+        args,
+        lambda data, name: preview(data, name, level=args.level, crs=args.crs, note=args.note or "",
+                                   who=args.who),
+        commit_preview,
+        lambda pv, v: f"version {v.number} is now current: new {', '.join(pv.layers)} boundaries ({v.gpkg})")
 
 
 def register(sub) -> None:

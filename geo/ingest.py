@@ -1148,13 +1148,18 @@ def read_file(path) -> tuple[bytes, str]:
     return path.read_bytes(), secure_filename(path.name) or "upload"
 
 
-def _cmd_ingest(args) -> int:
+def run_cli(args, make_preview, commit, describe) -> int:
+    """The preview → print → (dry run | commit) sequence shared by the upload commands.
+
+    ``make_preview(data, name)`` returns a preview with ``ok``, ``errors``,
+    ``to_dict()`` and ``to_text()``; ``commit(preview, data, who)`` returns the
+    new version; ``describe(preview, version)`` is the line printed after it.
+    """
     from .cli import CliError
 
     try:
         data, name = read_file(args.file)
-        pv = preview(data, name, year=args.year, standard=args.standard, level=args.level, status=args.status,
-                     note=args.note or "", who=args.who)
+        pv = make_preview(data, name)
     except UploadError as exc:
         raise CliError(exc.message) from None
     print(json.dumps(pv.to_dict(), ensure_ascii=False, indent=1) if args.json else pv.to_text())
@@ -1164,14 +1169,23 @@ def _cmd_ingest(args) -> int:
         print("dry run: nothing was written", file=sys.stderr)
         return 0
     try:
-        v = commit_preview(pv, data, args.who)
+        v = commit(pv, data, args.who)
     except UploadError as exc:
         raise CliError(exc.message) from None
-    print(f"version {v.number} is now current: {pv.counts()['observations']} values for "
-          f"{pv.counts()['units']} units ({v.gpkg})")
+    print(describe(pv, v))
     if note := versions.served_note():
         print(f"warning: {note}", file=sys.stderr)
     return 0
+
+
+def _cmd_ingest(args) -> int:
+    return run_cli(
+        args,
+        lambda data, name: preview(data, name, year=args.year, standard=args.standard, level=args.level,
+                                   status=args.status, note=args.note or "", who=args.who),
+        commit_preview,
+        lambda pv, v: (f"version {v.number} is now current: {pv.counts()['observations']} values for "
+                       f"{pv.counts()['units']} units ({v.gpkg})"))
 
 
 def register(sub) -> None:
