@@ -39,9 +39,12 @@ filters run in SQL; both answer the same.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
+import threading
+from collections import OrderedDict
 from pathlib import Path
 
 import geopandas as gpd
@@ -255,7 +258,53 @@ def _common(params) -> tuple[str, str, str | None]:
 # /targets
 
 
+# ---------------------------------------------------------------- answer cache
+# A planner's questions repeat (the one-click "poorest border communes", the
+# same download): successful GET answers are kept per data version, so a new
+# upload or build is never answered from the cache.
+RESPONSE_CACHE_ENTRIES = 128
+RESPONSE_CACHE_MAX_BYTES = 512 * 1024  # larger answers (big exports) are not kept
+_answers: OrderedDict = OrderedDict()
+_answers_lock = threading.Lock()
+
+
+def _data_version() -> str:
+    db = backends.from_config(current_app.config)
+    return db.version() if db is not None else EmbeddedBackend(_gpkg_path()).version()
+
+
+def cached_get(view):
+    """Serve a repeated GET from the cache of answers (keyed by data version, host and query)."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        if request.method != "GET":
+            return view(*args, **kwargs)
+        try:
+            key = (_data_version(), request.host, request.full_path)
+        except backends.BackendError:
+            return view(*args, **kwargs)
+        with _answers_lock:
+            hit = _answers.get(key)
+            if hit is not None:
+                _answers.move_to_end(key)
+        if hit is not None:
+            return Response(hit[0], status=200, headers=hit[1])
+        resp = view(*args, **kwargs)
+        if resp.status_code == 200 and not resp.is_streamed:
+            body = resp.get_data()
+            if len(body) <= RESPONSE_CACHE_MAX_BYTES:
+                with _answers_lock:
+                    _answers[key] = (body, list(resp.headers.items()))
+                    while len(_answers) > RESPONSE_CACHE_ENTRIES:
+                        _answers.popitem(last=False)
+        return resp
+
+    return wrapper
+
+
 @bp.route("/targets", methods=["GET", "POST"])
+@cached_get
 def targets():
     params = _params(TARGET_PARAMS, _body())
     lang, fmt, geometry = _common(params)
@@ -373,6 +422,7 @@ def _precisions(params) -> tuple[str, ...] | None:
 
 
 @bp.route("/communes/<gso_code>/neighbours")
+@cached_get
 def commune_neighbours(gso_code):
     params = _params(COMMON_PARAMS)
     lang, fmt, geometry = _common(params)
@@ -388,6 +438,7 @@ def commune_neighbours(gso_code):
 
 
 @bp.route("/communes/<gso_code>/nearest-works")
+@cached_get
 def commune_nearest_works(gso_code):
     params = _params(COMMON_PARAMS + ("n", "kind", "precision"))
     lang, fmt, geometry = _common(params)
@@ -407,6 +458,7 @@ def commune_nearest_works(gso_code):
 
 
 @bp.route("/communes/without-works")
+@cached_get
 def communes_without_works():
     params = _params(COMMON_PARAMS + ("within_km", "kind", "precision", "district"))
     lang, fmt, geometry = _common(params)

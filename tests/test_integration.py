@@ -65,3 +65,29 @@ def test_warm_up_urls_answer(client):
     assert any("poor_rate" in u and "geometry=none" in u for u in urls)
     for url in urls:
         assert client.get(url).status_code == 200, url
+
+
+def test_repeated_targets_answers_come_from_the_cache_until_the_data_change(gpkg, tmp_path):
+    import os
+    import shutil
+
+    from app import targets as targets_module
+
+    path = tmp_path / "k.gpkg"
+    shutil.copy(gpkg, path)
+    client = create_app({"TESTING": True, "GEO_GPKG": str(path)}).test_client()
+    os.environ["GEO_GPKG"] = str(gpkg)  # create_app exported the copy; restore the session's
+    url = "/targets?indicator=poor_rate&year=2020&near=border&within_km=0&top=10&geometry=none"
+    first = client.get(url)
+    def mine():
+        return [k for k in targets_module._answers if k[0].startswith(str(path)) and k[2].endswith(url[9:])]
+
+    assert first.status_code == 200 and len(mine()) == 1
+    second = client.get(url)
+    assert second.data == first.data and second.headers["Content-Type"] == first.headers["Content-Type"]
+    os.utime(path, ns=(1, 1))  # a new data version: the old answer is not served
+    third = client.get(url)
+    assert third.status_code == 200
+    assert len(mine()) == 2
+    assert client.get("/targets?indicator=nope").status_code == 400  # errors are never cached
+    assert not any("indicator=nope" in k[2] for k in targets_module._answers)
