@@ -63,6 +63,17 @@ def gpkg(tmp_path_factory):
         os.environ["GEO_GPKG"] = old
 
 
+@pytest.fixture
+def state(gpkg, tmp_path, monkeypatch):
+    """Uploads and versions: the session build is the base, versions live in a temp state folder,
+    and no upload token is configured unless the test sets one."""
+    monkeypatch.delenv("GEO_GPKG", raising=False)
+    monkeypatch.delenv("MAP_UPLOAD_TOKEN", raising=False)
+    monkeypatch.setenv("GEO_BUILD_DIR", str(gpkg.parent))
+    monkeypatch.setenv("GEO_STATE_DIR", str(tmp_path / "state"))
+    return tmp_path / "state"
+
+
 @pytest.fixture(scope="session")
 def communes():
     from geo import units

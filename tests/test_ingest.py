@@ -14,14 +14,6 @@ FIX = Path(__file__).parent / "fixtures" / "uploads"
 STD = "2016-2020 multidimensional (QĐ 59/2015/QĐ-TTg)"
 
 
-@pytest.fixture
-def state(gpkg, tmp_path, monkeypatch):
-    """Serve the session build as the base, versions in a temporary state folder."""
-    monkeypatch.delenv("GEO_GPKG", raising=False)
-    monkeypatch.setenv("GEO_BUILD_DIR", str(gpkg.parent))
-    monkeypatch.setenv("GEO_STATE_DIR", str(tmp_path / "state"))
-    return tmp_path / "state"
-
 
 @pytest.fixture(scope="module")
 def base_obs(gpkg):

@@ -13,14 +13,6 @@ TOKEN = "form-token-0123456789"
 XSS_NAMES = ["<script>window.__xss=1</script>", '<img src=x onerror="window.__xss=2;alert(1)">']
 
 
-@pytest.fixture
-def state(gpkg, tmp_path, monkeypatch):
-    monkeypatch.delenv("GEO_GPKG", raising=False)
-    monkeypatch.delenv("MAP_UPLOAD_TOKEN", raising=False)
-    monkeypatch.setenv("GEO_BUILD_DIR", str(gpkg.parent))
-    monkeypatch.setenv("GEO_STATE_DIR", str(tmp_path / "state"))
-    return tmp_path / "state"
-
 
 @pytest.fixture
 def app(state):

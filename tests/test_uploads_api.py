@@ -13,14 +13,6 @@ FIX = Path(__file__).parent / "fixtures" / "uploads"
 ALICE, BOB = "tok-alice-0123456789", "tok-bob-9876543210"
 
 
-@pytest.fixture
-def state(gpkg, tmp_path, monkeypatch):
-    monkeypatch.delenv("GEO_GPKG", raising=False)
-    monkeypatch.delenv("MAP_UPLOAD_TOKEN", raising=False)
-    monkeypatch.setenv("GEO_BUILD_DIR", str(gpkg.parent))
-    monkeypatch.setenv("GEO_STATE_DIR", str(tmp_path / "state"))
-    return tmp_path / "state"
-
 
 def make_client(**config):
     from app import create_app

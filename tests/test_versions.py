@@ -18,13 +18,6 @@ FIX = Path(__file__).parent / "fixtures" / "uploads"
 STD = "2016-2020 multidimensional (QĐ 59/2015/QĐ-TTg)"
 
 
-@pytest.fixture
-def state(gpkg, tmp_path, monkeypatch):
-    monkeypatch.delenv("GEO_GPKG", raising=False)
-    monkeypatch.setenv("GEO_BUILD_DIR", str(gpkg.parent))
-    monkeypatch.setenv("GEO_STATE_DIR", str(tmp_path / "state"))
-    return tmp_path / "state"
-
 
 def snapshot(state: Path) -> dict:
     """Every file of the state folder except staging and the lock, with size and mtime."""
