@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ctypes
 import gc
 import sys
 
@@ -64,18 +65,51 @@ def warm(app) -> None:
             app.logger.warning("warm-up %s answered %s", url, resp.status_code)
 
 
+def _libc():
+    try:
+        return ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc: nothing to tune
+        return None
+
+
+def _limit_malloc_arenas(n: int = 2) -> None:
+    """At most ``n`` glibc malloc arenas (as ``MALLOC_ARENA_MAX``): each worker thread
+    otherwise gets its own, and their free memory is never shared or returned.
+
+    Arrow's buffers (the tables' strings) are allocated through the same
+    malloc rather than Arrow's mimalloc pool, which keeps what it freed
+    (national warm-up: 915 → 760 MiB RSS with the trim below).
+    """
+    import pyarrow
+
+    pyarrow.set_memory_pool(pyarrow.system_memory_pool())
+    libc = _libc()
+    if libc is not None and hasattr(libc, "mallopt"):
+        libc.mallopt(-8, n)  # M_ARENA_MAX
+
+
+def _trim_heap() -> None:
+    """Give the heap's free pages back before forking, so workers do not inherit
+    (and later copy) memory the warm-up used and freed."""
+    libc = _libc()
+    if libc is not None and hasattr(libc, "malloc_trim"):
+        libc.malloc_trim(0)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m app", description="Serve the Kon Tum poverty map.")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=5000)
     p.add_argument("--workers", type=int, default=2)
     args = p.parse_args(argv)
+    _limit_malloc_arenas()
     app = create_app()
     warm(app)
     # The caches live as long as the process: keep the collector from walking
     # them on every full collection (measured: national /targets p95 110 → 8.5 ms).
     gc.collect()
     gc.freeze()
+    _trim_heap()
     _Server(app, {"bind": f"{args.host}:{args.port}", "workers": args.workers,
                   "threads": 4, "accesslog": "-"}).run()
     return 0

@@ -228,14 +228,16 @@ def _cached(key: tuple, make):
     return value
 
 
-def _json_response(payload: str, mimetype: str = "application/json") -> Response:
+def _json_response(payload: bytes, mimetype: str = "application/json") -> Response:
     resp = Response(payload, mimetype=mimetype)
     resp.headers["Cache-Control"] = "no-cache"
     return resp
 
 
-def _dumps(obj) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+def _dumps(obj) -> bytes:
+    """Compact JSON as UTF-8 (cached payloads are kept as bytes: half the memory of
+    a ``str`` holding Vietnamese text)."""
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
 
 
 # ---------------------------------------------------------------- formatting

@@ -29,8 +29,10 @@ derived / synthetic), and a feature with any synthetic value carries a
 ``synthetic_note`` ("dữ liệu minh họa / demo data …"), otherwise null.
 
 The built collections are cached per GeoPackage path and modification
-time; each feature's GeoJSON text is serialised once per column set, so a
-page of items is a slice of ready strings (see :func:`page_json`).
+time; each row is serialised once, as UTF-8 pieces (the row's head and one
+part per year group), so a page of items for any years is a join of ready
+bytes (see :func:`page_bytes`).  Properties are served yearless columns
+first, then year by year.
 
 ``path`` may also be a database backend (:func:`geo.backends.get_backend`,
 PostGIS): the public functions then ask it, and it answers the same (the
@@ -69,7 +71,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from . import indicators, paths
+from . import indicators, paths, storage
 from .backends import Backend
 
 #: Default and maximum page size of ``items`` (the API answers 400 above it).
@@ -180,11 +182,10 @@ _INT_RE = re.compile(r"^[+-]?\d+$")
 
 @dataclass
 class Column:
-    """One served property: its JSON type and per-row JSON fragments."""
+    """One served property: its JSON type and metadata (the values are in ``Collection.frame``)."""
 
     name: str
     type: str  # string / integer / number / boolean
-    fragments: list[str]  # '"name":value' for every row
     year: int | None = None  # set for yearly indicator columns (and their status)
     indicator: str | None = None
     title_vi: str = ""
@@ -198,21 +199,22 @@ class Collection:
 
     spec: Spec
     frame: gpd.GeoDataFrame  # properties (wide), sorted by id, index 0..n-1
-    columns: dict[str, Column]
+    columns: dict[str, Column]  # in served order: yearless first, then by year
     ids: list[str]
-    id_json: list[str]
-    geometry_json: list[str]
     geometry_type: str
     bbox: list[float]
     years: tuple[int, ...]  # indicator years (time == "indicators")
     feature_years: np.ndarray | None  # per-row year (time == "year"); NaN when unknown
-    synthetic_notes: dict[str, np.ndarray]  # status column → per-row note or None
+    synthetic_notes: dict[str, np.ndarray]  # status column → per-row note or None (served order)
     tree: shapely.STRtree
     geoms: np.ndarray
     index: dict[str, int] = field(default_factory=dict)
     _meta: dict | None = None
     _queryables: dict | None = None
-    _variants: dict[tuple[str, ...], list] = field(default_factory=dict)
+    # Serialised rows, UTF-8: '{"type":"Feature","id":…,"geometry":…,"properties":{' per
+    # row, and per year (None: the columns without a year) the row's properties joined.
+    _heads: list[bytes] = field(default_factory=list)
+    _parts: dict[int | None, list[bytes]] = field(default_factory=dict)
     _orders: dict[tuple[tuple[str, bool], ...], np.ndarray] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -230,63 +232,68 @@ class Collection:
                 return [f"{int(known.min())}-01-01T00:00:00Z", f"{int(known.max())}-12-31T23:59:59Z"]
         return None
 
+    def served(self, years: tuple[int, ...] | None = None) -> list[Column]:
+        """The columns served for ``years`` (None: all), in served order."""
+        return [c for c in self.columns.values()
+                if c.year is None or years is None or c.year in years]
+
     def property_names(self, years: tuple[int, ...] | None = None) -> list[str]:
         """Served property names; ``years`` restricts the yearly columns."""
-        names = [c.name for c in self.columns.values()
-                 if c.year is None or years is None or c.year in years]
+        names = [c.name for c in self.served(years)]
         if self.synthetic_notes:
             names.append("synthetic_note")
         return names
 
     # ------------------------------------------------------------------ serialisation
-    def feature_strings(self, years: tuple[int, ...] | None = None) -> list[str]:
-        """Every feature as GeoJSON text for the column set of ``years`` (cached)."""
-        key = ("*",) if years is None else tuple(str(y) for y in years)
-        hit = self._variants.get(key)
-        if hit is not None:
-            return hit
-        with self._lock:
-            hit = self._variants.get(key)
-            if hit is None:
-                hit = self._serialise(years)
-                self._variants[key] = hit
-        return hit
+    def encode(self) -> None:
+        """Serialise every row once (called when the collection is built).
 
-    def feature_bytes(self, years: tuple[int, ...] | None = None) -> list[bytes]:
-        """Like :meth:`feature_strings`, UTF-8 encoded (what responses are made of)."""
-        key = ("bytes",) + (("*",) if years is None else tuple(str(y) for y in years))
-        hit = self._variants.get(key)
-        if hit is None:
-            hit = [t.encode("utf-8") for t in self.feature_strings(years)]
-            with self._lock:
-                self._variants[key] = hit
-        return hit
+        Only UTF-8 bytes are kept — a head per row and one part per year
+        group — so a page for any ``years`` is a join of ready pieces and
+        no per-value Python object outlives the build (national scale:
+        −160 MiB per process against per-column fragments and whole
+        features as ``str`` and ``bytes``).
+        """
+        texts = geometry_texts(self.geoms)
+        self._heads = [('{"type":"Feature","id":' + _dumps(fid) + ',"geometry":' + g
+                        + ',"properties":{').encode("utf-8") for fid, g in zip(self.ids, texts)]
+        del texts
+        groups: dict[int | None, list[Column]] = {}
+        for col in self.columns.values():
+            groups.setdefault(col.year, []).append(col)
+        self._parts = {}
+        for year, cols in groups.items():
+            values = [self.fragments(col.name) for col in cols]
+            self._parts[year] = [",".join(row).encode("utf-8") for row in zip(*values)]
 
-    def _serialise(self, years: tuple[int, ...] | None) -> list[str]:
-        cols = [c for c in self.columns.values()
-                if c.year is None or years is None or c.year in years]
-        notes = self.note_column(years)
+    def fragments(self, name: str) -> list[str]:
+        """``'"name":value'`` (JSON) for every row of property ``name``."""
+        col = self.columns[name]
+        key = _dumps(name) + ":"
+        return [key + _dumps(v) for v in _json_values(self.frame[name], col.type)]
+
+    def feature_bytes(self, positions, years: tuple[int, ...] | None = None) -> list[bytes]:
+        """The GeoJSON feature (UTF-8) of each row position, with the columns of ``years``."""
+        groups = [y for y in self._parts if y is None or years is None or y in years]
+        parts = [self._parts[y] for y in groups]
+        notes = self.synthetic_notes and self.notes_at(positions, years)
         out = []
-        for i in range(self.count):
-            props = [c.fragments[i] for c in cols]
-            if notes is not None:
-                props.append('"synthetic_note":' + _dumps(notes[i]))
-            out.append('{"type":"Feature","id":' + self.id_json[i] + ',"geometry":'
-                       + self.geometry_json[i] + ',"properties":{' + ",".join(props) + "}}")
+        for k, i in enumerate(positions):
+            props = b",".join([p[i] for p in parts])
+            if notes:
+                props += b',"synthetic_note":' + _dumps(notes[k]).encode("utf-8")
+            out.append(self._heads[i] + props + b"}}")
         return out
 
-    def note_column(self, years: tuple[int, ...] | None) -> list[str | None] | None:
-        """Per row: the synthetic note when any served value is synthetic, else None."""
+    def notes_at(self, positions, years: tuple[int, ...] | None) -> list[str | None] | None:
+        """Per row position: the synthetic note of its first served synthetic value, else None."""
         if not self.synthetic_notes:
             return None
-        out: list[str | None] = [None] * self.count
-        for status_col, notes in self.synthetic_notes.items():
-            col = self.columns[status_col]
-            if col.year is not None and years is not None and col.year not in years:
-                continue
-            for i, note in enumerate(notes):
-                if note is not None and out[i] is None:
-                    out[i] = note
+        cols = [(notes, self.columns[s].year) for s, notes in self.synthetic_notes.items()]
+        cols = [notes for notes, y in cols if y is None or years is None or y in years]
+        out: list[str | None] = []
+        for i in positions:
+            out.append(next((n[i] for n in cols if n[i] is not None), None))
         return out
 
     def order(self, sortby: tuple[tuple[str, bool], ...]) -> np.ndarray:
@@ -358,14 +365,14 @@ def _build_all(path: Path) -> dict[str, Collection]:
 
 
 def _read(path: Path, layer: str) -> pd.DataFrame:
-    """Read a layer, restoring nullable integer columns that GDAL hands back as floats."""
-    frame = pyogrio.read_dataframe(path, layer=layer)
+    """Read a layer (the cached frame of :func:`geo.storage.read_layer`, so the
+    app holds each table once), restoring nullable integer columns that GDAL
+    hands back as floats."""
+    frame = storage.read_layer(layer, path)
     info = pyogrio.read_info(path, layer=layer)
     for name, dtype in zip(info["fields"], info["dtypes"]):
         if str(dtype).startswith("int") and name in frame and frame[name].dtype.kind == "f":
             frame[name] = frame[name].astype("Int64")
-    if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.isna().all():
-        frame = pd.DataFrame(frame.drop(columns=frame.geometry.name))
     return frame
 
 
@@ -385,41 +392,50 @@ def _build(spec: Spec, gdf: gpd.GeoDataFrame, obs: pd.DataFrame | None,
     for name in props.columns:
         if _whole_counts(name, props[name]):
             props[name] = props[name].round().astype("Int64")
-        columns[name] = _column(name, props[name])
+        columns[name] = Column(name, _json_type(props[name]))
     years: tuple[int, ...] = ()
     notes: dict[str, np.ndarray] = {}
     if spec.level and obs is not None:
         wide, meta, notes = _indicator_columns(obs, cat, spec.level, props[spec.id_field],
                                                  props.columns)
+        added = {}
         for name, info in meta.items():
             values = wide[name]
-            if info.get("kind") == "boolean":
+            kind = info.get("kind")
+            if kind == "boolean":
                 values = values.astype("boolean")
-            elif info.get("kind") == "integer":
+            elif kind == "integer":
                 values = values.round().astype("Int64")
-            props[name] = values.to_numpy() if info.get("kind") != "string" else values.tolist()
-            col = _column(name, props[name] if info.get("kind") == "string" else values,
-                          info.get("kind"))
-            col.year, col.indicator = info.get("year"), info.get("indicator")
-            col.title_vi, col.title_en, col.unit = info.get("title_vi", ""), info.get("title_en", ""), info.get("unit", "")
-            columns[name] = col
+            added[name] = values.to_numpy() if kind != "string" else values.tolist()
+            columns[name] = Column(name, _json_type(values, kind), info.get("year"), info.get("indicator"),
+                                   info.get("title_vi", ""), info.get("title_en", ""), info.get("unit", ""))
+        if added:
+            props = pd.concat([props, pd.DataFrame(added, index=props.index)], axis=1)
+        # Served order: the columns without a year first, then year by year.
+        columns = {c.name: c for c in sorted(columns.values(), key=_served_key)}
+        notes = {k: notes[k] for k in columns if k in notes}
         years = tuple(sorted({c.year for c in columns.values() if c.year is not None}))
     feature_years = None
     if spec.time == "year" and "year" in props:
         feature_years = pd.to_numeric(props["year"], errors="coerce").to_numpy(dtype=float)
-    geometry_json = _geometry_json(geoms)
     types = sorted({g.geom_type for g in geoms if g is not None})
     bounds = shapely.total_bounds(geoms)
     frame = gpd.GeoDataFrame(props, geometry=geoms, crs="EPSG:4326")
     ids = props[spec.id_field].tolist()
     coll = Collection(
-        spec=spec, frame=frame, columns=columns, ids=ids, id_json=[_dumps(i) for i in ids],
-        geometry_json=geometry_json, geometry_type=types[0] if len(types) == 1 else "Geometry",
+        spec=spec, frame=frame, columns=columns, ids=ids,
+        geometry_type=types[0] if len(types) == 1 else "Geometry",
         bbox=[round(float(b), COORD_DECIMALS) for b in bounds], years=years,
         feature_years=feature_years, synthetic_notes=notes, tree=shapely.STRtree(geoms),
         geoms=geoms)
     coll.index = {fid: i for i, fid in enumerate(ids)}
+    coll.encode()
     return coll
+
+
+def _served_key(col: Column) -> tuple:
+    """Sort key of the served order (stable: ties keep the catalogue order)."""
+    return (col.year is not None, col.year or 0)
 
 
 def _indicator_columns(obs: pd.DataFrame, cat: pd.DataFrame | None, level: str,
@@ -442,6 +458,7 @@ def _indicator_columns(obs: pd.DataFrame, cat: pd.DataFrame | None, level: str,
     notes: dict[str, np.ndarray] = {}
     code_list = codes.astype(str).tolist()
     taken = set(base_columns)
+    shared: dict[str, str] = {}
     for ind in order:
         info = catalogue.get(ind, {})
         rows_ind = by_indicator[ind]
@@ -472,7 +489,8 @@ def _indicator_columns(obs: pd.DataFrame, cat: pd.DataFrame | None, level: str,
             row_notes = []
             for n, s in zip(note_col, status):
                 if s == "synthetic":
-                    row_notes.append(n if isinstance(n, str) and n.strip() else DEMO_NOTE)
+                    n = n if isinstance(n, str) and n.strip() else DEMO_NOTE
+                    row_notes.append(shared.setdefault(n, n))  # one object per distinct note
                 else:
                     row_notes.append(None)
             if any(n is not None for n in row_notes):
@@ -498,7 +516,7 @@ def _value_kind(info: dict, values: pd.Series) -> str | None:
     return None
 
 
-def _geometry_json(geoms: np.ndarray) -> list[str]:
+def geometry_texts(geoms: np.ndarray) -> list[str]:
     """GeoJSON text of each geometry, coordinates rounded to COORD_DECIMALS.
 
     ``json.dumps`` prints the shortest repr of each rounded float
@@ -530,29 +548,26 @@ def _whole_counts(name: str, series: pd.Series) -> bool:
     return bool(np.all(np.mod(values, 1) == 0))
 
 
-def _column(name: str, series: pd.Series, kind: str | None = None) -> Column:
-    """JSON type and per-row fragments of a property column."""
-    s = series
-    if kind == "boolean":
-        vals = [None if isnull(v) else bool(v) for v in s]
-        jtype = "boolean"
-    elif kind == "string":
-        vals = [None if isnull(v) else str(v) for v in s]
-        jtype = "string"
-    elif s.dtype == bool or str(s.dtype) == "boolean":
-        vals = [None if isnull(v) else bool(v) for v in s]
-        jtype = "boolean"
-    elif kind == "integer" or pd.api.types.is_integer_dtype(s.dtype):
-        vals = [None if isnull(v) else int(v) for v in s]
-        jtype = "integer"
-    elif pd.api.types.is_float_dtype(s.dtype):
-        vals = [None if isnull(v) else float(v) for v in s]
-        jtype = "number"
-    else:
-        vals = [None if isnull(v) else str(v) for v in s]
-        jtype = "string"
-    key = _dumps(name) + ":"
-    return Column(name=name, type=jtype, fragments=[key + _dumps(v) for v in vals])
+def _json_type(series: pd.Series, kind: str | None = None) -> str:
+    """The JSON type of a property column (``kind`` from the catalogue wins)."""
+    if kind in ("boolean", "string", "integer"):
+        return kind
+    if series.dtype == bool or str(series.dtype) == "boolean":
+        return "boolean"
+    if pd.api.types.is_integer_dtype(series.dtype):
+        return "integer"
+    if pd.api.types.is_float_dtype(series.dtype):
+        return "number"
+    return "string"
+
+
+_TO_JSON = {"boolean": bool, "integer": int, "number": float, "string": str}
+
+
+def _json_values(series: pd.Series, jtype: str) -> list:
+    """The column's values as Python values of ``jtype`` (None where missing)."""
+    conv = _TO_JSON[jtype]
+    return [None if isnull(v) else conv(v) for v in series]
 
 
 def isnull(v) -> bool:
@@ -797,11 +812,11 @@ def page_frame(sel: Selection, limit: int, offset: int) -> gpd.GeoDataFrame:
         return sel.page_frame(limit, offset)
     c = sel.collection
     pos = sel.positions[offset:offset + limit]
-    names = [n for n in c.property_names(sel.years) if n != "synthetic_note"]
+    names = [col.name for col in c.served(sel.years)]
     out = c.frame.iloc[pos][names + [c.frame.geometry.name]].copy()
-    notes = c.note_column(sel.years)
+    notes = c.notes_at(pos, sel.years)
     if notes is not None:
-        out.insert(len(names), "synthetic_note", [notes[i] for i in pos])
+        out.insert(len(names), "synthetic_note", notes)
     return out.reset_index(drop=True)
 
 
@@ -809,16 +824,14 @@ def page_json(sel: Selection, limit: int, offset: int) -> list[str]:
     """The GeoJSON text of each feature of one page (pre-serialised, sliced)."""
     if not isinstance(sel, Selection):
         return sel.page_json(limit, offset)
-    strings = sel.collection.feature_strings(sel.years)
-    return [strings[i] for i in sel.positions[offset:offset + limit]]
+    return [b.decode("utf-8") for b in page_bytes(sel, limit, offset)]
 
 
 def page_bytes(sel: Selection, limit: int, offset: int) -> list[bytes]:
     """Like :func:`page_json`, UTF-8 encoded."""
     if not isinstance(sel, Selection):
         return sel.page_bytes(limit, offset)
-    data = sel.collection.feature_bytes(sel.years)
-    return [data[i] for i in sel.positions[offset:offset + limit]]
+    return sel.collection.feature_bytes(sel.positions[offset:offset + limit], sel.years)
 
 
 def item(collection_id: str, fid: str, path: Path | str | None = None) -> gpd.GeoDataFrame:
@@ -835,7 +848,7 @@ def item_json(collection_id: str, fid: str, path: Path | str | None = None) -> s
     if (db := _backend(path)) is not None:
         return db.item_json(collection_id, fid)
     c = get(collection_id, path)
-    return c.feature_strings(None)[_position(c, fid)]
+    return c.feature_bytes([_position(c, fid)])[0].decode("utf-8")
 
 
 def _position(c: Collection, fid: str) -> int:

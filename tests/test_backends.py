@@ -282,3 +282,21 @@ def test_rank_universe_normalises_over_the_whole_level():
     assert not alone["score"].equals(full.loc[alone.index, "score"])  # min-max over the subset differs
     with pytest.raises(ValueError, match="universe"):
         targeting.rank(grid, obs, cat, weights, 2020, universe=part["gso_code"])
+
+
+def test_geometry_texts_are_made_on_demand_and_bounded():
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from geo import export
+    from geo.backends.embedded import GeometryTexts
+
+    units = gpd.GeoDataFrame({"gso_code": ["1", "2", "3"]},
+                             geometry=[Point(107.1, 14.2), Point(107.2, 14.3), None], crs=4326)
+    texts = GeometryTexts(units, maxsize=2)
+    assert texts.get("1") == export.geometry_json(units.geometry[0])
+    assert texts.get("3") == "null"
+    assert texts.get("9") is None and texts.get("9", "x") == "x"
+    texts.get("2")
+    assert list(texts._texts) == ["3", "2"]  # "1" (least recently used) went first
+    assert texts.get("1") == export.geometry_json(units.geometry[0])  # made again

@@ -91,3 +91,15 @@ def test_repeated_targets_answers_come_from_the_cache_until_the_data_change(gpkg
     assert len(mine()) == 2
     assert client.get("/targets?indicator=nope").status_code == 400  # errors are never cached
     assert not any("indicator=nope" in k[2] for k in targets_module._answers)
+
+
+def test_service_memory_tuning_runs():
+    """The gunicorn entry point's malloc tuning calls succeed here (glibc) and leave
+    Arrow on the system allocator, whose freed memory the trim can return."""
+    import pyarrow
+
+    from app.__main__ import _limit_malloc_arenas, _trim_heap
+
+    _limit_malloc_arenas()
+    _trim_heap()
+    assert pyarrow.default_memory_pool().backend_name == "system"

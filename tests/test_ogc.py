@@ -617,3 +617,63 @@ def test_missing_gpkg_is_503_not_500(tmp_path):
             os.environ.pop("GEO_GPKG", None)
         else:
             os.environ["GEO_GPKG"] = old
+
+
+# ------------------------------------------------------------------ serialised rows (provider)
+
+def test_served_order_is_yearless_then_year_by_year(gpkg):
+    c = F.get("communes", gpkg)
+    years = [col.year for col in c.served()]
+    first_yearly = next(i for i, y in enumerate(years) if y is not None)
+    assert all(y is None for y in years[:first_yearly])
+    assert years[first_yearly:] == sorted(years[first_yearly:])
+    assert {y for y in years if y is not None} == set(F.YEARS)
+
+
+@pytest.mark.parametrize("years", [None, (2018,), (2015, 2016, 2017), ()])
+def test_feature_bytes_match_the_frame_for_any_years(gpkg, years):
+    """Every served feature, assembled from the row pieces, carries exactly the served
+    columns with the frame's values, and its synthetic note."""
+    import math
+
+    c = F.get("communes", gpkg)
+    sel = F.Selection(c, c.order((("gso_code", False),)), years)
+    frame = F.page_frame(sel, 200, 0)
+    texts = F.page_bytes(sel, 200, 0)
+    assert len(texts) == len(frame) == 102
+    names = c.property_names(years)
+    for raw, (_, row) in zip(texts, frame.iterrows()):
+        feat = json.loads(raw)
+        assert list(feat["properties"]) == names
+        assert feat["id"] == row["gso_code"]
+        for name in names:
+            got, want = feat["properties"][name], row[name]
+            if F.isnull(want):
+                assert got is None, name
+            elif isinstance(got, float):
+                assert math.isclose(got, float(want)), name
+            else:
+                assert got == want, name
+    if years == ():
+        assert all("poor_rate_2020" not in json.loads(t)["properties"] for t in texts)
+
+
+def test_synthetic_note_follows_the_years_served(gpkg):
+    c = F.get("communes", gpkg)
+    pos = list(range(c.count))
+    with_yearly = c.notes_at(pos, None)
+    assert any(n is not None for n in with_yearly)  # commune poverty rates are synthetic
+    # A row's note is its first served synthetic value's note; with no year served only
+    # yearless columns count.
+    for i, note in zip(pos, c.notes_at(pos, ())):
+        yearless = [n[i] for s, n in c.synthetic_notes.items() if c.columns[s].year is None]
+        assert note == next((x for x in yearless if x is not None), None)
+
+
+def test_no_whole_feature_text_is_kept(gpkg):
+    """Rows are kept once, as bytes pieces: a head and one part per year group."""
+    c = F.get("communes", gpkg)
+    assert all(isinstance(b, bytes) for b in c._heads)
+    assert set(c._parts) == {None, *F.YEARS}
+    assert all(len(p) == c.count and isinstance(p[0], bytes) for p in c._parts.values())
+    assert not hasattr(c.columns["name"], "fragments")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -113,6 +114,42 @@ class EmbeddedSelection:
 
 # --------------------------------------------------------------------------- targeting
 
+class GeometryTexts:
+    """GeoJSON text of the units' geometries by ``gso_code``, made on first use.
+
+    At most ``maxsize`` texts are kept (least recently used go first): an
+    answer needs a few hundred at most, and all 10,600 communes of the
+    national scale would hold 30 MiB per process.
+
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point
+    >>> texts = GeometryTexts(gpd.GeoDataFrame({"gso_code": ["1"]}, geometry=[Point(1, 2)]))
+    >>> texts.get("1"), texts.get("2", "none")
+    ('{"type":"Point","coordinates":[1.0,2.0]}', 'none')
+    """
+
+    def __init__(self, units: gpd.GeoDataFrame, maxsize: int = 2048):
+        self._geoms = dict(zip(units["gso_code"].astype(str), units.geometry.values))
+        self._texts: OrderedDict[str, str] = OrderedDict()
+        self._lock = threading.Lock()
+        self.maxsize = maxsize
+
+    def get(self, code: str, default=None):
+        with self._lock:
+            text = self._texts.get(code)
+            if text is not None:
+                self._texts.move_to_end(code)
+                return text
+        if code not in self._geoms:
+            return default
+        text = export.geometry_json(self._geoms[code])
+        with self._lock:
+            self._texts[code] = text
+            while len(self._texts) > self.maxsize:
+                self._texts.popitem(last=False)
+        return text
+
+
 @dataclass
 class EmbeddedTargets:
     """Everything /targets needs, in memory, for one GeoPackage version."""
@@ -121,7 +158,7 @@ class EmbeddedTargets:
     metric: dict  # level → shapely array in UTM 48N
     border_dist: dict  # level → DataFrame LAO / KHM / any (km)
     roads_dist: dict  # level → Series (km)
-    geometry_text: dict  # level → {gso_code: GeoJSON text}
+    geometry_text: dict  # level → GeometryTexts (gso_code → GeoJSON text)
     works: gpd.GeoDataFrame
     obs: pd.DataFrame
     catalogue: pd.DataFrame
@@ -196,8 +233,7 @@ def _targets(path: str, mtime_ns: int, size: int) -> EmbeddedTargets:
         border_dist={k: query.border_distances(units[k], border, metric[k]) for k in units},
         roads_dist={k: pd.Series(shapely.distance(metric[k], road_union) / 1000.0, index=units[k].index)
                     for k in units},
-        geometry_text={k: dict(zip(v["gso_code"].astype(str), (export.geometry_json(g) for g in v.geometry)))
-                       for k, v in units.items()},
+        geometry_text={k: GeometryTexts(v) for k, v in units.items()},
         works=storage.read_layer("works", path),
         obs=storage.read_layer("observations", path),
         catalogue=storage.read_layer("catalogue", path),

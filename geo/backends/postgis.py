@@ -599,21 +599,25 @@ class PostGISBackend(Backend):
                 "note_columns": list(c.synthetic_notes), "has_notes": bool(c.synthetic_notes),
                 "geometry": c.frame.geometry.name, "id_field": c.spec.id_field, "time": c.spec.time,
                 "years": list(c.years)}
-        fragments = [_json([col.fragments[i] for col in cols]) for i in range(c.count)]
-        props = ["{" + ",".join(col.fragments[i] for col in cols) + "}" for i in range(c.count)]
+        per_column = [c.fragments(col.name) for col in cols]
+        fragments = [_json(list(row)) for row in zip(*per_column)]
+        props = ["{" + ",".join(row) + "}" for row in zip(*per_column)]
+        del per_column
+        id_json = [features._dumps(i) for i in c.ids]
+        geometry_json = features.geometry_texts(c.geoms)
         notes = ([_json([c.synthetic_notes[s][i] for s in info["note_columns"]]) for i in range(c.count)]
                  if c.synthetic_notes else [None] * c.count)
         fy = c.feature_years
         years = [None if fy is None or math.isnan(fy[i]) else float(fy[i]) for i in range(c.count)]
         geoms = _ewkb(c.geoms, WGS84_SRID)
-        sha = _sha(_json(info), c.ids, c.geometry_json, fragments, notes, years, geoms)
+        sha = _sha(_json(info), c.ids, geometry_json, fragments, notes, years, geoms)
         write, dv = self._layer_row(conn, number, pos, f"ogc:{c.spec.id}", "ogc", sha, info, prev)
         if not write:
             return
         with conn.cursor().copy("COPY ogc_features (version, collection, pos, fid, id_json, geometry_json, "
                                 "fragments, props, notes, feature_year, geom) FROM STDIN") as cp:
             for i in range(c.count):
-                cp.write_row((dv, c.spec.id, i, c.ids[i], c.id_json[i], c.geometry_json[i], fragments[i],
+                cp.write_row((dv, c.spec.id, i, c.ids[i], id_json[i], geometry_json[i], fragments[i],
                               props[i], notes[i], years[i], geoms[i]))
 
     # ------------------------------------------------------------------ snapshots and layers
