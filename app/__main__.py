@@ -86,6 +86,10 @@ def _limit_malloc_arenas(n: int = 2) -> None:
     libc = _libc()
     if libc is not None and hasattr(libc, "mallopt"):
         libc.mallopt(-8, n)  # M_ARENA_MAX
+        # A fixed threshold: blocks from 256 KiB up (response bodies, export
+        # files) are mapped and unmapped on free, rather than glibc raising the
+        # threshold after the first and keeping them in the heap for good.
+        libc.mallopt(-3, 256 * 1024)  # M_MMAP_THRESHOLD
 
 
 def _trim_heap() -> None:
