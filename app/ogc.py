@@ -204,7 +204,8 @@ def _link(href: str, rel: str, type_: str, title: str | None = None) -> dict:
 
 
 def _json_response(doc, mimetype: str = JSON, status: int = 200) -> Response:
-    body = doc if isinstance(doc, (str, bytes)) else json.dumps(doc, ensure_ascii=False)
+    """``doc``: text, bytes, ``_Pieces`` of bytes, or an object to serialise."""
+    body = doc if isinstance(doc, (str, bytes, _Pieces)) else json.dumps(doc, ensure_ascii=False)
     resp = Response(body, status=status, mimetype=mimetype)
     resp.headers["Vary"] = "Accept"
     return resp
@@ -428,9 +429,38 @@ def items(collection_id: str):
     chunks = _provider(F.page_bytes, sel, limit, start)
     tail = json.dumps({"numberMatched": matched, "numberReturned": len(chunks),
                        "timeStamp": _now(), "links": links}, ensure_ascii=False)
-    body = b"".join((b'{"type":"FeatureCollection","features":[', b",".join(chunks), b"],",
-                     tail[1:].encode("utf-8")))
+    body = _batches([b'{"type":"FeatureCollection","features":[', b",".join(chunks[:1]),
+                     *(b"," + c for c in chunks[1:]), b"],", tail[1:].encode("utf-8")])
     return _json_response(body, GEOJSON)
+
+
+#: Bytes per piece of a page of items: the body is sent as a list of pieces of about
+#: this size (Content-Length still set), never as one buffer of megabytes, which the
+#: service's malloc settings would map and unmap on every request (app/__main__.py).
+BATCH_BYTES = 128 * 1024
+
+
+class _Pieces(list):
+    """A response body as a list of byte pieces (Werkzeug sums them for Content-Length)."""
+
+
+def _batches(pieces: list[bytes], size: int = BATCH_BYTES) -> _Pieces:
+    """``pieces`` joined into consecutive batches of at least ``size`` bytes (the last may be
+    shorter).
+
+    >>> _batches([b"ab", b"c", b"de"], size=3)
+    [b'abc', b'de']
+    """
+    out, batch, n = _Pieces(), [], 0
+    for piece in pieces:
+        batch.append(piece)
+        n += len(piece)
+        if n >= size:
+            out.append(b"".join(batch))
+            batch, n = [], 0
+    if batch:
+        out.append(b"".join(batch))
+    return out
 
 
 def _items_links(cid, fmt, lang, limit, offset, returned, matched) -> list[dict]:

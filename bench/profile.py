@@ -40,8 +40,6 @@ def main(argv=None) -> int:
 
         print("prototypes:", prototypes.apply(args.gpkg.resolve()))
     app = create_app({"GEO_GPKG": str(args.gpkg.resolve())})
-    if args.prototype:
-        prototypes.response_cache(app)
     client = app.test_client()
     pid = os.getpid()
     print(f"{'url':70s} {'cold s':>8s} {'warm p50 ms':>11s} {'warm p95 ms':>11s} {'bytes':>10s} {'+RSS MiB':>9s}")

@@ -60,8 +60,7 @@ def verdicts(r: dict) -> list[tuple[str, str, object]]:
             out.append(("Kon Tum communes drawn in Chromium < 1.5 s (warm server)",
                         f"{_ms(s['warm_areas_drawn_ms'])} (first load after start {_ms(s['cold_areas_drawn_ms'])})",
                         s["warm_areas_drawn_ms"] is not None and s["warm_areas_drawn_ms"] < 1500))
-    for key, label in (("national", "as is"), ("minimal", "as is + sampled Fisher–Jenks only"),
-                       ("prototype", "with the recommended changes (prototype)")):
+    for key, label in (("national", "as is"), ("prototype", "with the recommended changes (prototype)")):
         n = r.get(key)
         if not n:
             continue
@@ -118,7 +117,7 @@ def render(r: dict) -> str:
     m, v, cfg = r["machine"], r["versions"], r.get("config", {})
     L = [BEGIN, "", f"Last run {r['started']} — `python -m bench {' '.join(r.get('argv', []))}`, "
          f"{r.get('wall_s', '?')} s in all."]
-    steps = [(k, r[k]) for k in ("kontum", "national", "minimal", "prototype") if isinstance(r.get(k), dict)]
+    steps = [(k, r[k]) for k in ("kontum", "national", "prototype") if isinstance(r.get(k), dict)]
     if any(v.get("step_started") for _, v in steps):
         def step(k, v):
             bits = [f"{v['step_s']} s" if v.get("step_s") else None,
@@ -180,8 +179,6 @@ def render(r: dict) -> str:
               f"{nb['mib']} MiB" + (f"; generated in {nb['generated_s']} s" if nb.get("generated_s") else " (cached)"),
               ""]
     for key, title in (("national", "as it is"),
-                       ("minimal", "as it is plus the one fix it cannot load the map without (sampled "
-                                   "Fisher–Jenks breaks, `python -m bench.prototype_app --set minimal`)"),
                        ("prototype", "with the recommended changes applied at run "
                                      "time by `bench/prototypes.py`")):
         n = r.get(key)

@@ -130,8 +130,7 @@ NATIONAL_EXPORTS = (
 
 def national(cfg: dict, gpkg: Path, variant: str = "as-is") -> dict:
     """The app on the synthetic national GeoPackage.  ``variant``: ``as-is`` (the product),
-    ``minimal`` (the product with the one fix without which the national map cannot load: sampled
-    Fisher–Jenks breaks) or ``prototype`` (every change recommended in RESULTS.md, patched in by
+    or ``prototype`` (with the changes still recommended in RESULTS.md, patched in by
     bench/prototypes.py)."""
     out_dir = util.OUT
     workers, dur = cfg["workers"], cfg["duration_s"]
@@ -140,7 +139,7 @@ def national(cfg: dict, gpkg: Path, variant: str = "as-is") -> dict:
     if variant == "as-is":
         srv = servers.ours(gpkg, workers, log_path)
     else:
-        srv = servers.prototype(gpkg, workers, log_path, "all" if variant == "prototype" else "minimal")
+        srv = servers.prototype(gpkg, workers, log_path)
     try:
         limit = cfg["national_start_timeout_s"]
         util.log(f"national ({variant}): starting the app (giving up after {limit:g} s)")

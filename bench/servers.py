@@ -114,19 +114,9 @@ def pygeoapi(venv: Path, config: Path, openapi: Path, data: Path, workers: int, 
     return Server("pygeoapi", argv, env, port, "/conformance?f=json", log_path)
 
 
-def prototype(gpkg: Path, workers: int, log_path: Path, which: str = "all") -> Server:
-    """``python -m bench.prototype_app``: the app with bench/prototypes.py (recommendations) applied.
-
-    ``which``: ``all`` (every prototype) or ``minimal`` (only the sampled Fisher–Jenks breaks,
-    without which the national map cannot load, on the product's own ``python -m app``).
-    """
+def prototype(gpkg: Path, workers: int, log_path: Path) -> Server:
+    """``python -m bench.prototype_app``: the app with bench/prototypes.py (recommendations) applied."""
     port = util.free_port()
-    argv = [sys.executable, "-m", "bench.prototype_app", "--set", which, "--host", "127.0.0.1",
+    argv = [sys.executable, "-m", "bench.prototype_app", "--host", "127.0.0.1",
             "--port", str(port), "--workers", str(workers)]
-    env = {"GEO_GPKG": str(gpkg), **(PROTOTYPE_ENV if which == "all" else {})}
-    return Server("app (prototype)", argv, env, port, "/ogc/conformance?f=json", log_path)
-
-
-#: Environment of the prototype server: glibc keeps one malloc arena per
-#: thread by default (gthread workers have 4), each holding freed memory.
-PROTOTYPE_ENV = {"MALLOC_ARENA_MAX": "2"}
+    return Server("app (prototype)", argv, {"GEO_GPKG": str(gpkg)}, port, "/ogc/conformance?f=json", log_path)
