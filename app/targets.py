@@ -262,9 +262,14 @@ def _common(params) -> tuple[str, str, str | None]:
 # A planner's questions repeat (the one-click "poorest border communes", the
 # same download): successful GET answers are kept per data version, so a new
 # upload or build is never answered from the cache.
-RESPONSE_CACHE_ENTRIES = 128
-RESPONSE_CACHE_MAX_BYTES = 512 * 1024  # larger answers (big exports) are not kept
+# The cache is bounded by bytes: answers up to RESPONSE_CACHE_MAX_BYTES each (the
+# Kon Tum poorest border communes with their geometry are ~570 KB; larger answers,
+# big exports, are not kept), RESPONSE_CACHE_BYTES in all per process, least
+# recently used out first.
+RESPONSE_CACHE_BYTES = 16 * 1024 * 1024
+RESPONSE_CACHE_MAX_BYTES = 2 * 1024 * 1024
 _answers: OrderedDict = OrderedDict()
+_answers_size = [0]
 _answers_lock = threading.Lock()
 
 
@@ -295,9 +300,14 @@ def cached_get(view):
             body = resp.get_data()
             if len(body) <= RESPONSE_CACHE_MAX_BYTES:
                 with _answers_lock:
+                    old = _answers.pop(key, None)
+                    if old is not None:
+                        _answers_size[0] -= len(old[0])
                     _answers[key] = (body, list(resp.headers.items()))
-                    while len(_answers) > RESPONSE_CACHE_ENTRIES:
-                        _answers.popitem(last=False)
+                    _answers_size[0] += len(body)
+                    while _answers_size[0] > RESPONSE_CACHE_BYTES:
+                        _, (dropped, _) = _answers.popitem(last=False)
+                        _answers_size[0] -= len(dropped)
         return resp
 
     return wrapper

@@ -93,6 +93,28 @@ def test_repeated_targets_answers_come_from_the_cache_until_the_data_change(gpkg
     assert not any("indicator=nope" in k[2] for k in targets_module._answers)
 
 
+def test_answer_cache_is_bounded_by_bytes(client, monkeypatch):
+    """The Kon Tum one-click answer with geometry (~570 KB) is kept; the cache never holds
+    more than its byte budget, least recently used answers going first."""
+    from app import targets as targets_module
+
+    with targets_module._answers_lock:
+        targets_module._answers.clear()
+        targets_module._answers_size[0] = 0
+    url = "/targets?indicator=poor_rate&year=2020&near=border&within_km=0&top=10"
+    big = client.get(url)
+    assert big.status_code == 200 and len(big.data) > 512 * 1024
+    assert any(k[2].endswith(url[9:]) for k in targets_module._answers)
+    monkeypatch.setattr(targets_module, "RESPONSE_CACHE_BYTES", len(big.data) + 1000)
+    small = [f"/targets?indicator=poor_rate&year=2020&top={n}&geometry=none" for n in (3, 4, 5)]
+    sizes = [len(client.get(u).data) for u in small]
+    kept = [k[2] for k in targets_module._answers]
+    assert targets_module._answers_size[0] == sum(len(v[0]) for v in targets_module._answers.values())
+    assert targets_module._answers_size[0] <= len(big.data) + 1000
+    assert not any(k.endswith(url[9:]) for k in kept)  # the big one (oldest) went first
+    assert min(sizes) > 1000 and all(any(k.endswith(u[9:]) for k in kept) for u in small)
+
+
 def test_service_memory_tuning_runs():
     """The gunicorn entry point's malloc tuning calls succeed here (glibc) and leave
     Arrow on the system allocator, whose freed memory the trim can return."""
