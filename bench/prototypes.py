@@ -6,25 +6,16 @@ what they would give, it measures the app with them patched in
 --prototype …``).  Each function mirrors one recommendation and names the
 file and function the real change belongs in; none of this is meant to ship
 as it is.  (The earlier prototypes — sampled Fisher–Jenks breaks, one
-observations table, the answer cache, the warm-up in the master — are in
-the product now.)
+observations table, the answer cache, the warm-up in the master, the display
+tolerance by scale — are in the product now.)
 
 * :func:`coverage_dissolve` — ``geo/layerspec.py`` ``display_geometry``:
   districts are the *coverage* union of the simplified communes
   (``dissolve(..., method="coverage")``), which only drops shared edges,
   instead of a full overlay union.
-* :func:`coarser_national_display` — ``geo/layerspec.py``: the display
-  tolerance follows the scale of the map (about one screen pixel at the
-  initial zoom) instead of a fixed 150 m.
 """
 
 from __future__ import annotations
-
-import numpy as np
-
-#: Display tolerance (m) per metre of the map's extent diagonal; with a 150 m
-#: floor this keeps Kon Tum at 150 m and gives Vietnam about 1.2 km.
-TOLERANCE_PER_EXTENT = 0.00065
 
 
 def coverage_dissolve() -> None:
@@ -51,21 +42,7 @@ def coverage_dissolve() -> None:
     layerspec.display_geometry = display_geometry
 
 
-def coarser_national_display(path) -> float:
-    """Set layerspec.DISPLAY_TOLERANCE_M from the extent of the data at ``path``; return it."""
-    from geo import layerspec, storage
-    from geo.crs import METRIC
-
-    communes = storage.read_layer("communes", path)
-    x0, y0, x1, y1 = communes.to_crs(METRIC).total_bounds
-    diag = float(np.hypot(x1 - x0, y1 - y0))
-    tol = max(150.0, round(diag * TOLERANCE_PER_EXTENT, -1))
-    layerspec.DISPLAY_TOLERANCE_M = tol
-    return tol
-
-
 def apply(path) -> dict:
     """Every prototype; returns what was set."""
     coverage_dissolve()
-    tol = coarser_national_display(path)
-    return {"coverage_dissolve": True, "display_tolerance_m": tol}
+    return {"coverage_dissolve": True}

@@ -437,7 +437,11 @@ ID_COLUMN = {"communes": "gso_code", "districts": "gso_code", "works": "work_id"
              "roads": "road_id", "border": "country"}
 BORDER_SOURCE = ("geo/border.py: computed from the commune boundaries and the international "
                  "border lines (≥ 0.5 km of shared boundary)")
-DISPLAY_TOLERANCE_M = 150.0   # coverage simplification for display (UTM 48N metres)
+DISPLAY_TOLERANCE_M = 150.0   # coverage simplification for display (UTM 48N metres), the least
+#: Display tolerance per metre of the communes' extent diagonal: about one screen pixel
+#: at the map's opening view. Kon Tum keeps the 150 m floor; the national coverage
+#: (bench/) gets about 1.2 km: its commune geometry 10.4 → 4.5 MB, drawn ~0.5 s sooner.
+DISPLAY_TOLERANCE_PER_EXTENT = 0.00065
 LINE_TOLERANCE_M = 80.0
 CONTEXT_MARGIN = 0.25          # degrees around the province kept for roads and context
 DECIMALS = 5
@@ -631,6 +635,21 @@ def unit_series(indicators_: tuple[str, ...], years: tuple[int, ...], path=None)
 
 # ------------------------------------------------------------ display geometry
 
+def display_tolerance(path=None) -> float:
+    """Simplification tolerance (m) of the communes' display geometry: one screen pixel
+    or so at the opening view, never under :data:`DISPLAY_TOLERANCE_M`.
+
+    >>> display_tolerance()  # Kon Tum: about 150 km across
+    150.0
+    """
+    import math
+
+    from .crs import METRIC
+
+    x0, y0, x1, y1 = read_source("communes", path).to_crs(METRIC).total_bounds
+    return max(DISPLAY_TOLERANCE_M, round(math.hypot(x1 - x0, y1 - y0) * DISPLAY_TOLERANCE_PER_EXTENT, -1))
+
+
 def display_geometry(source: str, path=None):
     """Geometry for the web map: simplified, coordinates rounded to 5 decimals.
 
@@ -662,7 +681,8 @@ def display_geometry(source: str, path=None):
         gdf = gdf.assign(geometry=gdf.geometry.intersection(view))
     if source in ("communes", "provinces", "countries"):
         metric = gdf.to_crs(METRIC)
-        tol = DISPLAY_TOLERANCE_M if source == "communes" else DISPLAY_TOLERANCE_M * 8
+        tol = display_tolerance(path)
+        tol = tol if source == "communes" else tol * 8
         simple = shapely.coverage_simplify(metric.geometry.values, tol)
         geoms = gpd.GeoSeries(simple, crs=METRIC).to_crs(WGS84).values
     elif source in ("roads", "border"):

@@ -245,3 +245,19 @@ def test_district_display_geometry_nests_the_communes(gpkg):
     for code, grp in communes.groupby("district_code"):
         diff = shapely.symmetric_difference(shapely.union_all(grp.geometry.values), districts.geometry[code])
         assert diff.area < 1e-8
+
+
+def test_display_tolerance_follows_the_extent(gpkg, tmp_path):
+    """Kon Tum keeps the 150 m floor; a country-sized coverage gets about a pixel of its
+    opening view (0.00065 × the extent's diagonal, rounded to 10 m)."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from geo import layerspec, storage
+
+    assert layerspec.display_tolerance(gpkg) == 150.0
+    # Two 10 km squares whose outer corners are 600 km apart east-west and 800 km north-south.
+    squares = [box(300_000, 1_200_000, 310_000, 1_210_000), box(890_000, 1_990_000, 900_000, 2_000_000)]
+    wide = gpd.GeoDataFrame({"gso_code": ["1", "2"]}, geometry=squares, crs=32648)
+    path = storage.write_gpkg(tmp_path / "wide.gpkg", {"communes": wide.to_crs(4326)})
+    assert layerspec.display_tolerance(path) == 650.0  # 1,000 km × 0.00065
