@@ -9,8 +9,11 @@ Endpoints
                                             "no data" count, synthetic mark, sources …
                                             ``?year=`` ``?lang=`` ``?scheme=`` (choropleths:
                                             quantiles | fisher_jenks | equal_interval |
-                                            user_defined) ``?geometry=none`` (properties only;
-                                            the page joins them to the shared geometry)
+                                            user_defined) ``?k=`` (classes, 2–9)
+                                            ``?breaks=`` (the planner's own ascending upper
+                                            bounds, e.g. ``10,20,40``: user_defined)
+                                            ``?geometry=none`` (properties only; the page
+                                            joins them to the shared geometry)
 ``GET /layers/geometry/<source>.geojson``   display geometry of ``communes`` / ``districts``
                                             (simplified once, shared by every polygon layer)
 ``GET /layers/series.json``                 poor / near-poor rates 2015–2020 per commune and
@@ -204,20 +207,27 @@ def _gpkg() -> Path:
 # --------------------------------------------------------------------- cache
 
 _CACHE_MAX = 512
+#: Bytes of serialised payloads kept per app (least recently used out first): the
+#: warm-up's payloads (national scale: ~13 MB) stay, and the variants planners ask
+#: for (their own classes) cannot grow a worker without bound.
+CACHE_BYTES = 64 * 1024 * 1024
 
 
 def _cached(key: tuple, make):
     """``make(path)`` once per key and GeoPackage version (path + mtime), per app.
 
     The cache lives on the app (``app.extensions["map_cache"]``), so two apps
-    with different layer folders never share payloads.
+    with different layer folders never share payloads.  Byte payloads count
+    against :data:`CACHE_BYTES`; other values (display geometry) are few and kept.
     """
     path = _gpkg()
     cache, lock = current_app.extensions["map_cache"]
     full = (str(path), path.stat().st_mtime_ns) + key
     with lock:
         if full in cache:
-            return cache[full]
+            value = cache.pop(full)
+            cache[full] = value  # most recently used last
+            return value
     value = make(path)
     with lock:
         for k in [k for k in cache if k[:2] != full[:2]]:
@@ -225,6 +235,11 @@ def _cached(key: tuple, make):
         if len(cache) >= _CACHE_MAX:
             cache.clear()
         cache[full] = value
+        size = sum(len(v) for v in cache.values() if isinstance(v, bytes))
+        for k in [k for k, v in cache.items() if isinstance(v, bytes)]:
+            if size <= CACHE_BYTES or k == full:
+                break
+            size -= len(cache.pop(k))
     return value
 
 
@@ -356,8 +371,13 @@ def _fmt_note(text: str, n: int) -> str:
 
 
 def layer_payload(spec: layerspec.LayerSpec, year: int | None, lang: str, scheme: str | None,
-                  with_geometry: bool, path) -> dict:
-    """The GeoJSON FeatureCollection of one layer, with its ``layer`` metadata."""
+                  with_geometry: bool, path, k: int | None = None,
+                  breaks: tuple[float, ...] | None = None) -> dict:
+    """The GeoJSON FeatureCollection of one layer, with its ``layer`` metadata.
+
+    ``k`` and ``breaks`` (choropleths) replace the layer file's number of classes
+    and user-defined breaks.
+    """
     import shapely
 
     cat = _catalogue(path)
@@ -380,10 +400,11 @@ def layer_payload(spec: layerspec.LayerSpec, year: int | None, lang: str, scheme
     bins = [None] * n
     if spec.kind == "choropleth":
         cls = spec.classification
-        chosen = scheme or cls.scheme
+        own_breaks = list(breaks) if breaks else cls.breaks
+        chosen = scheme or ("user_defined" if breaks else cls.scheme)
         if chosen not in classify.SCHEMES:
             raise bad_request(f"unknown scheme {chosen!r}; expected one of {', '.join(classify.SCHEMES)}")
-        if chosen == "user_defined" and not cls.breaks:
+        if chosen == "user_defined" and not own_breaks:
             raise bad_request(f"layer {spec.id!r} has no user-defined breaks; use quantiles, "
                               "fisher_jenks or equal_interval")
         reference = None
@@ -394,14 +415,18 @@ def layer_payload(spec: layerspec.LayerSpec, year: int | None, lang: str, scheme
             reference = []
             for y in spec.years:
                 reference += indicators.values(obs, spec.indicator, spec.level, y)["value"].tolist()
-        classes = classify.classify(frame["value"].tolist(), chosen, cls.k, cls.breaks, reference)
+        try:
+            classes = classify.classify(frame["value"].tolist(), chosen, k or cls.k, own_breaks, reference)
+        except classify.ClassifyError as exc:
+            raise bad_request(str(exc)) from None
         colors = classes.color_of(spec.palette)
         bins = [int(b) if b >= 0 else None for b in classes.bins]
         legend = classes.legend(spec.palette, lang)
         for e in legend:
             e["label"] = e["label"] + ("%" if unit == "%" else "")
-        schemes = ["quantiles", "fisher_jenks", "equal_interval"] + (["user_defined"] if cls.breaks else [])
+        schemes = ["quantiles", "fisher_jenks", "equal_interval"] + (["user_defined"] if own_breaks else [])
         classes_out = {"scheme": chosen, "default_scheme": cls.scheme, "schemes": schemes, "k": classes.k,
+                       "default_k": cls.k, "default_breaks": cls.breaks,
                        "requested_k": classes.requested_k, "breaks": classes.breaks,
                        "lower": None if _isna(classes.lower) else classes.lower,
                        "across_years": bool(reference is not None), "palette": spec.palette,
@@ -643,9 +668,46 @@ def layer_geojson(layer_id: str):
         layerspec.check_year(spec, year)
     except layerspec.LayerDataError as exc:
         raise bad_request(str(exc)) from None
-    payload = _cached(("layer", spec.id, year, lang, scheme, geometry),
-                      lambda p: _dumps(layer_payload(spec, year, lang, scheme, geometry == "full", p)))
+    k, breaks = _classes_args(spec, scheme)
+    payload = _cached(("layer", spec.id, year, lang, scheme, geometry, k, breaks),
+                      lambda p: _dumps(layer_payload(spec, year, lang, scheme, geometry == "full", p,
+                                                     k, breaks)))
     return _json_response(payload, "application/geo+json")
+
+
+def _classes_args(spec: layerspec.LayerSpec, scheme: str | None) -> tuple[int | None, tuple | None]:
+    """``?k=`` and ``?breaks=`` of a layer request, checked (400 with the reason)."""
+    raw_k, raw_breaks = request.args.get("k"), request.args.get("breaks")
+    if (raw_k or raw_breaks) and spec.kind != "choropleth":
+        raise bad_request(f"'k' and 'breaks' apply to choropleth layers; {spec.id!r} is {spec.kind}")
+    if raw_k and raw_breaks:
+        raise bad_request("give either k (a number of classes) or breaks (class bounds), not both")
+    k = breaks = None
+    if raw_k:
+        if not (raw_k.strip().isdigit() and classify.MIN_K <= int(raw_k) <= classify.MAX_K):
+            raise bad_request(f"k: expected a whole number of classes from {classify.MIN_K} to "
+                              f"{classify.MAX_K}, got {raw_k!r}")
+        if scheme == "user_defined":
+            raise bad_request("k does not apply to user_defined classes (their breaks set them)")
+        k = int(raw_k)
+    if raw_breaks:
+        if scheme not in (None, "user_defined"):
+            raise bad_request(f"breaks are user-defined classes; they do not go with scheme={scheme!r}")
+        try:
+            values = [float(b.strip().replace(",", ".")) for b in raw_breaks.split(";" if ";" in raw_breaks
+                                                                                 else ",")]
+        except ValueError:
+            raise bad_request(f"breaks: expected ascending numbers separated by commas, e.g. "
+                              f"10,20,40; got {raw_breaks!r}") from None
+        if not all(math.isfinite(v) for v in values):
+            raise bad_request("breaks: numbers must be finite")
+        if any(b <= a for a, b in zip(values, values[1:])):
+            raise bad_request(f"breaks must be strictly ascending, got {raw_breaks!r}")
+        if len(values) + 1 > classify.MAX_K:
+            raise bad_request(f"breaks: at most {classify.MAX_K - 1} bounds ({classify.MAX_K} classes), "
+                              f"got {len(values)}")
+        breaks = tuple(values)
+    return k, breaks
 
 
 @bp.get("/layers/geometry/<source>.geojson")
@@ -819,6 +881,10 @@ def _js_strings(lang: str) -> dict:
                     {"quantiles": "Quantiles", "fisher_jenks": "Natural breaks (Jenks)",
                      "equal_interval": "Equal interval", "user_defined": "Fixed breaks"}),
         "across_years": "cùng thang màu cho mọi năm" if vi else "same classes for every year",
+        "n_classes": "Số lớp" if vi else "Classes",
+        "own_breaks": "Ngưỡng riêng" if vi else "Own breaks",
+        "breaks_ph": "vd. 10; 20; 40" if vi else "e.g. 10, 20, 40",
+        "apply": "Áp dụng" if vi else "Apply",
         "legend": "Chú giải" if vi else "Legend",
         "search": "Tìm xã" if vi else "Find a commune",
         "search_ph": "Tên xã, ví dụ: ia toi" if vi else "Commune name, e.g. ia toi",

@@ -246,6 +246,17 @@ def test_scheme_can_be_switched(client):
     ("/layers/poor_rate.geojson?geometry=some", 400, "geometry must be 'full' or 'none'"),
     ("/layers/poor_rate.geojson?lang=de", 400, "unknown lang 'de'"),
     ("/layers/geometry/villages.geojson", 404, "no shared geometry 'villages'"),
+    ("/layers/poor_rate.geojson?k=1", 400, "k: expected a whole number of classes from 2 to 9"),
+    ("/layers/poor_rate.geojson?k=abc", 400, "k: expected a whole number"),
+    ("/layers/poor_rate.geojson?k=10", 400, "from 2 to 9"),
+    ("/layers/poor_rate.geojson?k=3&breaks=10,20", 400, "either k"),
+    ("/layers/poor_rate.geojson?breaks=20,10", 400, "strictly ascending"),
+    ("/layers/poor_rate.geojson?breaks=10,x", 400, "ascending numbers separated by commas"),
+    ("/layers/poor_rate.geojson?breaks=1,2,3,4,5,6,7,8,9", 400, "at most 8 bounds"),
+    ("/layers/poor_rate.geojson?breaks=10,inf", 400, "finite"),
+    ("/layers/poor_rate.geojson?scheme=quantiles&breaks=10,20", 400, "do not go with scheme='quantiles'"),
+    ("/layers/poor_rate.geojson?scheme=user_defined&k=4", 400, "k does not apply"),
+    ("/layers/p135_2016.geojson?k=4", 400, "apply to choropleth layers"),
 ])
 def test_bad_requests_are_clear_json_errors(client, url, status, text):
     resp = client.get(url)
@@ -315,3 +326,41 @@ def test_missing_data_is_a_clear_503(tmp_path, monkeypatch):
         assert resp.status_code == 503
         assert "python -m geo build" in resp.get_json()["description"]
     assert client.get("/layers").status_code == 200          # the layer list needs no data
+
+
+def test_planners_own_classes(client):
+    """?k= changes the number of classes, ?breaks= sets the bounds (user_defined), and
+    every value falls in the class its bounds say."""
+    five = get_layer(client, "poor_rate", geometry="none", year="2020")["layer"]["classification"]
+    three = get_layer(client, "poor_rate", geometry="none", year="2020", k="3")["layer"]
+    assert three["classification"]["k"] == 3 and len(three["legend"]) == 3
+    assert three["classification"]["default_k"] == five["k"] != 3
+    own = get_layer(client, "poor_rate", geometry="none", year="2020", breaks="10,30")
+    cls = own["layer"]["classification"]
+    assert cls["scheme"] == "user_defined" and cls["breaks"][:2] == [10.0, 30.0]
+    assert "user_defined" in cls["schemes"]
+    assert [e["label"].rstrip("%").strip() for e in own["layer"]["legend"]][:2] == ["≤ 10", "> 10 – 30"]
+    values = {f["id"]: f["properties"].get("value") for f in own["features"]}
+    counts = [e["count"] for e in own["layer"]["legend"]]
+    present = [v for v in values.values() if v is not None]
+    assert counts[0] == sum(v <= 10 for v in present)
+    assert counts[1] == sum(10 < v <= 30 for v in present)
+    assert sum(counts) == len(present)
+    # Vietnamese decimal commas with ';' between the bounds
+    vi = get_layer(client, "poor_rate", geometry="none", year="2020", breaks="10,5; 30")
+    assert vi["layer"]["classification"]["breaks"][:2] == [10.5, 30.0]
+
+
+def test_map_cache_is_bounded_by_bytes(gpkg, monkeypatch):
+    from app import create_app, map_page
+
+    app = create_app({"TESTING": True, "GEO_GPKG": str(gpkg)})
+    client = app.test_client()
+    monkeypatch.setattr(map_page, "CACHE_BYTES", 150_000)
+    for k in range(2, 8):
+        assert client.get(f"/layers/poor_rate.geojson?geometry=none&k={k}").status_code == 200
+    cache, _ = app.extensions["map_cache"]
+    sizes = [len(v) for v in cache.values() if isinstance(v, bytes)]
+    assert 0 < sum(sizes) <= max(150_000, sizes[-1])
+    assert any(key[-2] == 7 for key in cache)  # the newest answer is kept
+    assert not any(key[-2] == 2 for key in cache)  # the oldest went

@@ -205,15 +205,54 @@
     S.legend.update();
   }
 
+  // The planner's own classes: a number of classes, or class bounds typed in.
+  function classesForm(entry, cls) {
+    var id = entry.spec.id;
+    var kIn = el("input", { type: "number", min: "2", max: "9", step: "1", class: "kt-k", "data-layer": id,
+      "aria-label": t("n_classes"), value: cls.scheme === "user_defined" ? "" : String(cls.k) });
+    var bIn = el("input", { type: "text", class: "kt-breaks", "data-layer": id, "aria-label": t("own_breaks"),
+      placeholder: t("breaks_ph"), value: entry.breaks || "" });
+    var go = el("button", { type: "button", class: "kt-apply", "data-layer": id, text: t("apply"),
+      onclick: function () { applyClasses(entry, cls, kIn.value, bIn.value); } });
+    return el("div", { class: "kt-legend-note kt-classes-form" }, [
+      el("label", {}, [t("n_classes") + " ", kIn]), " ",
+      el("label", {}, [t("own_breaks") + " ", bIn]), " ", go]);
+  }
+
+  function applyClasses(entry, cls, k, breaks) {
+    var prev = { k: entry.k, breaks: entry.breaks, scheme: entry.scheme };
+    breaks = (breaks || "").trim();
+    if (breaks) {
+      entry.breaks = breaks; entry.k = null; entry.scheme = "user_defined";
+    } else {
+      entry.breaks = null;
+      entry.k = k && Number(k) !== cls.default_k ? String(Number(k)) : null;
+      if (entry.scheme === "user_defined") entry.scheme = cls.default_scheme === "user_defined" ? null : cls.default_scheme;
+      if (entry.k && entry.scheme === null && cls.default_scheme === "user_defined") entry.scheme = "quantiles";
+    }
+    entry.classError = null;
+    entry.loading = ensureLoaded(entry).then(function (e) {
+      if (e.error) {  // keep the classes drawn, say why the new ones were refused
+        e.classError = e.error; e.error = null;
+        e.k = prev.k; e.breaks = prev.breaks; e.scheme = prev.scheme;
+        S.legend.update();
+      }
+      return e;
+    });
+    return entry.loading;
+  }
+
   function entryKey(entry) {
     var y = entry.spec.years.length > 1 && entry.spec.years.indexOf(S.year) >= 0 ? S.year : "";
-    return [y, entry.scheme || "", S.lang].join("|");
+    return [y, entry.scheme || "", entry.k || "", entry.breaks || "", S.lang].join("|");
   }
 
   function layerUrl(entry) {
     var q = new URLSearchParams({ lang: S.lang });
     if (entry.spec.years.length > 1 && entry.spec.years.indexOf(S.year) >= 0) q.set("year", S.year);
     if (entry.scheme) q.set("scheme", entry.scheme);
+    if (entry.k) q.set("k", entry.k);
+    if (entry.breaks) q.set("breaks", entry.breaks);
     if (isPolySource(entry.spec)) q.set("geometry", "none");
     return S.cfg.urls.layer.replace("__ID__", encodeURIComponent(entry.spec.id)) + "?" + q.toString();
   }
@@ -612,14 +651,21 @@
     var cls = meta.classification;
     if (cls && cls.schemes && cls.schemes.length > 1) {
       var sel = el("select", { "aria-label": t("classes"), class: "kt-scheme", "data-layer": entry.spec.id,
-        onchange: function (ev) { entry.scheme = ev.target.value; entry.loading = ensureLoaded(entry); } });
+        onchange: function (ev) {
+          var sc = ev.target.value;
+          if (sc === "user_defined") entry.k = null; else entry.breaks = null;
+          entry.scheme = sc;
+          entry.loading = ensureLoaded(entry);
+        } });
       cls.schemes.forEach(function (sc) {
         var o = el("option", { value: sc, text: t("schemes")[sc] || sc });
         if (sc === cls.scheme) o.selected = true;
         sel.appendChild(o);
       });
       block.appendChild(el("label", { class: "kt-legend-note" }, [t("classes") + ": ", sel]));
+      block.appendChild(classesForm(entry, cls));
     }
+    if (entry.classError) block.appendChild(el("div", { class: "kt-message kt-class-error", text: entry.classError }));
     meta.legend.forEach(function (item) {
       var sw;
       if (item.symbol === "point") sw = el("span", { class: "kt-swatch kt-point", style: "background:" + item.color });
