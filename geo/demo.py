@@ -52,16 +52,35 @@ def _pinned(obs: pd.DataFrame, indicator: str) -> dict[tuple[str, int], float]:
     return {(r.gso_code, int(r.year)): float(r.value) / 100.0 for r in rows.itertuples()}
 
 
-def _bounds(obs: pd.DataFrame, indicator: str) -> list[tuple[str, int, str, float]]:
-    """Real district bounds such as Tu Mơ Rông end-2018 "trên 52%": (district, year, '>'|'<', rate)."""
-    rows = obs[(obs["indicator"] == indicator) & (obs["unit_level"] == "district")
+def _bounds(obs: pd.DataFrame, indicator: str, level: str = "district") -> list[tuple[str, int, str, float]]:
+    """Real bounds such as Tu Mơ Rông end-2018 "trên 52%" (district) or Sa Bình 2016 "trên 58%"
+    (commune): (unit code, year, '>'|'<', rate)."""
+    rows = obs[(obs["indicator"] == indicator) & (obs["unit_level"] == level)
                & (obs["standard"] == STANDARD_2016) & obs["qualifier"].isin([">", "<"])
                & obs["year"].isin(synthetic.YEARS)]
     return [(r.gso_code, int(r.year), r.qualifier, float(r.value) / 100.0) for r in rows.itertuples()]
 
 
+#: How far inside a real commune bound a synthetic value is put (rate, 0-1), and how
+#: many times the series is redone to get every commune inside its bounds.
+BOUND_MARGIN = 0.005
+BOUND_TRIES = 10
+
+
+def _breaks(op: str, got: float, bound: float) -> bool:
+    return (op == ">" and got <= bound) or (op == "<" and got >= bound)
+
+
 def _series_within_bounds(obs, indicator, units, province, relative, pins, seed, score=None):
-    """The series; a district that breaks a real bound is pinned to the bound and the year redone."""
+    """The series, inside every real bound.
+
+    A district that breaks a real bound is pinned to the bound and the year
+    redone; a commune that breaks one has its score (its place among the
+    communes of its district) moved until it is inside, so district and
+    province figures stay as calibrated.  Raises :class:`DemoInputError`
+    when the bounds cannot all be met.
+    """
+    score = synthetic.poverty_score(units, seed) if score is None else np.array(score, dtype=float)
     series = synthetic.poverty_series(units, province, relative, pins, seed, score=score)
     hh = units["households"]
     extra = {}
@@ -70,11 +89,25 @@ def _series_within_bounds(obs, indicator, units, province, relative, pins, seed,
             continue
         members = units["district_code"] == district
         got = float((series.loc[members, year] * hh[members]).sum() / hh[members].sum())
-        if (op == ">" and got <= bound) or (op == "<" and got >= bound):
+        if _breaks(op, got, bound):
             extra[(district, year)] = bound + (0.0001 if op == ">" else -0.0001)
+    pins = {**pins, **extra}
     if extra:
-        series = synthetic.poverty_series(units, province, relative, {**pins, **extra}, seed, score=score)
-    return series
+        series = synthetic.poverty_series(units, province, relative, pins, seed, score=score)
+    position = {str(code): i for i, code in enumerate(units["gso_code"])}
+    commune_bounds = [b for b in _bounds(obs, indicator, "commune") if b[0] in position]
+    for _ in range(BOUND_TRIES):
+        broken = [(code, year, op, bound) for code, year, op, bound in commune_bounds
+                  if _breaks(op, float(series.iloc[position[code]][year]), bound)]
+        if not broken:
+            return series
+        for code, year, op, bound in broken:
+            got = float(series.iloc[position[code]][year])
+            target = bound + BOUND_MARGIN if op == ">" else bound - BOUND_MARGIN
+            score[position[code]] += float(synthetic.logit(target) - synthetic.logit(got))
+        series = synthetic.poverty_series(units, province, relative, pins, seed, score=score)
+    raise DemoInputError(f"{indicator}: synthetic commune values break real bounds after {BOUND_TRIES} "
+                         f"tries: {', '.join(f'{c} {y} {op} {b:.0%}' for c, y, op, b in broken)}")
 
 
 def _observed_relative(pins: dict[tuple[str, int], float], province: dict[int, float]) -> dict[str, float]:

@@ -116,6 +116,19 @@ def test_demo_respects_real_district_bounds(obs, households):
         assert got > r.value if r.qualifier == ">" else got < r.value
 
 
+def test_demo_respects_real_commune_bounds(obs):
+    """Sa Bình 2016 "trên 58%", end-2018 "trên 26%"; Pờ Ê end-2019 "trên 4%" (reported):
+    a synthetic commune value never contradicts a real bound shown beside it."""
+    bounds = obs[(obs["unit_level"] == "commune") & (obs["indicator"] == "poor_rate")
+                 & obs["qualifier"].isin([">", "<"]) & obs["year"].isin(synthetic.YEARS)]
+    assert {("23545", 2016), ("23545", 2018), ("23467", 2019)} <= {(r.gso_code, int(r.year))
+                                                                   for r in bounds.itertuples()}
+    for r in bounds.itertuples():
+        value = indicators.values(obs, "poor_rate", "commune", int(r.year)).set_index("gso_code").loc[r.gso_code]
+        assert value["status"] == "synthetic"
+        assert value["value"] > r.value if r.qualifier == ">" else value["value"] < r.value
+
+
 def test_near_poor_rates_stay_plausible(obs):
     """Near-poor rates vary little between districts (real: 5.9-9.8 %): no district above 15 %."""
     rows = obs[(obs["unit_level"] == "district") & (obs["indicator"] == "near_poor_rate")
