@@ -264,8 +264,7 @@ class Collection:
 
     def served(self, years: tuple[int, ...] | None = None) -> list[Column]:
         """The columns served for ``years`` (None: all), in served order."""
-        return [c for c in self.columns.values()
-                if c.year is None or years is None or c.year in years]
+        return [c for c in self.columns.values() if _serves(years, c.year)]
 
     def property_names(self, years: tuple[int, ...] | None = None) -> list[str]:
         """Served property names; ``years`` restricts the yearly columns."""
@@ -306,7 +305,7 @@ class Collection:
 
     def feature_bytes(self, positions, years: tuple[int, ...] | None = None) -> list[bytes]:
         """The GeoJSON feature (UTF-8) of each row position, with the columns of ``years``."""
-        groups = [y for y in self._parts if y is None or years is None or y in years]
+        groups = [y for y in self._parts if _serves(years, y)]
         parts = [self._parts[y] for y in groups]
         notes = self.synthetic_notes and self.notes_at(positions, years)
         out = []
@@ -321,8 +320,7 @@ class Collection:
         """Per row position: the synthetic note of its first served synthetic value, else None."""
         if not self.synthetic_notes:
             return None
-        cols = [(notes, self.columns[s].year) for s, notes in self.synthetic_notes.items()]
-        cols = [notes for notes, y in cols if y is None or years is None or y in years]
+        cols = [notes for s, notes in self.synthetic_notes.items() if _serves(years, self.columns[s].year)]
         out: list[str | None] = []
         for i in positions:
             out.append(next((n[i] for n in cols if n[i] is not None), None))
@@ -463,6 +461,11 @@ def _build(spec: Spec, gdf: gpd.GeoDataFrame, obs: pd.DataFrame | None,
     coll.index = {fid: i for i, fid in enumerate(ids)}
     coll.encode()
     return coll
+
+
+def _serves(years: tuple[int, ...] | None, year: int | None) -> bool:
+    """Whether a column of ``year`` (None: no year) is served for ``years`` (None: all)."""
+    return year is None or years is None or year in years
 
 
 def _served_key(col: Column) -> tuple:
