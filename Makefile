@@ -52,12 +52,12 @@ postgis:
 # port) serves the test session and is stopped afterwards, whatever happens.
 test: $(GPKG) browser postgis
 	@if [ -n "$$TEST_DATABASE_URL$$DATABASE_URL" ]; then \
-	  $(PY) -m pytest -q -n 2 tests; \
+	  $(PY) -m pytest -q -n 2; \
 	else \
 	  PGDIR=$$(mktemp -d /tmp/kontum-pg.XXXXXX); \
 	  trap 'tests/pg/stop.sh "$$PGDIR"' EXIT INT TERM; \
 	  URL=$$(tests/pg/start.sh "$$PGDIR") || URL=; \
-	  TEST_DATABASE_URL="$$URL" $(PY) -m pytest -q -n 2 tests; \
+	  TEST_DATABASE_URL="$$URL" $(PY) -m pytest -q -n 2; \
 	fi
 
 bench: $(GPKG)

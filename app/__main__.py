@@ -41,7 +41,8 @@ def layer_urls() -> list[str]:
     """The layer requests the page makes when it opens (same query strings, same cache keys)."""
     from urllib.parse import urlencode
 
-    from geo import layerspec, paths
+    from geo import paths
+    from geo.maplayers import layerspec
 
     urls = []
     for spec in layerspec.load_layers(paths.layers_dir()):

@@ -46,7 +46,10 @@ from folium.elements import JSCSSMixin
 from folium.template import Template
 from markupsafe import escape
 
-from geo import classify, layerspec, paths, storage
+from geo import paths
+from geo.analysis import classify
+from geo.maplayers import layerspec
+from geo.io import storage
 
 from .errors import ApiError, bad_request, not_found
 
@@ -410,7 +413,7 @@ def layer_payload(spec: layerspec.LayerSpec, year: int | None, lang: str, scheme
         reference = None
         if cls.across_years and len(spec.years) > 1 and spec.indicator:
             obs = storage.read_layer("observations", path)
-            from geo import indicators
+            from geo.indicators import values as indicators
 
             reference = []
             for y in spec.years:

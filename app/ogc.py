@@ -1,7 +1,7 @@
 """OGC API – Features (Part 1: Core) under ``/ogc``: GeoJSON, HTML and OpenAPI 3.0.
 
 The formatter half of a pygeoapi-style provider/formatter split: routes
-parse and validate the request, ask :mod:`geo.features` for the answer and
+parse and validate the request, ask :mod:`geo.ogc.features` for the answer and
 format it.  Routes:
 
 ==========================================  ==================================
@@ -16,7 +16,7 @@ format it.  Routes:
 ==========================================  ==================================
 
 Formats: the ``f`` parameter wins (``json``, ``html``; on items also
-``geojson`` and, once :mod:`geo.export` exists, ``csv``, ``xlsx``,
+``geojson`` and, once :mod:`geo.io.export` exists, ``csv``, ``xlsx``,
 ``gpkg``, ``shp``, ``kml``); otherwise the ``Accept`` header (``text/html``
 preferred over JSON gives HTML); otherwise JSON.  Every query parameter
 that the API definition does not list answers 400 (OGC
@@ -34,7 +34,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 
 from geo import backends
-from geo import features as F
+from geo.ogc import features as F
 
 from .errors import ApiError, bad_request, not_found
 
@@ -51,7 +51,7 @@ JSON = "application/json"
 GEOJSON = "application/geo+json"
 HTML = "text/html"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
-#: Export formats served through geo.export (when it exists) and their media types.
+#: Export formats served through geo.io.export (when it exists) and their media types.
 EXPORT_TYPES = {
     "csv": "text/csv",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -138,9 +138,9 @@ def _check_params(allowed, properties=()) -> None:
 
 
 def _export_module():
-    """:mod:`geo.export` when it exists and has ``export``, else None."""
+    """:mod:`geo.io.export` when it exists and has ``export``, else None."""
     try:
-        mod = importlib.import_module("geo.export")
+        mod = importlib.import_module("geo.io.export")
     except Exception:  # not written yet, or broken: exports are simply not offered
         return None
     return mod if callable(getattr(mod, "export", None)) else None
@@ -155,7 +155,7 @@ def _export_formats() -> list[str]:
 
 
 def _export_type(fmt: str) -> str:
-    """The media type geo.export gives ``fmt`` (its FORMATS table), else ours."""
+    """The media type geo.io.export gives ``fmt`` (its FORMATS table), else ours."""
     offered = getattr(_export_module(), "FORMATS", None)
     if isinstance(offered, dict):
         entry = offered.get(fmt)

@@ -29,9 +29,12 @@ import numpy as np
 from flask import Blueprint, jsonify, request, send_file
 from werkzeug.utils import secure_filename
 
-from geo import paths, remoteness, storage, zonal
-from geo.raster import RasterError, check_resolution, geotiff_bytes, indicator_product
-from geo.units import LEVELS
+from geo import paths
+from geo.raster import remoteness
+from geo.io import storage
+from geo.raster import zonal
+from geo.raster.grid import RasterError, check_resolution, geotiff_bytes, indicator_product
+from geo.units.boundaries import LEVELS
 
 from .errors import ApiError, bad_request
 

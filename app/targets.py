@@ -51,7 +51,10 @@ import geopandas as gpd
 import shapely
 from flask import Blueprint, Response, current_app, request
 
-from geo import backends, export, paths, query, targeting
+from geo import backends, paths
+from geo.io import export
+from geo.analysis import query
+from geo.analysis import targeting
 from geo.backends.embedded import EmbeddedBackend
 
 from .errors import ApiError, bad_request, not_found

@@ -49,8 +49,9 @@ from flask import (Blueprint, Response, abort, current_app, jsonify, render_temp
                    session)
 from werkzeug.utils import secure_filename
 
-from geo import ingest, versions
-from geo.units import LEVELS
+from geo.uploads import ingest
+from geo.uploads import versions
+from geo.units.boundaries import LEVELS
 
 from .errors import ApiError
 
@@ -265,7 +266,7 @@ def api_commit(sid: str):
 
 @bp.post("/api/boundaries")
 def api_boundaries():
-    from geo import boundary_upload
+    from geo.uploads import boundaries as boundary_upload
 
     who = _require_bearer()
     _limit_body()

@@ -110,7 +110,7 @@ def _step(name, fn, *args) -> dict:
 
 
 def ensure_national(path: Path, n: int) -> dict:
-    """Generate build/national.gpkg unless it is newer than geo/national.py (same n)."""
+    """Generate build/national.gpkg unless it is newer than geo/synthetic/national.py (same n)."""
     import pyogrio
 
     src = util.ROOT / "geo" / "national.py"

@@ -3,7 +3,7 @@
 The file holds exactly what ``/ogc/collections/communes/items`` serves:
 every property column (indicator columns, their ``*_status`` companions and
 ``synthetic_note``) and the geometry with coordinates rounded to
-:data:`geo.features.COORD_DECIMALS`, so both servers answer with the same
+:data:`geo.ogc.features.COORD_DECIMALS`, so both servers answer with the same
 features, the same properties and the same coordinates.
 """
 
@@ -18,7 +18,7 @@ import shapely
 
 def export_communes(gpkg: Path | str, out: Path | str) -> dict:
     """Write ``out`` (layer ``communes``, R-tree indexed); return a summary."""
-    from geo import features as F
+    from geo.ogc import features as F
 
     sel = F.select("communes", path=gpkg)
     page = F.page_frame(sel, sel.number_matched, 0)

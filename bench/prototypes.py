@@ -9,7 +9,7 @@ as it is.  (The earlier prototypes — sampled Fisher–Jenks breaks, one
 observations table, the answer cache, the warm-up in the master, the display
 tolerance by scale — are in the product now.)
 
-* :func:`coverage_dissolve` — ``geo/layerspec.py`` ``display_geometry``:
+* :func:`coverage_dissolve` — ``geo/maplayers/layerspec.py`` ``display_geometry``:
   districts are the *coverage* union of the simplified communes
   (``dissolve(..., method="coverage")``), which only drops shared edges,
   instead of a full overlay union.
@@ -21,7 +21,7 @@ from __future__ import annotations
 def coverage_dissolve() -> None:
     import geopandas as gpd
 
-    from geo import layerspec
+    from geo.maplayers import layerspec
     from geo.crs import WGS84
 
     original = layerspec.display_geometry

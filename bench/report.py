@@ -172,7 +172,7 @@ def render(r: dict) -> str:
               f"(peak {mem['workers_peak_rss_sum_mib']} MiB), PSS master + workers {mem['all_pss_sum_mib']} MiB.", ""]
     nb = r.get("national_build")
     if nb:
-        L += ["### National scale (synthetic coverage, `geo/national.py`)", "",
+        L += ["### National scale (synthetic coverage, `geo/synthetic/national.py`)", "",
               f"- `{nb['command']}`: {nb['layers'].get('communes')} communes, {nb['layers'].get('districts')} districts, "
               f"{nb['layers'].get('provinces')} provinces, {nb['layers'].get('communes_2025')} communes of 2025, "
               f"{nb['layers'].get('observations'):,} observations; {nb['commune_vertices']:,} commune vertices; "

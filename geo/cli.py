@@ -14,14 +14,14 @@ import sys
 
 # Modules that contribute sub-commands, in --help order.
 COMMAND_MODULES = [
-    "geo.build",
-    "geo.checks",
-    "geo.join",
-    "geo.ingest",
-    "geo.zonal",
-    "geo.remoteness",
-    "geo.db",
-    "geo.national",
+    "geo.build.compiler",
+    "geo.build.checks",
+    "geo.units.join",
+    "geo.uploads.ingest",
+    "geo.raster.zonal",
+    "geo.raster.remoteness",
+    "geo.backends.admin",
+    "geo.synthetic.national",
 ]
 
 

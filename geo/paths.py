@@ -45,11 +45,11 @@ def gpkg_path() -> Path:
     """The compiled GeoPackage the app serves from.
 
     ``$GEO_GPKG`` when set; else the current dataset version made by an
-    upload (:mod:`geo.versions`, under ``$GEO_STATE_DIR``); else the base
+    upload (:mod:`geo.uploads.versions`, under ``$GEO_STATE_DIR``); else the base
     build ``build/kontum.gpkg``.
     """
     if os.environ.get("GEO_GPKG"):
         return Path(os.environ["GEO_GPKG"])
-    from .versions import current_gpkg  # geo.versions imports this module
+    from geo.uploads.versions import current_gpkg  # geo.uploads.versions imports this module
 
     return current_gpkg() or build_dir() / "kontum.gpkg"

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-# The app and geo.versions follow $DATABASE_URL: the tests choose their backend
+# The app and geo.uploads.versions follow $DATABASE_URL: the tests choose their backend
 # themselves, so a developer's DATABASE_URL only says where PostGIS may be found.
 if os.environ.get("DATABASE_URL") and not os.environ.get("TEST_DATABASE_URL"):
     os.environ["TEST_DATABASE_URL"] = os.environ["DATABASE_URL"]
@@ -50,7 +50,7 @@ if os.environ.get("CI"):
 
 @pytest.fixture(scope="session")
 def gpkg(tmp_path_factory):
-    from geo.build import build
+    from geo.build.compiler import build
 
     path = tmp_path_factory.mktemp("build") / "kontum.gpkg"
     build(path, out=io.StringIO())
@@ -76,14 +76,14 @@ def state(gpkg, tmp_path, monkeypatch):
 
 @pytest.fixture(scope="session")
 def communes():
-    from geo import units
+    from geo.units import boundaries as units
 
     return units.load_communes()
 
 
 @pytest.fixture(scope="session")
 def districts():
-    from geo import units
+    from geo.units import boundaries as units
 
     return units.load_districts()
 

@@ -4,7 +4,7 @@ Two backends answer the same questions with the same results:
 
 ``embedded`` (:class:`geo.backends.embedded.EmbeddedBackend`)
     The default: the GeoPackage written by ``python -m geo build`` (and the
-    dataset versions of :mod:`geo.versions`), read into memory and cached
+    dataset versions of :mod:`geo.uploads.versions`), read into memory and cached
     per file version.  Zero set-up; one machine.
 ``postgis`` (:class:`geo.backends.postgis.PostGISBackend`)
     ``DATABASE_URL=postgresql://user:password@host:5432/dbname``: one
@@ -24,7 +24,7 @@ The interface (:class:`Backend`):
 * ``collection_ids()``, ``collection(id)``, ``select(id, …)`` (a selection
   with ``number_matched``, ``years``, ``page_frame`` / ``page_bytes``),
   ``item_json(id, fid)``, ``item(id, fid)`` — the OGC API – Features
-  provider (see :mod:`geo.features`);
+  provider (see :mod:`geo.ogc.features`);
 * ``targets()`` — the targeting source of the served version: constraints
   (``near_border``, ``near_roads``, ``near_point``, ``intersecting``,
   ``in_district``, ``with_status``), ``rank``, ``neighbours``,
@@ -181,7 +181,7 @@ def postgis_backend(url: str, schema: str | None = None) -> Backend:
     with _instances_lock:
         hit = _instances.get(key)
         if hit is None:
-            from .postgis import PostGISBackend
+            from geo.backends.postgis import PostGISBackend
 
             hit = _instances[key] = PostGISBackend(str(url).strip(), schema)
     return hit
@@ -198,7 +198,7 @@ def get_backend(url: str | None = None, schema: str | None = None,
     url = os.environ.get("DATABASE_URL", "") if url is None else url
     if str(url or "").strip():
         return postgis_backend(url, os.environ.get("DATABASE_SCHEMA") if schema is None else schema)
-    from .embedded import EmbeddedBackend
+    from geo.backends.embedded import EmbeddedBackend
 
     return EmbeddedBackend(gpkg)
 

@@ -1,6 +1,6 @@
 """The embedded backend: the GeoPackage, read into memory and cached per file version.
 
-This is the code the app always ran (:mod:`geo.storage`, :mod:`geo.features`
+This is the code the app always ran (:mod:`geo.io.storage`, :mod:`geo.ogc.features`
 and the targeting context that :mod:`app.targets` kept), behind the
 :class:`geo.backends.Backend` interface.  Every layer is read once per
 GeoPackage version (path, modification time, size); metric geometries, the
@@ -22,8 +22,13 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .. import export, features, paths, query, storage, targeting
-from . import Backend, BackendUnavailable
+from geo import paths
+from geo.io import export
+from geo.ogc import features
+from geo.analysis import query
+from geo.io import storage
+from geo.analysis import targeting
+from geo.backends import Backend, BackendUnavailable
 
 
 class EmbeddedBackend(Backend):
@@ -90,7 +95,7 @@ class EmbeddedBackend(Backend):
 
 @dataclass
 class EmbeddedSelection:
-    """:class:`geo.features.Selection` with the page methods of the interface."""
+    """:class:`geo.ogc.features.Selection` with the page methods of the interface."""
 
     sel: features.Selection
 
@@ -174,7 +179,7 @@ class EmbeddedTargets:
         hits = np.flatnonzero(codes == str(gso_code))
         return str(self.units["commune"]["name"].iloc[hits[0]]) if len(hits) else None
 
-    # constraints (geo.query), each a Constraint over the units of ``level``
+    # constraints (geo.analysis.query), each a Constraint over the units of ``level``
     def near_border(self, level, within_km, country=None):
         return query.near_border(self.units[level], within_km, country, distances=self.border_dist[level])
 

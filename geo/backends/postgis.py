@@ -10,17 +10,17 @@ What a version holds (see ``geo/migrations/0001_initial.sql``):
 
 * ``layer_rows`` — every layer of the GeoPackage, attributes as ordered JSON
   (with their dtypes in ``dataset_layers.info``, so :meth:`read_layer` gives
-  back exactly what :func:`geo.storage.read_layer` gives), ``geom`` in WGS84
+  back exactly what :func:`geo.io.storage.read_layer` gives), ``geom`` in WGS84
   and ``geom_utm`` in UTM 48N (EPSG:32648);
 * ``observations`` — the long table, typed, with ``version`` and row order;
 * ``target_units`` — the communes and districts /targets ranks, with their
   border flags, ``geom_utm`` GiST-indexed;
-* ``ogc_features`` — the OGC API collections (:mod:`geo.features` builds them
+* ``ogc_features`` — the OGC API collections (:mod:`geo.ogc.features` builds them
   at load time: indicator columns, statuses, synthetic notes, GeoJSON text),
   so a page of items is one indexed query.
 
 The loader reads a GeoPackage with the same code the embedded backend uses
-(:func:`geo.storage.read_layer`, :mod:`geo.features`, :mod:`geo.query`), so
+(:func:`geo.io.storage.read_layer`, :mod:`geo.ogc.features`, :mod:`geo.analysis.query`), so
 both backends serve the same values.  A layer that a new version does not
 change keeps the rows of the version that wrote it (``data_version``).
 
@@ -34,11 +34,11 @@ Requests: the current version is looked up (one small query); then
   roads: ``ST_Intersects`` / ``ST_DWithin`` against the lines cut into short
   pieces (``line_parts``, ``ST_Subdivide``), the distance by KNN (``<->``)
   and ``ST_Distance``; a point: ``ST_DWithin`` / ``ST_Distance``; a drawn
-  polygon or bbox: ``ST_Intersects`` — and the rules of :mod:`geo.query`
+  polygon or bbox: ``ST_Intersects`` — and the rules of :mod:`geo.analysis.query`
   then decide on those few rows, so labels, rounding and the 1 mm slack are
   the embedded ones.  The ranking fetches the values of the chosen
   indicators and the candidate units (no geometry), normalises over every
-  unit of the level (:func:`geo.targeting.rank` with ``universe``) and
+  unit of the level (:func:`geo.analysis.targeting.rank` with ``universe``) and
   fetches the geometry of the rows returned only;
 * neighbours: ``ST_Intersects`` + ``ST_Length(ST_Intersection(boundaries))``;
   nearest works: KNN ``<->``; communes without works: a KNN lateral join.
@@ -73,19 +73,22 @@ import pandas as pd
 import shapely
 from shapely.geometry import Point
 
-from .. import features, query, storage, targeting
-from ..versions import Version
-from . import Backend, BackendError, BackendUnavailable, parse_url, redact
+from geo.ogc import features
+from geo.analysis import query
+from geo.io import storage
+from geo.analysis import targeting
+from geo.uploads.versions import Version
+from geo.backends import Backend, BackendError, BackendUnavailable, parse_url, redact
 
 # The pool reports each failed connection attempt; a library stays quiet unless the
 # application configures logging (our errors carry the reason anyway).
 logging.getLogger("psycopg.pool").addHandler(logging.NullHandler())
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 LOCK_MIGRATE = 62_000_001  # pg_advisory_xact_lock keys
 LOCK_VERSIONS = 62_000_002
 CONNECT_TIMEOUT_S = 5
-SLACK_M = 1.0  # SQL pre-filters keep units up to 1 m beyond the limit; geo.query decides
+SLACK_M = 1.0  # SQL pre-filters keep units up to 1 m beyond the limit; geo.analysis.query decides
 WGS84_SRID, UTM_SRID = 4326, 32648
 MAX_ROWS = 2**62  # LIMIT / OFFSET beyond any table (bigint)
 LINE_LAYERS = ("border", "roads")  # cut into line_parts for distance queries
@@ -255,7 +258,7 @@ def _sha(*parts) -> str:
 
 
 def _forget(path: Path) -> None:
-    """Drop what the in-memory caches of geo.storage / geo.features hold for ``path``."""
+    """Drop what the in-memory caches of geo.io.storage / geo.ogc.features hold for ``path``."""
     key = str(path)
     with storage._lock:
         for k in [k for k in storage._cache if k[0] == key]:
@@ -461,7 +464,7 @@ class PostGISBackend(Backend):
     def _write_version(self, conn, gpkg: Path, number: int, kind: str, parent: int | None,
                        manifest: dict) -> None:
         """Store the GeoPackage ``gpkg`` as dataset version ``number`` (inside the caller's transaction)."""
-        from .embedded import target_units
+        from geo.backends.embedded import target_units
 
         prev = self._snapshot_of(conn, parent).layers if parent is not None else {}
         try:
@@ -653,7 +656,7 @@ class PostGISBackend(Backend):
         return [n for n, lay in self.snapshot().layers.items() if lay.kind in ("features", "table", "observations")]
 
     def read_layer(self, name: str, snapshot: Snapshot | None = None):
-        """A whole layer, as :func:`geo.storage.read_layer` reads it from the GeoPackage (a copy)."""
+        """A whole layer, as :func:`geo.io.storage.read_layer` reads it from the GeoPackage (a copy)."""
         snap = snapshot or self.snapshot()
         lay = snap.layers.get(name)
         if lay is None or lay.kind not in ("features", "table", "observations"):
@@ -715,7 +718,7 @@ class PostGISBackend(Backend):
         return [x.info["meta"] for x in snap.layers.values() if x.kind == "ogc"]
 
     def select(self, collection_id, bbox=None, filters=None, datetime=None, year=None, sortby=None):
-        """Like :func:`geo.features.select`, with the WHERE / ORDER BY in SQL (same checks, same messages)."""
+        """Like :func:`geo.ogc.features.select`, with the WHERE / ORDER BY in SQL (same checks, same messages)."""
         snap = self.snapshot()
         lay = self._ogc(snap, collection_id)
         info, meta = lay.info, lay.info["meta"]
@@ -830,7 +833,7 @@ class PostGISBackend(Backend):
         return [self._version_obj(r[0], r[1]) for r in rows]
 
     def get_version(self, number: int):
-        from ..versions import VersionError
+        from geo.uploads.versions import VersionError
 
         rows = self._rows("SELECT version, manifest FROM dataset_versions WHERE version = %s AND version > 0",
                           (int(number),))
@@ -841,7 +844,7 @@ class PostGISBackend(Backend):
 
     def restore(self, number: int):
         """Make version ``number`` current (0: the base)."""
-        from ..versions import VersionError
+        from geo.uploads.versions import VersionError
 
         with self.connect() as conn, conn.transaction():
             self._lock_xact(conn, LOCK_VERSIONS)
@@ -859,13 +862,13 @@ class PostGISBackend(Backend):
         return None if number == 0 else self.get_version(number)
 
     def create_version(self, kind: str, files: dict[str, bytes], info: dict, new_rows=None, validate=None):
-        """Like :func:`geo.versions.create_version`, in one transaction of the database.
+        """Like :func:`geo.uploads.versions.create_version`, in one transaction of the database.
 
         Uploads wait for each other (an advisory lock), so each builds on the
         version the previous one made current; anything that fails rolls
         the whole version back.
         """
-        from .. import versions
+        from geo.uploads import versions
 
         with self.connect() as conn, conn.transaction():
             self._lock_xact(conn, LOCK_VERSIONS)
@@ -1201,7 +1204,7 @@ class PostGISTargets:
         return where, params
 
     def _check_kind(self, kind, where, params) -> str:
-        """``where`` narrowed to ``kind`` (checked like geo.query._works_of_kind)."""
+        """``where`` narrowed to ``kind`` (checked like geo.analysis.query._works_of_kind)."""
         if kind is None or kind == "":
             return where
         present = {r[0] for r in self.db._rows(

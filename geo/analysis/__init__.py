@@ -1,0 +1,1 @@
+"""Spatial analysis: distances and constraints, ranking for targeting, class breaks."""

@@ -1,0 +1,1 @@
+"""Compiling ``data/`` into the served GeoPackage, and the data-quality checks."""

@@ -1,0 +1,1 @@
+"""Map layers declared in ``layers/*.toml``: loading, validating, turning into layer data."""

@@ -1,0 +1,1 @@
+"""The OGC API – Features provider: collections, their columns and feature selections."""

@@ -1,0 +1,995 @@
+"""Feature collections for the OGC API – Features service (the provider).
+
+A small registry, modelled on pygeoapi's provider/formatter split: this
+module knows the collections, their metadata and their data, and answers
+queries with plain Python objects; :mod:`app.ogc` parses the request and
+formats the answer (GeoJSON, HTML, exports).  No Flask here.
+
+Collections (all WGS84 lon/lat, one row per feature, ids as strings):
+
+=================  ============  ============================================
+id                 id field      what
+=================  ============  ============================================
+``communes``       ``gso_code``  the 102 communes of 2020 with indicators as
+                                 wide columns (``poor_rate_2015`` …)
+``districts``      ``gso_code``  the 10 districts, with district indicators
+``works``          ``work_id``   electrification works, poverty models … (points)
+``roads``          ``road_id``   main national and provincial roads
+``border``         ``country``   the international border lines (LAO, KHM)
+``communes_2025``  ``gso_code``  the 40 communes of 1 July 2025
+=================  ============  ============================================
+
+Indicator columns (communes and districts) come from the observations
+table through :func:`geo.indicators.values.values` (so the best status wins and
+bounds such as ">58" are never used as values).  Time series indicators
+(:data:`YEARLY`) get one column per year, ``poor_rate_2015`` …
+``poor_rate_2020``; the others one column with the latest value.  Every
+value column has a companion ``<column>_status`` (official / reported /
+derived / synthetic), and a feature with any synthetic value carries a
+``synthetic_note`` ("dữ liệu minh họa / demo data …"), otherwise null.
+
+The built collections are cached per GeoPackage path and modification
+time; each row is serialised once, as UTF-8 pieces (the row's head and one
+part per year group), so a page of items for any years is a join of ready
+bytes (see :func:`page_bytes`).  Properties are served yearless columns
+first, then year by year.
+
+``path`` may also be a database backend (:func:`geo.backends.get_backend`,
+PostGIS): the public functions then ask it, and it answers the same (the
+collections are built by this module when the data are loaded).
+
+Example
+-------
+>>> import tempfile, pathlib
+>>> from geo.io import storage
+>>> from geo.units import boundaries as units
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "k.gpkg"
+>>> _ = storage.write_gpkg(path, {"districts": units.load_districts()})
+>>> [c["id"] for c in collections(path)]
+['districts']
+>>> page, matched = items("districts", limit=3, filters={"gso_code": "618"}, path=path)
+>>> matched, list(page["gso_code"])
+(1, ['618'])
+>>> page, matched = items("districts", limit=3, sortby=[("area_km2", True)], path=path)
+>>> matched, len(page)
+(10, 3)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import os
+import re
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+
+from geo import paths
+from geo.indicators import values as indicators
+from geo.io import storage
+from geo.backends import Backend
+
+#: Default and maximum page size of ``items`` (the API answers 400 above it).
+DEFAULT_LIMIT = 10
+MAX_LIMIT = 1000
+#: Decimal places kept in served coordinates (1e-6° ≈ 0.1 m, far below the
+#: accuracy of the boundaries).
+COORD_DECIMALS = 6
+#: Indicators served as one column per year (``poor_rate_2015`` …).
+YEARLY = ("poor_rate", "near_poor_rate", "poor_households", "near_poor_households",
+          "road_village_hardened_pct", "road_commune_hardened_pct")
+#: The years of the yearly columns (the 2016–2020 poverty standard period).
+YEARS = tuple(range(2015, 2021))
+STATUSES = ("official", "reported", "derived", "synthetic")
+DEMO_NOTE = "dữ liệu minh họa / demo data"
+MAX_CACHED_ORDERS = 256
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+
+
+class UnknownCollection(KeyError):
+    """No collection with that id."""
+
+
+class UnknownFeature(KeyError):
+    """No feature with that id in the collection."""
+
+
+class QueryError(ValueError):
+    """A query the provider cannot answer (unknown property, bad value …)."""
+
+
+@dataclass(frozen=True)
+class Spec:
+    """What a collection is: its layer, id field and texts."""
+
+    id: str
+    layer: str
+    id_field: str
+    title_vi: str
+    title_en: str
+    description_vi: str
+    description_en: str
+    level: str | None = None  # indicator level (commune / district) or None
+    time: str | None = None  # "indicators" (yearly columns) / "year" (a property) / None
+    keywords: tuple[str, ...] = ()
+
+
+SPECS: tuple[Spec, ...] = (
+    Spec("communes", "communes", "gso_code",
+         "Xã, phường, thị trấn (2020) và chỉ tiêu nghèo",
+         "Communes (2020) with poverty indicators",
+         "102 xã, phường, thị trấn của tỉnh Kon Tum (danh mục GSO 2020) với các chỉ tiêu: "
+         "tỷ lệ hộ nghèo, cận nghèo 2015–2020, số hộ, dân số 2019, đường giao thông, "
+         "Chương trình 135, nông thôn mới. Mỗi giá trị có cột *_status (official / reported / "
+         "derived / synthetic); tỷ lệ nghèo cấp xã là dữ liệu minh họa (synthetic). "
+         "quality_flag cho biết độ tin cậy của ranh giới.",
+         "The 102 communes, wards and towns of Kon Tum (GSO list of 2020) with indicators: "
+         "poor and near-poor household rates 2015–2020, households, 2019 population, roads, "
+         "Programme 135, new rural standard. Every value has a *_status column (official / "
+         "reported / derived / synthetic); commune poverty rates are synthetic demo data. "
+         "quality_flag tells how reliable the boundary is.",
+         level="commune", time="indicators",
+         keywords=("Kon Tum", "xã", "commune", "hộ nghèo", "poverty")),
+    Spec("districts", "districts", "gso_code",
+         "Huyện, thành phố (2020) và chỉ tiêu nghèo",
+         "Districts (2020) with poverty indicators",
+         "10 huyện, thành phố của tỉnh Kon Tum với chỉ tiêu cấp huyện: số liệu thật (official / "
+         "reported) ở nơi có, còn lại là giá trị minh họa tổng hợp từ các xã (synthetic).",
+         "The 10 districts of Kon Tum with district indicators: real figures (official / "
+         "reported) where they exist, otherwise synthetic aggregates of their communes.",
+         level="district", time="indicators",
+         keywords=("Kon Tum", "huyện", "district", "hộ nghèo", "poverty")),
+    Spec("works", "works", "work_id",
+         "Công trình (điện, mô hình giảm nghèo, đường …)",
+         "Works (electrification, poverty models, roads …)",
+         "Công trình điện, mô hình giảm nghèo và công trình khác theo xã. Không có tọa độ thật: "
+         "điểm đặt tại điểm đại diện của xã (location_precision).",
+         "Electrification works, poverty-reduction models and other works by commune. No real "
+         "coordinates are known: points sit at the commune's representative point "
+         "(location_precision).",
+         time="year", keywords=("Kon Tum", "công trình", "works", "electrification")),
+    Spec("roads", "roads", "road_id",
+         "Đường quốc lộ, tỉnh lộ chính",
+         "Main national and provincial roads",
+         "Các tuyến quốc lộ và tỉnh lộ chính (không phải OpenStreetMap).",
+         "Main national and provincial roads (not OpenStreetMap).",
+         keywords=("Kon Tum", "đường", "roads")),
+    Spec("border", "border", "country",
+         "Đường biên giới quốc gia (Lào, Campuchia)",
+         "International border (Laos, Cambodia)",
+         "Đường biên giới Việt Nam – Lào (LAO) và Việt Nam – Campuchia (KHM) dọc tỉnh Kon Tum.",
+         "The Vietnam–Laos (LAO) and Vietnam–Cambodia (KHM) border along Kon Tum.",
+         keywords=("Kon Tum", "biên giới", "border")),
+    Spec("communes_2025", "communes_2025", "gso_code",
+         "Xã, phường từ 1/7/2025",
+         "Communes from 1 July 2025",
+         "40 xã, phường (tỉnh Quảng Ngãi từ 1/7/2025) trên địa bàn tỉnh Kon Tum cũ; "
+         "member_gso_codes_2020 liệt kê các xã 2020 được sáp nhập.",
+         "The 40 communes (Quảng Ngãi province from 1 July 2025) covering former Kon Tum; "
+         "member_gso_codes_2020 lists the 2020 communes each absorbed.",
+         keywords=("Kon Tum", "Quảng Ngãi", "2025")),
+)
+
+_INT_RE = re.compile(r"^[+-]?\d+$")
+
+
+# --------------------------------------------------------------------------- built data
+
+@dataclass
+class Column:
+    """One served property: its JSON type and metadata (the values are in ``Collection.frame``)."""
+
+    name: str
+    type: str  # string / integer / number / boolean
+    year: int | None = None  # set for yearly indicator columns (and their status)
+    indicator: str | None = None
+    title_vi: str = ""
+    title_en: str = ""
+    unit: str = ""
+
+
+class Packed:
+    """Byte strings packed in one buffer: item ``i`` is ``blob[offsets[i]:offsets[i + 1]]``.
+
+    One object instead of one per row: reading an item copies its bytes and
+    never writes to the shared buffer (no reference count per row).
+
+    >>> p = Packed.of([b"ab", b"", "đ".encode()])
+    >>> len(p), p[0], p[1], p[2].decode()
+    (3, b'ab', b'', 'đ')
+    """
+
+    __slots__ = ("blob", "offsets")
+
+    def __init__(self, blob: bytes, offsets: np.ndarray):
+        self.blob, self.offsets = blob, offsets
+
+    @classmethod
+    def of(cls, items) -> Packed:
+        items = list(items)
+        offsets = np.zeros(len(items) + 1, dtype=np.int64)
+        np.cumsum([len(b) for b in items], out=offsets[1:])
+        return cls(b"".join(items), offsets)
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def __getitem__(self, i: int) -> bytes:
+        return self.blob[self.offsets[i]:self.offsets[i + 1]]
+
+
+@dataclass
+class Collection:
+    """A built collection: data, metadata and the serialisation caches."""
+
+    spec: Spec
+    frame: gpd.GeoDataFrame  # properties (wide), sorted by id, index 0..n-1
+    columns: dict[str, Column]  # in served order: yearless first, then by year
+    ids: list[str]
+    geometry_type: str
+    bbox: list[float]
+    years: tuple[int, ...]  # indicator years (time == "indicators")
+    feature_years: np.ndarray | None  # per-row year (time == "year"); NaN when unknown
+    synthetic_notes: dict[str, np.ndarray]  # status column → per-row note or None (served order)
+    tree: shapely.STRtree
+    geoms: np.ndarray
+    index: dict[str, int] = field(default_factory=dict)
+    _meta: dict | None = None
+    _queryables: dict | None = None
+    # Serialised rows, UTF-8: '{"type":"Feature","id":…,"geometry":…,"properties":{' per
+    # row, and per year (None: the columns without a year) the row's properties joined.
+    _heads: Packed | None = None
+    _parts: dict[int | None, Packed] = field(default_factory=dict)
+    _orders: dict[tuple[tuple[str, bool], ...], np.ndarray] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    # ------------------------------------------------------------------ metadata
+    @property
+    def count(self) -> int:
+        return len(self.ids)
+
+    def temporal_interval(self) -> list[str | None] | None:
+        if self.spec.time == "indicators" and self.years:
+            return [f"{min(self.years)}-01-01T00:00:00Z", f"{max(self.years)}-12-31T23:59:59Z"]
+        if self.spec.time == "year" and self.feature_years is not None:
+            known = self.feature_years[~np.isnan(self.feature_years)]
+            if len(known):
+                return [f"{int(known.min())}-01-01T00:00:00Z", f"{int(known.max())}-12-31T23:59:59Z"]
+        return None
+
+    def served(self, years: tuple[int, ...] | None = None) -> list[Column]:
+        """The columns served for ``years`` (None: all), in served order."""
+        return [c for c in self.columns.values() if _serves(years, c.year)]
+
+    def property_names(self, years: tuple[int, ...] | None = None) -> list[str]:
+        """Served property names; ``years`` restricts the yearly columns."""
+        names = [c.name for c in self.served(years)]
+        if self.synthetic_notes:
+            names.append("synthetic_note")
+        return names
+
+    # ------------------------------------------------------------------ serialisation
+    def encode(self) -> None:
+        """Serialise every row once (called when the collection is built).
+
+        Only UTF-8 bytes are kept — a head per row and one part per year
+        group, each group packed in one buffer — so a page for any ``years``
+        is a join of ready pieces, no per-value Python object outlives the
+        build (national scale: −160 MiB per process against per-column
+        fragments and whole features as ``str`` and ``bytes``), and reading
+        a row touches no object header, so forked workers keep sharing the
+        pages.
+        """
+        texts = geometry_texts(self.geoms)
+        self._heads = Packed.of(('{"type":"Feature","id":' + _dumps(fid) + ',"geometry":' + g
+                                 + ',"properties":{').encode("utf-8") for fid, g in zip(self.ids, texts))
+        del texts
+        groups: dict[int | None, list[Column]] = {}
+        for col in self.columns.values():
+            groups.setdefault(col.year, []).append(col)
+        self._parts = {}
+        for year, cols in groups.items():
+            values = [self.fragments(col.name) for col in cols]
+            self._parts[year] = Packed.of(",".join(row).encode("utf-8") for row in zip(*values))
+
+    def fragments(self, name: str) -> list[str]:
+        """``'"name":value'`` (JSON) for every row of property ``name``."""
+        col = self.columns[name]
+        key = _dumps(name) + ":"
+        return [key + _dumps(v) for v in _json_values(self.frame[name], col.type)]
+
+    def feature_bytes(self, positions, years: tuple[int, ...] | None = None) -> list[bytes]:
+        """The GeoJSON feature (UTF-8) of each row position, with the columns of ``years``."""
+        groups = [y for y in self._parts if _serves(years, y)]
+        parts = [self._parts[y] for y in groups]
+        notes = self.synthetic_notes and self.notes_at(positions, years)
+        out = []
+        for k, i in enumerate(positions):
+            props = b",".join([p[i] for p in parts])
+            if notes:
+                props += b',"synthetic_note":' + _dumps(notes[k]).encode("utf-8")
+            out.append(self._heads[i] + props + b"}}")
+        return out
+
+    def notes_at(self, positions, years: tuple[int, ...] | None) -> list[str | None] | None:
+        """Per row position: the synthetic note of its first served synthetic value, else None."""
+        if not self.synthetic_notes:
+            return None
+        cols = [notes for s, notes in self.synthetic_notes.items() if _serves(years, self.columns[s].year)]
+        out: list[str | None] = []
+        for i in positions:
+            out.append(next((n[i] for n in cols if n[i] is not None), None))
+        return out
+
+    def order(self, sortby: tuple[tuple[str, bool], ...]) -> np.ndarray:
+        """Row positions sorted by ``sortby`` ((name, descending) …), nulls last, ties by id."""
+        hit = self._orders.get(sortby)
+        if hit is not None:
+            return hit
+        frame = self.frame
+        keys = list(sortby) + [(self.spec.id_field, False)]
+        pos = np.arange(self.count)
+        # Stable sorts from the last key to the first.
+        for name, desc in reversed(keys):
+            values = frame[name].iloc[pos]
+            missing = values.isna().to_numpy()
+            present = pos[~missing]
+            vals = values[~missing]
+            if vals.dtype == bool or str(vals.dtype) == "boolean":
+                vals = vals.astype(int)
+            ranks = vals.rank(method="dense", ascending=not desc).to_numpy()
+            present = present[np.argsort(ranks, kind="stable")]
+            pos = np.concatenate([present, pos[missing]])
+        with self._lock:
+            if len(self._orders) >= MAX_CACHED_ORDERS:  # sortby is user input: keep it bounded
+                self._orders.clear()
+            self._orders[sortby] = pos
+        return pos
+
+
+# --------------------------------------------------------------------------- registry cache
+
+_cache: dict[str, tuple[int, dict[str, Collection]]] = {}
+_cache_lock = threading.Lock()
+
+
+def _registry(path: Path | str | None = None) -> dict[str, Collection]:
+    """All built collections for the GeoPackage, rebuilt when its mtime changes."""
+    path = Path(path or paths.gpkg_path())
+    try:
+        mtime = path.stat().st_mtime_ns
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path} does not exist: run `python -m geo build` first") from None
+    key = str(path)
+    hit = _cache.get(key)
+    if hit is not None and hit[0] == mtime:
+        return hit[1]
+    with _cache_lock:
+        hit = _cache.get(key)
+        if hit is None or hit[0] != mtime:
+            hit = (mtime, _build_all(path))
+            _cache[key] = hit
+    return hit[1]
+
+
+def clear_cache() -> None:
+    """Forget every built collection (tests use it)."""
+    with _cache_lock:
+        _cache.clear()
+
+
+def _build_all(path: Path) -> dict[str, Collection]:
+    layers = {name for name, _ in pyogrio.list_layers(path)}
+    obs = _read(path, "observations") if "observations" in layers else None
+    cat = _read(path, "catalogue") if "catalogue" in layers else None
+    out = {}
+    for spec in SPECS:
+        if spec.layer in layers:
+            out[spec.id] = _build(spec, _read(path, spec.layer), obs, cat)
+    return out
+
+
+def _read(path: Path, layer: str) -> pd.DataFrame:
+    """Read a layer (the cached frame of :func:`geo.io.storage.read_layer`, so the
+    app holds each table once), restoring nullable integer columns that GDAL
+    hands back as floats."""
+    frame = storage.read_layer(layer, path)
+    info = pyogrio.read_info(path, layer=layer)
+    for name, dtype in zip(info["fields"], info["dtypes"]):
+        if str(dtype).startswith("int") and name in frame and frame[name].dtype.kind == "f":
+            frame[name] = frame[name].astype("Int64")
+    return frame
+
+
+def _build(spec: Spec, gdf: gpd.GeoDataFrame, obs: pd.DataFrame | None,
+           cat: pd.DataFrame | None) -> Collection:
+    gdf = gdf.copy()
+    if gdf.crs is not None and gdf.crs.to_epsg() != 4326:
+        gdf = gdf.to_crs(4326)
+    gdf[spec.id_field] = gdf[spec.id_field].astype(str)
+    gdf = gdf.sort_values(spec.id_field, kind="stable").reset_index(drop=True)
+    if gdf[spec.id_field].duplicated().any():
+        dup = gdf.loc[gdf[spec.id_field].duplicated(), spec.id_field].iloc[0]
+        raise ValueError(f"collection {spec.id}: duplicate id {dup!r} in {spec.id_field}")
+    geoms = gdf.geometry.to_numpy()
+    props = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+    columns: dict[str, Column] = {}
+    for name in props.columns:
+        if _whole_counts(name, props[name]):
+            props[name] = props[name].round().astype("Int64")
+        columns[name] = Column(name, _json_type(props[name]))
+    years: tuple[int, ...] = ()
+    notes: dict[str, np.ndarray] = {}
+    if spec.level and obs is not None:
+        wide, meta, notes = _indicator_columns(obs, cat, spec.level, props[spec.id_field],
+                                                 props.columns)
+        added = {}
+        for name, info in meta.items():
+            values = wide[name]
+            kind = info.get("kind")
+            if kind == "boolean":
+                values = values.astype("boolean")
+            elif kind == "integer":
+                values = values.round().astype("Int64")
+            added[name] = values.to_numpy() if kind != "string" else values.tolist()
+            columns[name] = Column(name, _json_type(values, kind), info.get("year"), info.get("indicator"),
+                                   info.get("title_vi", ""), info.get("title_en", ""), info.get("unit", ""))
+        if added:
+            props = pd.concat([props, pd.DataFrame(added, index=props.index)], axis=1)
+        # Served order: the columns without a year first, then year by year.
+        columns = {c.name: c for c in sorted(columns.values(), key=_served_key)}
+        notes = {k: notes[k] for k in columns if k in notes}
+        years = tuple(sorted({c.year for c in columns.values() if c.year is not None}))
+    feature_years = None
+    if spec.time == "year" and "year" in props:
+        feature_years = pd.to_numeric(props["year"], errors="coerce").to_numpy(dtype=float)
+    types = sorted({g.geom_type for g in geoms if g is not None})
+    bounds = shapely.total_bounds(geoms)
+    frame = gpd.GeoDataFrame(props, geometry=geoms, crs="EPSG:4326")
+    ids = props[spec.id_field].tolist()
+    coll = Collection(
+        spec=spec, frame=frame, columns=columns, ids=ids,
+        geometry_type=types[0] if len(types) == 1 else "Geometry",
+        bbox=[round(float(b), COORD_DECIMALS) for b in bounds], years=years,
+        feature_years=feature_years, synthetic_notes=notes, tree=shapely.STRtree(geoms),
+        geoms=geoms)
+    coll.index = {fid: i for i, fid in enumerate(ids)}
+    coll.encode()
+    return coll
+
+
+def _serves(years: tuple[int, ...] | None, year: int | None) -> bool:
+    """Whether a column of ``year`` (None: no year) is served for ``years`` (None: all)."""
+    return year is None or years is None or year in years
+
+
+def _served_key(col: Column) -> tuple:
+    """Sort key of the served order (stable: ties keep the catalogue order)."""
+    return (col.year is not None, col.year or 0)
+
+
+def _indicator_columns(obs: pd.DataFrame, cat: pd.DataFrame | None, level: str,
+                       codes: pd.Series, base_columns=()) -> tuple[pd.DataFrame, dict[str, dict], dict[str, np.ndarray]]:
+    """Wide indicator columns for the units ``codes`` at ``level``.
+
+    Returns the frame (one row per code, in order), per-column metadata and,
+    per status column, the synthetic note of each row (or None).
+    """
+    obs = obs.copy()
+    obs["gso_code"] = obs["gso_code"].astype(str)
+    obs["year"] = pd.to_numeric(obs["year"], errors="coerce")
+    at_level = indicators.usable(obs[obs["unit_level"] == level])
+    by_indicator = {str(k): g for k, g in at_level.groupby("indicator", sort=False)}
+    catalogue = _catalogue(cat)
+    present = list(by_indicator)
+    order = [i for i in catalogue if i in present] + sorted(i for i in present if i not in catalogue)
+    wide = pd.DataFrame(index=range(len(codes)))
+    meta: dict[str, dict] = {}
+    notes: dict[str, np.ndarray] = {}
+    code_list = codes.astype(str).tolist()
+    taken = set(base_columns)
+    shared: dict[str, str] = {}
+    for ind in order:
+        info = catalogue.get(ind, {})
+        rows_ind = by_indicator[ind]
+        if ind in YEARLY:
+            picks = [(f"{ind}_{y}", y, indicators.values(rows_ind, ind, level, y)) for y in YEARS]
+            picks = [p for p in picks if not p[2].empty]
+        else:
+            rows = indicators.values(rows_ind, ind, level, None)
+            name = ind
+            if ind in taken:  # e.g. the yearbook's area_km2 beside the computed one
+                latest = pd.to_numeric(rows["year"], errors="coerce").max()
+                name = f"{ind}_{int(latest)}" if pd.notna(latest) else f"{ind}_reported"
+            picks = [(name, None, rows)]
+        for name, year, rows in picks:
+            if rows.empty:
+                continue
+            rows = rows.set_index("gso_code").reindex(code_list)
+            wide[name] = pd.to_numeric(rows["value"], errors="coerce").to_numpy()
+            status = rows["status"].tolist()
+            wide[name + "_status"] = pd.array([s if isinstance(s, str) else None for s in status],
+                                              dtype="object")
+            kind = _value_kind(info, wide[name])
+            base = dict(indicator=ind, year=year, title_vi=info.get("name_vi", ""),
+                        title_en=info.get("name_en", ""), unit=str(info.get("unit", "") or ""))
+            meta[name] = dict(base, kind=kind)
+            meta[name + "_status"] = dict(base, kind="string", unit="")
+            note_col = rows["note"].tolist() if "note" in rows else [None] * len(code_list)
+            row_notes = []
+            for n, s in zip(note_col, status):
+                if s == "synthetic":
+                    n = n if isinstance(n, str) and n.strip() else DEMO_NOTE
+                    row_notes.append(shared.setdefault(n, n))  # one object per distinct note
+                else:
+                    row_notes.append(None)
+            if any(n is not None for n in row_notes):
+                notes[name + "_status"] = np.array(row_notes, dtype=object)
+    return wide, meta, notes
+
+
+COUNT_UNITS = ("households", "hộ", "persons", "people", "người", "communes", "xã", "criteria",
+               "tiêu chí", "count", "villages", "projects")
+FLAG_UNITS = ("flag", "boolean", "0/1", "yes/no")
+
+
+def _value_kind(info: dict, values: pd.Series) -> str | None:
+    """``boolean`` for flags, ``integer`` for whole-number counts, else None (number)."""
+    unit = str(info.get("unit", "") or "").strip().lower()
+    kind = str(info.get("kind", "") or "").strip().lower()
+    nonnull = values.dropna().to_numpy(dtype=float)
+    if unit in FLAG_UNITS or kind in ("flag", "boolean"):
+        if np.isin(nonnull, (0.0, 1.0)).all():
+            return "boolean"
+    if unit in COUNT_UNITS and len(nonnull) and np.all(np.mod(nonnull, 1) == 0):
+        return "integer"
+    return None
+
+
+def geometry_texts(geoms: np.ndarray) -> list[str]:
+    """GeoJSON text of each geometry, coordinates rounded to COORD_DECIMALS.
+
+    ``json.dumps`` prints the shortest repr of each rounded float
+    ("107.746969", never "107.74696900000001").
+    """
+    rounded = shapely.transform(geoms, lambda c: c.round(COORD_DECIMALS))
+    return ["null" if g is None or g.is_empty else json.dumps(g.__geo_interface__, separators=(",", ":"))
+            for g in rounded]
+
+
+def _catalogue(cat: pd.DataFrame | None) -> dict[str, dict]:
+    if cat is None or "id" not in cat:
+        return {}
+    out = {}
+    for row in cat.to_dict("records"):
+        out[str(row["id"])] = {k: ("" if isnull(v) else v) for k, v in row.items()}
+    return out
+
+
+#: Float columns holding whole numbers that are served as integers (GDAL hands
+#: back nullable integer fields as floats).
+INTEGER_NAMES = ("year", "households", "transformers", "n_members", "n_communes")
+
+
+def _whole_counts(name: str, series: pd.Series) -> bool:
+    if series.dtype.kind != "f" or not (name in INTEGER_NAMES or name.endswith("_households")):
+        return False
+    values = series.dropna().to_numpy(dtype=float)
+    return bool(np.all(np.mod(values, 1) == 0))
+
+
+def _json_type(series: pd.Series, kind: str | None = None) -> str:
+    """The JSON type of a property column (``kind`` from the catalogue wins)."""
+    if kind in ("boolean", "string", "integer"):
+        return kind
+    if series.dtype == bool or str(series.dtype) == "boolean":
+        return "boolean"
+    if pd.api.types.is_integer_dtype(series.dtype):
+        return "integer"
+    if pd.api.types.is_float_dtype(series.dtype):
+        return "number"
+    return "string"
+
+
+_TO_JSON = {"boolean": bool, "integer": int, "number": float, "string": str}
+
+
+def _json_values(series: pd.Series, jtype: str) -> list:
+    """The column's values as Python values of ``jtype`` (None where missing)."""
+    conv = _TO_JSON[jtype]
+    return [None if isnull(v) else conv(v) for v in series]
+
+
+def isnull(v) -> bool:
+    """True for None, NA, NaT and NaN."""
+    if v is None or v is pd.NA or v is pd.NaT:
+        return True
+    try:
+        return bool(isinstance(v, float) and math.isnan(v))
+    except TypeError:
+        return False
+
+
+def _dumps(v) -> str:
+    if isinstance(v, float) and not math.isfinite(v):
+        return "null"
+    return json.dumps(v, ensure_ascii=False)
+
+
+# --------------------------------------------------------------------------- public API
+
+def _backend(path) -> Backend | None:
+    """``path`` when it is a backend (:mod:`geo.backends`) rather than a GeoPackage path."""
+    return path if isinstance(path, Backend) else None
+
+
+def collection_ids(path: Path | str | None = None) -> list[str]:
+    """The ids of the collections served, in a fixed order."""
+    if (db := _backend(path)) is not None:
+        return db.collection_ids()
+    return list(_registry(path))
+
+
+def get(collection_id: str, path: Path | str | None = None) -> Collection:
+    """The built collection ``collection_id`` (raises :class:`UnknownCollection`)."""
+    reg = _registry(path)
+    try:
+        return reg[collection_id]
+    except KeyError:
+        raise UnknownCollection(
+            f"no collection {collection_id!r}; collections: {', '.join(reg)}") from None
+
+
+def collection(collection_id: str, path: Path | str | None = None) -> dict:
+    """Metadata of one collection (no links: the service adds those).
+
+    Keys: ``id``, ``title`` / ``description`` ({"vi", "en"}), ``extent``
+    ({"spatial": {"bbox", "crs"}, "temporal": {"interval", "trs"} or absent}),
+    ``itemType``, ``crs``, ``id_field``, ``geometry_type``, ``count``,
+    ``years`` (indicator years), ``time`` ("indicators" / "year" / None),
+    ``properties`` and ``queryables`` ({name: {"type", "title_vi", …}}).
+    """
+    if (db := _backend(path)) is not None:
+        return db.collection(collection_id)
+    c = get(collection_id, path)
+    if c._meta is None:
+        c._meta = _describe(c, path)
+    return c._meta
+
+
+def _describe(c: Collection, path) -> dict:
+    s = c.spec
+    extent: dict = {"spatial": {"bbox": [c.bbox], "crs": CRS84}}
+    interval = c.temporal_interval()
+    if interval:
+        extent["temporal"] = {"interval": [interval],
+                              "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"}
+    props = {}
+    for col in c.columns.values():
+        props[col.name] = {"type": col.type, "title_vi": col.title_vi, "title_en": col.title_en,
+                           "unit": col.unit, "year": col.year}
+    if c.synthetic_notes:
+        props["synthetic_note"] = {"type": "string", "title_vi": "Ghi chú dữ liệu minh họa",
+                                   "title_en": "Synthetic data note", "unit": "", "year": None}
+    return {
+        "id": s.id, "title": {"vi": s.title_vi, "en": s.title_en},
+        "description": {"vi": s.description_vi, "en": s.description_en},
+        "keywords": list(s.keywords), "extent": extent, "itemType": "feature", "crs": [CRS84],
+        "id_field": s.id_field, "geometry_type": c.geometry_type, "count": c.count,
+        "years": list(c.years), "time": s.time, "properties": props,
+        "queryables": queryables(s.id, path),
+    }
+
+
+def collections(path: Path | str | None = None) -> list[dict]:
+    """Metadata of every collection (see :func:`collection`)."""
+    if (db := _backend(path)) is not None:
+        return db.collections()
+    return [collection(cid, path) for cid in collection_ids(path)]
+
+
+def queryables(collection_id: str, path: Path | str | None = None) -> dict[str, dict]:
+    """Properties that ``name=value`` filters accept: strings, integers and booleans.
+
+    Floating-point columns are not queryable by equality (use ``sortby``).
+    """
+    if (db := _backend(path)) is not None:
+        return db.queryables(collection_id)
+    c = get(collection_id, path)
+    if c._queryables is None:
+        c._queryables = {col.name: {"type": col.type, "title_vi": col.title_vi,
+                                    "title_en": col.title_en}
+                         for col in c.columns.values() if col.type in ("string", "integer", "boolean")}
+    return c._queryables
+
+
+def parse_filter_value(ptype: str, name: str, raw: str):
+    """The typed value of a ``name=raw`` filter (raises :class:`QueryError`)."""
+    if ptype == "integer":
+        if not _INT_RE.match(raw.strip()):
+            raise QueryError(f"{name}: expected an integer, got {raw!r}")
+        return int(raw)
+    if ptype == "boolean":
+        low = raw.strip().lower()
+        if low in ("true", "1"):
+            return True
+        if low in ("false", "0"):
+            return False
+        raise QueryError(f"{name}: expected true or false, got {raw!r}")
+    return raw
+
+
+@dataclass
+class Selection:
+    """The answer to a query: matching row positions (in order) and the column set."""
+
+    collection: Collection
+    positions: np.ndarray
+    years: tuple[int, ...] | None  # None: every yearly column
+
+    @property
+    def number_matched(self) -> int:
+        return int(len(self.positions))
+
+
+def select(collection_id: str, bbox: tuple[float, ...] | None = None,
+           filters: dict[str, str] | None = None,
+           datetime: tuple[int | None, int | None] | None = None,
+           year: int | None = None,
+           sortby: list[tuple[str, bool]] | None = None,
+           path: Path | str | None = None) -> Selection:
+    """Every feature matching the query, in order (see :func:`items`).
+
+    With a database backend for ``path``, its selection (same attributes
+    and page functions, the rows fetched page by page).
+    """
+    if (db := _backend(path)) is not None:
+        return db.select(collection_id, bbox, filters, datetime, year, sortby)
+    c = get(collection_id, path)
+    mask = np.ones(c.count, dtype=bool)
+    if bbox is not None:
+        mask &= _bbox_mask(c, bbox)
+    qs = queryables(collection_id, path)
+    for name, raw in (filters or {}).items():
+        if name not in c.columns:
+            raise QueryError(f"unknown property {name!r} for collection {collection_id!r}")
+        if name not in qs:
+            raise QueryError(f"property {name!r} is not queryable (floating-point values); "
+                             f"queryable: {', '.join(qs)}")
+        value = parse_filter_value(qs[name]["type"], name, raw)
+        series = c.frame[name]
+        if qs[name]["type"] == "boolean":
+            hit = series.map(lambda v: (not isnull(v)) and bool(v) == value)
+        elif qs[name]["type"] == "integer":
+            hit = pd.to_numeric(series, errors="coerce") == value
+        else:
+            hit = series.astype(object).map(lambda v: (not isnull(v)) and str(v) == value)
+        mask &= hit.fillna(False).to_numpy(dtype=bool)
+    years: tuple[int, ...] | None = None
+    if year is not None:
+        if c.spec.time != "indicators":
+            raise QueryError(f"collection {collection_id!r} has no indicator years")
+        if year not in c.years:
+            raise QueryError(f"year {year}: collection {collection_id!r} has indicator years "
+                             f"{', '.join(map(str, c.years))}")
+        if datetime is not None:
+            raise QueryError("give either year or datetime, not both")
+        datetime = (year, year)
+    if datetime is not None:
+        lo, hi = datetime
+        lo = -math.inf if lo is None else lo
+        hi = math.inf if hi is None else hi
+        if c.spec.time == "indicators":
+            years = tuple(y for y in c.years if lo <= y <= hi)
+            if not years:
+                mask &= False
+        elif c.spec.time == "year" and c.feature_years is not None:
+            fy = c.feature_years
+            mask &= np.isnan(fy) | ((fy >= lo) & (fy <= hi))
+        # other collections have no temporal geometry: datetime matches every feature
+    if sortby:
+        for name, _ in sortby:
+            if name not in c.frame.columns or name == c.frame.geometry.name:
+                raise QueryError(f"sortby: unknown property {name!r} for collection "
+                                 f"{collection_id!r}")
+        order = c.order(tuple(sortby))
+    else:
+        order = np.arange(c.count)
+    positions = order[mask[order]]
+    return Selection(c, positions, years)
+
+
+def _bbox_mask(c: Collection, bbox: tuple[float, ...]) -> np.ndarray:
+    if len(bbox) == 6:
+        bbox = (bbox[0], bbox[1], bbox[3], bbox[4])
+    minx, miny, maxx, maxy = bbox
+    boxes = ([shapely.box(minx, miny, maxx, maxy)] if minx <= maxx
+             else [shapely.box(minx, miny, 180.0, maxy), shapely.box(-180.0, miny, maxx, maxy)])
+    mask = np.zeros(c.count, dtype=bool)
+    for b in boxes:
+        hit = c.tree.query(b, predicate="intersects")
+        mask[hit] = True
+    mask |= np.array([g is None for g in c.geoms], dtype=bool)  # no geometry: matches any bbox
+    return mask
+
+
+def items(collection_id: str, bbox: tuple[float, ...] | None = None, limit: int = DEFAULT_LIMIT,
+          offset: int = 0, filters: dict[str, str] | None = None,
+          datetime: tuple[int | None, int | None] | None = None, year: int | None = None,
+          sortby: list[tuple[str, bool]] | None = None,
+          path: Path | str | None = None) -> tuple[gpd.GeoDataFrame, int]:
+    """One page of features as a GeoDataFrame, and the number matched.
+
+    ``bbox`` (minx, miny, maxx, maxy) or six numbers (the vertical range is
+    ignored: the data are 2-D), WGS84; minx > maxx crosses the antimeridian.
+    ``filters`` maps queryable properties to raw string values (equality).
+    ``datetime`` is a year interval (None = open end): for communes and
+    districts it selects which years' indicator columns are served (no
+    overlap with the indicator years → nothing matches); for works it keeps
+    works of those years (and those with no year); other collections have no
+    time and match any interval.  ``year`` is ``datetime=(year, year)`` for
+    communes and districts.  ``sortby`` lists (property, descending).
+    """
+    if (db := _backend(path)) is not None:
+        return db.items(collection_id, bbox, limit, offset, filters, datetime, year, sortby)
+    sel = select(collection_id, bbox, filters, datetime, year, sortby, path)
+    return page_frame(sel, limit, offset), sel.number_matched
+
+
+def page_frame(sel: Selection, limit: int, offset: int) -> gpd.GeoDataFrame:
+    """The rows of one page of a selection, with the served columns."""
+    if not isinstance(sel, Selection):  # a database backend's selection
+        return sel.page_frame(limit, offset)
+    c = sel.collection
+    pos = sel.positions[offset:offset + limit]
+    names = [col.name for col in c.served(sel.years)]
+    out = c.frame.iloc[pos][names + [c.frame.geometry.name]].copy()
+    notes = c.notes_at(pos, sel.years)
+    if notes is not None:
+        out.insert(len(names), "synthetic_note", notes)
+    return out.reset_index(drop=True)
+
+
+def page_json(sel: Selection, limit: int, offset: int) -> list[str]:
+    """The GeoJSON text of each feature of one page (pre-serialised, sliced)."""
+    if not isinstance(sel, Selection):
+        return sel.page_json(limit, offset)
+    return [b.decode("utf-8") for b in page_bytes(sel, limit, offset)]
+
+
+def page_bytes(sel: Selection, limit: int, offset: int) -> list[bytes]:
+    """Like :func:`page_json`, UTF-8 encoded."""
+    if not isinstance(sel, Selection):
+        return sel.page_bytes(limit, offset)
+    return sel.collection.feature_bytes(sel.positions[offset:offset + limit], sel.years)
+
+
+def item(collection_id: str, fid: str, path: Path | str | None = None) -> gpd.GeoDataFrame:
+    """One feature (all columns) as a one-row GeoDataFrame (raises :class:`UnknownFeature`)."""
+    if (db := _backend(path)) is not None:
+        return db.item(collection_id, fid)
+    c = get(collection_id, path)
+    i = _position(c, fid)
+    return page_frame(Selection(c, np.array([i]), None), 1, 0)
+
+
+def item_json(collection_id: str, fid: str, path: Path | str | None = None) -> str:
+    """One feature (all columns) as GeoJSON text."""
+    if (db := _backend(path)) is not None:
+        return db.item_json(collection_id, fid)
+    c = get(collection_id, path)
+    return c.feature_bytes([_position(c, fid)])[0].decode("utf-8")
+
+
+def _position(c: Collection, fid: str) -> int:
+    try:
+        return c.index[str(fid)]
+    except KeyError:
+        raise UnknownFeature(f"no feature {fid!r} in collection {c.spec.id!r}") from None
+
+
+# --------------------------------------------------------------------------- parameter parsing
+
+def parse_bbox(raw: str) -> tuple[float, ...]:
+    """``minx,miny,maxx,maxy`` (or six numbers with heights) in WGS84 lon/lat.
+
+    >>> parse_bbox("107.5,14.2,107.9,14.6")
+    (107.5, 14.2, 107.9, 14.6)
+    """
+    parts = raw.split(",")
+    if len(parts) not in (4, 6):
+        raise QueryError(f"bbox: expected 4 numbers (minlon,minlat,maxlon,maxlat) or 6, got {len(parts)}")
+    try:
+        nums = tuple(float(p) for p in parts)
+    except ValueError:
+        raise QueryError(f"bbox: not a list of numbers: {raw!r}") from None
+    if not all(math.isfinite(n) for n in nums):
+        raise QueryError("bbox: numbers must be finite")
+    if len(nums) == 6:
+        minx, miny, minz, maxx, maxy, maxz = nums
+        if minz > maxz:
+            raise QueryError("bbox: the minimum height is above the maximum height")
+    else:
+        minx, miny, maxx, maxy = nums
+    if not (-180 <= minx <= 180 and -180 <= maxx <= 180):
+        raise QueryError("bbox: longitudes must be within -180..180 (WGS84)")
+    if not (-90 <= miny <= 90 and -90 <= maxy <= 90):
+        raise QueryError("bbox: latitudes must be within -90..90 (WGS84)")
+    if miny > maxy:
+        raise QueryError("bbox: the minimum latitude is above the maximum latitude")
+    return nums
+
+
+_DATE_RE = re.compile(
+    r"^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?"
+    r"(?:[Zz]|[+-]\d{2}:\d{2})?)?)?)?$")
+
+
+def _parse_instant(raw: str) -> dt.datetime:
+    m = _DATE_RE.match(raw)
+    if not m:
+        raise QueryError(f"datetime: {raw!r} is not a date-time (RFC 3339, e.g. 2018, "
+                         f"2018-06-30 or 2018-06-30T00:00:00Z)")
+    y, mo, d, hh, mi, ss = (int(g) if g else None for g in m.groups())
+    try:
+        return dt.datetime(y, mo or 1, d or 1, hh or 0, mi or 0, ss or 0)
+    except ValueError as exc:
+        raise QueryError(f"datetime: {raw!r} is not a valid date ({exc})") from None
+
+
+def parse_datetime(raw: str) -> tuple[int | None, int | None]:
+    """A ``datetime`` value as an inclusive year interval (None = open end).
+
+    >>> parse_datetime("2018"), parse_datetime("2016/2018"), parse_datetime("../2017-06-30")
+    ((2018, 2018), (2016, 2018), (None, 2017))
+    """
+    raw = raw.strip()
+    if not raw:
+        raise QueryError("datetime: empty value")
+    if "/" not in raw:
+        y = _parse_instant(raw).year
+        return (y, y)
+    if raw.count("/") != 1:
+        raise QueryError(f"datetime: {raw!r} is not an instant or an interval start/end")
+    start, end = raw.split("/")
+    lo = None if start in ("", "..") else _parse_instant(start)
+    hi = None if end in ("", "..") else _parse_instant(end)
+    if lo is None and hi is None:
+        raise QueryError("datetime: an interval needs at least one bounded end")
+    if lo is not None and hi is not None and lo > hi:
+        raise QueryError(f"datetime: the interval {raw!r} ends before it starts")
+    return (lo.year if lo else None, hi.year if hi else None)
+
+
+def parse_sortby(raw: str) -> list[tuple[str, bool]]:
+    """``+name,-poor_rate_2020`` → [("name", False), ("poor_rate_2020", True)].
+
+    A leading ``+`` that arrived URL-decoded as a space is accepted.
+    """
+    out = []
+    for term in raw.split(","):
+        if term.startswith(" ") and term.strip():
+            term = "+" + term.lstrip(" ")
+        term = term.strip()
+        desc = term.startswith("-")
+        name = term[1:] if term[:1] in "+-" and term else term
+        if not name or not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
+            raise QueryError(f"sortby: {raw!r} is not a list of [+|-]property")
+        out.append((name, desc))
+    names = [n for n, _ in out]
+    if len(set(names)) != len(names):
+        raise QueryError("sortby: a property is listed twice")
+    return out
+
+
+def gpkg_mtime(path: Path | str | None = None) -> float:
+    """Modification time of the GeoPackage served (for Last-Modified / ETag)."""
+    return os.stat(Path(path or paths.gpkg_path())).st_mtime

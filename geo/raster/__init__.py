@@ -1,0 +1,1 @@
+"""Rasters: metric grids and GeoTIFFs, zonal statistics, remoteness surfaces."""

@@ -1,0 +1,1 @@
+"""Synthetic values: the demo poverty rates and the national benchmark coverage."""

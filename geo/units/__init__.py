@@ -1,0 +1,1 @@
+"""Administrative units: loading the boundaries, the border, name matching and joins."""

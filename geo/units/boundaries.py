@@ -1,0 +1,165 @@
+"""Load the administrative units and the other reference layers.
+
+Every loader returns a GeoDataFrame in WGS84 with the project's column
+names, whatever the source file calls them:
+
+communes (level ``commune``)
+    ``gso_code`` (5-digit GSO code, str), ``name`` (with its prefix, e.g.
+    "Xã Đắk Blô"), ``unit_type`` (Xã / Phường / Thị trấn), ``district_code``,
+    ``district_name``, ``province_code``, ``area_km2`` (computed in UTM 48N),
+    ``quality_flag``, ``geom_method``, ``code_2025``, ``name_2025``.
+districts (level ``district``)
+    ``gso_code`` (3 digits), ``name``, ``unit_type`` (Thành phố / Huyện),
+    ``province_code``, ``n_communes``, ``area_km2``.
+
+Example
+-------
+>>> communes = load_communes()
+>>> len(communes), communes.crs.to_epsg()
+(102, 4326)
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import geopandas as gpd
+import pandas as pd
+
+from geo import paths
+from geo.crs import METRIC, WGS84
+
+LEVELS = ("commune", "district")
+
+
+def _read(name: str) -> gpd.GeoDataFrame:
+    gdf = gpd.read_file(paths.boundaries_dir() / name)
+    if gdf.crs is None:
+        raise ValueError(f"{name}: no CRS declared")
+    return gdf.to_crs(WGS84)
+
+
+def area_km2(gdf: gpd.GeoDataFrame) -> pd.Series:
+    """Area of each geometry in km², measured in UTM 48N."""
+    return (gdf.geometry.to_crs(METRIC).area / 1e6).round(3)
+
+
+@lru_cache(maxsize=4)
+def _communes_cached(data_dir: str) -> gpd.GeoDataFrame:
+    src = _read("kontum_communes_2020.geojson")
+    admin = pd.read_csv(paths.facts_dir() / "admin_units_2020.csv", dtype=str)
+    admin = admin.set_index("gso_commune_code")
+    out = gpd.GeoDataFrame(
+        {
+            "gso_code": src["gso_commune_code"].astype(str),
+            "name": src["commune_name"],
+            "unit_type": src["commune_type"],
+            "district_code": src["gso_district_code"].astype(str),
+            "district_name": src["district_name"],
+            "province_code": src["gso_province_code"].astype(str),
+            "quality_flag": src["quality_flag"],
+            "geom_method": src["geom_method"],
+        },
+        geometry=src.geometry,
+        crs=WGS84,
+    )
+    out["area_km2"] = area_km2(out)
+    out["code_2025"] = out["gso_code"].map(admin["merged_2025_gso_code"])
+    out["name_2025"] = out["gso_code"].map(admin["merged_2025_name"])
+    return out.sort_values("gso_code").reset_index(drop=True)
+
+
+def load_communes() -> gpd.GeoDataFrame:
+    """The 102 communes, wards and towns of Kon Tum (2020 GSO list)."""
+    return _communes_cached(str(paths.data_dir())).copy()
+
+
+@lru_cache(maxsize=4)
+def _districts_cached(data_dir: str) -> gpd.GeoDataFrame:
+    src = _read("kontum_districts_2020.geojson")
+    admin = pd.read_csv(paths.facts_dir() / "admin_units_2020.csv", dtype=str)
+    dtype = admin.drop_duplicates("gso_district_code").set_index("gso_district_code")["district_type"]
+    out = gpd.GeoDataFrame(
+        {
+            "gso_code": src["gso_district_code"].astype(str),
+            "name": src["district_name"],
+            "unit_type": src["gso_district_code"].astype(str).map(dtype),
+            "province_code": src["gso_province_code"].astype(str),
+            "n_communes": src["n_communes"].astype(int),
+        },
+        geometry=src.geometry,
+        crs=WGS84,
+    )
+    out["area_km2"] = area_km2(out)
+    return out.sort_values("gso_code").reset_index(drop=True)
+
+
+def load_districts() -> gpd.GeoDataFrame:
+    """The 10 districts (dissolved from the communes, so they nest exactly)."""
+    return _districts_cached(str(paths.data_dir())).copy()
+
+
+def load_units(level: str) -> gpd.GeoDataFrame:
+    """Communes or districts by level name (``commune`` / ``district``)."""
+    if level == "commune":
+        return load_communes()
+    if level == "district":
+        return load_districts()
+    raise ValueError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
+
+
+def load_border() -> gpd.GeoDataFrame:
+    """The international border lines along Kon Tum: ``country`` LAO / KHM."""
+    src = _read("international_border.geojson")
+    names = {"LAO": ("Lào", "Laos"), "KHM": ("Campuchia", "Cambodia")}
+    out = gpd.GeoDataFrame(
+        {
+            "country": src["neighbour"],
+            "name_vi": src["neighbour"].map(lambda c: "Biên giới Việt Nam – " + names[c][0]),
+            "name_en": src["neighbour"].map(lambda c: "Vietnam – " + names[c][1] + " border"),
+        },
+        geometry=src.geometry,
+        crs=WGS84,
+    )
+    out["length_km"] = (out.geometry.to_crs(METRIC).length / 1000).round(2)
+    return out
+
+
+def load_roads() -> gpd.GeoDataFrame:
+    """Main national and provincial roads (names in ``name``)."""
+    src = _read("roads_main.geojson")
+    out = gpd.GeoDataFrame(
+        {
+            "road_id": src["map_id"].astype(str),
+            "code": src["ma"],
+            "name": src["ten"],
+            "road_type": src["loai_duong"],
+            "road_class": src["cap_duong"],
+        },
+        geometry=src.geometry,
+        crs=WGS84,
+    )
+    out["length_km"] = (out.geometry.to_crs(METRIC).length / 1000).round(2)
+    return out
+
+
+def load_communes_2025() -> gpd.GeoDataFrame:
+    """The 40 communes of 1 July 2025 (Quảng Ngãi) covering former Kon Tum."""
+    src = _read("kontum_communes_2025_official.geojson")
+    mapping = pd.read_csv(paths.facts_dir() / "commune_mapping_2025_old_to_new.csv", dtype=str)
+    members = src["member_gso_codes_2020"].astype(str)
+    first = members.str.split(",").str[0]
+    by_old = mapping.set_index("old_commune_code")
+    out = gpd.GeoDataFrame(
+        {
+            "gso_code": first.map(by_old["new_commune_code"]),
+            "name": first.map(by_old["new_commune_name"]),
+            "province_code": "51",
+            "member_gso_codes_2020": members,
+            "n_members": src["n_members"].astype(int),
+        },
+        geometry=src.geometry,
+        crs=WGS84,
+    )
+    out["area_km2"] = area_km2(out)
+    return out.sort_values("gso_code").reset_index(drop=True)

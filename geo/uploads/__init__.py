@@ -1,0 +1,1 @@
+"""Uploads of official figures and boundaries, and the dataset versions they create."""

@@ -1,0 +1,1214 @@
+"""Read, validate and preview an uploaded table of official figures; commit it as a version.
+
+Districts send the results of the annual review of poor and near-poor
+households (kết quả rà soát hộ nghèo, hộ cận nghèo) as Excel or CSV tables:
+one row per commune (or district) with its name and/or GSO code, perhaps
+the year, and the figures — households, poor households, near-poor
+households, rates, or any catalogued indicator as a column.
+
+:func:`preview` reads such a file and reports, without writing anything:
+
+* the join report of :func:`geo.units.join.join_table` (matched, ambiguous,
+  unmatched, duplicates; per year);
+* every problem, each with its spreadsheet row number and reason
+  (``errors`` block the commit, ``warnings`` do not);
+* the values that would change: old → new, with the old value's status.
+
+Reading accepts CSV (UTF-8 with or without BOM, UTF-16 with BOM,
+Windows-1258; text typed in the legacy TCVN3 or VNI fonts is converted,
+see :mod:`geo.io.encoding`) and XLSX (the first sheet; a title above the
+header row is skipped).  The file type is taken from its first bytes, not
+its name.  Numbers may use the Vietnamese separators ("1.234,5", "1.234",
+"12,5%").
+
+:func:`stage` keeps an upload in a private staging folder (expiring) so
+that a later :func:`commit` (web) can turn it into a dataset version
+(:mod:`geo.uploads.versions`); the command line commits directly.
+
+Command line::
+
+    python -m geo ingest FILE --year 2020 --standard 2016-2020 [--level commune]
+                         [--status official|reported] [--note "..."] [--who NAME]
+                         [--dry-run] [--json] [--lang vi|en]
+
+Exit status: 0 committed (or a clean dry run), 2 refused (nothing written).
+
+Example
+-------
+>>> parse_number("1.234,5"), parse_number("1.234"), parse_number("12,5%"), parse_number(" 7 ")
+((1234.5, False), (1234.0, False), (12.5, True), (7.0, False))
+>>> indicator_for_header("Số hộ nghèo"), indicator_for_header("so ho can ngheo"), indicator_for_header("Tổng số hộ")
+('poor_households', 'near_poor_households', 'households')
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import math
+import os
+import re
+import secrets
+import shutil
+import sys
+import time
+import unicodedata
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from geo import paths
+from geo.io import encoding
+from geo.indicators import values as indicators
+from geo.io import storage
+from geo.uploads import versions
+from geo.units.join import CODE_COLUMNS, DISTRICT_COLUMNS, NAME_COLUMNS, header_key, join_table
+from geo.units.names import clean_code, clean_text, fold
+from geo.units.boundaries import LEVELS
+
+# ---------------------------------------------------------------- settings
+
+DEFAULT_MAX_BYTES = 5 * 1024 * 1024
+MAX_ROWS = 20_000
+STAGING_TTL_S = 3600
+YEAR_MIN, YEAR_MAX = 2015, 2025
+STATUSES = ("official", "reported")
+
+# Poverty standards an upload may declare: the label used in the data and
+# the review years it applies to (the end-2015 review was the first under
+# QĐ 59/2015; the 2021 review the first under NĐ 07/2021).
+STANDARDS = {
+    "2016-2020": ("2016-2020 multidimensional (QĐ 59/2015/QĐ-TTg)", range(2015, 2021)),
+    "2022-2025": ("2022-2025 (NĐ 07/2021/NĐ-CP)", range(2021, 2026)),
+}
+
+
+def max_bytes() -> int:
+    """The upload size cap (``$GEO_MAX_UPLOAD_BYTES``, default 5 MiB)."""
+    try:
+        return int(os.environ.get("GEO_MAX_UPLOAD_BYTES", DEFAULT_MAX_BYTES))
+    except ValueError:
+        return DEFAULT_MAX_BYTES
+
+
+def staging_ttl() -> int:
+    try:
+        return int(os.environ.get("GEO_STAGING_TTL_S", STAGING_TTL_S))
+    except ValueError:
+        return STAGING_TTL_S
+
+
+class UploadError(ValueError):
+    """A refused upload: one clear message and the HTTP status it maps to."""
+
+    def __init__(self, message: str, status: int = 400, code: str = "InvalidUpload"):
+        super().__init__(message)
+        self.message, self.status, self.code = message, status, code
+
+
+# ---------------------------------------------------------------- problems
+
+@dataclass
+class Problem:
+    """One validation finding: spreadsheet row (``None`` for the whole file), column, reason."""
+
+    severity: str  # "error" blocks the commit; "warning" does not
+    message: str
+    row: int | None = None
+    column: str | None = None
+
+    def to_dict(self) -> dict:
+        return {"severity": self.severity, "row": self.row, "column": self.column, "message": self.message}
+
+    def line(self) -> str:
+        where = f"row {self.row}" if self.row is not None else "file"
+        col = f" [{self.column}]" if self.column else ""
+        return f"{self.severity}: {where}{col}: {self.message}"
+
+
+# ---------------------------------------------------------------- file type
+
+_MAGIC = (
+    (b"\xd0\xcf\x11\xe0", "an old Excel 97-2003 .xls (or another OLE) file: save it as .xlsx or 'CSV UTF-8'"),
+    (b"%PDF", "a PDF document, not a table: upload the Excel or CSV file"),
+    (b"\x89PNG", "a PNG image, not a table"),
+    (b"\xff\xd8\xff", "a JPEG image, not a table"),
+    (b"GIF8", "a GIF image, not a table"),
+    (b"MZ", "a Windows program, not a table"),
+    (b"\x7fELF", "a program, not a table"),
+    (b"\x1f\x8b", "a gzip archive, not a table"),
+    (b"Rar!", "a RAR archive, not a table"),
+    (b"7z\xbc\xaf", "a 7-Zip archive, not a table"),
+    (b"SQLite format 3\x00", "a GeoPackage/SQLite database: boundaries go to the boundary upload"),
+)
+TABLE_SUFFIXES = (".csv", ".txt", ".xlsx")
+
+
+def sniff(data: bytes, filename: str = "") -> str:
+    """``"csv"`` or ``"xlsx"`` from the first bytes; :class:`UploadError` for anything else.
+
+    >>> sniff(b"Ma xa,So ho\\n1,2\\n", "a.csv"), sniff(b"%PDF-1.7 ...", "a.csv")
+    Traceback (most recent call last):
+    ...
+    geo.uploads.ingest.UploadError: a.csv: a PDF document, not a table: upload the Excel or CSV file
+    """
+    name = filename or "upload"
+    if not data:
+        raise UploadError(f"{name}: the file is empty")
+    if len(data) > max_bytes():
+        raise UploadError(f"{name}: the file is {len(data):,} bytes; the limit is {max_bytes():,} bytes "
+                          "(split it by district)", 413, "PayloadTooLarge")
+    suffix = Path(name).suffix.lower()
+    if suffix and suffix not in TABLE_SUFFIXES:
+        raise UploadError(f"{name}: unsupported file type {suffix}; upload a .xlsx workbook or a .csv table")
+    for magic, what in _MAGIC:
+        if data.startswith(magic):
+            raise UploadError(f"{name}: {what}")
+    if data.startswith(b"PK\x03\x04") or data.startswith(b"PK\x05\x06"):
+        kind = "xlsx" if _is_xlsx(data) else None
+        if kind is None:
+            raise UploadError(f"{name}: a ZIP archive, not an .xlsx workbook (zipped Shapefiles go to the "
+                              "boundary upload)")
+        if suffix in (".csv", ".txt"):
+            raise UploadError(f"{name}: the name says {suffix} but the content is an .xlsx workbook; "
+                              "rename it to .xlsx")
+        return kind
+    if suffix == ".xlsx":
+        raise UploadError(f"{name}: the name says .xlsx but the content is not an Excel workbook")
+    head = data[:8192]
+    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise UploadError(f"{name}: binary content, not a text table")
+    start = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:16].lower()
+    if start.startswith((b"<!doctype", b"<html", b"<?xml", b"<svg", b"<")):
+        raise UploadError(f"{name}: HTML or XML, not a table")
+    if start.startswith((b"{", b"[")):
+        raise UploadError(f"{name}: JSON, not a table (GeoJSON boundaries go to the boundary upload)")
+    return "csv"
+
+
+def _is_xlsx(data: bytes) -> bool:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            names = set(zf.namelist())
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return False
+    return "[Content_Types].xml" in names and "xl/workbook.xml" in names
+
+
+# ---------------------------------------------------------------- reading cells
+
+@dataclass
+class Sheet:
+    """Raw cells: ``rows`` as (spreadsheet row number, values), plus how they were read."""
+
+    rows: list[tuple[int, list]]
+    encoding: str = ""
+    sheet: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+
+def _csv_cells(data: bytes) -> Sheet:
+    try:
+        decoded = encoding.decode(data)
+    except encoding.EncodingError as exc:
+        raise UploadError(str(exc)) from None
+    text = decoded.text
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    delimiter = max(",;\t", key=first.count) if any(d in first for d in ",;\t") else ","
+    try:
+        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as exc:
+        raise UploadError(f"the CSV cannot be read: {exc}") from None
+    rows = [(i, [c if c.strip() else None for c in rec]) for i, rec in enumerate(records, start=1)]
+    return Sheet(rows, decoded.encoding, "", decoded.warnings)
+
+
+_XLSX_MAX_UNZIPPED = 100 * 1024 * 1024
+
+
+def _xlsx_cells(data: bytes) -> Sheet:
+    from openpyxl import load_workbook
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise UploadError("not a readable .xlsx workbook") from None
+    if len(infos) > 2000 or sum(i.file_size for i in infos) > _XLSX_MAX_UNZIPPED:
+        raise UploadError("the workbook unpacks to more than 100 MB; it is refused")
+    try:
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # BadZipFile, InvalidFileException, KeyError, XML errors…
+        raise UploadError(f"not a readable .xlsx workbook ({type(exc).__name__})") from None
+    try:
+        ws = wb.worksheets[0] if wb.worksheets else None
+        if ws is None:
+            raise UploadError("the workbook has no worksheet")
+        rows = []
+        for i, cells in enumerate(ws.iter_rows(), start=1):
+            values = []
+            for cell in cells:
+                v = getattr(cell, "value", None)
+                fmt = getattr(cell, "number_format", "") or ""
+                if isinstance(v, (int, float)) and not isinstance(v, bool) and "%" in fmt:
+                    v = _Percent(v * 100)
+                if isinstance(v, str) and not v.strip():
+                    v = None
+                values.append(v)
+            rows.append((i, values))
+            if i > MAX_ROWS + 50:
+                break
+        others = [s.title for s in wb.worksheets[1:]]
+        warnings = [f"read the first sheet '{ws.title}'; the other sheets ({', '.join(others)}) were not read"] \
+            if others else []
+        return Sheet(rows, "xlsx", ws.title, warnings)
+    finally:
+        wb.close()
+
+
+class _Percent(float):
+    """A number Excel formats as a percentage (already multiplied by 100)."""
+
+
+def read_cells(data: bytes, kind: str) -> Sheet:
+    """The raw cells of a ``csv`` or ``xlsx`` upload, legacy-font text converted."""
+    sheet = _csv_cells(data) if kind == "csv" else _xlsx_cells(data)
+    if len(sheet.rows) > MAX_ROWS + 50:
+        raise UploadError(f"more than {MAX_ROWS:,} rows; split the file by district")
+    converted, info = encoding.convert_cells([vals for _, vals in sheet.rows])
+    sheet.rows = [(i, vals) for (i, _), vals in zip(sheet.rows, converted)]
+    if (w := info.warning()) is not None:
+        sheet.warnings.append(w)
+    sheet.legacy = info.legacy  # type: ignore[attr-defined]
+    return sheet
+
+
+# ---------------------------------------------------------------- numbers
+
+_THOUSANDS_DOT = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+$")
+_THOUSANDS_COMMA = re.compile(r"^[+-]?\d{1,3}(,\d{3})+\.\d+$")
+_PLAIN = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)$")
+
+
+def parse_number(value) -> tuple[float | None, bool]:
+    """A cell as ``(number, was_percent)``; ``(None, False)`` when empty.
+
+    Vietnamese separators: the dot groups thousands ("1.234" = 1234), the
+    comma is the decimal mark ("12,5" = 12.5); "1.234,5" and "1,234.5" are
+    both 1234.5.  Raises ``ValueError`` with the reason.
+
+    >>> parse_number("12.5"), parse_number("-3"), parse_number("1 234"), parse_number(None)
+    ((12.5, False), (-3.0, False), (1234.0, False), (None, False))
+    >>> parse_number("abc")
+    Traceback (most recent call last):
+    ...
+    ValueError: 'abc' is not a number
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None, False
+    if isinstance(value, _Percent):
+        return float(value), True
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a number")
+    if isinstance(value, (int, float)):
+        if not math.isfinite(float(value)):
+            raise ValueError(f"{value!r} is not a finite number")
+        return float(value), False
+    if not isinstance(value, str):
+        raise ValueError(f"{str(value)[:40]!r} is not a number")
+    raw = value
+    text = unicodedata.normalize("NFKC", value).strip().replace("\u2212", "-")
+    text = re.sub(r"(?<=\d)[\s\u00a0\u202f](?=\d{3}\b)", "", text)
+    percent = text.endswith("%")
+    text = text.rstrip("%").strip()
+    if not text:
+        return None, False
+    if "." in text and "," in text:
+        if text.rfind(",") > text.rfind("."):     # 1.234,5
+            text = text.replace(".", "").replace(",", ".")
+        elif _THOUSANDS_COMMA.match(text):         # 1,234.5
+            text = text.replace(",", "")
+        else:
+            raise ValueError(f"{raw!r} is not a number")
+    elif _THOUSANDS_DOT.match(text):               # 1.234 / 1.234.567
+        text = text.replace(".", "")
+    elif text.count(",") == 1 and "." not in text:  # 12,5
+        text = text.replace(",", ".")
+    if not _PLAIN.match(text) or text.count(".") > 1 or "," in text:
+        raise ValueError(f"{raw[:40]!r} is not a number")
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"{raw[:40]!r} is not a finite number")
+    return number, percent
+
+
+# ---------------------------------------------------------------- columns
+
+YEAR = "year"
+# Header keys (geo.units.join.header_key, parentheses removed) → indicator id.
+HEADER_ALIASES = {
+    "households": ["tong_so_ho", "so_ho", "tong_so_ho_dan", "so_ho_dan", "tong_ho", "ho_dan",
+                   "tong_so_ho_dan_cu", "so_ho_dan_cu", "households", "total_households"],
+    "poor_households": ["so_ho_ngheo", "ho_ngheo", "tong_so_ho_ngheo", "so_ho_ngheo_cuoi_nam",
+                        "poor_households", "poor"],
+    "near_poor_households": ["so_ho_can_ngheo", "ho_can_ngheo", "tong_so_ho_can_ngheo",
+                             "so_ho_can_ngheo_cuoi_nam", "near_poor_households", "near_poor"],
+    "poor_rate": ["ty_le_ho_ngheo", "ti_le_ho_ngheo", "ty_le_ngheo", "ti_le_ngheo", "poor_rate",
+                  "poverty_rate", "ho_ngheo_ty_le", "ho_ngheo_pct", "poor_households_pct"],
+    "near_poor_rate": ["ty_le_ho_can_ngheo", "ti_le_ho_can_ngheo", "ty_le_can_ngheo", "ti_le_can_ngheo",
+                       "near_poor_rate", "ho_can_ngheo_ty_le", "ho_can_ngheo_pct"],
+    YEAR: ["nam", "year", "nam_ra_soat", "nam_danh_gia", "ky_ra_soat"],
+}
+_IGNORED_HEADERS = {"stt", "tt", "so_tt", "ghi_chu", "note", "notes", "ghichu", "no"}
+_TOTAL_NAMES = {"tong", "tong cong", "cong", "tong so", "toan tinh", "toan huyen", "ca tinh", "total",
+                "tong toan tinh", "tong toan huyen", "cong toan huyen", "cong toan tinh", "tinh kon tum"}
+
+
+def _key(header) -> str:
+    text = re.sub(r"\([^)]*\)", " ", str(header))
+    key = header_key(text.replace("%", " pct "))
+    return key
+
+
+def _alias_table(catalogue: pd.DataFrame | None) -> dict[str, str]:
+    table: dict[str, str] = {}
+    if catalogue is not None:
+        for row in catalogue.itertuples(index=False):
+            for text in (row.id, getattr(row, "name_vi", None), getattr(row, "name_en", None)):
+                if isinstance(text, str) and text.strip():
+                    table.setdefault(_key(text), row.id)
+    for ind, keys in HEADER_ALIASES.items():
+        for k in keys:
+            table[k] = ind  # the hand-made aliases win over catalogue names
+    return table
+
+
+def indicator_for_header(header, catalogue: pd.DataFrame | None = None) -> str | None:
+    """The indicator id (or ``"year"``) a column header names, else ``None``.
+
+    >>> indicator_for_header("Tỷ lệ hộ nghèo (%)"), indicator_for_header("Năm"), indicator_for_header("Ghi chú")
+    ('poor_rate', 'year', None)
+    """
+    key = _key(header)
+    table = _alias_table(catalogue)
+    if key in table:
+        return table[key]
+    if key.endswith("_pct") and key[:-4] in table:
+        ind = table[key[:-4]]
+        return {"poor_households": "poor_rate", "near_poor_households": "near_poor_rate"}.get(ind, ind)
+    return None
+
+
+@dataclass
+class Columns:
+    code: str | None = None
+    name: str | None = None
+    district: str | None = None
+    year: str | None = None
+    values: dict[str, str] = field(default_factory=dict)  # column → indicator
+    ignored: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"code": self.code, "name": self.name, "district": self.district, "year": self.year,
+                "values": dict(self.values), "ignored": list(self.ignored)}
+
+
+def _unit_columns(headers: list[str], level: str) -> dict[str, str | None]:
+    keys: dict[str, str] = {}
+    for h in headers:
+        keys.setdefault(header_key(h), h)
+
+    def find(wanted, skip=()):
+        return next((keys[w] for w in wanted if w in keys and keys[w] not in skip), None)
+
+    code = find(CODE_COLUMNS[level])
+    name = find(NAME_COLUMNS[level], (code,))
+    district = find(DISTRICT_COLUMNS, (code, name)) if level == "commune" else None
+    return {"code": code, "name": name, "district": district}
+
+
+def map_columns(headers: list[str], level: str, catalogue: pd.DataFrame | None) -> tuple[Columns, list[Problem]]:
+    units = _unit_columns(headers, level)
+    cols = Columns(**units)
+    problems: list[Problem] = []
+    taken = {c for c in units.values() if c}
+    for h in headers:
+        if h in taken:
+            continue
+        ind = indicator_for_header(h, catalogue)
+        if ind == YEAR:
+            if cols.year is None:
+                cols.year = h
+            else:
+                problems.append(Problem("error", f"two year columns: '{cols.year}' and '{h}'", column=h))
+        elif ind is not None:
+            other = next((c for c, i in cols.values.items() if i == ind), None)
+            if other is not None:
+                problems.append(Problem("error", f"columns '{other}' and '{h}' both give {ind}", column=h))
+            else:
+                cols.values[h] = ind
+        else:
+            cols.ignored.append(h)
+    if cols.code is None and cols.name is None:
+        what = "commune (Mã xã / Tên xã)" if level == "commune" else "district (Mã huyện / Tên huyện)"
+        problems.append(Problem("error", f"no {what} code or name column; the columns are: "
+                                + ", ".join(headers)))
+    if not cols.values:
+        problems.append(Problem("error", "no value column: name columns like 'Tổng số hộ', 'Số hộ nghèo', "
+                                "'Số hộ cận nghèo', 'Tỷ lệ hộ nghèo (%)' or an indicator id; the columns are: "
+                                + ", ".join(headers)))
+    real_ignored = [c for c in cols.ignored if _key(c) not in _IGNORED_HEADERS and not c.startswith("column_")]
+    if real_ignored:
+        problems.append(Problem("warning", "columns not recognised, not imported: " + ", ".join(real_ignored)))
+    return cols, problems
+
+
+def _find_header(rows: list[tuple[int, list]], level: str, catalogue) -> int:
+    """Index (in ``rows``) of the header row: the first with a unit column and a value column."""
+    for idx, (_, vals) in enumerate(rows[:30]):
+        headers = [str(v) for v in vals if v is not None]
+        units = _unit_columns(headers, level)
+        if (units["code"] or units["name"]) and any(
+                indicator_for_header(h, catalogue) not in (None, YEAR) for h in headers):
+            return idx
+    return 0
+
+
+def _table(sheet: Sheet, level: str, catalogue) -> tuple[pd.DataFrame, list[str], list[Problem]]:
+    problems: list[Problem] = []
+    rows = [(i, vals) for i, vals in sheet.rows if any(v is not None for v in vals)]
+    if not rows:
+        raise UploadError("the file is empty (no header row)")
+    h = _find_header(rows, level, catalogue)
+    if h:
+        problems.append(Problem("warning", f"rows {rows[0][0]}–{rows[h - 1][0]} above the header (row "
+                                f"{rows[h][0]}) were skipped as a title"))
+    header, body = rows[h][1], rows[h + 1:]
+    if not body:
+        raise UploadError("no data rows below the header")
+    width = max(len(v) for _, v in rows[h:])
+    names: list[str] = []
+    for j in range(width):
+        raw = header[j] if j < len(header) else None
+        name = f"column_{j + 1}" if raw is None else " ".join(str(raw).split())
+        while name in names:
+            name += "_2"
+        names.append(name)
+    data = [vals + [None] * (width - len(vals)) for _, vals in body]
+    df = pd.DataFrame(data, columns=names, index=pd.Index([i for i, _ in body], name="row"), dtype=object)
+    empty_generated = [n for n in names if n.startswith("column_") and df[n].isna().all()]
+    df = df.drop(columns=empty_generated)
+    return df, list(df.columns), problems
+
+
+# ---------------------------------------------------------------- catalogue and current data
+
+_FALLBACK_CATALOGUE = pd.DataFrame({
+    "id": ["households", "poor_households", "near_poor_households", "poor_rate", "near_poor_rate"],
+    "name_vi": ["Số hộ dân", "Số hộ nghèo", "Số hộ cận nghèo", "Tỷ lệ hộ nghèo", "Tỷ lệ hộ cận nghèo"],
+    "name_en": ["Households", "Poor households", "Near-poor households", "Poverty rate", "Near-poverty rate"],
+    "unit": ["households", "households", "households", "%", "%"],
+    "kind": ["count", "count", "count", "rate", "rate"],
+    "standard": ["", "per observation", "per observation", "per observation", "per observation"],
+})
+
+
+def _served() -> Path:
+    path = paths.gpkg_path()
+    if not path.is_file():
+        raise UploadError(f"the dataset is not built ({path.name} missing): run `python -m geo build`", 503,
+                          "ServiceUnavailable")
+    return path
+
+
+def load_context() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The served catalogue and observations (what the map shows now)."""
+    if (db := versions._database()) is not None:  # DATABASE_URL: the database's current version
+        from geo import backends
+
+        try:
+            try:
+                cat = db.read_layer("catalogue")
+            except KeyError:
+                cat = _FALLBACK_CATALOGUE.copy()
+            return cat, db.read_layer("observations")
+        except backends.BackendError as exc:
+            raise UploadError(str(exc), 503, "ServiceUnavailable") from None
+    path = _served()
+    try:
+        cat = storage.read_layer("catalogue", path)
+    except KeyError:
+        cat = _FALLBACK_CATALOGUE.copy()
+    obs = storage.read_layer("observations", path)
+    return cat, obs
+
+
+def _needs_standard(info: dict) -> bool:
+    return bool(str(info.get("standard") or "").strip())
+
+
+def resolve_standard(value: str | None) -> tuple[str | None, str | None]:
+    """``(key, label)`` of a declared standard ("2016-2020" or its full label), or (None, None)."""
+    if value is None or not str(value).strip():
+        return None, None
+    text = str(value).strip()
+    for key, (label, _) in STANDARDS.items():
+        if text in (key, label) or text.replace("–", "-").replace(" ", "") == key or fold(text) == fold(label):
+            return key, label
+    raise UploadError(f"unknown poverty standard {text!r}; use one of: " + ", ".join(STANDARDS))
+
+
+# ---------------------------------------------------------------- the preview
+
+@dataclass
+class Preview:
+    """Everything a planner sees before committing (see the module doc)."""
+
+    filename: str
+    sha256: str
+    size: int
+    file_type: str
+    level: str
+    standard: str | None
+    status: str
+    note: str
+    who: str
+    encoding: str = ""
+    sheet: str = ""
+    years: list[int] = field(default_factory=list)
+    columns: Columns = field(default_factory=Columns)
+    problems: list[Problem] = field(default_factory=list)
+    join: dict = field(default_factory=dict)
+    changes: list[dict] = field(default_factory=list)
+    unchanged: int = 0
+    observations: pd.DataFrame = field(default_factory=pd.DataFrame)
+    id: str | None = None
+    expires: str | None = None
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and not self.observations.empty
+
+    def counts(self) -> dict:
+        obs = self.observations
+        return {
+            "rows": int(sum(r.get("rows", 0) for r in self.join.values())),
+            "observations": int(len(obs)),
+            "units": int(obs["gso_code"].nunique()) if len(obs) else 0,
+            "indicators": sorted(obs["indicator"].unique().tolist()) if len(obs) else [],
+            "changed": len(self.changes),
+            "unchanged": self.unchanged,
+            "replaces_synthetic": sum(c["old_status"] == "synthetic" for c in self.changes),
+            "errors": len(self.errors),
+            "warnings": len(self.warnings),
+        }
+
+    def to_dict(self) -> dict:
+        label = STANDARDS[self.standard][0] if self.standard else None
+        return {
+            "id": self.id, "expires": self.expires, "ok": self.ok,
+            "file": {"name": self.filename, "size": self.size, "sha256": self.sha256, "type": self.file_type,
+                     "encoding": self.encoding, "sheet": self.sheet},
+            "level": self.level, "standard": self.standard, "standard_label": label, "years": self.years,
+            "status": self.status, "note": self.note, "who": self.who,
+            "columns": self.columns.to_dict(),
+            "counts": self.counts(),
+            "errors": [p.to_dict() for p in sorted(self.errors, key=_by_row)],
+            "warnings": [p.to_dict() for p in sorted(self.warnings, key=_by_row)],
+            "join": {str(y): r for y, r in self.join.items()},
+            "changes": self.changes,
+        }
+
+    def to_text(self, limit: int = 40) -> str:
+        c = self.counts()
+        lines = [f"{self.filename}: {self.file_type} ({self.encoding or '-'}), sha256 {self.sha256[:16]}…, "
+                 f"level {self.level}, years {', '.join(map(str, self.years)) or '-'}, "
+                 f"standard {self.standard or '-'}, status {self.status}",
+                 f"  {c['observations']} values for {c['units']} units; {c['changed']} would change "
+                 f"({c['replaces_synthetic']} replace demo values), {c['unchanged']} unchanged; "
+                 f"{c['errors']} errors, {c['warnings']} warnings"]
+        for year, rep in self.join.items():
+            n = rep["counts"]
+            lines.append(f"  join {year}: {n['matched_by_code']} by code, {n['matched_by_name']} by name, "
+                         f"{n['ambiguous']} ambiguous, {n['unmatched']} unmatched, {n['duplicates']} duplicates, "
+                         f"{n['units_without_data']} of {rep['units']} units without data")
+        for p in sorted(self.problems, key=lambda p: (p.severity != "error", *_by_row(p))):
+            lines.append("  " + p.line())
+        if self.changes:
+            lines.append("  changes (old → new):")
+            for ch in self.changes[:limit]:
+                old = "—" if ch["old"] is None else f"{ch['old']:g} ({ch['old_status']})"
+                lines.append(f"    row {ch['row']}: {ch['gso_code']} {ch['unit_name']} {ch['indicator']} "
+                             f"{ch['year']}: {old} → {ch['new']:g} ({ch['status']})")
+            if len(self.changes) > limit:
+                lines.append(f"    … and {len(self.changes) - limit} more")
+        return "\n".join(lines)
+
+
+def _by_row(p: Problem) -> tuple:
+    return (p.row is not None, p.row or 0)
+
+
+def _rate_ok(info: dict) -> bool:
+    return str(info.get("unit")) == "%"
+
+
+def _check_value(ind: str, info: dict, value: float, percent: bool) -> str | None:
+    kind, unit = str(info.get("kind", "")), str(info.get("unit", ""))
+    if percent and unit != "%":
+        return f"{value:g}% is a percentage, but {ind} is counted in {unit or 'units'}"
+    if unit == "%":
+        if not 0 <= value <= 100:
+            return f"{value:g} is outside 0–100 %"
+        return None
+    if kind == "flag":
+        return None if value in (0, 1) else f"{value:g} is not a flag (0 or 1)"
+    if kind == "count" or unit in ("households", "persons", "count"):
+        if value < 0:
+            return f"{value:g} is negative"
+        if not float(value).is_integer():
+            return f"{value:g} is not a whole number (a dot groups thousands: 1.234 = 1234)"
+        return None
+    if unit == "pp":
+        return None
+    if value < 0:
+        return f"{value:g} is negative"
+    return None
+
+
+def _parse_year(value) -> int:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if float(value).is_integer():
+            return int(value)
+        raise ValueError(f"{value!r} is not a year")
+    text = str(value).strip()
+    m = re.fullmatch(r"(?:năm|nam|cuối năm|cuoi nam|end-?)?\s*(\d{4})(?:\.0+)?", text, re.IGNORECASE)
+    if not m:
+        raise ValueError(f"{text[:20]!r} is not a year")
+    return int(m.group(1))
+
+
+def _year_problem(year: int, standard: str | None, needs_standard: bool) -> str | None:
+    if not YEAR_MIN <= year <= YEAR_MAX:
+        return f"year {year} is outside {YEAR_MIN}–{YEAR_MAX}"
+    if needs_standard and standard:
+        label, years = STANDARDS[standard]
+        if year not in years:
+            return (f"year {year} was not reviewed under the {standard} standard "
+                    f"({years.start}–{years.stop - 1})")
+    return None
+
+
+def _second_try(table: pd.DataFrame, level: str, cat, legacy: str) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """In a legacy-font file, convert the headers and unit names that only make sense converted."""
+    from geo.units.names import NameIndex
+
+    def known(header: str) -> bool:
+        return indicator_for_header(header, cat) is not None or any(_unit_columns([header], level).values())
+
+    fixed: list[str] = []
+    rename = {}
+    for h in table.columns:
+        forced = encoding.force_to_unicode(h, legacy)
+        if forced != h and not known(h) and known(forced):
+            rename[h] = forced
+            fixed.append(f"'{h}' → '{forced}'")
+    table = table.rename(columns=rename)
+    units = _unit_columns(list(table.columns), level)
+    for role in ("name", "district"):
+        col = units.get(role)
+        if not col:
+            continue
+        idx = NameIndex.load(level if role == "name" else "district")
+        for row, value in table[col].items():
+            forced = encoding.force_to_unicode(value, legacy) if isinstance(value, str) else value
+            if forced == value or idx.match(value).matched or not idx.match(forced).matched:
+                continue
+            table.at[row, col] = forced
+            fixed.append(f"'{value}' → '{forced}'")
+    return table, list(table.columns), fixed
+
+
+def _is_total(name) -> bool:
+    text = clean_text(name)
+    return bool(text) and fold(text) in _TOTAL_NAMES
+
+
+def _source(note: str, filename: str, sha256: str, who: str, when: dt.date) -> str:
+    head = note.strip() or "Kết quả rà soát tải lên / uploaded review results"
+    return f"{head} — tệp/file {filename}, sha256 {sha256[:16]}, tải lên/uploaded {when.isoformat()} by {who}"
+
+
+def preview(data: bytes, filename: str = "upload.csv", *, year: int | None = None, standard: str | None = None,
+            level: str = "commune", status: str = "official", note: str = "", who: str = "cli",
+            context: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+            today: dt.date | None = None) -> Preview:
+    """Read and validate an upload; return the :class:`Preview` (writes nothing).
+
+    Raises :class:`UploadError` when the file cannot be read at all (wrong
+    type, empty, too large, undecodable, bad parameters); row-level problems
+    are listed in the preview instead.
+    """
+    if level not in LEVELS:
+        raise UploadError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
+    if status not in STATUSES:
+        raise UploadError(f"unknown status {status!r}; expected one of {', '.join(STATUSES)}")
+    note = " ".join(str(note or "").split())[:500]
+    std_key, std_label = resolve_standard(standard)
+    if year is not None:
+        try:
+            year = _parse_year(year)
+        except ValueError as exc:
+            raise UploadError(str(exc)) from None
+        if (msg := _year_problem(year, None, False)) is not None:
+            raise UploadError(msg)
+    kind = sniff(data, filename)
+    sha = hashlib.sha256(data).hexdigest()
+    sheet = read_cells(data, kind)
+    cat, obs_now = context if context is not None else load_context()
+    catalogue = cat.set_index("id").to_dict("index") if len(cat) else {}
+    table, headers, problems = _table(sheet, level, cat)
+    problems = [Problem("warning", w) for w in sheet.warnings] + problems
+    legacy = getattr(sheet, "legacy", None)
+    if legacy:
+        table, headers, fixed = _second_try(table, level, cat, legacy)
+        if fixed:
+            problems.append(Problem("warning", f"also read as {encoding.LEGACY_NAMES[legacy]} because "
+                                    "that made them known headers or unit names: " + "; ".join(fixed[:5])
+                                    + ("…" if len(fixed) > 5 else "")))
+    cols, col_problems = map_columns(headers, level, cat)
+    problems += col_problems
+    pv = Preview(filename, sha, len(data), kind, level, std_key, status, note, who, sheet.encoding, sheet.sheet,
+                 columns=cols)
+    if any(p.severity == "error" for p in col_problems):
+        pv.problems = problems
+        return pv
+    values_cols = {c: i for c, i in cols.values.items() if i in catalogue or i in HEADER_ALIASES}
+    unknown = [i for i in cols.values.values() if i not in catalogue]
+    if unknown:
+        problems.append(Problem("error", f"indicators not in the catalogue: {', '.join(sorted(set(unknown)))}"))
+    poverty = [i for i in values_cols.values() if _needs_standard(catalogue.get(i, {}))]
+    if poverty and std_key is None:
+        problems.append(Problem("error", "declare the poverty standard (2016-2020 or 2022-2025) for "
+                                + ", ".join(sorted(set(poverty))) + ": figures under different standards "
+                                "are not comparable"))
+    if cols.year is None and year is None:
+        problems.append(Problem("error", "no year: give --year (the year field) or a 'Năm' column"))
+
+    # ---- rows: year, totals, numbers
+    parsed: dict[int, dict] = {}   # row → {"year", "values": {ind: (value, percent)}}
+    unit_cells = [c for c in (cols.code, cols.name, cols.district) if c]
+    for row, rec in table.iterrows():
+        code = rec[cols.code] if cols.code else None
+        total = next((rec[c] for c in unit_cells if _is_total(rec[c])), None)
+        if total is not None and not str(clean_code(code) or "").isdigit():
+            problems.append(Problem("warning", f"'{clean_text(total)}' looks like a total row; skipped", row))
+            continue
+        if all(rec[c] is None for c in values_cols) and all(rec[c] is None for c in unit_cells):
+            continue
+        row_year = year
+        if cols.year and rec[cols.year] is not None:
+            try:
+                row_year = _parse_year(rec[cols.year])
+            except ValueError as exc:
+                problems.append(Problem("error", str(exc), row, cols.year))
+                continue
+        if row_year is None:
+            problems.append(Problem("error", "no year in this row", row, cols.year))
+            continue
+        if (msg := _year_problem(row_year, std_key, False)) is not None:
+            problems.append(Problem("error", msg, row, cols.year))
+            continue
+        vals: dict[str, tuple[float, bool]] = {}
+        bad = False
+        for col, ind in values_cols.items():
+            try:
+                number, percent = parse_number(rec[col])
+            except ValueError as exc:
+                problems.append(Problem("error", str(exc), row, col))
+                bad = True
+                continue
+            if number is None:
+                continue
+            info = catalogue.get(ind, {})
+            if (msg := _check_value(ind, info, number, percent)) is not None:
+                if _THOUSANDS_DOT.match(str(rec[col]).strip()) and _rate_ok(info):
+                    msg += " (a dot groups thousands in Vietnamese: write 12,345 for a decimal)"
+                problems.append(Problem("error", msg, row, col))
+                bad = True
+                continue
+            if _needs_standard(info) and std_key and (m := _year_problem(row_year, std_key, True)):
+                problems.append(Problem("error", m, row, col))
+                bad = True
+                continue
+            vals[ind] = (number, percent)
+        if not vals and not bad:
+            problems.append(Problem("warning", "no values in this row; skipped", row))
+            continue
+        cross = _cross_checks(row, vals, values_cols)
+        bad = bad or any(p.severity == "error" for p in cross)
+        parsed[row] = {"year": row_year, "values": vals, "bad": bad}
+        problems += cross
+
+    # ---- join, per year (a unit may appear once per year)
+    matched: dict[int, tuple[str, str]] = {}
+    by_year: dict[int, list[int]] = {}
+    for row, p in parsed.items():
+        by_year.setdefault(p["year"], []).append(row)
+    for y in sorted(by_year):
+        sub = table.loc[by_year[y], unit_cells]
+        try:
+            result = join_table(sub, level, cols.code, cols.name, cols.district)
+        except ValueError as exc:
+            raise UploadError(str(exc)) from None
+        rep = result.report
+        pv.join[y] = rep.to_dict()
+        for m in rep.matched_by_code + rep.matched_by_name:
+            matched[m.row] = (m.code, m.unit_name)
+            if m.method in ("folded", "former"):
+                problems.append(Problem("warning", f"'{m.name}' matched {m.code} {m.unit_name} by its "
+                                        f"{m.method} name; check it", m.row))
+        for a in rep.ambiguous:
+            cands = "; ".join(f"{c} {rep.labels.get(c, '?')}" for c in a.candidates)
+            problems.append(Problem("error", f"'{a.name}' matches several units ({cands}); add the district "
+                                    "or the GSO code", a.row))
+        for u in rep.unmatched:
+            problems.append(Problem("error", _unmatched_message(u, rep), u.row))
+        for d in rep.duplicates:
+            problems.append(Problem("error", f"duplicate: {d.code} {rep.labels.get(d.code, '?')} is already in "
+                                    f"row {d.first_row}" + (f" for {y}" if cols.year else ""), d.row))
+        for c in rep.code_name_conflicts:
+            other = f"{c.name_code} {rep.labels.get(c.name_code, '?')}" if c.name_code else "no unique unit"
+            what = (f"code {c.code} is {c.code_unit} but the name '{c.name}' gives {other}" if c.code_unit
+                    else f"unknown code {c.code}; joined by the name '{c.name}'")
+            problems.append(Problem("warning", f"{what}; joined on {c.used}", c.row))
+    pv.years = sorted(by_year)
+
+    # ---- observation rows, derived rates, changes
+    when = today or dt.date.today()
+    source = _source(note, filename, sha, who, when)
+    rows_out = []
+    for row, p in sorted(parsed.items()):
+        if row not in matched or p["bad"]:
+            continue
+        code, unit_name = matched[row]
+        vals = {k: v[0] for k, v in p["values"].items()}
+        for ind, value in vals.items():
+            if _needs_standard(catalogue.get(ind, {})) and not std_label:
+                continue  # reported above: the standard must be declared
+            rows_out.append(_obs_row(level, code, unit_name, ind, p["year"], value, catalogue, std_label,
+                                     status, source, f"upload: {filename} row {row}", row))
+        for rate, count in (("poor_rate", "poor_households"), ("near_poor_rate", "near_poor_households")):
+            if rate not in vals and count in vals and vals.get("households") and rate in catalogue and std_label:
+                value = round(100.0 * vals[count] / vals["households"], 4)
+                rows_out.append(_obs_row(level, code, unit_name, rate, p["year"], value, catalogue, std_label,
+                                         status, f"{source}; computed: {count} ÷ households × 100",
+                                         f"upload: {filename} row {row} (rate computed from the counts)", row))
+    if rows_out:
+        pv.observations = pd.DataFrame(rows_out)
+        pv.changes, pv.unchanged = _changes(pv.observations, obs_now, level)
+    elif not any(p.severity == "error" for p in problems):
+        problems.append(Problem("error", "no values to import"))
+    pv.problems = problems
+    return pv
+
+
+def _unmatched_message(u, rep) -> str:
+    name = u.name or ""
+    if u.reason == "empty":
+        return "no code and no name"
+    if u.reason == "unknown_code":
+        return f"unknown GSO code {u.detail}"
+    if u.reason == "unknown_district":
+        return f"'{name}': unknown district '{u.detail}'"
+    if u.reason == "not_in_district":
+        where = "; ".join(f"{c} {rep.labels.get(c, '?')}" for c in u.elsewhere)
+        district = rep.labels.get(f"district:{u.detail}", u.detail)
+        return f"'{name}' is not in {district}; that name is in {where}"
+    return f"'{name}': no unit of that name"
+
+
+def _obs_row(level, code, unit_name, ind, year, value, catalogue, std_label, status, source, note, row) -> dict:
+    info = catalogue.get(ind, {})
+    return {"unit_level": level, "gso_code": code, "unit_name": unit_name, "indicator": ind, "year": int(year),
+            "period": str(year), "qualifier": "=", "value": float(value), "unit": str(info.get("unit") or ""),
+            "standard": std_label if _needs_standard(info) else "", "status": status, "source": source,
+            "note": note, "src_row": row}
+
+
+def _cross_checks(row: int, vals: dict, values_cols: dict) -> list[Problem]:
+    out = []
+    col = {ind: c for c, ind in values_cols.items()}
+    hh = vals.get("households", (None,))[0]
+    poor = vals.get("poor_households", (None,))[0]
+    near = vals.get("near_poor_households", (None,))[0]
+    if hh is not None and poor is not None and poor > hh:
+        out.append(Problem("error", f"poor households ({poor:g}) exceed households ({hh:g})", row,
+                           col.get("poor_households")))
+    if hh is not None and near is not None and near > hh:
+        out.append(Problem("error", f"near-poor households ({near:g}) exceed households ({hh:g})", row,
+                           col.get("near_poor_households")))
+    elif hh is not None and poor is not None and near is not None and poor <= hh and poor + near > hh:
+        out.append(Problem("error", f"poor + near-poor households ({poor + near:g}) exceed households "
+                           f"({hh:g})", row, col.get("near_poor_households")))
+    for rate, count in (("poor_rate", poor), ("near_poor_rate", near)):
+        r = vals.get(rate, (None,))[0]
+        if r is not None and count is not None and hh:
+            computed = 100.0 * count / hh
+            if abs(computed - r) > 0.11:
+                out.append(Problem("warning", f"{rate} {r:g} differs from {rate.replace('_rate', '')} "
+                                   f"households ÷ households = {computed:.2f}", row, col.get(rate)))
+    pr, nr = vals.get("poor_rate", (None,))[0], vals.get("near_poor_rate", (None,))[0]
+    if pr is not None and nr is not None and pr + nr > 100:
+        out.append(Problem("error", f"poverty rate + near-poverty rate ({pr + nr:g}) exceed 100 %", row,
+                           col.get("near_poor_rate")))
+    return out
+
+
+def _changes(new: pd.DataFrame, obs: pd.DataFrame, level: str) -> tuple[list[dict], int]:
+    changes, unchanged = [], 0
+    for (ind, year, std), grp in new.groupby(["indicator", "year", "standard"], sort=False):
+        old = indicators.values(obs, ind, level, int(year), standard=std or None).set_index("gso_code")
+        for r in grp.itertuples(index=False):
+            o = old.loc[r.gso_code] if r.gso_code in old.index else None
+            old_value = None if o is None or pd.isna(o["value"]) else float(o["value"])
+            old_status = None if o is None else str(o["status"])
+            if old_value is not None and abs(old_value - r.value) < 1e-9 and old_status == r.status:
+                unchanged += 1
+                continue
+            changes.append({"row": int(r.src_row), "gso_code": r.gso_code, "unit_name": r.unit_name,
+                            "indicator": ind, "year": int(year), "old": old_value, "old_status": old_status,
+                            "old_source": None if o is None else str(o["source"])[:200],
+                            "new": float(r.value), "status": r.status})
+    changes.sort(key=lambda c: (c["row"], c["indicator"]))
+    return changes, unchanged
+
+
+# ---------------------------------------------------------------- staging
+
+_ID_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+def staging_dir() -> Path:
+    return versions.state_dir() / "staging"
+
+
+def _now() -> float:
+    return time.time()
+
+
+def purge_expired(now: float | None = None) -> int:
+    """Remove staged uploads past their expiry; return how many."""
+    now = _now() if now is None else now
+    root, n = staging_dir(), 0
+    if not root.is_dir():
+        return 0
+    for child in root.iterdir():
+        meta = _read_meta(child)
+        if meta is None or meta.get("expires_ts", 0) < now:
+            shutil.rmtree(child, ignore_errors=True)
+            n += 1
+    return n
+
+
+def _read_meta(path: Path) -> dict | None:
+    try:
+        return json.loads((path / "meta.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def stage(data: bytes, filename: str, params: dict, who: str, kind: str = "observations") -> tuple[str, str]:
+    """Keep an upload for a later commit; return ``(id, expiry ISO time)``."""
+    purge_expired()
+    root = staging_dir()
+    root.mkdir(parents=True, exist_ok=True)
+    os.chmod(root, 0o700)
+    sid = secrets.token_urlsafe(18)
+    tmp = root / f".{sid}.tmp"
+    tmp.mkdir(mode=0o700)
+    expires = _now() + staging_ttl()
+    meta = {"id": sid, "kind": kind, "filename": filename, "sha256": hashlib.sha256(data).hexdigest(),
+            "size": len(data), "params": params, "who": who, "created_ts": _now(), "expires_ts": expires,
+            "expires": dt.datetime.fromtimestamp(expires, dt.timezone.utc).isoformat(timespec="seconds")}
+    fd = os.open(tmp / "upload.bin", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    os.rename(tmp, root / sid)
+    return sid, meta["expires"]
+
+
+def load_staged(sid: str) -> tuple[bytes, dict]:
+    """The bytes and metadata of a staged upload (404/410 :class:`UploadError` otherwise)."""
+    if not isinstance(sid, str) or not _ID_RE.match(sid):
+        raise UploadError("no such upload", 404, "NotFound")
+    path = staging_dir() / sid
+    meta = _read_meta(path)
+    if meta is None or meta.get("id") != sid:
+        raise UploadError("no such upload (it was committed, discarded or has expired)", 404, "NotFound")
+    if meta.get("expires_ts", 0) < _now():
+        shutil.rmtree(path, ignore_errors=True)
+        raise UploadError("the preview has expired; upload the file again", 410, "Gone")
+    try:
+        data = (path / "upload.bin").read_bytes()
+    except OSError:
+        raise UploadError("no such upload", 404, "NotFound") from None
+    if hashlib.sha256(data).hexdigest() != meta.get("sha256"):
+        raise UploadError("the staged file does not match its preview; upload it again", 409, "Conflict")
+    return data, meta
+
+
+def discard(sid: str) -> None:
+    if isinstance(sid, str) and _ID_RE.match(sid):
+        shutil.rmtree(staging_dir() / sid, ignore_errors=True)
+
+
+def staged_preview(sid: str) -> Preview:
+    """Rebuild the preview of a staged upload against the data served now.
+
+    (A staged boundary upload gives a :class:`geo.uploads.boundaries.BoundaryPreview`.)
+    """
+    data, meta = load_staged(sid)
+    if meta.get("kind") == "boundaries":
+        from geo.uploads import boundaries as boundary_upload
+
+        params = meta.get("params", {})
+        bpv = boundary_upload.preview(data, meta["filename"], level=params.get("level", "commune"),
+                                      crs=params.get("crs"), note=params.get("note", ""), who=meta.get("who", "?"))
+        bpv.id, bpv.expires = sid, meta.get("expires")
+        return bpv  # type: ignore[return-value]
+    pv = preview(data, meta["filename"], who=meta.get("who", "?"), **meta["params"])
+    pv.id, pv.expires = sid, meta.get("expires")
+    return pv
+
+
+# ---------------------------------------------------------------- committing
+
+def commit_preview(pv: Preview, data: bytes, who: str) -> versions.Version:
+    """Turn a clean preview into a new dataset version (and make it current)."""
+    if not pv.ok:
+        first = pv.errors[0].line() if pv.errors else "no values to import"
+        raise UploadError(f"the upload has {len(pv.errors)} problems and was not committed ({first})")
+    rows = versions.normalise_observations(pv.observations.drop(columns=["src_row"], errors="ignore"))
+    payload = {versions.OBSERVATIONS: rows.to_csv(index=False).encode("utf-8"),
+               f"source.{pv.file_type}": data}
+    c = pv.counts()
+    info = {"who": who, "note": pv.note, "source_file": pv.filename, "sha256": pv.sha256, "size": pv.size,
+            "file_type": pv.file_type, "encoding": pv.encoding, "level": pv.level, "years": pv.years,
+            "standard": pv.standard, "status": pv.status, "previewed_by": pv.who,
+            "counts": {"rows": c["rows"], "observations": c["observations"], "units": c["units"],
+                       "indicators": c["indicators"], "changed": c["changed"],
+                       "replaces_synthetic": c["replaces_synthetic"], "warnings": c["warnings"]}}
+    from geo.backends import BackendError
+
+    try:
+        return versions.create_version("observations", payload, info, new_rows=rows)
+    except versions.VersionError as exc:
+        raise UploadError(str(exc), 503 if "python -m geo build" in str(exc) else 409, "Conflict") from None
+    except BackendError as exc:  # DATABASE_URL: the database is unreachable; nothing was written
+        raise UploadError(str(exc), 503, "ServiceUnavailable") from None
+
+
+def commit(sid: str, who: str) -> versions.Version:
+    """Commit a staged upload: re-validated against the data served now, then a new version."""
+    data, meta = load_staged(sid)
+    if meta.get("kind") == "boundaries":
+        from geo.uploads import boundaries as boundary_upload
+
+        v = boundary_upload.commit_staged(data, meta, who)
+    else:
+        pv = preview(data, meta["filename"], who=meta.get("who", "?"), **meta["params"])
+        v = commit_preview(pv, data, who)
+    discard(sid)
+    return v
+
+
+# ---------------------------------------------------------------- CLI
+
+def read_file(path) -> tuple[bytes, str]:
+    """The bytes of ``path`` (size-capped before reading) and its sanitised name."""
+    from werkzeug.utils import secure_filename
+
+    path = Path(path)
+    if not path.is_file():
+        raise UploadError(f"{path}: no such file")
+    size = path.stat().st_size
+    if size > max_bytes():
+        raise UploadError(f"{path.name}: the file is {size:,} bytes; the limit is {max_bytes():,} bytes", 413)
+    return path.read_bytes(), secure_filename(path.name) or "upload"
+
+
+def run_cli(args, make_preview, commit, describe) -> int:
+    """The preview → print → (dry run | commit) sequence shared by the upload commands.
+
+    ``make_preview(data, name)`` returns a preview with ``ok``, ``errors``,
+    ``to_dict()`` and ``to_text()``; ``commit(preview, data, who)`` returns the
+    new version; ``describe(preview, version)`` is the line printed after it.
+    """
+    from geo.cli import CliError
+
+    try:
+        data, name = read_file(args.file)
+        pv = make_preview(data, name)
+    except UploadError as exc:
+        raise CliError(exc.message) from None
+    print(json.dumps(pv.to_dict(), ensure_ascii=False, indent=1) if args.json else pv.to_text())
+    if not pv.ok:
+        raise CliError(f"{len(pv.errors) or 1} problems (listed above); nothing was written")
+    if args.dry_run:
+        print("dry run: nothing was written", file=sys.stderr)
+        return 0
+    try:
+        v = commit(pv, data, args.who)
+    except UploadError as exc:
+        raise CliError(exc.message) from None
+    print(describe(pv, v))
+    if note := versions.served_note():
+        print(f"warning: {note}", file=sys.stderr)
+    return 0
+
+
+def _cmd_ingest(args) -> int:
+    return run_cli(
+        args,
+        lambda data, name: preview(data, name, year=args.year, standard=args.standard, level=args.level,
+                                   status=args.status, note=args.note or "", who=args.who),
+        commit_preview,
+        lambda pv, v: (f"version {v.number} is now current: {pv.counts()['observations']} values for "
+                       f"{pv.counts()['units']} units ({v.gpkg})"))
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "ingest", help="validate an official table (CSV/XLSX) and make it a new dataset version",
+        description="Read FILE (CSV or XLSX: unit name and/or GSO code, figures as columns), print the join "
+                    "report, every problem with its row number and the values that would change; unless "
+                    "--dry-run, commit it as a new dataset version. Exit 2 (nothing written) on any error.")
+    p.add_argument("file")
+    p.add_argument("--year", type=int, help="the review year (else a 'Năm' column)")
+    p.add_argument("--standard", help="poverty standard: " + " or ".join(STANDARDS))
+    p.add_argument("--level", choices=LEVELS, default="commune")
+    p.add_argument("--status", choices=STATUSES, default="official")
+    p.add_argument("--note", help="source note: who published the figures, document number, date")
+    p.add_argument("--who", default=os.environ.get("USER") or "cli", help="who uploads (recorded)")
+    p.add_argument("--dry-run", action="store_true", help="preview only; write nothing")
+    p.add_argument("--json", action="store_true", help="print the preview as JSON")
+    p.set_defaults(func=_cmd_ingest)
+    versions.register(sub)
+    from geo.uploads import boundaries as boundary_upload
+
+    boundary_upload.register(sub)

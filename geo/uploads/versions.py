@@ -1,0 +1,532 @@
+"""Dataset versions: every accepted upload is a new version; one is current.
+
+The base build (``build/kontum.gpkg``, written by ``python -m geo build``)
+is version 0.  Each accepted upload creates version N under the data-state
+folder (``$GEO_STATE_DIR``, default ``instance/`` in the repository root,
+git-ignored)::
+
+    instance/
+      current                  the number of the served version ("3"), replaced atomically
+      versions/
+        0001/                  read-only once written
+          manifest.json        when, who, source note, file name and sha256, counts, parent
+          observations.csv     the uploaded observation rows (or communes.geojson … for boundaries)
+          kontum.gpkg          what the map serves: the base build + the uploads of this
+                               version and its parents, written by geo.io.storage.write_gpkg
+        0002/ …
+      staging/                 previews waiting for a commit (geo.uploads.ingest), private, expiring
+
+A version's GeoPackage is the base build with the uploads of its chain
+(the version that was current when it was made, that one's parent …)
+applied in order: uploaded observation rows are appended to
+``observations``; a row already there for the same unit, indicator, year
+and standard whose status ranks as high or higher is kept with its note
+prefixed ``alternative: replaced by upload vN`` (so it is never drawn but
+stays traceable).  Lower-ranked rows (synthetic demo values) stay as they
+are and simply lose to the upload in :func:`geo.indicators.values.values`.
+
+Writing is atomic: the new version is assembled in a hidden temporary
+folder (``versions/.tmp-…``), renamed into place in one ``os.rename`` and
+only then made current with ``os.replace`` on the pointer file.  A failed
+or killed write leaves the previous version served and no visible version;
+stale temporary folders are removed by the next write.
+
+:func:`geo.paths.gpkg_path` serves the current version (``$GEO_GPKG``
+still wins when set).
+
+With ``DATABASE_URL`` set (PostGIS, :mod:`geo.backends.postgis`) the versions
+and their history live in the database instead: :func:`list_versions`,
+:func:`get`, :func:`current_number`, :func:`create_version` and
+:func:`restore` ask it (one transaction per version, an advisory lock
+between writers, one current version); the folders above are not used.
+
+Command line::
+
+    python -m geo versions list
+    python -m geo versions show N
+    python -m geo versions restore N      (0 = the base build)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import re
+import secrets
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from geo import paths
+from geo.io import storage
+from geo.indicators.values import STATUS_RANK
+
+POINTER = "current"
+MANIFEST = "manifest.json"
+GPKG = "kontum.gpkg"
+OBSERVATIONS = "observations.csv"
+KEY = ["unit_level", "gso_code", "indicator", "year", "standard"]
+OBS_COLUMNS = ["unit_level", "gso_code", "unit_name", "indicator", "year", "period", "qualifier",
+               "value", "unit", "standard", "status", "source", "note"]
+_DIR_RE = re.compile(r"^\d{4,}$")
+TMP_PREFIX = ".tmp-"
+
+
+class VersionError(ValueError):
+    """A version that does not exist, or a version that may not be written."""
+
+
+# ---------------------------------------------------------------- places
+
+def state_dir() -> Path:
+    """The data-state folder (``$GEO_STATE_DIR`` or ``instance/``)."""
+    return Path(os.environ.get("GEO_STATE_DIR") or paths.ROOT / "instance")
+
+
+def versions_dir() -> Path:
+    return state_dir() / "versions"
+
+
+def base_gpkg() -> Path:
+    """The base build every version starts from (``$GEO_BUILD_DIR/kontum.gpkg``)."""
+    return paths.build_dir() / GPKG
+
+
+def _dir(number: int) -> Path:
+    return versions_dir() / f"{number:04d}"
+
+
+@dataclass(frozen=True)
+class Version:
+    number: int
+    path: Path
+    manifest: dict
+
+    @property
+    def gpkg(self) -> Path:
+        return self.path / GPKG
+
+    @property
+    def kind(self) -> str:
+        return self.manifest.get("kind", "observations")
+
+    def to_dict(self) -> dict:
+        return {**self.manifest, "version": self.number}
+
+
+# ---------------------------------------------------------------- reading
+
+def _database():
+    """The PostGIS backend when ``DATABASE_URL`` is set (versions live there), else None."""
+    from geo import backends
+
+    try:
+        return backends.database()
+    except backends.BackendConfigError as exc:
+        raise VersionError(str(exc)) from None
+
+
+def _read_manifest(path: Path) -> dict | None:
+    try:
+        data = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def list_versions() -> list[Version]:
+    """Complete versions (folder with a manifest and a GeoPackage), oldest first."""
+    if (db := _database()) is not None:
+        return db.list_versions()
+    root = versions_dir()
+    if not root.is_dir():
+        return []
+    out = []
+    for child in root.iterdir():
+        if not _DIR_RE.match(child.name) or not child.is_dir():
+            continue
+        manifest = _read_manifest(child)
+        if manifest is None or not (child / GPKG).is_file():
+            continue
+        out.append(Version(int(child.name), child, manifest))
+    return sorted(out, key=lambda v: v.number)
+
+
+def get(number: int) -> Version:
+    """Version ``number`` (raises :class:`VersionError` when there is none)."""
+    if (db := _database()) is not None:
+        return db.get_version(number)
+    path = _dir(number)
+    manifest = _read_manifest(path) if path.is_dir() else None
+    if manifest is None or not (path / GPKG).is_file():
+        have = ", ".join(str(v.number) for v in list_versions()) or "none"
+        raise VersionError(f"there is no dataset version {number} (versions: {have}; 0 is the base build)")
+    return Version(number, path, manifest)
+
+
+def _pointer() -> int:
+    try:
+        text = (state_dir() / POINTER).read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return 0
+    return int(text) if text.isdigit() else 0
+
+
+def current_number() -> int:
+    """The served version (0: the base build, also when the pointer is broken)."""
+    if (db := _database()) is not None:
+        return db.current_version()
+    return _file_current_number()
+
+
+def _file_current_number() -> int:
+    n = _pointer()
+    return n if n and (_dir(n) / GPKG).is_file() else 0
+
+
+def current_gpkg() -> Path | None:
+    """The current version's GeoPackage, or ``None`` when the base build is served."""
+    n = _file_current_number()
+    return _dir(n) / GPKG if n else None
+
+
+def current() -> Version | None:
+    n = current_number()
+    return get(n) if n else None
+
+
+def chain(number: int) -> list[Version]:
+    """Version ``number`` and its parents, oldest first (empty for 0)."""
+    out: list[Version] = []
+    seen = set()
+    while number and number not in seen:
+        seen.add(number)
+        v = get(number)
+        out.append(v)
+        number = int(v.manifest.get("parent") or 0)
+    return out[::-1]
+
+
+# ---------------------------------------------------------------- composing
+
+def normalise_observations(obs: pd.DataFrame) -> pd.DataFrame:
+    """The observations columns in order, ``year`` as Int64, text columns without NaN."""
+    obs = obs.copy()
+    for col in OBS_COLUMNS:
+        if col not in obs.columns:
+            obs[col] = pd.NA if col in ("year", "value") else ""
+    obs["year"] = pd.to_numeric(obs["year"], errors="coerce").round().astype("Int64")
+    obs["value"] = pd.to_numeric(obs["value"], errors="coerce").astype("float64")
+    for col in OBS_COLUMNS:
+        if col not in ("year", "value"):
+            obs[col] = obs[col].astype(object).where(obs[col].notna(), "").astype(str)
+    extra = [c for c in obs.columns if c not in OBS_COLUMNS]
+    return obs[OBS_COLUMNS + extra].reset_index(drop=True)
+
+
+def _keys(frame: pd.DataFrame) -> pd.Series:
+    year = frame["year"].astype("Int64").astype(str)
+    return (frame["unit_level"] + "|" + frame["gso_code"] + "|" + frame["indicator"] + "|" + year
+            + "|" + frame["standard"])
+
+
+def apply_observations(obs: pd.DataFrame, new: pd.DataFrame, number: int) -> pd.DataFrame:
+    """``obs`` with the upload rows ``new`` of version ``number`` applied (see the module doc)."""
+    obs, new = normalise_observations(obs), normalise_observations(new)
+    if new.empty:
+        return obs
+    best_new = (new.assign(_k=_keys(new), _r=new["status"].map(STATUS_RANK).fillna(9))
+                .groupby("_k")["_r"].max())  # the weakest new status per key
+    old_keys = _keys(obs)
+    old_rank = obs["status"].map(STATUS_RANK).fillna(9)
+    limit = old_keys.map(best_new)
+    note = obs["note"].fillna("")
+    replaced = limit.notna() & (old_rank <= limit) & ~note.str.startswith("alternative:")
+    tag = f"alternative: replaced by upload v{number}"
+    obs.loc[replaced, "note"] = [tag + (f"; {n}" if n else "") for n in note[replaced]]
+    return pd.concat([obs, new[obs.columns.intersection(new.columns)]], ignore_index=True)
+
+
+def _apply(layers: dict, version_dir: Path, manifest: dict, number: int) -> dict:
+    kind = manifest.get("kind", "observations")
+    if kind == "observations":
+        new = pd.read_csv(version_dir / OBSERVATIONS, dtype=str, keep_default_na=False)
+        layers["observations"] = apply_observations(layers["observations"], new, number)
+    elif kind == "boundaries":
+        from geo.uploads import boundaries as boundary_upload
+
+        layers = boundary_upload.apply_to_layers(layers, version_dir, manifest)
+    else:
+        raise VersionError(f"version {number}: unknown kind {kind!r}")
+    return layers
+
+
+def read_layers(path: Path) -> dict:
+    return {name: storage.read_layer(name, path) for name in storage.list_layers(path)}
+
+
+def compose(parent: int, extra: tuple[Path, dict, int] | None = None) -> dict:
+    """The layers of version ``parent`` rebuilt from the base, plus an optional new payload."""
+    base = base_gpkg()
+    if not base.is_file():
+        raise VersionError(f"{base} does not exist: run `python -m geo build` first")
+    layers = read_layers(base)
+    if "observations" not in layers:
+        raise VersionError(f"{base} has no observations table: rebuild it")
+    for v in chain(parent):
+        layers = _apply(layers, v.path, v.manifest, v.number)
+    if extra is not None:
+        layers = _apply(layers, *extra)
+    layers["observations"] = normalise_observations(layers["observations"])
+    return layers
+
+
+# ---------------------------------------------------------------- writing
+
+def _pause(point: str) -> None:
+    """Test hook: ``GEO_TEST_PAUSE=point:marker-file`` sleeps at ``point`` (to be killed there)."""
+    spec = os.environ.get("GEO_TEST_PAUSE", "")
+    name, _, marker = spec.partition(":")
+    if name == point:
+        if marker:
+            Path(marker).write_text(str(os.getpid()))
+        time.sleep(float(os.environ.get("GEO_TEST_PAUSE_S", "120")))
+
+
+@contextlib.contextmanager
+def _locked():
+    """One writer at a time (an exclusive ``flock`` on ``<state>/.lock``)."""
+    import fcntl
+
+    state_dir().mkdir(parents=True, exist_ok=True)
+    with open(state_dir() / ".lock", "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _clean_stale() -> None:
+    """Remove what a killed writer left (only called with the lock held)."""
+    root = versions_dir()
+    if root.is_dir():
+        for child in root.iterdir():
+            if child.name.startswith(TMP_PREFIX):
+                with contextlib.suppress(OSError):
+                    os.chmod(child, 0o755)
+                shutil.rmtree(child, ignore_errors=True)
+    for child in state_dir().glob(f".{POINTER}.*"):
+        with contextlib.suppress(OSError):
+            child.unlink()
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _write_text(path: Path, text: str) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _freeze(path: Path) -> None:
+    """Make a finished version read-only (files 0444, folder 0555).
+
+    A version never changes once written; a process that tries to write
+    into it (e.g. ``python -m geo build`` with its default output, which is
+    the served GeoPackage) fails instead of silently replacing it (for any
+    user but root).
+    """
+    for child in path.iterdir():
+        os.chmod(child, 0o444)
+    os.chmod(path, 0o555)
+
+
+def _set_pointer(number: int) -> None:
+    tmp = state_dir() / f".{POINTER}.{secrets.token_hex(6)}"
+    _write_text(tmp, f"{number}\n")
+    os.replace(tmp, state_dir() / POINTER)
+    _fsync_dir(state_dir())
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds")
+
+
+def _check_new_rows(layers: dict, new: pd.DataFrame) -> None:
+    from geo.build import checks
+
+    cat = layers.get("catalogue")
+    if cat is None or new.empty:
+        return
+    failed = [c for c in checks.check_observations(new, cat.set_index("id"), layers["communes"],
+                                                   layers["districts"]) if not c.ok]
+    if failed:
+        raise VersionError("the upload fails the data checks: " + "; ".join(c.line() for c in failed))
+
+
+def create_version(kind: str, files: dict[str, bytes], info: dict, new_rows: pd.DataFrame | None = None,
+                   validate=None) -> Version:
+    """Write a new version from the payload ``files`` (name → bytes) and make it current.
+
+    ``info`` goes into the manifest (who, note, source file, sha256, counts…).
+    ``validate(layers)`` may raise to refuse the composed layers; nothing is
+    then written.  Returns the new :class:`Version`.
+    """
+    if (db := _database()) is not None:
+        return db.create_version(kind, files, info, new_rows, validate)
+    with _locked():
+        _clean_stale()
+        parent = current_number()
+        existing = [v.number for v in list_versions()]
+        root = versions_dir()
+        # a folder that exists without being a complete version still takes its number
+        taken = [int(p.name) for p in root.iterdir() if _DIR_RE.match(p.name)] if root.is_dir() else []
+        number = max(existing + taken + [0]) + 1
+        root.mkdir(parents=True, exist_ok=True)
+        tmp = root / f"{TMP_PREFIX}{number:04d}-{secrets.token_hex(4)}"
+        tmp.mkdir(mode=0o750)
+        try:
+            for name, data in files.items():
+                if "/" in name or name.startswith("."):
+                    raise VersionError(f"bad payload file name {name!r}")
+                (tmp / name).write_bytes(data)
+            manifest = {"version": number, "kind": kind, "parent": parent, "created": _now(), **info}
+            layers = compose(parent, (tmp, manifest, number))
+            if new_rows is not None:
+                _check_new_rows(layers, normalise_observations(new_rows))
+            if validate is not None:
+                validate(layers)
+            storage.write_gpkg(tmp / GPKG, layers)
+            _pause("after_gpkg")
+            check = storage.list_layers(tmp / GPKG)
+            missing = set(layers) - set(check)
+            if missing:
+                raise VersionError(f"the new GeoPackage lacks {sorted(missing)}; nothing was changed")
+            base = base_gpkg().stat()
+            manifest["base"] = {"path": str(base_gpkg()), "size": base.st_size,
+                                "modified": dt.datetime.fromtimestamp(base.st_mtime).isoformat(timespec="seconds")}
+            manifest["observations_total"] = int(len(layers["observations"]))
+            _write_text(tmp / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1))
+            _pause("before_rename")
+            _freeze(tmp)
+            os.rename(tmp, _dir(number))
+            _fsync_dir(root)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.chmod(tmp, 0o755)
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        _pause("before_pointer")
+        _set_pointer(number)
+    return get(number)
+
+
+def restore(number: int) -> Version | None:
+    """Make version ``number`` current (0: the base build).  Returns it (``None`` for 0)."""
+    if (db := _database()) is not None:
+        return db.restore(number)
+    with _locked():
+        if number == 0:
+            if not base_gpkg().is_file():
+                raise VersionError(f"{base_gpkg()} does not exist: run `python -m geo build` first")
+            _set_pointer(0)
+            return None
+        v = get(number)
+        try:
+            storage.list_layers(v.gpkg)
+        except Exception as exc:  # a damaged file must never become current
+            raise VersionError(f"version {number} cannot be read ({type(exc).__name__}); not restored") from None
+        _set_pointer(number)
+        return v
+
+
+# ---------------------------------------------------------------- CLI
+
+def served_note() -> str | None:
+    """A warning when ``$GEO_GPKG`` makes the app serve a file that is not the current version."""
+    if os.environ.get("GEO_GPKG"):
+        return (f"GEO_GPKG is set ({os.environ['GEO_GPKG']}): the map serves that file, "
+                "not the dataset versions")
+    return None
+
+
+def _summary(v: Version, cur: int) -> str:
+    m = v.manifest
+    counts = m.get("counts", {})
+    what = (f"{counts.get('observations', '?')} values, {counts.get('units', '?')} units"
+            if v.kind == "observations" else f"{counts.get('features', '?')} {m.get('level', '')} boundaries")
+    return (f"{'*' if v.number == cur else ' '} {v.number:>4}  {m.get('created', '?')}  {m.get('who', '?'):<10} "
+            f"{v.kind:<12} {what}; {m.get('source_file', '?')} sha256 {str(m.get('sha256', ''))[:12]}"
+            f"{'; ' + m['note'] if m.get('note') else ''}")
+
+
+def _cmd_list(args) -> int:
+    cur = current_number()
+    print(f"{'*' if cur == 0 else ' '} {0:>4}  base build {base_gpkg()}")
+    for v in list_versions():
+        print(_summary(v, cur))
+    if note := served_note():
+        print(f"warning: {note}", file=sys.stderr)
+    return 0
+
+
+def _cmd_show(args) -> int:
+    print(json.dumps(get(args.number).to_dict(), ensure_ascii=False, indent=1))
+    return 0
+
+
+def _cmd_restore(args) -> int:
+    from geo.cli import CliError
+
+    try:
+        v = restore(args.number)
+    except VersionError as exc:
+        raise CliError(str(exc)) from None
+    print(f"version {args.number} is now current ({v.gpkg if v else base_gpkg()})")
+    if note := served_note():
+        print(f"warning: {note}", file=sys.stderr)
+    return 0
+
+
+def _cli(func):
+    """``func`` with database failures (DATABASE_URL) as one-line CLI errors."""
+    def run(args):
+        from geo.backends import BackendError
+        from geo.cli import CliError
+
+        try:
+            return func(args)
+        except BackendError as exc:
+            raise CliError(str(exc)) from None
+    return run
+
+
+def register(sub) -> None:
+    p = sub.add_parser("versions", help="list the dataset versions, or make an earlier one current",
+                       description="Dataset versions made by `python -m geo ingest` "
+                                   f"(stored under $GEO_STATE_DIR, default {paths.ROOT / 'instance'}).")
+    vsub = p.add_subparsers(dest="versions_command", metavar="ACTION")
+    vsub.required = True
+    p_list = vsub.add_parser("list", help="every version; * marks the one the map serves")
+    p_list.set_defaults(func=_cli(_cmd_list))
+    p_show = vsub.add_parser("show", help="the manifest of version N")
+    p_show.add_argument("number", type=int)
+    p_show.set_defaults(func=_cli(_cmd_show))
+    p_restore = vsub.add_parser("restore", help="make version N current (0 = the base build)")
+    p_restore.add_argument("number", type=int)
+    p_restore.set_defaults(func=_cli(_cmd_restore))
