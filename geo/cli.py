@@ -3,7 +3,7 @@
 Each command lives in the module that does the work; the module exposes
 ``register(subparsers)`` which adds its sub-parser and sets ``func``.  A
 command's ``func(args)`` returns the exit status.  Expected failures raise
-:class:`CliError` and are printed as one clear line, never a traceback.
+:class:`geo.errors.CliError` and are printed as one clear line, never a traceback.
 """
 
 from __future__ import annotations
@@ -12,21 +12,19 @@ import argparse
 import importlib
 import sys
 
+from geo.errors import CliError
+
 # Modules that contribute sub-commands, in --help order.
 COMMAND_MODULES = [
     "geo.build.compiler",
-    "geo.build.checks",
     "geo.units.join",
     "geo.uploads.ingest",
+    "geo.uploads.boundaries",
     "geo.raster.zonal",
     "geo.raster.remoteness",
     "geo.backends.admin",
     "geo.synthetic.national",
 ]
-
-
-class CliError(Exception):
-    """An expected failure: bad input, missing file… printed without traceback."""
 
 
 def make_parser() -> argparse.ArgumentParser:

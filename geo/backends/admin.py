@@ -22,15 +22,13 @@ PostGIS missing.
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 from geo import backends, paths
+from geo.errors import CliError
 
 
 def _backend(args) -> backends.Backend:
-    from geo.cli import CliError
-
     url = args.url if args.url is not None else os.environ.get("DATABASE_URL", "")
     if not url.strip():
         raise CliError("DATABASE_URL is not set; e.g. export "
@@ -43,8 +41,6 @@ def _backend(args) -> backends.Backend:
 
 
 def _run(call):
-    from geo.cli import CliError
-
     try:
         return call()
     except backends.BackendError as exc:
@@ -120,9 +116,3 @@ def register(sub) -> None:
     q = dsub.add_parser("status", help="migrations applied and pending, dataset versions")
     common(q)
     q.set_defaults(func=_cmd_status)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    from geo.cli import main
-
-    sys.exit(main(["db", *sys.argv[1:]]))

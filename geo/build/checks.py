@@ -120,19 +120,3 @@ class ChecksFailed(Exception):
     def __init__(self, failed: list[Check]):
         super().__init__(f"{len(failed)} data checks failed")
         self.failed = failed
-
-
-def _cmd_check(args) -> int:
-    from geo.build.compiler import compile_layers, run_checks
-
-    results = run_checks(compile_layers())
-    for c in results:
-        print(c.line())
-    failed = sum(not c.ok for c in results)
-    print(f"{len(results) - failed} passed, {failed} failed")
-    return 1 if failed else 0
-
-
-def register(sub) -> None:
-    p = sub.add_parser("check", help="print the data-quality report; exit 1 if a check fails")
-    p.set_defaults(func=_cmd_check)

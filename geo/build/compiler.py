@@ -103,7 +103,19 @@ def _cmd_build(args) -> int:
     return 0
 
 
+def _cmd_check(args) -> int:
+    results = run_checks(compile_layers())
+    for c in results:
+        print(c.line())
+    failed = sum(not c.ok for c in results)
+    print(f"{len(results) - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
 def register(sub) -> None:
+    """Add the ``build`` and ``check`` commands to the CLI's sub-parsers."""
     p = sub.add_parser("build", help="compile data/ into build/kontum.gpkg (runs the demo generator)")
     p.add_argument("--output", type=Path, default=None, help="GeoPackage path (default build/kontum.gpkg)")
     p.set_defaults(func=_cmd_build)
+    p = sub.add_parser("check", help="print the data-quality report; exit 1 if a check fails")
+    p.set_defaults(func=_cmd_check)

@@ -43,6 +43,7 @@ from rasterio.features import rasterize
 from rasterio.io import MemoryFile
 
 from geo.crs import METRIC
+from geo.errors import CliError
 
 MIN_RESOLUTION = 50.0
 MAX_RESOLUTION = 5000.0
@@ -342,8 +343,6 @@ def indicator_product(indicator: str, year: int | None = None, resolution: float
 
 
 def _cmd_export(args) -> int:
-    from geo.cli import CliError
-
     try:
         product = indicator_product(args.indicator, args.year, args.resolution, args.classes, level=args.level)
     except RasterError as exc:

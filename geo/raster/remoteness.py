@@ -59,6 +59,7 @@ from geo.raster import zonal
 from geo.crs import METRIC
 from geo.raster.grid import (DEFAULT_RESOLUTION, FLOAT_NODATA, Grid, RasterError, RasterProduct, check_resolution,
                      opened, register_export, write_geotiff)
+from geo.errors import CliError
 
 TARGETS = ("roads", "power")
 START_MARGIN = 10_000.0   # metres around the province to begin with
@@ -285,8 +286,6 @@ def _load_sources():
 
 
 def _cmd_remoteness(args) -> int:
-    from geo.cli import CliError
-
     if args.out.exists() and not args.out.is_dir():
         raise CliError(f"{args.out}: exists and is not a folder")
     try:

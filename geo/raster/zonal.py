@@ -79,6 +79,7 @@ from shapely.prepared import prep
 from geo import paths
 from geo.raster.grid import RasterError
 from geo.units.boundaries import LEVELS, load_units
+from geo.errors import CliError
 
 STATS = ("mean", "sum", "min", "max", "count", "coverage")
 ALWAYS = ("count", "coverage")
@@ -446,8 +447,6 @@ def catalogue_entry(args) -> pd.DataFrame:
     main = paths.indicators_dir() / "catalogue.csv"
     known = set(pd.read_csv(main, dtype=str)["id"]) if main.exists() else set()
     if args.indicator in known:
-        from geo.cli import CliError
-
         raise CliError(f"indicator id {args.indicator!r} is already in the catalogue; choose another id")
     raster = Path(args.raster).name
     return pd.DataFrame([{
@@ -461,8 +460,6 @@ def catalogue_entry(args) -> pd.DataFrame:
 
 
 def _cmd_zonal(args) -> int:
-    from geo.cli import CliError
-
     if args.indicator and not INDICATOR_ID.match(args.indicator):
         raise CliError(f"indicator id {args.indicator!r}: use lower-case letters, digits and _ "
                        "(starting with a letter)")

@@ -62,6 +62,7 @@ from scipy.spatial import Voronoi, cKDTree
 
 from geo import paths
 from geo.crs import METRIC, WGS84
+from geo.errors import CliError
 
 N_COMMUNES = 10_600
 N_DISTRICTS = 700
@@ -623,8 +624,6 @@ def write(path: Path | str | None = None, n: int = N_COMMUNES, seed: int = 1,
 # --------------------------------------------------------------------------- CLI
 
 def _cmd_national(args) -> int:
-    from geo.cli import CliError
-
     t0 = time.perf_counter()
     try:
         path = write(args.out, args.n, args.seed, args.spacing_m, log=sys.stderr if args.verbose else None)

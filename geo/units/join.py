@@ -28,6 +28,7 @@ import pandas as pd
 
 from geo.units.names import NameIndex, clean_code, clean_text
 from geo.units.boundaries import LEVELS, load_units
+from geo.errors import CliError
 
 # ---------------------------------------------------------------- reading
 
@@ -475,8 +476,6 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from geo.cli import CliError
-
     try:
         table = read_table(args.file)
         result = join_table(table, args.level, args.code_col, args.name_col, args.district_col)
