@@ -49,8 +49,8 @@ from flask import (Blueprint, Response, abort, current_app, jsonify, render_temp
                    session)
 from werkzeug.utils import secure_filename
 
-from geo.uploads import ingest
-from geo.uploads import versions
+from geo.uploads import boundaries as boundary_upload
+from geo.uploads import common, ingest, staging, versions
 from geo.units.boundaries import LEVELS
 
 from .errors import ApiError
@@ -107,7 +107,7 @@ def _tokens() -> list[tuple[str, str]]:
 
 
 def _max_bytes() -> int:
-    return int(current_app.config.get("UPLOAD_MAX_BYTES") or ingest.max_bytes())
+    return int(current_app.config.get("UPLOAD_MAX_BYTES") or common.max_bytes())
 
 
 def _who(given: str | None) -> str | None:
@@ -144,7 +144,7 @@ def _require_bearer() -> str:
     return who
 
 
-def _api_error(exc: ingest.UploadError) -> ApiError:
+def _api_error(exc: common.UploadError) -> ApiError:
     return ApiError(exc.message, exc.status, exc.code)
 
 
@@ -197,7 +197,7 @@ def _limit_body() -> None:
 def _preview_for(data: bytes, name: str, params: dict, who: str) -> ingest.Preview:
     try:
         return ingest.preview(data, name, who=who, **params)
-    except ingest.UploadError as exc:
+    except common.UploadError as exc:
         raise _api_error(exc) from None
 
 
@@ -210,7 +210,7 @@ def api_upload():
     data, name = _file()
     params = _params(request.form)
     pv = _preview_for(data, name, params, who)
-    pv.id, pv.expires = ingest.stage(data, name, params, who)
+    pv.id, pv.expires = staging.stage(data, name, params, who)
     return jsonify(pv.to_dict()), 201
 
 
@@ -218,8 +218,8 @@ def api_upload():
 def api_upload_get(sid: str):
     _require_bearer()
     try:
-        pv = ingest.staged_preview(sid)
-    except ingest.UploadError as exc:
+        pv = staging.staged_preview(sid)
+    except common.UploadError as exc:
         raise _api_error(exc) from None
     return jsonify(pv.to_dict())
 
@@ -228,17 +228,17 @@ def api_upload_get(sid: str):
 def api_upload_delete(sid: str):
     _require_bearer()
     try:
-        ingest.load_staged(sid)
-    except ingest.UploadError as exc:
+        staging.load_staged(sid)
+    except common.UploadError as exc:
         raise _api_error(exc) from None
-    ingest.discard(sid)
+    staging.discard(sid)
     return Response(status=204)
 
 
 def _commit(sid: str, who: str) -> versions.Version:
     try:
-        return ingest.commit(sid, who)
-    except ingest.UploadError as exc:
+        return staging.commit(sid, who)
+    except common.UploadError as exc:
         raise _api_error(exc) from None
     except versions.VersionError as exc:
         raise ApiError(str(exc), 409, "Conflict") from None
@@ -266,8 +266,6 @@ def api_commit(sid: str):
 
 @bp.post("/api/boundaries")
 def api_boundaries():
-    from geo.uploads import boundaries as boundary_upload
-
     who = _require_bearer()
     _limit_body()
     data, name = _file()
@@ -278,9 +276,9 @@ def api_boundaries():
     note = " ".join((request.form.get("note") or "").split())[:500]
     try:
         pv = boundary_upload.preview(data, name, level=level, crs=crs, note=note, who=who)
-        pv.id, pv.expires = ingest.stage(data, name, {"level": level, "crs": crs, "note": note}, who,
+        pv.id, pv.expires = staging.stage(data, name, {"level": level, "crs": crs, "note": note}, who,
                                          kind="boundaries")
-    except ingest.UploadError as exc:
+    except common.UploadError as exc:
         raise _api_error(exc) from None
     return jsonify(pv.to_dict()), 201
 
@@ -432,10 +430,10 @@ def form_post():
         data, name = _file()
         params = _params(request.form)
         pv = _preview_for(data, name, params, who)
-        pv.id, pv.expires = ingest.stage(data, name, params, who)
+        pv.id, pv.expires = staging.stage(data, name, params, who)
     except ApiError as exc:
         return _form_error(exc, form=request.form)
-    except ingest.UploadError as exc:
+    except common.UploadError as exc:
         return _form_error(_api_error(exc), form=request.form)
     staged = [s for s in session.get("staged", []) if isinstance(s, str)][-9:] + [pv.id]
     session["staged"] = staged

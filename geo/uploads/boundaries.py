@@ -58,7 +58,7 @@ from geo.units import boundaries as units
 from geo.uploads import versions
 from geo.units.border import flag_border_communes
 from geo.crs import WGS84
-from geo.uploads.ingest import Problem, UploadError, max_bytes
+from geo.uploads.common import Problem, UploadError, max_bytes, run_cli
 from geo.units.join import join_table
 
 # Short names a planner may type for the usual Vietnamese systems.
@@ -454,28 +454,9 @@ def commit_staged(data: bytes, meta: dict, who: str) -> versions.Version:
     return commit_preview(pv, data, who)
 
 
-def apply_to_layers(layers: dict, version_dir: Path, manifest: dict) -> dict:
-    """Replace ``communes`` / ``districts`` with a boundary version's layers (used by geo.uploads.versions)."""
-    for name in manifest.get("layers", []):
-        new = pyogrio.read_dataframe(version_dir / f"{name}.geojson")
-        old = layers.get(name)
-        if old is not None:
-            new = new[[c for c in old.columns if c in new.columns]]
-            for col in new.columns:
-                if col != new.geometry.name and col in old.columns:
-                    try:
-                        new[col] = new[col].astype(old[col].dtype)
-                    except (TypeError, ValueError):
-                        pass
-        layers[name] = new.set_crs(WGS84, allow_override=True)
-    return layers
-
-
 # ---------------------------------------------------------------- CLI
 
 def _cmd(args) -> int:
-    from geo.uploads.ingest import run_cli
-
     return run_cli(
         args,
         lambda data, name: preview(data, name, level=args.level, crs=args.crs, note=args.note or "",

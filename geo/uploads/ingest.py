@@ -47,14 +47,9 @@ import csv
 import datetime as dt
 import hashlib
 import io
-import json
 import math
 import os
 import re
-import secrets
-import shutil
-import sys
-import time
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
@@ -70,12 +65,11 @@ from geo.uploads import versions
 from geo.units.join import CODE_COLUMNS, DISTRICT_COLUMNS, NAME_COLUMNS, header_key, join_table
 from geo.units.names import clean_code, clean_text, fold
 from geo.units.boundaries import LEVELS
+from geo.uploads.common import Problem, UploadError, max_bytes, run_cli
 
 # ---------------------------------------------------------------- settings
 
-DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 20_000
-STAGING_TTL_S = 3600
 YEAR_MIN, YEAR_MAX = 2015, 2025
 STATUSES = ("official", "reported")
 
@@ -86,49 +80,6 @@ STANDARDS = {
     "2016-2020": ("2016-2020 multidimensional (QĐ 59/2015/QĐ-TTg)", range(2015, 2021)),
     "2022-2025": ("2022-2025 (NĐ 07/2021/NĐ-CP)", range(2021, 2026)),
 }
-
-
-def max_bytes() -> int:
-    """The upload size cap (``$GEO_MAX_UPLOAD_BYTES``, default 5 MiB)."""
-    try:
-        return int(os.environ.get("GEO_MAX_UPLOAD_BYTES", DEFAULT_MAX_BYTES))
-    except ValueError:
-        return DEFAULT_MAX_BYTES
-
-
-def staging_ttl() -> int:
-    try:
-        return int(os.environ.get("GEO_STAGING_TTL_S", STAGING_TTL_S))
-    except ValueError:
-        return STAGING_TTL_S
-
-
-class UploadError(ValueError):
-    """A refused upload: one clear message and the HTTP status it maps to."""
-
-    def __init__(self, message: str, status: int = 400, code: str = "InvalidUpload"):
-        super().__init__(message)
-        self.message, self.status, self.code = message, status, code
-
-
-# ---------------------------------------------------------------- problems
-
-@dataclass
-class Problem:
-    """One validation finding: spreadsheet row (``None`` for the whole file), column, reason."""
-
-    severity: str  # "error" blocks the commit; "warning" does not
-    message: str
-    row: int | None = None
-    column: str | None = None
-
-    def to_dict(self) -> dict:
-        return {"severity": self.severity, "row": self.row, "column": self.column, "message": self.message}
-
-    def line(self) -> str:
-        where = f"row {self.row}" if self.row is not None else "file"
-        col = f" [{self.column}]" if self.column else ""
-        return f"{self.severity}: {where}{col}: {self.message}"
 
 
 # ---------------------------------------------------------------- file type
@@ -155,7 +106,7 @@ def sniff(data: bytes, filename: str = "") -> str:
     >>> sniff(b"Ma xa,So ho\\n1,2\\n", "a.csv"), sniff(b"%PDF-1.7 ...", "a.csv")
     Traceback (most recent call last):
     ...
-    geo.uploads.ingest.UploadError: a.csv: a PDF document, not a table: upload the Excel or CSV file
+    geo.uploads.common.UploadError: a.csv: a PDF document, not a table: upload the Excel or CSV file
     """
     name = filename or "upload"
     if not data:
@@ -997,105 +948,6 @@ def _changes(new: pd.DataFrame, obs: pd.DataFrame, level: str) -> tuple[list[dic
     return changes, unchanged
 
 
-# ---------------------------------------------------------------- staging
-
-_ID_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-
-
-def staging_dir() -> Path:
-    return versions.state_dir() / "staging"
-
-
-def _now() -> float:
-    return time.time()
-
-
-def purge_expired(now: float | None = None) -> int:
-    """Remove staged uploads past their expiry; return how many."""
-    now = _now() if now is None else now
-    root, n = staging_dir(), 0
-    if not root.is_dir():
-        return 0
-    for child in root.iterdir():
-        meta = _read_meta(child)
-        if meta is None or meta.get("expires_ts", 0) < now:
-            shutil.rmtree(child, ignore_errors=True)
-            n += 1
-    return n
-
-
-def _read_meta(path: Path) -> dict | None:
-    try:
-        return json.loads((path / "meta.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-
-
-def stage(data: bytes, filename: str, params: dict, who: str, kind: str = "observations") -> tuple[str, str]:
-    """Keep an upload for a later commit; return ``(id, expiry ISO time)``."""
-    purge_expired()
-    root = staging_dir()
-    root.mkdir(parents=True, exist_ok=True)
-    os.chmod(root, 0o700)
-    sid = secrets.token_urlsafe(18)
-    tmp = root / f".{sid}.tmp"
-    tmp.mkdir(mode=0o700)
-    expires = _now() + staging_ttl()
-    meta = {"id": sid, "kind": kind, "filename": filename, "sha256": hashlib.sha256(data).hexdigest(),
-            "size": len(data), "params": params, "who": who, "created_ts": _now(), "expires_ts": expires,
-            "expires": dt.datetime.fromtimestamp(expires, dt.timezone.utc).isoformat(timespec="seconds")}
-    fd = os.open(tmp / "upload.bin", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
-    os.rename(tmp, root / sid)
-    return sid, meta["expires"]
-
-
-def load_staged(sid: str) -> tuple[bytes, dict]:
-    """The bytes and metadata of a staged upload (404/410 :class:`UploadError` otherwise)."""
-    if not isinstance(sid, str) or not _ID_RE.match(sid):
-        raise UploadError("no such upload", 404, "NotFound")
-    path = staging_dir() / sid
-    meta = _read_meta(path)
-    if meta is None or meta.get("id") != sid:
-        raise UploadError("no such upload (it was committed, discarded or has expired)", 404, "NotFound")
-    if meta.get("expires_ts", 0) < _now():
-        shutil.rmtree(path, ignore_errors=True)
-        raise UploadError("the preview has expired; upload the file again", 410, "Gone")
-    try:
-        data = (path / "upload.bin").read_bytes()
-    except OSError:
-        raise UploadError("no such upload", 404, "NotFound") from None
-    if hashlib.sha256(data).hexdigest() != meta.get("sha256"):
-        raise UploadError("the staged file does not match its preview; upload it again", 409, "Conflict")
-    return data, meta
-
-
-def discard(sid: str) -> None:
-    if isinstance(sid, str) and _ID_RE.match(sid):
-        shutil.rmtree(staging_dir() / sid, ignore_errors=True)
-
-
-def staged_preview(sid: str) -> Preview:
-    """Rebuild the preview of a staged upload against the data served now.
-
-    (A staged boundary upload gives a :class:`geo.uploads.boundaries.BoundaryPreview`.)
-    """
-    data, meta = load_staged(sid)
-    if meta.get("kind") == "boundaries":
-        from geo.uploads import boundaries as boundary_upload
-
-        params = meta.get("params", {})
-        bpv = boundary_upload.preview(data, meta["filename"], level=params.get("level", "commune"),
-                                      crs=params.get("crs"), note=params.get("note", ""), who=meta.get("who", "?"))
-        bpv.id, bpv.expires = sid, meta.get("expires")
-        return bpv  # type: ignore[return-value]
-    pv = preview(data, meta["filename"], who=meta.get("who", "?"), **meta["params"])
-    pv.id, pv.expires = sid, meta.get("expires")
-    return pv
-
-
 # ---------------------------------------------------------------- committing
 
 def commit_preview(pv: Preview, data: bytes, who: str) -> versions.Version:
@@ -1123,64 +975,7 @@ def commit_preview(pv: Preview, data: bytes, who: str) -> versions.Version:
         raise UploadError(str(exc), 503, "ServiceUnavailable") from None
 
 
-def commit(sid: str, who: str) -> versions.Version:
-    """Commit a staged upload: re-validated against the data served now, then a new version."""
-    data, meta = load_staged(sid)
-    if meta.get("kind") == "boundaries":
-        from geo.uploads import boundaries as boundary_upload
-
-        v = boundary_upload.commit_staged(data, meta, who)
-    else:
-        pv = preview(data, meta["filename"], who=meta.get("who", "?"), **meta["params"])
-        v = commit_preview(pv, data, who)
-    discard(sid)
-    return v
-
-
 # ---------------------------------------------------------------- CLI
-
-def read_file(path) -> tuple[bytes, str]:
-    """The bytes of ``path`` (size-capped before reading) and its sanitised name."""
-    from werkzeug.utils import secure_filename
-
-    path = Path(path)
-    if not path.is_file():
-        raise UploadError(f"{path}: no such file")
-    size = path.stat().st_size
-    if size > max_bytes():
-        raise UploadError(f"{path.name}: the file is {size:,} bytes; the limit is {max_bytes():,} bytes", 413)
-    return path.read_bytes(), secure_filename(path.name) or "upload"
-
-
-def run_cli(args, make_preview, commit, describe) -> int:
-    """The preview → print → (dry run | commit) sequence shared by the upload commands.
-
-    ``make_preview(data, name)`` returns a preview with ``ok``, ``errors``,
-    ``to_dict()`` and ``to_text()``; ``commit(preview, data, who)`` returns the
-    new version; ``describe(preview, version)`` is the line printed after it.
-    """
-    from geo.cli import CliError
-
-    try:
-        data, name = read_file(args.file)
-        pv = make_preview(data, name)
-    except UploadError as exc:
-        raise CliError(exc.message) from None
-    print(json.dumps(pv.to_dict(), ensure_ascii=False, indent=1) if args.json else pv.to_text())
-    if not pv.ok:
-        raise CliError(f"{len(pv.errors) or 1} problems (listed above); nothing was written")
-    if args.dry_run:
-        print("dry run: nothing was written", file=sys.stderr)
-        return 0
-    try:
-        v = commit(pv, data, args.who)
-    except UploadError as exc:
-        raise CliError(exc.message) from None
-    print(describe(pv, v))
-    if note := versions.served_note():
-        print(f"warning: {note}", file=sys.stderr)
-    return 0
-
 
 def _cmd_ingest(args) -> int:
     return run_cli(
@@ -1209,6 +1004,3 @@ def register(sub) -> None:
     p.add_argument("--json", action="store_true", help="print the preview as JSON")
     p.set_defaults(func=_cmd_ingest)
     versions.register(sub)
-    from geo.uploads import boundaries as boundary_upload
-
-    boundary_upload.register(sub)

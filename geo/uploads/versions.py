@@ -62,10 +62,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import pyogrio
 
 from geo import paths
 from geo.io import storage
 from geo.indicators.values import STATUS_RANK
+from geo.crs import WGS84
+from geo.errors import CliError
 
 POINTER = "current"
 MANIFEST = "manifest.json"
@@ -253,15 +256,30 @@ def apply_observations(obs: pd.DataFrame, new: pd.DataFrame, number: int) -> pd.
     return pd.concat([obs, new[obs.columns.intersection(new.columns)]], ignore_index=True)
 
 
+def apply_boundaries(layers: dict, version_dir: Path, manifest: dict) -> dict:
+    """Replace ``communes`` / ``districts`` with a boundary version's layers (its ``<layer>.geojson`` files)."""
+    for name in manifest.get("layers", []):
+        new = pyogrio.read_dataframe(version_dir / f"{name}.geojson")
+        old = layers.get(name)
+        if old is not None:
+            new = new[[c for c in old.columns if c in new.columns]]
+            for col in new.columns:
+                if col != new.geometry.name and col in old.columns:
+                    try:
+                        new[col] = new[col].astype(old[col].dtype)
+                    except (TypeError, ValueError):
+                        pass
+        layers[name] = new.set_crs(WGS84, allow_override=True)
+    return layers
+
+
 def _apply(layers: dict, version_dir: Path, manifest: dict, number: int) -> dict:
     kind = manifest.get("kind", "observations")
     if kind == "observations":
         new = pd.read_csv(version_dir / OBSERVATIONS, dtype=str, keep_default_na=False)
         layers["observations"] = apply_observations(layers["observations"], new, number)
     elif kind == "boundaries":
-        from geo.uploads import boundaries as boundary_upload
-
-        layers = boundary_upload.apply_to_layers(layers, version_dir, manifest)
+        layers = apply_boundaries(layers, version_dir, manifest)
     else:
         raise VersionError(f"version {number}: unknown kind {kind!r}")
     return layers
@@ -491,8 +509,6 @@ def _cmd_show(args) -> int:
 
 
 def _cmd_restore(args) -> int:
-    from geo.cli import CliError
-
     try:
         v = restore(args.number)
     except VersionError as exc:
@@ -507,8 +523,6 @@ def _cli(func):
     """``func`` with database failures (DATABASE_URL) as one-line CLI errors."""
     def run(args):
         from geo.backends import BackendError
-        from geo.cli import CliError
-
         try:
             return func(args)
         except BackendError as exc:

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from geo import cli
-from geo.uploads import ingest
+from geo.uploads import ingest, staging
 from geo.io import storage
 from geo.uploads import versions
 from geo.uploads.ingest import UploadError
@@ -326,25 +326,25 @@ def test_preview_writes_nothing(state):
 
 def test_stage_load_expire(state, monkeypatch):
     data = (FIX / "review_2020_communes.csv").read_bytes()
-    sid, expires = ingest.stage(data, "a.csv", {"year": 2020, "standard": "2016-2020"}, "alice")
-    path = ingest.staging_dir() / sid
+    sid, expires = staging.stage(data, "a.csv", {"year": 2020, "standard": "2016-2020"}, "alice")
+    path = staging.staging_dir() / sid
     assert (path / "upload.bin").read_bytes() == data
-    assert oct(ingest.staging_dir().stat().st_mode & 0o777) == "0o700"
+    assert oct(staging.staging_dir().stat().st_mode & 0o777) == "0o700"
     assert oct((path / "upload.bin").stat().st_mode & 0o777) == "0o600"
-    pv = ingest.staged_preview(sid)
+    pv = staging.staged_preview(sid)
     assert pv.ok and pv.id == sid and pv.who == "alice"
     for bad in ("../../etc/passwd", "..", "a" * 10, "x/y" * 10, sid + "/../x"):
         with pytest.raises(UploadError) as err:
-            ingest.load_staged(bad)
+            staging.load_staged(bad)
         assert err.value.status == 404
-    now = ingest._now()
-    monkeypatch.setattr(ingest, "_now", lambda: now + ingest.staging_ttl() + 1)
+    now = staging._now()
+    monkeypatch.setattr(staging, "_now", lambda: now + staging.staging_ttl() + 1)
     with pytest.raises(UploadError, match="expired") as err:
-        ingest.load_staged(sid)
+        staging.load_staged(sid)
     assert err.value.status == 410 and not path.exists()
-    sid2, _ = ingest.stage(data, "a.csv", {}, "alice")
-    monkeypatch.setattr(ingest, "_now", lambda: now + 3 * ingest.staging_ttl())
-    assert ingest.purge_expired() == 1 and not (ingest.staging_dir() / sid2).exists()
+    sid2, _ = staging.stage(data, "a.csv", {}, "alice")
+    monkeypatch.setattr(staging, "_now", lambda: now + 3 * staging.staging_ttl())
+    assert staging.purge_expired() == 1 and not (staging.staging_dir() / sid2).exists()
 
 
 # ---------------------------------------------------------------- command line

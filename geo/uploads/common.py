@@ -1,0 +1,110 @@
+"""What the upload kinds share: the refusal, a finding, the size cap, the CLI sequence.
+
+Table uploads (:mod:`geo.uploads.ingest`) and boundary uploads
+(:mod:`geo.uploads.boundaries`) raise :class:`UploadError` for a refused file
+and report :class:`Problem` findings; both command-line commands run
+:func:`run_cli` (preview → print → dry run or commit).
+
+Example
+-------
+>>> Problem("error", "unknown commune 'Xã Đăk X'", row=7, column="Tên xã").line()
+"error: row 7 [Tên xã]: unknown commune 'Xã Đăk X'"
+>>> UploadError("too big", 413).status
+413
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from geo.errors import CliError
+from geo.uploads import versions
+
+DEFAULT_MAX_BYTES = 5 * 1024 * 1024
+STAGING_TTL_S = 3600
+
+
+def max_bytes() -> int:
+    """The upload size cap (``$GEO_MAX_UPLOAD_BYTES``, default 5 MiB)."""
+    try:
+        return int(os.environ.get("GEO_MAX_UPLOAD_BYTES", DEFAULT_MAX_BYTES))
+    except ValueError:
+        return DEFAULT_MAX_BYTES
+
+
+def staging_ttl() -> int:
+    try:
+        return int(os.environ.get("GEO_STAGING_TTL_S", STAGING_TTL_S))
+    except ValueError:
+        return STAGING_TTL_S
+
+
+class UploadError(ValueError):
+    """A refused upload: one clear message and the HTTP status it maps to."""
+
+    def __init__(self, message: str, status: int = 400, code: str = "InvalidUpload"):
+        super().__init__(message)
+        self.message, self.status, self.code = message, status, code
+
+
+@dataclass
+class Problem:
+    """One validation finding: spreadsheet row (``None`` for the whole file), column, reason."""
+
+    severity: str  # "error" blocks the commit; "warning" does not
+    message: str
+    row: int | None = None
+    column: str | None = None
+
+    def to_dict(self) -> dict:
+        return {"severity": self.severity, "row": self.row, "column": self.column, "message": self.message}
+
+    def line(self) -> str:
+        where = f"row {self.row}" if self.row is not None else "file"
+        col = f" [{self.column}]" if self.column else ""
+        return f"{self.severity}: {where}{col}: {self.message}"
+
+
+def read_file(path) -> tuple[bytes, str]:
+    """The bytes of ``path`` (size-capped before reading) and its sanitised name."""
+    from werkzeug.utils import secure_filename
+
+    path = Path(path)
+    if not path.is_file():
+        raise UploadError(f"{path}: no such file")
+    size = path.stat().st_size
+    if size > max_bytes():
+        raise UploadError(f"{path.name}: the file is {size:,} bytes; the limit is {max_bytes():,} bytes", 413)
+    return path.read_bytes(), secure_filename(path.name) or "upload"
+
+
+def run_cli(args, make_preview, commit, describe) -> int:
+    """The preview → print → (dry run | commit) sequence shared by the upload commands.
+
+    ``make_preview(data, name)`` returns a preview with ``ok``, ``errors``,
+    ``to_dict()`` and ``to_text()``; ``commit(preview, data, who)`` returns the
+    new version; ``describe(preview, version)`` is the line printed after it.
+    """
+    try:
+        data, name = read_file(args.file)
+        pv = make_preview(data, name)
+    except UploadError as exc:
+        raise CliError(exc.message) from None
+    print(json.dumps(pv.to_dict(), ensure_ascii=False, indent=1) if args.json else pv.to_text())
+    if not pv.ok:
+        raise CliError(f"{len(pv.errors) or 1} problems (listed above); nothing was written")
+    if args.dry_run:
+        print("dry run: nothing was written", file=sys.stderr)
+        return 0
+    try:
+        v = commit(pv, data, args.who)
+    except UploadError as exc:
+        raise CliError(exc.message) from None
+    print(describe(pv, v))
+    if note := versions.served_note():
+        print(f"warning: {note}", file=sys.stderr)
+    return 0
