@@ -9,7 +9,7 @@ GPKG   := build/kontum.gpkg
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test build check bench browser postgis clean
+.PHONY: run test lint format build check bench browser postgis clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -n "$(PYTHON)" || { echo "python3.11 not found; set PYTHON=/path/to/python3.11"; exit 1; }
@@ -59,6 +59,17 @@ test: $(GPKG) browser postgis
 	  URL=$$(tests/pg/start.sh "$$PGDIR") || URL=; \
 	  TEST_DATABASE_URL="$$URL" $(PY) -m pytest -q -n 2; \
 	fi
+
+# Style and mistakes (ruff), formatting (ruff format --check) and the import layers
+# declared in pyproject.toml (import-linter). `make format` rewrites the files.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
 
 bench: $(GPKG)
 	@$(MAKE) --no-print-directory browser
