@@ -14,6 +14,7 @@ True
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -133,6 +134,6 @@ def _cmd_check(args) -> int:
     return 1 if failed else 0
 
 
-def register(sub) -> None:
+def register(sub: Any) -> None:  # sub: argparse add_subparsers() action (its class is private)
     p = sub.add_parser("check", help="print the data-quality report; exit 1 if a check fails")
     p.set_defaults(func=_cmd_check)
