@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any, TextIO
 
 import geopandas as gpd
 import pandas as pd
@@ -75,7 +76,7 @@ def run_checks(layers: dict[str, pd.DataFrame]) -> list[checks.Check]:
         layers["observations"], cat, layers["communes"], layers["districts"])
 
 
-def build(path: Path | None = None, out=sys.stdout) -> Path:
+def build(path: Path | str | None = None, out: TextIO = sys.stdout) -> Path:
     """Compile, check and write the GeoPackage atomically; return its path."""
     # The base build; never the served upload version that gpkg_path() may resolve to.
     path = Path(path or paths.build_dir() / "kontum.gpkg")
@@ -112,7 +113,7 @@ def _cmd_check(args) -> int:
     return 1 if failed else 0
 
 
-def register(sub) -> None:
+def register(sub: Any) -> None:  # sub: argparse add_subparsers() action (its class is private)
     """Add the ``build`` and ``check`` commands to the CLI's sub-parsers."""
     p = sub.add_parser("build", help="compile data/ into build/kontum.gpkg (runs the demo generator)")
     p.add_argument("--output", type=Path, default=None, help="GeoPackage path (default build/kontum.gpkg)")

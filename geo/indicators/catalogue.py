@@ -30,6 +30,8 @@ Example
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import geopandas as gpd
 import pandas as pd
 from shapely.geometry import Point
@@ -142,7 +144,7 @@ def load_works() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(works, geometry=geoms, crs=WGS84)
 
 
-def validate_catalogue(obs: pd.DataFrame, cat: pd.DataFrame, statuses=STATUSES) -> list[str]:
+def validate_catalogue(obs: pd.DataFrame, cat: pd.DataFrame, statuses: Iterable[str] = STATUSES) -> list[str]:
     """Problems in ``obs`` against the catalogue ``cat`` (empty list: all good).
 
     Checks: indicator ids catalogued; GSO codes known at their level; status

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 # ---------------------------------------------------------------- TCVN3 (ABC)
@@ -183,7 +184,7 @@ def looks_unicode(text: str) -> bool:
     return bool(_UNICODE_VI.search(text))
 
 
-def detect_legacy(texts) -> str | None:
+def detect_legacy(texts: Iterable[object]) -> str | None:
     """``"tcvn3"``, ``"vni"`` or ``None`` for the cells ``texts`` of one file.
 
     Cells that contain Unicode-only letters are ignored (a header typed

@@ -44,6 +44,7 @@ import re
 import tempfile
 import unicodedata
 import zipfile
+from collections.abc import Hashable, Iterable
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -213,7 +214,7 @@ def _rounded(geoms, precision: int = PRECISION):
     return shapely.transform(oriented, lambda c: np.round(c, precision))
 
 
-def geometry_json(geom, precision: int = PRECISION) -> str:
+def geometry_json(geom: shapely.Geometry | None, precision: int = PRECISION) -> str:
     """One geometry as RFC 7946 GeoJSON text (rounded, exterior rings counter-clockwise)."""
     if geom is None or geom.is_empty:
         return "null"
@@ -366,7 +367,7 @@ def _gpkg(gdf, prov, title="export", **_):
         return Path(path).read_bytes()
 
 
-def shapefile_fields(columns) -> dict[str, str]:
+def shapefile_fields(columns: Iterable[Hashable]) -> dict[str, str]:
     """Map column names to unique DBF field names of at most 10 characters (deterministic).
 
     >>> shapefile_fields(["gso_code", "near_poor_rate_status", "poor_rate_status"])

@@ -62,10 +62,14 @@ import tomllib
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from geo import paths
 from geo.analysis import classify
+
+if TYPE_CHECKING:  # annotations only: pandas/geopandas are imported where they are used
+    import geopandas as gpd
+    import pandas as pd
 
 KINDS = ("choropleth", "categorical", "points", "lines")
 SOURCES = ("communes", "districts", "works", "roads", "border")
@@ -195,7 +199,7 @@ def load_layer(path: Path | str, catalogue_ids: list[str] | None = None) -> Laye
     path = Path(path)
     name = _rel(path)
 
-    def fail(msg: str):
+    def fail(msg: str) -> NoReturn:
         raise LayerSpecError(f"{name}: {msg}")
 
     try:
@@ -452,7 +456,7 @@ class LayerDataError(ValueError):
     """A request the layer cannot answer (e.g. a year it does not have)."""
 
 
-def read_source(source: str, path=None):
+def read_source(source: str, path: Path | str | None = None) -> gpd.GeoDataFrame | pd.DataFrame:
     """The GeoPackage layer behind ``source`` (a copy)."""
     from geo.io import storage
 
@@ -487,7 +491,7 @@ def _pick(obs, indicator: str, level: str, year: int | None):
     return rows.set_index("gso_code")
 
 
-def layer_frame(spec: LayerSpec, year: int | None = None, path=None):
+def layer_frame(spec: LayerSpec, year: int | None = None, path: Path | str | None = None) -> gpd.GeoDataFrame:
     """The units (or works, lines) of ``spec`` with what the map draws.
 
     Columns added to the source layer: ``value`` (float or NaN; for a
@@ -552,7 +556,7 @@ def layer_frame(spec: LayerSpec, year: int | None = None, path=None):
     return gdf
 
 
-def read_list_source(obs, indicator: str, level: str) -> str:
+def read_list_source(obs: pd.DataFrame, indicator: str, level: str) -> str:
     rows = obs[(obs["indicator"] == indicator) & (obs["unit_level"] == level)]
     return "; ".join(dict.fromkeys(rows["source"].dropna().astype(str))) or "?"
 
@@ -610,7 +614,8 @@ def _isna(v) -> bool:
         return False
 
 
-def unit_series(indicators_: tuple[str, ...], years: tuple[int, ...], path=None) -> dict:
+def unit_series(indicators_: tuple[str, ...], years: tuple[int, ...],
+                path: Path | str | None = None) -> dict[str, dict[str, list[tuple[float | None, str | None]]]]:
     """Per unit (commune and district codes), each indicator's values over ``years``.
 
     ``{"23281": {"poor_rate": [(value, status), …one per year]}}`` — the
@@ -636,7 +641,7 @@ def unit_series(indicators_: tuple[str, ...], years: tuple[int, ...], path=None)
 
 # ------------------------------------------------------------ display geometry
 
-def display_tolerance(path=None) -> float:
+def display_tolerance(path: Path | str | None = None) -> float:
     """Simplification tolerance (m) of the communes' display geometry: one screen pixel
     or so at the opening view, never under :data:`DISPLAY_TOLERANCE_M`.
 
@@ -651,7 +656,7 @@ def display_tolerance(path=None) -> float:
     return max(DISPLAY_TOLERANCE_M, round(math.hypot(x1 - x0, y1 - y0) * DISPLAY_TOLERANCE_PER_EXTENT, -1))
 
 
-def display_geometry(source: str, path=None):
+def display_geometry(source: str, path: Path | str | None = None) -> gpd.GeoDataFrame:
     """Geometry for the web map: simplified, coordinates rounded to 5 decimals.
 
     Communes are simplified together with :func:`shapely.coverage_simplify`

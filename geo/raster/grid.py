@@ -30,17 +30,21 @@ from __future__ import annotations
 import math
 import os
 import tempfile
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import rasterio
+import shapely
 from affine import Affine
 from rasterio.features import rasterize
-from rasterio.io import MemoryFile
+from rasterio.io import DatasetReader, MemoryFile
 
 from geo.crs import METRIC
 from geo.errors import CliError
@@ -63,7 +67,7 @@ class RasterError(ValueError):
     """A raster input or request that cannot be honoured (one clear line)."""
 
 
-def check_resolution(resolution) -> float:
+def check_resolution(resolution: float | str) -> float:
     """``resolution`` as metres, or :class:`RasterError` outside 50–5000 m.
 
     >>> check_resolution("250")
@@ -93,7 +97,8 @@ class Grid:
     crs: str = METRIC
 
     @classmethod
-    def covering(cls, bounds, resolution: float, margin: float = 0.0, crs: str = METRIC) -> Grid:
+    def covering(cls, bounds: Sequence[float] | np.ndarray, resolution: float, margin: float = 0.0,
+                 crs: str = METRIC) -> Grid:
         """The grid of ``resolution`` covering ``bounds`` + ``margin``, edges snapped to multiples."""
         res = float(resolution)
         minx, miny, maxx, maxy = bounds
@@ -123,7 +128,8 @@ class Grid:
         col, row = ~self.transform @ (x, y)
         return int(math.floor(row)), int(math.floor(col))
 
-    def burn(self, geometries, values=None, *, fill=0, dtype="uint8", all_touched=False) -> np.ndarray:
+    def burn(self, geometries: Iterable[shapely.Geometry | None], values: Iterable[float] | None = None, *,
+             fill: float = 0, dtype: npt.DTypeLike = "uint8", all_touched: bool = False) -> np.ndarray:
         """Rasterize ``geometries`` (in the grid's CRS); ``values`` default 1."""
         geoms = [g for g in geometries if g is not None and not g.is_empty]
         out = np.full(self.shape, fill, dtype=dtype)
@@ -152,7 +158,7 @@ class RasterProduct:
     colormap: dict | None = None
     filename: str = "raster.tif"
 
-    def write(self, path) -> Path:
+    def write(self, path: Path | str) -> Path:
         return write_geotiff(path, self)
 
 
@@ -187,7 +193,7 @@ def _tag(value) -> str:
     return text if len(text) <= 4000 else text[:3990] + " […]"
 
 
-def write_geotiff(path, product: RasterProduct) -> Path:
+def write_geotiff(path: Path | str, product: RasterProduct) -> Path:
     """Write ``product`` to ``path`` atomically (never a half-written file)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -213,7 +219,7 @@ def geotiff_bytes(product: RasterProduct) -> bytes:
 
 
 @contextmanager
-def opened(product: RasterProduct):
+def opened(product: RasterProduct) -> Iterator[DatasetReader]:
     """``product`` as an open rasterio dataset (in memory, uncompressed), e.g. for zonal stats."""
     profile = _profile(product)
     profile.update(compress=None, predictor=1)
@@ -232,7 +238,7 @@ def _hex_rgba(colour: str) -> tuple[int, int, int, int]:
     return (int(colour[0:2], 16), int(colour[2:4], 16), int(colour[4:6], 16), 255)
 
 
-def class_breaks(values, k: int) -> list[float]:
+def class_breaks(values: npt.ArrayLike, k: int) -> list[float]:
     """``k`` quantile classes of ``values``: the k+1 edges, duplicates removed.
 
     >>> class_breaks([1, 2, 3, 4, 5, 6, 7, 8], 4)
@@ -353,7 +359,7 @@ def _cmd_export(args) -> int:
     return 0
 
 
-def register_export(sub) -> None:
+def register_export(sub: Any) -> None:  # sub: argparse add_subparsers() action (its class is private)
     p = sub.add_parser("raster-export", help="write an indicator's commune (or district) values as a GeoTIFF")
     p.add_argument("--indicator", required=True, help="indicator id, e.g. poor_rate")
     p.add_argument("--year", type=int, default=None, help="year (default: each unit's latest)")

@@ -49,6 +49,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -150,7 +151,7 @@ def _source(target: str, features: gpd.GeoDataFrame, n: int, resolution: float) 
             "representative point)")
 
 
-def distance_km(geoms, grid: Grid) -> np.ndarray:
+def distance_km(geoms: gpd.GeoSeries, grid: Grid) -> np.ndarray:
     """Distance (km, float32) from each cell centre to the nearest cell holding a feature.
 
     ``geoms`` are in the grid's CRS.  Returns all NaN if no feature falls
@@ -207,7 +208,8 @@ def remoteness_surface(target: str, communes: gpd.GeoDataFrame, features: gpd.Ge
     return Surface(target, km, grid, int(len(geoms)), _source(target, features, int(len(geoms)), resolution))
 
 
-def remoteness_surfaces(communes, roads, works, resolution: float = DEFAULT_RESOLUTION) -> dict[str, Surface]:
+def remoteness_surfaces(communes: gpd.GeoDataFrame, roads: gpd.GeoDataFrame, works: gpd.GeoDataFrame,
+                        resolution: float = DEFAULT_RESOLUTION) -> dict[str, Surface]:
     """Both surfaces: ``{"roads": …, "power": …}``."""
     return {"roads": remoteness_surface("roads", communes, roads, resolution),
             "power": remoteness_surface("power", communes, works, resolution)}
@@ -267,7 +269,7 @@ def remoteness_observations(communes: gpd.GeoDataFrame, roads: gpd.GeoDataFrame,
 
 # ------------------------------------------------------------------ from the built data
 
-def surface_from_gpkg(target: str, resolution: float = DEFAULT_RESOLUTION, path=None) -> Surface:
+def surface_from_gpkg(target: str, resolution: float = DEFAULT_RESOLUTION, path: Path | str | None = None) -> Surface:
     """The surface computed from the built GeoPackage's layers (what the web app serves)."""
     from geo.io import storage
 
@@ -306,7 +308,7 @@ def _cmd_remoteness(args) -> int:
     return 0
 
 
-def register(sub) -> None:
+def register(sub: Any) -> None:  # sub: argparse add_subparsers() action (its class is private)
     p = sub.add_parser("remoteness", help="distance-to-road and distance-to-power surfaces (GeoTIFF)")
     p.add_argument("--out", type=Path, required=True, help="output folder for the two GeoTIFFs")
     p.add_argument("--resolution", default=DEFAULT_RESOLUTION, help="cell size in metres (50–5000)")

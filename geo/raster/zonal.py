@@ -50,6 +50,7 @@ Example
 
 from __future__ import annotations
 
+import argparse
 import csv
 import datetime as dt
 import hashlib
@@ -60,8 +61,10 @@ import re
 import sys
 import tempfile
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -70,6 +73,7 @@ import rasterio
 from affine import Affine
 from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
 from rasterio.features import geometry_mask
+from rasterio.io import DatasetReader
 from rasterio.warp import transform_geom
 from rasterio.windows import Window
 from shapely import make_valid
@@ -94,7 +98,7 @@ METHOD_OUTSIDE = "outside"
 
 # ------------------------------------------------------------------ opening
 
-def open_raster(path, drivers: list[str] | None = None):
+def open_raster(path: Path | str, drivers: list[str] | None = None) -> DatasetReader:
     """Open ``path`` for reading, or raise a one-line error.
 
     ``drivers`` restricts the GDAL drivers tried (the web service passes
@@ -124,7 +128,7 @@ def open_raster(path, drivers: list[str] | None = None):
     return src
 
 
-def check_dataset(src) -> None:
+def check_dataset(src: DatasetReader) -> None:
     """Refuse rasters the statistics cannot honour (no CRS, rotated, complex…)."""
     name = Path(str(src.name)).name
     if src.count < 1:
@@ -183,7 +187,7 @@ def _chunks(box_: tuple[int, int, int, int], chunk: tuple[int, int]):
                 yield a, b, c, d
 
 
-def chunk_shape(src, target: int = CHUNK) -> tuple[int, int]:
+def chunk_shape(src: DatasetReader, target: int = CHUNK) -> tuple[int, int]:
     """Chunk rows × cols: multiples of the block shape near ``target`` pixels."""
     bh, bw = src.block_shapes[0]
 
@@ -286,7 +290,7 @@ def _row(acc: _Acc, method: str) -> dict:
     }
 
 
-def parse_stats(stats) -> tuple[str, ...]:
+def parse_stats(stats: str | Iterable[str] | None) -> tuple[str, ...]:
     """Normalise ``stats`` (iterable or "mean,sum") and check the names.
 
     >>> parse_stats("sum, mean")
@@ -302,7 +306,8 @@ def parse_stats(stats) -> tuple[str, ...]:
     return tuple(dict.fromkeys(items))
 
 
-def zonal_stats(raster, units, stats=STATS, all_touched: bool = False, band: int = 1,
+def zonal_stats(raster: Path | str | DatasetReader, units: gpd.GeoDataFrame | str,
+                stats: str | Iterable[str] | None = STATS, all_touched: bool = False, band: int = 1,
                 drivers: list[str] | None = None, max_pixels: int | None = None) -> pd.DataFrame:
     """Statistics of ``raster`` (path or open rasterio dataset) per unit.
 
@@ -367,7 +372,7 @@ def zonal_stats(raster, units, stats=STATS, all_touched: bool = False, band: int
 
 # ------------------------------------------------------------------ provenance
 
-def file_sha256(path, chunk: int = 1 << 20) -> str:
+def file_sha256(path: Path | str, chunk: int = 1 << 20) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(chunk), b""):
@@ -375,7 +380,7 @@ def file_sha256(path, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
-def raster_source(path, stat: str, level: str, all_touched: bool) -> str:
+def raster_source(path: Path | str, stat: str, level: str, all_touched: bool) -> str:
     """The ``source`` text of derived rows: file name, hash, file date, method."""
     p = Path(path)
     mtime = dt.datetime.fromtimestamp(p.stat().st_mtime, dt.timezone.utc).date().isoformat()
@@ -426,7 +431,7 @@ def extra_path(indicator: str) -> Path:
     return paths.indicators_dir() / "extra" / f"zonal_{indicator}.csv"
 
 
-def write_csv_atomic(frame: pd.DataFrame, path, index: bool = False) -> Path:
+def write_csv_atomic(frame: pd.DataFrame, path: Path | str, index: bool = False) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=path.stem + ".", suffix=".tmp.csv", dir=path.parent)
@@ -442,7 +447,7 @@ def write_csv_atomic(frame: pd.DataFrame, path, index: bool = False) -> Path:
 
 # ------------------------------------------------------------------ command line
 
-def catalogue_entry(args) -> pd.DataFrame:
+def catalogue_entry(args: argparse.Namespace) -> pd.DataFrame:
     """The catalogue row of a zonal indicator, so that a layer file can use it without code."""
     main = paths.indicators_dir() / "catalogue.csv"
     known = set(pd.read_csv(main, dtype=str)["id"]) if main.exists() else set()
@@ -508,7 +513,7 @@ def _cmd_zonal(args) -> int:
     return 0
 
 
-def register(sub) -> None:
+def register(sub: Any) -> None:  # sub: argparse add_subparsers() action (its class is private)
     p = sub.add_parser("zonal", help="zonal statistics of a raster (GeoTIFF) per commune or district")
     p.add_argument("raster", type=Path, help="raster file (GeoTIFF), any CRS")
     p.add_argument("--level", choices=LEVELS, default="commune")

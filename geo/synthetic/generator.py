@@ -43,7 +43,10 @@ Example
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 SEED = 20210811  # date of Báo cáo 112-BC/TU, the province series' source
@@ -68,12 +71,12 @@ SYNTHETIC_NOTE = (
 )
 
 
-def logit(p):
+def logit(p: npt.ArrayLike) -> np.ndarray | np.float64:  # a scalar ``p`` gives a scalar
     p = np.clip(np.asarray(p, dtype=float), 1e-9, 1 - 1e-9)
     return np.log(p / (1 - p))
 
 
-def expit(x):
+def expit(x: npt.ArrayLike) -> np.ndarray | np.float64:  # a scalar ``x`` gives a scalar
     return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=float)))
 
 
@@ -101,7 +104,7 @@ def _rng(seed: int, code: str, stream: int) -> np.random.Generator:
     return np.random.default_rng([seed, stream, int(code)])
 
 
-def commune_noise(codes, seed: int, stream: int, sd: float) -> np.ndarray:
+def commune_noise(codes: Iterable[str], seed: int, stream: int, sd: float) -> np.ndarray:
     """A fixed normal draw per GSO code (independent of row order)."""
     return np.array([_rng(seed, c, stream).normal(0.0, sd) for c in codes])
 

@@ -52,7 +52,9 @@ from __future__ import annotations
 import math
 import sys
 import time
+from collections.abc import Set as AbstractSet
 from pathlib import Path
+from typing import Any, TextIO
 
 import geopandas as gpd
 import numpy as np
@@ -222,7 +224,7 @@ def _cells(xy: np.ndarray, land_m, spacing: float, rng: np.random.Generator) -> 
     keys = sorted({(min(u, v), max(u, v)) for r in rings for u, v in zip(r, r[1:] + r[:1])})
     curves = {key: _edge_curve(verts[key[0]], verts[key[1]], spacing, rng) for key in keys}
 
-    def build(r, straight=frozenset()):
+    def build(r: list[int], straight: AbstractSet[tuple[int, int]] = frozenset()) -> shapely.Polygon:
         parts = []
         for u, v in zip(r, r[1:] + r[:1]):
             parts.append(verts[u][None, :])
@@ -330,7 +332,7 @@ def sizes(n: int) -> tuple[int, int]:
 
 
 def generate(n: int = N_COMMUNES, seed: int = 1, spacing_m: float = DEFAULT_SPACING_M,
-             log=None) -> dict[str, pd.DataFrame]:
+             log: TextIO | None = None) -> dict[str, pd.DataFrame]:
     """Every layer of the national GeoPackage, in memory (see the module docstring)."""
     if not MIN_N <= n <= MAX_N:
         raise ValueError(f"n must be from {MIN_N} to {MAX_N} communes, got {n}")
@@ -338,7 +340,7 @@ def generate(n: int = N_COMMUNES, seed: int = 1, spacing_m: float = DEFAULT_SPAC
         raise ValueError(f"spacing_m must be from 20 to 5000 metres, got {spacing_m}")
     t0 = time.perf_counter()
 
-    def step(what):
+    def step(what: str) -> None:
         if log:
             print(f"  {time.perf_counter() - t0:6.1f}s  {what}", file=log)
 
@@ -611,7 +613,7 @@ def _roads(xy, p_seed, lat) -> gpd.GeoDataFrame:
 
 
 def write(path: Path | str | None = None, n: int = N_COMMUNES, seed: int = 1,
-          spacing_m: float = DEFAULT_SPACING_M, log=None) -> Path:
+          spacing_m: float = DEFAULT_SPACING_M, log: TextIO | None = None) -> Path:
     """Generate and write the GeoPackage atomically (:func:`geo.io.storage.write_gpkg`)."""
     from geo.io import storage
 
@@ -638,7 +640,7 @@ def _cmd_national(args) -> int:
     return 0
 
 
-def register(sub) -> None:
+def register(sub: Any) -> None:  # sub: argparse add_subparsers() action (its class is private)
     p = sub.add_parser("national", help="write a synthetic national coverage (~10,600 communes) for benchmarks")
     p.add_argument("--out", type=Path, default=None, help="GeoPackage path (default build/national.gpkg)")
     p.add_argument("--n", type=int, default=N_COMMUNES, help=f"number of communes (default {N_COMMUNES})")

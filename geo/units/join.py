@@ -15,13 +15,15 @@ Command line::
 
 from __future__ import annotations
 
+import argparse
 import csv
 import io
 import json
 import unicodedata
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import geopandas as gpd
 import pandas as pd
@@ -35,7 +37,7 @@ from geo.errors import CliError
 READABLE = (".csv", ".xlsx")
 
 
-def header_key(header) -> str:
+def header_key(header: Hashable) -> str:
     """A column header without case, diacritics or punctuation.
 
     >>> header_key("Mã xã"), header_key(" Tên  Xã/Phường "), header_key("GSO code")
@@ -115,7 +117,7 @@ def _frame(path: Path, records: list[tuple[int, list]], typed: bool) -> pd.DataF
     return df
 
 
-def read_table(path) -> pd.DataFrame:
+def read_table(path: Path | str) -> pd.DataFrame:
     """Read a CSV (UTF-8, with or without BOM) or XLSX table.
 
     The index holds the spreadsheet row numbers (header = row 1) and is
@@ -176,8 +178,8 @@ def _given(columns, col: str, option: str) -> str:
     return found
 
 
-def detect_columns(table: pd.DataFrame, level: str = "commune", code_col=None, name_col=None,
-                   district_col=None) -> dict[str, str | None]:
+def detect_columns(table: pd.DataFrame, level: str = "commune", code_col: str | None = None,
+                   name_col: str | None = None, district_col: str | None = None) -> dict[str, str | None]:
     """The code, name and district columns: given ones checked, others guessed.
 
     >>> detect_columns(pd.DataFrame(columns=["Mã xã", "Tên xã", "Huyện", "Số hộ"]))
@@ -396,8 +398,9 @@ def _cell(table, pos, col):
     return None if col is None else table[col].iloc[pos]
 
 
-def join_table(table: pd.DataFrame, level: str = "commune", code_col=None, name_col=None,
-               district_col=None, units: gpd.GeoDataFrame | None = None) -> JoinResult:
+def join_table(table: pd.DataFrame, level: str = "commune", code_col: str | None = None,
+               name_col: str | None = None, district_col: str | None = None,
+               units: gpd.GeoDataFrame | None = None) -> JoinResult:
     """Match each row to a unit and left-join the rows onto the units.
 
     ``gdf`` has one row per unit (the first row of a duplicated unit;
@@ -459,7 +462,7 @@ def _merge(units: gpd.GeoDataFrame, table: pd.DataFrame, kept) -> gpd.GeoDataFra
 
 # ---------------------------------------------------------------- CLI
 
-def register(subparsers) -> None:
+def register(subparsers: Any) -> None:  # argparse add_subparsers() action (its class is private)
     p = subparsers.add_parser(
         "join", help="match a CSV/XLSX table to the units and report every row",
         description="Match each row of FILE to a commune or district (by code, else by name "
@@ -475,7 +478,7 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     try:
         table = read_table(args.file)
         result = join_table(table, args.level, args.code_col, args.name_col, args.district_col)

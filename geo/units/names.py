@@ -82,7 +82,7 @@ def _missing(value) -> bool:
     return isinstance(value, float) and math.isnan(value)
 
 
-def clean_text(value) -> str | None:
+def clean_text(value: object) -> str | None:
     """NFC text with whitespace collapsed; ``None`` for empty or missing.
 
     >>> clean_text("  Xã\u00a0 Đắk Blô "), clean_text(float("nan"))
@@ -94,7 +94,7 @@ def clean_text(value) -> str | None:
     return text or None
 
 
-def clean_code(value, width: int | None = None) -> str | None:
+def clean_code(value: object, width: int | None = None) -> str | None:
     """A code as text: ``23344.0`` → ``"23344"``, zero-padded to ``width``.
 
     >>> clean_code(23344.0), clean_code(" 608 "), clean_code(62, 3), clean_code("")
@@ -123,7 +123,7 @@ def _normalize_once(text: str) -> str:
     return text
 
 
-def normalize(name) -> str:
+def normalize(name: object) -> str:
     """Case-, spacing- and prefix-insensitive form; diacritics kept.
 
     >>> normalize("TT. Plei Kần"), normalize("Phường  Quang Trung")
@@ -140,7 +140,7 @@ def normalize(name) -> str:
     return text
 
 
-def split_prefix(name) -> tuple[str | None, str]:
+def split_prefix(name: object) -> tuple[str | None, str]:
     """The unit type named by the prefix (or ``None``) and the normalised rest.
 
     >>> split_prefix("TT Đắk Hà"), split_prefix("Đắk Hà")
@@ -151,7 +151,7 @@ def split_prefix(name) -> tuple[str | None, str]:
     return (_PREFIXES[m.group(1)] if m else None), normalize(name)
 
 
-def fold(name) -> str:
+def fold(name: object) -> str:
     """Diacritic-insensitive key with the regional spelling variants unified.
 
     >>> fold("Xã Ngọk Wang"), fold("ngoc wang"), fold("Rờ Kơi") == fold("Xã Rơ Kơi")
@@ -170,7 +170,7 @@ def fold(name) -> str:
     return _NAME_VARIANTS.get(key.replace(" ", ""), key)
 
 
-def compact(name) -> str:
+def compact(name: object) -> str:
     """``fold`` without spaces: the key the index matches on.
 
     >>> compact("Ialy") == compact("Xã Ya ly") == "ialy"
@@ -287,7 +287,7 @@ class NameIndex:
 
         return cls(load_units(level), level)
 
-    def resolve_district(self, district) -> str | None:
+    def resolve_district(self, district: object) -> str | None:
         """A district code from a code or a name in any spelling, else ``None``.
 
         >>> NameIndex.load().resolve_district("TP Kontum"), NameIndex.load().resolve_district(615)
@@ -304,7 +304,7 @@ class NameIndex:
         """Compact keys shared by several current units, with their codes."""
         return {k: tuple(u.code for u in us) for k, us in self._current.items() if len(us) > 1}
 
-    def match(self, name=None, district=None, code=None) -> Match:
+    def match(self, name: object = None, district: object = None, code: object = None) -> Match:
         """Resolve a name (with an optional district context) or a code.
 
         A known code wins over the name; a disagreeing name is kept in
