@@ -99,9 +99,9 @@ def format_table(result: pd.DataFrame) -> str:
         per = "" if pd.isna(r["amount_per_poor_household"]) else f"{r['amount_per_poor_household']:.3f}"
         lines.append(f"{r['gso_code']:>8}  {str(r['name'])[:28]:<28} {r['score']:>9.3f} {int(r['amount']):>9,} "
                      f"{per:>11}  {'yes' if r['synthetic'] else ''}")
-    lines += ["", f"allocated {a['allocated']:,} of {a['envelope']:,} million VND to {a['eligible']} eligible of "
-                  f"{a['units']} units; {a['synthetic_share']:.1%} went to units valued with synthetic data "
-                  f"({a['synthetic_units']} units)"]
+    lines += ["", (f"allocated {a['allocated']:,} of {a['envelope']:,} million VND to {a['eligible']} eligible of "
+                   f"{a['units']} units; {a['synthetic_share']:.1%} went to units valued with synthetic data "
+                   f"({a['synthetic_units']} units)")]
     return "\n".join(lines)
 
 
@@ -123,6 +123,7 @@ def _cmd_allocate(args: argparse.Namespace) -> int:
 
 
 def register(sub) -> None:
+    """Add the ``allocate`` sub-command to ``python -m geo``."""
     p = sub.add_parser("allocate", help="divide a programme envelope among units by a rule in rules/")
     p.add_argument("rule", help="rule id (rules/<id>.toml) or path to a rule TOML file")
     p.add_argument("--envelope", type=float, required=True, help="the envelope in million VND")

@@ -331,7 +331,7 @@ def _result(frame, rule: Rule, envelope, ok, reasons, pts, amount) -> pd.DataFra
         "illustrative": rule.illustrative, "note_vi": rule.note_vi, "note_en": rule.note_en,
         "source": {"document": rule.source.document, "article": rule.source.article,
                    "date": rule.source.date, "address": rule.source.address},
-        "envelope": int(envelope), "allocated": allocated, "units": int(len(frame)),
+        "envelope": int(envelope), "allocated": allocated, "units": len(frame),
         "eligible": int(ok.sum()), "synthetic_units": int((synthetic & ok).sum()),
         "synthetic_amount": synthetic_amount,
         "synthetic_share": round(synthetic_amount / allocated, 6) if allocated else 0.0,

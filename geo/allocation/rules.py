@@ -46,7 +46,7 @@ SCOPES = ("unit", "district")
 TIE_KEYS = ("score", "gso_code", "name")
 TOP_FIELDS = {"id", "name_vi", "name_en", "programme", "period", "levels", "status", "note_vi",
               "note_en", "source", "eligibility", "criteria", "limits", "rounding",
-              "per_household", "scenario"}
+              "per_household"}
 ILLUSTRATIVE_MARK = "minh họa"
 
 
@@ -136,17 +136,6 @@ class Rule:
     @property
     def illustrative(self) -> bool:
         return self.status == "illustrative"
-
-    def indicators(self) -> list[str]:
-        """Indicator ids used by the eligibility conditions and the criteria (in order, once)."""
-        out: list[str] = []
-        for c in self.eligibility:
-            if not c.is_attribute and c.field not in out:
-                out.append(c.field)
-        for c in self.criteria:
-            if c.indicator and not c.is_attribute and c.indicator not in out:
-                out.append(c.indicator)
-        return out
 
 
 class _Reader:

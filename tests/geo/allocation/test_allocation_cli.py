@@ -48,8 +48,8 @@ def test_annex_files(gpkg, tmp_path, capsys, suffix):
 
 @pytest.mark.parametrize("extra, message", [
     (["--year", "2023"], "error: year: 2023 is outside the rule's period 2020 (rule tmr_kp_2020_minh_hoa)\n"),
-    (["--envelope", "100"], "error: envelope: 100 million VND cannot meet the minimums: 20 eligible unit(s) "
-                            "× limits.min 1000 = 20000 million VND\n"),
+    (["--envelope", "100"], ("error: envelope: 100 million VND cannot meet the minimums: 20 eligible unit(s) "
+                             "× limits.min 1000 = 20000 million VND\n")),
     (["--out", "x.pdf"], "error: --out: unsupported file type '.pdf'; use one of .csv, .xlsx, .json, .geojson\n"),
     (["--level", "district"], "error: level: rule tmr_kp_2020_minh_hoa is written for commune_2020, not 'district'\n"),
 ])

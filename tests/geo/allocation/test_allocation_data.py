@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from alloc_helpers import make_rule
+
 from geo.allocation import data, engine
 from geo.allocation.rules import RuleError, load_rule
 

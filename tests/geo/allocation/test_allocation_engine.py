@@ -5,10 +5,10 @@ from __future__ import annotations
 from fractions import Fraction as F
 
 import pytest
+from alloc_helpers import frame, make_rule
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from alloc_helpers import frame, make_rule
 from geo.allocation import engine
 from geo.allocation.rules import RuleError
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import tomllib
 
 import pytest
-
 from alloc_helpers import rule_dict
+
 from geo.allocation import rules
 from geo.allocation.rules import RuleError, load_rule, parse_rule
 
@@ -30,7 +31,6 @@ def _write(tmp_path, text: str):
 
 
 def _toml(d: dict) -> str:
-    import json
     # tomllib cannot write: emit the few shapes these tests use
     lines, tables = [], []
     for k, v in d.items():
