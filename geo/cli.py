@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "geo.raster.remoteness",
     "geo.backends.admin",
     "geo.synthetic.national",
+    "geo.allocation.cli",
 ]
 
 

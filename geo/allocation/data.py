@@ -1,0 +1,170 @@
+"""The unit frame an allocation runs on, made from the built data.
+
+:func:`read_tables` is the only function that reads data (the compiled
+GeoPackage through :func:`geo.io.storage.read_layer`); it can later take a
+backend instead.  :func:`unit_frame` turns those tables into one row per
+unit of the rule's level with, for every indicator the rule reads, its
+value picked by :func:`geo.indicators.values.values` and that value's
+``__year``, ``__standard``, ``__status`` and ``__source`` (so synthetic
+values are visible and counted).
+
+Flag indicators (catalogue kind ``flag``, e.g. ``p135_2017_2020``) are 1
+for the units listed and 0 for the others, like :mod:`geo.analysis.targeting`.
+``scope = "district"`` reads a district indicator (``poor_district_30a``) for
+each commune of that district: column ``district.<id>``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from geo.allocation.engine import column
+from geo.allocation.rules import Rule, RuleError, standard_years
+from geo.indicators import values as ind
+from geo.io import storage
+
+OBS_LEVEL = {"commune_2020": "commune", "district": "district"}
+UNIT_COLUMNS = ("gso_code", "name", "unit_type", "district_code", "district_name", "on_border",
+                "border_countries", "border_km", "area_km2", "geometry")
+
+
+@dataclass(frozen=True)
+class Tables:
+    """The tables an allocation reads."""
+
+    communes: pd.DataFrame
+    districts: pd.DataFrame
+    observations: pd.DataFrame
+    catalogue: pd.DataFrame
+
+
+def read_tables(path: Path | str | None = None) -> Tables:
+    """Read the units, observations and catalogue from the built GeoPackage (``None``: the current one)."""
+    return Tables(storage.read_layer("communes", path), storage.read_layer("districts", path),
+                  storage.read_layer("observations", path), storage.read_layer("catalogue", path))
+
+
+def _where(rule: Rule) -> str:
+    return f"{rule.path}: " if rule.path else ""
+
+
+def check_request(rule: Rule, year: int, level: str | None) -> str:
+    """The level to use (the rule's first when None), or :class:`RuleError` naming ``--level``/``--year``."""
+    level = level or rule.levels[0]
+    if level not in rule.levels:
+        raise RuleError(f"level: rule {rule.id} is written for {', '.join(rule.levels)}, not {level!r}")
+    if level not in OBS_LEVEL:
+        raise RuleError(f"level: {level} units are not available yet (the 2025 communes have no indicator "
+                        f"values in the build); use {', '.join(k for k in OBS_LEVEL if k in rule.levels) or 'another rule'}")
+    if isinstance(year, bool) or not isinstance(year, int):
+        raise RuleError(f"year: must be a whole year, got {year!r}")
+    lo, hi = rule.years
+    if not lo <= year <= hi:
+        raise RuleError(f"year: {year} is outside the rule's period {rule.period} (rule {rule.id})")
+    return level
+
+
+def _units(tables: Tables, level: str) -> pd.DataFrame:
+    frame = tables.communes if level == "commune_2020" else tables.districts
+    keep = [c for c in UNIT_COLUMNS if c in frame.columns]
+    out = pd.DataFrame({c: frame[c].to_numpy() for c in keep})
+    out["gso_code"] = out["gso_code"].astype(str)
+    if "district_code" in out:
+        out["district_code"] = out["district_code"].astype(str)
+    else:  # districts: a district is its own district
+        out["district_code"] = out["gso_code"]
+        out["district_name"] = out["name"]
+    return out
+
+
+def _kind(catalogue: pd.DataFrame, indicator: str, field: str, rule: Rule) -> str:
+    cat = catalogue.set_index("id") if "id" in catalogue.columns else catalogue
+    if indicator not in cat.index:
+        raise RuleError(f"{_where(rule)}{field}: unknown indicator {indicator!r} (not in the catalogue)")
+    row = cat.loc[indicator]
+    row = row.iloc[0] if isinstance(row, pd.DataFrame) else row
+    return str(row.get("kind", ""))
+
+
+def _picked(obs, indicator: str, obs_level: str, year: int, kind: str, standard: str | None,
+            field: str, rule: Rule) -> pd.DataFrame:
+    """One row per unit (indexed by gso_code): value, year, standard, status, source."""
+    if kind == "flag":
+        v = ind.values(obs, indicator, obs_level, None)
+        v = v.assign(value=(pd.to_numeric(v["value"], errors="coerce").fillna(1) != 0).astype(float))
+    else:
+        if standard:
+            span = standard_years(standard)
+            if span and not span[0] <= year <= span[1]:
+                raise RuleError(f"{_where(rule)}{field.rsplit('.', 1)[0]}.standard: {standard!r} does not match "
+                                f"year {year} (it covers {span[0]}–{span[1]})")
+        v = ind.values(obs, indicator, obs_level, year, standard)
+        if v.empty:
+            have = ind.years(obs, indicator, obs_level)
+            raise RuleError(f"{_where(rule)}{field}: no {obs_level} values of {indicator!r} for {year}"
+                            + (f" by standard {standard!r}" if standard else "")
+                            + f"; years with data: {', '.join(map(str, have)) or 'none'}")
+        for std in sorted(set(v["standard"].dropna().astype(str))):
+            span = standard_years(std)
+            if span and not span[0] <= year <= span[1]:
+                raise RuleError(f"{_where(rule)}{field}: the {year} values of {indicator!r} are by standard "
+                                f"{std!r}, which does not match the year")
+    v = v.assign(gso_code=v["gso_code"].astype(str)).set_index("gso_code")
+    return v[["value", "year", "standard", "status", "source"]]
+
+
+def _attach(frame: pd.DataFrame, picked: pd.DataFrame, col: str, key: pd.Series, flag: bool) -> None:
+    t = picked.reindex(key.to_numpy())
+    value = pd.to_numeric(t["value"], errors="coerce").to_numpy(dtype=float)
+    status = t["status"].astype(object).where(t["status"].notna(), None).to_numpy(dtype=object)
+    if flag:  # not listed = 0, with the list's own year, status and source
+        list_row = picked.iloc[0] if len(picked) else None
+        missing = pd.isna(value)
+        value = pd.Series(value).fillna(0.0).to_numpy(dtype=float)
+        if list_row is not None:
+            status = [list_row["status"] if m else s for m, s in zip(missing, status)]
+            t = t.assign(year=t["year"].where(~missing, list_row["year"]),
+                         source=t["source"].where(~missing, list_row["source"]))
+    frame[col] = value
+    frame[f"{col}__year"] = pd.array(pd.to_numeric(t["year"], errors="coerce").round(), dtype="Int64")
+    frame[f"{col}__standard"] = t["standard"].astype(object).where(t["standard"].notna(), None).to_numpy()
+    frame[f"{col}__status"] = list(status)
+    frame[f"{col}__source"] = t["source"].astype(object).where(t["source"].notna(), None).to_numpy()
+
+
+def unit_frame(rule: Rule, year: int, level: str | None = None, tables: Tables | None = None,
+               path: Path | str | None = None) -> pd.DataFrame:
+    """One row per unit of the rule's level, with every indicator the rule reads for ``year``."""
+    level = check_request(rule, year, level)
+    tables = tables or read_tables(path)
+    obs_level = OBS_LEVEL[level]
+    frame = _units(tables, level)
+    wanted: list[tuple[str, str, str | None, str]] = []  # indicator, scope, standard, field
+    for i, c in enumerate(rule.eligibility):
+        if not c.is_attribute:
+            wanted.append((c.field, c.scope, None, f"eligibility[{i}].indicator"))
+    for i, c in enumerate(rule.criteria):
+        if c.indicator and not c.is_attribute:
+            wanted.append((c.indicator, c.scope, c.standard, f"criteria[{i}].indicator"))
+    done: set[tuple[str, str]] = set()
+    for indicator, scope, standard, field in wanted:
+        if (indicator, scope) in done:
+            continue
+        done.add((indicator, scope))
+        kind = _kind(tables.catalogue, indicator, field, rule)
+        src_level = "district" if scope == "district" else obs_level
+        picked = _picked(tables.observations, indicator, src_level, year, kind, standard, field, rule)
+        key = frame["district_code"] if scope == "district" else frame["gso_code"]
+        _attach(frame, picked, column(indicator, scope), key, kind == "flag")
+    hh = rule.per_household
+    if hh and (hh, "unit") not in done:
+        have = ind.values(tables.observations, hh, obs_level, year)
+        if len(have):
+            picked = have.assign(gso_code=have["gso_code"].astype(str)).set_index("gso_code")
+            _attach(frame, picked[["value", "year", "standard", "status", "source"]], hh, frame["gso_code"],
+                    False)
+    frame.attrs = {"year": int(year), "level": level}
+    return frame
