@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import sys
+from typing import Any
 from pathlib import Path
 
 import geopandas as gpd
@@ -106,13 +106,9 @@ def format_table(result: pd.DataFrame) -> str:
 
 
 def _cmd_allocate(args: argparse.Namespace) -> int:
-    try:
-        _, result = run(args.rule, args.envelope, args.year, args.level, args.gpkg)
-        if args.out:
-            write_annex(result, Path(args.out))
-    except CliError as exc:  # also caught by geo.cli.main once it imports geo.errors.CliError
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    _, result = run(args.rule, args.envelope, args.year, args.level, args.gpkg)  # CliError: geo.cli prints it
+    if args.out:
+        write_annex(result, Path(args.out))
     if args.json:
         print(json.dumps(to_json(result), ensure_ascii=False, indent=1))
     else:
@@ -122,7 +118,7 @@ def _cmd_allocate(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub) -> None:
+def register(sub: Any) -> None:  # argparse add_subparsers() action (its class is private)
     """Add the ``allocate`` sub-command to ``python -m geo``."""
     p = sub.add_parser("allocate", help="divide a programme envelope among units by a rule in rules/")
     p.add_argument("rule", help="rule id (rules/<id>.toml) or path to a rule TOML file")
