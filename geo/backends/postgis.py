@@ -48,8 +48,8 @@ process that uses it — after gunicorn forks its workers.  Writes (uploads,
 restore, load) take a transaction-scoped advisory lock, so versions get
 numbers in one order; a unique index allows one current version only; a
 failed write rolls back and leaves nothing.  Values that never change for a
-version (collection metadata, catalogue, layers) are memoised per process,
-keyed by the version's content hash.
+version (snapshots, catalogue, layers, districts) are kept in :mod:`geo.cache`
+per process, keyed by the data version (this database, the version token).
 """
 
 from __future__ import annotations
@@ -63,7 +63,6 @@ import math
 import os
 import tempfile
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,6 +72,7 @@ import pandas as pd
 import shapely
 from shapely.geometry import Point
 
+from geo import cache
 from geo.ogc import features
 from geo.analysis import query
 from geo.io import storage
@@ -114,26 +114,8 @@ def _first_line(exc: BaseException) -> str:
     return redact(text.splitlines()[0]) if text else type(exc).__name__
 
 
-class _Memo:
-    """A small thread-safe LRU for values that never change once written."""
-
-    def __init__(self, size: int = 64):
-        self.size, self._d, self._lock = size, OrderedDict(), threading.Lock()
-
-    def get(self, key):
-        with self._lock:
-            if key in self._d:
-                self._d.move_to_end(key)
-                return self._d[key]
-        return None
-
-    def put(self, key, value):
-        with self._lock:
-            self._d[key] = value
-            self._d.move_to_end(key)
-            while len(self._d) > self.size:
-                self._d.popitem(last=False)
-        return value
+#: Snapshots, districts and unit lists of a dataset version (layer frames: ``storage.LAYERS``).
+VERSION_VALUES = cache.partition("postgis", max_bytes=64 * cache.MiB)
 
 
 @dataclass(frozen=True)
@@ -257,16 +239,6 @@ def _sha(*parts) -> str:
     return h.hexdigest()
 
 
-def _forget(path: Path) -> None:
-    """Drop what the in-memory caches of geo.io.storage / geo.ogc.features hold for ``path``."""
-    key = str(path)
-    with storage._lock:
-        for k in [k for k in storage._cache if k[0] == key]:
-            storage._cache.pop(k, None)
-    with features._cache_lock:
-        features._cache.pop(key, None)
-
-
 # --------------------------------------------------------------------------- the backend
 
 class PostGISBackend(Backend):
@@ -280,7 +252,6 @@ class PostGISBackend(Backend):
         self._pool = None
         self._pool_pid = None
         self._lock = threading.Lock()
-        self._memo = _Memo(96)
 
     # ------------------------------------------------------------------ connections
     def describe(self) -> str:
@@ -493,7 +464,7 @@ class PostGISBackend(Backend):
                                        features.collection(cid, gpkg), prev)
                 pos += 1
         finally:
-            _forget(gpkg)
+            cache.invalidate(str(gpkg))  # the loader's reads of the temporary file
 
     def _layer_row(self, conn, number, pos, name, kind, sha, info, prev) -> tuple[bool, int]:
         """Record layer ``name`` of version ``number``; True when its rows must be written."""
@@ -641,13 +612,16 @@ class PostGISBackend(Backend):
             if row is None:
                 raise BackendError(f"there is no dataset version {version} in {self.describe()}")
             token = f"{version}@{row[0].isoformat()}"
-        hit = self._memo.get(("snapshot", token))
-        if hit is None:
+        def make() -> Snapshot:
             rows = conn.execute("SELECT name, kind, data_version, sha256, info FROM dataset_layers "
                                 "WHERE version = %s ORDER BY pos", (version,)).fetchall()
-            hit = self._memo.put(("snapshot", token), Snapshot(
-                version, token, {r[0]: Layer(r[0], r[1], r[2], r[3], r[4]) for r in rows}))
-        return hit
+            return Snapshot(version, token, {r[0]: Layer(r[0], r[1], r[2], r[3], r[4]) for r in rows})
+
+        return VERSION_VALUES.get_or_make(self.data_version(token), "snapshot", make)
+
+    def data_version(self, token: str) -> cache.Version:
+        """The :mod:`geo.cache` version of dataset version ``token`` of this database."""
+        return cache.Version(self.describe(), token)
 
     def version(self) -> str:
         return self.snapshot().token
@@ -661,14 +635,13 @@ class PostGISBackend(Backend):
         lay = snap.layers.get(name)
         if lay is None or lay.kind not in ("features", "table", "observations"):
             raise KeyError(f"layer {name!r} not in dataset version {snap.version}")
-        return self._layer_frame(lay).copy()
+        return self._layer_frame(lay, snap).copy()
 
-    def _layer_frame(self, lay: Layer, conn=None, memo: bool = True):
-        """A layer's frame (shared: callers copy before changing it), memoised when ``memo``."""
-        key = ("layer", lay.name, lay.data_version, lay.sha256)
-        hit = self._memo.get(key)
-        if hit is not None:
-            return hit
+    def _layer_frame(self, lay: Layer, snap: Snapshot, conn=None, memo: bool = True):
+        """A layer's frame of version ``snap`` (shared: callers copy before changing it), cached when ``memo``."""
+        if memo:
+            return storage.LAYERS.get_or_make(self.data_version(snap.token), ("layer", lay.name),
+                                              lambda: self._layer_frame(lay, snap, conn, memo=False))
         if lay.kind == "observations":
             frame = self._observations(lay, "TRUE", {}, conn)
         else:
@@ -679,7 +652,7 @@ class PostGISBackend(Backend):
             else:
                 rows = conn.execute(sql, (lay.data_version, lay.name)).fetchall()
             frame = _frame([r[0] for r in rows], lay.info, [r[1] for r in rows])
-        return self._memo.put(key, frame) if memo else frame
+        return frame
 
     def _observations(self, lay: Layer, where: str, params: dict, conn=None) -> pd.DataFrame:
         """Observation rows (``where`` on the table), in their order, with the layer's dtypes."""
@@ -697,7 +670,7 @@ class PostGISBackend(Backend):
         return _frame(recs, lay.info)
 
     def catalogue(self, snap: Snapshot) -> pd.DataFrame:
-        return self._layer_frame(snap.layer("catalogue"))
+        return self._layer_frame(snap.layer("catalogue"), snap)
 
     # ------------------------------------------------------------------ OGC API – Features
     def _ogc(self, snap: Snapshot, collection_id: str) -> Layer:
@@ -879,7 +852,7 @@ class PostGISBackend(Backend):
             parent = int(row[0])
             number = int(conn.execute("SELECT max(version) FROM dataset_versions").fetchone()[0]) + 1
             snap = self._snapshot_of(conn, parent)
-            layers = {name: self._layer_frame(lay, conn, memo=False) for name, lay in snap.layers.items()
+            layers = {name: self._layer_frame(lay, snap, conn, memo=False) for name, lay in snap.layers.items()
                       if lay.kind in ("features", "table", "observations")}
             if "observations" not in layers:
                 raise versions.VersionError(f"dataset version {parent} has no observations table")
@@ -1007,11 +980,12 @@ class PostGISSelection:
 class PostGISTargets:
     """/targets for one dataset version, each constraint one SQL query (see the module doc)."""
 
-    geometry_text: dict = {}  # no ready GeoJSON text: export formats the rows returned
-
     def __init__(self, backend: PostGISBackend, snap: Snapshot):
         self.db, self.snap = backend, snap
         self.version = snap.token
+        # No ready GeoJSON text (export formats the rows returned); an empty
+        # mapping of this instance's own, never shared with another version.
+        self.geometry_text: dict = {}
 
     # ------------------------------------------------------------------ helpers
     def _units_layer(self, level: str) -> Layer:
@@ -1035,8 +1009,7 @@ class PostGISTargets:
         return frame, rows
 
     def _memo(self, key, make):
-        hit = self.db._memo.get(key)
-        return hit if hit is not None else self.db._memo.put(key, make())
+        return VERSION_VALUES.get_or_make(self.db.data_version(self.snap.token), key, make)
 
     def districts(self) -> pd.DataFrame:
         lay = self._units_layer("district")

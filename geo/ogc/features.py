@@ -28,8 +28,8 @@ value column has a companion ``<column>_status`` (official / reported /
 derived / synthetic), and a feature with any synthetic value carries a
 ``synthetic_note`` ("dữ liệu minh họa / demo data …"), otherwise null.
 
-The built collections are cached per GeoPackage path and modification
-time; each row is serialised once, as UTF-8 pieces (the row's head and one
+The built collections are cached per GeoPackage version (:mod:`geo.cache`,
+path, modification time and size); each row is serialised once, as UTF-8 pieces (the row's head and one
 part per year group), so a page of items for any years is a join of ready
 bytes (see :func:`page_bytes`).  Properties are served yearless columns
 first, then year by year.
@@ -62,7 +62,6 @@ import json
 import math
 import os
 import re
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,7 +71,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from geo import paths
+from geo import cache, paths
 from geo.indicators import values as indicators
 from geo.io import storage
 from geo.backends import Backend
@@ -248,8 +247,7 @@ class Collection:
     # row, and per year (None: the columns without a year) the row's properties joined.
     _heads: Packed | None = None
     _parts: dict[int | None, Packed] = field(default_factory=dict)
-    _orders: dict[tuple[tuple[str, bool], ...], np.ndarray] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    version: cache.Version | None = None  # the data version it was built from (keys its sort orders)
 
     # ------------------------------------------------------------------ metadata
     @property
@@ -330,10 +328,16 @@ class Collection:
         return out
 
     def order(self, sortby: tuple[tuple[str, bool], ...]) -> np.ndarray:
-        """Row positions sorted by ``sortby`` ((name, descending) …), nulls last, ties by id."""
-        hit = self._orders.get(sortby)
-        if hit is not None:
-            return hit
+        """Row positions sorted by ``sortby`` ((name, descending) …), nulls last, ties by id.
+
+        Kept in the cache's ``orders`` partition (at most :data:`MAX_CACHED_ORDERS`:
+        ``sortby`` is user input).
+        """
+        if self.version is None:
+            return self._order(sortby)
+        return ORDERS.get_or_make(self.version, (self.spec.id, sortby), lambda: self._order(sortby))
+
+    def _order(self, sortby: tuple[tuple[str, bool], ...]) -> np.ndarray:
         frame = self.frame
         keys = list(sortby) + [(self.spec.id_field, False)]
         pos = np.arange(self.count)
@@ -348,45 +352,33 @@ class Collection:
             ranks = vals.rank(method="dense", ascending=not desc).to_numpy()
             present = present[np.argsort(ranks, kind="stable")]
             pos = np.concatenate([present, pos[missing]])
-        with self._lock:
-            if len(self._orders) >= MAX_CACHED_ORDERS:  # sortby is user input: keep it bounded
-                self._orders.clear()
-            self._orders[sortby] = pos
         return pos
 
 
 # --------------------------------------------------------------------------- registry cache
 
-_cache: dict[str, tuple[int, dict[str, Collection]]] = {}
-_cache_lock = threading.Lock()
+#: The built collections of each GeoPackage version, and their sort orders (see :mod:`geo.cache`).
+COLLECTIONS = cache.partition("collections", max_bytes=cache.GiB)
+ORDERS = cache.partition("orders", max_bytes=64 * cache.MiB, max_entries=MAX_CACHED_ORDERS)
 
 
 def _registry(path: Path | str | None = None) -> dict[str, Collection]:
-    """All built collections for the GeoPackage, rebuilt when its mtime changes."""
+    """All built collections for the GeoPackage, rebuilt when its version changes."""
     path = Path(path or paths.gpkg_path())
     try:
-        mtime = path.stat().st_mtime_ns
+        version = cache.file_version(path)
     except FileNotFoundError:
         raise FileNotFoundError(f"{path} does not exist: run `python -m geo build` first") from None
-    key = str(path)
-    hit = _cache.get(key)
-    if hit is not None and hit[0] == mtime:
-        return hit[1]
-    with _cache_lock:
-        hit = _cache.get(key)
-        if hit is None or hit[0] != mtime:
-            hit = (mtime, _build_all(path))
-            _cache[key] = hit
-    return hit[1]
+    return COLLECTIONS.get_or_make(version, "registry", lambda: _build_all(path, version))
 
 
 def clear_cache() -> None:
-    """Forget every built collection (tests use it)."""
-    with _cache_lock:
-        _cache.clear()
+    """Forget every built collection and sort order (tests use it)."""
+    COLLECTIONS.clear()
+    ORDERS.clear()
 
 
-def _build_all(path: Path) -> dict[str, Collection]:
+def _build_all(path: Path, version: cache.Version | None = None) -> dict[str, Collection]:
     layers = {name for name, _ in pyogrio.list_layers(path)}
     obs = _read(path, "observations") if "observations" in layers else None
     cat = _read(path, "catalogue") if "catalogue" in layers else None
@@ -394,6 +386,7 @@ def _build_all(path: Path) -> dict[str, Collection]:
     for spec in SPECS:
         if spec.layer in layers:
             out[spec.id] = _build(spec, _read(path, spec.layer), obs, cat)
+            out[spec.id].version = version
     return out
 
 
