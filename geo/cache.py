@@ -256,12 +256,14 @@ class Partition:
         full = (self.name, version, key)
         with _lock:
             build = _building.setdefault(full, threading.Lock())
-        with build:
-            hit = self.get(version, key, missing)
-            if hit is missing:
-                hit = self.put(version, key, make(), size)
-        with _lock:
-            _building.pop(full, None)
+        try:
+            with build:
+                hit = self.get(version, key, missing)
+                if hit is missing:
+                    hit = self.put(version, key, make(), size)
+        finally:
+            with _lock:
+                _building.pop(full, None)
         return hit
 
     def discard(self, version: Version, key: Hashable) -> None:
