@@ -577,7 +577,7 @@ class PostGISBackend(Backend):
         fragments = [_json(list(row)) for row in zip(*per_column)]
         props = ["{" + ",".join(row) + "}" for row in zip(*per_column)]
         del per_column
-        id_json = [features._dumps(i) for i in c.ids]
+        id_json = [features.json_value(i) for i in c.ids]
         geometry_json = features.geometry_texts(c.geoms)
         notes = ([_json([c.synthetic_notes[s][i] for s in info["note_columns"]]) for i in range(c.count)]
                  if c.synthetic_notes else [None] * c.count)
@@ -933,7 +933,7 @@ def _feature_text(info: dict, row, years) -> str:
     id_json, geometry_json, fragments, notes = row[:4]
     props = [fragments[i] for i in _served(info, years)]
     if info["has_notes"]:
-        props.append('"synthetic_note":' + features._dumps(_note(info, notes, years)))
+        props.append('"synthetic_note":' + features.json_value(_note(info, notes, years)))
     return ('{"type":"Feature","id":' + id_json + ',"geometry":' + geometry_json + ',"properties":{'
             + ",".join(props) + "}}")
 
@@ -1050,8 +1050,8 @@ class PostGISTargets:
         return within, distance
 
     def near_border(self, level, within_km, country=None):
-        within = query._check_within(within_km)
-        code = query._check_country(country)
+        within = query.check_within_km(within_km)
+        code = query.check_country(country)
         flags = ("coalesce(u.on_border, false)" if code is None else
                  "%(code)s = ANY(string_to_array(coalesce(u.border_countries, ''), ';'))")
         near, distance = self._line_sql("FROM line_parts l WHERE l.layer = 'border' AND l.version = %(bv)s "
@@ -1067,7 +1067,7 @@ class PostGISTargets:
         return query.near_border(cand, within, code, distances=dist)
 
     def near_roads(self, level, within_km):
-        within = query._check_within(within_km)
+        within = query.check_within_km(within_km)
         near, distance = self._line_sql("FROM line_parts l WHERE l.layer = 'roads' AND l.version = %(rv)s")
         params = {"rv": self._layer_dv("roads"), "m": within * 1000.0 + SLACK_M}
         cand, rows = self._units(level, near, params, extra=f", {distance}")
@@ -1075,22 +1075,22 @@ class PostGISTargets:
         return query.near_roads(cand, within, distances=d)
 
     def near_point(self, level, lon, lat, within_km):
-        query._check_lonlat(lon, lat)
-        within = query._check_within(within_km)
-        pt = query._targets_metric([Point(lon, lat)])
+        query.check_lonlat(lon, lat)
+        within = query.check_within_km(within_km)
+        pt = query.to_metric([Point(lon, lat)])
         params = {"pt": shapely.to_wkb(pt), "m": within * 1000.0 + SLACK_M}
         target = f"ST_SetSRID(ST_GeomFromWKB(%(pt)s), {UTM_SRID})"
         cand, rows = self._units(level, f"ST_DWithin(u.geom_utm, {target}, %(m)s)", params,
                                  extra=f", ST_Distance(u.geom_utm, {target})")
         d = pd.Series([r[-1] / 1000.0 for r in rows], index=cand.index, dtype=float)
-        return query._near(cand, within, d, f"point {lon:g},{lat:g}")
+        return query.near_constraint(cand, within, d, f"point {lon:g},{lat:g}")
 
     def intersecting(self, level, geom):
-        target = query._targets_metric(geom)
+        target = query.to_metric(geom)
         cand, _ = self._units(level, f"ST_Intersects(u.geom_utm, ST_SetSRID(ST_GeomFromWKB(%(g)s), {UTM_SRID}))",
                               {"g": shapely.to_wkb(target)})
         return query.Constraint("intersecting the given polygon",
-                                query._by_code(cand, np.ones(len(cand), dtype=bool)))
+                                query.by_code(cand, np.ones(len(cand), dtype=bool)))
 
     def in_district(self, level, district):
         districts = self.districts()
@@ -1216,7 +1216,7 @@ class PostGISTargets:
         return out.reset_index(drop=True)
 
     def communes_without_work(self, within_km, kind=None, precisions=query.PRECISE, district=None):
-        within = query._check_within(within_km)
+        within = query.check_within_km(within_km)
         uwhere, uparams = "TRUE", {}
         if district:
             codes = query.resolve_districts(district, self.districts())

@@ -287,7 +287,7 @@ class Collection:
         pages.
         """
         texts = geometry_texts(self.geoms)
-        self._heads = Packed.of(('{"type":"Feature","id":' + _dumps(fid) + ',"geometry":' + g
+        self._heads = Packed.of(('{"type":"Feature","id":' + json_value(fid) + ',"geometry":' + g
                                  + ',"properties":{').encode("utf-8") for fid, g in zip(self.ids, texts))
         del texts
         groups: dict[int | None, list[Column]] = {}
@@ -301,8 +301,8 @@ class Collection:
     def fragments(self, name: str) -> list[str]:
         """``'"name":value'`` (JSON) for every row of property ``name``."""
         col = self.columns[name]
-        key = _dumps(name) + ":"
-        return [key + _dumps(v) for v in _json_values(self.frame[name], col.type)]
+        key = json_value(name) + ":"
+        return [key + json_value(v) for v in _json_values(self.frame[name], col.type)]
 
     def feature_bytes(self, positions, years: tuple[int, ...] | None = None) -> list[bytes]:
         """The GeoJSON feature (UTF-8) of each row position, with the columns of ``years``."""
@@ -313,7 +313,7 @@ class Collection:
         for k, i in enumerate(positions):
             props = b",".join([p[i] for p in parts])
             if notes:
-                props += b',"synthetic_note":' + _dumps(notes[k]).encode("utf-8")
+                props += b',"synthetic_note":' + json_value(notes[k]).encode("utf-8")
             out.append(self._heads[i] + props + b"}}")
         return out
 
@@ -611,7 +611,8 @@ def isnull(v) -> bool:
         return False
 
 
-def _dumps(v) -> str:
+def json_value(v) -> str:
+    """``v`` as JSON text, UTF-8 kept (non-finite floats → ``null``)."""
     if isinstance(v, float) and not math.isfinite(v):
         return "null"
     return json.dumps(v, ensure_ascii=False)
