@@ -696,61 +696,33 @@ class PostGISBackend(Backend):
         lay = self._ogc(snap, collection_id)
         info, meta = lay.info, lay.info["meta"]
         columns = {c["name"]: c for c in info["columns"]}
+        q = features.validate_query(collection_id, info["time"], info["years"], columns, meta["queryables"],
+                                    bbox, filters, datetime, year, sortby)
         where = ["version = %(dv)s", "collection = %(cid)s"]
         params: dict = {"dv": lay.data_version, "cid": collection_id}
-        if bbox is not None:
-            b = tuple(bbox)
-            if len(b) == 6:
-                b = (b[0], b[1], b[3], b[4])
-            minx, miny, maxx, maxy = (float(v) for v in b)
-            boxes = [(minx, miny, maxx, maxy)] if minx <= maxx else [(minx, miny, 180.0, maxy),
-                                                                     (-180.0, miny, maxx, maxy)]
+        if q.boxes is not None:
             parts = ["geom IS NULL"]
-            for k, box in enumerate(boxes):
+            for k, box in enumerate(q.boxes):
                 names = [f"b{k}{j}" for j in range(4)]
                 params.update(dict(zip(names, box)))
                 parts.append("ST_Intersects(geom, ST_MakeEnvelope(%({})s, %({})s, %({})s, %({})s, 4326))"
                              .format(*names))
             where.append("(" + " OR ".join(parts) + ")")
-        qs = meta["queryables"]
-        for k, (name, raw) in enumerate((filters or {}).items()):
-            if name not in columns:
-                raise features.QueryError(f"unknown property {name!r} for collection {collection_id!r}")
-            if name not in qs:
-                raise features.QueryError(f"property {name!r} is not queryable (floating-point values); "
-                                          f"queryable: {', '.join(qs)}")
-            value = features.parse_filter_value(qs[name]["type"], name, raw)
+        for k, (name, ptype, value) in enumerate(q.filters):
             if isinstance(value, str) and "\x00" in value:  # no stored text holds NUL: nothing matches
                 where.append("FALSE")
                 continue
             params[f"fn{k}"], params[f"fv{k}"] = name, value
-            cast = {"boolean": "::boolean", "integer": "::numeric"}.get(qs[name]["type"], "")
+            cast = {"boolean": "::boolean", "integer": "::numeric"}.get(ptype, "")
             where.append(f"(props ->> %(fn{k})s){cast} = %(fv{k})s")
-        years = None
-        if year is not None:
-            if info["time"] != "indicators":
-                raise features.QueryError(f"collection {collection_id!r} has no indicator years")
-            if year not in info["years"]:
-                raise features.QueryError(f"year {year}: collection {collection_id!r} has indicator years "
-                                          f"{', '.join(map(str, info['years']))}")
-            if datetime is not None:
-                raise features.QueryError("give either year or datetime, not both")
-            datetime = (year, year)
-        if datetime is not None:
-            lo, hi = datetime
-            if info["time"] == "indicators":
-                years = tuple(y for y in info["years"] if (lo is None or lo <= y) and (hi is None or y <= hi))
-                if not years:
-                    where.append("FALSE")
-            elif info["time"] == "year" and "year" in columns:
-                params["ylo"] = -math.inf if lo is None else float(lo)
-                params["yhi"] = math.inf if hi is None else float(hi)
-                where.append("(feature_year IS NULL OR feature_year BETWEEN %(ylo)s AND %(yhi)s)")
+        if q.matches_none:
+            where.append("FALSE")
+        if q.feature_years is not None:
+            params["ylo"], params["yhi"] = q.feature_years
+            where.append("(feature_year IS NULL OR feature_year BETWEEN %(ylo)s AND %(yhi)s)")
+        years = q.years
         order = []
-        for k, (name, desc) in enumerate(sortby or []):
-            if name not in columns:
-                raise features.QueryError(f"sortby: unknown property {name!r} for collection "
-                                          f"{collection_id!r}")
+        for k, (name, desc) in enumerate(q.sortby):
             params[f"sn{k}"] = name
             expr = {"string": f'(props ->> %(sn{k})s) COLLATE "C"',
                     "boolean": f"(props ->> %(sn{k})s)::boolean"}.get(
