@@ -29,23 +29,31 @@ whole cache holds at most their sum:
 ==================  ===========  ==========================================
 partition           budget       what
 ==================  ===========  ==========================================
-``layers``          2 GiB        layers read (GeoPackage, PostGIS), snapshots
+``layers``          2 GiB        layers read (GeoPackage, PostGIS)
 ``collections``     1 GiB        built OGC collections per GeoPackage
 ``orders``          64 MiB,      OGC ``sortby`` row orders (user input)
                     256 entries
-``targets``         1 GiB        targeting contexts, boundaries, PostGIS
-                                 districts / universes
+``targets``         1 GiB        the embedded targeting contexts
+``target_values``   256 MiB      their value look-ups (per indicator, year,
+                                 units: :mod:`geo.analysis.targeting`)
 ``geometry_text``   32 MiB       GeoJSON text of units' geometries
 ``answers``         16 MiB       /targets answers, at most 2 MiB each
-``map``             64 MiB       serialised map payloads (all apps of the
-                                 process together: one app in production)
+``map``             64 MiB,      serialised map payloads (all apps of the
+                    512 entries  process together: one app in production)
 ``map_geometry``    256 MiB      display geometry of the map layers
 ``raster``          256 MiB,     rasters made by /raster
                     16 entries
+``boundaries``      256 MiB      the source boundaries (``geo.units``)
+``postgis``         64 MiB       PostGIS snapshots, districts, unit lists
 ==================  ===========  ==========================================
 
-(The owners declare them: :mod:`geo.io.storage`, :mod:`geo.ogc.features`,
-:mod:`geo.backends.embedded`, :mod:`app.targets` …)
+The owners declare them (:mod:`geo.io.storage`, :mod:`geo.ogc.features`,
+:mod:`geo.backends.embedded`, :mod:`geo.backends.postgis`, :mod:`geo.units.boundaries`,
+:mod:`app.targets`, :mod:`app.map_page`, :mod:`app.raster_api`).  Today's
+limits are kept: the /targets answers, map payloads, sort orders and rasters
+have the bounds they had; the layers, collections and contexts, unbounded
+per file before (one entry per file version), get a budget far above what
+the national scale needs (876 MiB PSS for the whole worker).
 
 The cache is per process and thread-safe.  gunicorn's master fills it
 before forking (``app/__main__.py`` warm-up), so the workers start with it
@@ -143,6 +151,8 @@ def sizeof(value: Any, _seen: set | None = None) -> int:
         return 64 + sum(sizeof(k, seen) + sizeof(v, seen) for k, v in value.items())
     if _is_geometry(value):
         return _geometry_size(np.array([value], dtype=object))
+    if isinstance(value, (Partition, Memo)):
+        return 0  # a view of the cache: its entries count where they are kept
     fields = getattr(value, "__dict__", None)
     if fields is not None and not isinstance(value, type):
         return 64 + sum(sizeof(v, seen) for v in fields.values())
@@ -298,6 +308,30 @@ class Partition:
     def _drop(self, which: Callable[[Version], bool]) -> None:
         for k in [k for k in self._entries if which(k[0])]:
             self.nbytes -= self._entries.pop(k)[1]
+
+
+class Memo:
+    """A mapping view of one version in a partition, for code that memoises into a dict.
+
+    ``memo[key] = value`` keeps ``value`` under ``(prefix, key)`` of ``version``;
+    ``memo.get(key, default)`` reads it back (entries may have been evicted:
+    there is no ``in`` test, so ask with ``get``).
+
+    >>> memo = Memo(partition("doctest-memo", max_bytes=100), Version("doctest", "1"), "x")
+    >>> memo["a"] = [1]
+    >>> memo.get("a"), memo.get("b", "none")
+    ([1], 'none')
+    """
+
+    def __init__(self, part: Partition, version: Version, prefix: Hashable = None):
+        self.part, self.version, self.prefix = part, version, prefix
+
+    def get(self, key: Hashable, default=None):
+        """The value kept for ``key``, else ``default``."""
+        return self.part.get(self.version, (self.prefix, key), default)
+
+    def __setitem__(self, key: Hashable, value) -> None:
+        self.part.put(self.version, (self.prefix, key), value)
 
 
 def partition(name: str, max_bytes: int, max_item: int | None = None,

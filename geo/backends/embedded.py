@@ -11,7 +11,7 @@ per version too.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -121,6 +121,8 @@ TARGETS = cache.partition("targets", max_bytes=cache.GiB)
 #: GeoJSON text of the units' geometries: an answer needs a few hundred at most,
 #: and all 10,600 communes of the national scale would hold 30 MiB per process.
 GEOMETRY_TEXT = cache.partition("geometry_text", max_bytes=32 * cache.MiB)
+#: The contexts' value look-ups (:func:`geo.analysis.targeting.rank`'s ``cache``).
+TARGET_VALUES = cache.partition("target_values", max_bytes=256 * cache.MiB)
 
 
 class GeometryTexts:
@@ -163,7 +165,7 @@ class EmbeddedTargets:
     obs: pd.DataFrame
     catalogue: pd.DataFrame
     version: str
-    cache: dict = field(default_factory=dict)  # targeting value look-ups
+    cache: cache.Memo | None = None  # targeting value look-ups (TARGET_VALUES, this version)
 
     def districts(self) -> pd.DataFrame:
         return self.units["district"]
@@ -235,6 +237,7 @@ def _targets(path: Path, version: cache.Version) -> EmbeddedTargets:
         obs=storage.read_layer("observations", path),
         catalogue=storage.read_layer("catalogue", path),
         version=version.token,
+        cache=cache.Memo(TARGET_VALUES, version, "targeting"),
     )
 
 

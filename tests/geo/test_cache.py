@@ -150,3 +150,34 @@ def test_concurrent_askers_make_a_value_once():
         t.join()
     assert calls == [1] and p.get(V1, "k") == "v"
     p.clear()
+
+
+def test_the_budgets_of_today_are_kept():
+    """The limits the separate caches had are those of their partitions."""
+    from app import map_page, raster_api, targets
+    from geo.backends import embedded, postgis  # noqa: F401 - they declare their partitions
+    from geo.ogc import features
+    from geo.units import boundaries  # noqa: F401
+
+    assert (targets.ANSWERS.max_bytes, targets.ANSWERS.max_item) == (16 * cache.MiB, 2 * cache.MiB)
+    assert (map_page.MAP.max_bytes, map_page.MAP.max_entries) == (64 * cache.MiB, 512)
+    assert features.ORDERS.max_entries == 256
+    assert raster_api.RASTERS.max_entries == 16
+    stats = cache.stats()
+    assert {"layers", "collections", "orders", "targets", "geometry_text", "answers", "map",
+            "map_geometry", "raster", "boundaries", "postgis"} <= set(stats)
+
+
+def test_a_view_of_the_cache_is_not_counted_in_the_value_holding_it(part):
+    part.put(V1, "a", b"x" * 40)
+    holder = {"memo": cache.Memo(part, V1, "p"), "part": part}
+    assert cache.sizeof(holder) < 40 + 200
+
+
+def test_memo_keeps_values_in_its_partition(part):
+    memo = cache.Memo(part, V1, "targeting")
+    memo[("years", "poor_rate")] = b"2015"
+    assert memo.get(("years", "poor_rate")) == b"2015"
+    assert part.keys() == [(V1, ("targeting", ("years", "poor_rate")))]
+    part.get(V2, "x")  # a new version: the memo's entries go
+    assert memo.get(("years", "poor_rate")) is None
