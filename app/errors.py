@@ -30,19 +30,20 @@ def not_found(message: str) -> ApiError:
     return ApiError(message, 404, "NotFound")
 
 
-def _payload(status: int, code: str, message: str):
-    # OGC API exception shape: {"code", "description"}; "error" for humans/scripts.
+def error_payload(status: int, code: str, message: str):
+    """The JSON error answer (OGC API exception shape ``{"code", "description"}``,
+    ``error`` for humans and scripts) and its status, for a Flask view or handler."""
     return jsonify({"code": code, "description": message, "error": message, "status": status}), status
 
 
 @bp.app_errorhandler(ApiError)
 def _api_error(exc: ApiError):
-    return _payload(exc.status, exc.code, exc.message)
+    return error_payload(exc.status, exc.code, exc.message)
 
 
 @bp.app_errorhandler(HTTPException)
 def _http_error(exc: HTTPException):
-    return _payload(exc.code or 500, exc.name.replace(" ", ""), exc.description or exc.name)
+    return error_payload(exc.code or 500, exc.name.replace(" ", ""), exc.description or exc.name)
 
 
 @bp.app_errorhandler(Exception)
@@ -50,4 +51,4 @@ def _unexpected(exc: Exception):
     from flask import current_app
 
     current_app.logger.exception("unhandled error on %s", request.path)
-    return _payload(500, "ServerError", "internal error; the request was not completed")
+    return error_payload(500, "ServerError", "internal error; the request was not completed")

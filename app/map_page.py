@@ -35,7 +35,7 @@ from __future__ import annotations
 import json
 import math
 import os
-import threading
+import uuid
 from pathlib import Path
 
 import folium
@@ -46,7 +46,7 @@ from folium.elements import JSCSSMixin
 from folium.template import Template
 from markupsafe import escape
 
-from geo import paths
+from geo import cache, paths
 from geo.analysis import classify
 from geo.maplayers import layerspec
 from geo.io import storage
@@ -166,7 +166,7 @@ def _load_layers(state) -> None:
     directory = app.config.get("GEO_LAYERS_DIR") or os.environ.get("GEO_LAYERS_DIR") or paths.layers_dir()
     specs = layerspec.load_layers(directory)
     app.extensions["map_layers"] = specs
-    app.extensions["map_cache"] = ({}, threading.Lock())
+    app.extensions["map_cache"] = uuid.uuid4().hex  # this app's part of the keys in MAP
 
 
 def _specs() -> list[layerspec.LayerSpec]:
@@ -210,40 +210,27 @@ def _gpkg() -> Path:
 # --------------------------------------------------------------------- cache
 
 _CACHE_MAX = 512
-#: Bytes of serialised payloads kept per app (least recently used out first): the
+#: Bytes of serialised payloads kept (least recently used out first): the
 #: warm-up's payloads (national scale: ~13 MB) stay, and the variants planners ask
-#: for (their own classes) cannot grow a worker without bound.
+#: for (their own classes) cannot grow a worker without bound.  One budget for
+#: the apps of a process (production runs one app per process).
 CACHE_BYTES = 64 * 1024 * 1024
+#: The payloads (:mod:`geo.cache`), and the display geometry they are made from.
+MAP = cache.partition("map", max_bytes=CACHE_BYTES, max_entries=_CACHE_MAX)
+MAP_GEOMETRY = cache.partition("map_geometry", max_bytes=256 * 1024 * 1024)
 
 
 def _cached(key: tuple, make):
-    """``make(path)`` once per key and GeoPackage version (path + mtime), per app.
+    """``make(path)`` once per key and GeoPackage version, per app.
 
-    The cache lives on the app (``app.extensions["map_cache"]``), so two apps
-    with different layer folders never share payloads.  Byte payloads count
-    against :data:`CACHE_BYTES`; other values (display geometry) are few and kept.
+    The key holds the app's token (``app.extensions["map_cache"]``), so two
+    apps with different layer folders never share payloads.  Payloads count
+    against :data:`MAP`'s budget, display geometry against :data:`MAP_GEOMETRY`.
     """
     path = _gpkg()
-    cache, lock = current_app.extensions["map_cache"]
-    full = (str(path), path.stat().st_mtime_ns) + key
-    with lock:
-        if full in cache:
-            value = cache.pop(full)
-            cache[full] = value  # most recently used last
-            return value
-    value = make(path)
-    with lock:
-        for k in [k for k in cache if k[:2] != full[:2]]:
-            del cache[k]
-        if len(cache) >= _CACHE_MAX:
-            cache.clear()
-        cache[full] = value
-        size = sum(len(v) for v in cache.values() if isinstance(v, bytes))
-        for k in [k for k, v in cache.items() if isinstance(v, bytes)]:
-            if size <= CACHE_BYTES or k == full:
-                break
-            size -= len(cache.pop(k))
-    return value
+    part = MAP_GEOMETRY if key[0] == "display" else MAP
+    return part.get_or_make(cache.file_version(path), (current_app.extensions["map_cache"],) + key,
+                            lambda: make(path))
 
 
 def _json_response(payload: bytes, mimetype: str = "application/json") -> Response:

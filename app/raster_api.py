@@ -21,15 +21,13 @@ import hashlib
 import io
 import math
 import tempfile
-import threading
-from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
 from flask import Blueprint, jsonify, request, send_file
 from werkzeug.utils import secure_filename
 
-from geo import paths
+from geo import cache, paths
 from geo.raster import remoteness
 from geo.io import storage
 from geo.raster import zonal
@@ -46,8 +44,8 @@ MAX_BLOCK_BYTES = 64 * 1024 * 1024  # refuse files whose blocks are huge (decomp
 TRUE = {"1", "true", "yes", "on"}
 FALSE = {"0", "false", "no", "off", ""}
 
-_cache: OrderedDict = OrderedDict()
-_lock = threading.Lock()
+#: The rasters made (:mod:`geo.cache`): CACHE_SIZE at most, and 256 MiB.
+RASTERS = cache.partition("raster", max_bytes=256 * 1024 * 1024, max_entries=CACHE_SIZE)
 
 
 def _gpkg() -> tuple[Path, int]:
@@ -57,17 +55,9 @@ def _gpkg() -> tuple[Path, int]:
     return path, path.stat().st_mtime_ns
 
 
-def _cached(key: tuple, make):
-    with _lock:
-        if key in _cache:
-            _cache.move_to_end(key)
-            return _cache[key]
-    value = make()
-    with _lock:
-        _cache[key] = value
-        while len(_cache) > CACHE_SIZE:
-            _cache.popitem(last=False)
-    return value
+def _cached(path: Path, key: tuple, make):
+    """``make()`` once per ``key`` and version of the GeoPackage ``path``."""
+    return RASTERS.get_or_make(cache.file_version(path), key, make)
 
 
 def _resolution(text) -> float:
@@ -121,7 +111,7 @@ def remoteness_tif():
             raise bad_request(str(exc)) from None
         return geotiff_bytes(product), product.filename
 
-    data, filename = _cached(key, make)
+    data, filename = _cached(path, key, make)
     return _tiff(data, filename, key)
 
 
@@ -150,7 +140,7 @@ def indicator_tif():
             raise bad_request(str(exc)) from None
         return geotiff_bytes(product), product.filename
 
-    data, filename = _cached(key, make)
+    data, filename = _cached(path, key, make)
     return _tiff(data, filename, key)
 
 

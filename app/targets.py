@@ -43,21 +43,19 @@ import functools
 import json
 import math
 import re
-import threading
-from collections import OrderedDict
 from pathlib import Path
 
 import geopandas as gpd
 import shapely
 from flask import Blueprint, Response, current_app, request
 
-from geo import backends, paths
+from geo import backends, cache, paths
 from geo.io import export
 from geo.analysis import query
 from geo.analysis import targeting
 from geo.backends.embedded import EmbeddedBackend
 
-from .errors import ApiError, bad_request, not_found
+from .errors import ApiError, bad_request, error_payload, not_found
 
 bp = Blueprint("targets", __name__)
 
@@ -107,9 +105,7 @@ def context():
 @bp.errorhandler(backends.BackendError)
 def _backend_error(exc):
     """The database went away in the middle of a request: 503, never 500."""
-    from .errors import _payload
-
-    return _payload(503, "ServiceUnavailable", f"the data are not available ({exc})")
+    return error_payload(503, "ServiceUnavailable", f"the data are not available ({exc})")
 
 
 # --------------------------------------------------------------------------
@@ -271,14 +267,13 @@ def _common(params) -> tuple[str, str, str | None]:
 # recently used out first.
 RESPONSE_CACHE_BYTES = 16 * 1024 * 1024
 RESPONSE_CACHE_MAX_BYTES = 2 * 1024 * 1024
-_answers: OrderedDict = OrderedDict()
-_answers_size = [0]
-_answers_lock = threading.Lock()
+#: The answers, in :mod:`geo.cache` (key: host and query, under the data version).
+ANSWERS = cache.partition("answers", max_bytes=RESPONSE_CACHE_BYTES, max_item=RESPONSE_CACHE_MAX_BYTES)
 
 
-def _data_version() -> str:
+def _data_version() -> cache.Version:
     db = backends.from_config(current_app.config)
-    return db.version() if db is not None else EmbeddedBackend(_gpkg_path()).version()
+    return cache.version_of(db if db is not None else EmbeddedBackend(_gpkg_path()))
 
 
 def cached_get(view):
@@ -289,28 +284,17 @@ def cached_get(view):
         if request.method != "GET":
             return view(*args, **kwargs)
         try:
-            key = (_data_version(), request.host, request.full_path)
+            version = _data_version()
         except backends.BackendError:
             return view(*args, **kwargs)
-        with _answers_lock:
-            hit = _answers.get(key)
-            if hit is not None:
-                _answers.move_to_end(key)
+        key = (request.host, request.full_path)
+        hit = ANSWERS.get(version, key)
         if hit is not None:
             return Response(hit[0], status=200, headers=hit[1])
         resp = view(*args, **kwargs)
         if resp.status_code == 200 and not resp.is_streamed:
             body = resp.get_data()
-            if len(body) <= RESPONSE_CACHE_MAX_BYTES:
-                with _answers_lock:
-                    old = _answers.pop(key, None)
-                    if old is not None:
-                        _answers_size[0] -= len(old[0])
-                    _answers[key] = (body, list(resp.headers.items()))
-                    _answers_size[0] += len(body)
-                    while _answers_size[0] > RESPONSE_CACHE_BYTES:
-                        _, (dropped, _) = _answers.popitem(last=False)
-                        _answers_size[0] -= len(dropped)
+            ANSWERS.put(version, key, (body, list(resp.headers.items())), size=len(body))
         return resp
 
     return wrapper

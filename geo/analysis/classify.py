@@ -57,6 +57,8 @@ class ClassifyError(ValueError):
 
 # ---------------------------------------------------------------- palettes
 
+# Not a data cache (geo.cache holds those): the ColorBrewer palettes shipped with
+# branca, a constant of the installed library, read once.
 @lru_cache(maxsize=1)
 def _brewer() -> dict[str, list[str]]:
     import branca.utilities

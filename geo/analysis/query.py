@@ -95,7 +95,7 @@ def metric_geoms(gdf: gpd.GeoDataFrame | gpd.GeoSeries) -> np.ndarray:
     return np.asarray(geo.to_crs(METRIC).values, dtype=object)
 
 
-def _targets_metric(targets) -> object:
+def to_metric(targets) -> shapely.Geometry:
     """One metric geometry (the union) of ``targets``.
 
     ``targets``: a GeoDataFrame / GeoSeries (any CRS; WGS84 if none), a
@@ -113,7 +113,8 @@ def _targets_metric(targets) -> object:
     return shapely.union_all(geoms)
 
 
-def _by_code(units: gpd.GeoDataFrame, values) -> pd.Series:
+def by_code(units: gpd.GeoDataFrame, values) -> pd.Series:
+    """``values`` (one per unit, in order) as a Series indexed by the units' ``gso_code``."""
     return pd.Series(np.asarray(values), index=pd.Index(units["gso_code"].astype(str), name="gso_code"))
 
 
@@ -130,12 +131,13 @@ def distance_to(units: gpd.GeoDataFrame, target_geoms, metric: np.ndarray | None
     5.0
     """
     geoms = metric_geoms(units) if metric is None else metric
-    target = _targets_metric(target_geoms)
+    target = to_metric(target_geoms)
     dist = shapely.distance(geoms, target) / 1000.0
     return pd.Series(dist, index=units.index, name="distance_km")
 
 
-def _check_within(within_km) -> float:
+def check_within_km(within_km) -> float:
+    """``within_km`` as a number of km in [0, MAX_WITHIN_KM] (raises ``ValueError`` saying why)."""
     try:
         value = float(within_km)
     except (TypeError, ValueError):
@@ -147,7 +149,8 @@ def _check_within(within_km) -> float:
     return value
 
 
-def _check_country(country: str | None) -> str | None:
+def check_country(country: str | None) -> str | None:
+    """The ISO code of a border country (``lao`` → ``LAO``), None for any (raises ``ValueError``)."""
     if country is None or country == "":
         return None
     code = str(country).strip().upper()
@@ -210,8 +213,8 @@ def near_border(units: gpd.GeoDataFrame, within_km: float = 0.0, country: str | 
     or its distance (UTM 48N) is at most ``within_km``.  ``distances``:
     precomputed :func:`border_distances` (else ``border`` is measured).
     """
-    within = _check_within(within_km)
-    code = _check_country(country)
+    within = check_within_km(within_km)
+    code = check_country(country)
     flagged_units = ensure_border_flags(units, border)
     countries = flagged_units["border_countries"].fillna("").astype(str).str.split(";")
     if code is None:
@@ -227,15 +230,16 @@ def near_border(units: gpd.GeoDataFrame, within_km: float = 0.0, country: str | 
     mask = flags.to_numpy() if within == 0 else flags.to_numpy() | (dist.to_numpy() <= within + EPS_KM)
     where = {None: "the border", "LAO": "the border with Laos", "KHM": "the border with Cambodia"}[code]
     label = f"on {where}" if within == 0 else f"within {within:g} km of {where}"
-    return Constraint(label, _by_code(units, mask), _by_code(units, dist.round(3)))
+    return Constraint(label, by_code(units, mask), by_code(units, dist.round(3)))
 
 
-def _near(units, within_km, dist: pd.Series, label: str) -> Constraint:
-    within = _check_within(within_km)
+def near_constraint(units: gpd.GeoDataFrame, within_km, dist: pd.Series, label: str) -> Constraint:
+    """The units within ``within_km`` of ``label`` given their distances ``dist`` (km, like ``units``)."""
+    within = check_within_km(within_km)
     dist = dist.reindex(units.index).astype(float)
     mask = dist.to_numpy() <= within + EPS_KM
     text = f"intersecting {label}" if within == 0 else f"within {within:g} km of {label}"
-    return Constraint(text, _by_code(units, mask), _by_code(units, dist.round(3)))
+    return Constraint(text, by_code(units, mask), by_code(units, dist.round(3)))
 
 
 def near_roads(units: gpd.GeoDataFrame, within_km: float = 0.0, roads: gpd.GeoDataFrame | None = None,
@@ -245,24 +249,24 @@ def near_roads(units: gpd.GeoDataFrame, within_km: float = 0.0, roads: gpd.GeoDa
         if roads is None:
             raise ValueError("near_roads needs the roads or precomputed distances")
         distances = distance_to(units, roads)
-    return _near(units, within_km, distances, "a main road")
+    return near_constraint(units, within_km, distances, "a main road")
 
 
 def near_point(units: gpd.GeoDataFrame, lon: float, lat: float, within_km: float = 0.0,
                metric: np.ndarray | None = None) -> Constraint:
     """Units within ``within_km`` of the point (lon, lat) (0: the unit contains it)."""
-    _check_lonlat(lon, lat)
+    check_lonlat(lon, lat)
     dist = distance_to(units, [Point(lon, lat)], metric)
-    return _near(units, within_km, dist, f"point {lon:g},{lat:g}")
+    return near_constraint(units, within_km, dist, f"point {lon:g},{lat:g}")
 
 
 def intersecting(units: gpd.GeoDataFrame, geom, metric: np.ndarray | None = None) -> Constraint:
     """Units intersecting ``geom`` (a shapely polygon in WGS84), tested in UTM 48N."""
     geoms = metric_geoms(units) if metric is None else metric
-    target = _targets_metric(geom)
+    target = to_metric(geom)
     shapely.prepare(target)
     mask = shapely.intersects(target, geoms)
-    return Constraint("intersecting the given polygon", _by_code(units, mask))
+    return Constraint("intersecting the given polygon", by_code(units, mask))
 
 
 def resolve_districts(text: str, districts: pd.DataFrame) -> list[str]:
@@ -302,7 +306,7 @@ def in_district(units: gpd.GeoDataFrame, district: str, districts: pd.DataFrame,
     column = "district_code" if level == "commune" else "gso_code"
     mask = units[column].astype(str).isin(codes).to_numpy()
     names = districts.set_index(districts["gso_code"].astype(str))["name"]
-    return Constraint("in " + ", ".join(str(names[c]) for c in codes), _by_code(units, mask))
+    return Constraint("in " + ", ".join(str(names[c]) for c in codes), by_code(units, mask))
 
 
 def _flag_rows(obs: pd.DataFrame, indicators: tuple[str, ...]) -> pd.DataFrame:
@@ -364,7 +368,7 @@ def with_status(units: gpd.GeoDataFrame, status: str, obs: pd.DataFrame | None =
                                      f"(use level=commune)")
         mask &= ~hit if negate else hit
         labels.append(("not " if negate else "") + key)
-    return Constraint("status " + ", ".join(labels), _by_code(units, mask))
+    return Constraint("status " + ", ".join(labels), by_code(units, mask))
 
 
 def _need_obs(obs):
@@ -451,7 +455,7 @@ def communes_without_work(units: gpd.GeoDataFrame, works: gpd.GeoDataFrame, with
     ``nearest_work_id``; sorted by gso_code.  ``precisions`` as in
     :func:`nearest_works`.
     """
-    within = _check_within(within_km)
+    within = check_within_km(within_km)
     works = _works_of_kind(works, kind, precisions)
     geoms = metric_geoms(units) if metric is None else metric
     out = units.copy()
@@ -478,7 +482,8 @@ def communes_without_work(units: gpd.GeoDataFrame, works: gpd.GeoDataFrame, with
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 
 
-def _check_lonlat(lon: float, lat: float) -> None:
+def check_lonlat(lon: float, lat: float) -> None:
+    """Raise ``ValueError`` unless ``lon``, ``lat`` are finite WGS84 coordinates in range."""
     if not (math.isfinite(lon) and math.isfinite(lat)):
         raise ValueError("coordinates must be finite numbers")
     if not (-180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0):
@@ -504,7 +509,7 @@ def parse_point(text: str) -> tuple[float, float]:
     if not raw.lower().startswith("point:"):
         raise ValueError(f"malformed point {text!r}; expected {example}")
     lon, lat = _numbers(raw[len("point:"):], 2, "point", example)
-    _check_lonlat(lon, lat)
+    check_lonlat(lon, lat)
     return lon, lat
 
 
@@ -516,8 +521,8 @@ def parse_bbox(text: str) -> tuple[float, float, float, float]:
     """
     example = "minLon,minLat,maxLon,maxLat in WGS84, e.g. 107.3,13.9,108.6,15.4"
     x0, y0, x1, y1 = _numbers(text, 4, "bbox", example)
-    _check_lonlat(x0, y0)
-    _check_lonlat(x1, y1)
+    check_lonlat(x0, y0)
+    check_lonlat(x1, y1)
     if not (x0 < x1 and y0 < y1):
         raise ValueError(f"empty bbox {text!r}: min must be below max ({example})")
     return x0, y0, x1, y1

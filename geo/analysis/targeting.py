@@ -117,21 +117,31 @@ def _check_weights(weights: Mapping[str, float]) -> dict[str, float]:
     return out
 
 
+_MISSING = object()
+
+
+def _lookup(cache, key):
+    """What ``cache`` (a mapping with ``get``, or None) holds for ``key``, else ``_MISSING``."""
+    return _MISSING if cache is None else cache.get(key, _MISSING)
+
+
 def _years(obs, indicator, level, cache) -> list[int]:
     key = ("years", indicator, level)
-    if cache is None or key not in cache:
-        val = ind.years(obs, indicator, level)
-        if cache is None:
-            return val
+    hit = _lookup(cache, key)
+    if hit is not _MISSING:
+        return hit
+    val = ind.years(obs, indicator, level)
+    if cache is not None:
         cache[key] = val
-    return cache[key]
+    return val
 
 
 def _default_year(obs, indicator, level, cache) -> int:
     """The year with the most units having a value (the latest among equals)."""
     key = ("default_year", indicator, level)
-    if cache is not None and key in cache:
-        return cache[key]
+    hit = _lookup(cache, key)
+    if hit is not _MISSING:
+        return hit
     rows = ind.usable(obs)
     rows = rows[(rows["indicator"] == indicator) & (rows["unit_level"] == level) & rows["year"].notna()]
     counts = rows.groupby(rows["year"].astype(int))["gso_code"].nunique()
@@ -143,8 +153,9 @@ def _default_year(obs, indicator, level, cache) -> int:
 
 def _values(obs, indicator, level, year, cache) -> pd.DataFrame:
     key = ("values", indicator, level, year)
-    if cache is not None and key in cache:
-        return cache[key]
+    hit = _lookup(cache, key)
+    if hit is not _MISSING:
+        return hit
     v = ind.values(obs, indicator, level, year)
     v = v.assign(gso_code=v["gso_code"].astype(str)).set_index("gso_code")[["value", "status", "year", "source"]]
     if cache is not None:
@@ -163,12 +174,11 @@ def resolve(obs: pd.DataFrame, catalogue: pd.DataFrame, weights: Mapping[str, fl
     if level not in LEVELS:
         raise ValueError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
     weights = _check_weights(weights)
-    if cache is not None:
-        cat = cache.get(("catalogue", id(catalogue)))
-        if cat is None:
-            cat = cache[("catalogue", id(catalogue))] = _catalogue(catalogue)
-    else:
+    cat = _lookup(cache, ("catalogue",))
+    if cat is _MISSING:
         cat = _catalogue(catalogue)
+        if cache is not None:
+            cache[("catalogue",)] = cat
     valid = None
     specs = []
     for key, w in weights.items():
@@ -206,8 +216,9 @@ def _years_or_flag(obs, key, level, cat, cache) -> bool:
 
 def _flag_values(obs, indicator, level, cache) -> pd.DataFrame:
     key = ("flag", indicator, level)
-    if cache is not None and key in cache:
-        return cache[key]
+    hit = _lookup(cache, key)
+    if hit is not _MISSING:
+        return hit
     v = _values(obs, indicator, level, None, None)
     v = v.assign(value=(pd.to_numeric(v["value"], errors="coerce").fillna(1) != 0).astype(float))
     if cache is not None:
@@ -236,8 +247,9 @@ def _aligned(obs, spec, level, codes: tuple, cache, universe: tuple | None = Non
             raise ValueError("units outside the universe of the level")
         return {k: v[pos] for k, v in full.items()}
     key = ("aligned", spec["id"], level, spec["year"], spec["polarity"], codes)
-    if cache is not None and key in cache:
-        return cache[key]
+    hit = _lookup(cache, key)
+    if hit is not _MISSING:
+        return hit
     index = pd.Index(codes)
     if spec["kind"] == "flag":
         table = _flag_values(obs, spec["id"], level, cache)
@@ -276,7 +288,8 @@ def rank(
     ``year``: one year for every (non-flag) indicator; None takes, per
     indicator, the year with the most units having a value (the latest
     among equals).  ``top`` keeps the first ``top`` rows.  ``cache``: a
-    dict kept by the caller (per data version) to memoise value look-ups.
+    mapping with ``get`` kept by the caller for this ``obs`` and ``catalogue``
+    (one data version, e.g. a :class:`geo.cache.Memo`) to memoise value look-ups.
     ``universe``: the gso_codes of every unit of the level, when ``units``
     holds only some of them (already filtered, e.g. in SQL): values are
     still normalised over the whole level.

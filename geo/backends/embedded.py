@@ -11,10 +11,7 @@ per version too.
 from __future__ import annotations
 
 import os
-import threading
-from collections import OrderedDict
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -22,7 +19,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo import paths
+from geo import cache, paths
 from geo.io import export
 from geo.ogc import features
 from geo.analysis import query
@@ -47,8 +44,8 @@ class EmbeddedBackend(Backend):
         return str(self.path)
 
     def version(self) -> str:
-        st = self._stat()
-        return f"{self.path}:{st.st_mtime_ns}:{st.st_size}"
+        self._stat()
+        return cache.file_version(self.path).token
 
     def _stat(self) -> os.stat_result:
         try:
@@ -88,9 +85,9 @@ class EmbeddedBackend(Backend):
 
     # targeting
     def targets(self) -> EmbeddedTargets:
-        st = self._stat()
-        with _build_lock:
-            return _targets(str(self.path), st.st_mtime_ns, st.st_size)
+        self._stat()
+        version = cache.file_version(self.path)
+        return TARGETS.get_or_make(version, "targets", lambda: _targets(self.path, version))
 
 
 @dataclass
@@ -119,40 +116,40 @@ class EmbeddedSelection:
 
 # --------------------------------------------------------------------------- targeting
 
+#: Targeting contexts (one per GeoPackage version), see :mod:`geo.cache`.
+TARGETS = cache.partition("targets", max_bytes=cache.GiB)
+#: GeoJSON text of the units' geometries: an answer needs a few hundred at most,
+#: and all 10,600 communes of the national scale would hold 30 MiB per process.
+GEOMETRY_TEXT = cache.partition("geometry_text", max_bytes=32 * cache.MiB)
+#: The contexts' value look-ups (:func:`geo.analysis.targeting.rank`'s ``cache``).
+TARGET_VALUES = cache.partition("target_values", max_bytes=256 * cache.MiB)
+
+
 class GeometryTexts:
     """GeoJSON text of the units' geometries by ``gso_code``, made on first use.
 
-    At most ``maxsize`` texts are kept (least recently used go first): an
-    answer needs a few hundred at most, and all 10,600 communes of the
-    national scale would hold 30 MiB per process.
+    The texts are kept in ``part`` (default :data:`GEOMETRY_TEXT`) under
+    the data ``version`` and ``level``, least recently used out first.
 
     >>> import geopandas as gpd
     >>> from shapely.geometry import Point
-    >>> texts = GeometryTexts(gpd.GeoDataFrame({"gso_code": ["1"]}, geometry=[Point(1, 2)]))
+    >>> texts = GeometryTexts(gpd.GeoDataFrame({"gso_code": ["1"]}, geometry=[Point(1, 2)]),
+    ...                       cache.Version("doctest", "1"), "commune")
     >>> texts.get("1"), texts.get("2", "none")
     ('{"type":"Point","coordinates":[1.0,2.0]}', 'none')
     """
 
-    def __init__(self, units: gpd.GeoDataFrame, maxsize: int = 2048):
+    def __init__(self, units: gpd.GeoDataFrame, version: cache.Version, level: str,
+                 part: cache.Partition = GEOMETRY_TEXT):
         self._geoms = dict(zip(units["gso_code"].astype(str), units.geometry.values))
-        self._texts: OrderedDict[str, str] = OrderedDict()
-        self._lock = threading.Lock()
-        self.maxsize = maxsize
+        self.version, self.level, self.part = version, level, part
 
     def get(self, code: str, default=None):
-        with self._lock:
-            text = self._texts.get(code)
-            if text is not None:
-                self._texts.move_to_end(code)
-                return text
+        """The GeoJSON text of unit ``code``'s geometry, else ``default``."""
         if code not in self._geoms:
             return default
-        text = export.geometry_json(self._geoms[code])
-        with self._lock:
-            self._texts[code] = text
-            while len(self._texts) > self.maxsize:
-                self._texts.popitem(last=False)
-        return text
+        return self.part.get_or_make(self.version, (self.level, code),
+                                     lambda: export.geometry_json(self._geoms[code]))
 
 
 @dataclass
@@ -168,7 +165,7 @@ class EmbeddedTargets:
     obs: pd.DataFrame
     catalogue: pd.DataFrame
     version: str
-    cache: dict = field(default_factory=dict)  # targeting value look-ups
+    cache: cache.Memo | None = None  # targeting value look-ups (TARGET_VALUES, this version)
 
     def districts(self) -> pd.DataFrame:
         return self.units["district"]
@@ -218,11 +215,8 @@ class EmbeddedTargets:
         return query.communes_without_work(communes, self.works, within_km, kind, metric, precisions)
 
 
-_build_lock = threading.Lock()
-
-
-@lru_cache(maxsize=2)
-def _targets(path: str, mtime_ns: int, size: int) -> EmbeddedTargets:
+def _targets(path: Path, version: cache.Version) -> EmbeddedTargets:
+    """Everything /targets needs for the GeoPackage ``path`` (of ``version``)."""
     communes = storage.read_layer("communes", path)
     districts = storage.read_layer("districts", path)
     border = storage.read_layer("border", path)
@@ -238,11 +232,12 @@ def _targets(path: str, mtime_ns: int, size: int) -> EmbeddedTargets:
         border_dist={k: query.border_distances(units[k], border, metric[k]) for k in units},
         roads_dist={k: pd.Series(shapely.distance(metric[k], road_union) / 1000.0, index=units[k].index)
                     for k in units},
-        geometry_text={k: GeometryTexts(v) for k, v in units.items()},
+        geometry_text={k: GeometryTexts(v, version, k) for k, v in units.items()},
         works=storage.read_layer("works", path),
         obs=storage.read_layer("observations", path),
         catalogue=storage.read_layer("catalogue", path),
-        version=f"{mtime_ns}",
+        version=version.token,
+        cache=cache.Memo(TARGET_VALUES, version, "targeting"),
     )
 
 

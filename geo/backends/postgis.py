@@ -48,8 +48,8 @@ process that uses it — after gunicorn forks its workers.  Writes (uploads,
 restore, load) take a transaction-scoped advisory lock, so versions get
 numbers in one order; a unique index allows one current version only; a
 failed write rolls back and leaves nothing.  Values that never change for a
-version (collection metadata, catalogue, layers) are memoised per process,
-keyed by the version's content hash.
+version (snapshots, catalogue, layers, districts) are kept in :mod:`geo.cache`
+per process, keyed by the data version (this database, the version token).
 """
 
 from __future__ import annotations
@@ -63,7 +63,6 @@ import math
 import os
 import tempfile
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,6 +72,7 @@ import pandas as pd
 import shapely
 from shapely.geometry import Point
 
+from geo import cache
 from geo.ogc import features
 from geo.analysis import query
 from geo.io import storage
@@ -114,26 +114,8 @@ def _first_line(exc: BaseException) -> str:
     return redact(text.splitlines()[0]) if text else type(exc).__name__
 
 
-class _Memo:
-    """A small thread-safe LRU for values that never change once written."""
-
-    def __init__(self, size: int = 64):
-        self.size, self._d, self._lock = size, OrderedDict(), threading.Lock()
-
-    def get(self, key):
-        with self._lock:
-            if key in self._d:
-                self._d.move_to_end(key)
-                return self._d[key]
-        return None
-
-    def put(self, key, value):
-        with self._lock:
-            self._d[key] = value
-            self._d.move_to_end(key)
-            while len(self._d) > self.size:
-                self._d.popitem(last=False)
-        return value
+#: Snapshots, districts and unit lists of a dataset version (layer frames: ``storage.LAYERS``).
+VERSION_VALUES = cache.partition("postgis", max_bytes=64 * cache.MiB)
 
 
 @dataclass(frozen=True)
@@ -257,16 +239,6 @@ def _sha(*parts) -> str:
     return h.hexdigest()
 
 
-def _forget(path: Path) -> None:
-    """Drop what the in-memory caches of geo.io.storage / geo.ogc.features hold for ``path``."""
-    key = str(path)
-    with storage._lock:
-        for k in [k for k in storage._cache if k[0] == key]:
-            storage._cache.pop(k, None)
-    with features._cache_lock:
-        features._cache.pop(key, None)
-
-
 # --------------------------------------------------------------------------- the backend
 
 class PostGISBackend(Backend):
@@ -280,7 +252,6 @@ class PostGISBackend(Backend):
         self._pool = None
         self._pool_pid = None
         self._lock = threading.Lock()
-        self._memo = _Memo(96)
 
     # ------------------------------------------------------------------ connections
     def describe(self) -> str:
@@ -493,7 +464,7 @@ class PostGISBackend(Backend):
                                        features.collection(cid, gpkg), prev)
                 pos += 1
         finally:
-            _forget(gpkg)
+            cache.invalidate(str(gpkg))  # the loader's reads of the temporary file
 
     def _layer_row(self, conn, number, pos, name, kind, sha, info, prev) -> tuple[bool, int]:
         """Record layer ``name`` of version ``number``; True when its rows must be written."""
@@ -606,7 +577,7 @@ class PostGISBackend(Backend):
         fragments = [_json(list(row)) for row in zip(*per_column)]
         props = ["{" + ",".join(row) + "}" for row in zip(*per_column)]
         del per_column
-        id_json = [features._dumps(i) for i in c.ids]
+        id_json = [features.json_value(i) for i in c.ids]
         geometry_json = features.geometry_texts(c.geoms)
         notes = ([_json([c.synthetic_notes[s][i] for s in info["note_columns"]]) for i in range(c.count)]
                  if c.synthetic_notes else [None] * c.count)
@@ -641,13 +612,16 @@ class PostGISBackend(Backend):
             if row is None:
                 raise BackendError(f"there is no dataset version {version} in {self.describe()}")
             token = f"{version}@{row[0].isoformat()}"
-        hit = self._memo.get(("snapshot", token))
-        if hit is None:
+        def make() -> Snapshot:
             rows = conn.execute("SELECT name, kind, data_version, sha256, info FROM dataset_layers "
                                 "WHERE version = %s ORDER BY pos", (version,)).fetchall()
-            hit = self._memo.put(("snapshot", token), Snapshot(
-                version, token, {r[0]: Layer(r[0], r[1], r[2], r[3], r[4]) for r in rows}))
-        return hit
+            return Snapshot(version, token, {r[0]: Layer(r[0], r[1], r[2], r[3], r[4]) for r in rows})
+
+        return VERSION_VALUES.get_or_make(self.data_version(token), "snapshot", make)
+
+    def data_version(self, token: str) -> cache.Version:
+        """The :mod:`geo.cache` version of dataset version ``token`` of this database."""
+        return cache.Version(self.describe(), token)
 
     def version(self) -> str:
         return self.snapshot().token
@@ -661,14 +635,13 @@ class PostGISBackend(Backend):
         lay = snap.layers.get(name)
         if lay is None or lay.kind not in ("features", "table", "observations"):
             raise KeyError(f"layer {name!r} not in dataset version {snap.version}")
-        return self._layer_frame(lay).copy()
+        return self._layer_frame(lay, snap).copy()
 
-    def _layer_frame(self, lay: Layer, conn=None, memo: bool = True):
-        """A layer's frame (shared: callers copy before changing it), memoised when ``memo``."""
-        key = ("layer", lay.name, lay.data_version, lay.sha256)
-        hit = self._memo.get(key)
-        if hit is not None:
-            return hit
+    def _layer_frame(self, lay: Layer, snap: Snapshot, conn=None, memo: bool = True):
+        """A layer's frame of version ``snap`` (shared: callers copy before changing it), cached when ``memo``."""
+        if memo:
+            return storage.LAYERS.get_or_make(self.data_version(snap.token), ("layer", lay.name),
+                                              lambda: self._layer_frame(lay, snap, conn, memo=False))
         if lay.kind == "observations":
             frame = self._observations(lay, "TRUE", {}, conn)
         else:
@@ -679,7 +652,7 @@ class PostGISBackend(Backend):
             else:
                 rows = conn.execute(sql, (lay.data_version, lay.name)).fetchall()
             frame = _frame([r[0] for r in rows], lay.info, [r[1] for r in rows])
-        return self._memo.put(key, frame) if memo else frame
+        return frame
 
     def _observations(self, lay: Layer, where: str, params: dict, conn=None) -> pd.DataFrame:
         """Observation rows (``where`` on the table), in their order, with the layer's dtypes."""
@@ -697,7 +670,7 @@ class PostGISBackend(Backend):
         return _frame(recs, lay.info)
 
     def catalogue(self, snap: Snapshot) -> pd.DataFrame:
-        return self._layer_frame(snap.layer("catalogue"))
+        return self._layer_frame(snap.layer("catalogue"), snap)
 
     # ------------------------------------------------------------------ OGC API – Features
     def _ogc(self, snap: Snapshot, collection_id: str) -> Layer:
@@ -723,61 +696,33 @@ class PostGISBackend(Backend):
         lay = self._ogc(snap, collection_id)
         info, meta = lay.info, lay.info["meta"]
         columns = {c["name"]: c for c in info["columns"]}
+        q = features.validate_query(collection_id, info["time"], info["years"], columns, meta["queryables"],
+                                    bbox, filters, datetime, year, sortby)
         where = ["version = %(dv)s", "collection = %(cid)s"]
         params: dict = {"dv": lay.data_version, "cid": collection_id}
-        if bbox is not None:
-            b = tuple(bbox)
-            if len(b) == 6:
-                b = (b[0], b[1], b[3], b[4])
-            minx, miny, maxx, maxy = (float(v) for v in b)
-            boxes = [(minx, miny, maxx, maxy)] if minx <= maxx else [(minx, miny, 180.0, maxy),
-                                                                     (-180.0, miny, maxx, maxy)]
+        if q.boxes is not None:
             parts = ["geom IS NULL"]
-            for k, box in enumerate(boxes):
+            for k, box in enumerate(q.boxes):
                 names = [f"b{k}{j}" for j in range(4)]
                 params.update(dict(zip(names, box)))
                 parts.append("ST_Intersects(geom, ST_MakeEnvelope(%({})s, %({})s, %({})s, %({})s, 4326))"
                              .format(*names))
             where.append("(" + " OR ".join(parts) + ")")
-        qs = meta["queryables"]
-        for k, (name, raw) in enumerate((filters or {}).items()):
-            if name not in columns:
-                raise features.QueryError(f"unknown property {name!r} for collection {collection_id!r}")
-            if name not in qs:
-                raise features.QueryError(f"property {name!r} is not queryable (floating-point values); "
-                                          f"queryable: {', '.join(qs)}")
-            value = features.parse_filter_value(qs[name]["type"], name, raw)
+        for k, (name, ptype, value) in enumerate(q.filters):
             if isinstance(value, str) and "\x00" in value:  # no stored text holds NUL: nothing matches
                 where.append("FALSE")
                 continue
             params[f"fn{k}"], params[f"fv{k}"] = name, value
-            cast = {"boolean": "::boolean", "integer": "::numeric"}.get(qs[name]["type"], "")
+            cast = {"boolean": "::boolean", "integer": "::numeric"}.get(ptype, "")
             where.append(f"(props ->> %(fn{k})s){cast} = %(fv{k})s")
-        years = None
-        if year is not None:
-            if info["time"] != "indicators":
-                raise features.QueryError(f"collection {collection_id!r} has no indicator years")
-            if year not in info["years"]:
-                raise features.QueryError(f"year {year}: collection {collection_id!r} has indicator years "
-                                          f"{', '.join(map(str, info['years']))}")
-            if datetime is not None:
-                raise features.QueryError("give either year or datetime, not both")
-            datetime = (year, year)
-        if datetime is not None:
-            lo, hi = datetime
-            if info["time"] == "indicators":
-                years = tuple(y for y in info["years"] if (lo is None or lo <= y) and (hi is None or y <= hi))
-                if not years:
-                    where.append("FALSE")
-            elif info["time"] == "year" and "year" in columns:
-                params["ylo"] = -math.inf if lo is None else float(lo)
-                params["yhi"] = math.inf if hi is None else float(hi)
-                where.append("(feature_year IS NULL OR feature_year BETWEEN %(ylo)s AND %(yhi)s)")
+        if q.matches_none:
+            where.append("FALSE")
+        if q.feature_years is not None:
+            params["ylo"], params["yhi"] = q.feature_years
+            where.append("(feature_year IS NULL OR feature_year BETWEEN %(ylo)s AND %(yhi)s)")
+        years = q.years
         order = []
-        for k, (name, desc) in enumerate(sortby or []):
-            if name not in columns:
-                raise features.QueryError(f"sortby: unknown property {name!r} for collection "
-                                          f"{collection_id!r}")
+        for k, (name, desc) in enumerate(q.sortby):
             params[f"sn{k}"] = name
             expr = {"string": f'(props ->> %(sn{k})s) COLLATE "C"',
                     "boolean": f"(props ->> %(sn{k})s)::boolean"}.get(
@@ -879,7 +824,7 @@ class PostGISBackend(Backend):
             parent = int(row[0])
             number = int(conn.execute("SELECT max(version) FROM dataset_versions").fetchone()[0]) + 1
             snap = self._snapshot_of(conn, parent)
-            layers = {name: self._layer_frame(lay, conn, memo=False) for name, lay in snap.layers.items()
+            layers = {name: self._layer_frame(lay, snap, conn, memo=False) for name, lay in snap.layers.items()
                       if lay.kind in ("features", "table", "observations")}
             if "observations" not in layers:
                 raise versions.VersionError(f"dataset version {parent} has no observations table")
@@ -960,7 +905,7 @@ def _feature_text(info: dict, row, years) -> str:
     id_json, geometry_json, fragments, notes = row[:4]
     props = [fragments[i] for i in _served(info, years)]
     if info["has_notes"]:
-        props.append('"synthetic_note":' + features._dumps(_note(info, notes, years)))
+        props.append('"synthetic_note":' + features.json_value(_note(info, notes, years)))
     return ('{"type":"Feature","id":' + id_json + ',"geometry":' + geometry_json + ',"properties":{'
             + ",".join(props) + "}}")
 
@@ -1007,11 +952,12 @@ class PostGISSelection:
 class PostGISTargets:
     """/targets for one dataset version, each constraint one SQL query (see the module doc)."""
 
-    geometry_text: dict = {}  # no ready GeoJSON text: export formats the rows returned
-
     def __init__(self, backend: PostGISBackend, snap: Snapshot):
         self.db, self.snap = backend, snap
         self.version = snap.token
+        # No ready GeoJSON text (export formats the rows returned); an empty
+        # mapping of this instance's own, never shared with another version.
+        self.geometry_text: dict = {}
 
     # ------------------------------------------------------------------ helpers
     def _units_layer(self, level: str) -> Layer:
@@ -1035,8 +981,7 @@ class PostGISTargets:
         return frame, rows
 
     def _memo(self, key, make):
-        hit = self.db._memo.get(key)
-        return hit if hit is not None else self.db._memo.put(key, make())
+        return VERSION_VALUES.get_or_make(self.db.data_version(self.snap.token), key, make)
 
     def districts(self) -> pd.DataFrame:
         lay = self._units_layer("district")
@@ -1077,8 +1022,8 @@ class PostGISTargets:
         return within, distance
 
     def near_border(self, level, within_km, country=None):
-        within = query._check_within(within_km)
-        code = query._check_country(country)
+        within = query.check_within_km(within_km)
+        code = query.check_country(country)
         flags = ("coalesce(u.on_border, false)" if code is None else
                  "%(code)s = ANY(string_to_array(coalesce(u.border_countries, ''), ';'))")
         near, distance = self._line_sql("FROM line_parts l WHERE l.layer = 'border' AND l.version = %(bv)s "
@@ -1094,7 +1039,7 @@ class PostGISTargets:
         return query.near_border(cand, within, code, distances=dist)
 
     def near_roads(self, level, within_km):
-        within = query._check_within(within_km)
+        within = query.check_within_km(within_km)
         near, distance = self._line_sql("FROM line_parts l WHERE l.layer = 'roads' AND l.version = %(rv)s")
         params = {"rv": self._layer_dv("roads"), "m": within * 1000.0 + SLACK_M}
         cand, rows = self._units(level, near, params, extra=f", {distance}")
@@ -1102,22 +1047,22 @@ class PostGISTargets:
         return query.near_roads(cand, within, distances=d)
 
     def near_point(self, level, lon, lat, within_km):
-        query._check_lonlat(lon, lat)
-        within = query._check_within(within_km)
-        pt = query._targets_metric([Point(lon, lat)])
+        query.check_lonlat(lon, lat)
+        within = query.check_within_km(within_km)
+        pt = query.to_metric([Point(lon, lat)])
         params = {"pt": shapely.to_wkb(pt), "m": within * 1000.0 + SLACK_M}
         target = f"ST_SetSRID(ST_GeomFromWKB(%(pt)s), {UTM_SRID})"
         cand, rows = self._units(level, f"ST_DWithin(u.geom_utm, {target}, %(m)s)", params,
                                  extra=f", ST_Distance(u.geom_utm, {target})")
         d = pd.Series([r[-1] / 1000.0 for r in rows], index=cand.index, dtype=float)
-        return query._near(cand, within, d, f"point {lon:g},{lat:g}")
+        return query.near_constraint(cand, within, d, f"point {lon:g},{lat:g}")
 
     def intersecting(self, level, geom):
-        target = query._targets_metric(geom)
+        target = query.to_metric(geom)
         cand, _ = self._units(level, f"ST_Intersects(u.geom_utm, ST_SetSRID(ST_GeomFromWKB(%(g)s), {UTM_SRID}))",
                               {"g": shapely.to_wkb(target)})
         return query.Constraint("intersecting the given polygon",
-                                query._by_code(cand, np.ones(len(cand), dtype=bool)))
+                                query.by_code(cand, np.ones(len(cand), dtype=bool)))
 
     def in_district(self, level, district):
         districts = self.districts()
@@ -1243,7 +1188,7 @@ class PostGISTargets:
         return out.reset_index(drop=True)
 
     def communes_without_work(self, within_km, kind=None, precisions=query.PRECISE, district=None):
-        within = query._check_within(within_km)
+        within = query.check_within_km(within_km)
         uwhere, uparams = "TRUE", {}
         if district:
             codes = query.resolve_districts(district, self.districts())

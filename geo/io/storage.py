@@ -21,17 +21,16 @@ from __future__ import annotations
 
 import os
 import tempfile
-import threading
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-from geo import paths
+from geo import cache, paths
 
-_cache: dict[tuple[str, str], tuple[float, object]] = {}
-_lock = threading.Lock()
+#: Layers read, per GeoPackage version (see :mod:`geo.cache`); the PostGIS backend keeps its layers here too.
+LAYERS = cache.partition("layers", max_bytes=2 * cache.GiB)
 
 
 def write_gpkg(path: Path | str, layers: dict[str, pd.DataFrame]) -> Path:
@@ -48,6 +47,7 @@ def write_gpkg(path: Path | str, layers: dict[str, pd.DataFrame]) -> Path:
             else:
                 pyogrio.write_dataframe(pd.DataFrame(frame), tmp, layer=name, driver="GPKG")
         os.replace(tmp, path)
+        cache.invalidate(str(path))  # a new version of this file: never serve the old one here
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -69,21 +69,21 @@ def read_layer(name: str, path: Path | str | None = None):
     """
     path = Path(path or paths.gpkg_path())
     _require(path)
-    mtime = path.stat().st_mtime_ns
-    key = (str(path), name)
-    with _lock:
-        hit = _cache.get(key)
-        if hit is None or hit[0] != mtime:
-            if name not in list_layers(path):
-                raise KeyError(f"layer {name!r} not in {path.name}")
-            # Arrow: strings land in Arrow buffers (pandas' ``str`` dtype over
-            # pyarrow), not one Python object per cell — 3x less memory and
-            # 10x faster on the national observations table (bench/RESULTS.md).
-            frame = pyogrio.read_dataframe(path, layer=name, use_arrow=True)
-            if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.isna().all():
-                frame = pd.DataFrame(frame.drop(columns=frame.geometry.name))
-            _cache[key] = hit = (mtime, frame)
-    return hit[1].copy(deep=False)
+    frame = LAYERS.get_or_make(cache.file_version(path), ("layer", name), lambda: _read(path, name))
+    return frame.copy(deep=False)
+
+
+def _read(path: Path, name: str) -> pd.DataFrame:
+    """Layer ``name`` of the GeoPackage ``path`` (a DataFrame when it has no geometry)."""
+    if name not in list_layers(path):
+        raise KeyError(f"layer {name!r} not in {path.name}")
+    # Arrow: strings land in Arrow buffers (pandas' ``str`` dtype over
+    # pyarrow), not one Python object per cell — 3x less memory and
+    # 10x faster on the national observations table (bench/RESULTS.md).
+    frame = pyogrio.read_dataframe(path, layer=name, use_arrow=True)
+    if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.isna().all():
+        frame = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    return frame
 
 
 def _require(path: Path) -> None:

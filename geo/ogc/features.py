@@ -28,8 +28,8 @@ value column has a companion ``<column>_status`` (official / reported /
 derived / synthetic), and a feature with any synthetic value carries a
 ``synthetic_note`` ("dữ liệu minh họa / demo data …"), otherwise null.
 
-The built collections are cached per GeoPackage path and modification
-time; each row is serialised once, as UTF-8 pieces (the row's head and one
+The built collections are cached per GeoPackage version (:mod:`geo.cache`,
+path, modification time and size); each row is serialised once, as UTF-8 pieces (the row's head and one
 part per year group), so a page of items for any years is a join of ready
 bytes (see :func:`page_bytes`).  Properties are served yearless columns
 first, then year by year.
@@ -62,7 +62,6 @@ import json
 import math
 import os
 import re
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,7 +71,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from geo import paths
+from geo import cache, paths
 from geo.indicators import values as indicators
 from geo.io import storage
 from geo.backends import Backend
@@ -248,8 +247,7 @@ class Collection:
     # row, and per year (None: the columns without a year) the row's properties joined.
     _heads: Packed | None = None
     _parts: dict[int | None, Packed] = field(default_factory=dict)
-    _orders: dict[tuple[tuple[str, bool], ...], np.ndarray] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    version: cache.Version | None = None  # the data version it was built from (keys its sort orders)
 
     # ------------------------------------------------------------------ metadata
     @property
@@ -289,7 +287,7 @@ class Collection:
         pages.
         """
         texts = geometry_texts(self.geoms)
-        self._heads = Packed.of(('{"type":"Feature","id":' + _dumps(fid) + ',"geometry":' + g
+        self._heads = Packed.of(('{"type":"Feature","id":' + json_value(fid) + ',"geometry":' + g
                                  + ',"properties":{').encode("utf-8") for fid, g in zip(self.ids, texts))
         del texts
         groups: dict[int | None, list[Column]] = {}
@@ -303,8 +301,8 @@ class Collection:
     def fragments(self, name: str) -> list[str]:
         """``'"name":value'`` (JSON) for every row of property ``name``."""
         col = self.columns[name]
-        key = _dumps(name) + ":"
-        return [key + _dumps(v) for v in _json_values(self.frame[name], col.type)]
+        key = json_value(name) + ":"
+        return [key + json_value(v) for v in _json_values(self.frame[name], col.type)]
 
     def feature_bytes(self, positions, years: tuple[int, ...] | None = None) -> list[bytes]:
         """The GeoJSON feature (UTF-8) of each row position, with the columns of ``years``."""
@@ -315,7 +313,7 @@ class Collection:
         for k, i in enumerate(positions):
             props = b",".join([p[i] for p in parts])
             if notes:
-                props += b',"synthetic_note":' + _dumps(notes[k]).encode("utf-8")
+                props += b',"synthetic_note":' + json_value(notes[k]).encode("utf-8")
             out.append(self._heads[i] + props + b"}}")
         return out
 
@@ -330,10 +328,16 @@ class Collection:
         return out
 
     def order(self, sortby: tuple[tuple[str, bool], ...]) -> np.ndarray:
-        """Row positions sorted by ``sortby`` ((name, descending) …), nulls last, ties by id."""
-        hit = self._orders.get(sortby)
-        if hit is not None:
-            return hit
+        """Row positions sorted by ``sortby`` ((name, descending) …), nulls last, ties by id.
+
+        Kept in the cache's ``orders`` partition (at most :data:`MAX_CACHED_ORDERS`:
+        ``sortby`` is user input).
+        """
+        if self.version is None:
+            return self._order(sortby)
+        return ORDERS.get_or_make(self.version, (self.spec.id, sortby), lambda: self._order(sortby))
+
+    def _order(self, sortby: tuple[tuple[str, bool], ...]) -> np.ndarray:
         frame = self.frame
         keys = list(sortby) + [(self.spec.id_field, False)]
         pos = np.arange(self.count)
@@ -348,45 +352,33 @@ class Collection:
             ranks = vals.rank(method="dense", ascending=not desc).to_numpy()
             present = present[np.argsort(ranks, kind="stable")]
             pos = np.concatenate([present, pos[missing]])
-        with self._lock:
-            if len(self._orders) >= MAX_CACHED_ORDERS:  # sortby is user input: keep it bounded
-                self._orders.clear()
-            self._orders[sortby] = pos
         return pos
 
 
 # --------------------------------------------------------------------------- registry cache
 
-_cache: dict[str, tuple[int, dict[str, Collection]]] = {}
-_cache_lock = threading.Lock()
+#: The built collections of each GeoPackage version, and their sort orders (see :mod:`geo.cache`).
+COLLECTIONS = cache.partition("collections", max_bytes=cache.GiB)
+ORDERS = cache.partition("orders", max_bytes=64 * cache.MiB, max_entries=MAX_CACHED_ORDERS)
 
 
 def _registry(path: Path | str | None = None) -> dict[str, Collection]:
-    """All built collections for the GeoPackage, rebuilt when its mtime changes."""
+    """All built collections for the GeoPackage, rebuilt when its version changes."""
     path = Path(path or paths.gpkg_path())
     try:
-        mtime = path.stat().st_mtime_ns
+        version = cache.file_version(path)
     except FileNotFoundError:
         raise FileNotFoundError(f"{path} does not exist: run `python -m geo build` first") from None
-    key = str(path)
-    hit = _cache.get(key)
-    if hit is not None and hit[0] == mtime:
-        return hit[1]
-    with _cache_lock:
-        hit = _cache.get(key)
-        if hit is None or hit[0] != mtime:
-            hit = (mtime, _build_all(path))
-            _cache[key] = hit
-    return hit[1]
+    return COLLECTIONS.get_or_make(version, "registry", lambda: _build_all(path, version))
 
 
 def clear_cache() -> None:
-    """Forget every built collection (tests use it)."""
-    with _cache_lock:
-        _cache.clear()
+    """Forget every built collection and sort order (tests use it)."""
+    COLLECTIONS.clear()
+    ORDERS.clear()
 
 
-def _build_all(path: Path) -> dict[str, Collection]:
+def _build_all(path: Path, version: cache.Version | None = None) -> dict[str, Collection]:
     layers = {name for name, _ in pyogrio.list_layers(path)}
     obs = _read(path, "observations") if "observations" in layers else None
     cat = _read(path, "catalogue") if "catalogue" in layers else None
@@ -394,6 +386,7 @@ def _build_all(path: Path) -> dict[str, Collection]:
     for spec in SPECS:
         if spec.layer in layers:
             out[spec.id] = _build(spec, _read(path, spec.layer), obs, cat)
+            out[spec.id].version = version
     return out
 
 
@@ -618,7 +611,8 @@ def isnull(v) -> bool:
         return False
 
 
-def _dumps(v) -> str:
+def json_value(v) -> str:
+    """``v`` as JSON text, UTF-8 kept (non-finite floats → ``null``)."""
     if isinstance(v, float) and not math.isfinite(v):
         return "null"
     return json.dumps(v, ensure_ascii=False)
@@ -754,68 +748,130 @@ def select(collection_id: str, bbox: tuple[float, ...] | None = None,
     if (db := _backend(path)) is not None:
         return db.select(collection_id, bbox, filters, datetime, year, sortby)
     c = get(collection_id, path)
+    q = validate_query(collection_id, c.spec.time, c.years, c.columns, queryables(collection_id, path),
+                       bbox, filters, datetime, year, sortby)
     mask = np.ones(c.count, dtype=bool)
-    if bbox is not None:
-        mask &= _bbox_mask(c, bbox)
-    qs = queryables(collection_id, path)
-    for name, raw in (filters or {}).items():
-        if name not in c.columns:
-            raise QueryError(f"unknown property {name!r} for collection {collection_id!r}")
-        if name not in qs:
-            raise QueryError(f"property {name!r} is not queryable (floating-point values); "
-                             f"queryable: {', '.join(qs)}")
-        value = parse_filter_value(qs[name]["type"], name, raw)
+    if q.boxes is not None:
+        mask &= _bbox_mask(c, q.boxes)
+    for name, ptype, value in q.filters:
         series = c.frame[name]
-        if qs[name]["type"] == "boolean":
+        if ptype == "boolean":
             hit = series.map(lambda v: (not isnull(v)) and bool(v) == value)
-        elif qs[name]["type"] == "integer":
+        elif ptype == "integer":
             hit = pd.to_numeric(series, errors="coerce") == value
         else:
             hit = series.astype(object).map(lambda v: (not isnull(v)) and str(v) == value)
         mask &= hit.fillna(False).to_numpy(dtype=bool)
+    if q.matches_none:
+        mask &= False
+    if q.feature_years is not None and c.feature_years is not None:
+        lo, hi = q.feature_years
+        fy = c.feature_years
+        mask &= np.isnan(fy) | ((fy >= lo) & (fy <= hi))
+    order = c.order(q.sortby) if q.sortby else np.arange(c.count)
+    positions = order[mask[order]]
+    return Selection(c, positions, q.years)
+
+
+@dataclass(frozen=True)
+class CheckedQuery:
+    """An items query checked against a collection (:func:`validate_query`), for any backend.
+
+    ``boxes``: the bbox as (minx, miny, maxx, maxy) boxes, split in two when
+    it crosses the antimeridian (None: no bbox).  ``filters``: (property,
+    queryable type, typed value).  ``years``: the indicator years served
+    (None: every yearly column).  ``matches_none``: the datetime selects no
+    indicator year.  ``feature_years``: (lo, hi), ±inf when open, for
+    collections whose features carry a ``year``.  ``sortby``: (property,
+    descending) pairs.
+    """
+
+    boxes: tuple[tuple[float, float, float, float], ...] | None = None
+    filters: tuple[tuple[str, str, object], ...] = ()
     years: tuple[int, ...] | None = None
+    matches_none: bool = False
+    feature_years: tuple[float, float] | None = None
+    sortby: tuple[tuple[str, bool], ...] = ()
+
+
+def bbox_boxes(bbox: tuple[float, ...]) -> tuple[tuple[float, float, float, float], ...]:
+    """``bbox`` (4 or 6 numbers) as 2D boxes; one crossing the antimeridian (minx > maxx) as two.
+
+    >>> bbox_boxes((170, -10, -170, 10))
+    ((170.0, -10.0, 180.0, 10.0), (-180.0, -10.0, -170.0, 10.0))
+    >>> bbox_boxes((1, 2, 0, 3, 4, 9))
+    ((1.0, 2.0, 3.0, 4.0),)
+    """
+    b = tuple(bbox)
+    if len(b) == 6:
+        b = (b[0], b[1], b[3], b[4])
+    minx, miny, maxx, maxy = (float(v) for v in b)
+    if minx <= maxx:
+        return ((minx, miny, maxx, maxy),)
+    return ((minx, miny, 180.0, maxy), (-180.0, miny, maxx, maxy))
+
+
+def validate_query(collection_id: str, time: str | None, years, columns, queryable: dict[str, dict],
+                   bbox: tuple[float, ...] | None = None, filters: dict[str, str] | None = None,
+                   datetime: tuple[int | None, int | None] | None = None, year: int | None = None,
+                   sortby: list[tuple[str, bool]] | None = None) -> CheckedQuery:
+    """Check an items query against a collection; raise :class:`QueryError` saying what is wrong.
+
+    The collection is described by its ``time`` kind ("indicators", "year"
+    or None), indicator ``years``, property names ``columns`` and its
+    :func:`queryables`.  Both backends call this, so they refuse the same
+    queries with the same messages.
+
+    >>> q = validate_query("districts", "indicators", (2015, 2020), ["gso_code", "poor_rate_2020"],
+    ...                    {"gso_code": {"type": "string"}}, filters={"gso_code": "618"}, year=2020)
+    >>> q.filters, q.years
+    ((('gso_code', 'string', '618'),), (2020,))
+    >>> validate_query("districts", "indicators", (2015, 2020), ["gso_code"], {}, filters={"x": "1"})
+    Traceback (most recent call last):
+    ...
+    geo.ogc.features.QueryError: unknown property 'x' for collection 'districts'
+    """
+    years = tuple(years)
+    boxes = None if bbox is None else bbox_boxes(bbox)
+    checked = []
+    for name, raw in (filters or {}).items():
+        if name not in columns:
+            raise QueryError(f"unknown property {name!r} for collection {collection_id!r}")
+        if name not in queryable:
+            raise QueryError(f"property {name!r} is not queryable (floating-point values); "
+                             f"queryable: {', '.join(queryable)}")
+        ptype = queryable[name]["type"]
+        checked.append((name, ptype, parse_filter_value(ptype, name, raw)))
     if year is not None:
-        if c.spec.time != "indicators":
+        if time != "indicators":
             raise QueryError(f"collection {collection_id!r} has no indicator years")
-        if year not in c.years:
+        if year not in years:
             raise QueryError(f"year {year}: collection {collection_id!r} has indicator years "
-                             f"{', '.join(map(str, c.years))}")
+                             f"{', '.join(map(str, years))}")
         if datetime is not None:
             raise QueryError("give either year or datetime, not both")
         datetime = (year, year)
+    served, none, feature_years = None, False, None
     if datetime is not None:
         lo, hi = datetime
         lo = -math.inf if lo is None else lo
         hi = math.inf if hi is None else hi
-        if c.spec.time == "indicators":
-            years = tuple(y for y in c.years if lo <= y <= hi)
-            if not years:
-                mask &= False
-        elif c.spec.time == "year" and c.feature_years is not None:
-            fy = c.feature_years
-            mask &= np.isnan(fy) | ((fy >= lo) & (fy <= hi))
+        if time == "indicators":
+            served = tuple(y for y in years if lo <= y <= hi)
+            none = not served
+        elif time == "year" and "year" in columns:
+            feature_years = (float(lo), float(hi))
         # other collections have no temporal geometry: datetime matches every feature
-    if sortby:
-        for name, _ in sortby:
-            if name not in c.frame.columns or name == c.frame.geometry.name:
-                raise QueryError(f"sortby: unknown property {name!r} for collection "
-                                 f"{collection_id!r}")
-        order = c.order(tuple(sortby))
-    else:
-        order = np.arange(c.count)
-    positions = order[mask[order]]
-    return Selection(c, positions, years)
+    for name, _ in sortby or []:
+        if name not in columns:
+            raise QueryError(f"sortby: unknown property {name!r} for collection {collection_id!r}")
+    return CheckedQuery(boxes, tuple(checked), served, none, feature_years, tuple(sortby or ()))
 
 
-def _bbox_mask(c: Collection, bbox: tuple[float, ...]) -> np.ndarray:
-    if len(bbox) == 6:
-        bbox = (bbox[0], bbox[1], bbox[3], bbox[4])
-    minx, miny, maxx, maxy = bbox
-    boxes = ([shapely.box(minx, miny, maxx, maxy)] if minx <= maxx
-             else [shapely.box(minx, miny, 180.0, maxy), shapely.box(-180.0, miny, maxx, maxy)])
+def _bbox_mask(c: Collection, boxes: tuple[tuple[float, float, float, float], ...]) -> np.ndarray:
     mask = np.zeros(c.count, dtype=bool)
-    for b in boxes:
-        hit = c.tree.query(b, predicate="intersects")
+    for box in boxes:
+        hit = c.tree.query(shapely.box(*box), predicate="intersects")
         mask[hit] = True
     mask |= np.array([g is None for g in c.geoms], dtype=bool)  # no geometry: matches any bbox
     return mask

@@ -21,15 +21,23 @@ Example
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import geopandas as gpd
 import pandas as pd
 
-from geo import paths
+from geo import cache, paths
 from geo.crs import METRIC, WGS84
 
 LEVELS = ("commune", "district")
+#: The boundaries read, per version of their source files (see :func:`_source_version`).
+BOUNDARIES = cache.partition("boundaries", max_bytes=256 * cache.MiB)
+_SOURCES = {"communes": "kontum_communes_2020.geojson", "districts": "kontum_districts_2020.geojson"}
+
+
+def _source_version(level: str) -> cache.Version:
+    """The version of the boundary file of ``level`` and the admin list (data folder, mtimes, sizes)."""
+    parts = [cache.file_version(paths.boundaries_dir() / _SOURCES[level]).token,
+             cache.file_version(paths.facts_dir() / "admin_units_2020.csv").token]
+    return cache.Version(f"{paths.data_dir()}:{level}", "|".join(parts))
 
 
 def _read(name: str) -> gpd.GeoDataFrame:
@@ -44,9 +52,8 @@ def area_km2(gdf: gpd.GeoDataFrame) -> pd.Series:
     return (gdf.geometry.to_crs(METRIC).area / 1e6).round(3)
 
 
-@lru_cache(maxsize=4)
-def _communes_cached(data_dir: str) -> gpd.GeoDataFrame:
-    src = _read("kontum_communes_2020.geojson")
+def _communes() -> gpd.GeoDataFrame:
+    src = _read(_SOURCES["communes"])
     admin = pd.read_csv(paths.facts_dir() / "admin_units_2020.csv", dtype=str)
     admin = admin.set_index("gso_commune_code")
     out = gpd.GeoDataFrame(
@@ -71,12 +78,11 @@ def _communes_cached(data_dir: str) -> gpd.GeoDataFrame:
 
 def load_communes() -> gpd.GeoDataFrame:
     """The 102 communes, wards and towns of Kon Tum (2020 GSO list)."""
-    return _communes_cached(str(paths.data_dir())).copy()
+    return BOUNDARIES.get_or_make(_source_version("communes"), "communes", _communes).copy()
 
 
-@lru_cache(maxsize=4)
-def _districts_cached(data_dir: str) -> gpd.GeoDataFrame:
-    src = _read("kontum_districts_2020.geojson")
+def _districts() -> gpd.GeoDataFrame:
+    src = _read(_SOURCES["districts"])
     admin = pd.read_csv(paths.facts_dir() / "admin_units_2020.csv", dtype=str)
     dtype = admin.drop_duplicates("gso_district_code").set_index("gso_district_code")["district_type"]
     out = gpd.GeoDataFrame(
@@ -96,7 +102,7 @@ def _districts_cached(data_dir: str) -> gpd.GeoDataFrame:
 
 def load_districts() -> gpd.GeoDataFrame:
     """The 10 districts (dissolved from the communes, so they nest exactly)."""
-    return _districts_cached(str(paths.data_dir())).copy()
+    return BOUNDARIES.get_or_make(_source_version("districts"), "districts", _districts).copy()
 
 
 def load_units(level: str) -> gpd.GeoDataFrame:

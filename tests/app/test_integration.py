@@ -79,18 +79,21 @@ def test_repeated_targets_answers_come_from_the_cache_until_the_data_change(gpkg
     os.environ["GEO_GPKG"] = str(gpkg)  # create_app exported the copy; restore the session's
     url = "/targets?indicator=poor_rate&year=2020&near=border&within_km=0&top=10&geometry=none"
     first = client.get(url)
-    def mine():
-        return [k for k in targets_module._answers if k[0].startswith(str(path)) and k[2].endswith(url[9:])]
+    from geo import cache
 
-    assert first.status_code == 200 and len(mine()) == 1
+    def mine():
+        return [v for v, k in targets_module.ANSWERS.keys() if v.source == str(path) and k[1].endswith(url[9:])]
+
+    assert first.status_code == 200 and mine() == [cache.file_version(path)]
     second = client.get(url)
     assert second.data == first.data and second.headers["Content-Type"] == first.headers["Content-Type"]
-    os.utime(path, ns=(1, 1))  # a new data version: the old answer is not served
+    old = cache.file_version(path)
+    os.utime(path, ns=(1, 1))  # a new data version: the old answer is not served, and dropped
     third = client.get(url)
     assert third.status_code == 200
-    assert len(mine()) == 2
+    assert mine() == [cache.file_version(path)] and mine() != [old]
     assert client.get("/targets?indicator=nope").status_code == 400  # errors are never cached
-    assert not any("indicator=nope" in k[2] for k in targets_module._answers)
+    assert not any("indicator=nope" in k[1] for _, k in targets_module.ANSWERS.keys())
 
 
 def test_answer_cache_is_bounded_by_bytes(client, monkeypatch):
@@ -98,19 +101,18 @@ def test_answer_cache_is_bounded_by_bytes(client, monkeypatch):
     more than its byte budget, least recently used answers going first."""
     from app import targets as targets_module
 
-    with targets_module._answers_lock:
-        targets_module._answers.clear()
-        targets_module._answers_size[0] = 0
+    answers = targets_module.ANSWERS
+    answers.clear()
     url = "/targets?indicator=poor_rate&year=2020&near=border&within_km=0&top=10"
     big = client.get(url)
     assert big.status_code == 200 and len(big.data) > 512 * 1024
-    assert any(k[2].endswith(url[9:]) for k in targets_module._answers)
-    monkeypatch.setattr(targets_module, "RESPONSE_CACHE_BYTES", len(big.data) + 1000)
+    assert any(k[1].endswith(url[9:]) for _, k in answers.keys())
+    monkeypatch.setattr(answers, "max_bytes", len(big.data) + 1000)
     small = [f"/targets?indicator=poor_rate&year=2020&top={n}&geometry=none" for n in (3, 4, 5)]
     sizes = [len(client.get(u).data) for u in small]
-    kept = [k[2] for k in targets_module._answers]
-    assert targets_module._answers_size[0] == sum(len(v[0]) for v in targets_module._answers.values())
-    assert targets_module._answers_size[0] <= len(big.data) + 1000
+    kept = [k[1] for _, k in answers.keys()]
+    assert answers.nbytes == sum(len(v[0]) for v in answers.values())
+    assert answers.nbytes <= len(big.data) + 1000
     assert not any(k.endswith(url[9:]) for k in kept)  # the big one (oldest) went first
     assert min(sizes) > 1000 and all(any(k.endswith(u[9:]) for k in kept) for u in small)
 

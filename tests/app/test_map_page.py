@@ -283,10 +283,13 @@ def test_shared_geometry_and_series(client, commune_codes):
 
 
 def test_payload_is_cached_per_gpkg_version(client, gpkg):
+    from app import map_page
+    from geo import cache
+
     get_layer(client, "poor_rate", geometry="none")
-    cache, _ = client.application.extensions["map_cache"]
-    keys = [k for k in cache if k[2:4] == ("layer", "poor_rate")]
-    assert keys and all(k[0] == str(gpkg) and k[1] == gpkg.stat().st_mtime_ns for k in keys)
+    token = client.application.extensions["map_cache"]
+    versions = [v for v, k in map_page.MAP.keys() if k[:3] == (token, "layer", "poor_rate")]
+    assert versions and all(v == cache.file_version(gpkg) for v in versions)
     first = client.get("/layers/poor_rate.geojson?geometry=none").get_data()
     assert client.get("/layers/poor_rate.geojson?geometry=none").get_data() == first
 
@@ -358,11 +361,13 @@ def test_map_cache_is_bounded_by_bytes(gpkg, monkeypatch):
 
     app = create_app({"TESTING": True, "GEO_GPKG": str(gpkg)})
     client = app.test_client()
-    monkeypatch.setattr(map_page, "CACHE_BYTES", 150_000)
+    monkeypatch.setattr(map_page.MAP, "max_bytes", 150_000)
     for k in range(2, 8):
         assert client.get(f"/layers/poor_rate.geojson?geometry=none&k={k}").status_code == 200
-    cache, _ = app.extensions["map_cache"]
-    sizes = [len(v) for v in cache.values() if isinstance(v, bytes)]
+    token = app.extensions["map_cache"]
+    mine = [(key, v) for (_, key), v in zip(map_page.MAP.keys(), map_page.MAP.values()) if key[0] == token]
+    sizes = [len(v) for _, v in mine if isinstance(v, bytes)]
     assert 0 < sum(sizes) <= max(150_000, sizes[-1])
-    assert any(key[-2] == 7 for key in cache)  # the newest answer is kept
-    assert not any(key[-2] == 2 for key in cache)  # the oldest went
+    assert map_page.MAP.nbytes <= 150_000
+    assert any(key[-2] == 7 for key, _ in mine)  # the newest answer is kept
+    assert not any(key[-2] == 2 for key, _ in mine)  # the oldest went

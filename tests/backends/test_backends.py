@@ -288,15 +288,29 @@ def test_geometry_texts_are_made_on_demand_and_bounded():
     import geopandas as gpd
     from shapely.geometry import Point
 
+    from geo import cache
     from geo.io import export
     from geo.backends.embedded import GeometryTexts
 
     units = gpd.GeoDataFrame({"gso_code": ["1", "2", "3"]},
                              geometry=[Point(107.1, 14.2), Point(107.2, 14.3), None], crs=4326)
-    texts = GeometryTexts(units, maxsize=2)
+    part = cache.partition("test-geometry-texts", max_bytes=10**6, max_entries=2)
+    texts = GeometryTexts(units, cache.Version("test", "1"), "commune", part)
     assert texts.get("1") == export.geometry_json(units.geometry[0])
     assert texts.get("3") == "null"
     assert texts.get("9") is None and texts.get("9", "x") == "x"
     texts.get("2")
-    assert list(texts._texts) == ["3", "2"]  # "1" (least recently used) went first
+    assert [k for _, k in part.keys()] == [("commune", "3"), ("commune", "2")]  # "1" (least recently used) went
     assert texts.get("1") == export.geometry_json(units.geometry[0])  # made again
+    part.clear()
+
+
+def test_two_postgis_targets_do_not_share_geometry_text():
+    """PostGISTargets had a class-level dict shared by every instance (every version)."""
+    from geo.backends.postgis import PostGISBackend, PostGISTargets, Snapshot
+
+    db = PostGISBackend("postgresql://u@localhost/x")
+    a = PostGISTargets(db, Snapshot(1, "1@a", {}))
+    b = PostGISTargets(db, Snapshot(2, "2@b", {}))
+    a.geometry_text["commune"] = "text of version 1"
+    assert b.geometry_text == {} and a.geometry_text is not b.geometry_text
