@@ -19,7 +19,7 @@ Endpoints
 ``GET /layers/series.json``                 poor / near-poor rates 2015–2020 per commune and
                                             district (the popup chart)
 
-The layer files (``layers/*.toml``, or ``GEO_LAYERS_DIR``) are loaded and
+The layer files (``layers/*.toml``, or the ``layers_dir`` setting, ``GEO_LAYERS_DIR``) are loaded and
 validated when the blueprint is registered, so :func:`app.create_app`
 fails at once, with the file name and the problem, on a bad layer file.
 Payloads are cached per GeoPackage modification time.
@@ -34,9 +34,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import threading
-from pathlib import Path
 
 import folium
 import folium.plugins
@@ -46,11 +44,11 @@ from folium.elements import JSCSSMixin
 from folium.template import Template
 from markupsafe import escape
 
-from geo import paths
 from geo.analysis import classify
 from geo.maplayers import layerspec
-from geo.io import storage
+from geo.backends.base import Backend, BackendError
 
+from . import context as app_context
 from .errors import ApiError, bad_request, not_found
 
 bp = Blueprint("map_page", __name__, template_folder="templates")
@@ -163,7 +161,7 @@ def _t(lang: str, key: str):
 def _load_layers(state) -> None:
     """Load and validate the layer files when the app is created (fail fast)."""
     app = state.app
-    directory = app.config.get("GEO_LAYERS_DIR") or os.environ.get("GEO_LAYERS_DIR") or paths.layers_dir()
+    directory = app_context.settings_of(app).layers_dir
     specs = layerspec.load_layers(directory)
     app.extensions["map_layers"] = specs
     app.extensions["map_cache"] = ({}, threading.Lock())
@@ -199,12 +197,15 @@ def _year() -> int | None:
         raise bad_request(f"year must be an integer such as 2020, got {raw!r}") from None
 
 
-def _gpkg() -> Path:
-    path = Path(current_app.config.get("GEO_GPKG") or paths.gpkg_path())
-    if not path.exists():
-        raise ApiError(f"the map data ({path.name}) has not been built: run `python -m geo build`",
-                       503, "ServiceUnavailable")
-    return path
+def _gpkg() -> Backend:
+    """The app's backend (:func:`app.context.backend`), every layer the map draws comes from;
+    a clear 503 when it has no data (not built, database unreachable or empty)."""
+    try:
+        data = app_context.backend()
+        data.version()
+    except BackendError as exc:
+        raise ApiError(str(exc), 503, "ServiceUnavailable") from None
+    return data
 
 
 # --------------------------------------------------------------------- cache
@@ -217,7 +218,7 @@ CACHE_BYTES = 64 * 1024 * 1024
 
 
 def _cached(key: tuple, make):
-    """``make(path)`` once per key and GeoPackage version (path + mtime), per app.
+    """``make(backend)`` once per key and data version (:meth:`Backend.version`), per app.
 
     The cache lives on the app (``app.extensions["map_cache"]``), so two apps
     with different layer folders never share payloads.  Byte payloads count
@@ -225,7 +226,7 @@ def _cached(key: tuple, make):
     """
     path = _gpkg()
     cache, lock = current_app.extensions["map_cache"]
-    full = (str(path), path.stat().st_mtime_ns) + key
+    full = (path.describe(), path.version()) + key
     with lock:
         if full in cache:
             value = cache.pop(full)
@@ -331,7 +332,7 @@ class _Refs:
 # ------------------------------------------------------------- layer payload
 
 def _catalogue(path) -> dict[str, dict]:
-    cat = storage.read_layer("catalogue", path)
+    cat = layerspec.read_source("catalogue", path)
     return {str(r["id"]): {k: (None if _isna(v) else v) for k, v in r.items()} for _, r in cat.iterrows()}
 
 
@@ -412,7 +413,7 @@ def layer_payload(spec: layerspec.LayerSpec, year: int | None, lang: str, scheme
                               "fisher_jenks or equal_interval")
         reference = None
         if cls.across_years and len(spec.years) > 1 and spec.indicator:
-            obs = storage.read_layer("observations", path)
+            obs = layerspec.read_source("observations", path)
             from geo.indicators import values as indicators
 
             reference = []
@@ -456,8 +457,8 @@ def layer_payload(spec: layerspec.LayerSpec, year: int | None, lang: str, scheme
 
     # context columns for points
     if spec.source == "works":
-        communes = storage.read_layer("communes", path).set_index("gso_code")
-        districts = storage.read_layer("districts", path).set_index("gso_code")
+        communes = layerspec.read_source("communes", path).set_index("gso_code")
+        districts = layerspec.read_source("districts", path).set_index("gso_code")
 
     geoms = None
     if with_geometry or spec.source == "roads":
@@ -611,7 +612,7 @@ def geometry_payload(source: str, path) -> dict:
     import shapely
 
     disp = _display(source, path)
-    units = storage.read_layer(source, path).set_index("gso_code")
+    units = layerspec.read_source(source, path).set_index("gso_code")
     features = []
     for code, geom in zip(disp["gso_code"], disp.geometry.values):
         u = units.loc[code]
@@ -781,8 +782,8 @@ def _context_layer(lang: str, path, bounds) -> folium.FeatureGroup:
     group = folium.FeatureGroup(name=t["base_context"], overlay=False, control=True, show=True)
     countries = _display("countries", path)
     provinces = _display("provinces", path)
-    raw_c = storage.read_layer("countries", path)
-    raw_p = storage.read_layer("provinces", path)
+    raw_c = layerspec.read_source("countries", path)
+    raw_p = layerspec.read_source("provinces", path)
     fills = {"VNM": "#f7f5ef", "LAO": "#e9eef3", "KHM": "#eef0e6"}
     feats = []
     for code, geom in zip(raw_c["ADM0_A3"], countries.geometry.values):
@@ -831,7 +832,7 @@ def _context_layer(lang: str, path, bounds) -> folium.FeatureGroup:
 
 def _page_config(lang: str, path) -> dict:
     t = T[lang]
-    districts = storage.read_layer("districts", path)
+    districts = layerspec.read_source("districts", path)
     dlist = []
     for code, name, geom in zip(districts["gso_code"], districts["name"], districts.geometry.values):
         x0, y0, x1, y1 = geom.bounds
@@ -932,7 +933,7 @@ def _js_strings(lang: str) -> dict:
 
 def render_page(lang: str, path) -> str:
     """The whole HTML page (Folium map + panel), every asset local."""
-    communes = storage.read_layer("communes", path)
+    communes = layerspec.read_source("communes", path)
     x0, y0, x1, y1 = communes.total_bounds
     bounds = (x0, y0, x1, y1)
     t = T[lang]

@@ -45,18 +45,17 @@ import math
 import re
 import threading
 from collections import OrderedDict
-from pathlib import Path
 
 import geopandas as gpd
 import shapely
 from flask import Blueprint, Response, current_app, request
 
-from geo import backends, paths
+from geo.backends.base import BackendError
 from geo.io import export
 from geo.analysis import query
 from geo.analysis import targeting
-from geo.backends.embedded import EmbeddedBackend
 
+from . import context as app_context
 from .errors import ApiError, bad_request, not_found
 
 bp = Blueprint("targets", __name__)
@@ -89,22 +88,15 @@ TEXT = {
 # data: the backend's targeting source for the served version
 
 
-def _gpkg_path() -> Path:
-    return Path(current_app.config.get("GEO_GPKG") or paths.gpkg_path())
-
-
 def context():
     """The targeting source (:mod:`geo.backends`): the database when configured, else the GeoPackage."""
     try:
-        db = backends.from_config(current_app.config)
-        if db is not None:
-            return db.targets()
-        return EmbeddedBackend(_gpkg_path()).targets()
-    except backends.BackendError as exc:
+        return app_context.backend().targets()
+    except BackendError as exc:
         raise ApiError(str(exc), 503, "ServiceUnavailable") from None
 
 
-@bp.errorhandler(backends.BackendError)
+@bp.errorhandler(BackendError)
 def _backend_error(exc):
     """The database went away in the middle of a request: 503, never 500."""
     from .errors import _payload
@@ -277,8 +269,7 @@ _answers_lock = threading.Lock()
 
 
 def _data_version() -> str:
-    db = backends.from_config(current_app.config)
-    return db.version() if db is not None else EmbeddedBackend(_gpkg_path()).version()
+    return app_context.backend().version()
 
 
 def cached_get(view):
@@ -290,7 +281,7 @@ def cached_get(view):
             return view(*args, **kwargs)
         try:
             key = (_data_version(), request.host, request.full_path)
-        except backends.BackendError:
+        except BackendError:
             return view(*args, **kwargs)
         with _answers_lock:
             hit = _answers.get(key)

@@ -1,8 +1,7 @@
 """Uploads: planners replace demo values with official figures, safely.
 
-Reading stays public; writing needs a token.  Tokens come from the
-configuration (``MAP_UPLOAD_TOKEN``) or the environment variable of the
-same name, as ``secret`` or ``name:secret[,name2:secret2]`` (the name is
+Reading stays public; writing needs a token.  Tokens come from the app's
+settings (``upload_token``: ``MAP_UPLOAD_TOKEN``, :mod:`geo.settings`), as ``secret`` or ``name:secret[,name2:secret2]`` (the name is
 recorded as who uploaded).  With no token configured, uploads are disabled
 (403 with a clear message).
 
@@ -41,7 +40,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import re
 import secrets
 
@@ -53,12 +51,12 @@ from geo.uploads import ingest
 from geo.uploads import versions
 from geo.units.boundaries import LEVELS
 
+from . import context as app_context
 from .errors import ApiError
 
 bp = Blueprint("uploads", __name__)
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{1,40}$")
-_FORM_SLACK = 256 * 1024  # room for the form fields around the file
 
 
 @bp.record_once
@@ -67,7 +65,7 @@ def _setup(state) -> None:
     if not app.secret_key:
         # Sessions only carry the CSRF token and who typed a valid token.  Set
         # MAP_SECRET_KEY when several worker processes serve the app.
-        app.secret_key = os.environ.get("MAP_SECRET_KEY") or _session_key(app)
+        app.secret_key = app_context.settings_of(app).secret_key or _session_key(app)
     if app.config.get("SESSION_COOKIE_SAMESITE") is None:
         app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
 
@@ -79,7 +77,7 @@ def _session_key(app) -> bytes:
     token(s) (sessions only matter when uploads are enabled, and every worker
     sees the same token); else random (uploads disabled, nothing to protect).
     """
-    tokens = app.config.get("MAP_UPLOAD_TOKEN") or os.environ.get("MAP_UPLOAD_TOKEN", "")
+    tokens = app_context.settings_of(app).upload_token
     if tokens:
         return hashlib.sha256(b"kontum-map-session\0" + str(tokens).encode()).digest()
     return secrets.token_bytes(32)
@@ -89,9 +87,7 @@ def _session_key(app) -> bytes:
 
 def _tokens() -> list[tuple[str, str]]:
     """Configured (name, token) pairs; empty: uploads disabled."""
-    raw = current_app.config.get("MAP_UPLOAD_TOKEN")
-    if raw is None:
-        raw = os.environ.get("MAP_UPLOAD_TOKEN", "")
+    raw = app_context.settings().upload_token
     if isinstance(raw, dict):
         pairs = [(str(k), str(v)) for k, v in raw.items()]
     else:
@@ -107,7 +103,8 @@ def _tokens() -> list[tuple[str, str]]:
 
 
 def _max_bytes() -> int:
-    return int(current_app.config.get("UPLOAD_MAX_BYTES") or ingest.max_bytes())
+    """The upload size cap (the ``max_upload_bytes`` setting, as :func:`geo.uploads.ingest.max_bytes`)."""
+    return app_context.settings().max_upload_bytes
 
 
 def _who(given: str | None) -> str | None:
@@ -191,7 +188,7 @@ def _params(form) -> dict:
 
 
 def _limit_body() -> None:
-    request.max_content_length = _max_bytes() + _FORM_SLACK
+    request.max_content_length = _max_bytes() + app_context.FORM_SLACK
 
 
 def _preview_for(data: bytes, name: str, params: dict, who: str) -> ingest.Preview:

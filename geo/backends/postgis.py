@@ -78,7 +78,7 @@ from geo.analysis import query
 from geo.io import storage
 from geo.analysis import targeting
 from geo.uploads.versions import Version
-from geo.backends import Backend, BackendError, BackendUnavailable, parse_url, redact
+from geo.backends.base import Backend, BackendError, BackendUnavailable, parse_url, redact
 
 # The pool reports each failed connection attempt; a library stays quiet unless the
 # application configures logging (our errors carry the reason anyway).
@@ -100,13 +100,6 @@ OBS_TEXT = ("unit_level", "gso_code", "unit_name", "indicator", "period", "quali
             "standard", "status", "source", "note")
 OBS_COLUMNS = ("unit_level", "gso_code", "unit_name", "indicator", "year", "period", "qualifier",
                "value", "unit", "standard", "status", "source", "note")
-
-
-def _env_int(name: str, default: int) -> int:
-    try:
-        return max(1, int(os.environ.get(name, default)))
-    except ValueError:
-        return default
 
 
 def _first_line(exc: BaseException) -> str:
@@ -270,12 +263,18 @@ def _forget(path: Path) -> None:
 # --------------------------------------------------------------------------- the backend
 
 class PostGISBackend(Backend):
-    """A PostGIS database (``url``), tables in ``schema`` (default: the search path)."""
+    """A PostGIS database (``url``), tables in ``schema`` (default: the search path).
+
+    ``pool_max`` connections per process at most; ``pool_timeout`` seconds to
+    wait for one (``DATABASE_POOL_MAX`` / ``DATABASE_POOL_TIMEOUT``).
+    """
 
     name = "postgis"
 
-    def __init__(self, url: str, schema: str | None = None):
+    def __init__(self, url: str, schema: str | None = None, pool_max: int = 8,
+                 pool_timeout: int = CONNECT_TIMEOUT_S):
         self.url, self.schema = url, schema
+        self.pool_max, self.pool_timeout = max(1, int(pool_max)), max(1, int(pool_timeout))
         self._params = parse_url(url)
         self._pool = None
         self._pool_pid = None
@@ -323,8 +322,7 @@ class PostGISBackend(Backend):
                     # A pool inherited through fork() is the parent's: never used, never closed here.
                     self._pool = ConnectionPool(
                         self.url, kwargs=self._kwargs(), min_size=1,
-                        max_size=_env_int("DATABASE_POOL_MAX", 8),
-                        timeout=_env_int("DATABASE_POOL_TIMEOUT", CONNECT_TIMEOUT_S),
+                        max_size=self.pool_max, timeout=self.pool_timeout,
                         open=False, name=f"kontum-{pid}")
                     self._pool.open(wait=False)
                     self._pool_pid = pid
@@ -350,8 +348,8 @@ class PostGISBackend(Backend):
                 with self.connect():  # raises "cannot connect …: <reason>" when it is down
                     pass
                 raise BackendUnavailable(f"the database {self.describe()} is busy: no free connection after "
-                                         f"{_env_int('DATABASE_POOL_TIMEOUT', CONNECT_TIMEOUT_S)} s "
-                                         f"(DATABASE_POOL_MAX={_env_int('DATABASE_POOL_MAX', 8)} per "
+                                         f"{self.pool_timeout} s "
+                                         f"(DATABASE_POOL_MAX={self.pool_max} per "
                                          f"process)") from None
             raise BackendUnavailable(f"the database {self.describe()} cannot be reached: "
                                      f"{_first_line(exc)}") from None

@@ -65,6 +65,7 @@ from pathlib import Path
 from typing import Any
 
 from geo import paths
+from geo.backends.base import Backend
 from geo.analysis import classify
 
 KINDS = ("choropleth", "categorical", "points", "lines")
@@ -453,9 +454,13 @@ class LayerDataError(ValueError):
 
 
 def read_source(source: str, path=None):
-    """The GeoPackage layer behind ``source`` (a copy)."""
+    """The layer behind ``source`` (a copy): from ``path`` when it is a backend
+    (:class:`geo.backends.base.Backend`, e.g. the app's PostGIS database), else from the
+    GeoPackage ``path`` (default: the served one)."""
     from geo.io import storage
 
+    if isinstance(path, Backend):
+        return path.read_layer(source)
     return storage.read_layer(source, path)
 
 

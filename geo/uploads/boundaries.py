@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import shutil
 import stat
 import tempfile
@@ -51,9 +50,10 @@ import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
-from geo import paths
+from geo import paths, settings
 from geo.build import checks
 from geo.io import storage
+from geo.backends.base import BackendError
 from geo.units import boundaries as units
 from geo.uploads import versions
 from geo.units.border import flag_border_communes
@@ -334,9 +334,7 @@ class BoundaryPreview:
 
 
 def _served_layers() -> dict:
-    if (db := versions._database()) is not None:  # DATABASE_URL: the database's current version
-        from geo.backends import BackendError
-
+    if (db := versions.database()) is not None:  # DATABASE_URL: the database's current version
         try:
             names = db.layer_names()
             return {n: db.read_layer(n) for n in ("communes", "districts", "border") if n in names}
@@ -493,7 +491,7 @@ def register(sub) -> None:
     p.add_argument("--level", choices=units.LEVELS, default="commune")
     p.add_argument("--crs", help="coordinate system when the file declares none (e.g. EPSG:9216, EPSG:3405)")
     p.add_argument("--note", help="source note")
-    p.add_argument("--who", default=os.environ.get("USER") or "cli")
+    p.add_argument("--who", default=settings.active().user)
     p.add_argument("--dry-run", action="store_true")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd)

@@ -62,10 +62,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from geo import paths
+from geo import paths, settings
 from geo.io import encoding
 from geo.indicators import values as indicators
 from geo.io import storage
+from geo.backends.base import BackendError
 from geo.uploads import versions
 from geo.units.join import CODE_COLUMNS, DISTRICT_COLUMNS, NAME_COLUMNS, header_key, join_table
 from geo.units.names import clean_code, clean_text, fold
@@ -73,9 +74,7 @@ from geo.units.boundaries import LEVELS
 
 # ---------------------------------------------------------------- settings
 
-DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 20_000
-STAGING_TTL_S = 3600
 YEAR_MIN, YEAR_MAX = 2015, 2025
 STATUSES = ("official", "reported")
 
@@ -89,18 +88,13 @@ STANDARDS = {
 
 
 def max_bytes() -> int:
-    """The upload size cap (``$GEO_MAX_UPLOAD_BYTES``, default 5 MiB)."""
-    try:
-        return int(os.environ.get("GEO_MAX_UPLOAD_BYTES", DEFAULT_MAX_BYTES))
-    except ValueError:
-        return DEFAULT_MAX_BYTES
+    """The upload size cap (the ``max_upload_bytes`` setting, ``$GEO_MAX_UPLOAD_BYTES``, default 5 MiB)."""
+    return settings.active().max_upload_bytes
 
 
 def staging_ttl() -> int:
-    try:
-        return int(os.environ.get("GEO_STAGING_TTL_S", STAGING_TTL_S))
-    except ValueError:
-        return STAGING_TTL_S
+    """Seconds a staged preview waits for its commit (``$GEO_STAGING_TTL_S``)."""
+    return settings.active().staging_ttl_s
 
 
 class UploadError(ValueError):
@@ -528,16 +522,14 @@ def _served() -> Path:
 
 def load_context() -> tuple[pd.DataFrame, pd.DataFrame]:
     """The served catalogue and observations (what the map shows now)."""
-    if (db := versions._database()) is not None:  # DATABASE_URL: the database's current version
-        from geo import backends
-
+    if (db := versions.database()) is not None:  # DATABASE_URL: the database's current version
         try:
             try:
                 cat = db.read_layer("catalogue")
             except KeyError:
                 cat = _FALLBACK_CATALOGUE.copy()
             return cat, db.read_layer("observations")
-        except backends.BackendError as exc:
+        except BackendError as exc:
             raise UploadError(str(exc), 503, "ServiceUnavailable") from None
     path = _served()
     try:
@@ -1113,8 +1105,6 @@ def commit_preview(pv: Preview, data: bytes, who: str) -> versions.Version:
             "counts": {"rows": c["rows"], "observations": c["observations"], "units": c["units"],
                        "indicators": c["indicators"], "changed": c["changed"],
                        "replaces_synthetic": c["replaces_synthetic"], "warnings": c["warnings"]}}
-    from geo.backends import BackendError
-
     try:
         return versions.create_version("observations", payload, info, new_rows=rows)
     except versions.VersionError as exc:
@@ -1204,7 +1194,7 @@ def register(sub) -> None:
     p.add_argument("--level", choices=LEVELS, default="commune")
     p.add_argument("--status", choices=STATUSES, default="official")
     p.add_argument("--note", help="source note: who published the figures, document number, date")
-    p.add_argument("--who", default=os.environ.get("USER") or "cli", help="who uploads (recorded)")
+    p.add_argument("--who", default=settings.active().user, help="who uploads (recorded)")
     p.add_argument("--dry-run", action="store_true", help="preview only; write nothing")
     p.add_argument("--json", action="store_true", help="print the preview as JSON")
     p.set_defaults(func=_cmd_ingest)

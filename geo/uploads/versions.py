@@ -63,13 +63,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from geo import paths
+from geo import paths, settings
 from geo.io import storage
+from geo.backends.base import BackendConfigError, BackendError
 from geo.indicators.values import STATUS_RANK
 
-POINTER = "current"
+POINTER = paths.POINTER
 MANIFEST = "manifest.json"
-GPKG = "kontum.gpkg"
+GPKG = paths.GPKG
 OBSERVATIONS = "observations.csv"
 KEY = ["unit_level", "gso_code", "indicator", "year", "standard"]
 OBS_COLUMNS = ["unit_level", "gso_code", "unit_name", "indicator", "year", "period", "qualifier",
@@ -86,7 +87,7 @@ class VersionError(ValueError):
 
 def state_dir() -> Path:
     """The data-state folder (``$GEO_STATE_DIR`` or ``instance/``)."""
-    return Path(os.environ.get("GEO_STATE_DIR") or paths.ROOT / "instance")
+    return paths.state_dir()
 
 
 def versions_dir() -> Path:
@@ -99,7 +100,7 @@ def base_gpkg() -> Path:
 
 
 def _dir(number: int) -> Path:
-    return versions_dir() / f"{number:04d}"
+    return paths.version_dir(state_dir(), number)
 
 
 @dataclass(frozen=True)
@@ -122,13 +123,13 @@ class Version:
 
 # ---------------------------------------------------------------- reading
 
-def _database():
-    """The PostGIS backend when ``DATABASE_URL`` is set (versions live there), else None."""
-    from geo import backends
+def database():
+    """The PostGIS backend when the ``database_url`` setting is set (versions live there), else None."""
+    from geo.backends import factory  # geo.backends.postgis imports this module
 
     try:
-        return backends.database()
-    except backends.BackendConfigError as exc:
+        return factory.database(settings.active())
+    except BackendConfigError as exc:
         raise VersionError(str(exc)) from None
 
 
@@ -142,7 +143,7 @@ def _read_manifest(path: Path) -> dict | None:
 
 def list_versions() -> list[Version]:
     """Complete versions (folder with a manifest and a GeoPackage), oldest first."""
-    if (db := _database()) is not None:
+    if (db := database()) is not None:
         return db.list_versions()
     root = versions_dir()
     if not root.is_dir():
@@ -160,7 +161,7 @@ def list_versions() -> list[Version]:
 
 def get(number: int) -> Version:
     """Version ``number`` (raises :class:`VersionError` when there is none)."""
-    if (db := _database()) is not None:
+    if (db := database()) is not None:
         return db.get_version(number)
     path = _dir(number)
     manifest = _read_manifest(path) if path.is_dir() else None
@@ -170,24 +171,15 @@ def get(number: int) -> Version:
     return Version(number, path, manifest)
 
 
-def _pointer() -> int:
-    try:
-        text = (state_dir() / POINTER).read_text(encoding="ascii").strip()
-    except (OSError, UnicodeDecodeError):
-        return 0
-    return int(text) if text.isdigit() else 0
-
-
 def current_number() -> int:
     """The served version (0: the base build, also when the pointer is broken)."""
-    if (db := _database()) is not None:
+    if (db := database()) is not None:
         return db.current_version()
     return _file_current_number()
 
 
 def _file_current_number() -> int:
-    n = _pointer()
-    return n if n and (_dir(n) / GPKG).is_file() else 0
+    return paths.current_version_number(state_dir())
 
 
 def current_gpkg() -> Path | None:
@@ -387,7 +379,7 @@ def create_version(kind: str, files: dict[str, bytes], info: dict, new_rows: pd.
     ``validate(layers)`` may raise to refuse the composed layers; nothing is
     then written.  Returns the new :class:`Version`.
     """
-    if (db := _database()) is not None:
+    if (db := database()) is not None:
         return db.create_version(kind, files, info, new_rows, validate)
     with _locked():
         _clean_stale()
@@ -438,7 +430,7 @@ def create_version(kind: str, files: dict[str, bytes], info: dict, new_rows: pd.
 
 def restore(number: int) -> Version | None:
     """Make version ``number`` current (0: the base build).  Returns it (``None`` for 0)."""
-    if (db := _database()) is not None:
+    if (db := database()) is not None:
         return db.restore(number)
     with _locked():
         if number == 0:
@@ -459,8 +451,8 @@ def restore(number: int) -> Version | None:
 
 def served_note() -> str | None:
     """A warning when ``$GEO_GPKG`` makes the app serve a file that is not the current version."""
-    if os.environ.get("GEO_GPKG"):
-        return (f"GEO_GPKG is set ({os.environ['GEO_GPKG']}): the map serves that file, "
+    if (served := settings.active().gpkg) is not None:
+        return (f"GEO_GPKG is set ({served}): the map serves that file, "
                 "not the dataset versions")
     return None
 
@@ -506,7 +498,6 @@ def _cmd_restore(args) -> int:
 def _cli(func):
     """``func`` with database failures (DATABASE_URL) as one-line CLI errors."""
     def run(args):
-        from geo.backends import BackendError
         from geo.cli import CliError
 
         try:

@@ -286,7 +286,8 @@ def test_payload_is_cached_per_gpkg_version(client, gpkg):
     get_layer(client, "poor_rate", geometry="none")
     cache, _ = client.application.extensions["map_cache"]
     keys = [k for k in cache if k[2:4] == ("layer", "poor_rate")]
-    assert keys and all(k[0] == str(gpkg) and k[1] == gpkg.stat().st_mtime_ns for k in keys)
+    version = f"{gpkg}:{gpkg.stat().st_mtime_ns}:{gpkg.stat().st_size}"  # the embedded backend's version
+    assert keys and all(k[0] == str(gpkg) and k[1] == version for k in keys)
     first = client.get("/layers/poor_rate.geojson?geometry=none").get_data()
     assert client.get("/layers/poor_rate.geojson?geometry=none").get_data() == first
 
@@ -318,11 +319,10 @@ def test_standalone_layer_with_geometry_is_compact(client):
     assert shapely.union_all(geoms).area > 0
 
 
-def test_missing_data_is_a_clear_503(tmp_path, monkeypatch):
+def test_missing_data_is_a_clear_503(tmp_path):
     from app import create_app
 
-    monkeypatch.setenv("GEO_GPKG", str(tmp_path / "missing.gpkg"))
-    client = create_app({"TESTING": True}).test_client()
+    client = create_app({"TESTING": True, "GEO_GPKG": str(tmp_path / "missing.gpkg")}).test_client()
     for url in ("/", "/layers/poor_rate.geojson"):
         resp = client.get(url)
         assert resp.status_code == 503

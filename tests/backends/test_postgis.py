@@ -20,7 +20,8 @@ import pandas as pd
 import pytest
 from conftest import drop_pg_backend, new_pg_backend
 
-from geo import backends
+from geo import settings as geo_settings
+from geo.backends import factory
 from geo.indicators import values as indicators
 from geo.uploads import ingest
 from geo.io import storage
@@ -41,13 +42,11 @@ def scratch(pg_url, gpkg):
 
 
 @pytest.fixture
-def db(scratch, gpkg, monkeypatch, tmp_path):
-    """The scratch database, reloaded (version 0 only), served through DATABASE_URL."""
+def db(scratch, gpkg, configure, tmp_path):
+    """The scratch database, reloaded (version 0 only), served through the DATABASE_URL setting."""
     scratch.load(gpkg, replace=True, who="tests")
-    monkeypatch.setenv("DATABASE_URL", scratch.url)
-    monkeypatch.setenv("DATABASE_SCHEMA", scratch.schema)
-    monkeypatch.setenv("GEO_STATE_DIR", str(tmp_path / "state"))  # must stay unused
-    monkeypatch.delenv("GEO_GPKG", raising=False)
+    configure(database_url=scratch.url, database_schema=scratch.schema,
+              state_dir=tmp_path / "state", gpkg=None)  # the state folder must stay unused
     return scratch
 
 
@@ -88,7 +87,7 @@ def test_migrate_is_idempotent_and_recorded(scratch):
 
 
 def test_concurrent_migrations_wait_for_each_other(pg_url):
-    db = backends.postgis_backend(pg_url, f"kontum_migr_{os.getpid()}")
+    db = factory.postgis_backend(pg_url, f"kontum_migr_{os.getpid()}")
     try:
         results, errors = [], []
 
@@ -129,7 +128,7 @@ def test_upload_creates_a_version_in_the_database(db, gpkg):
     layers = {n: lay.data_version for n, lay in db.snapshot().layers.items()}
     assert layers["communes"] == layers["units:commune"] == layers["ogc:roads"] == 0
     assert layers["observations"] == layers["ogc:communes"] == 1
-    assert not (Path(os.environ["GEO_STATE_DIR"]) / "versions").exists()  # the files are not used
+    assert not (geo_settings.active().state_dir / "versions").exists()  # the files are not used
     # the service answers from version 1 at once
     feature = json.loads(db.item_json("communes", "23344"))
     assert feature["properties"]["poor_households_2020_status"] == "official"
@@ -142,7 +141,7 @@ def test_upload_creates_a_version_in_the_database(db, gpkg):
         versions.restore(7)
 
 
-def test_same_versions_as_the_embedded_backend(db, gpkg, monkeypatch, tmp_path):
+def test_same_versions_as_the_embedded_backend(db, gpkg, configure, tmp_path):
     """Two uploads give the same observations in the database as in the version folders."""
     uploads = [("multi_year.csv", {"year": None}), ("districts_2017.csv", {"year": 2017, "level": "district",
                                                                            "status": "reported"})]
@@ -150,8 +149,7 @@ def test_same_versions_as_the_embedded_backend(db, gpkg, monkeypatch, tmp_path):
         pv, data = preview(name, **kw)
         ingest.commit_preview(pv, data, "tester")
     in_db = db.read_layer("observations")
-    monkeypatch.delenv("DATABASE_URL")
-    monkeypatch.setenv("GEO_BUILD_DIR", str(gpkg.parent))
+    configure(database_url="", build_dir=gpkg.parent)
     for name, kw in uploads:
         pv, data = preview(name, **kw)
         ingest.commit_preview(pv, data, "tester")
@@ -342,12 +340,11 @@ def test_cli_init_load_status(scratch, gpkg):
     assert run.returncode == 2 and "python -m geo build" in run.stderr
 
 
-def test_service_without_its_database_answers_503(monkeypatch):
+def test_service_without_its_database_answers_503():
     from app import create_app
 
-    monkeypatch.setenv("DATABASE_POOL_TIMEOUT", "1")
     url = f"postgresql://kontum@127.0.0.1:{free_port()}/kontum_{os.getpid()}"
-    client = create_app({"TESTING": True, "DATABASE_URL": url}).test_client()
+    client = create_app({"TESTING": True, "DATABASE_URL": url, "DATABASE_POOL_TIMEOUT": 1}).test_client()
     try:
         for path in ("/ogc/collections", "/ogc/collections/communes/items", "/targets?near=border",
                      "/communes/23344/neighbours", "/communes/without-works"):
@@ -356,7 +353,7 @@ def test_service_without_its_database_answers_503(monkeypatch):
             body = r.get_json()
             assert body["code"] == "ServiceUnavailable" and "cannot connect to the database" in body["description"]
     finally:
-        backends.postgis_backend(url).close()  # its pool would go on trying
+        factory.postgis_backend(url).close()  # its pool would go on trying
     bad = create_app({"TESTING": True, "DATABASE_URL": "postgresql://x:y@h:nope/db"}).test_client()
     r = bad.get("/targets")
     assert r.status_code == 503 and "malformed" in r.get_json()["description"] and "y@" not in r.get_data(as_text=True)
@@ -365,7 +362,7 @@ def test_service_without_its_database_answers_503(monkeypatch):
 def test_service_on_an_empty_database_answers_503(pg_url):
     from app import create_app
 
-    db = backends.postgis_backend(pg_url, f"kontum_empty_{os.getpid()}")
+    db = factory.postgis_backend(pg_url, f"kontum_empty_{os.getpid()}")
     try:
         db.migrate()
         client = create_app({"TESTING": True, "DATABASE_URL": db.url, "DATABASE_SCHEMA": db.schema}).test_client()

@@ -49,10 +49,10 @@ def test_no_versions_serves_the_base(state, gpkg):
     assert versions.current_number() == 0 and versions.list_versions() == []
 
 
-def test_env_override_wins(state, gpkg, monkeypatch, tmp_path):
+def test_env_override_wins(state, gpkg, configure, tmp_path):
     commit("review_2020_communes.csv")
     assert paths.gpkg_path() == state / "versions" / "0001" / "kontum.gpkg"
-    monkeypatch.setenv("GEO_GPKG", str(tmp_path / "other.gpkg"))
+    configure(gpkg=tmp_path / "other.gpkg")
     assert paths.gpkg_path() == tmp_path / "other.gpkg"
     assert "GEO_GPKG is set" in versions.served_note()
 
