@@ -57,7 +57,6 @@ import re
 import secrets
 import shutil
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -281,14 +280,16 @@ def compose(parent: int, extra: tuple[Path, dict, int] | None = None) -> dict:
 
 # ---------------------------------------------------------------- writing
 
-def _pause(point: str) -> None:
-    """Test hook: ``GEO_TEST_PAUSE=point:marker-file`` sleeps at ``point`` (to be killed there)."""
-    spec = os.environ.get("GEO_TEST_PAUSE", "")
-    name, _, marker = spec.partition(":")
-    if name == point:
-        if marker:
-            Path(marker).write_text(str(os.getpid()))
-        time.sleep(float(os.environ.get("GEO_TEST_PAUSE_S", "120")))
+WRITE_STAGES = ("after_gpkg", "before_rename", "before_pointer")
+
+
+def write_stage(point: str) -> None:
+    """Called by :func:`create_version` at each stage of a write (one of :data:`WRITE_STAGES`).
+
+    It does nothing: a seam where a caller may watch a write, e.g. a test that
+    replaces it to kill the writer at that point and check that what is served
+    survives.
+    """
 
 
 @contextlib.contextmanager
@@ -404,7 +405,7 @@ def create_version(kind: str, files: dict[str, bytes], info: dict, new_rows: pd.
             if validate is not None:
                 validate(layers)
             storage.write_gpkg(tmp / GPKG, layers)
-            _pause("after_gpkg")
+            write_stage("after_gpkg")
             check = storage.list_layers(tmp / GPKG)
             missing = set(layers) - set(check)
             if missing:
@@ -414,7 +415,7 @@ def create_version(kind: str, files: dict[str, bytes], info: dict, new_rows: pd.
                                 "modified": dt.datetime.fromtimestamp(base.st_mtime).isoformat(timespec="seconds")}
             manifest["observations_total"] = int(len(layers["observations"]))
             _write_text(tmp / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1))
-            _pause("before_rename")
+            write_stage("before_rename")
             _freeze(tmp)
             os.rename(tmp, _dir(number))
             _fsync_dir(root)
@@ -423,7 +424,7 @@ def create_version(kind: str, files: dict[str, bytes], info: dict, new_rows: pd.
                 os.chmod(tmp, 0o755)
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        _pause("before_pointer")
+        write_stage("before_pointer")
         _set_pointer(number)
     return get(number)
 
