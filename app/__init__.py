@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Mapping
 
-from flask import Flask
+from flask import Flask, g
 
 from geo import settings as geo_settings
 from geo.backends import factory
@@ -73,11 +73,26 @@ def settings_from(config: Settings | Mapping | None) -> tuple[Settings, dict]:
     return (base.replace(**changes) if changes else base), flask
 
 
+def _bind_per_request(app: Flask, conf: Settings) -> None:
+    """While ``app`` answers a request, ``conf`` are the settings in force for the library
+    code it calls (:func:`geo.settings.bind`), even when another app was created since."""
+    @app.before_request
+    def _bind() -> None:
+        g.geo_settings_token = geo_settings.bind(conf)
+
+    @app.teardown_request
+    def _unbind(exc) -> None:
+        token = g.pop("geo_settings_token", None)
+        if token is not None:
+            geo_settings.unbind(token)
+
+
 def create_app(config: Settings | Mapping | None = None) -> Flask:
     """Create the app from ``config`` (see :func:`settings_from`), with its backend made once.
 
-    The settings become the process's too (:func:`geo.settings.activate`),
-    for the library code the routes call.
+    The settings become the process's too (:func:`geo.settings.activate`), and
+    are bound to each request the app answers, for the library code the routes
+    call.
     """
     conf, flask_options = settings_from(config)
     geo_settings.activate(conf)
@@ -91,6 +106,7 @@ def create_app(config: Settings | Mapping | None = None) -> Flask:
         context.install(app, conf, factory.backend_for(conf))
     except BackendError as exc:  # a malformed DATABASE_URL: every data request answers 503
         context.install(app, conf, None, exc)
+    _bind_per_request(app, conf)
     app.json.ensure_ascii = False
     app.json.sort_keys = False
     for name in BLUEPRINTS:

@@ -29,6 +29,7 @@ geo.settings.SettingsError: GEO_MAX_UPLOAD_BYTES must be a whole number, got 'lo
 from __future__ import annotations
 
 import dataclasses
+import contextvars
 import os
 import threading
 from collections.abc import Mapping
@@ -138,11 +139,16 @@ def documented() -> list[tuple[str, str, str]]:
 
 _active: Settings | None = None
 _lock = threading.Lock()
+_bound: contextvars.ContextVar[Settings | None] = contextvars.ContextVar("geo_settings", default=None)
 
 
 def active() -> Settings:
-    """The process's settings: those last :func:`activate`-d, else the environment's (read once)."""
+    """The settings in force: those :func:`bind`-ed to the current context (a web request of
+    one app), else the process's — those last :func:`activate`-d, else the environment's
+    (read once)."""
     global _active
+    if (bound := _bound.get()) is not None:
+        return bound
     if _active is None:
         with _lock:
             if _active is None:
@@ -157,3 +163,15 @@ def activate(settings: Settings | None) -> Settings | None:
     with _lock:
         previous, _active = _active, settings
     return previous
+
+
+def bind(settings: Settings) -> contextvars.Token:
+    """Make ``settings`` the ones in force in the current context only (e.g. while an app
+    answers a request, so two apps in one process each use their own); undo with
+    :func:`unbind`."""
+    return _bound.set(settings)
+
+
+def unbind(token: contextvars.Token) -> None:
+    """Undo the :func:`bind` that returned ``token``."""
+    _bound.reset(token)

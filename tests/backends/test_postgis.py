@@ -6,6 +6,7 @@ session's GeoPackage), never on the schema the query tests share.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import socket
@@ -442,3 +443,36 @@ def _strip(doc):
     if isinstance(doc, list):
         return [_strip(v) for v in doc]
     return doc
+
+
+def test_map_of_a_second_app_shows_an_upload_committed_through_the_first(db, tmp_path):
+    """PostGIS mode, two app instances (two machines) on one database: the map layers
+    of the second come from the database, so they show the first one's upload."""
+    from app import create_app
+
+    token = "tok-alice-0123456789"
+    shared = {"TESTING": True, "DATABASE_URL": db.url, "DATABASE_SCHEMA": db.schema}
+    uploader = create_app({**shared, "MAP_UPLOAD_TOKEN": f"alice:{token}",
+                           "GEO_STATE_DIR": str(tmp_path / "a")}).test_client()
+    # the second machine has no GeoPackage and a state folder of its own
+    viewer = create_app({**shared, "GEO_GPKG": str(tmp_path / "missing.gpkg"),
+                         "GEO_STATE_DIR": str(tmp_path / "b")}).test_client()
+
+    def poor_rate(client) -> dict:
+        r = client.get("/layers/poor_rate.geojson?year=2020&geometry=none")
+        assert r.status_code == 200, r.get_data(as_text=True)[:300]
+        return {f["id"]: f["properties"] for f in r.get_json()["features"]}
+
+    before = poor_rate(viewer)
+    assert before["23344"]["status"] == "synthetic"
+    data = (FIX / "review_2020_communes.csv").read_bytes()
+    auth = {"Authorization": f"Bearer {token}"}
+    r = uploader.post("/api/uploads", headers=auth, content_type="multipart/form-data",
+                      data={"file": (io.BytesIO(data), "review.csv"), "year": "2020", "standard": "2016-2020"})
+    assert r.status_code == 201, r.get_json()
+    r = uploader.post(f"/api/uploads/{r.get_json()['id']}/commit", headers=auth)
+    assert r.status_code == 201 and r.get_json()["version"] == 1
+    after = poor_rate(viewer)
+    assert after["23344"]["status"] == "official" and after["23344"] != before["23344"]
+    assert after["23344"]["value"] == pytest.approx(100 * 131 / 384, abs=0.05)
+    assert not (tmp_path / "a" / "versions").exists() and not (tmp_path / "b").exists()
