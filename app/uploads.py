@@ -47,6 +47,7 @@ from flask import (Blueprint, Response, abort, current_app, jsonify, render_temp
                    session)
 from werkzeug.utils import secure_filename
 
+from geo.backends.base import BackendError
 from geo.uploads import ingest
 from geo.uploads import versions
 from geo.units.boundaries import LEVELS
@@ -232,9 +233,17 @@ def api_upload_delete(sid: str):
     return Response(status=204)
 
 
+def _versions() -> versions.Store:
+    """The dataset versions of the app's backend (:func:`app.context.backend`)."""
+    try:
+        return app_context.backend().versions
+    except BackendError as exc:
+        raise ApiError(str(exc), 503, "ServiceUnavailable") from None
+
+
 def _commit(sid: str, who: str) -> versions.Version:
     try:
-        return ingest.commit(sid, who)
+        return ingest.commit(sid, who, _versions())
     except ingest.UploadError as exc:
         raise _api_error(exc) from None
     except versions.VersionError as exc:
@@ -255,7 +264,7 @@ def _version_dict(v: versions.Version) -> dict:
 def api_commit(sid: str):
     who = _require_bearer()
     v = _commit(sid, who)
-    body = {"version": v.number, "current": versions.current_number(), "manifest": _version_dict(v)}
+    body = {"version": v.number, "current": versions.current_number(_versions()), "manifest": _version_dict(v)}
     if note := versions.served_note():
         body["warning"] = note
     return jsonify(body), 201
@@ -284,9 +293,9 @@ def api_boundaries():
 
 @bp.get("/api/versions")
 def api_versions():
-    cur = versions.current_number()
+    cur = versions.current_number(_versions())
     out = [{"version": 0, "kind": "base", "current": cur == 0}]
-    out += [{**_version_dict(v), "current": v.number == cur} for v in versions.list_versions()]
+    out += [{**_version_dict(v), "current": v.number == cur} for v in versions.list_versions(_versions())]
     return jsonify({"current": cur, "versions": out})
 
 
@@ -294,10 +303,10 @@ def api_versions():
 def api_restore(number: int):
     _require_bearer()
     try:
-        versions.restore(number)
+        versions.restore(number, _versions())
     except versions.VersionError as exc:
         raise ApiError(str(exc), 404 if "no dataset version" in str(exc) else 400) from None
-    return jsonify({"current": versions.current_number()})
+    return jsonify({"current": versions.current_number(_versions())})
 
 
 # ---------------------------------------------------------------- HTML form
@@ -385,15 +394,15 @@ def _headers(resp: Response) -> Response:
 
 
 def _versions_list() -> list[dict]:
-    cur = versions.current_number()
+    cur = versions.current_number(_versions())
     out = [{"version": v.number, "current": v.number == cur, **_version_dict(v)}
-           for v in versions.list_versions()]
+           for v in versions.list_versions(_versions())]
     return out[::-1][:20]
 
 
 @bp.get("/upload")
 def form():
-    return _page("uploads/form.html", versions=_versions_list(), current=versions.current_number())
+    return _page("uploads/form.html", versions=_versions_list(), current=versions.current_number(_versions()))
 
 
 def _form_who() -> str:
@@ -415,7 +424,7 @@ def _form_who() -> str:
 
 def _form_error(exc: ApiError, template: str = "uploads/form.html", **context) -> Response:
     return _page(template, exc.status, error=exc.message, versions=_versions_list(),
-                 current=versions.current_number(), **context)
+                 current=versions.current_number(_versions()), **context)
 
 
 @bp.post("/upload")

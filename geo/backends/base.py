@@ -45,6 +45,12 @@ class Backend:
     def version(self) -> str:
         raise NotImplementedError
 
+    @property
+    def versions(self):
+        """The dataset versions it serves (:class:`geo.uploads.versions.Store`: list, get,
+        current, create, restore)."""
+        raise NotImplementedError
+
     def describe(self) -> str:
         """Where the data are, for messages (never a password)."""
         raise NotImplementedError

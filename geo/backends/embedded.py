@@ -29,6 +29,7 @@ from geo.analysis import query
 from geo.io import storage
 from geo.analysis import targeting
 from geo.backends.base import Backend, BackendUnavailable
+from geo.uploads import versions
 from geo import settings as geo_settings
 from geo.settings import Settings
 
@@ -63,6 +64,11 @@ class EmbeddedBackend(Backend):
         except OSError:
             raise BackendUnavailable(f"the data are not built yet ({self.path.name} missing): "
                                      f"run `python -m geo build`") from None
+
+    @property
+    def versions(self) -> versions.FileStore:
+        """The dataset versions in the state folder (:class:`geo.uploads.versions.FileStore`)."""
+        return versions.FILES
 
     def layer_names(self) -> list[str]:
         return storage.list_layers(self.path)

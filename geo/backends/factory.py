@@ -23,6 +23,7 @@ from geo.backends.base import Backend, check_schema, parse_url
 from geo.backends.embedded import EmbeddedBackend
 from geo.backends.postgis import PostGISBackend
 from geo.settings import Settings
+from geo.uploads import versions
 
 _instances: dict[tuple, PostGISBackend] = {}
 _instances_lock = threading.Lock()
@@ -59,3 +60,6 @@ def backend_for(settings: Settings) -> Backend:
     """The backend ``settings`` ask for: PostGIS when ``database_url`` is set, else the
     GeoPackage they serve (``gpkg``, else the current dataset version, else the base build)."""
     return database(settings) or EmbeddedBackend(settings=settings)
+
+
+versions.set_database_opener(database)  # geo.uploads.versions cannot import this module (a cycle)

@@ -77,7 +77,8 @@ from geo.ogc import features
 from geo.analysis import query
 from geo.io import storage
 from geo.analysis import targeting
-from geo.uploads.versions import Version
+from geo.uploads import versions
+from geo.uploads.versions import Version, VersionError
 from geo.backends.base import Backend, BackendError, BackendUnavailable, parse_url, redact
 
 # The pool reports each failed connection attempt; a library stays quiet unless the
@@ -818,6 +819,11 @@ class PostGISBackend(Backend):
         return PostGISTargets(self, self.snapshot())
 
     # ------------------------------------------------------------------ dataset versions
+    @property
+    def versions(self) -> DatabaseStore:
+        """The dataset versions in this database (:class:`geo.uploads.versions.Store`)."""
+        return DatabaseStore(self)
+
     def current_version(self) -> int:
         with self.connection() as conn:
             row = conn.execute("SELECT version FROM dataset_versions WHERE current").fetchone()
@@ -831,8 +837,6 @@ class PostGISBackend(Backend):
         return [self._version_obj(r[0], r[1]) for r in rows]
 
     def get_version(self, number: int):
-        from geo.uploads.versions import VersionError
-
         rows = self._rows("SELECT version, manifest FROM dataset_versions WHERE version = %s AND version > 0",
                           (int(number),))
         if not rows:
@@ -842,8 +846,6 @@ class PostGISBackend(Backend):
 
     def restore(self, number: int):
         """Make version ``number`` current (0: the base)."""
-        from geo.uploads.versions import VersionError
-
         with self.connect() as conn, conn.transaction():
             self._lock_xact(conn, LOCK_VERSIONS)
             row = conn.execute("SELECT version FROM dataset_versions WHERE version = %s", (int(number),)).fetchone()
@@ -866,8 +868,6 @@ class PostGISBackend(Backend):
         version the previous one made current; anything that fails rolls
         the whole version back.
         """
-        from geo.uploads import versions
-
         with self.connect() as conn, conn.transaction():
             self._lock_xact(conn, LOCK_VERSIONS)
             row = conn.execute("SELECT version FROM dataset_versions WHERE current").fetchone()
@@ -883,17 +883,10 @@ class PostGISBackend(Backend):
                 raise versions.VersionError(f"dataset version {parent} has no observations table")
             with tempfile.TemporaryDirectory(prefix="kontum-version-") as tmp:
                 tmp = Path(tmp)
-                for name, data in files.items():
-                    if "/" in name or name.startswith("."):
-                        raise versions.VersionError(f"bad payload file name {name!r}")
-                    (tmp / name).write_bytes(data)
+                versions.write_payload(tmp, files)
                 manifest = {"version": number, "kind": kind, "parent": parent, "created": _now(), **info}
-                layers = versions._apply(layers, tmp, manifest, number)
-                layers["observations"] = versions.normalise_observations(layers["observations"])
-                if new_rows is not None:
-                    versions._check_new_rows(layers, versions.normalise_observations(new_rows))
-                if validate is not None:
-                    validate(layers)
+                layers = versions.apply_payload(layers, tmp, manifest, number)
+                layers = versions.check_new_layers(layers, new_rows, validate)
                 gpkg = tmp / "version.gpkg"
                 storage.write_gpkg(gpkg, layers)
                 manifest["base"] = {"version": 0, "database": self.describe()}
@@ -922,6 +915,28 @@ def _text(v):
 
 def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class DatabaseStore(versions.Store):
+    """The versions API (:class:`geo.uploads.versions.Store`) over a :class:`PostGISBackend`."""
+
+    backend: PostGISBackend
+
+    def list(self) -> list[Version]:
+        return self.backend.list_versions()
+
+    def get(self, number: int) -> Version:
+        return self.backend.get_version(number)
+
+    def current(self) -> int:
+        return self.backend.current_version()
+
+    def create(self, kind, files, info, new_rows=None, validate=None) -> Version:
+        return self.backend.create_version(kind, files, info, new_rows, validate)
+
+    def restore(self, number: int) -> Version | None:
+        return self.backend.restore(number)
 
 
 @dataclass(frozen=True)

@@ -430,7 +430,10 @@ def _geojson_bytes(gdf: gpd.GeoDataFrame) -> bytes:
     return gdf.to_crs(WGS84).to_json(drop_id=True, ensure_ascii=False).encode("utf-8")
 
 
-def commit_preview(pv: BoundaryPreview, data: bytes, who: str) -> versions.Version:
+def commit_preview(pv: BoundaryPreview, data: bytes, who: str,
+                   where: versions.Store | None = None) -> versions.Version:
+    """Turn a clean boundary preview into a new dataset version of ``where`` (default:
+    :func:`geo.uploads.versions.store`) and make it current."""
     if not pv.ok:
         first = pv.errors[0].line() if pv.errors else "nothing to import"
         raise UploadError(f"the boundary upload has {len(pv.errors)} problems and was not committed ({first})")
@@ -440,16 +443,17 @@ def commit_preview(pv: BoundaryPreview, data: bytes, who: str) -> versions.Versi
             "file_type": pv.file_type, "level": pv.level, "crs": pv.crs, "previewed_by": pv.who,
             "layers": sorted(pv.layers), "counts": {"features": pv.features}}
     try:
-        return versions.create_version("boundaries", files, info)
+        return versions.create_version("boundaries", files, info, where=where)
     except versions.VersionError as exc:
         raise UploadError(str(exc), 503 if "python -m geo build" in str(exc) else 409, "Conflict") from None
 
 
-def commit_staged(data: bytes, meta: dict, who: str) -> versions.Version:
+def commit_staged(data: bytes, meta: dict, who: str, where: versions.Store | None = None) -> versions.Version:
+    """Commit a staged boundary upload (re-validated against the data served now)."""
     params = meta.get("params", {})
     pv = preview(data, meta["filename"], level=params.get("level", "commune"), crs=params.get("crs"),
                  note=params.get("note", ""), who=meta.get("who", "?"))
-    return commit_preview(pv, data, who)
+    return commit_preview(pv, data, who, where)
 
 
 def apply_to_layers(layers: dict, version_dir: Path, manifest: dict) -> dict:

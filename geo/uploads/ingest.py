@@ -1090,8 +1090,9 @@ def staged_preview(sid: str) -> Preview:
 
 # ---------------------------------------------------------------- committing
 
-def commit_preview(pv: Preview, data: bytes, who: str) -> versions.Version:
-    """Turn a clean preview into a new dataset version (and make it current)."""
+def commit_preview(pv: Preview, data: bytes, who: str, where: versions.Store | None = None) -> versions.Version:
+    """Turn a clean preview into a new dataset version of ``where`` (default: the versions the
+    settings in force name, :func:`geo.uploads.versions.store`) and make it current."""
     if not pv.ok:
         first = pv.errors[0].line() if pv.errors else "no values to import"
         raise UploadError(f"the upload has {len(pv.errors)} problems and was not committed ({first})")
@@ -1106,23 +1107,24 @@ def commit_preview(pv: Preview, data: bytes, who: str) -> versions.Version:
                        "indicators": c["indicators"], "changed": c["changed"],
                        "replaces_synthetic": c["replaces_synthetic"], "warnings": c["warnings"]}}
     try:
-        return versions.create_version("observations", payload, info, new_rows=rows)
+        return versions.create_version("observations", payload, info, new_rows=rows, where=where)
     except versions.VersionError as exc:
         raise UploadError(str(exc), 503 if "python -m geo build" in str(exc) else 409, "Conflict") from None
     except BackendError as exc:  # DATABASE_URL: the database is unreachable; nothing was written
         raise UploadError(str(exc), 503, "ServiceUnavailable") from None
 
 
-def commit(sid: str, who: str) -> versions.Version:
-    """Commit a staged upload: re-validated against the data served now, then a new version."""
+def commit(sid: str, who: str, where: versions.Store | None = None) -> versions.Version:
+    """Commit a staged upload: re-validated against the data served now, then a new version
+    of ``where`` (as :func:`commit_preview`)."""
     data, meta = load_staged(sid)
     if meta.get("kind") == "boundaries":
         from geo.uploads import boundaries as boundary_upload
 
-        v = boundary_upload.commit_staged(data, meta, who)
+        v = boundary_upload.commit_staged(data, meta, who, where)
     else:
         pv = preview(data, meta["filename"], who=meta.get("who", "?"), **meta["params"])
-        v = commit_preview(pv, data, who)
+        v = commit_preview(pv, data, who, where)
     discard(sid)
     return v
 
