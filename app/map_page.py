@@ -22,7 +22,8 @@ Endpoints
 The layer files (``layers/*.toml``, or the ``layers_dir`` setting, ``GEO_LAYERS_DIR``) are loaded and
 validated when the blueprint is registered, so :func:`app.create_app`
 fails at once, with the file name and the problem, on a bad layer file.
-Payloads are cached per GeoPackage modification time.
+Every layer comes from the app's backend (:func:`app.context.backend`: the GeoPackage or
+PostGIS); payloads are cached per data version (``backend.version()``).
 
 Folium renders the page (map, basemaps, scale, fullscreen, drawing, layer
 control) with every Leaflet asset served from ``/static/vendor``; the
