@@ -19,10 +19,11 @@ Endpoints
 ``GET /layers/series.json``                 poor / near-poor rates 2015–2020 per commune and
                                             district (the popup chart)
 
-The layer files (``layers/*.toml``, or ``GEO_LAYERS_DIR``) are loaded and
+The layer files (``layers/*.toml``, or the ``layers_dir`` setting, ``GEO_LAYERS_DIR``) are loaded and
 validated when the blueprint is registered, so :func:`app.create_app`
 fails at once, with the file name and the problem, on a bad layer file.
-Payloads are cached per GeoPackage modification time.
+Every layer comes from the app's backend (:func:`app.context.backend`: the GeoPackage or
+PostGIS); payloads are cached per data version (``backend.version()``).
 
 Folium renders the page (map, basemaps, scale, fullscreen, drawing, layer
 control) with every Leaflet asset served from ``/static/vendor``; the
@@ -34,9 +35,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import uuid
-from pathlib import Path
 
 import folium
 import folium.plugins
@@ -46,11 +45,12 @@ from folium.elements import JSCSSMixin
 from folium.template import Template
 from markupsafe import escape
 
-from geo import cache, paths
+from geo import cache
 from geo.analysis import classify
 from geo.maplayers import layerspec
-from geo.io import storage
+from geo.backends.base import Backend, BackendError
 
+from . import context as app_context
 from .errors import ApiError, bad_request, not_found
 
 bp = Blueprint("map_page", __name__, template_folder="templates")
@@ -163,7 +163,7 @@ def _t(lang: str, key: str):
 def _load_layers(state) -> None:
     """Load and validate the layer files when the app is created (fail fast)."""
     app = state.app
-    directory = app.config.get("GEO_LAYERS_DIR") or os.environ.get("GEO_LAYERS_DIR") or paths.layers_dir()
+    directory = app_context.settings_of(app).layers_dir
     specs = layerspec.load_layers(directory)
     app.extensions["map_layers"] = specs
     app.extensions["map_cache"] = uuid.uuid4().hex  # this app's part of the keys in MAP
@@ -199,12 +199,15 @@ def _year() -> int | None:
         raise bad_request(f"year must be an integer such as 2020, got {raw!r}") from None
 
 
-def _gpkg() -> Path:
-    path = Path(current_app.config.get("GEO_GPKG") or paths.gpkg_path())
-    if not path.exists():
-        raise ApiError(f"the map data ({path.name}) has not been built: run `python -m geo build`",
-                       503, "ServiceUnavailable")
-    return path
+def _gpkg() -> Backend:
+    """The app's backend (:func:`app.context.backend`), every layer the map draws comes from;
+    a clear 503 when it has no data (not built, database unreachable or empty)."""
+    try:
+        data = app_context.backend()
+        data.version()
+    except BackendError as exc:
+        raise ApiError(str(exc), 503, "ServiceUnavailable") from None
+    return data
 
 
 # --------------------------------------------------------------------- cache
@@ -221,16 +224,16 @@ MAP_GEOMETRY = cache.partition("map_geometry", max_bytes=256 * 1024 * 1024)
 
 
 def _cached(key: tuple, make):
-    """``make(path)`` once per key and GeoPackage version, per app.
+    """``make(backend)`` once per key and data version (:meth:`Backend.version`), per app.
 
     The key holds the app's token (``app.extensions["map_cache"]``), so two
     apps with different layer folders never share payloads.  Payloads count
     against :data:`MAP`'s budget, display geometry against :data:`MAP_GEOMETRY`.
     """
-    path = _gpkg()
+    backend = _gpkg()
     part = MAP_GEOMETRY if key[0] == "display" else MAP
-    return part.get_or_make(cache.file_version(path), (current_app.extensions["map_cache"],) + key,
-                            lambda: make(path))
+    return part.get_or_make(cache.version_of(backend), (current_app.extensions["map_cache"],) + key,
+                            lambda: make(backend))
 
 
 def _json_response(payload: bytes, mimetype: str = "application/json") -> Response:
@@ -318,7 +321,7 @@ class _Refs:
 # ------------------------------------------------------------- layer payload
 
 def _catalogue(path) -> dict[str, dict]:
-    cat = storage.read_layer("catalogue", path)
+    cat = layerspec.read_source("catalogue", path)
     return {str(r["id"]): {k: (None if _isna(v) else v) for k, v in r.items()} for _, r in cat.iterrows()}
 
 
@@ -399,7 +402,7 @@ def layer_payload(spec: layerspec.LayerSpec, year: int | None, lang: str, scheme
                               "fisher_jenks or equal_interval")
         reference = None
         if cls.across_years and len(spec.years) > 1 and spec.indicator:
-            obs = storage.read_layer("observations", path)
+            obs = layerspec.read_source("observations", path)
             from geo.indicators import values as indicators
 
             reference = []
@@ -443,8 +446,8 @@ def layer_payload(spec: layerspec.LayerSpec, year: int | None, lang: str, scheme
 
     # context columns for points
     if spec.source == "works":
-        communes = storage.read_layer("communes", path).set_index("gso_code")
-        districts = storage.read_layer("districts", path).set_index("gso_code")
+        communes = layerspec.read_source("communes", path).set_index("gso_code")
+        districts = layerspec.read_source("districts", path).set_index("gso_code")
 
     geoms = None
     if with_geometry or spec.source == "roads":
@@ -598,7 +601,7 @@ def geometry_payload(source: str, path) -> dict:
     import shapely
 
     disp = _display(source, path)
-    units = storage.read_layer(source, path).set_index("gso_code")
+    units = layerspec.read_source(source, path).set_index("gso_code")
     features = []
     for code, geom in zip(disp["gso_code"], disp.geometry.values):
         u = units.loc[code]
@@ -768,8 +771,8 @@ def _context_layer(lang: str, path, bounds) -> folium.FeatureGroup:
     group = folium.FeatureGroup(name=t["base_context"], overlay=False, control=True, show=True)
     countries = _display("countries", path)
     provinces = _display("provinces", path)
-    raw_c = storage.read_layer("countries", path)
-    raw_p = storage.read_layer("provinces", path)
+    raw_c = layerspec.read_source("countries", path)
+    raw_p = layerspec.read_source("provinces", path)
     fills = {"VNM": "#f7f5ef", "LAO": "#e9eef3", "KHM": "#eef0e6"}
     feats = []
     for code, geom in zip(raw_c["ADM0_A3"], countries.geometry.values):
@@ -818,7 +821,7 @@ def _context_layer(lang: str, path, bounds) -> folium.FeatureGroup:
 
 def _page_config(lang: str, path) -> dict:
     t = T[lang]
-    districts = storage.read_layer("districts", path)
+    districts = layerspec.read_source("districts", path)
     dlist = []
     for code, name, geom in zip(districts["gso_code"], districts["name"], districts.geometry.values):
         x0, y0, x1, y1 = geom.bounds
@@ -919,7 +922,7 @@ def _js_strings(lang: str) -> dict:
 
 def render_page(lang: str, path) -> str:
     """The whole HTML page (Folium map + panel), every asset local."""
-    communes = storage.read_layer("communes", path)
+    communes = layerspec.read_source("communes", path)
     x0, y0, x1, y1 = communes.total_bounds
     bounds = (x0, y0, x1, y1)
     t = T[lang]

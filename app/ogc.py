@@ -33,9 +33,10 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 
-from geo import backends
+from geo.backends.base import BackendConfigError, BackendError
 from geo.ogc import features as F
 
+from . import context as app_context
 from .errors import ApiError, bad_request, not_found
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
@@ -227,13 +228,11 @@ def _title(meta: dict, lang: str, key: str = "title") -> str:
 
 
 def _gpkg():
-    """What this app serves: its database (DATABASE_URL, :mod:`geo.backends`), else the
-    GeoPackage (its GEO_GPKG setting, else the default)."""
+    """What this app serves: its backend (:func:`app.context.backend`), the provider's ``path``."""
     try:
-        db = backends.from_config(current_app.config)
-    except backends.BackendError as exc:
+        return app_context.backend()
+    except BackendConfigError as exc:
         raise ApiError(f"the database is not configured correctly ({exc})", 503, "ServiceUnavailable") from None
-    return db if db is not None else current_app.config.get("GEO_GPKG") or None
 
 
 def _provider(call, *args, **kwargs):
@@ -248,7 +247,7 @@ def _provider(call, *args, **kwargs):
         raise bad_request(str(exc)) from None
     except FileNotFoundError as exc:
         raise ApiError(f"the data are not built yet ({exc})", 503, "ServiceUnavailable") from None
-    except backends.BackendError as exc:
+    except BackendError as exc:
         raise ApiError(f"the data are not available ({exc})", 503, "ServiceUnavailable") from None
 
 

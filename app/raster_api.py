@@ -10,7 +10,8 @@
     commune|district, optional ``all_touched``, ``stats``, ``band``)
     zonal statistics per unit as JSON.
 
-Downloads are cached in memory per GeoPackage modification time and carry
+Every layer comes from the app's backend (:func:`app.context.backend`, the GeoPackage
+or PostGIS).  Downloads are cached in memory per data version and carry
 an ETag.  Bad input is a 400 with a clear message; the upload size is capped
 by ``MAX_CONTENT_LENGTH`` (413).
 """
@@ -27,13 +28,14 @@ import numpy as np
 from flask import Blueprint, jsonify, request, send_file
 from werkzeug.utils import secure_filename
 
-from geo import cache, paths
+from geo import cache
+from geo.backends.base import Backend, BackendError
 from geo.raster import remoteness
-from geo.io import storage
 from geo.raster import zonal
 from geo.raster.grid import RasterError, check_resolution, geotiff_bytes, indicator_product
 from geo.units.boundaries import LEVELS
 
+from . import context as app_context
 from .errors import ApiError, bad_request
 
 bp = Blueprint("raster", __name__, url_prefix="/raster")
@@ -48,16 +50,19 @@ FALSE = {"0", "false", "no", "off", ""}
 RASTERS = cache.partition("raster", max_bytes=256 * 1024 * 1024, max_entries=CACHE_SIZE)
 
 
-def _gpkg() -> tuple[Path, int]:
-    path = paths.gpkg_path()
-    if not path.exists():
-        raise ApiError("the map data has not been built yet (python -m geo build)", 503, "ServiceUnavailable")
-    return path, path.stat().st_mtime_ns
+def _source() -> tuple[Backend, str]:
+    """The app's backend (:func:`app.context.backend`), every layer comes from, and its data
+    version (a clear 503 when it has no data)."""
+    try:
+        data = app_context.backend()
+        return data, data.version()
+    except BackendError as exc:
+        raise ApiError(str(exc), 503, "ServiceUnavailable") from None
 
 
-def _cached(path: Path, key: tuple, make):
-    """``make()`` once per ``key`` and version of the GeoPackage ``path``."""
-    return RASTERS.get_or_make(cache.file_version(path), key, make)
+def _cached(source: Backend, key: tuple, make):
+    """``make()`` once per ``key`` and data version of ``source``."""
+    return RASTERS.get_or_make(cache.version_of(source), key, make)
 
 
 def _resolution(text) -> float:
@@ -101,17 +106,19 @@ def remoteness_tif():
     if target not in remoteness.TARGETS:
         raise bad_request(f"target must be one of {', '.join(remoteness.TARGETS)} (got {target!r})")
     resolution = _resolution(request.args.get("resolution", "250"))
-    path, mtime = _gpkg()
-    key = ("remoteness", str(path), mtime, target, resolution)
+    source, version = _source()
+    key = ("remoteness", source.describe(), version, target, resolution)
 
     def make():
         try:
-            product = remoteness.surface_from_gpkg(target, resolution, path).product()
+            features = source.read_layer("roads" if target == "roads" else "works")
+            product = remoteness.remoteness_surface(target, source.read_layer("communes"), features,
+                                                    resolution).product()
         except RasterError as exc:
             raise bad_request(str(exc)) from None
         return geotiff_bytes(product), product.filename
 
-    data, filename = _cached(path, key, make)
+    data, filename = _cached(source, key, make)
     return _tiff(data, filename, key)
 
 
@@ -126,21 +133,21 @@ def indicator_tif():
     level = request.args.get("level", "commune")
     if level not in LEVELS:
         raise bad_request(f"level must be one of {', '.join(LEVELS)} (got {level!r})")
-    path, mtime = _gpkg()
-    key = ("indicator", str(path), mtime, indicator, year, resolution, classes, level)
+    source, version = _source()
+    key = ("indicator", source.describe(), version, indicator, year, resolution, classes, level)
 
     def make():
         try:
             product = indicator_product(
                 indicator, year, resolution, classes, level=level,
-                communes=storage.read_layer("communes" if level == "commune" else "districts", path),
-                observations=storage.read_layer("observations", path),
-                catalogue=storage.read_layer("catalogue", path))
+                communes=source.read_layer("communes" if level == "commune" else "districts"),
+                observations=source.read_layer("observations"),
+                catalogue=source.read_layer("catalogue"))
         except RasterError as exc:
             raise bad_request(str(exc)) from None
         return geotiff_bytes(product), product.filename
 
-    data, filename = _cached(path, key, make)
+    data, filename = _cached(source, key, make)
     return _tiff(data, filename, key)
 
 
@@ -166,8 +173,8 @@ def zonal_post():
         stats = zonal.parse_stats(request.form.get("stats") or request.args.get("stats") or None)
     except RasterError as exc:
         raise bad_request(str(exc)) from None
-    path, _ = _gpkg()
-    units = storage.read_layer("communes" if level == "commune" else "districts", path)
+    source, _ = _source()
+    units = source.read_layer("communes" if level == "commune" else "districts")
     shown_name = secure_filename(upload.filename or "") or "upload.tif"
     with tempfile.TemporaryDirectory(prefix="zonal-") as tmp:
         tif = Path(tmp) / "upload.tif"

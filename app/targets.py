@@ -43,18 +43,18 @@ import functools
 import json
 import math
 import re
-from pathlib import Path
 
 import geopandas as gpd
 import shapely
 from flask import Blueprint, Response, current_app, request
 
-from geo import backends, cache, paths
+from geo import cache
+from geo.backends.base import BackendError
 from geo.io import export
 from geo.analysis import query
 from geo.analysis import targeting
-from geo.backends.embedded import EmbeddedBackend
 
+from . import context as app_context
 from .errors import ApiError, bad_request, error_payload, not_found
 
 bp = Blueprint("targets", __name__)
@@ -87,22 +87,15 @@ TEXT = {
 # data: the backend's targeting source for the served version
 
 
-def _gpkg_path() -> Path:
-    return Path(current_app.config.get("GEO_GPKG") or paths.gpkg_path())
-
-
 def context():
     """The targeting source (:mod:`geo.backends`): the database when configured, else the GeoPackage."""
     try:
-        db = backends.from_config(current_app.config)
-        if db is not None:
-            return db.targets()
-        return EmbeddedBackend(_gpkg_path()).targets()
-    except backends.BackendError as exc:
+        return app_context.backend().targets()
+    except BackendError as exc:
         raise ApiError(str(exc), 503, "ServiceUnavailable") from None
 
 
-@bp.errorhandler(backends.BackendError)
+@bp.errorhandler(BackendError)
 def _backend_error(exc):
     """The database went away in the middle of a request: 503, never 500."""
     return error_payload(503, "ServiceUnavailable", f"the data are not available ({exc})")
@@ -272,8 +265,7 @@ ANSWERS = cache.partition("answers", max_bytes=RESPONSE_CACHE_BYTES, max_item=RE
 
 
 def _data_version() -> cache.Version:
-    db = backends.from_config(current_app.config)
-    return cache.version_of(db if db is not None else EmbeddedBackend(_gpkg_path()))
+    return cache.version_of(app_context.backend())
 
 
 def cached_get(view):
@@ -285,7 +277,7 @@ def cached_get(view):
             return view(*args, **kwargs)
         try:
             version = _data_version()
-        except backends.BackendError:
+        except BackendError:
             return view(*args, **kwargs)
         key = (request.host, request.full_path)
         hit = ANSWERS.get(version, key)

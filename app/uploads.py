@@ -1,8 +1,7 @@
 """Uploads: planners replace demo values with official figures, safely.
 
-Reading stays public; writing needs a token.  Tokens come from the
-configuration (``MAP_UPLOAD_TOKEN``) or the environment variable of the
-same name, as ``secret`` or ``name:secret[,name2:secret2]`` (the name is
+Reading stays public; writing needs a token.  Tokens come from the app's
+settings (``upload_token``: ``MAP_UPLOAD_TOKEN``, :mod:`geo.settings`), as ``secret`` or ``name:secret[,name2:secret2]`` (the name is
 recorded as who uploaded).  With no token configured, uploads are disabled
 (403 with a clear message).
 
@@ -41,7 +40,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import re
 import secrets
 
@@ -49,16 +47,17 @@ from flask import (Blueprint, Response, abort, current_app, jsonify, render_temp
                    session)
 from werkzeug.utils import secure_filename
 
+from geo.backends.base import BackendError
 from geo.uploads import boundaries as boundary_upload
 from geo.uploads import common, ingest, staging, versions
 from geo.units.boundaries import LEVELS
 
+from . import context as app_context
 from .errors import ApiError
 
 bp = Blueprint("uploads", __name__)
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{1,40}$")
-_FORM_SLACK = 256 * 1024  # room for the form fields around the file
 
 
 @bp.record_once
@@ -67,7 +66,7 @@ def _setup(state) -> None:
     if not app.secret_key:
         # Sessions only carry the CSRF token and who typed a valid token.  Set
         # MAP_SECRET_KEY when several worker processes serve the app.
-        app.secret_key = os.environ.get("MAP_SECRET_KEY") or _session_key(app)
+        app.secret_key = app_context.settings_of(app).secret_key or _session_key(app)
     if app.config.get("SESSION_COOKIE_SAMESITE") is None:
         app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
 
@@ -79,7 +78,7 @@ def _session_key(app) -> bytes:
     token(s) (sessions only matter when uploads are enabled, and every worker
     sees the same token); else random (uploads disabled, nothing to protect).
     """
-    tokens = app.config.get("MAP_UPLOAD_TOKEN") or os.environ.get("MAP_UPLOAD_TOKEN", "")
+    tokens = app_context.settings_of(app).upload_token
     if tokens:
         return hashlib.sha256(b"kontum-map-session\0" + str(tokens).encode()).digest()
     return secrets.token_bytes(32)
@@ -89,9 +88,7 @@ def _session_key(app) -> bytes:
 
 def _tokens() -> list[tuple[str, str]]:
     """Configured (name, token) pairs; empty: uploads disabled."""
-    raw = current_app.config.get("MAP_UPLOAD_TOKEN")
-    if raw is None:
-        raw = os.environ.get("MAP_UPLOAD_TOKEN", "")
+    raw = app_context.settings().upload_token
     if isinstance(raw, dict):
         pairs = [(str(k), str(v)) for k, v in raw.items()]
     else:
@@ -107,7 +104,8 @@ def _tokens() -> list[tuple[str, str]]:
 
 
 def _max_bytes() -> int:
-    return int(current_app.config.get("UPLOAD_MAX_BYTES") or common.max_bytes())
+    """The upload size cap (the ``max_upload_bytes`` setting, as :func:`geo.uploads.ingest.max_bytes`)."""
+    return app_context.settings().max_upload_bytes
 
 
 def _who(given: str | None) -> str | None:
@@ -191,7 +189,7 @@ def _params(form) -> dict:
 
 
 def _limit_body() -> None:
-    request.max_content_length = _max_bytes() + _FORM_SLACK
+    request.max_content_length = _max_bytes() + app_context.FORM_SLACK
 
 
 def _preview_for(data: bytes, name: str, params: dict, who: str) -> ingest.Preview:
@@ -235,9 +233,17 @@ def api_upload_delete(sid: str):
     return Response(status=204)
 
 
+def _versions() -> versions.Store:
+    """The dataset versions of the app's backend (:func:`app.context.backend`)."""
+    try:
+        return app_context.backend().versions
+    except BackendError as exc:
+        raise ApiError(str(exc), 503, "ServiceUnavailable") from None
+
+
 def _commit(sid: str, who: str) -> versions.Version:
     try:
-        return staging.commit(sid, who)
+        return staging.commit(sid, who, _versions())
     except common.UploadError as exc:
         raise _api_error(exc) from None
     except versions.VersionError as exc:
@@ -258,7 +264,7 @@ def _version_dict(v: versions.Version) -> dict:
 def api_commit(sid: str):
     who = _require_bearer()
     v = _commit(sid, who)
-    body = {"version": v.number, "current": versions.current_number(), "manifest": _version_dict(v)}
+    body = {"version": v.number, "current": versions.current_number(_versions()), "manifest": _version_dict(v)}
     if note := versions.served_note():
         body["warning"] = note
     return jsonify(body), 201
@@ -285,9 +291,9 @@ def api_boundaries():
 
 @bp.get("/api/versions")
 def api_versions():
-    cur = versions.current_number()
+    cur = versions.current_number(_versions())
     out = [{"version": 0, "kind": "base", "current": cur == 0}]
-    out += [{**_version_dict(v), "current": v.number == cur} for v in versions.list_versions()]
+    out += [{**_version_dict(v), "current": v.number == cur} for v in versions.list_versions(_versions())]
     return jsonify({"current": cur, "versions": out})
 
 
@@ -295,10 +301,10 @@ def api_versions():
 def api_restore(number: int):
     _require_bearer()
     try:
-        versions.restore(number)
+        versions.restore(number, _versions())
     except versions.VersionError as exc:
         raise ApiError(str(exc), 404 if "no dataset version" in str(exc) else 400) from None
-    return jsonify({"current": versions.current_number()})
+    return jsonify({"current": versions.current_number(_versions())})
 
 
 # ---------------------------------------------------------------- HTML form
@@ -386,15 +392,15 @@ def _headers(resp: Response) -> Response:
 
 
 def _versions_list() -> list[dict]:
-    cur = versions.current_number()
+    cur = versions.current_number(_versions())
     out = [{"version": v.number, "current": v.number == cur, **_version_dict(v)}
-           for v in versions.list_versions()]
+           for v in versions.list_versions(_versions())]
     return out[::-1][:20]
 
 
 @bp.get("/upload")
 def form():
-    return _page("uploads/form.html", versions=_versions_list(), current=versions.current_number())
+    return _page("uploads/form.html", versions=_versions_list(), current=versions.current_number(_versions()))
 
 
 def _form_who() -> str:
@@ -416,7 +422,7 @@ def _form_who() -> str:
 
 def _form_error(exc: ApiError, template: str = "uploads/form.html", **context) -> Response:
     return _page(template, exc.status, error=exc.message, versions=_versions_list(),
-                 current=versions.current_number(), **context)
+                 current=versions.current_number(_versions()), **context)
 
 
 @bp.post("/upload")

@@ -12,6 +12,7 @@ import argparse
 import importlib
 import sys
 
+from geo import settings as geo_settings
 from geo.errors import CliError
 
 # Modules that contribute sub-commands, in --help order.
@@ -40,7 +41,14 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, settings: geo_settings.Settings | None = None) -> int:
+    """Run one command.  ``settings`` (default: the process's, :func:`geo.settings.active`,
+    read from the environment once) become the process's settings for the command."""
+    try:
+        geo_settings.activate(settings if settings is not None else geo_settings.active())
+    except geo_settings.SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     parser = make_parser()
     args = parser.parse_args(argv)
     try:

@@ -1,27 +1,34 @@
-"""Where the data lives.
+"""Where the data live.
 
 The repository's ``data/`` folder holds the sources; ``build/`` holds what
-``python -m geo build`` compiles from them.  Both may be moved with
-environment variables (``GEO_DATA_DIR``, ``GEO_BUILD_DIR``), which tests use
-to work on copies.
+``python -m geo build`` compiles from them; ``instance/`` the dataset
+versions made by uploads.  All of them come from the process's settings
+(:func:`geo.settings.active`; ``GEO_DATA_DIR``, ``GEO_BUILD_DIR``,
+``GEO_STATE_DIR`` …), which tests point at copies.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from geo import settings as geo_settings
+from geo.settings import ROOT
+
+__all__ = ["ROOT", "data_dir", "build_dir", "layers_dir", "state_dir", "gpkg_path", "version_dir",
+           "current_version_number", "served_gpkg", "GPKG", "POINTER"]
+
+GPKG = "kontum.gpkg"
+POINTER = "current"
 
 
 def data_dir() -> Path:
     """The source data folder (``data/`` or ``$GEO_DATA_DIR``)."""
-    return Path(os.environ.get("GEO_DATA_DIR", ROOT / "data"))
+    return geo_settings.active().data_dir
 
 
 def build_dir() -> Path:
     """The build folder (``build/`` or ``$GEO_BUILD_DIR``)."""
-    return Path(os.environ.get("GEO_BUILD_DIR", ROOT / "build"))
+    return geo_settings.active().build_dir
 
 
 def boundaries_dir() -> Path:
@@ -38,18 +45,39 @@ def facts_dir() -> Path:
 
 def layers_dir() -> Path:
     """Declarative layer files (``layers/`` or ``$GEO_LAYERS_DIR``)."""
-    return Path(os.environ.get("GEO_LAYERS_DIR", ROOT / "layers"))
+    return geo_settings.active().layers_dir
+
+
+def state_dir() -> Path:
+    """The data-state folder of the dataset versions (``instance/`` or ``$GEO_STATE_DIR``)."""
+    return geo_settings.active().state_dir
+
+
+def version_dir(state: Path, number: int) -> Path:
+    """The folder of dataset version ``number`` under the state folder ``state``."""
+    return Path(state) / "versions" / f"{number:04d}"
+
+
+def current_version_number(state: Path) -> int:
+    """The current version under ``state`` (0, the base build, also when the pointer is broken
+    or points at an incomplete version)."""
+    try:
+        text = (Path(state) / POINTER).read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return 0
+    n = int(text) if text.isdigit() else 0
+    return n if n and (version_dir(state, n) / GPKG).is_file() else 0
+
+
+def served_gpkg(settings) -> Path:
+    """The GeoPackage ``settings`` serve: ``gpkg`` when set; else the current dataset version
+    under ``state_dir`` (:mod:`geo.uploads.versions`); else the base build."""
+    if settings.gpkg:
+        return Path(settings.gpkg)
+    n = current_version_number(settings.state_dir)
+    return version_dir(settings.state_dir, n) / GPKG if n else settings.build_dir / GPKG
 
 
 def gpkg_path() -> Path:
-    """The compiled GeoPackage the app serves from.
-
-    ``$GEO_GPKG`` when set; else the current dataset version made by an
-    upload (:mod:`geo.uploads.versions`, under ``$GEO_STATE_DIR``); else the base
-    build ``build/kontum.gpkg``.
-    """
-    if os.environ.get("GEO_GPKG"):
-        return Path(os.environ["GEO_GPKG"])
-    from geo.uploads.versions import current_gpkg  # geo.uploads.versions imports this module
-
-    return current_gpkg() or build_dir() / "kontum.gpkg"
+    """The compiled GeoPackage the process serves (:func:`served_gpkg` of the active settings)."""
+    return served_gpkg(geo_settings.active())

@@ -1,8 +1,10 @@
 """Shared fixtures.
 
 ``gpkg`` builds the GeoPackage once per test session (per xdist worker) into
-a temporary folder and points ``GEO_GPKG`` at it, so tests always run on
-what the current code builds, never on a stale ``build/``.
+a temporary folder and points the process's settings (:mod:`geo.settings`,
+``gpkg``) at it, so tests always run on what the current code builds, never
+on a stale ``build/``.  Settings a test changes (``configure(**changes)``,
+``create_app`` …) are put back after it (``_settings_restored``).
 
 Backends (:mod:`geo.backends`): ``backend`` is parametrized — ``embedded``
 (the GeoPackage) and ``postgis`` — and ``backend_config`` is what an app
@@ -29,6 +31,8 @@ from pathlib import Path
 
 import pytest
 
+from geo import settings as geo_settings
+
 # The app and geo.uploads.versions follow $DATABASE_URL: the tests choose their backend
 # themselves, so a developer's DATABASE_URL only says where PostGIS may be found.
 if os.environ.get("DATABASE_URL") and not os.environ.get("TEST_DATABASE_URL"):
@@ -48,29 +52,46 @@ if os.environ.get("CI"):
     settings.load_profile("ci")
 
 
+# The settings every test starts from (the environment's, then the session build's: `gpkg`).
+_BASELINE: dict = {"settings": None}
+
+
+@pytest.fixture(autouse=True)
+def _settings_restored():
+    """Whatever settings a test activates (create_app, cli.main, configure), the next test
+    starts from the baseline."""
+    yield
+    geo_settings.activate(_BASELINE["settings"])
+
+
+@pytest.fixture
+def configure():
+    """``configure(**changes)``: the process's settings with ``changes`` (put back after the test)."""
+    def change(**changes) -> geo_settings.Settings:
+        conf = geo_settings.active().replace(**changes)
+        geo_settings.activate(conf)
+        return conf
+    return change
+
+
 @pytest.fixture(scope="session")
 def gpkg(tmp_path_factory):
     from geo.build.compiler import build
 
     path = tmp_path_factory.mktemp("build") / "kontum.gpkg"
     build(path, out=io.StringIO())
-    old = os.environ.get("GEO_GPKG")
-    os.environ["GEO_GPKG"] = str(path)
+    _BASELINE["settings"] = geo_settings.active().replace(gpkg=path)
+    geo_settings.activate(_BASELINE["settings"])
     yield path
-    if old is None:
-        os.environ.pop("GEO_GPKG", None)
-    else:
-        os.environ["GEO_GPKG"] = old
+    _BASELINE["settings"] = None
+    geo_settings.activate(None)
 
 
 @pytest.fixture
-def state(gpkg, tmp_path, monkeypatch):
+def state(gpkg, tmp_path, configure):
     """Uploads and versions: the session build is the base, versions live in a temp state folder,
     and no upload token is configured unless the test sets one."""
-    monkeypatch.delenv("GEO_GPKG", raising=False)
-    monkeypatch.delenv("MAP_UPLOAD_TOKEN", raising=False)
-    monkeypatch.setenv("GEO_BUILD_DIR", str(gpkg.parent))
-    monkeypatch.setenv("GEO_STATE_DIR", str(tmp_path / "state"))
+    configure(gpkg=None, upload_token="", build_dir=gpkg.parent, state_dir=tmp_path / "state")
     return tmp_path / "state"
 
 
@@ -131,14 +152,15 @@ def pg_url():
 
 def new_pg_backend(url: str, gpkg, prefix: str = "kontum_test"):
     """A fresh schema on ``url`` with the GeoPackage ``gpkg`` loaded as version 0."""
-    from geo import backends
+    from geo.backends import factory
+    from geo.backends.base import BackendError
 
     schema = f"{prefix}_{os.getpid()}_{secrets.token_hex(3)}"
-    db = backends.postgis_backend(url, schema)
+    db = factory.postgis_backend(url, schema)
     try:
         db.init()
         db.load(gpkg, who="tests")
-    except backends.BackendError as exc:
+    except BackendError as exc:
         drop_pg_backend(db)
         pg_unavailable(str(exc))
     return db

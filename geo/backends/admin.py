@@ -21,29 +21,32 @@ PostGIS missing.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-from geo import backends, paths
+from geo import paths, settings
+from geo.backends import factory
+from geo.backends.base import Backend, BackendError
 from geo.errors import CliError
 
 
-def _backend(args) -> backends.Backend:
-    url = args.url if args.url is not None else os.environ.get("DATABASE_URL", "")
+def _backend(args) -> Backend:
+    conf = settings.active()
+    url = args.url if args.url is not None else conf.database_url
     if not url.strip():
         raise CliError("DATABASE_URL is not set; e.g. export "
                        "DATABASE_URL=postgresql://user:password@localhost:5432/kontum (or pass --url)")
     try:
-        schema = args.schema if args.schema is not None else os.environ.get("DATABASE_SCHEMA")
-        return backends.postgis_backend(url, schema)
-    except backends.BackendError as exc:
+        schema = args.schema if args.schema is not None else conf.database_schema
+        return factory.postgis_backend(url, schema, pool_max=conf.database_pool_max,
+                                       pool_timeout=conf.database_pool_timeout)
+    except BackendError as exc:
         raise CliError(str(exc)) from None
 
 
 def _run(call):
     try:
         return call()
-    except backends.BackendError as exc:
+    except BackendError as exc:
         raise CliError(str(exc)) from None
 
 
@@ -110,7 +113,7 @@ def register(sub) -> None:
     q.add_argument("--gpkg", default=None, help="GeoPackage to load (default build/kontum.gpkg)")
     q.add_argument("--replace", action="store_true",
                    help="delete every dataset version (uploads too) and load again")
-    q.add_argument("--who", default=os.environ.get("USER") or "cli", help="who loads (recorded)")
+    q.add_argument("--who", default=settings.active().user, help="who loads (recorded)")
     q.add_argument("--note", default="", help="a note recorded with the version")
     q.set_defaults(func=_cmd_load)
     q = dsub.add_parser("status", help="migrations applied and pending, dataset versions")

@@ -2,7 +2,7 @@
 
 This is the code the app always ran (:mod:`geo.io.storage`, :mod:`geo.ogc.features`
 and the targeting context that :mod:`app.targets` kept), behind the
-:class:`geo.backends.Backend` interface.  Every layer is read once per
+:class:`geo.backends.base.Backend` interface.  Every layer is read once per
 GeoPackage version (path, modification time, size); metric geometries, the
 border and road distances and the GeoJSON geometry text are computed once
 per version too.
@@ -25,20 +25,28 @@ from geo.ogc import features
 from geo.analysis import query
 from geo.io import storage
 from geo.analysis import targeting
-from geo.backends import Backend, BackendUnavailable
+from geo.backends.base import Backend, BackendUnavailable
+from geo.uploads import versions
+from geo import settings as geo_settings
+from geo.settings import Settings
 
 
 class EmbeddedBackend(Backend):
-    """The GeoPackage ``gpkg`` (default: the served one, :func:`geo.paths.gpkg_path`)."""
+    """The GeoPackage ``gpkg``; without one, the GeoPackage ``settings`` serve (default: the
+    process's settings), looked up at each call so a new dataset version is served at once
+    (:func:`geo.paths.served_gpkg`)."""
 
     name = "embedded"
 
-    def __init__(self, gpkg: Path | str | None = None):
+    def __init__(self, gpkg: Path | str | None = None, settings: Settings | None = None):
         self._gpkg = Path(gpkg) if gpkg else None
+        self._settings = settings
 
     @property
     def path(self) -> Path:
-        return self._gpkg or paths.gpkg_path()
+        if self._gpkg is not None:
+            return self._gpkg
+        return paths.served_gpkg(self._settings or geo_settings.active())
 
     def describe(self) -> str:
         return str(self.path)
@@ -53,6 +61,11 @@ class EmbeddedBackend(Backend):
         except OSError:
             raise BackendUnavailable(f"the data are not built yet ({self.path.name} missing): "
                                      f"run `python -m geo build`") from None
+
+    @property
+    def versions(self) -> versions.FileStore:
+        """The dataset versions in the state folder (:class:`geo.uploads.versions.FileStore`)."""
+        return versions.FILES
 
     def layer_names(self) -> list[str]:
         return storage.list_layers(self.path)

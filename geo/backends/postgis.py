@@ -77,8 +77,9 @@ from geo.ogc import features
 from geo.analysis import query
 from geo.io import storage
 from geo.analysis import targeting
-from geo.uploads.versions import Version
-from geo.backends import Backend, BackendError, BackendUnavailable, parse_url, redact
+from geo.uploads import versions
+from geo.uploads.versions import Version, VersionError
+from geo.backends.base import Backend, BackendError, BackendUnavailable, parse_url, redact
 
 # The pool reports each failed connection attempt; a library stays quiet unless the
 # application configures logging (our errors carry the reason anyway).
@@ -100,13 +101,6 @@ OBS_TEXT = ("unit_level", "gso_code", "unit_name", "indicator", "period", "quali
             "standard", "status", "source", "note")
 OBS_COLUMNS = ("unit_level", "gso_code", "unit_name", "indicator", "year", "period", "qualifier",
                "value", "unit", "standard", "status", "source", "note")
-
-
-def _env_int(name: str, default: int) -> int:
-    try:
-        return max(1, int(os.environ.get(name, default)))
-    except ValueError:
-        return default
 
 
 def _first_line(exc: BaseException) -> str:
@@ -242,12 +236,18 @@ def _sha(*parts) -> str:
 # --------------------------------------------------------------------------- the backend
 
 class PostGISBackend(Backend):
-    """A PostGIS database (``url``), tables in ``schema`` (default: the search path)."""
+    """A PostGIS database (``url``), tables in ``schema`` (default: the search path).
+
+    ``pool_max`` connections per process at most; ``pool_timeout`` seconds to
+    wait for one (``DATABASE_POOL_MAX`` / ``DATABASE_POOL_TIMEOUT``).
+    """
 
     name = "postgis"
 
-    def __init__(self, url: str, schema: str | None = None):
+    def __init__(self, url: str, schema: str | None = None, pool_max: int = 8,
+                 pool_timeout: int = CONNECT_TIMEOUT_S):
         self.url, self.schema = url, schema
+        self.pool_max, self.pool_timeout = max(1, int(pool_max)), max(1, int(pool_timeout))
         self._params = parse_url(url)
         self._pool = None
         self._pool_pid = None
@@ -294,8 +294,7 @@ class PostGISBackend(Backend):
                     # A pool inherited through fork() is the parent's: never used, never closed here.
                     self._pool = ConnectionPool(
                         self.url, kwargs=self._kwargs(), min_size=1,
-                        max_size=_env_int("DATABASE_POOL_MAX", 8),
-                        timeout=_env_int("DATABASE_POOL_TIMEOUT", CONNECT_TIMEOUT_S),
+                        max_size=self.pool_max, timeout=self.pool_timeout,
                         open=False, name=f"kontum-{pid}")
                     self._pool.open(wait=False)
                     self._pool_pid = pid
@@ -321,8 +320,8 @@ class PostGISBackend(Backend):
                 with self.connect():  # raises "cannot connect …: <reason>" when it is down
                     pass
                 raise BackendUnavailable(f"the database {self.describe()} is busy: no free connection after "
-                                         f"{_env_int('DATABASE_POOL_TIMEOUT', CONNECT_TIMEOUT_S)} s "
-                                         f"(DATABASE_POOL_MAX={_env_int('DATABASE_POOL_MAX', 8)} per "
+                                         f"{self.pool_timeout} s "
+                                         f"(DATABASE_POOL_MAX={self.pool_max} per "
                                          f"process)") from None
             raise BackendUnavailable(f"the database {self.describe()} cannot be reached: "
                                      f"{_first_line(exc)}") from None
@@ -765,6 +764,11 @@ class PostGISBackend(Backend):
         return PostGISTargets(self, self.snapshot())
 
     # ------------------------------------------------------------------ dataset versions
+    @property
+    def versions(self) -> DatabaseStore:
+        """The dataset versions in this database (:class:`geo.uploads.versions.Store`)."""
+        return DatabaseStore(self)
+
     def current_version(self) -> int:
         with self.connection() as conn:
             row = conn.execute("SELECT version FROM dataset_versions WHERE current").fetchone()
@@ -778,8 +782,6 @@ class PostGISBackend(Backend):
         return [self._version_obj(r[0], r[1]) for r in rows]
 
     def get_version(self, number: int):
-        from geo.uploads.versions import VersionError
-
         rows = self._rows("SELECT version, manifest FROM dataset_versions WHERE version = %s AND version > 0",
                           (int(number),))
         if not rows:
@@ -789,8 +791,6 @@ class PostGISBackend(Backend):
 
     def restore(self, number: int):
         """Make version ``number`` current (0: the base)."""
-        from geo.uploads.versions import VersionError
-
         with self.connect() as conn, conn.transaction():
             self._lock_xact(conn, LOCK_VERSIONS)
             row = conn.execute("SELECT version FROM dataset_versions WHERE version = %s", (int(number),)).fetchone()
@@ -813,8 +813,6 @@ class PostGISBackend(Backend):
         version the previous one made current; anything that fails rolls
         the whole version back.
         """
-        from geo.uploads import versions
-
         with self.connect() as conn, conn.transaction():
             self._lock_xact(conn, LOCK_VERSIONS)
             row = conn.execute("SELECT version FROM dataset_versions WHERE current").fetchone()
@@ -830,17 +828,10 @@ class PostGISBackend(Backend):
                 raise versions.VersionError(f"dataset version {parent} has no observations table")
             with tempfile.TemporaryDirectory(prefix="kontum-version-") as tmp:
                 tmp = Path(tmp)
-                for name, data in files.items():
-                    if "/" in name or name.startswith("."):
-                        raise versions.VersionError(f"bad payload file name {name!r}")
-                    (tmp / name).write_bytes(data)
+                versions.write_payload(tmp, files)
                 manifest = {"version": number, "kind": kind, "parent": parent, "created": _now(), **info}
-                layers = versions._apply(layers, tmp, manifest, number)
-                layers["observations"] = versions.normalise_observations(layers["observations"])
-                if new_rows is not None:
-                    versions._check_new_rows(layers, versions.normalise_observations(new_rows))
-                if validate is not None:
-                    validate(layers)
+                layers = versions.apply_payload(layers, tmp, manifest, number)
+                layers = versions.check_new_layers(layers, new_rows, validate)
                 gpkg = tmp / "version.gpkg"
                 storage.write_gpkg(gpkg, layers)
                 manifest["base"] = {"version": 0, "database": self.describe()}
@@ -869,6 +860,28 @@ def _text(v):
 
 def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class DatabaseStore(versions.Store):
+    """The versions API (:class:`geo.uploads.versions.Store`) over a :class:`PostGISBackend`."""
+
+    backend: PostGISBackend
+
+    def list(self) -> list[Version]:
+        return self.backend.list_versions()
+
+    def get(self, number: int) -> Version:
+        return self.backend.get_version(number)
+
+    def current(self) -> int:
+        return self.backend.current_version()
+
+    def create(self, kind, files, info, new_rows=None, validate=None) -> Version:
+        return self.backend.create_version(kind, files, info, new_rows, validate)
+
+    def restore(self, number: int) -> Version | None:
+        return self.backend.restore(number)
 
 
 @dataclass(frozen=True)

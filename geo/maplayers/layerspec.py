@@ -65,6 +65,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from geo import paths
+from geo.backends.base import Backend
 from geo.analysis import classify
 
 if TYPE_CHECKING:  # annotations only: pandas/geopandas are imported where they are used
@@ -456,10 +457,14 @@ class LayerDataError(ValueError):
     """A request the layer cannot answer (e.g. a year it does not have)."""
 
 
-def read_source(source: str, path: Path | str | None = None) -> gpd.GeoDataFrame | pd.DataFrame:
-    """The GeoPackage layer behind ``source`` (a copy)."""
+def read_source(source: str, path: Backend | Path | str | None = None) -> gpd.GeoDataFrame | pd.DataFrame:
+    """The layer behind ``source`` (a copy): from ``path`` when it is a backend
+    (:class:`geo.backends.base.Backend`, e.g. the app's PostGIS database), else from the
+    GeoPackage ``path`` (default: the served one)."""
     from geo.io import storage
 
+    if isinstance(path, Backend):
+        return path.read_layer(source)
     return storage.read_layer(source, path)
 
 

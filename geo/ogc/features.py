@@ -34,7 +34,7 @@ part per year group), so a page of items for any years is a join of ready
 bytes (see :func:`page_bytes`).  Properties are served yearless columns
 first, then year by year.
 
-``path`` may also be a database backend (:func:`geo.backends.get_backend`,
+``path`` may also be a database backend (:func:`geo.backends.factory.backend_for`,
 PostGIS): the public functions then ask it, and it answers the same (the
 collections are built by this module when the data are loaded).
 
@@ -74,7 +74,7 @@ import shapely
 from geo import cache, paths
 from geo.indicators import values as indicators
 from geo.io import storage
-from geo.backends import Backend
+from geo.backends.base import Backend
 
 #: Default and maximum page size of ``items`` (the API answers 400 above it).
 DEFAULT_LIMIT = 10

@@ -316,7 +316,7 @@ def _obs_rows(level: str, codes, names, indicator: str, years, values, unit: str
 
 def _catalogue() -> pd.DataFrame:
     from geo.indicators import catalogue
-    from geo.raster import remoteness
+    from geo.raster import remoteness  # noqa: F401  (kept as in the original generator)
 
     cat = catalogue.load_catalogue()
     return cat.reset_index()

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import shutil
 import stat
 import tempfile
@@ -51,9 +50,10 @@ import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
-from geo import paths
+from geo import paths, settings
 from geo.build import checks
 from geo.io import storage
+from geo.backends.base import BackendError
 from geo.units import boundaries as units
 from geo.uploads import versions
 from geo.units.border import flag_border_communes
@@ -334,9 +334,7 @@ class BoundaryPreview:
 
 
 def _served_layers() -> dict:
-    if (db := versions._database()) is not None:  # DATABASE_URL: the database's current version
-        from geo.backends import BackendError
-
+    if (db := versions.database()) is not None:  # DATABASE_URL: the database's current version
         try:
             names = db.layer_names()
             return {n: db.read_layer(n) for n in ("communes", "districts", "border") if n in names}
@@ -432,7 +430,10 @@ def _geojson_bytes(gdf: gpd.GeoDataFrame) -> bytes:
     return gdf.to_crs(WGS84).to_json(drop_id=True, ensure_ascii=False).encode("utf-8")
 
 
-def commit_preview(pv: BoundaryPreview, data: bytes, who: str) -> versions.Version:
+def commit_preview(pv: BoundaryPreview, data: bytes, who: str,
+                   where: versions.Store | None = None) -> versions.Version:
+    """Turn a clean boundary preview into a new dataset version of ``where`` (default:
+    :func:`geo.uploads.versions.store`) and make it current."""
     if not pv.ok:
         first = pv.errors[0].line() if pv.errors else "nothing to import"
         raise UploadError(f"the boundary upload has {len(pv.errors)} problems and was not committed ({first})")
@@ -442,16 +443,17 @@ def commit_preview(pv: BoundaryPreview, data: bytes, who: str) -> versions.Versi
             "file_type": pv.file_type, "level": pv.level, "crs": pv.crs, "previewed_by": pv.who,
             "layers": sorted(pv.layers), "counts": {"features": pv.features}}
     try:
-        return versions.create_version("boundaries", files, info)
+        return versions.create_version("boundaries", files, info, where=where)
     except versions.VersionError as exc:
         raise UploadError(str(exc), 503 if "python -m geo build" in str(exc) else 409, "Conflict") from None
 
 
-def commit_staged(data: bytes, meta: dict, who: str) -> versions.Version:
+def commit_staged(data: bytes, meta: dict, who: str, where: versions.Store | None = None) -> versions.Version:
+    """Commit a staged boundary upload (re-validated against the data served now)."""
     params = meta.get("params", {})
     pv = preview(data, meta["filename"], level=params.get("level", "commune"), crs=params.get("crs"),
                  note=params.get("note", ""), who=meta.get("who", "?"))
-    return commit_preview(pv, data, who)
+    return commit_preview(pv, data, who, where)
 
 
 # ---------------------------------------------------------------- CLI
@@ -474,7 +476,7 @@ def register(sub) -> None:
     p.add_argument("--level", choices=units.LEVELS, default="commune")
     p.add_argument("--crs", help="coordinate system when the file declares none (e.g. EPSG:9216, EPSG:3405)")
     p.add_argument("--note", help="source note")
-    p.add_argument("--who", default=os.environ.get("USER") or "cli")
+    p.add_argument("--who", default=settings.active().user)
     p.add_argument("--dry-run", action="store_true")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd)

@@ -16,31 +16,22 @@ Example
 from __future__ import annotations
 
 import json
-import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from geo import settings
 from geo.errors import CliError
 from geo.uploads import versions
 
-DEFAULT_MAX_BYTES = 5 * 1024 * 1024
-STAGING_TTL_S = 3600
-
-
 def max_bytes() -> int:
-    """The upload size cap (``$GEO_MAX_UPLOAD_BYTES``, default 5 MiB)."""
-    try:
-        return int(os.environ.get("GEO_MAX_UPLOAD_BYTES", DEFAULT_MAX_BYTES))
-    except ValueError:
-        return DEFAULT_MAX_BYTES
+    """The upload size cap (the ``max_upload_bytes`` setting, ``$GEO_MAX_UPLOAD_BYTES``, default 5 MiB)."""
+    return settings.active().max_upload_bytes
 
 
 def staging_ttl() -> int:
-    try:
-        return int(os.environ.get("GEO_STAGING_TTL_S", STAGING_TTL_S))
-    except ValueError:
-        return STAGING_TTL_S
+    """Seconds a staged preview waits for its commit (``$GEO_STAGING_TTL_S``)."""
+    return settings.active().staging_ttl_s
 
 
 class UploadError(ValueError):

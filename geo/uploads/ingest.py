@@ -48,7 +48,6 @@ import datetime as dt
 import hashlib
 import io
 import math
-import os
 import re
 import unicodedata
 import zipfile
@@ -57,10 +56,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from geo import paths
+from geo import paths, settings
 from geo.io import encoding
 from geo.indicators import values as indicators
 from geo.io import storage
+from geo.backends.base import BackendError
 from geo.uploads import versions
 from geo.units.join import CODE_COLUMNS, DISTRICT_COLUMNS, NAME_COLUMNS, header_key, join_table
 from geo.units.names import clean_code, clean_text, fold
@@ -479,16 +479,14 @@ def _served() -> Path:
 
 def load_context() -> tuple[pd.DataFrame, pd.DataFrame]:
     """The served catalogue and observations (what the map shows now)."""
-    if (db := versions._database()) is not None:  # DATABASE_URL: the database's current version
-        from geo import backends
-
+    if (db := versions.database()) is not None:  # DATABASE_URL: the database's current version
         try:
             try:
                 cat = db.read_layer("catalogue")
             except KeyError:
                 cat = _FALLBACK_CATALOGUE.copy()
             return cat, db.read_layer("observations")
-        except backends.BackendError as exc:
+        except BackendError as exc:
             raise UploadError(str(exc), 503, "ServiceUnavailable") from None
     path = _served()
     try:
@@ -950,8 +948,9 @@ def _changes(new: pd.DataFrame, obs: pd.DataFrame, level: str) -> tuple[list[dic
 
 # ---------------------------------------------------------------- committing
 
-def commit_preview(pv: Preview, data: bytes, who: str) -> versions.Version:
-    """Turn a clean preview into a new dataset version (and make it current)."""
+def commit_preview(pv: Preview, data: bytes, who: str, where: versions.Store | None = None) -> versions.Version:
+    """Turn a clean preview into a new dataset version of ``where`` (default: the versions the
+    settings in force name, :func:`geo.uploads.versions.store`) and make it current."""
     if not pv.ok:
         first = pv.errors[0].line() if pv.errors else "no values to import"
         raise UploadError(f"the upload has {len(pv.errors)} problems and was not committed ({first})")
@@ -965,10 +964,8 @@ def commit_preview(pv: Preview, data: bytes, who: str) -> versions.Version:
             "counts": {"rows": c["rows"], "observations": c["observations"], "units": c["units"],
                        "indicators": c["indicators"], "changed": c["changed"],
                        "replaces_synthetic": c["replaces_synthetic"], "warnings": c["warnings"]}}
-    from geo.backends import BackendError
-
     try:
-        return versions.create_version("observations", payload, info, new_rows=rows)
+        return versions.create_version("observations", payload, info, new_rows=rows, where=where)
     except versions.VersionError as exc:
         raise UploadError(str(exc), 503 if "python -m geo build" in str(exc) else 409, "Conflict") from None
     except BackendError as exc:  # DATABASE_URL: the database is unreachable; nothing was written
@@ -999,7 +996,7 @@ def register(sub) -> None:
     p.add_argument("--level", choices=LEVELS, default="commune")
     p.add_argument("--status", choices=STATUSES, default="official")
     p.add_argument("--note", help="source note: who published the figures, document number, date")
-    p.add_argument("--who", default=os.environ.get("USER") or "cli", help="who uploads (recorded)")
+    p.add_argument("--who", default=settings.active().user, help="who uploads (recorded)")
     p.add_argument("--dry-run", action="store_true", help="preview only; write nothing")
     p.add_argument("--json", action="store_true", help="print the preview as JSON")
     p.set_defaults(func=_cmd_ingest)

@@ -118,13 +118,14 @@ def staged_preview(sid: str) -> ingest.Preview | boundaries.BoundaryPreview:
     return pv
 
 
-def commit(sid: str, who: str) -> versions.Version:
-    """Commit a staged upload: re-validated against the data served now, then a new version."""
+def commit(sid: str, who: str, where: versions.Store | None = None) -> versions.Version:
+    """Commit a staged upload: re-validated against the data served now, then a new version
+    of ``where`` (default: the versions the settings in force name, :func:`geo.uploads.versions.store`)."""
     data, meta = load_staged(sid)
     if meta.get("kind") == "boundaries":
-        v = boundaries.commit_staged(data, meta, who)
+        v = boundaries.commit_staged(data, meta, who, where)
     else:
         pv = ingest.preview(data, meta["filename"], who=meta.get("who", "?"), **meta["params"])
-        v = ingest.commit_preview(pv, data, who)
+        v = ingest.commit_preview(pv, data, who, where)
     discard(sid)
     return v

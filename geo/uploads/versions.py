@@ -34,11 +34,17 @@ stale temporary folders are removed by the next write.
 :func:`geo.paths.gpkg_path` serves the current version (``$GEO_GPKG``
 still wins when set).
 
-With ``DATABASE_URL`` set (PostGIS, :mod:`geo.backends.postgis`) the versions
-and their history live in the database instead: :func:`list_versions`,
-:func:`get`, :func:`current_number`, :func:`create_version` and
-:func:`restore` ask it (one transaction per version, an advisory lock
-between writers, one current version); the folders above are not used.
+Where the versions live is a :class:`Store` (list, get, current, create,
+restore), which every backend exposes as ``backend.versions``: the embedded
+one's is :data:`FILES` (the folders above), PostGIS keeps the versions and
+their history in the database (:mod:`geo.backends.postgis`: one
+transaction per version, an advisory lock between writers, one current
+version) and the folders are not used.  :func:`list_versions`, :func:`get`,
+:func:`current_number`, :func:`create_version` and :func:`restore` take the
+store (``where``; the app passes its backend's); without one they use
+:func:`store`, the one the settings in force name (``DATABASE_URL``).  Both
+stores build a new version with the same public steps:
+:func:`write_payload`, :func:`apply_payload`, :func:`check_new_layers`.
 
 Command line::
 
@@ -57,22 +63,22 @@ import re
 import secrets
 import shutil
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import pyogrio
 
-from geo import paths
+from geo import paths, settings
 from geo.io import storage
+from geo.backends.base import BackendConfigError, BackendError
 from geo.indicators.values import STATUS_RANK
 from geo.crs import WGS84
 from geo.errors import CliError
 
-POINTER = "current"
+POINTER = paths.POINTER
 MANIFEST = "manifest.json"
-GPKG = "kontum.gpkg"
+GPKG = paths.GPKG
 OBSERVATIONS = "observations.csv"
 KEY = ["unit_level", "gso_code", "indicator", "year", "standard"]
 OBS_COLUMNS = ["unit_level", "gso_code", "unit_name", "indicator", "year", "period", "qualifier",
@@ -89,7 +95,7 @@ class VersionError(ValueError):
 
 def state_dir() -> Path:
     """The data-state folder (``$GEO_STATE_DIR`` or ``instance/``)."""
-    return Path(os.environ.get("GEO_STATE_DIR") or paths.ROOT / "instance")
+    return paths.state_dir()
 
 
 def versions_dir() -> Path:
@@ -102,7 +108,7 @@ def base_gpkg() -> Path:
 
 
 def _dir(number: int) -> Path:
-    return versions_dir() / f"{number:04d}"
+    return paths.version_dir(state_dir(), number)
 
 
 @dataclass(frozen=True)
@@ -125,14 +131,81 @@ class Version:
 
 # ---------------------------------------------------------------- reading
 
-def _database():
-    """The PostGIS backend when ``DATABASE_URL`` is set (versions live there), else None."""
-    from geo import backends
+class Store:
+    """Where dataset versions live: :meth:`list`, :meth:`get`, :meth:`current`, :meth:`create`,
+    :meth:`restore`.  Every backend has one (``backend.versions``): the embedded one
+    :class:`FileStore` (the state folder), the PostGIS one the database."""
 
+    def list(self) -> list[Version]:
+        raise NotImplementedError
+
+    def get(self, number: int) -> Version:
+        raise NotImplementedError
+
+    def current(self) -> int:
+        raise NotImplementedError
+
+    def create(self, kind: str, files: dict[str, bytes], info: dict, new_rows: pd.DataFrame | None = None,
+               validate=None) -> Version:
+        raise NotImplementedError
+
+    def restore(self, number: int) -> Version | None:
+        raise NotImplementedError
+
+
+class FileStore(Store):
+    """The versions in the state folder of the settings in force (:func:`geo.paths.state_dir`)."""
+
+    def list(self) -> list[Version]:
+        return _file_list()
+
+    def get(self, number: int) -> Version:
+        return _file_get(number)
+
+    def current(self) -> int:
+        return _file_current_number()
+
+    def create(self, kind, files, info, new_rows=None, validate=None) -> Version:
+        return _file_create(kind, files, info, new_rows, validate)
+
+    def restore(self, number: int) -> Version | None:
+        return _file_restore(number)
+
+
+FILES = FileStore()
+
+#: ``opener(settings) -> backend | None``: the database backend the settings name, installed by
+#: :mod:`geo.backends.factory` (which imports this module, so this one cannot import it).
+_database_opener = None
+
+
+def set_database_opener(opener) -> None:
+    """Install how :func:`database` finds the database backend (see :mod:`geo.backends.factory`)."""
+    global _database_opener
+    _database_opener = opener
+
+
+def database():
+    """The PostGIS backend when the ``database_url`` setting in force is set, else None."""
+    conf = settings.active()
+    if not conf.database_url:
+        return None
+    if _database_opener is None:
+        raise VersionError("DATABASE_URL is set but no database backend is available "
+                           "(import geo.backends.factory)")
     try:
-        return backends.database()
-    except backends.BackendConfigError as exc:
+        return _database_opener(conf)
+    except BackendConfigError as exc:
         raise VersionError(str(exc)) from None
+
+
+def store(backend=None) -> Store:
+    """The versions of ``backend`` (:attr:`geo.backends.base.Backend.versions`), else those the
+    settings in force name: the database's, else the state folder's."""
+    if backend is not None:
+        return backend.versions
+    db = database()
+    return db.versions if db is not None else FILES
 
 
 def _read_manifest(path: Path) -> dict | None:
@@ -143,10 +216,13 @@ def _read_manifest(path: Path) -> dict | None:
     return data if isinstance(data, dict) else None
 
 
-def list_versions() -> list[Version]:
+def list_versions(where: Store | None = None) -> list[Version]:
+    """The versions of ``where`` (default :func:`store`), oldest first."""
+    return (where or store()).list()
+
+
+def _file_list() -> list[Version]:
     """Complete versions (folder with a manifest and a GeoPackage), oldest first."""
-    if (db := _database()) is not None:
-        return db.list_versions()
     root = versions_dir()
     if not root.is_dir():
         return []
@@ -161,36 +237,27 @@ def list_versions() -> list[Version]:
     return sorted(out, key=lambda v: v.number)
 
 
-def get(number: int) -> Version:
-    """Version ``number`` (raises :class:`VersionError` when there is none)."""
-    if (db := _database()) is not None:
-        return db.get_version(number)
+def get(number: int, where: Store | None = None) -> Version:
+    """Version ``number`` of ``where`` (raises :class:`VersionError` when there is none)."""
+    return (where or store()).get(number)
+
+
+def _file_get(number: int) -> Version:
     path = _dir(number)
     manifest = _read_manifest(path) if path.is_dir() else None
     if manifest is None or not (path / GPKG).is_file():
-        have = ", ".join(str(v.number) for v in list_versions()) or "none"
+        have = ", ".join(str(v.number) for v in _file_list()) or "none"
         raise VersionError(f"there is no dataset version {number} (versions: {have}; 0 is the base build)")
     return Version(number, path, manifest)
 
 
-def _pointer() -> int:
-    try:
-        text = (state_dir() / POINTER).read_text(encoding="ascii").strip()
-    except (OSError, UnicodeDecodeError):
-        return 0
-    return int(text) if text.isdigit() else 0
-
-
-def current_number() -> int:
-    """The served version (0: the base build, also when the pointer is broken)."""
-    if (db := _database()) is not None:
-        return db.current_version()
-    return _file_current_number()
+def current_number(where: Store | None = None) -> int:
+    """The served version of ``where`` (0: the base build, also when the pointer is broken)."""
+    return (where or store()).current()
 
 
 def _file_current_number() -> int:
-    n = _pointer()
-    return n if n and (_dir(n) / GPKG).is_file() else 0
+    return paths.current_version_number(state_dir())
 
 
 def current_gpkg() -> Path | None:
@@ -199,9 +266,10 @@ def current_gpkg() -> Path | None:
     return _dir(n) / GPKG if n else None
 
 
-def current() -> Version | None:
-    n = current_number()
-    return get(n) if n else None
+def current(where: Store | None = None) -> Version | None:
+    where = where or store()
+    n = where.current()
+    return where.get(n) if n else None
 
 
 def chain(number: int) -> list[Version]:
@@ -210,7 +278,7 @@ def chain(number: int) -> list[Version]:
     seen = set()
     while number and number not in seen:
         seen.add(number)
-        v = get(number)
+        v = _file_get(number)
         out.append(v)
         number = int(v.manifest.get("parent") or 0)
     return out[::-1]
@@ -273,7 +341,16 @@ def apply_boundaries(layers: dict, version_dir: Path, manifest: dict) -> dict:
     return layers
 
 
-def _apply(layers: dict, version_dir: Path, manifest: dict, number: int) -> dict:
+def write_payload(folder: Path, files: dict[str, bytes]) -> None:
+    """Write the payload ``files`` (name → bytes) of a new version into ``folder`` (names checked)."""
+    for name, data in files.items():
+        if "/" in name or name.startswith("."):
+            raise VersionError(f"bad payload file name {name!r}")
+        (folder / name).write_bytes(data)
+
+
+def apply_payload(layers: dict, version_dir: Path, manifest: dict, number: int) -> dict:
+    """``layers`` with the payload of version ``number`` (in ``version_dir``) applied."""
     kind = manifest.get("kind", "observations")
     if kind == "observations":
         new = pd.read_csv(version_dir / OBSERVATIONS, dtype=str, keep_default_na=False)
@@ -298,23 +375,25 @@ def compose(parent: int, extra: tuple[Path, dict, int] | None = None) -> dict:
     if "observations" not in layers:
         raise VersionError(f"{base} has no observations table: rebuild it")
     for v in chain(parent):
-        layers = _apply(layers, v.path, v.manifest, v.number)
+        layers = apply_payload(layers, v.path, v.manifest, v.number)
     if extra is not None:
-        layers = _apply(layers, *extra)
+        layers = apply_payload(layers, *extra)
     layers["observations"] = normalise_observations(layers["observations"])
     return layers
 
 
 # ---------------------------------------------------------------- writing
 
-def _pause(point: str) -> None:
-    """Test hook: ``GEO_TEST_PAUSE=point:marker-file`` sleeps at ``point`` (to be killed there)."""
-    spec = os.environ.get("GEO_TEST_PAUSE", "")
-    name, _, marker = spec.partition(":")
-    if name == point:
-        if marker:
-            Path(marker).write_text(str(os.getpid()))
-        time.sleep(float(os.environ.get("GEO_TEST_PAUSE_S", "120")))
+WRITE_STAGES = ("after_gpkg", "before_rename", "before_pointer")
+
+
+def write_stage(point: str) -> None:
+    """Called by :func:`create_version` at each stage of a write (one of :data:`WRITE_STAGES`).
+
+    It does nothing: a seam where a caller may watch a write, e.g. a test that
+    replaces it to kill the writer at that point and check that what is served
+    survives.
+    """
 
 
 @contextlib.contextmanager
@@ -385,7 +464,19 @@ def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds")
 
 
-def _check_new_rows(layers: dict, new: pd.DataFrame) -> None:
+def check_new_layers(layers: dict, new_rows: pd.DataFrame | None, validate=None) -> dict:
+    """The composed ``layers`` of a new version, observations normalised, checked: the upload's
+    ``new_rows`` pass the data checks and ``validate(layers)`` (when given) does not raise."""
+    layers["observations"] = normalise_observations(layers["observations"])
+    if new_rows is not None:
+        check_new_rows(layers, normalise_observations(new_rows))
+    if validate is not None:
+        validate(layers)
+    return layers
+
+
+def check_new_rows(layers: dict, new: pd.DataFrame) -> None:
+    """Raise :class:`VersionError` when the upload rows ``new`` fail the data checks."""
     from geo.build import checks
 
     cat = layers.get("catalogue")
@@ -398,19 +489,23 @@ def _check_new_rows(layers: dict, new: pd.DataFrame) -> None:
 
 
 def create_version(kind: str, files: dict[str, bytes], info: dict, new_rows: pd.DataFrame | None = None,
-                   validate=None) -> Version:
-    """Write a new version from the payload ``files`` (name → bytes) and make it current.
+                   validate=None, where: Store | None = None) -> Version:
+    """Write a new version of ``where`` (default :func:`store`) from the payload ``files``
+    (name → bytes) and make it current.
 
     ``info`` goes into the manifest (who, note, source file, sha256, counts…).
     ``validate(layers)`` may raise to refuse the composed layers; nothing is
     then written.  Returns the new :class:`Version`.
     """
-    if (db := _database()) is not None:
-        return db.create_version(kind, files, info, new_rows, validate)
+    return (where or store()).create(kind, files, info, new_rows, validate)
+
+
+def _file_create(kind: str, files: dict[str, bytes], info: dict, new_rows: pd.DataFrame | None = None,
+                 validate=None) -> Version:
     with _locked():
         _clean_stale()
-        parent = current_number()
-        existing = [v.number for v in list_versions()]
+        parent = _file_current_number()
+        existing = [v.number for v in _file_list()]
         root = versions_dir()
         # a folder that exists without being a complete version still takes its number
         taken = [int(p.name) for p in root.iterdir() if _DIR_RE.match(p.name)] if root.is_dir() else []
@@ -419,18 +514,11 @@ def create_version(kind: str, files: dict[str, bytes], info: dict, new_rows: pd.
         tmp = root / f"{TMP_PREFIX}{number:04d}-{secrets.token_hex(4)}"
         tmp.mkdir(mode=0o750)
         try:
-            for name, data in files.items():
-                if "/" in name or name.startswith("."):
-                    raise VersionError(f"bad payload file name {name!r}")
-                (tmp / name).write_bytes(data)
+            write_payload(tmp, files)
             manifest = {"version": number, "kind": kind, "parent": parent, "created": _now(), **info}
-            layers = compose(parent, (tmp, manifest, number))
-            if new_rows is not None:
-                _check_new_rows(layers, normalise_observations(new_rows))
-            if validate is not None:
-                validate(layers)
+            layers = check_new_layers(compose(parent, (tmp, manifest, number)), new_rows, validate)
             storage.write_gpkg(tmp / GPKG, layers)
-            _pause("after_gpkg")
+            write_stage("after_gpkg")
             check = storage.list_layers(tmp / GPKG)
             missing = set(layers) - set(check)
             if missing:
@@ -440,7 +528,7 @@ def create_version(kind: str, files: dict[str, bytes], info: dict, new_rows: pd.
                                 "modified": dt.datetime.fromtimestamp(base.st_mtime).isoformat(timespec="seconds")}
             manifest["observations_total"] = int(len(layers["observations"]))
             _write_text(tmp / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1))
-            _pause("before_rename")
+            write_stage("before_rename")
             _freeze(tmp)
             os.rename(tmp, _dir(number))
             _fsync_dir(root)
@@ -449,22 +537,25 @@ def create_version(kind: str, files: dict[str, bytes], info: dict, new_rows: pd.
                 os.chmod(tmp, 0o755)
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        _pause("before_pointer")
+        write_stage("before_pointer")
         _set_pointer(number)
-    return get(number)
+    return _file_get(number)
 
 
-def restore(number: int) -> Version | None:
-    """Make version ``number`` current (0: the base build).  Returns it (``None`` for 0)."""
-    if (db := _database()) is not None:
-        return db.restore(number)
+def restore(number: int, where: Store | None = None) -> Version | None:
+    """Make version ``number`` of ``where`` (default :func:`store`) current (0: the base build).
+    Returns it (``None`` for 0)."""
+    return (where or store()).restore(number)
+
+
+def _file_restore(number: int) -> Version | None:
     with _locked():
         if number == 0:
             if not base_gpkg().is_file():
                 raise VersionError(f"{base_gpkg()} does not exist: run `python -m geo build` first")
             _set_pointer(0)
             return None
-        v = get(number)
+        v = _file_get(number)
         try:
             storage.list_layers(v.gpkg)
         except Exception as exc:  # a damaged file must never become current
@@ -477,8 +568,8 @@ def restore(number: int) -> Version | None:
 
 def served_note() -> str | None:
     """A warning when ``$GEO_GPKG`` makes the app serve a file that is not the current version."""
-    if os.environ.get("GEO_GPKG"):
-        return (f"GEO_GPKG is set ({os.environ['GEO_GPKG']}): the map serves that file, "
+    if (served := settings.active().gpkg) is not None:
+        return (f"GEO_GPKG is set ({served}): the map serves that file, "
                 "not the dataset versions")
     return None
 
@@ -522,7 +613,6 @@ def _cmd_restore(args) -> int:
 def _cli(func):
     """``func`` with database failures (DATABASE_URL) as one-line CLI errors."""
     def run(args):
-        from geo.backends import BackendError
         try:
             return func(args)
         except BackendError as exc:

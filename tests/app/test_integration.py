@@ -76,7 +76,6 @@ def test_repeated_targets_answers_come_from_the_cache_until_the_data_change(gpkg
     path = tmp_path / "k.gpkg"
     shutil.copy(gpkg, path)
     client = create_app({"TESTING": True, "GEO_GPKG": str(path)}).test_client()
-    os.environ["GEO_GPKG"] = str(gpkg)  # create_app exported the copy; restore the session's
     url = "/targets?indicator=poor_rate&year=2020&near=border&within_km=0&top=10&geometry=none"
     first = client.get(url)
     from geo import cache

@@ -321,11 +321,10 @@ def test_standalone_layer_with_geometry_is_compact(client):
     assert shapely.union_all(geoms).area > 0
 
 
-def test_missing_data_is_a_clear_503(tmp_path, monkeypatch):
+def test_missing_data_is_a_clear_503(tmp_path):
     from app import create_app
 
-    monkeypatch.setenv("GEO_GPKG", str(tmp_path / "missing.gpkg"))
-    client = create_app({"TESTING": True}).test_client()
+    client = create_app({"TESTING": True, "GEO_GPKG": str(tmp_path / "missing.gpkg")}).test_client()
     for url in ("/", "/layers/poor_rate.geojson"):
         resp = client.get(url)
         assert resp.status_code == 503

@@ -66,13 +66,12 @@ def test_zonal_rows_and_catalogue_written(world):
     assert (extra / "zonal_test_elevation.catalogue.csv").exists()
 
 
-def test_new_layer_is_served_without_code(world, monkeypatch):
+def test_new_layer_is_served_without_code(world):
     env, _ = world
-    for key in ("GEO_DATA_DIR", "GEO_LAYERS_DIR", "GEO_GPKG", "GEO_STATE_DIR"):
-        monkeypatch.setenv(key, env[key])
     from app import create_app
 
-    client = create_app({"TESTING": True}).test_client()
+    keys = ("GEO_DATA_DIR", "GEO_LAYERS_DIR", "GEO_GPKG", "GEO_STATE_DIR")
+    client = create_app({"TESTING": True, **{key: env[key] for key in keys}}).test_client()
     layers = client.get("/layers").get_json()
     ids = [entry["id"] for entry in (layers["layers"] if isinstance(layers, dict) else layers)]
     assert "test_elevation" in ids

@@ -607,16 +607,9 @@ def test_missing_gpkg_is_503_not_500(tmp_path):
     from app import create_app
 
     missing = tmp_path / "missing.gpkg"
-    old = os.environ.get("GEO_GPKG")
-    try:
-        client = create_app({"TESTING": True, "GEO_GPKG": str(missing)}).test_client()
-        r = client.get("/ogc/collections")
-        assert r.status_code == 503 and "python -m geo build" in r.get_json()["description"]
-    finally:
-        if old is None:
-            os.environ.pop("GEO_GPKG", None)
-        else:
-            os.environ["GEO_GPKG"] = old
+    client = create_app({"TESTING": True, "GEO_GPKG": str(missing)}).test_client()
+    r = client.get("/ogc/collections")
+    assert r.status_code == 503 and "python -m geo build" in r.get_json()["description"]
 
 
 # ------------------------------------------------------------------ serialised rows (provider)

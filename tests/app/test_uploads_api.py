@@ -8,6 +8,7 @@ import pytest
 import shapely
 
 from geo import paths
+from geo.settings import Settings
 from geo.indicators import values as indicators
 from geo.io import storage
 from geo.uploads import versions
@@ -74,8 +75,9 @@ def test_reading_is_public_and_uploads_disabled_without_a_token(state):
     assert not state.exists()
 
 
-def test_token_from_the_environment(state, monkeypatch):
+def test_token_from_the_environment(state, monkeypatch, configure):
     monkeypatch.setenv("MAP_UPLOAD_TOKEN", "env-token-abcdef123")
+    configure(upload_token=Settings.from_env().upload_token)  # what a new process reads
     c = make_client()
     assert upload(c, "review_2020_communes.csv", token="env-token-abcdef123").status_code == 201
 

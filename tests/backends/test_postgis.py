@@ -6,6 +6,7 @@ session's GeoPackage), never on the schema the query tests share.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import socket
@@ -20,7 +21,8 @@ import pandas as pd
 import pytest
 from conftest import drop_pg_backend, new_pg_backend
 
-from geo import backends
+from geo import settings as geo_settings
+from geo.backends import factory
 from geo.indicators import values as indicators
 from geo.uploads import ingest
 from geo.io import storage
@@ -41,13 +43,11 @@ def scratch(pg_url, gpkg):
 
 
 @pytest.fixture
-def db(scratch, gpkg, monkeypatch, tmp_path):
-    """The scratch database, reloaded (version 0 only), served through DATABASE_URL."""
+def db(scratch, gpkg, configure, tmp_path):
+    """The scratch database, reloaded (version 0 only), served through the DATABASE_URL setting."""
     scratch.load(gpkg, replace=True, who="tests")
-    monkeypatch.setenv("DATABASE_URL", scratch.url)
-    monkeypatch.setenv("DATABASE_SCHEMA", scratch.schema)
-    monkeypatch.setenv("GEO_STATE_DIR", str(tmp_path / "state"))  # must stay unused
-    monkeypatch.delenv("GEO_GPKG", raising=False)
+    configure(database_url=scratch.url, database_schema=scratch.schema,
+              state_dir=tmp_path / "state", gpkg=None)  # the state folder must stay unused
     return scratch
 
 
@@ -88,7 +88,7 @@ def test_migrate_is_idempotent_and_recorded(scratch):
 
 
 def test_concurrent_migrations_wait_for_each_other(pg_url):
-    db = backends.postgis_backend(pg_url, f"kontum_migr_{os.getpid()}")
+    db = factory.postgis_backend(pg_url, f"kontum_migr_{os.getpid()}")
     try:
         results, errors = [], []
 
@@ -129,7 +129,7 @@ def test_upload_creates_a_version_in_the_database(db, gpkg):
     layers = {n: lay.data_version for n, lay in db.snapshot().layers.items()}
     assert layers["communes"] == layers["units:commune"] == layers["ogc:roads"] == 0
     assert layers["observations"] == layers["ogc:communes"] == 1
-    assert not (Path(os.environ["GEO_STATE_DIR"]) / "versions").exists()  # the files are not used
+    assert not (geo_settings.active().state_dir / "versions").exists()  # the files are not used
     # the service answers from version 1 at once
     feature = json.loads(db.item_json("communes", "23344"))
     assert feature["properties"]["poor_households_2020_status"] == "official"
@@ -142,7 +142,7 @@ def test_upload_creates_a_version_in_the_database(db, gpkg):
         versions.restore(7)
 
 
-def test_same_versions_as_the_embedded_backend(db, gpkg, monkeypatch, tmp_path):
+def test_same_versions_as_the_embedded_backend(db, gpkg, configure, tmp_path):
     """Two uploads give the same observations in the database as in the version folders."""
     uploads = [("multi_year.csv", {"year": None}), ("districts_2017.csv", {"year": 2017, "level": "district",
                                                                            "status": "reported"})]
@@ -150,8 +150,7 @@ def test_same_versions_as_the_embedded_backend(db, gpkg, monkeypatch, tmp_path):
         pv, data = preview(name, **kw)
         ingest.commit_preview(pv, data, "tester")
     in_db = db.read_layer("observations")
-    monkeypatch.delenv("DATABASE_URL")
-    monkeypatch.setenv("GEO_BUILD_DIR", str(gpkg.parent))
+    configure(database_url="", build_dir=gpkg.parent)
     for name, kw in uploads:
         pv, data = preview(name, **kw)
         ingest.commit_preview(pv, data, "tester")
@@ -342,12 +341,11 @@ def test_cli_init_load_status(scratch, gpkg):
     assert run.returncode == 2 and "python -m geo build" in run.stderr
 
 
-def test_service_without_its_database_answers_503(monkeypatch):
+def test_service_without_its_database_answers_503():
     from app import create_app
 
-    monkeypatch.setenv("DATABASE_POOL_TIMEOUT", "1")
     url = f"postgresql://kontum@127.0.0.1:{free_port()}/kontum_{os.getpid()}"
-    client = create_app({"TESTING": True, "DATABASE_URL": url}).test_client()
+    client = create_app({"TESTING": True, "DATABASE_URL": url, "DATABASE_POOL_TIMEOUT": 1}).test_client()
     try:
         for path in ("/ogc/collections", "/ogc/collections/communes/items", "/targets?near=border",
                      "/communes/23344/neighbours", "/communes/without-works"):
@@ -356,7 +354,7 @@ def test_service_without_its_database_answers_503(monkeypatch):
             body = r.get_json()
             assert body["code"] == "ServiceUnavailable" and "cannot connect to the database" in body["description"]
     finally:
-        backends.postgis_backend(url).close()  # its pool would go on trying
+        factory.postgis_backend(url).close()  # its pool would go on trying
     bad = create_app({"TESTING": True, "DATABASE_URL": "postgresql://x:y@h:nope/db"}).test_client()
     r = bad.get("/targets")
     assert r.status_code == 503 and "malformed" in r.get_json()["description"] and "y@" not in r.get_data(as_text=True)
@@ -365,7 +363,7 @@ def test_service_without_its_database_answers_503(monkeypatch):
 def test_service_on_an_empty_database_answers_503(pg_url):
     from app import create_app
 
-    db = backends.postgis_backend(pg_url, f"kontum_empty_{os.getpid()}")
+    db = factory.postgis_backend(pg_url, f"kontum_empty_{os.getpid()}")
     try:
         db.migrate()
         client = create_app({"TESTING": True, "DATABASE_URL": db.url, "DATABASE_SCHEMA": db.schema}).test_client()
@@ -445,3 +443,36 @@ def _strip(doc):
     if isinstance(doc, list):
         return [_strip(v) for v in doc]
     return doc
+
+
+def test_map_of_a_second_app_shows_an_upload_committed_through_the_first(db, tmp_path):
+    """PostGIS mode, two app instances (two machines) on one database: the map layers
+    of the second come from the database, so they show the first one's upload."""
+    from app import create_app
+
+    token = "tok-alice-0123456789"
+    shared = {"TESTING": True, "DATABASE_URL": db.url, "DATABASE_SCHEMA": db.schema}
+    uploader = create_app({**shared, "MAP_UPLOAD_TOKEN": f"alice:{token}",
+                           "GEO_STATE_DIR": str(tmp_path / "a")}).test_client()
+    # the second machine has no GeoPackage and a state folder of its own
+    viewer = create_app({**shared, "GEO_GPKG": str(tmp_path / "missing.gpkg"),
+                         "GEO_STATE_DIR": str(tmp_path / "b")}).test_client()
+
+    def poor_rate(client) -> dict:
+        r = client.get("/layers/poor_rate.geojson?year=2020&geometry=none")
+        assert r.status_code == 200, r.get_data(as_text=True)[:300]
+        return {f["id"]: f["properties"] for f in r.get_json()["features"]}
+
+    before = poor_rate(viewer)
+    assert before["23344"]["status"] == "synthetic"
+    data = (FIX / "review_2020_communes.csv").read_bytes()
+    auth = {"Authorization": f"Bearer {token}"}
+    r = uploader.post("/api/uploads", headers=auth, content_type="multipart/form-data",
+                      data={"file": (io.BytesIO(data), "review.csv"), "year": "2020", "standard": "2016-2020"})
+    assert r.status_code == 201, r.get_json()
+    r = uploader.post(f"/api/uploads/{r.get_json()['id']}/commit", headers=auth)
+    assert r.status_code == 201 and r.get_json()["version"] == 1
+    after = poor_rate(viewer)
+    assert after["23344"]["status"] == "official" and after["23344"] != before["23344"]
+    assert after["23344"]["value"] == pytest.approx(100 * 131 / 384, abs=0.05)
+    assert not (tmp_path / "a" / "versions").exists() and not (tmp_path / "b").exists()

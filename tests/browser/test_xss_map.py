@@ -34,15 +34,13 @@ def server(gpkg, tmp_path_factory):
     communes.loc[communes["gso_code"] == CODE, "name"] = PAYLOAD
     pyogrio.write_dataframe(communes, path, layer="communes", driver="GPKG", layer_options={"OVERWRITE": "YES"})
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("GEO_GPKG", str(path))
-        app = create_app({"TESTING": True, "GEO_GPKG": str(path)})
-        srv = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=srv.serve_forever, daemon=True)
-        thread.start()
-        yield f"http://127.0.0.1:{srv.server_port}", communes.set_index("gso_code").geometry[CODE]
-        srv.shutdown()
-        thread.join(5)
+    app = create_app({"TESTING": True, "GEO_GPKG": str(path)})
+    srv = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{srv.server_port}", communes.set_index("gso_code").geometry[CODE]
+    srv.shutdown()
+    thread.join(5)
 
 
 def test_script_payload_in_a_commune_name_stays_text(server):

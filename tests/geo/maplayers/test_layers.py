@@ -157,9 +157,8 @@ def test_app_fails_fast_on_a_bad_layer_file(tmp_path, monkeypatch):
     for f in paths.layers_dir().glob("*.toml"):
         shutil.copy(f, tmp_path / f.name)
     write(tmp_path, GOOD.replace('"poor_rate"', '"not_an_indicator"'), name="zz_bad")
-    monkeypatch.setenv("GEO_LAYERS_DIR", str(tmp_path))
     with pytest.raises(LayerSpecError, match=r"zz_bad\.toml: unknown indicator 'not_an_indicator'; known: "):
-        create_app({"TESTING": True})
+        create_app({"TESTING": True, "GEO_LAYERS_DIR": tmp_path})
 
 
 def test_adding_a_layer_is_adding_a_file(tmp_path, monkeypatch):
@@ -168,8 +167,7 @@ def test_adding_a_layer_is_adding_a_file(tmp_path, monkeypatch):
     for f in paths.layers_dir().glob("*.toml"):
         shutil.copy(f, tmp_path / f.name)
     write(tmp_path, GOOD, name="extra_poverty")
-    monkeypatch.setenv("GEO_LAYERS_DIR", str(tmp_path))
-    app = create_app({"TESTING": True})
+    app = create_app({"TESTING": True, "GEO_LAYERS_DIR": tmp_path})
     ids = [layer["id"] for layer in app.test_client().get("/layers").get_json()["layers"]]
     assert "extra_poverty" in ids and "poor_rate" in ids
 

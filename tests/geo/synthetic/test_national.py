@@ -140,9 +140,8 @@ def test_bad_size_is_refused():
         national.generate(n=5)
 
 
-def test_cli_writes_a_gpkg_the_app_serves(tmp_path, monkeypatch):
+def test_cli_writes_a_gpkg_the_app_serves(tmp_path):
     out = tmp_path / "nat.gpkg"
-    monkeypatch.setenv("GEO_GPKG", str(out))  # create_app exports GEO_GPKG: restore it afterwards
     res = subprocess.run([sys.executable, "-m", "geo", "national", "--out", str(out), "--n", "120",
                           "--seed", "2"], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr

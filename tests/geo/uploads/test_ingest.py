@@ -122,8 +122,8 @@ def test_sniff_xlsx_named_csv(tmp_path):
         ingest.sniff(data, "a.csv")
 
 
-def test_size_cap(monkeypatch):
-    monkeypatch.setenv("GEO_MAX_UPLOAD_BYTES", "100")
+def test_size_cap(configure):
+    configure(max_upload_bytes=100)
     with pytest.raises(UploadError, match="limit is 100 bytes") as err:
         ingest.sniff(b"a,b\n" * 50, "a.csv")
     assert err.value.status == 413

@@ -19,6 +19,7 @@ from geo.uploads import versions
 
 ROOT = Path(__file__).resolve().parents[3]
 FIX = Path(__file__).resolve().parents[2] / "fixtures" / "uploads"
+PAUSED_INGEST = Path(__file__).resolve().parent / "paused_ingest.py"
 STD = "2016-2020 multidimensional (QĐ 59/2015/QĐ-TTg)"
 
 
@@ -49,10 +50,10 @@ def test_no_versions_serves_the_base(state, gpkg):
     assert versions.current_number() == 0 and versions.list_versions() == []
 
 
-def test_env_override_wins(state, gpkg, monkeypatch, tmp_path):
+def test_env_override_wins(state, gpkg, configure, tmp_path):
     commit("review_2020_communes.csv")
     assert paths.gpkg_path() == state / "versions" / "0001" / "kontum.gpkg"
-    monkeypatch.setenv("GEO_GPKG", str(tmp_path / "other.gpkg"))
+    configure(gpkg=tmp_path / "other.gpkg")
     assert paths.gpkg_path() == tmp_path / "other.gpkg"
     assert "GEO_GPKG is set" in versions.served_note()
 
@@ -181,7 +182,14 @@ def test_refused_commit_writes_nothing(state, monkeypatch):
     assert versions.current_number() == 1
 
 
-@pytest.mark.parametrize("point", ["after_gpkg", "before_rename", "before_pointer"])
+def test_every_write_stage_is_tested():
+    assert set(versions.WRITE_STAGES) == set(KILL_POINTS)
+
+
+KILL_POINTS = ["after_gpkg", "before_rename", "before_pointer"]
+
+
+@pytest.mark.parametrize("point", KILL_POINTS)
 def test_killed_ingest_leaves_the_served_version_intact(state, gpkg, tmp_path, point):
     commit("review_2020_communes.csv")
     served_before = paths.gpkg_path()
@@ -189,9 +197,10 @@ def test_killed_ingest_leaves_the_served_version_intact(state, gpkg, tmp_path, p
     before = {k: v for k, v in snapshot(state).items()}
     marker = tmp_path / "paused"
     env = {**os.environ, "GEO_STATE_DIR": str(state), "GEO_BUILD_DIR": str(gpkg.parent),
-           "GEO_TEST_PAUSE": f"{point}:{marker}", "PYTHONPATH": str(ROOT)}
+           "PYTHONPATH": str(ROOT)}
     env.pop("GEO_GPKG", None)
-    proc = subprocess.Popen([sys.executable, "-m", "geo", "ingest", str(FIX / "review_2020_bom_semicolon.csv"),
+    proc = subprocess.Popen([sys.executable, str(PAUSED_INGEST), point, str(marker),
+                             "ingest", str(FIX / "review_2020_bom_semicolon.csv"),
                              "--year", "2020", "--standard", "2016-2020"], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:

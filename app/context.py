@@ -1,0 +1,58 @@
+"""What a request works with: the app's settings and its backend, one way for every route.
+
+:func:`app.create_app` builds both once (:mod:`geo.settings`,
+:func:`geo.backends.factory.backend_for`) and keeps them in
+``app.extensions["kontum"]``; routes call :func:`settings` and
+:func:`backend` — never the environment, never a backend of their own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, current_app
+
+from geo.backends.base import Backend, BackendError
+from geo.settings import Settings
+
+KEY = "kontum"
+
+#: Room for the form fields around an uploaded file in a request body.
+FORM_SLACK = 256 * 1024
+
+
+@dataclass(frozen=True)
+class AppContext:
+    """The settings of an app and its backend (or why there is none: a malformed database setting)."""
+
+    settings: Settings
+    backend: Backend | None
+    error: BackendError | None = None
+
+
+def install(app: Flask, conf: Settings, backend: Backend | None, error: BackendError | None = None) -> None:
+    """Give ``app`` its settings and backend (``error``: the backend could not be made)."""
+    app.extensions[KEY] = AppContext(conf, backend, error)
+
+
+def _context() -> AppContext:
+    return current_app.extensions[KEY]
+
+
+def settings_of(app: Flask) -> Settings:
+    """The settings of ``app`` (outside a request, e.g. when a blueprint is registered)."""
+    return app.extensions[KEY].settings
+
+
+def settings() -> Settings:
+    """The current app's settings."""
+    return _context().settings
+
+
+def backend() -> Backend:
+    """The current app's backend; raises the :class:`geo.backends.base.BackendError` that kept it
+    from being made (a malformed ``DATABASE_URL``), which the routes answer with 503."""
+    ctx = _context()
+    if ctx.backend is None:
+        raise ctx.error
+    return ctx.backend

@@ -1,0 +1,141 @@
+"""What every backend offers (:class:`Backend`), its errors, and checks of the database settings.
+
+See :mod:`geo.backends` for the two backends and :mod:`geo.backends.factory`
+for choosing one.
+
+Example
+-------
+>>> parse_url("mysql://x")
+Traceback (most recent call last):
+...
+geo.backends.base.BackendConfigError: DATABASE_URL must start with postgresql:// (got 'mysql://…')
+>>> redact("postgresql://kontum:s3cret@db.local:5432/kontum")
+'postgresql://kontum:***@db.local:5432/kontum'
+"""
+
+from __future__ import annotations
+
+import re
+
+SCHEMES = ("postgresql://", "postgres://")
+_SCHEMA_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+class BackendError(RuntimeError):
+    """The data store cannot answer (configuration, connection, missing data)."""
+
+
+class BackendConfigError(BackendError, ValueError):
+    """``DATABASE_URL`` (or the schema) is malformed."""
+
+
+class BackendUnavailable(BackendError, ConnectionError):
+    """The database cannot be reached, or holds no data yet (HTTP 503).
+
+    Also a ``ConnectionError`` (an ``OSError``), so code that already answers
+    503 for a failed write (the upload routes) does so for a lost database.
+    """
+
+
+class Backend:
+    """What every backend offers (see the module documentation)."""
+
+    name = "?"
+
+    def version(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def versions(self):
+        """The dataset versions it serves (:class:`geo.uploads.versions.Store`: list, get,
+        current, create, restore)."""
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """Where the data are, for messages (never a password)."""
+        raise NotImplementedError
+
+    def layer_names(self) -> list[str]:
+        raise NotImplementedError
+
+    def read_layer(self, name: str):
+        raise NotImplementedError
+
+    # OGC API – Features provider
+    def collection_ids(self) -> list[str]:
+        raise NotImplementedError
+
+    def collection(self, collection_id: str) -> dict:
+        raise NotImplementedError
+
+    def collections(self) -> list[dict]:
+        return [self.collection(cid) for cid in self.collection_ids()]
+
+    def queryables(self, collection_id: str) -> dict:
+        return self.collection(collection_id)["queryables"]
+
+    def select(self, collection_id: str, bbox=None, filters=None, datetime=None, year=None,
+               sortby=None):
+        raise NotImplementedError
+
+    def items(self, collection_id: str, bbox=None, limit: int = 10, offset: int = 0, filters=None,
+              datetime=None, year=None, sortby=None):
+        sel = self.select(collection_id, bbox, filters, datetime, year, sortby)
+        return sel.page_frame(limit, offset), sel.number_matched
+
+    def item_json(self, collection_id: str, fid: str) -> str:
+        raise NotImplementedError
+
+    def item(self, collection_id: str, fid: str):
+        raise NotImplementedError
+
+    # targeting
+    def targets(self):
+        raise NotImplementedError
+
+
+# --------------------------------------------------------------------------- choosing
+
+def redact(url: str) -> str:
+    """``url`` without its password."""
+    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", str(url))
+
+
+def parse_url(url: str) -> dict:
+    """Check a ``postgresql://`` URL; return libpq's connection parameters.
+
+    Raises :class:`BackendConfigError` with a one-line message.
+    """
+    url = str(url or "").strip()
+    if not url.startswith(SCHEMES):
+        shown = url.split("://", 1)[0] + "://…" if "://" in url else redact(url)[:40]
+        raise BackendConfigError(f"DATABASE_URL must start with postgresql:// (got {shown!r})")
+    try:
+        from psycopg.conninfo import conninfo_to_dict
+    except ImportError:  # pragma: no cover - requirements.txt pins it
+        raise BackendConfigError("DATABASE_URL is set but the psycopg package is not installed "
+                                 "(pip install -r requirements.txt)") from None
+    try:
+        params = conninfo_to_dict(url)
+    except Exception as exc:
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise BackendConfigError(f"DATABASE_URL is malformed ({redact(msg)}): {redact(url)}") from None
+    ports = str(params.get("port") or "").split(",")
+    if any(p.strip() and not p.strip().isdigit() for p in ports):
+        raise BackendConfigError(f"DATABASE_URL is malformed (the port {params['port']!r} is not a number): "
+                                 f"{redact(url)}")
+    if not params.get("dbname"):
+        raise BackendConfigError(f"DATABASE_URL names no database: {redact(url)} "
+                                 "(e.g. postgresql://user:password@localhost:5432/kontum)")
+    return params
+
+
+def check_schema(schema: str | None) -> str | None:
+    """A schema name for the tables (``DATABASE_SCHEMA``), or None for the default."""
+    if schema is None or str(schema).strip() == "":
+        return None
+    schema = str(schema).strip()
+    if not _SCHEMA_RE.match(schema):
+        raise BackendConfigError(f"DATABASE_SCHEMA must be a lower-case SQL name (letters, digits, _), "
+                                 f"got {schema!r}")
+    return schema

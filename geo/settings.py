@@ -1,0 +1,177 @@
+"""Every setting of the library, the CLI and the web app, in one object.
+
+:class:`Settings` is a frozen dataclass: typed fields, their defaults, and
+validation with one clear message per bad value.  :meth:`Settings.from_env`
+is the only place in ``geo/`` and ``app/`` that reads the environment; each
+field names its variable (``env``) and what it means (``doc``) — the README
+table "Settings (environment)" lists them all (a test keeps the two equal).
+
+A process builds its settings once: ``python -m geo`` in :func:`geo.cli.main`,
+the web app in :func:`app.create_app`, tests in their fixtures.  Whoever
+builds them makes them the process's *active* settings with
+:func:`activate`; library code that is not handed a path reads them through
+:func:`active` (which reads the environment once, the first time, when no
+one activated anything).
+
+Example
+-------
+>>> s = Settings.from_env({"GEO_MAX_UPLOAD_BYTES": "1000", "MAP_LANG": "en"})
+>>> s.max_upload_bytes, s.lang, s.database_url
+(1000, 'en', '')
+>>> s.replace(lang="vi").lang
+'vi'
+>>> Settings.from_env({"GEO_MAX_UPLOAD_BYTES": "lots"})
+Traceback (most recent call last):
+...
+geo.settings.SettingsError: GEO_MAX_UPLOAD_BYTES must be a whole number, got 'lots'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import contextvars
+import os
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LANGS = ("vi", "en")
+
+
+class SettingsError(ValueError):
+    """A setting with a value that cannot be used (the message names the variable)."""
+
+
+def _setting(env: str, default, doc: str, shown: str | None = None):
+    """A field read from the environment variable ``env`` (``shown``: the default as documented)."""
+    meta = {"env": env, "doc": doc, "shown": shown if shown is not None else str(default)}
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The settings of one process (see the module documentation)."""
+
+    data_dir: Path = _setting("GEO_DATA_DIR", ROOT / "data", "source data folder", "data/")
+    build_dir: Path = _setting("GEO_BUILD_DIR", ROOT / "build",
+                               "build folder (`python -m geo build` writes `kontum.gpkg` there)", "build/")
+    layers_dir: Path = _setting("GEO_LAYERS_DIR", ROOT / "layers", "declarative map layer files", "layers/")
+    state_dir: Path = _setting("GEO_STATE_DIR", ROOT / "instance",
+                               "where dataset versions and staged uploads live", "instance/")
+    gpkg: Path | None = _setting("GEO_GPKG", None, "serve this GeoPackage instead of the current version",
+                                 "unset")
+    database_url: str = _setting("DATABASE_URL", "",
+                                 "`postgresql://…`: serve a PostGIS database instead of the GeoPackage",
+                                 "unset (the GeoPackage)")
+    database_schema: str | None = _setting("DATABASE_SCHEMA", None, "schema of the PostGIS tables",
+                                           "unset (the default schema)")
+    database_pool_max: int = _setting("DATABASE_POOL_MAX", 8, "database connections per process")
+    database_pool_timeout: int = _setting("DATABASE_POOL_TIMEOUT", 5,
+                                          "seconds to wait for a database connection")
+    max_upload_bytes: int = _setting("GEO_MAX_UPLOAD_BYTES", 5 * 1024 * 1024,
+                                     "upload size cap in bytes (files; the web app's request limit "
+                                     "adds room for the form)", "5242880 (5 MiB)")
+    staging_ttl_s: int = _setting("GEO_STAGING_TTL_S", 3600, "seconds a previewed upload waits for its commit")
+    upload_token: str | Mapping = _setting("MAP_UPLOAD_TOKEN", "",
+                                           "enables uploads: `secret` or `name:secret,name2:secret2` "
+                                           "(never commit it)", "unset (uploads disabled)")
+    secret_key: str = _setting("MAP_SECRET_KEY", "", "session key (else derived from the upload token)",
+                               "unset")
+    lang: str = _setting("MAP_LANG", "vi", "default interface language (`vi` or `en`)")
+    user: str = _setting("USER", "cli", "who the command line records as the uploader (`--who` default)")
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.type == "Path" or (f.type == "Path | None" and value is not None):
+                object.__setattr__(self, f.name, Path(value))
+        for name in ("database_pool_max", "database_pool_timeout", "max_upload_bytes", "staging_ttl_s"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise SettingsError(f"{env_name(name)} must be a whole number of at least 1, got {value!r}")
+        if self.lang not in LANGS:
+            raise SettingsError(f"MAP_LANG must be one of {', '.join(LANGS)}, got {self.lang!r}")
+        object.__setattr__(self, "database_url", str(self.database_url or "").strip())
+        schema = self.database_schema
+        object.__setattr__(self, "database_schema", str(schema).strip() or None if schema is not None else None)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """The settings the environment (``environ``, default ``os.environ``) gives; unset or
+        empty variables keep their default."""
+        environ = os.environ if environ is None else environ
+        values = {}
+        for f in dataclasses.fields(cls):
+            raw = environ.get(f.metadata["env"], "")
+            if raw == "":
+                continue
+            values[f.name] = _parse(f, raw)
+        return cls(**values)
+
+    def replace(self, **changes) -> Settings:
+        """A copy with ``changes`` (field name → value), validated again."""
+        return dataclasses.replace(self, **changes)
+
+
+def _parse(f: dataclasses.Field, raw: str):
+    """The value of field ``f`` from the text ``raw`` of its variable."""
+    if f.type == "int":
+        try:
+            return int(raw.strip())
+        except ValueError:
+            raise SettingsError(f"{f.metadata['env']} must be a whole number, got {raw!r}") from None
+    return raw
+
+
+def env_name(name: str) -> str:
+    """The environment variable of the field ``name``."""
+    return {f.name: f.metadata["env"] for f in dataclasses.fields(Settings)}[name]
+
+
+def documented() -> list[tuple[str, str, str]]:
+    """(variable, default as documented, meaning) of every setting, in field order."""
+    return [(f.metadata["env"], f.metadata["shown"], f.metadata["doc"]) for f in dataclasses.fields(Settings)]
+
+
+# --------------------------------------------------------------------------- the process's settings
+
+_active: Settings | None = None
+_lock = threading.Lock()
+_bound: contextvars.ContextVar[Settings | None] = contextvars.ContextVar("geo_settings", default=None)
+
+
+def active() -> Settings:
+    """The settings in force: those :func:`bind`-ed to the current context (a web request of
+    one app), else the process's — those last :func:`activate`-d, else the environment's
+    (read once)."""
+    global _active
+    if (bound := _bound.get()) is not None:
+        return bound
+    if _active is None:
+        with _lock:
+            if _active is None:
+                _active = Settings.from_env()
+    return _active
+
+
+def activate(settings: Settings | None) -> Settings | None:
+    """Make ``settings`` the process's settings (``None``: read the environment again on next
+    use).  Returns the ones it replaces, so a caller can put them back."""
+    global _active
+    with _lock:
+        previous, _active = _active, settings
+    return previous
+
+
+def bind(settings: Settings) -> contextvars.Token:
+    """Make ``settings`` the ones in force in the current context only (e.g. while an app
+    answers a request, so two apps in one process each use their own); undo with
+    :func:`unbind`."""
+    return _bound.set(settings)
+
+
+def unbind(token: contextvars.Token) -> None:
+    """Undo the :func:`bind` that returned ``token``."""
+    _bound.reset(token)
