@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "geo.raster.remoteness",
     "geo.backends.admin",
     "geo.synthetic.national",
+    "geo.printing.cli",
 ]
 
 
