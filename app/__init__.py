@@ -20,6 +20,7 @@ BLUEPRINTS = [
     "app.raster_api",
     "app.uploads",
     "app.map_page",
+    "app.print_map",
 ]
 
 
