@@ -494,7 +494,11 @@ def make_legend(spec: layerspec.LayerSpec, data: SheetData, opts: SheetOptions) 
 # --------------------------------------------------------------------- text
 
 def standard_label(text: str, lang: str) -> str:
-    """A poverty standard as worded in the data, in the sheet's language."""
+    """A poverty standard as worded in the data, in the sheet's language.
+
+    >>> standard_label("2016-2020 multidimensional (QĐ 59/2015/QĐ-TTg)", "vi")
+    'Đa chiều 2016–2020 (QĐ 59/2015/QĐ-TTg)'
+    """
     for old, new in TEXTS[lang]["standards"]:
         text = text.replace(old, new)
     return text
@@ -522,10 +526,11 @@ def sheet_texts(spec: layerspec.LayerSpec, opts: SheetOptions, data: SheetData,
     sources = []
     for s in _unique(rows["source"]):
         sources += [p.strip() for p in s.split("; ")]
-    sources = _unique(sources) + [t["base_sources"]] + ([t["roads_source"]] if spec.source == "roads" else [])
+    base = [t["base_sources"]] + ([t["roads_source"]] if spec.source == "roads" else [])
     n_syn = int((rows["status"] == "synthetic").sum())
     version = t["base_build"] if data.version == 0 else t["version_n"].format(n=data.version)
-    return {"title": title, "subtitle": " · ".join(parts), "standards": standards, "sources": sources,
+    return {"title": title, "subtitle": " · ".join(parts), "standards": standards,
+            "sources": _unique(sources), "base_sources": base,
             "n_synthetic": n_syn,
             "version": t["version"].format(version=version, date=data.date, digest=_digest(rows)),
             "note": spec.note(opts.lang).replace("{n}", str(int(data.frame["value"].notna().sum())))}
@@ -672,6 +677,15 @@ def _text(ax, x, y, s, size, scale=1.0, **kw):
     return ax.text(x, y, s, fontsize=size * scale, **kw)
 
 
+def _halo_text(ax, x, y, s, size, scale=1.0, zorder=12, **kw) -> None:
+    """Text with a white halo.  The halo is a stroked copy underneath: text drawn with path
+    effects becomes outlines, which pdftotext and readers could not find."""
+    _text(ax, x, y, s, size, scale, zorder=zorder - 0.5, color="white",
+          path_effects=[patheffects.Stroke(linewidth=2.4, foreground="white")],
+          **{k: v for k, v in kw.items() if k != "color"})
+    _text(ax, x, y, s, size, scale, zorder=zorder, **kw)
+
+
 def _title_block(page, lay: Layout, texts: dict, demo: bool, opts: SheetOptions) -> None:
     x, y, w, h = lay.title
     s = lay.scale
@@ -714,10 +728,11 @@ def _draw_map(ax, spec: layerspec.LayerSpec, data: SheetData, legend: Legend, op
         _draw_areas(ax, spec, data.frame, legend)
     _draw_boundaries(ax, data)
     _draw_features(ax, spec, data.frame, s)
-    _draw_labels(ax, data, view, s, opts.lang)
+    corner = _scale_corner(view, data)
+    _draw_labels(ax, data, view, s, opts.lang, corner)
     ax.set_xlabel("")
     ax.set_ylabel("")
-    _scale_bar(ax, view, s, t, opts.lang)
+    _scale_bar(ax, view, s, t, opts.lang, corner)
     _north_arrow(ax, view, s, t)
 
 
@@ -740,7 +755,9 @@ def _draw_areas(ax, spec: layerspec.LayerSpec, frame, legend: Legend) -> None:
     if spec.display == "outline":
         gpd.GeoSeries(shown).boundary.plot(ax=ax, color=colors, linewidth=(spec.weight or 2) * 0.6, zorder=6)
         return
-    _fill_many(ax, shown, colors, "#ffffff", 0.3, 4, alpha=min(1.0, spec.fill_opacity + 0.15))
+    # opaque: on paper the units carry exactly the legend's colours (the web map lets the
+    # basemap show through with fill_opacity)
+    _fill_many(ax, shown, colors, "#ffffff", 0.3, 4)
     missing = [g for g, k in zip(geoms, has) if not k]
     if missing:
         gpd.GeoSeries(missing).plot(ax=ax, facecolor=NO_DATA_FILL, edgecolor=NO_DATA_HATCH, hatch="////",
@@ -767,31 +784,47 @@ def _draw_features(ax, spec: layerspec.LayerSpec, frame, s: float) -> None:
                    zorder=9)
 
 
-def _draw_labels(ax, data: SheetData, view, s: float, lang: str) -> None:
+SCALE_BOX = (0.36, 0.13)             # the scale bar's corner, share of the map width, height
+
+
+def _scale_box(view, corner: str):
+    """The corner of the map the scale bar takes (``left`` or ``right``, at the bottom)."""
+    x0, y0, x1, y1 = view
+    w, h = (x1 - x0) * SCALE_BOX[0], (y1 - y0) * SCALE_BOX[1]
+    return box(x0, y0, x0 + w, y0 + h) if corner == "left" else box(x1 - w, y0, x1, y0 + h)
+
+
+def _scale_corner(view, data: SheetData) -> str:
+    """The bottom corner that hides less of the province."""
+    province = shapely.union_all(data.districts.geometry.values)
+    return min(("left", "right"), key=lambda c: _scale_box(view, c).intersection(province).area)
+
+
+def _draw_labels(ax, data: SheetData, view, s: float, lang: str, corner: str = "left") -> None:
     """District names, and the neighbouring countries and provinces, clear of scale bar and arrow."""
     t = TEXTS[lang]
     x0, y0, x1, y1 = view
     w, h = x1 - x0, y1 - y0
-    corners = shapely.union_all([box(x0, y0, x0 + w * 0.36, y0 + h * 0.13),       # scale bar
+    corners = shapely.union_all([_scale_box(view, corner),
                                  box(x1 - w * 0.12, y1 - h * 0.22, x1, y1)])       # north arrow
     frame = box(*view).difference(corners)
-    halo = [patheffects.withStroke(linewidth=2.4, foreground="white")]
-    style = {"ha": "center", "va": "center", "path_effects": halo, "clip_on": True}
+    style = {"ha": "center", "va": "center", "clip_on": True}
     for name, geom in zip(data.districts["name"], data.districts.geometry.values):
         pt = _label_point(geom, frame, 0.0, 0.004, 200)
         if pt is not None:
-            _text(ax, pt.x, pt.y, _district_label(name, lang), 7.5, s, color="#102027",
+            _halo_text(ax, pt.x, pt.y, _district_label(name, lang), 7.5, s, color="#102027",
                   fontweight="bold", zorder=12, **style)
     for code, geom in zip(data.countries["ADM0_A3"], data.countries.geometry.values):
         pt = None if code == "VNM" else _label_point(geom, frame, w * 0.02, 0.01, 500)
         if pt is not None:
-            _text(ax, pt.x, pt.y, t["countries"].get(code, code), 12, s, color="#546e7a",
+            _halo_text(ax, pt.x, pt.y, t["countries"].get(code, code), 12, s, color="#546e7a",
                   fontstyle="italic", zorder=12, **style)
     others = data.provinces[data.provinces["gso_province_code"] != KON_TUM]
     for name, geom in zip(others["name"], others.geometry.values):
         pt = _label_point(geom, frame, w * 0.03, 0.015, 500)
         if pt is not None:
-            _text(ax, pt.x, pt.y, _province_label(name, lang), 7.5, s, color="#78909c", zorder=11, **style)
+            _halo_text(ax, pt.x, pt.y, _province_label(name, lang), 7.5, s, color="#78909c", zorder=11,
+                       **style)
 
 
 def _label_point(geom, frame, inset: float, min_share: float, tolerance: float):
@@ -841,15 +874,18 @@ def _fill(ax, geom, face, edge, lw, z) -> None:
     gpd.GeoSeries([geom]).plot(ax=ax, facecolor=face, edgecolor=edge, linewidth=lw, zorder=z)
 
 
-def _fill_many(ax, geoms, faces, edge, lw, z, alpha=1.0) -> None:
+def _fill_many(ax, geoms, faces, edge, lw, z) -> None:
     if len(geoms) == 0:
         return
-    gpd.GeoSeries(list(geoms)).plot(ax=ax, color=list(faces), edgecolor=edge, linewidth=lw, zorder=z,
-                                    alpha=alpha)
+    gpd.GeoSeries(list(geoms)).plot(ax=ax, color=list(faces), edgecolor=edge, linewidth=lw, zorder=z)
 
 
 def _nice_length(width_m: float) -> float:
-    """A round scale-bar length (km) near a fifth of the map width."""
+    """A round scale-bar length (km) near a fifth of the map width.
+
+    >>> _nice_length(180_000), _nice_length(40_000)
+    (50, 10)
+    """
     target = width_m / 1000 / 5
     for v in (0.5, 1, 2, 5, 10, 20, 25, 50, 100, 200, 500):
         if v >= target * 0.7:
@@ -857,12 +893,13 @@ def _nice_length(width_m: float) -> float:
     return 500.0
 
 
-def _scale_bar(ax, view, s: float, t: dict, lang: str) -> None:
+def _scale_bar(ax, view, s: float, t: dict, lang: str, corner: str = "left") -> None:
     """Four alternating segments, labels 0, half, full length in km (true lengths: UTM metres)."""
     x0, y0, x1, y1 = view
     km = _nice_length(x1 - x0)
     length = km * 1000
-    bx, by = x0 + (x1 - x0) * 0.04, y0 + (y1 - y0) * 0.045
+    by = y0 + (y1 - y0) * 0.045
+    bx = x0 + (x1 - x0) * 0.04 if corner == "left" else x1 - (x1 - x0) * 0.07 - length
     bh = (y1 - y0) * 0.009
     pad = (x1 - x0) * 0.012
     ax.add_patch(Rectangle((bx - pad, by - bh * 1.2 - pad * 0.4), length + 2 * pad + (x1 - x0) * 0.03,
@@ -898,9 +935,8 @@ def _north_arrow(ax, view, s: float, t: dict) -> None:
                               linewidth=0.8, zorder=14))
     ax.add_patch(PolygonPatch([tip, notch, right], closed=True, facecolor="#263238", edgecolor="#263238",
                               linewidth=0.8, zorder=14))
-    _text(ax, tip[0] + ux * size * 0.3, tip[1] + uy * size * 0.3, t["north"], 10, s, ha="center",
-          va="bottom", fontweight="bold", color="#263238", zorder=15,
-          path_effects=[patheffects.withStroke(linewidth=2.4, foreground="white")])
+    _halo_text(ax, tip[0] + ux * size * 0.3, tip[1] + uy * size * 0.3, t["north"], 10, s, ha="center",
+               va="bottom", fontweight="bold", color="#263238", zorder=15)
 
 
 def _panel(page, lay: Layout, spec: layerspec.LayerSpec, legend: Legend, texts: dict,
@@ -952,17 +988,24 @@ def _panel(page, lay: Layout, spec: layerspec.LayerSpec, legend: Legend, texts: 
     else:
         cur -= 3 * s
     cur = _line(page, x, cur, t["sources"], 9, s, fontweight="bold")
-    lines: list[str] = []
-    for src in texts["sources"]:
-        wrapped = _wrap(src, w - 2.5 * s, 6 * s)
-        lines += ["• " + wrapped[0]] + ["  " + p for p in wrapped[1:]]
+    lines = _bullets(texts["sources"], w, s)
+    base = _bullets(texts["base_sources"], w, s)           # always shown, last
     step = 6 * s * PT_MM * 1.3
-    room = max(0, int((cur - y) / step))
+    room = max(0, int((cur - y) / step) - len(base))
     if len(lines) > room:
         rest = len(lines) - (room - 1)
         lines = lines[:max(0, room - 1)] + [t["more_sources"].format(n=rest)]
-    for line in lines:
+    for line in lines + base:
         cur = _line(page, x, cur, line, 6, s, color="#37474f", gap=1.3)
+
+
+def _bullets(items: list[str], w: float, s: float) -> list[str]:
+    """Source lines: a bullet per item, wrapped to the column."""
+    lines: list[str] = []
+    for src in items:
+        wrapped = _wrap(src, w - 2.5 * s, 6 * s)
+        lines += ["• " + wrapped[0]] + ["  " + p for p in wrapped[1:]]
+    return lines
 
 
 def _line(page, x, cur, text, size, s, gap=1.35, **kw) -> float:
