@@ -34,19 +34,21 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import itertools
 import json
 import math
 import re
 import textwrap
 import threading
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
 
 import geopandas as gpd
 import matplotlib
 import numpy as np
+import pandas as pd
 import shapely
 from matplotlib import patheffects
 from matplotlib.figure import Figure
@@ -317,7 +319,7 @@ def _parse_classes(spec: layerspec.LayerSpec, scheme: str | None, raw_k: str | N
                                        f"got {raw_breaks!r}") from None
         if not all(math.isfinite(v) for v in values):
             raise PrintError("breaks", "numbers must be finite")
-        if any(b <= a for a, b in zip(values, values[1:])):
+        if any(b <= a for a, b in itertools.pairwise(values)):
             raise PrintError("breaks", f"must be strictly ascending, got {raw_breaks!r}")
         if len(values) + 1 > classify.MAX_K:
             raise PrintError("breaks", f"at most {classify.MAX_K - 1} bounds ({classify.MAX_K} classes), "
@@ -427,14 +429,15 @@ def _data_version(path: Path) -> tuple[int, str]:
         manifest = json.loads((path.parent / versions.MANIFEST).read_text(encoding="utf-8"))
         return int(manifest["version"]), str(manifest["created"])[:10]
     except (OSError, ValueError, KeyError, TypeError):
-        stamp = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc)
+        stamp = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC)
         return 0, stamp.date().isoformat()
 
 
 def _isna(v) -> bool:
+    """None, NaN or pandas' NA."""
     try:
-        return v is None or bool(v != v)
-    except (TypeError, ValueError):
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):   # a list or array: not missing
         return False
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from fixtures.printed import colour_counts, flat, has_colour, pdf_text, png_image
+
 from geo.maplayers import layerspec
 from geo.printing import mapsheet
 

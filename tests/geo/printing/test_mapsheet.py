@@ -5,8 +5,15 @@ from __future__ import annotations
 import re
 
 import pytest
+from fixtures.printed import (
+    colour_counts,
+    flat,
+    has_colour,
+    pdf_page_image,
+    pdf_text,
+    png_image,
+)
 
-from fixtures.printed import colour_counts, flat, has_colour, pdf_page_image, pdf_text, png_image
 from geo.maplayers import layerspec
 from geo.printing import mapsheet
 

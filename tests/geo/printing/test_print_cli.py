@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from fixtures.printed import flat, pdf_text
+
 from geo.cli import main
 
 
