@@ -9,7 +9,7 @@ GPKG   := build/kontum.gpkg
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test lint format build check bench browser postgis clean
+.PHONY: run test lint format build check bench browser postgis poppler clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -n "$(PYTHON)" || { echo "python3.11 not found; set PYTHON=/path/to/python3.11"; exit 1; }
@@ -47,10 +47,17 @@ postgis:
 	    postgresql postgresql-15-postgis-3 >/dev/null \
 	  || echo "warning: PostgreSQL/PostGIS could not be installed; the PostGIS tests will be skipped"; }
 
+# Debian poppler-utils (pdftotext, pdftoppm) for the printed-map tests; installed only when missing.
+poppler:
+	@{ command -v pdftotext && command -v pdftoppm; } >/dev/null 2>&1 || { \
+	  echo "Installing Debian poppler-utils for the printed-map tests"; \
+	  SUDO=$$(command -v sudo >/dev/null 2>&1 && [ $$(id -u) -ne 0 ] && echo sudo); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq poppler-utils >/dev/null; }
+
 # Both backends: unless TEST_DATABASE_URL or DATABASE_URL names a PostGIS database, a
 # throwaway server (tests/pg/start.sh: a temp dir, a unix socket and a free loopback
 # port) serves the test session and is stopped afterwards, whatever happens.
-test: $(GPKG) browser postgis
+test: $(GPKG) browser postgis poppler
 	@if [ -n "$$TEST_DATABASE_URL$$DATABASE_URL" ]; then \
 	  $(PY) -m pytest -q -n 2; \
 	else \

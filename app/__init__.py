@@ -28,6 +28,7 @@ BLUEPRINTS = [
     "app.raster_api",
     "app.uploads",
     "app.map_page",
+    "app.print_map",
 ]
 
 # Keys of the mapping create_app accepts (tests pass Flask-style names) → settings fields.

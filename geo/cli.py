@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "geo.backends.admin",
     "geo.synthetic.national",
     "geo.allocation.cli",
+    "geo.printing.cli",
 ]
 
 
