@@ -228,7 +228,7 @@ def _title(meta: dict, lang: str, key: str = "title") -> str:
 
 
 def _gpkg():
-    """What this app serves: its backend (:func:`app.context.backend`), the provider's ``path``."""
+    """What this app serves: its backend (:func:`app.context.backend`), the OGC provider."""
     try:
         return app_context.backend()
     except BackendConfigError as exc:
@@ -336,7 +336,7 @@ def collections_():
     _check_params(COMMON_PARAMS)
     lang = _lang()
     fmt = _format(("json", "html"))
-    metas = _provider(F.collections, path=_gpkg())
+    metas = _provider(lambda: _gpkg().collections())
     p = {"lang": lang} if "lang" in request.args else {}
     doc = {
         "links": [
@@ -352,7 +352,7 @@ def collections_():
 
 @bp.get("/collections/<collection_id>")
 def collection(collection_id: str):
-    meta = _provider(F.collection, collection_id, path=_gpkg())
+    meta = _provider(lambda: _gpkg().collection(collection_id))
     _check_params(COMMON_PARAMS)
     lang = _lang()
     fmt = _format(("json", "html"))
@@ -381,7 +381,7 @@ def _int_param(name: str, default: int, lo: int, hi: int | None, hint: str = "")
 
 def _items_query(collection_id: str):
     """Parse and validate every items parameter; return the provider's selection."""
-    meta = _provider(F.collection, collection_id, path=_gpkg())
+    meta = _provider(lambda: _gpkg().collection(collection_id))
     allowed = set(ITEMS_PARAMS) | set(meta["queryables"])
     if meta["time"] == "indicators":
         allowed.add("year")
@@ -405,8 +405,8 @@ def _items_query(collection_id: str):
     sortby = _provider(F.parse_sortby, request.args["sortby"]) if "sortby" in request.args else None
     filters = {k: v for k, v in request.args.items() if k in meta["queryables"]
                and not (k == "year" and meta["time"] == "indicators")}
-    sel = _provider(F.select, collection_id, bbox=bbox, filters=filters, datetime=datetime,
-                    year=year, sortby=sortby, path=_gpkg())
+    sel = _provider(lambda: _gpkg().select(collection_id, bbox=bbox, filters=filters, datetime=datetime,
+                                           year=year, sortby=sortby))
     return meta, sel, limit, offset, fmt, lang
 
 
@@ -420,12 +420,12 @@ def items(collection_id: str):
         return _export(meta, sel, limit, start)
     links = _items_links(collection_id, fmt, lang, limit, offset, returned, matched)
     if fmt == "html":
-        page = _provider(F.page_frame, sel, limit, start)
+        page = _provider(sel.page_frame, limit, start)
         return _html_response("ogc/items.html", meta=meta, lang=lang, links=links,
                               rows=_rows(page, meta), columns=_columns(page, meta),
                               matched=matched, returned=returned, offset=offset, limit=limit,
                               title=_title(meta, lang), timestamp=_now())
-    chunks = _provider(F.page_bytes, sel, limit, start)
+    chunks = _provider(sel.page_bytes, limit, start)
     tail = json.dumps({"numberMatched": matched, "numberReturned": len(chunks),
                        "timeStamp": _now(), "links": links}, ensure_ascii=False)
     body = _batches([b'{"type":"FeatureCollection","features":[', b",".join(chunks[:1]),
@@ -496,7 +496,7 @@ def _export(meta: dict, sel, limit: int, start: int) -> Response:
     if mod is None:  # vanished between the check and now
         raise bad_request("exports are not available")
     fmt = request.args["f"].strip().lower()
-    page = _provider(F.page_frame, sel, limit, start)
+    page = _provider(sel.page_frame, limit, start)
     name = "Kon Tum " + meta["id"]
     if sel.years:  # a datetime / year selection of indicator columns
         first, last = sel.years[0], sel.years[-1]
@@ -544,11 +544,11 @@ def _display(v) -> str:
 
 @bp.get("/collections/<collection_id>/items/<path:feature_id>")
 def item(collection_id: str, feature_id: str):
-    meta = _provider(F.collection, collection_id, path=_gpkg())
+    meta = _provider(lambda: _gpkg().collection(collection_id))
     _check_params(COMMON_PARAMS)
     lang = _lang()
     fmt = _format(("json", "geojson", "html"))
-    text = _provider(F.item_json, collection_id, feature_id, path=_gpkg())
+    text = _provider(lambda: _gpkg().item_json(collection_id, feature_id))
     t = TEXT[lang]
     p = {"lang": lang} if "lang" in request.args else {}
     links = [
@@ -562,7 +562,7 @@ def item(collection_id: str, feature_id: str):
               HTML, _title(meta, lang)),
     ]
     if fmt == "html":
-        page = _provider(F.item, collection_id, feature_id, path=_gpkg())
+        page = _provider(lambda: _gpkg().item(collection_id, feature_id))
         geom = page.geometry.iloc[0]
         bounds = [] if geom is None or geom.is_empty else [round(b, 6) for b in geom.bounds]
         return _html_response("ogc/item.html", meta=meta, lang=lang, links=links,
@@ -598,7 +598,7 @@ def openapi(lang: str = "vi") -> dict:
     """The OpenAPI 3.0 definition of this service (paths relative to ``/ogc``)."""
     t = TEXT[lang]
     server = url_for("ogc.landing", _external=True).rstrip("/")
-    metas = _provider(F.collections, path=_gpkg())
+    metas = _provider(lambda: _gpkg().collections())
     exports = _export_formats()
     ref = lambda name: {"$ref": f"#/components/parameters/{name}"}  # noqa: E731
     simple_html = {HTML: {"schema": {"type": "string"}}}

@@ -34,9 +34,10 @@ part per year group), so a page of items for any years is a join of ready
 bytes (see :func:`page_bytes`).  Properties are served yearless columns
 first, then year by year.
 
-``path`` may also be a database backend (:func:`geo.backends.factory.backend_for`,
-PostGIS): the public functions then ask it, and it answers the same (the
-collections are built by this module when the data are loaded).
+This module is the embedded backend's provider: it never chooses a backend
+(the app asks its backend, :mod:`app.context`); the PostGIS backend builds
+its tables from these collections when the data are loaded, and checks its
+queries with :func:`validate_query`, so both answer the same.
 
 Example
 -------
@@ -74,7 +75,6 @@ import shapely
 from geo import cache, paths
 from geo.indicators import values as indicators
 from geo.io import storage
-from geo.backends.base import Backend
 
 #: Default and maximum page size of ``items`` (the API answers 400 above it).
 DEFAULT_LIMIT = 10
@@ -620,15 +620,8 @@ def json_value(v) -> str:
 
 # --------------------------------------------------------------------------- public API
 
-def _backend(path) -> Backend | None:
-    """``path`` when it is a backend (:mod:`geo.backends`) rather than a GeoPackage path."""
-    return path if isinstance(path, Backend) else None
-
-
 def collection_ids(path: Path | str | None = None) -> list[str]:
     """The ids of the collections served, in a fixed order."""
-    if (db := _backend(path)) is not None:
-        return db.collection_ids()
     return list(_registry(path))
 
 
@@ -651,8 +644,6 @@ def collection(collection_id: str, path: Path | str | None = None) -> dict:
     ``years`` (indicator years), ``time`` ("indicators" / "year" / None),
     ``properties`` and ``queryables`` ({name: {"type", "title_vi", …}}).
     """
-    if (db := _backend(path)) is not None:
-        return db.collection(collection_id)
     c = get(collection_id, path)
     if c._meta is None:
         c._meta = _describe(c, path)
@@ -685,8 +676,6 @@ def _describe(c: Collection, path) -> dict:
 
 def collections(path: Path | str | None = None) -> list[dict]:
     """Metadata of every collection (see :func:`collection`)."""
-    if (db := _backend(path)) is not None:
-        return db.collections()
     return [collection(cid, path) for cid in collection_ids(path)]
 
 
@@ -695,8 +684,6 @@ def queryables(collection_id: str, path: Path | str | None = None) -> dict[str, 
 
     Floating-point columns are not queryable by equality (use ``sortby``).
     """
-    if (db := _backend(path)) is not None:
-        return db.queryables(collection_id)
     c = get(collection_id, path)
     if c._queryables is None:
         c._queryables = {col.name: {"type": col.type, "title_vi": col.title_vi,
@@ -740,13 +727,7 @@ def select(collection_id: str, bbox: tuple[float, ...] | None = None,
            year: int | None = None,
            sortby: list[tuple[str, bool]] | None = None,
            path: Path | str | None = None) -> Selection:
-    """Every feature matching the query, in order (see :func:`items`).
-
-    With a database backend for ``path``, its selection (same attributes
-    and page functions, the rows fetched page by page).
-    """
-    if (db := _backend(path)) is not None:
-        return db.select(collection_id, bbox, filters, datetime, year, sortby)
+    """Every feature matching the query, in order (see :func:`items`)."""
     c = get(collection_id, path)
     q = validate_query(collection_id, c.spec.time, c.years, c.columns, queryables(collection_id, path),
                        bbox, filters, datetime, year, sortby)
@@ -894,16 +875,12 @@ def items(collection_id: str, bbox: tuple[float, ...] | None = None, limit: int 
     time and match any interval.  ``year`` is ``datetime=(year, year)`` for
     communes and districts.  ``sortby`` lists (property, descending).
     """
-    if (db := _backend(path)) is not None:
-        return db.items(collection_id, bbox, limit, offset, filters, datetime, year, sortby)
     sel = select(collection_id, bbox, filters, datetime, year, sortby, path)
     return page_frame(sel, limit, offset), sel.number_matched
 
 
 def page_frame(sel: Selection, limit: int, offset: int) -> gpd.GeoDataFrame:
     """The rows of one page of a selection, with the served columns."""
-    if not isinstance(sel, Selection):  # a database backend's selection
-        return sel.page_frame(limit, offset)
     c = sel.collection
     pos = sel.positions[offset:offset + limit]
     names = [col.name for col in c.served(sel.years)]
@@ -916,22 +893,16 @@ def page_frame(sel: Selection, limit: int, offset: int) -> gpd.GeoDataFrame:
 
 def page_json(sel: Selection, limit: int, offset: int) -> list[str]:
     """The GeoJSON text of each feature of one page (pre-serialised, sliced)."""
-    if not isinstance(sel, Selection):
-        return sel.page_json(limit, offset)
     return [b.decode("utf-8") for b in page_bytes(sel, limit, offset)]
 
 
 def page_bytes(sel: Selection, limit: int, offset: int) -> list[bytes]:
     """Like :func:`page_json`, UTF-8 encoded."""
-    if not isinstance(sel, Selection):
-        return sel.page_bytes(limit, offset)
     return sel.collection.feature_bytes(sel.positions[offset:offset + limit], sel.years)
 
 
 def item(collection_id: str, fid: str, path: Path | str | None = None) -> gpd.GeoDataFrame:
     """One feature (all columns) as a one-row GeoDataFrame (raises :class:`UnknownFeature`)."""
-    if (db := _backend(path)) is not None:
-        return db.item(collection_id, fid)
     c = get(collection_id, path)
     i = _position(c, fid)
     return page_frame(Selection(c, np.array([i]), None), 1, 0)
@@ -939,8 +910,6 @@ def item(collection_id: str, fid: str, path: Path | str | None = None) -> gpd.Ge
 
 def item_json(collection_id: str, fid: str, path: Path | str | None = None) -> str:
     """One feature (all columns) as GeoJSON text."""
-    if (db := _backend(path)) is not None:
-        return db.item_json(collection_id, fid)
     c = get(collection_id, path)
     return c.feature_bytes([_position(c, fid)])[0].decode("utf-8")
 

@@ -182,19 +182,19 @@ def test_provider_pages_identical(embedded_backend, pg_backend, q):
     for limit, offset in ((10, 0), (1000, 0), (4, 7), (5, a.number_matched)):
         assert b.page_json(limit, offset) == a.page_json(limit, offset)
         pd.testing.assert_frame_equal(b.page_frame(limit, offset), a.page_frame(limit, offset), check_dtype=True)
-    # through geo.ogc.features, as the app calls it
-    assert F.page_bytes(b, 3, 1) == F.page_bytes(a.sel, 3, 1)
+    # the bytes the app streams
+    assert b.page_bytes(3, 1) == a.page_bytes(3, 1)
 
 
 def test_items_and_item_identical(embedded_backend, pg_backend):
     for fid in ("23281", "23344"):
         assert pg_backend.item_json("communes", fid) == embedded_backend.item_json("communes", fid)
         pd.testing.assert_frame_equal(pg_backend.item("communes", fid), embedded_backend.item("communes", fid))
-    page_a, n_a = F.items("districts", limit=3, sortby=[("area_km2", True)], path=embedded_backend.path)
-    page_b, n_b = F.items("districts", limit=3, sortby=[("area_km2", True)], path=pg_backend)
+    page_a, n_a = embedded_backend.items("districts", limit=3, sortby=[("area_km2", True)])
+    page_b, n_b = pg_backend.items("districts", limit=3, sortby=[("area_km2", True)])
     assert n_a == n_b == 10
     pd.testing.assert_frame_equal(page_b, page_a)
-    assert F.collections(pg_backend) == F.collections(embedded_backend.path)
+    assert pg_backend.collections() == embedded_backend.collections() == F.collections(embedded_backend.path)
 
 
 BAD_SELECTIONS = [
