@@ -47,8 +47,8 @@ from markupsafe import escape
 
 from geo import cache
 from geo.analysis import classify
-from geo.maplayers import layerspec
 from geo.backends.base import Backend, BackendError
+from geo.maplayers import layerspec
 
 from . import context as app_context
 from .errors import ApiError, bad_request, not_found

@@ -30,8 +30,7 @@ from werkzeug.utils import secure_filename
 
 from geo import cache
 from geo.backends.base import Backend, BackendError
-from geo.raster import remoteness
-from geo.raster import zonal
+from geo.raster import remoteness, zonal
 from geo.raster.grid import RasterError, check_resolution, geotiff_bytes, indicator_product
 from geo.units.boundaries import LEVELS
 

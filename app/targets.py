@@ -49,10 +49,9 @@ import shapely
 from flask import Blueprint, Response, current_app, request
 
 from geo import cache
+from geo.analysis import query, targeting
 from geo.backends.base import BackendError
 from geo.io import export
-from geo.analysis import query
-from geo.analysis import targeting
 
 from . import context as app_context
 from .errors import ApiError, bad_request, error_payload, not_found

@@ -43,14 +43,13 @@ import hmac
 import re
 import secrets
 
-from flask import (Blueprint, Response, abort, current_app, jsonify, render_template, request,
-                   session)
+from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, session
 from werkzeug.utils import secure_filename
 
 from geo.backends.base import BackendError
+from geo.units.boundaries import LEVELS
 from geo.uploads import boundaries as boundary_upload
 from geo.uploads import common, ingest, staging, versions
-from geo.units.boundaries import LEVELS
 
 from . import context as app_context
 from .errors import ApiError

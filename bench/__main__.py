@@ -102,7 +102,7 @@ def _step(name, fn, *args) -> dict:
         out.update(step_started=started, step_s=round(time.perf_counter() - t0, 1),
                    step_argv=sys.argv[1:], step_loadavg_end=util.loadavg())
         return out
-    except Exception as exc:  # noqa: BLE001 - the other steps still run
+    except Exception as exc:
         import traceback
 
         util.log(f"step {name} failed: {exc}")

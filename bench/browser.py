@@ -88,11 +88,11 @@ def measure(base: str, loads: int = 3, path: str = "/", timeout_s: float = 120.0
                 page = ctx.new_page()
                 errors: list[str] = []
                 pending: dict[str, float] = {}
-                page.on("pageerror", lambda e: errors.append(str(e)))
-                page.on("console", lambda m: m.type == "error" and errors.append(m.text))
-                page.on("request", lambda r: pending.__setitem__(r.url, time.perf_counter()))
-                page.on("requestfinished", lambda r: pending.pop(r.url, None))
-                page.on("requestfailed", lambda r: pending.pop(r.url, None))
+                page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
+                page.on("console", lambda m, errors=errors: m.type == "error" and errors.append(m.text))
+                page.on("request", lambda r, pending=pending: pending.__setitem__(r.url, time.perf_counter()))
+                page.on("requestfinished", lambda r, pending=pending: pending.pop(r.url, None))
+                page.on("requestfailed", lambda r, pending=pending: pending.pop(r.url, None))
                 t0 = time.perf_counter()
                 page.goto(base + path, wait_until="commit", timeout=timeout_s * 1000)
                 try:

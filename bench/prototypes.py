@@ -21,8 +21,8 @@ from __future__ import annotations
 def coverage_dissolve() -> None:
     import geopandas as gpd
 
-    from geo.maplayers import layerspec
     from geo.crs import WGS84
+    from geo.maplayers import layerspec
 
     original = layerspec.display_geometry
     if getattr(original, "_bench_prototype", False):

@@ -164,7 +164,6 @@ def render(r: dict) -> str:
         for t in k["targets"]:
             name = "geometry=none" if "geometry=none" in t["url"] else "default (GeoJSON)"
             L.append(_wrk_row(name, t))
-        s = k["map_page"]["summary"]
         L += ["", "**Kon Tum map page** (`/`, headless Chromium, fresh context per load, 1400×900):", ""]
         L += _page_lines(k["map_page"])
         mem = k["memory"]

@@ -25,7 +25,7 @@ def warm(base: str, paths: list[str], parallel: int, rounds: int = 2, timeout: f
         for path in paths:
             worst = []
             for _ in range(rounds):
-                res = list(pool.map(lambda _: util.get(base + path, timeout), range(parallel)))
+                res = list(pool.map(lambda _, path=path: util.get(base + path, timeout), range(parallel)))
                 bad = [s for s, _, _ in res if s >= 400]
                 if bad:
                     raise RuntimeError(f"GET {path}: HTTP {bad[0]}")

@@ -40,7 +40,7 @@ class Server:
                         if k.startswith(("GEO_", "PYGEOAPI_", "BENCH_", "MALLOC_")))
         return (envs + " " if envs else "") + " ".join(self.argv)
 
-    def start(self, timeout: float = 120.0) -> "Server":
+    def start(self, timeout: float = 120.0) -> Server:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "w")
         env = dict(os.environ, **self.env)

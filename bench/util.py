@@ -96,7 +96,7 @@ def versions(pygeoapi_python: Path | None) -> dict:
         import pyogrio
 
         out["GDAL (pyogrio, app)"] = pyogrio.__gdal_version_string__
-    except Exception:  # noqa: BLE001 - informative only
+    except Exception:
         pass
     if pygeoapi_python and pygeoapi_python.exists():
         code = ("import json, platform; from importlib import metadata as m; from osgeo import gdal; "

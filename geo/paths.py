@@ -14,8 +14,19 @@ from pathlib import Path
 from geo import settings as geo_settings
 from geo.settings import ROOT
 
-__all__ = ["ROOT", "data_dir", "build_dir", "layers_dir", "state_dir", "gpkg_path", "version_dir",
-           "current_version_number", "served_gpkg", "GPKG", "POINTER"]
+__all__ = [
+    "GPKG",
+    "POINTER",
+    "ROOT",
+    "build_dir",
+    "current_version_number",
+    "data_dir",
+    "gpkg_path",
+    "layers_dir",
+    "served_gpkg",
+    "state_dir",
+    "version_dir",
+]
 
 GPKG = "kontum.gpkg"
 POINTER = "current"

@@ -28,8 +28,8 @@ geo.settings.SettingsError: GEO_MAX_UPLOAD_BYTES must be a whole number, got 'lo
 
 from __future__ import annotations
 
-import dataclasses
 import contextvars
+import dataclasses
 import os
 import threading
 from collections.abc import Mapping

@@ -30,6 +30,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from geo import settings as geo_settings
 
@@ -43,7 +44,6 @@ os.environ.pop("DATABASE_SCHEMA", None)
 PG_DIR = Path(__file__).parent / "pg"
 BACKENDS = [b.strip() for b in os.environ.get("KONTUM_TEST_BACKENDS", "embedded,postgis").split(",")
             if b.strip()]
-from hypothesis import settings
 
 # CI runs the same examples every time (no flaky landings); locally hypothesis
 # explores new examples on every run.

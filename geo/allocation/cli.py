@@ -13,8 +13,8 @@ from __future__ import annotations
 import argparse
 import json
 import math
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd

@@ -45,9 +45,9 @@ import pandas as pd
 import shapely
 from shapely.geometry import Point, shape
 
+from geo.crs import METRIC, WGS84
 from geo.units import names as vnames
 from geo.units.border import flag_border_communes
-from geo.crs import METRIC, WGS84
 
 COUNTRIES = ("LAO", "KHM")
 NEAR_KINDS = ("border", "roads", "point")

@@ -46,8 +46,8 @@ import numpy as np
 import pandas as pd
 from geopandas.array import from_shapely
 
-from geo.indicators import values as ind
 from geo.analysis.query import Constraint
+from geo.indicators import values as ind
 
 LEVELS = ("commune", "district")
 POLARITIES = ("higher_worse", "higher_better", "neutral")
@@ -365,7 +365,7 @@ def rank(
     frame = {"rank": pd.array(list(range(1, n_ranked + 1)) + [None] * (len(order) - n_ranked), dtype="Int64"),
              "score": score[order]}
     for name, arr in cols.items():
-        frame[name] = arr[order] if isinstance(arr, np.ndarray) else arr[order]
+        frame[name] = arr[order]
     geo = units.geometry
     frame["geometry"] = from_shapely(geo.to_numpy()[sel][order], crs=geo.values.crs)
     out = gpd.GeoDataFrame(frame, geometry="geometry")

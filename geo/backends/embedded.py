@@ -20,15 +20,13 @@ import pandas as pd
 import shapely
 
 from geo import cache, paths
-from geo.io import export
-from geo.ogc import features
-from geo.analysis import query
-from geo.io import storage
-from geo.analysis import targeting
-from geo.backends.base import Backend, BackendUnavailable
-from geo.uploads import versions
 from geo import settings as geo_settings
+from geo.analysis import query, targeting
+from geo.backends.base import Backend, BackendUnavailable
+from geo.io import export, storage
+from geo.ogc import features
 from geo.settings import Settings
+from geo.uploads import versions
 
 
 class EmbeddedBackend(Backend):

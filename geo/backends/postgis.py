@@ -73,13 +73,12 @@ import shapely
 from shapely.geometry import Point
 
 from geo import cache
-from geo.ogc import features
-from geo.analysis import query
+from geo.analysis import query, targeting
+from geo.backends.base import Backend, BackendError, BackendUnavailable, parse_url, redact
 from geo.io import storage
-from geo.analysis import targeting
+from geo.ogc import features
 from geo.uploads import versions
 from geo.uploads.versions import Version, VersionError
-from geo.backends.base import Backend, BackendError, BackendUnavailable, parse_url, redact
 
 # The pool reports each failed connection attempt; a library stays quiet unless the
 # application configures logging (our errors carry the reason anyway).
@@ -859,7 +858,7 @@ def _text(v):
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True)

@@ -29,14 +29,14 @@ import geopandas as gpd
 import pandas as pd
 
 from geo import paths
-from geo.indicators import catalogue
 from geo.build import checks
-from geo.synthetic import demo
-from geo.raster import remoteness
+from geo.crs import WGS84
+from geo.indicators import catalogue
 from geo.io import storage
+from geo.raster import remoteness
+from geo.synthetic import demo
 from geo.units import boundaries as units
 from geo.units.border import flag_border_communes
-from geo.crs import WGS84
 
 REMOTENESS_RESOLUTION_M = 250
 

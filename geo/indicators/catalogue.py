@@ -37,8 +37,8 @@ import pandas as pd
 from shapely.geometry import Point
 
 from geo import paths
-from geo.units import boundaries as units
 from geo.crs import WGS84
+from geo.units import boundaries as units
 
 STATUSES = ("official", "reported", "derived")
 QUALIFIERS = ("=", ">", "<", "~")

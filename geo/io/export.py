@@ -120,7 +120,7 @@ def provenance(gdf: pd.DataFrame, metadata: dict | None = None, title: str | Non
         sources += [str(s) for s in gdf["source"].dropna().unique() if str(s)]
     synthetic = bool(meta.pop("synthetic", False)) or is_synthetic(gdf)
     out = {"title": title or meta.pop("title", None), "generated_by": GENERATED_BY,
-           "generated_at": meta.pop("generated_at", None) or dt.datetime.now(dt.timezone.utc)
+           "generated_at": meta.pop("generated_at", None) or dt.datetime.now(dt.UTC)
            .replace(microsecond=0).isoformat(),
            "crs": CRS_NOTE, "synthetic": synthetic,
            "synthetic_note": SYNTHETIC_NOTE if synthetic else None,

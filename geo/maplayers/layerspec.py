@@ -57,16 +57,16 @@ Example
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import tomllib
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from geo import paths
-from geo.backends.base import Backend
 from geo.analysis import classify
+from geo.backends.base import Backend
 
 if TYPE_CHECKING:  # annotations only: pandas/geopandas are imported where they are used
     import geopandas as gpd

@@ -737,11 +737,11 @@ def select(collection_id: str, bbox: tuple[float, ...] | None = None,
     for name, ptype, value in q.filters:
         series = c.frame[name]
         if ptype == "boolean":
-            hit = series.map(lambda v: (not isnull(v)) and bool(v) == value)
+            hit = series.map(lambda v, value=value: (not isnull(v)) and bool(v) == value)
         elif ptype == "integer":
             hit = pd.to_numeric(series, errors="coerce") == value
         else:
-            hit = series.astype(object).map(lambda v: (not isnull(v)) and str(v) == value)
+            hit = series.astype(object).map(lambda v, value=value: (not isnull(v)) and str(v) == value)
         mask &= hit.fillna(False).to_numpy(dtype=bool)
     if q.matches_none:
         mask &= False

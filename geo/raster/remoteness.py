@@ -56,11 +56,20 @@ import numpy as np
 import pandas as pd
 from scipy.ndimage import distance_transform_edt
 
-from geo.raster import zonal
 from geo.crs import METRIC
-from geo.raster.grid import (DEFAULT_RESOLUTION, FLOAT_NODATA, Grid, RasterError, RasterProduct, check_resolution,
-                     opened, register_export, write_geotiff)
 from geo.errors import CliError
+from geo.raster import zonal
+from geo.raster.grid import (
+    DEFAULT_RESOLUTION,
+    FLOAT_NODATA,
+    Grid,
+    RasterError,
+    RasterProduct,
+    check_resolution,
+    opened,
+    register_export,
+    write_geotiff,
+)
 
 TARGETS = ("roads", "power")
 START_MARGIN = 10_000.0   # metres around the province to begin with

@@ -81,9 +81,9 @@ from shapely.geometry import box, mapping, shape
 from shapely.prepared import prep
 
 from geo import paths
+from geo.errors import CliError
 from geo.raster.grid import RasterError
 from geo.units.boundaries import LEVELS, load_units
-from geo.errors import CliError
 
 STATS = ("mean", "sum", "min", "max", "count", "coverage")
 ALWAYS = ("count", "coverage")
@@ -383,7 +383,7 @@ def file_sha256(path: Path | str, chunk: int = 1 << 20) -> str:
 def raster_source(path: Path | str, stat: str, level: str, all_touched: bool) -> str:
     """The ``source`` text of derived rows: file name, hash, file date, method."""
     p = Path(path)
-    mtime = dt.datetime.fromtimestamp(p.stat().st_mtime, dt.timezone.utc).date().isoformat()
+    mtime = dt.datetime.fromtimestamp(p.stat().st_mtime, dt.UTC).date().isoformat()
     rule = "all pixels touched" if all_touched else "pixel centres inside the unit"
     return (f"derived: zonal {stat} of raster {p.name} (sha256 {file_sha256(p)[:16]}, file dated {mtime}) "
             f"over the {level}s ({rule}), computed {dt.date.today().isoformat()} by geo/raster/zonal.py")

@@ -543,7 +543,7 @@ def _observations(communes, districts, provinces, lon, lat, area_km2, commune_d,
     ]
     # district and province aggregates of the same synthetic values
     order = communes.index.to_numpy()  # communes were not reordered yet: rows match the arrays
-    for level, key, ucodes, unames, area in (
+    for level, key, ucodes, _names, _area in (
             ("district", commune_d, d_codes, None, None),
             ("province", district_p[commune_d], p_codes, None, None)):
         g = pd.DataFrame({"k": key[order]})

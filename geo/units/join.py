@@ -28,9 +28,9 @@ from typing import Any, NamedTuple
 import geopandas as gpd
 import pandas as pd
 
-from geo.units.names import NameIndex, clean_code, clean_text
-from geo.units.boundaries import LEVELS, load_units
 from geo.errors import CliError
+from geo.units.boundaries import LEVELS, load_units
+from geo.units.names import NameIndex, clean_code, clean_text
 
 # ---------------------------------------------------------------- reading
 

@@ -51,15 +51,15 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from geo import paths, settings
-from geo.build import checks
-from geo.io import storage
 from geo.backends.base import BackendError
-from geo.units import boundaries as units
-from geo.uploads import versions
-from geo.units.border import flag_border_communes
+from geo.build import checks
 from geo.crs import WGS84
-from geo.uploads.common import Problem, UploadError, max_bytes, run_cli
+from geo.io import storage
+from geo.units import boundaries as units
+from geo.units.border import flag_border_communes
 from geo.units.join import join_table
+from geo.uploads import versions
+from geo.uploads.common import Problem, UploadError, max_bytes, run_cli
 
 # Short names a planner may type for the usual Vietnamese systems.
 VN2000_TOWGS84 = ("-191.90441429,-39.30318279,-111.45032835,-0.00928836,0.01975479,-0.00427372,"

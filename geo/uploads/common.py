@@ -24,6 +24,7 @@ from geo import settings
 from geo.errors import CliError
 from geo.uploads import versions
 
+
 def max_bytes() -> int:
     """The upload size cap (the ``max_upload_bytes`` setting, ``$GEO_MAX_UPLOAD_BYTES``, default 5 MiB)."""
     return settings.active().max_upload_bytes

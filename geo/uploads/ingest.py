@@ -57,14 +57,13 @@ from pathlib import Path
 import pandas as pd
 
 from geo import paths, settings
-from geo.io import encoding
-from geo.indicators import values as indicators
-from geo.io import storage
 from geo.backends.base import BackendError
-from geo.uploads import versions
+from geo.indicators import values as indicators
+from geo.io import encoding, storage
+from geo.units.boundaries import LEVELS
 from geo.units.join import CODE_COLUMNS, DISTRICT_COLUMNS, NAME_COLUMNS, header_key, join_table
 from geo.units.names import clean_code, clean_text, fold
-from geo.units.boundaries import LEVELS
+from geo.uploads import versions
 from geo.uploads.common import Problem, UploadError, max_bytes, run_cli
 
 # ---------------------------------------------------------------- settings

@@ -67,7 +67,7 @@ def stage(data: bytes, filename: str, params: dict, who: str, kind: str = "obser
     expires = _now() + staging_ttl()
     meta = {"id": sid, "kind": kind, "filename": filename, "sha256": hashlib.sha256(data).hexdigest(),
             "size": len(data), "params": params, "who": who, "created_ts": _now(), "expires_ts": expires,
-            "expires": dt.datetime.fromtimestamp(expires, dt.timezone.utc).isoformat(timespec="seconds")}
+            "expires": dt.datetime.fromtimestamp(expires, dt.UTC).isoformat(timespec="seconds")}
     fd = os.open(tmp / "upload.bin", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)

@@ -70,11 +70,11 @@ import pandas as pd
 import pyogrio
 
 from geo import paths, settings
-from geo.io import storage
 from geo.backends.base import BackendConfigError, BackendError
-from geo.indicators.values import STATUS_RANK
 from geo.crs import WGS84
 from geo.errors import CliError
+from geo.indicators.values import STATUS_RANK
+from geo.io import storage
 
 POINTER = paths.POINTER
 MANIFEST = "manifest.json"
@@ -461,7 +461,7 @@ def _set_pointer(number: int) -> None:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds")
 
 
 def check_new_layers(layers: dict, new_rows: pd.DataFrame | None, validate=None) -> dict:

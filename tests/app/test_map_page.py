@@ -10,8 +10,8 @@ import shapely
 from shapely.geometry import shape
 
 from geo.indicators import values as indicators
-from geo.maplayers import layerspec
 from geo.io import storage
+from geo.maplayers import layerspec
 
 BUDGET_BYTES = 1_000_000
 

@@ -48,8 +48,9 @@ def world(tmp_path_factory):
         dst.write(arr, 1)
     env = {**os.environ, "GEO_DATA_DIR": str(data), "GEO_LAYERS_DIR": str(layers),
            "GEO_GPKG": str(tmp / "k.gpkg"), "GEO_STATE_DIR": str(tmp / "state")}
-    run = lambda *a: subprocess.run([sys.executable, "-m", "geo", *a], cwd=ROOT, env=env,
-                                    capture_output=True, text=True, timeout=600)
+    def run(*a):
+        return subprocess.run([sys.executable, "-m", "geo", *a], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=600)
     zonal = run("zonal", str(tif), "--indicator", "test_elevation", "--value-stat", "mean", "--unit", "m",
                 "--name-vi", "Độ cao trung bình", "--name-en", "Mean elevation", "--polarity", "higher_worse")
     assert zonal.returncode == 0, zonal.stderr

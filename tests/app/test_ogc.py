@@ -16,8 +16,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from shapely.geometry import box
 
-from geo.ogc import features as F
 from geo.io import storage
+from geo.ogc import features as F
 
 KNOWN_BBOX = (107.5, 14.2, 107.9, 14.6)
 COLLECTIONS = ["communes", "districts", "works", "roads", "border", "communes_2025"]

@@ -8,9 +8,9 @@ import pytest
 import shapely
 
 from geo import paths
-from geo.settings import Settings
 from geo.indicators import values as indicators
 from geo.io import storage
+from geo.settings import Settings
 from geo.uploads import versions
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "uploads"

@@ -15,8 +15,8 @@ import re
 import pandas as pd
 import pytest
 
-from geo.ogc import features as F
 from geo.analysis import query
+from geo.ogc import features as F
 
 OGC = [
     "/ogc/collections",
@@ -289,8 +289,8 @@ def test_geometry_texts_are_made_on_demand_and_bounded():
     from shapely.geometry import Point
 
     from geo import cache
-    from geo.io import export
     from geo.backends.embedded import GeometryTexts
+    from geo.io import export
 
     units = gpd.GeoDataFrame({"gso_code": ["1", "2", "3"]},
                              geometry=[Point(107.1, 14.2), Point(107.2, 14.3), None], crs=4326)

@@ -23,11 +23,10 @@ from conftest import drop_pg_backend, new_pg_backend
 
 from geo import settings as geo_settings
 from geo.backends import factory
-from geo.indicators import values as indicators
-from geo.uploads import ingest
-from geo.io import storage
-from geo.uploads import versions
 from geo.backends import postgis as pg
+from geo.indicators import values as indicators
+from geo.io import storage
+from geo.uploads import ingest, versions
 
 ROOT = Path(__file__).resolve().parents[2]
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "uploads"

@@ -295,22 +295,22 @@ def test_drawing_an_area_lists_its_communes(tab):
 def test_planner_types_own_classes_in_the_legend(tab):
     page = tab.open("/")
     sel = '#kt-legend [data-layer="poor_rate"]'
-    page.fill(f'#kt-legend input.kt-breaks[data-layer="poor_rate"]', "10; 30")
-    page.click(f'#kt-legend button.kt-apply[data-layer="poor_rate"]')
+    page.fill('#kt-legend input.kt-breaks[data-layer="poor_rate"]', "10; 30")
+    page.click('#kt-legend button.kt-apply[data-layer="poor_rate"]')
     page.wait_for_function("() => KontumMap.state.entries.poor_rate.meta.classification.scheme === 'user_defined'")
     text = page.inner_text(sel)
     assert "≤ 10" in text and "> 10 – 30" in text and "Ngưỡng cố định" in text
     assert page.locator(".leaflet-kt-areas-pane path").count() == 102
     # A refused input keeps the classes drawn and says why.
-    page.fill(f'#kt-legend input.kt-breaks[data-layer="poor_rate"]', "30; 10")
-    page.click(f'#kt-legend button.kt-apply[data-layer="poor_rate"]')
+    page.fill('#kt-legend input.kt-breaks[data-layer="poor_rate"]', "30; 10")
+    page.click('#kt-legend button.kt-apply[data-layer="poor_rate"]')
     page.wait_for_selector("#kt-legend .kt-class-error")
     assert "ascending" in page.inner_text("#kt-legend .kt-class-error")
     assert page.evaluate("KontumMap.state.entries.poor_rate.meta.classification.breaks.slice(0, 2)") == [10, 30]
     # Back to a number of classes.
-    page.fill(f'#kt-legend input.kt-breaks[data-layer="poor_rate"]', "")
-    page.fill(f'#kt-legend input.kt-k[data-layer="poor_rate"]', "3")
-    page.click(f'#kt-legend button.kt-apply[data-layer="poor_rate"]')
+    page.fill('#kt-legend input.kt-breaks[data-layer="poor_rate"]', "")
+    page.fill('#kt-legend input.kt-k[data-layer="poor_rate"]', "3")
+    page.click('#kt-legend button.kt-apply[data-layer="poor_rate"]')
     page.wait_for_function("() => KontumMap.state.entries.poor_rate.meta.classification.k === 3")
     assert page.locator(f'{sel} .kt-legend-row:not(.kt-legend-nodata)').count() == 3
     assert [e for e in tab.errors if "400" not in e and "strictly ascending" not in e] == []

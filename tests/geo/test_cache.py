@@ -116,9 +116,9 @@ def test_thread_safety_smoke():
         try:
             for i in range(300):
                 key = (n * 7 + i) % 40
-                assert p.get_or_make(V1, key, lambda: make(key)) == b"v" * 50
+                assert p.get_or_make(V1, key, lambda key=key: make(key)) == b"v" * 50
                 assert p.nbytes <= 5000
-        except Exception as exc:  # noqa: BLE001 - reported below
+        except Exception as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]

@@ -6,9 +6,9 @@ import json
 import math
 
 import pytest
+from fixtures import squares as sq
 from shapely.geometry import box, mapping
 
-from fixtures import squares as sq
 from geo.analysis import query
 from geo.units.border import flag_border_communes
 

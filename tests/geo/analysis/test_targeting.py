@@ -6,10 +6,9 @@ import math
 
 import pandas as pd
 import pytest
-
 from fixtures import squares as sq
-from geo.analysis import query
-from geo.analysis import targeting
+
+from geo.analysis import query, targeting
 from geo.units.border import flag_border_communes
 
 

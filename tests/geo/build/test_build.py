@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from geo.build import compiler as build
-from geo.synthetic import demo
 from geo.indicators import values as indicators
 from geo.io import storage
+from geo.synthetic import demo
 from geo.synthetic import generator as synthetic
 
 LAYERS = {"communes", "districts", "border", "roads", "communes_2025", "works",

@@ -13,11 +13,10 @@ import pandas as pd
 import pyogrio
 import pytest
 import shapely
-
 from fixtures import squares as sq
+
+from geo.analysis import query, targeting
 from geo.io import export
-from geo.analysis import query
-from geo.analysis import targeting
 from geo.units.border import flag_border_communes
 
 NAME = "Kon Tum xã biên giới – poor_rate 2020"

@@ -11,8 +11,8 @@ import shapely
 
 from geo import paths
 from geo.indicators import values as indicators
-from geo.maplayers import layerspec
 from geo.io import storage
+from geo.maplayers import layerspec
 from geo.maplayers.layerspec import LayerSpecError
 
 GOOD = textwrap.dedent("""\
@@ -254,8 +254,8 @@ def test_display_tolerance_follows_the_extent(gpkg, tmp_path):
     import geopandas as gpd
     from shapely.geometry import box
 
-    from geo.maplayers import layerspec
     from geo.io import storage
+    from geo.maplayers import layerspec
 
     assert layerspec.display_tolerance(gpkg) == 150.0
     # Two 10 km squares whose outer corners are 600 km apart east-west and 800 km north-south.

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 import shapely
 
-from geo.synthetic import national
 from geo.crs import METRIC
+from geo.synthetic import national
 
 N = 500
 

@@ -13,8 +13,16 @@ from openpyxl import Workbook
 
 import geo.units.join
 from geo import cli
-from geo.units.join import (AmbiguousRow, Conflict, DuplicateRow, MatchedRow, UnmatchedRow,
-                      detect_columns, join_table, read_table)
+from geo.units.join import (
+    AmbiguousRow,
+    Conflict,
+    DuplicateRow,
+    MatchedRow,
+    UnmatchedRow,
+    detect_columns,
+    join_table,
+    read_table,
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 MESSY = ROOT / "tests" / "fixtures" / "messy_communes.csv"

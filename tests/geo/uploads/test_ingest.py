@@ -8,9 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from geo import cli
-from geo.uploads import ingest, staging
 from geo.io import storage
-from geo.uploads import versions
+from geo.uploads import ingest, staging, versions
 from geo.uploads.ingest import UploadError
 
 FIX = Path(__file__).resolve().parents[2] / "fixtures" / "uploads"

@@ -13,9 +13,8 @@ import pytest
 
 from geo import cli, paths
 from geo.indicators import values as indicators
-from geo.uploads import ingest
 from geo.io import storage
-from geo.uploads import versions
+from geo.uploads import ingest, versions
 
 ROOT = Path(__file__).resolve().parents[3]
 FIX = Path(__file__).resolve().parents[2] / "fixtures" / "uploads"
