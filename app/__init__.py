@@ -67,8 +67,7 @@ def settings_from(config: Settings | Mapping | None) -> tuple[Settings, dict]:
     for key, value in (config or {}).items():
         if key in CONFIG_KEYS:
             field = CONFIG_KEYS[key]
-            changes[field] = "" if value is None and field in ("database_url", "upload_token",
-                                                                "secret_key") else value
+            changes[field] = "" if value is None and field in ("database_url", "upload_token", "secret_key") else value
         else:
             flask[key] = value
     return (base.replace(**changes) if changes else base), flask
@@ -77,6 +76,7 @@ def settings_from(config: Settings | Mapping | None) -> tuple[Settings, dict]:
 def _bind_per_request(app: Flask, conf: Settings) -> None:
     """While ``app`` answers a request, ``conf`` are the settings in force for the library
     code it calls (:func:`geo.settings.bind`), even when another app was created since."""
+
     @app.before_request
     def _bind() -> None:
         g.geo_settings_token = geo_settings.bind(conf)
@@ -100,8 +100,9 @@ def create_app(config: Settings | Mapping | None = None) -> Flask:
     app = Flask(__name__, static_folder="static", static_url_path="/static")
     # "a//b" is an unknown path (404 JSON), not a redirect to "a/b".
     app.url_map.merge_slashes = False
-    app.config.update(JSON_SORT_KEYS=False, MAX_CONTENT_LENGTH=conf.max_upload_bytes + context.FORM_SLACK,
-                      DEFAULT_LANG=conf.lang)
+    app.config.update(
+        JSON_SORT_KEYS=False, MAX_CONTENT_LENGTH=conf.max_upload_bytes + context.FORM_SLACK, DEFAULT_LANG=conf.lang
+    )
     app.config.update(flask_options)
     try:
         context.install(app, conf, factory.backend_for(conf))

@@ -119,8 +119,7 @@ def main(argv=None) -> int:
     gc.collect()
     gc.freeze()
     _trim_heap()
-    _Server(app, {"bind": f"{args.host}:{args.port}", "workers": args.workers,
-                  "threads": 4, "accesslog": "-"}).run()
+    _Server(app, {"bind": f"{args.host}:{args.port}", "workers": args.workers, "threads": 4, "accesslog": "-"}).run()
     return 0
 
 

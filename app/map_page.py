@@ -65,14 +65,21 @@ VENDOR = "vendor"
 LEAFLET_JS = [("leaflet", f"{VENDOR}/leaflet-1.9.4/leaflet.js")]
 LEAFLET_CSS = [("leaflet_css", f"{VENDOR}/leaflet-1.9.4/leaflet.css")]
 PLUGIN_ASSETS = {
-    "fullscreen": ([("Control.Fullscreen.js", f"{VENDOR}/leaflet.fullscreen-3.0.0/Control.FullScreen.js")],
-                   [("Control.FullScreen.css", f"{VENDOR}/leaflet.fullscreen-3.0.0/Control.FullScreen.css")]),
-    "draw": ([("leaflet_draw_js", f"{VENDOR}/leaflet-draw-1.0.4/leaflet.draw.js")],
-             [("leaflet_draw_css", f"{VENDOR}/leaflet-draw-1.0.4/leaflet.draw.css")]),
-    "markercluster": ([("markerclusterjs", f"{VENDOR}/leaflet.markercluster-1.5.3/leaflet.markercluster.js")],
-                      [("markerclustercss", f"{VENDOR}/leaflet.markercluster-1.5.3/MarkerCluster.css"),
-                       ("markerclusterdefaultcss",
-                        f"{VENDOR}/leaflet.markercluster-1.5.3/MarkerCluster.Default.css")]),
+    "fullscreen": (
+        [("Control.Fullscreen.js", f"{VENDOR}/leaflet.fullscreen-3.0.0/Control.FullScreen.js")],
+        [("Control.FullScreen.css", f"{VENDOR}/leaflet.fullscreen-3.0.0/Control.FullScreen.css")],
+    ),
+    "draw": (
+        [("leaflet_draw_js", f"{VENDOR}/leaflet-draw-1.0.4/leaflet.draw.js")],
+        [("leaflet_draw_css", f"{VENDOR}/leaflet-draw-1.0.4/leaflet.draw.css")],
+    ),
+    "markercluster": (
+        [("markerclusterjs", f"{VENDOR}/leaflet.markercluster-1.5.3/leaflet.markercluster.js")],
+        [
+            ("markerclustercss", f"{VENDOR}/leaflet.markercluster-1.5.3/MarkerCluster.css"),
+            ("markerclusterdefaultcss", f"{VENDOR}/leaflet.markercluster-1.5.3/MarkerCluster.Default.css"),
+        ],
+    ),
 }
 
 # ------------------------------------------------------------------- wording
@@ -86,20 +93,31 @@ T = {
         "base_context": "Nền: tỉnh lân cận, quốc gia (ngoại tuyến)",
         "base_none": "Không có nền",
         "base_osm": "OpenStreetMap (cần Internet)",
-        "fullscreen": "Toàn màn hình", "fullscreen_exit": "Thoát toàn màn hình",
+        "fullscreen": "Toàn màn hình",
+        "fullscreen_exit": "Thoát toàn màn hình",
         "no_data": "không có dữ liệu / no data",
-        "status": {"official": "chính thức", "reported": "báo cáo", "derived": "tính toán",
-                   "synthetic": "minh họa"},
-        "quality": {"exact_official_2025": "chính xác (ranh giới chính thức 2025)", "good": "tốt",
-                    "uncertain": "chưa chắc chắn"},
-        "precision": {"commune": "vị trí: trung tâm xã (gần đúng)",
-                      "village": "vị trí: trung tâm xã (gần đúng); thôn/làng ghi trong nguồn",
-                      "district": "vị trí: trung tâm huyện (gần đúng)",
-                      "province": "vị trí: không rõ xã, huyện — đặt tại trung tâm tỉnh (gần đúng)"},
-        "kinds": {"electrification": "Cấp điện", "poverty_model": "Mô hình giảm nghèo",
-                  "road": "Giao thông", "other": "Khác"},
+        "status": {"official": "chính thức", "reported": "báo cáo", "derived": "tính toán", "synthetic": "minh họa"},
+        "quality": {
+            "exact_official_2025": "chính xác (ranh giới chính thức 2025)",
+            "good": "tốt",
+            "uncertain": "chưa chắc chắn",
+        },
+        "precision": {
+            "commune": "vị trí: trung tâm xã (gần đúng)",
+            "village": "vị trí: trung tâm xã (gần đúng); thôn/làng ghi trong nguồn",
+            "district": "vị trí: trung tâm huyện (gần đúng)",
+            "province": "vị trí: không rõ xã, huyện — đặt tại trung tâm tỉnh (gần đúng)",
+        },
+        "kinds": {
+            "electrification": "Cấp điện",
+            "poverty_model": "Mô hình giảm nghèo",
+            "road": "Giao thông",
+            "other": "Khác",
+        },
         "countries": {"LAO": "Lào", "KHM": "Campuchia", "VNM": "Việt Nam"},
-        "yes": "Có", "no": "Không", "unnamed_road": "đường không rõ tên",
+        "yes": "Có",
+        "no": "Không",
+        "unnamed_road": "đường không rõ tên",
     },
     "en": {
         "title": "Kon Tum poverty map",
@@ -109,20 +127,27 @@ T = {
         "base_context": "Base: neighbouring provinces, countries (offline)",
         "base_none": "No basemap",
         "base_osm": "OpenStreetMap (needs Internet)",
-        "fullscreen": "Full screen", "fullscreen_exit": "Exit full screen",
+        "fullscreen": "Full screen",
+        "fullscreen_exit": "Exit full screen",
         "no_data": "không có dữ liệu / no data",
-        "status": {"official": "official", "reported": "reported", "derived": "derived",
-                   "synthetic": "synthetic"},
-        "quality": {"exact_official_2025": "exact (official 2025 boundary)", "good": "good",
-                    "uncertain": "uncertain"},
-        "precision": {"commune": "location: commune centre (approximate)",
-                      "village": "location: commune centre (approximate); village named in the source",
-                      "district": "location: district centre (approximate)",
-                      "province": "location: commune and district unknown — placed at the province centre (approximate)"},
-        "kinds": {"electrification": "Electrification", "poverty_model": "Poverty-reduction model",
-                  "road": "Roads", "other": "Other"},
+        "status": {"official": "official", "reported": "reported", "derived": "derived", "synthetic": "synthetic"},
+        "quality": {"exact_official_2025": "exact (official 2025 boundary)", "good": "good", "uncertain": "uncertain"},
+        "precision": {
+            "commune": "location: commune centre (approximate)",
+            "village": "location: commune centre (approximate); village named in the source",
+            "district": "location: district centre (approximate)",
+            "province": "location: commune and district unknown — placed at the province centre (approximate)",
+        },
+        "kinds": {
+            "electrification": "Electrification",
+            "poverty_model": "Poverty-reduction model",
+            "road": "Roads",
+            "other": "Other",
+        },
         "countries": {"LAO": "Laos", "KHM": "Cambodia", "VNM": "Vietnam"},
-        "yes": "Yes", "no": "No", "unnamed_road": "unnamed road",
+        "yes": "Yes",
+        "no": "No",
+        "unnamed_road": "unnamed road",
     },
 }
 
@@ -147,10 +172,18 @@ FIELD_LABELS = {
     "unit_type": ("Loại đơn vị", "Unit type"),
     "name_2025": ("Đơn vị sau 1/7/2025", "Unit after 1 July 2025"),
 }
-UNIT_LABELS = {"households": ("hộ", "households"), "persons": ("người", "persons"),
-               "persons/km²": ("người/km²", "persons/km²"), "criteria": ("tiêu chí", "criteria"),
-               "million VND": ("triệu đồng", "million VND"), "km²": ("km²", "km²"), "km": ("km", "km"),
-               "count": ("", ""), "flag": ("", ""), "%": ("%", "%")}
+UNIT_LABELS = {
+    "households": ("hộ", "households"),
+    "persons": ("người", "persons"),
+    "persons/km²": ("người/km²", "persons/km²"),
+    "criteria": ("tiêu chí", "criteria"),
+    "million VND": ("triệu đồng", "million VND"),
+    "km²": ("km²", "km²"),
+    "km": ("km", "km"),
+    "count": ("", ""),
+    "flag": ("", ""),
+    "%": ("%", "%"),
+}
 
 
 def _t(lang: str, key: str):
@@ -158,6 +191,7 @@ def _t(lang: str, key: str):
 
 
 # ------------------------------------------------------------- registration
+
 
 @bp.record_once
 def _load_layers(state) -> None:
@@ -181,6 +215,7 @@ def _spec(layer_id: str) -> layerspec.LayerSpec:
 
 
 # ---------------------------------------------------------------- parameters
+
 
 def _lang() -> str:
     lang = request.args.get("lang") or current_app.config.get("DEFAULT_LANG") or "vi"
@@ -232,8 +267,9 @@ def _cached(key: tuple, make):
     """
     backend = _gpkg()
     part = MAP_GEOMETRY if key[0] == "display" else MAP
-    return part.get_or_make(cache.version_of(backend), (current_app.extensions["map_cache"],) + key,
-                            lambda: make(backend))
+    return part.get_or_make(
+        cache.version_of(backend), (current_app.extensions["map_cache"],) + key, lambda: make(backend)
+    )
 
 
 def _json_response(payload: bytes, mimetype: str = "application/json") -> Response:
@@ -249,6 +285,7 @@ def _dumps(obj) -> bytes:
 
 
 # ---------------------------------------------------------------- formatting
+
 
 def _isna(v) -> bool:
     if v is None:
@@ -320,6 +357,7 @@ class _Refs:
 
 # ------------------------------------------------------------- layer payload
 
+
 def _catalogue(path) -> dict[str, dict]:
     cat = layerspec.read_source("catalogue", path)
     return {str(r["id"]): {k: (None if _isna(v) else v) for k, v in r.items()} for _, r in cat.iterrows()}
@@ -343,9 +381,12 @@ def _standard(text: str, lang: str) -> str:
     """Poverty standards as worded in the data (English) read in Vietnamese on a Vietnamese page."""
     if lang != "vi":
         return text
-    return (text.replace("2016-2020 multidimensional", "Đa chiều 2016–2020")
-            .replace("2022-2025 multidimensional", "Đa chiều 2022–2025")
-            .replace("2011-2015 income", "Thu nhập 2011–2015").replace("income standard", "chuẩn thu nhập"))
+    return (
+        text.replace("2016-2020 multidimensional", "Đa chiều 2016–2020")
+        .replace("2022-2025 multidimensional", "Đa chiều 2022–2025")
+        .replace("2011-2015 income", "Thu nhập 2011–2015")
+        .replace("income standard", "chuẩn thu nhập")
+    )
 
 
 def _drop_none(d: dict) -> dict:
@@ -363,9 +404,16 @@ def _fmt_note(text: str, n: int) -> str:
     return text.replace("{n}", str(n))
 
 
-def layer_payload(spec: layerspec.LayerSpec, year: int | None, lang: str, scheme: str | None,
-                  with_geometry: bool, path, k: int | None = None,
-                  breaks: tuple[float, ...] | None = None) -> dict:
+def layer_payload(
+    spec: layerspec.LayerSpec,
+    year: int | None,
+    lang: str,
+    scheme: str | None,
+    with_geometry: bool,
+    path,
+    k: int | None = None,
+    breaks: tuple[float, ...] | None = None,
+) -> dict:
     """The GeoJSON FeatureCollection of one layer, with its ``layer`` metadata.
 
     ``k`` and ``breaks`` (choropleths) replace the layer file's number of classes
@@ -398,8 +446,9 @@ def layer_payload(spec: layerspec.LayerSpec, year: int | None, lang: str, scheme
         if chosen not in classify.SCHEMES:
             raise bad_request(f"unknown scheme {chosen!r}; expected one of {', '.join(classify.SCHEMES)}")
         if chosen == "user_defined" and not own_breaks:
-            raise bad_request(f"layer {spec.id!r} has no user-defined breaks; use quantiles, "
-                              "fisher_jenks or equal_interval")
+            raise bad_request(
+                f"layer {spec.id!r} has no user-defined breaks; use quantiles, fisher_jenks or equal_interval"
+            )
         reference = None
         if cls.across_years and len(spec.years) > 1 and spec.indicator:
             obs = layerspec.read_source("observations", path)
@@ -418,12 +467,20 @@ def layer_payload(spec: layerspec.LayerSpec, year: int | None, lang: str, scheme
         for e in legend:
             e["label"] = e["label"] + ("%" if unit == "%" else "")
         schemes = ["quantiles", "fisher_jenks", "equal_interval"] + (["user_defined"] if own_breaks else [])
-        classes_out = {"scheme": chosen, "default_scheme": cls.scheme, "schemes": schemes, "k": classes.k,
-                       "default_k": cls.k, "default_breaks": cls.breaks,
-                       "requested_k": classes.requested_k, "breaks": classes.breaks,
-                       "lower": None if _isna(classes.lower) else classes.lower,
-                       "across_years": bool(reference is not None), "palette": spec.palette,
-                       "notes": classes.notes}
+        classes_out = {
+            "scheme": chosen,
+            "default_scheme": cls.scheme,
+            "schemes": schemes,
+            "k": classes.k,
+            "default_k": cls.k,
+            "default_breaks": cls.breaks,
+            "requested_k": classes.requested_k,
+            "breaks": classes.breaks,
+            "lower": None if _isna(classes.lower) else classes.lower,
+            "across_years": bool(reference is not None),
+            "palette": spec.palette,
+            "notes": classes.notes,
+        }
         if classes.n_missing:
             no_data = {"label": t["no_data"], "count": classes.n_missing}
     elif spec.kind == "categorical":
@@ -432,17 +489,30 @@ def layer_payload(spec: layerspec.LayerSpec, year: int | None, lang: str, scheme
         n_first = int((frame["category"] == first).sum())
         colors = [by_value[c].color if c in by_value else None for c in frame["category"]]
         for c in spec.categories:
-            legend.append({"value": c.value, "color": c.color, "label": _fmt_note(c.label(lang), n_first),
-                           "count": int((frame["category"] == c.value).sum())})
+            legend.append(
+                {
+                    "value": c.value,
+                    "color": c.color,
+                    "label": _fmt_note(c.label(lang), n_first),
+                    "count": int((frame["category"] == c.value).sum()),
+                }
+            )
         n_none = int(frame["category"].isna().sum())
         if n_none and spec.display == "fill":
             no_data = {"label": t["no_data"], "count": n_none}
     elif spec.kind == "points":
-        legend.append({"color": spec.color or "#333333", "label": spec.title(lang), "count": n,
-                       "symbol": "point"})
+        legend.append({"color": spec.color or "#333333", "label": spec.title(lang), "count": n, "symbol": "point"})
     else:
-        legend.append({"color": spec.color or "#333333", "label": spec.title(lang), "count": n,
-                       "symbol": "line", "dash": spec.dash, "weight": spec.weight})
+        legend.append(
+            {
+                "color": spec.color or "#333333",
+                "label": spec.title(lang),
+                "count": n,
+                "symbol": "line",
+                "dash": spec.dash,
+                "weight": spec.weight,
+            }
+        )
 
     # context columns for points
     if spec.source == "works":
@@ -470,22 +540,26 @@ def layer_payload(spec: layerspec.LayerSpec, year: int | None, lang: str, scheme
         props: dict = {}
         # Without geometry the page takes names from the shared geometry payload.
         if spec.source == "communes" and with_geometry:
-            props.update(gso_code=r["gso_code"], name=r["name"], district_name=r["district_name"],
-                         quality_flag=r["quality_flag"])
+            props.update(
+                gso_code=r["gso_code"], name=r["name"], district_name=r["district_name"], quality_flag=r["quality_flag"]
+            )
         elif spec.source == "districts" and with_geometry:
             props.update(gso_code=r["gso_code"], name=r["name"])
         elif spec.source == "works":
             code = r.get("gso_code") or ""
             dcode = r.get("district_code") or (communes.at[code, "district_code"] if code in communes.index else "")
-            props.update(work_id=r["work_id"], kind=r["kind"],
-                         kind_label=t["kinds"].get(r["kind"], r["kind"]),
-                         name=(r["name_en"] if lang == "en" and r.get("name_en") else r["name_vi"]),
-                         gso_code=code or None,
-                         commune=communes.at[code, "name"] if code in communes.index else None,
-                         district_name=districts.at[dcode, "name"] if dcode in districts.index else None,
-                         location_precision=r["location_precision"],
-                         location=t["precision"].get(r["location_precision"], r["location_precision"]),
-                         description=r.get("description_vi") or None)
+            props.update(
+                work_id=r["work_id"],
+                kind=r["kind"],
+                kind_label=t["kinds"].get(r["kind"], r["kind"]),
+                name=(r["name_en"] if lang == "en" and r.get("name_en") else r["name_vi"]),
+                gso_code=code or None,
+                commune=communes.at[code, "name"] if code in communes.index else None,
+                district_name=districts.at[dcode, "name"] if dcode in districts.index else None,
+                location_precision=r["location_precision"],
+                location=t["precision"].get(r["location_precision"], r["location_precision"]),
+                description=r.get("description_vi") or None,
+            )
         elif spec.source == "roads":
             name = r["name"] if r["name"] and r["name"] != "Không biết" else t["unnamed_road"]
             props.update(road_id=r["road_id"], name=name)
@@ -530,11 +604,19 @@ def layer_payload(spec: layerspec.LayerSpec, year: int | None, lang: str, scheme
         for item in r["popup"]:
             if "status" in item:
                 iu = item.get("unit") or cat.get(item["id"], {}).get("unit")
-                items.append(_drop_none({
-                    "id": item["id"], "text": format_value(item["value"], iu, lang),
-                    "status": item["status"], "year": item.get("year"),
-                    "period": _period(item.get("period"), item.get("year")),
-                    "src": sources(item.get("source")), "std": standards(item.get("standard"))}))
+                items.append(
+                    _drop_none(
+                        {
+                            "id": item["id"],
+                            "text": format_value(item["value"], iu, lang),
+                            "status": item["status"],
+                            "year": item.get("year"),
+                            "period": _period(item.get("period"), item.get("year")),
+                            "src": sources(item.get("source")),
+                            "std": standards(item.get("standard")),
+                        }
+                    )
+                )
                 if item["status"] == "synthetic":
                     popup_synthetic = True
             else:
@@ -548,17 +630,25 @@ def layer_payload(spec: layerspec.LayerSpec, year: int | None, lang: str, scheme
             props["popup"] = items
         rep = []
         for x in r["reported"]:
-            rep.append(_drop_none({"text": format_value(x["value"], unit, lang, x["qualifier"]),
-                                   "year": x["year"], "period": _period(x["period"], x["year"]),
-                                   "status": x["status"], "src": sources(x["source"]),
-                                   "std": standards(x["standard"]), "note": x["note"] or None}))
+            rep.append(
+                _drop_none(
+                    {
+                        "text": format_value(x["value"], unit, lang, x["qualifier"]),
+                        "year": x["year"],
+                        "period": _period(x["period"], x["year"]),
+                        "status": x["status"],
+                        "src": sources(x["source"]),
+                        "std": standards(x["standard"]),
+                        "note": x["note"] or None,
+                    }
+                )
+            )
         if rep:
             props["reported"] = rep
         keep = ("value", "color") if spec.kind in ("choropleth", "categorical") else ()
         props = {k: v for k, v in props.items() if v is not None or k in keep}
 
-        feature = {"type": "Feature", "id": str(r[key]), "properties": props,
-                   "geometry": None}
+        feature = {"type": "Feature", "id": str(r[key]), "properties": props, "geometry": None}
         if geoms is not None and geoms[i] is not None:
             feature["geometry"] = json.loads(shapely.to_geojson(geoms[i]))
         features.append(feature)
@@ -566,14 +656,28 @@ def layer_payload(spec: layerspec.LayerSpec, year: int | None, lang: str, scheme
     n_syn = statuses.get("synthetic", 0)
     n_first = legend[0]["count"] if spec.kind == "categorical" and legend else int(frame["value"].notna().sum())
     meta = {
-        "id": spec.id, "kind": spec.kind, "display": spec.display, "source": spec.source,
-        "level": spec.level, "title": spec.title(lang), "group": spec.group(lang),
-        "note": _fmt_note(spec.note(lang), n_first), "lang": lang,
-        "year": year, "years": list(spec.years),
-        "indicator": ({"id": spec.indicator, "name": _indicator_name(cat, spec.indicator, lang),
-                       "unit": unit, "polarity": info.get("polarity"),
-                       "description": info.get("description_en" if lang == "en" else "description_vi")}
-                      if spec.indicator else None),
+        "id": spec.id,
+        "kind": spec.kind,
+        "display": spec.display,
+        "source": spec.source,
+        "level": spec.level,
+        "title": spec.title(lang),
+        "group": spec.group(lang),
+        "note": _fmt_note(spec.note(lang), n_first),
+        "lang": lang,
+        "year": year,
+        "years": list(spec.years),
+        "indicator": (
+            {
+                "id": spec.indicator,
+                "name": _indicator_name(cat, spec.indicator, lang),
+                "unit": unit,
+                "polarity": info.get("polarity"),
+                "description": info.get("description_en" if lang == "en" else "description_vi"),
+            }
+            if spec.indicator
+            else None
+        ),
         "field": spec.field,
         "classification": classes_out,
         "legend": legend,
@@ -583,8 +687,13 @@ def layer_payload(spec: layerspec.LayerSpec, year: int | None, lang: str, scheme
         "synthetic": bool(n_syn or popup_synthetic),
         "n_synthetic": n_syn,
         "demo_label": DEMO_LABEL if (n_syn or popup_synthetic) else None,
-        "style": {"color": spec.color, "weight": spec.weight, "dash": spec.dash,
-                  "fill_opacity": spec.fill_opacity, "labels": spec.labels},
+        "style": {
+            "color": spec.color,
+            "weight": spec.weight,
+            "dash": spec.dash,
+            "fill_opacity": spec.fill_opacity,
+            "labels": spec.labels,
+        },
         "popup_fields": [{"id": f, "label": _field_label(f, lang, cat, spec.source)} for f in spec.popup_fields],
         "sources": sources.items,
         "standards": [_standard(x, lang) for x in standards.items],
@@ -607,10 +716,12 @@ def geometry_payload(source: str, path) -> dict:
         u = units.loc[code]
         props = {"gso_code": code, "name": u["name"]}
         if source == "communes":
-            props.update(district_code=u["district_code"], district_name=u["district_name"],
-                         quality_flag=u["quality_flag"])
-        features.append({"type": "Feature", "id": code, "properties": props,
-                         "geometry": json.loads(shapely.to_geojson(geom))})
+            props.update(
+                district_code=u["district_code"], district_name=u["district_name"], quality_flag=u["quality_flag"]
+            )
+        features.append(
+            {"type": "Feature", "id": code, "properties": props, "geometry": json.loads(shapely.to_geojson(geom))}
+        )
     return {"type": "FeatureCollection", "features": features}
 
 
@@ -626,22 +737,39 @@ def series_payload(path) -> dict:
             if any(s not in (None, "synthetic") for s in sts):
                 entry[ind + "_status"] = sts
         units[code] = entry
-    return {"years": list(ANALYSIS_YEARS), "indicators": list(SERIES_INDICATORS),
-            "default_status": "synthetic", "units": units}
+    return {
+        "years": list(ANALYSIS_YEARS),
+        "indicators": list(SERIES_INDICATORS),
+        "default_status": "synthetic",
+        "units": units,
+    }
 
 
 # ------------------------------------------------------------------- routes
+
 
 @bp.get("/layers")
 def layers_index():
     lang = _lang()
     out = []
     for s in _specs():
-        out.append({"id": s.id, "title": s.title(lang), "group": s.group(lang), "kind": s.kind,
-                    "source": s.source, "level": s.level, "indicator": s.indicator, "field": s.field,
-                    "years": list(s.years), "year": s.year, "default_visible": s.default_visible,
-                    "order": s.order,
-                    "url": url_for("map_page.layer_geojson", layer_id=s.id, lang=lang)})
+        out.append(
+            {
+                "id": s.id,
+                "title": s.title(lang),
+                "group": s.group(lang),
+                "kind": s.kind,
+                "source": s.source,
+                "level": s.level,
+                "indicator": s.indicator,
+                "field": s.field,
+                "years": list(s.years),
+                "year": s.year,
+                "default_visible": s.default_visible,
+                "order": s.order,
+                "url": url_for("map_page.layer_geojson", layer_id=s.id, lang=lang),
+            }
+        )
     return _json_response(_dumps({"layers": out}))
 
 
@@ -662,9 +790,10 @@ def layer_geojson(layer_id: str):
     except layerspec.LayerDataError as exc:
         raise bad_request(str(exc)) from None
     k, breaks = _classes_args(spec, scheme)
-    payload = _cached(("layer", spec.id, year, lang, scheme, geometry, k, breaks),
-                      lambda p: _dumps(layer_payload(spec, year, lang, scheme, geometry == "full", p,
-                                                     k, breaks)))
+    payload = _cached(
+        ("layer", spec.id, year, lang, scheme, geometry, k, breaks),
+        lambda p: _dumps(layer_payload(spec, year, lang, scheme, geometry == "full", p, k, breaks)),
+    )
     return _json_response(payload, "application/geo+json")
 
 
@@ -678,8 +807,9 @@ def _classes_args(spec: layerspec.LayerSpec, scheme: str | None) -> tuple[int | 
     k = breaks = None
     if raw_k:
         if not (raw_k.strip().isdigit() and classify.MIN_K <= int(raw_k) <= classify.MAX_K):
-            raise bad_request(f"k: expected a whole number of classes from {classify.MIN_K} to "
-                              f"{classify.MAX_K}, got {raw_k!r}")
+            raise bad_request(
+                f"k: expected a whole number of classes from {classify.MIN_K} to {classify.MAX_K}, got {raw_k!r}"
+            )
         if scheme == "user_defined":
             raise bad_request("k does not apply to user_defined classes (their breaks set them)")
         k = int(raw_k)
@@ -687,18 +817,19 @@ def _classes_args(spec: layerspec.LayerSpec, scheme: str | None) -> tuple[int | 
         if scheme not in (None, "user_defined"):
             raise bad_request(f"breaks are user-defined classes; they do not go with scheme={scheme!r}")
         try:
-            values = [float(b.strip().replace(",", ".")) for b in raw_breaks.split(";" if ";" in raw_breaks
-                                                                                 else ",")]
+            values = [float(b.strip().replace(",", ".")) for b in raw_breaks.split(";" if ";" in raw_breaks else ",")]
         except ValueError:
-            raise bad_request(f"breaks: expected ascending numbers separated by commas, e.g. "
-                              f"10,20,40; got {raw_breaks!r}") from None
+            raise bad_request(
+                f"breaks: expected ascending numbers separated by commas, e.g. 10,20,40; got {raw_breaks!r}"
+            ) from None
         if not all(math.isfinite(v) for v in values):
             raise bad_request("breaks: numbers must be finite")
         if any(b <= a for a, b in zip(values, values[1:])):
             raise bad_request(f"breaks must be strictly ascending, got {raw_breaks!r}")
         if len(values) + 1 > classify.MAX_K:
-            raise bad_request(f"breaks: at most {classify.MAX_K - 1} bounds ({classify.MAX_K} classes), "
-                              f"got {len(values)}")
+            raise bad_request(
+                f"breaks: at most {classify.MAX_K - 1} bounds ({classify.MAX_K} classes), got {len(values)}"
+            )
         breaks = tuple(values)
     return k, breaks
 
@@ -720,7 +851,7 @@ def layer_series():
 @bp.get("/")
 def index():
     lang = _lang()
-    _gpkg()                       # 503 with a clear message when the data are not built
+    _gpkg()  # 503 with a clear message when the data are not built
     html = _cached(("page", lang, request.script_root), lambda p: render_page(lang, p))
     resp = Response(html, mimetype="text/html")
     resp.headers["Cache-Control"] = "no-cache"
@@ -728,6 +859,7 @@ def index():
 
 
 # --------------------------------------------------------------------- page
+
 
 class _Init(JSCSSMixin, MacroElement):
     """Loads kontum-map.js (after Leaflet) and hands it the Folium objects once they exist."""
@@ -776,20 +908,43 @@ def _context_layer(lang: str, path, bounds) -> folium.FeatureGroup:
     fills = {"VNM": "#f7f5ef", "LAO": "#e9eef3", "KHM": "#eef0e6"}
     feats = []
     for code, geom in zip(raw_c["ADM0_A3"], countries.geometry.values):
-        feats.append({"type": "Feature", "properties": {"fill": fills.get(code, "#eeeeee")},
-                      "geometry": json.loads(shapely.to_geojson(geom))})
-    folium.GeoJson({"type": "FeatureCollection", "features": feats}, name="countries",
-                   style_function=lambda f: {"fillColor": f["properties"]["fill"], "fillOpacity": 1,
-                                             "color": "#9e9e9e", "weight": 1},
-                   interactive=False, control=False).add_to(group)
-    pfeats = [{"type": "Feature", "properties": {"kt": code == "62"},
-               "geometry": json.loads(shapely.to_geojson(geom))}
-              for code, geom in zip(raw_p["gso_province_code"], provinces.geometry.values)]
-    folium.GeoJson({"type": "FeatureCollection", "features": pfeats}, name="provinces",
-                   style_function=lambda f: {"fill": bool(f["properties"]["kt"]), "fillColor": "#ffffff",
-                                             "fillOpacity": 1, "color": "#8d8d8d", "weight": 1,
-                                             "dashArray": "4 3"},
-                   interactive=False, control=False).add_to(group)
+        feats.append(
+            {
+                "type": "Feature",
+                "properties": {"fill": fills.get(code, "#eeeeee")},
+                "geometry": json.loads(shapely.to_geojson(geom)),
+            }
+        )
+    folium.GeoJson(
+        {"type": "FeatureCollection", "features": feats},
+        name="countries",
+        style_function=lambda f: {
+            "fillColor": f["properties"]["fill"],
+            "fillOpacity": 1,
+            "color": "#9e9e9e",
+            "weight": 1,
+        },
+        interactive=False,
+        control=False,
+    ).add_to(group)
+    pfeats = [
+        {"type": "Feature", "properties": {"kt": code == "62"}, "geometry": json.loads(shapely.to_geojson(geom))}
+        for code, geom in zip(raw_p["gso_province_code"], provinces.geometry.values)
+    ]
+    folium.GeoJson(
+        {"type": "FeatureCollection", "features": pfeats},
+        name="provinces",
+        style_function=lambda f: {
+            "fill": bool(f["properties"]["kt"]),
+            "fillColor": "#ffffff",
+            "fillOpacity": 1,
+            "color": "#8d8d8d",
+            "weight": 1,
+            "dashArray": "4 3",
+        },
+        interactive=False,
+        control=False,
+    ).add_to(group)
     view = box(bounds[0] - 0.45, bounds[1] - 0.3, bounds[2] + 0.45, bounds[3] + 0.3)
     for code, name, geom in zip(raw_p["gso_province_code"], raw_p["name"], raw_p.geometry.values):
         if code == "62":
@@ -799,10 +954,16 @@ def _context_layer(lang: str, path, bounds) -> folium.FeatureGroup:
             continue
         pt = part.representative_point()
         label = str(name).replace("Tỉnh ", "").replace("Thành phố ", "TP ")
-        folium.Marker([round(pt.y, 4), round(pt.x, 4)], interactive=False,
-                      icon=folium.DivIcon(html=f'<div class="kt-ctx-label">{escape(label)}</div>',
-                                          class_name="kt-ctx", icon_size=(140, 18), icon_anchor=(70, 9))
-                      ).add_to(group)
+        folium.Marker(
+            [round(pt.y, 4), round(pt.x, 4)],
+            interactive=False,
+            icon=folium.DivIcon(
+                html=f'<div class="kt-ctx-label">{escape(label)}</div>',
+                class_name="kt-ctx",
+                icon_size=(140, 18),
+                icon_anchor=(70, 9),
+            ),
+        ).add_to(group)
     near = box(bounds[0] - 0.22, bounds[1] - 0.1, bounds[2] + 0.22, bounds[3] + 0.1)
     for code, geom in zip(raw_c["ADM0_A3"], raw_c.geometry.values):
         if code == "VNM":
@@ -812,10 +973,16 @@ def _context_layer(lang: str, path, bounds) -> folium.FeatureGroup:
             continue
         pt = part.representative_point()
         name = t["countries"].get(code, code).upper()
-        folium.Marker([round(pt.y, 4), round(pt.x, 4)], interactive=False,
-                      icon=folium.DivIcon(html=f'<div class="kt-country-label">{escape(name)}</div>',
-                                          class_name="kt-ctx", icon_size=(160, 24), icon_anchor=(80, 12))
-                      ).add_to(group)
+        folium.Marker(
+            [round(pt.y, 4), round(pt.x, 4)],
+            interactive=False,
+            icon=folium.DivIcon(
+                html=f'<div class="kt-country-label">{escape(name)}</div>',
+                class_name="kt-ctx",
+                icon_size=(160, 24),
+                icon_anchor=(80, 12),
+            ),
+        ).add_to(group)
     return group
 
 
@@ -825,12 +992,26 @@ def _page_config(lang: str, path) -> dict:
     dlist = []
     for code, name, geom in zip(districts["gso_code"], districts["name"], districts.geometry.values):
         x0, y0, x1, y1 = geom.bounds
-        dlist.append({"code": code, "name": name, "bounds": [[round(y0, 4), round(x0, 4)], [round(y1, 4), round(x1, 4)]]})
+        dlist.append(
+            {"code": code, "name": name, "bounds": [[round(y0, 4), round(x0, 4)], [round(y1, 4), round(x1, 4)]]}
+        )
     layers = []
     for s in _specs():
-        layers.append({"id": s.id, "title": s.title(lang), "group": s.group(lang), "kind": s.kind,
-                       "display": s.display, "source": s.source, "years": list(s.years), "year": s.year,
-                       "visible": s.default_visible, "area": s.is_area, "labels": s.labels})
+        layers.append(
+            {
+                "id": s.id,
+                "title": s.title(lang),
+                "group": s.group(lang),
+                "kind": s.kind,
+                "display": s.display,
+                "source": s.source,
+                "years": list(s.years),
+                "year": s.year,
+                "visible": s.default_visible,
+                "area": s.is_area,
+                "labels": s.labels,
+            }
+        )
     other = "en" if lang == "vi" else "vi"
     return {
         "lang": lang,
@@ -869,10 +1050,21 @@ def _js_strings(lang: str) -> dict:
         "poor": "nghèo" if vi else "poor",
         "near_poor": "cận nghèo" if vi else "near-poor",
         "classes": "Phân loại" if vi else "Classes",
-        "schemes": ({"quantiles": "Phân vị", "fisher_jenks": "Ngắt tự nhiên (Jenks)",
-                     "equal_interval": "Khoảng đều", "user_defined": "Ngưỡng cố định"} if vi else
-                    {"quantiles": "Quantiles", "fisher_jenks": "Natural breaks (Jenks)",
-                     "equal_interval": "Equal interval", "user_defined": "Fixed breaks"}),
+        "schemes": (
+            {
+                "quantiles": "Phân vị",
+                "fisher_jenks": "Ngắt tự nhiên (Jenks)",
+                "equal_interval": "Khoảng đều",
+                "user_defined": "Ngưỡng cố định",
+            }
+            if vi
+            else {
+                "quantiles": "Quantiles",
+                "fisher_jenks": "Natural breaks (Jenks)",
+                "equal_interval": "Equal interval",
+                "user_defined": "Fixed breaks",
+            }
+        ),
         "across_years": "cùng thang màu cho mọi năm" if vi else "same classes for every year",
         "n_classes": "Số lớp" if vi else "Classes",
         "own_breaks": "Ngưỡng riêng" if vi else "Own breaks",
@@ -887,31 +1079,46 @@ def _js_strings(lang: str) -> dict:
         "year_label": "Năm số liệu" if vi else "Data year",
         "targeting": "Chọn đối tượng ưu tiên" if vi else "Targeting",
         "poorest_border": "Xã nghèo nhất vùng biên giới" if vi else "Poorest border communes",
-        "poorest_border_hint": ("10 xã biên giới có tỷ lệ hộ nghèo cao nhất (năm đang chọn)" if vi else
-                                "The 10 border communes with the highest poor-household rate (selected year)"),
-        "draw_hint": ("Hoặc vẽ một vùng (đa giác, chữ nhật) trên bản đồ để liệt kê các xã trong vùng." if vi else
-                      "Or draw an area (polygon, rectangle) on the map to list the communes inside it."),
-        "rank": "#", "name": "Xã" if vi else "Commune", "poor_rate": "Tỷ lệ nghèo" if vi else "Poor rate",
+        "poorest_border_hint": (
+            "10 xã biên giới có tỷ lệ hộ nghèo cao nhất (năm đang chọn)"
+            if vi
+            else "The 10 border communes with the highest poor-household rate (selected year)"
+        ),
+        "draw_hint": (
+            "Hoặc vẽ một vùng (đa giác, chữ nhật) trên bản đồ để liệt kê các xã trong vùng."
+            if vi
+            else "Or draw an area (polygon, rectangle) on the map to list the communes inside it."
+        ),
+        "rank": "#",
+        "name": "Xã" if vi else "Commune",
+        "poor_rate": "Tỷ lệ nghèo" if vi else "Poor rate",
         "distance": "Cách biên giới" if vi else "To border",
         "download": "Tải về" if vi else "Download",
         "clear": "Xóa kết quả" if vi else "Clear",
         "loading": "Đang tải…" if vi else "Loading…",
-        "targets_missing": ("Chức năng chọn đối tượng (/targets) chưa sẵn sàng trên máy chủ này." if vi else
-                            "The targeting service (/targets) is not available on this server yet."),
+        "targets_missing": (
+            "Chức năng chọn đối tượng (/targets) chưa sẵn sàng trên máy chủ này."
+            if vi
+            else "The targeting service (/targets) is not available on this server yet."
+        ),
         "error": "Lỗi" if vi else "Error",
         "in_area": "xã trong vùng vẽ" if vi else "communes in the drawn area",
         "none_in_area": "Không có xã nào trong vùng vẽ." if vi else "No commune in the drawn area.",
         "north": "B" if vi else "N",
-        "attribution": ("Ranh giới xã 2020: GSO, sapnhap.bando.com.vn, choisy/vietnam63 · Biên giới, quốc gia: Natural Earth · "
-                        "Tỉnh lân cận: gis.chinhphu.vn · Đường: CTU-SematX/LegoCity (CC BY-SA 4.0) · Số liệu: xem nguồn trong từng cửa sổ"
-                        if vi else
-                        "2020 commune boundaries: GSO, sapnhap.bando.com.vn, choisy/vietnam63 · Border, countries: Natural Earth · "
-                        "Neighbouring provinces: gis.chinhphu.vn · Roads: CTU-SematX/LegoCity (CC BY-SA 4.0) · Figures: see the source in each popup"),
+        "attribution": (
+            "Ranh giới xã 2020: GSO, sapnhap.bando.com.vn, choisy/vietnam63 · Biên giới, quốc gia: Natural Earth · "
+            "Tỉnh lân cận: gis.chinhphu.vn · Đường: CTU-SematX/LegoCity (CC BY-SA 4.0) · Số liệu: xem nguồn trong từng cửa sổ"
+            if vi
+            else "2020 commune boundaries: GSO, sapnhap.bando.com.vn, choisy/vietnam63 · Border, countries: Natural Earth · "
+            "Neighbouring provinces: gis.chinhphu.vn · Roads: CTU-SematX/LegoCity (CC BY-SA 4.0) · Figures: see the source in each popup"
+        ),
         "points": "điểm" if vi else "points",
         "layers": "Lớp bản đồ" if vi else "Map layers",
-        "attribution_short": ("Ranh giới: GSO 2020, Natural Earth, gis.chinhphu.vn · Đường: LegoCity (CC BY-SA 4.0)"
-                              if vi else
-                              "Boundaries: GSO 2020, Natural Earth, gis.chinhphu.vn · Roads: LegoCity (CC BY-SA 4.0)"),
+        "attribution_short": (
+            "Ranh giới: GSO 2020, Natural Earth, gis.chinhphu.vn · Đường: LegoCity (CC BY-SA 4.0)"
+            if vi
+            else "Boundaries: GSO 2020, Natural Earth, gis.chinhphu.vn · Roads: LegoCity (CC BY-SA 4.0)"
+        ),
         "layer_error": "Không tải được lớp" if vi else "Could not load layer",
         "draw_polygon": "Vẽ vùng để chọn xã" if vi else "Draw an area to select communes",
         "draw_rectangle": "Vẽ hình chữ nhật để chọn xã" if vi else "Draw a rectangle to select communes",
@@ -926,8 +1133,15 @@ def render_page(lang: str, path) -> str:
     x0, y0, x1, y1 = communes.total_bounds
     bounds = (x0, y0, x1, y1)
     t = T[lang]
-    m = folium.Map(location=[(y0 + y1) / 2, (x0 + x1) / 2], zoom_start=9, tiles=None,
-                   control_scale=True, zoom_snap=0.25, zoom_delta=0.5, **{"minZoom": 7, "maxZoom": 17})
+    m = folium.Map(
+        location=[(y0 + y1) / 2, (x0 + x1) / 2],
+        zoom_start=9,
+        tiles=None,
+        control_scale=True,
+        zoom_snap=0.25,
+        zoom_delta=0.5,
+        **{"minZoom": 7, "maxZoom": 17},
+    )
     m.default_js = [(n, _static(u)) for n, u in LEAFLET_JS]
     m.default_css = [(n, _static(u)) for n, u in LEAFLET_CSS]
     m.fit_bounds([[y0, x0], [y1, x1]], padding_top_left=(10, 10), padding_bottom_right=(250, 10))
@@ -946,13 +1160,23 @@ def render_page(lang: str, path) -> str:
     drawn = folium.FeatureGroup(name="drawn", control=False)
     drawn.add_to(m)
     draw = folium.plugins.Draw(
-        position="topleft", feature_group=drawn, show_geometry_on_click=False,
-        draw_options={"polyline": False, "circle": False, "marker": False, "circlemarker": False,
-                      "polygon": {"allowIntersection": False, "showArea": False,
-                                  "shapeOptions": {"color": "#0d47a1", "weight": 2, "fillOpacity": 0.08}},
-                      "rectangle": {"showArea": False,
-                                    "shapeOptions": {"color": "#0d47a1", "weight": 2, "fillOpacity": 0.08}}},
-        edit_options={"edit": False})
+        position="topleft",
+        feature_group=drawn,
+        show_geometry_on_click=False,
+        draw_options={
+            "polyline": False,
+            "circle": False,
+            "marker": False,
+            "circlemarker": False,
+            "polygon": {
+                "allowIntersection": False,
+                "showArea": False,
+                "shapeOptions": {"color": "#0d47a1", "weight": 2, "fillOpacity": 0.08},
+            },
+            "rectangle": {"showArea": False, "shapeOptions": {"color": "#0d47a1", "weight": 2, "fillOpacity": 0.08}},
+        },
+        edit_options={"edit": False},
+    )
     _localise(draw, "draw")
     draw.add_to(m)
 
@@ -964,10 +1188,17 @@ def render_page(lang: str, path) -> str:
     root.header.add_child(Element('<link rel="icon" href="data:,">'), name="kt_icon")
 
     config = _page_config(lang, path)
-    panel = render_template("map/panel.html", t=t, lang=lang, config=config, s=config["i18n"],
-                            other_lang_url=config["urls"]["other_lang"])
+    panel = render_template(
+        "map/panel.html", t=t, lang=lang, config=config, s=config["i18n"], other_lang_url=config["urls"]["other_lang"]
+    )
     root.html.add_child(Element(panel), name="kt_panel")
-    m.add_child(_Init(m.get_name(), control.get_name(), drawn.get_name(),
-                      [("context", context.get_name()), ("none", blank.get_name()), ("osm", osm.get_name())]))
+    m.add_child(
+        _Init(
+            m.get_name(),
+            control.get_name(),
+            drawn.get_name(),
+            [("context", context.get_name()), ("none", blank.get_name()), ("osm", osm.get_name())],
+        )
+    )
     html = root.render()
-    return html.replace('<html>', f'<html lang="{lang}">', 1)
+    return html.replace("<html>", f'<html lang="{lang}">', 1)

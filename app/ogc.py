@@ -68,43 +68,92 @@ TEXT = {
     "vi": {
         "site": "Bản đồ nghèo Kon Tum – OGC API Features",
         "site_desc": "Dữ liệu xã, huyện, công trình, đường và biên giới của tỉnh Kon Tum (2015–2020) "
-                     "theo chuẩn OGC API – Features. Giá trị có status=synthetic là dữ liệu minh họa "
-                     "(demo data), không phải số liệu thật.",
-        "landing": "Trang chủ", "collections": "Tập dữ liệu", "conformance": "Lớp tuân thủ",
-        "api": "Định nghĩa API (OpenAPI 3.0)", "api_doc": "Tài liệu API", "items": "Đối tượng",
-        "item": "Đối tượng", "links": "Liên kết", "extent": "Phạm vi", "bbox": "Khung bao (WGS84)",
-        "temporal": "Thời gian", "count": "Số đối tượng", "id_field": "Trường mã",
-        "queryables": "Thuộc tính lọc được (tên=giá trị)", "properties": "Thuộc tính",
-        "property": "Thuộc tính", "value": "Giá trị", "type": "Kiểu", "matched": "Số khớp",
-        "returned": "Số trả về", "next": "Trang sau", "prev": "Trang trước",
-        "json": "JSON", "html": "HTML", "other_lang": "English", "other_lang_code": "en",
+        "theo chuẩn OGC API – Features. Giá trị có status=synthetic là dữ liệu minh họa "
+        "(demo data), không phải số liệu thật.",
+        "landing": "Trang chủ",
+        "collections": "Tập dữ liệu",
+        "conformance": "Lớp tuân thủ",
+        "api": "Định nghĩa API (OpenAPI 3.0)",
+        "api_doc": "Tài liệu API",
+        "items": "Đối tượng",
+        "item": "Đối tượng",
+        "links": "Liên kết",
+        "extent": "Phạm vi",
+        "bbox": "Khung bao (WGS84)",
+        "temporal": "Thời gian",
+        "count": "Số đối tượng",
+        "id_field": "Trường mã",
+        "queryables": "Thuộc tính lọc được (tên=giá trị)",
+        "properties": "Thuộc tính",
+        "property": "Thuộc tính",
+        "value": "Giá trị",
+        "type": "Kiểu",
+        "matched": "Số khớp",
+        "returned": "Số trả về",
+        "next": "Trang sau",
+        "prev": "Trang trước",
+        "json": "JSON",
+        "html": "HTML",
+        "other_lang": "English",
+        "other_lang_code": "en",
         "demo": "Giá trị có trạng thái “synthetic” là dữ liệu minh họa (demo data), không phải số liệu thật.",
-        "no_items": "Không có đối tượng nào khớp.", "geometry": "Hình học", "path": "Đường dẫn",
-        "parameters": "Tham số", "responses": "Mã phản hồi", "collection": "Tập dữ liệu",
-        "years": "Năm chỉ tiêu", "download": "Tải về", "none": "—",
+        "no_items": "Không có đối tượng nào khớp.",
+        "geometry": "Hình học",
+        "path": "Đường dẫn",
+        "parameters": "Tham số",
+        "responses": "Mã phản hồi",
+        "collection": "Tập dữ liệu",
+        "years": "Năm chỉ tiêu",
+        "download": "Tải về",
+        "none": "—",
     },
     "en": {
         "site": "Kon Tum poverty map – OGC API Features",
         "site_desc": "Communes, districts, works, roads and the border of Kon Tum (2015–2020) served "
-                     "as OGC API – Features. Values with status=synthetic are demo data, not real "
-                     "figures.",
-        "landing": "Landing page", "collections": "Collections", "conformance": "Conformance",
-        "api": "API definition (OpenAPI 3.0)", "api_doc": "API documentation", "items": "Features",
-        "item": "Feature", "links": "Links", "extent": "Extent", "bbox": "Bounding box (WGS84)",
-        "temporal": "Time", "count": "Features", "id_field": "Id field",
-        "queryables": "Queryable properties (name=value)", "properties": "Properties",
-        "property": "Property", "value": "Value", "type": "Type", "matched": "Matched",
-        "returned": "Returned", "next": "Next page", "prev": "Previous page",
-        "json": "JSON", "html": "HTML", "other_lang": "Tiếng Việt", "other_lang_code": "vi",
+        "as OGC API – Features. Values with status=synthetic are demo data, not real "
+        "figures.",
+        "landing": "Landing page",
+        "collections": "Collections",
+        "conformance": "Conformance",
+        "api": "API definition (OpenAPI 3.0)",
+        "api_doc": "API documentation",
+        "items": "Features",
+        "item": "Feature",
+        "links": "Links",
+        "extent": "Extent",
+        "bbox": "Bounding box (WGS84)",
+        "temporal": "Time",
+        "count": "Features",
+        "id_field": "Id field",
+        "queryables": "Queryable properties (name=value)",
+        "properties": "Properties",
+        "property": "Property",
+        "value": "Value",
+        "type": "Type",
+        "matched": "Matched",
+        "returned": "Returned",
+        "next": "Next page",
+        "prev": "Previous page",
+        "json": "JSON",
+        "html": "HTML",
+        "other_lang": "Tiếng Việt",
+        "other_lang_code": "vi",
         "demo": "Values with status “synthetic” are demo data (dữ liệu minh họa), not real figures.",
-        "no_items": "No feature matches.", "geometry": "Geometry", "path": "Path",
-        "parameters": "Parameters", "responses": "Responses", "collection": "Collection",
-        "years": "Indicator years", "download": "Download", "none": "—",
+        "no_items": "No feature matches.",
+        "geometry": "Geometry",
+        "path": "Path",
+        "parameters": "Parameters",
+        "responses": "Responses",
+        "collection": "Collection",
+        "years": "Indicator years",
+        "download": "Download",
+        "none": "—",
     },
 }
 
 
 # --------------------------------------------------------------------------- helpers
+
 
 def _lang() -> str:
     raw = request.args.get("lang")
@@ -121,19 +170,28 @@ def _check_params(allowed, properties=()) -> None:
     for name in request.args:
         values = request.args.getlist(name)
         if name not in allowed and name in properties:
-            raise bad_request(f"property {name!r} is not queryable: its values are decimal numbers, "
-                              f"which cannot be compared for equality; sort with sortby={name} or "
-                              f"-{name} instead", "UnknownParameter")
+            raise bad_request(
+                f"property {name!r} is not queryable: its values are decimal numbers, "
+                f"which cannot be compared for equality; sort with sortby={name} or "
+                f"-{name} instead",
+                "UnknownParameter",
+            )
         if name not in allowed:
             if name in ("bbox-crs", "crs"):
-                raise bad_request(f"{name} is not supported: coordinates are always WGS84 "
-                                  f"longitude/latitude (CRS84)", "InvalidParameterValue")
+                raise bad_request(
+                    f"{name} is not supported: coordinates are always WGS84 longitude/latitude (CRS84)",
+                    "InvalidParameterValue",
+                )
             standard = [a for a in ITEMS_PARAMS + ("year",) if a in allowed]
             more = len(allowed) - len(standard)
-            hint = (f" or one of {more} queryable properties (listed in the collection's HTML "
-                    f"page and in /ogc/api)") if more > 0 else ""
-            raise bad_request(f"unknown query parameter {name!r}; allowed here: "
-                              f"{', '.join(standard)}{hint}", "UnknownParameter")
+            hint = (
+                (f" or one of {more} queryable properties (listed in the collection's HTML page and in /ogc/api)")
+                if more > 0
+                else ""
+            )
+            raise bad_request(
+                f"unknown query parameter {name!r}; allowed here: {', '.join(standard)}{hint}", "UnknownParameter"
+            )
         if len(values) > 1:
             raise bad_request(f"query parameter {name!r} given {len(values)} times; give it once")
 
@@ -175,8 +233,7 @@ def _format(allowed: tuple[str, ...]) -> str:
         if f == "geojson" and "geojson" in allowed:
             return "json"
         if f not in allowed:
-            raise bad_request(f"f: unknown or unavailable format {raw!r}; use one of "
-                              f"{', '.join(allowed)}")
+            raise bad_request(f"f: unknown or unavailable format {raw!r}; use one of {', '.join(allowed)}")
         return f
     accept = request.accept_mimetypes
     q_html = accept.quality(HTML)
@@ -216,8 +273,7 @@ def _html_response(template: str, **ctx) -> Response:
     lang = ctx.setdefault("lang", _lang())
     ctx.setdefault("t", TEXT[lang])
     ctx.setdefault("json_href", _url(request.endpoint, _args(f="json"), **request.view_args))
-    ctx.setdefault("lang_href", _url(request.endpoint, _args(lang=TEXT[lang]["other_lang_code"]),
-                                     **request.view_args))
+    ctx.setdefault("lang_href", _url(request.endpoint, _args(lang=TEXT[lang]["other_lang_code"]), **request.view_args))
     resp = Response(render_template(template, **ctx), mimetype=HTML)
     resp.headers["Vary"] = "Accept"
     return resp
@@ -257,6 +313,7 @@ def _now() -> str:
 
 # --------------------------------------------------------------------------- landing, conformance
 
+
 @bp.get("")
 @bp.get("/")
 def landing():
@@ -266,10 +323,18 @@ def landing():
     t = TEXT[lang]
     p = {"lang": lang} if "lang" in request.args else {}
     links = [
-        _link(_url("ogc.landing", dict(p, f="json")), "self" if fmt == "json" else "alternate", JSON,
-              t["landing"] + " (JSON)"),
-        _link(_url("ogc.landing", dict(p, f="html")), "self" if fmt == "html" else "alternate", HTML,
-              t["landing"] + " (HTML)"),
+        _link(
+            _url("ogc.landing", dict(p, f="json")),
+            "self" if fmt == "json" else "alternate",
+            JSON,
+            t["landing"] + " (JSON)",
+        ),
+        _link(
+            _url("ogc.landing", dict(p, f="html")),
+            "self" if fmt == "html" else "alternate",
+            HTML,
+            t["landing"] + " (HTML)",
+        ),
         _link(_url("ogc.api", dict(p, f="json")), "service-desc", OPENAPI, t["api"]),
         _link(_url("ogc.api", dict(p, f="html")), "service-doc", HTML, t["api_doc"]),
         _link(_url("ogc.conformance", dict(p, f="json")), "conformance", JSON, t["conformance"]),
@@ -301,29 +366,53 @@ def conformance():
 
 # --------------------------------------------------------------------------- collections
 
+
 def _collection_doc(meta: dict, lang: str, fmt: str) -> dict:
     cid = meta["id"]
     p = {"lang": lang} if "lang" in request.args else {}
     here = request.endpoint == "ogc.collection"
     links = [
-        _link(_url("ogc.collection", dict(p, f="json"), collection_id=cid),
-              "self" if (fmt == "json" or not here) else "alternate", JSON, _title(meta, lang)),
-        _link(_url("ogc.collection", dict(p, f="html"), collection_id=cid),
-              "self" if (fmt == "html" and here) else "alternate", HTML, _title(meta, lang)),
-        _link(_url("ogc.items", dict(p, f="json"), collection_id=cid), "items", GEOJSON,
-              TEXT[lang]["items"] + " (GeoJSON)"),
-        _link(_url("ogc.items", dict(p, f="html"), collection_id=cid), "items", HTML,
-              TEXT[lang]["items"] + " (HTML)"),
+        _link(
+            _url("ogc.collection", dict(p, f="json"), collection_id=cid),
+            "self" if (fmt == "json" or not here) else "alternate",
+            JSON,
+            _title(meta, lang),
+        ),
+        _link(
+            _url("ogc.collection", dict(p, f="html"), collection_id=cid),
+            "self" if (fmt == "html" and here) else "alternate",
+            HTML,
+            _title(meta, lang),
+        ),
+        _link(
+            _url("ogc.items", dict(p, f="json"), collection_id=cid),
+            "items",
+            GEOJSON,
+            TEXT[lang]["items"] + " (GeoJSON)",
+        ),
+        _link(_url("ogc.items", dict(p, f="html"), collection_id=cid), "items", HTML, TEXT[lang]["items"] + " (HTML)"),
     ]
     for f in _export_formats():
-        links.append(_link(_url("ogc.items", dict(p, f=f), collection_id=cid), "items",
-                           _export_type(f), TEXT[lang]["items"] + f" ({f.upper()})"))
+        links.append(
+            _link(
+                _url("ogc.items", dict(p, f=f), collection_id=cid),
+                "items",
+                _export_type(f),
+                TEXT[lang]["items"] + f" ({f.upper()})",
+            )
+        )
     doc = {
-        "id": cid, "title": _title(meta, lang), "description": _title(meta, lang, "description"),
-        "keywords": meta["keywords"], "extent": meta["extent"], "itemType": "feature",
-        "crs": meta["crs"], "links": links,
+        "id": cid,
+        "title": _title(meta, lang),
+        "description": _title(meta, lang, "description"),
+        "keywords": meta["keywords"],
+        "extent": meta["extent"],
+        "itemType": "feature",
+        "crs": meta["crs"],
+        "links": links,
         # Extensions (not part of the standard):
-        "idField": meta["id_field"], "geometryType": meta["geometry_type"],
+        "idField": meta["id_field"],
+        "geometryType": meta["geometry_type"],
         "numberOfFeatures": meta["count"],
     }
     if meta["years"]:
@@ -364,6 +453,7 @@ def collection(collection_id: str):
 
 # --------------------------------------------------------------------------- items
 
+
 def _int_param(name: str, default: int, lo: int, hi: int | None, hint: str = "") -> int:
     raw = request.args.get(name)
     if raw is None:
@@ -389,13 +479,16 @@ def _items_query(collection_id: str):
     lang = _lang()
     formats = ("json", "geojson", "html", *_export_formats())
     fmt = _format(formats)
-    limit = _int_param("limit", F.DEFAULT_LIMIT, 1, F.MAX_LIMIT,
-                       " (the standard would allow clamping it; this service answers 400 — "
-                       "page with offset and the next links)")
+    limit = _int_param(
+        "limit",
+        F.DEFAULT_LIMIT,
+        1,
+        F.MAX_LIMIT,
+        " (the standard would allow clamping it; this service answers 400 — page with offset and the next links)",
+    )
     offset = _int_param("offset", 0, 0, None)
     bbox = _provider(F.parse_bbox, request.args["bbox"]) if "bbox" in request.args else None
-    datetime = (_provider(F.parse_datetime, request.args["datetime"])
-                if "datetime" in request.args else None)
+    datetime = _provider(F.parse_datetime, request.args["datetime"]) if "datetime" in request.args else None
     year = None
     if "year" in request.args and meta["time"] == "indicators":
         raw = request.args["year"].strip()
@@ -403,10 +496,14 @@ def _items_query(collection_id: str):
             raise bad_request(f"year: expected a year such as 2020, got {request.args['year']!r}")
         year = int(raw)
     sortby = _provider(F.parse_sortby, request.args["sortby"]) if "sortby" in request.args else None
-    filters = {k: v for k, v in request.args.items() if k in meta["queryables"]
-               and not (k == "year" and meta["time"] == "indicators")}
-    sel = _provider(lambda: _gpkg().select(collection_id, bbox=bbox, filters=filters, datetime=datetime,
-                                           year=year, sortby=sortby))
+    filters = {
+        k: v
+        for k, v in request.args.items()
+        if k in meta["queryables"] and not (k == "year" and meta["time"] == "indicators")
+    }
+    sel = _provider(
+        lambda: _gpkg().select(collection_id, bbox=bbox, filters=filters, datetime=datetime, year=year, sortby=sortby)
+    )
     return meta, sel, limit, offset, fmt, lang
 
 
@@ -421,15 +518,34 @@ def items(collection_id: str):
     links = _items_links(collection_id, fmt, lang, limit, offset, returned, matched)
     if fmt == "html":
         page = _provider(sel.page_frame, limit, start)
-        return _html_response("ogc/items.html", meta=meta, lang=lang, links=links,
-                              rows=_rows(page, meta), columns=_columns(page, meta),
-                              matched=matched, returned=returned, offset=offset, limit=limit,
-                              title=_title(meta, lang), timestamp=_now())
+        return _html_response(
+            "ogc/items.html",
+            meta=meta,
+            lang=lang,
+            links=links,
+            rows=_rows(page, meta),
+            columns=_columns(page, meta),
+            matched=matched,
+            returned=returned,
+            offset=offset,
+            limit=limit,
+            title=_title(meta, lang),
+            timestamp=_now(),
+        )
     chunks = _provider(sel.page_bytes, limit, start)
-    tail = json.dumps({"numberMatched": matched, "numberReturned": len(chunks),
-                       "timeStamp": _now(), "links": links}, ensure_ascii=False)
-    body = _batches([b'{"type":"FeatureCollection","features":[', b",".join(chunks[:1]),
-                     *(b"," + c for c in chunks[1:]), b"],", tail[1:].encode("utf-8")])
+    tail = json.dumps(
+        {"numberMatched": matched, "numberReturned": len(chunks), "timeStamp": _now(), "links": links},
+        ensure_ascii=False,
+    )
+    body = _batches(
+        [
+            b'{"type":"FeatureCollection","features":[',
+            b",".join(chunks[:1]),
+            *(b"," + c for c in chunks[1:]),
+            b"],",
+            tail[1:].encode("utf-8"),
+        ]
+    )
     return _json_response(body, GEOJSON)
 
 
@@ -469,25 +585,45 @@ def _items_links(cid, fmt, lang, limit, offset, returned, matched) -> list[dict]
     links = []
     for f, mime, label in kinds:
         rel = "self" if f == fmt else "alternate"
-        links.append(_link(_url("ogc.items", _args(f=f), collection_id=cid), rel, mime,
-                           f"{t['items']} ({label})"))
+        links.append(_link(_url("ogc.items", _args(f=f), collection_id=cid), rel, mime, f"{t['items']} ({label})"))
     if offset + returned < matched:
-        links.append(_link(_url("ogc.items", _args(f="json", offset=str(offset + limit),
-                                                   limit=str(limit)), collection_id=cid),
-                           "next", GEOJSON, t["next"]))
+        links.append(
+            _link(
+                _url("ogc.items", _args(f="json", offset=str(offset + limit), limit=str(limit)), collection_id=cid),
+                "next",
+                GEOJSON,
+                t["next"],
+            )
+        )
         if fmt == "html":
-            links.append(_link(_url("ogc.items", _args(f="html", offset=str(offset + limit),
-                                                       limit=str(limit)), collection_id=cid),
-                               "next", HTML, t["next"]))
+            links.append(
+                _link(
+                    _url("ogc.items", _args(f="html", offset=str(offset + limit), limit=str(limit)), collection_id=cid),
+                    "next",
+                    HTML,
+                    t["next"],
+                )
+            )
     if offset > 0:
         prev = str(max(0, min(offset, matched) - limit))
-        links.append(_link(_url("ogc.items", _args(f="json", offset=prev, limit=str(limit)),
-                                collection_id=cid), "prev", GEOJSON, t["prev"]))
+        links.append(
+            _link(
+                _url("ogc.items", _args(f="json", offset=prev, limit=str(limit)), collection_id=cid),
+                "prev",
+                GEOJSON,
+                t["prev"],
+            )
+        )
         if fmt == "html":
-            links.append(_link(_url("ogc.items", _args(f="html", offset=prev, limit=str(limit)),
-                                    collection_id=cid), "prev", HTML, t["prev"]))
-    links.append(_link(_url("ogc.collection", {"f": "json"}, collection_id=cid), "collection", JSON,
-                       t["collection"]))
+            links.append(
+                _link(
+                    _url("ogc.items", _args(f="html", offset=prev, limit=str(limit)), collection_id=cid),
+                    "prev",
+                    HTML,
+                    t["prev"],
+                )
+            )
+    links.append(_link(_url("ogc.collection", {"f": "json"}, collection_id=cid), "collection", JSON, t["collection"]))
     return links
 
 
@@ -502,8 +638,9 @@ def _export(meta: dict, sel, limit: int, start: int) -> Response:
         first, last = sel.years[0], sel.years[-1]
         name += f" {first}" if first == last else f" {first}-{last}"
     try:
-        data, mimetype, filename = mod.export(page, fmt, name,
-                                              metadata={"collection": meta["id"], "request": request.url})
+        data, mimetype, filename = mod.export(
+            page, fmt, name, metadata={"collection": meta["id"], "request": request.url}
+        )
     except ValueError as exc:
         raise bad_request(f"export {fmt}: {exc}") from None
     resp = Response(data, content_type=mimetype)
@@ -518,8 +655,14 @@ def _columns(page, meta) -> list[dict]:
         if name == page.geometry.name:
             continue
         info = props.get(name, {})
-        out.append({"name": name, "title_vi": info.get("title_vi", ""),
-                    "title_en": info.get("title_en", ""), "unit": info.get("unit", "")})
+        out.append(
+            {
+                "name": name,
+                "title_vi": info.get("title_vi", ""),
+                "title_en": info.get("title_en", ""),
+                "unit": info.get("unit", ""),
+            }
+        )
     return out
 
 
@@ -527,8 +670,7 @@ def _rows(page, meta) -> list[dict]:
     id_field = meta["id_field"]
     rows = []
     for rec in page.drop(columns=page.geometry.name).to_dict("records"):
-        rows.append({"id": str(rec[id_field]),
-                     "values": {k: _display(v) for k, v in rec.items()}})
+        rows.append({"id": str(rec[id_field]), "values": {k: _display(v) for k, v in rec.items()}})
     return rows
 
 
@@ -552,29 +694,53 @@ def item(collection_id: str, feature_id: str):
     t = TEXT[lang]
     p = {"lang": lang} if "lang" in request.args else {}
     links = [
-        _link(_url("ogc.item", dict(p, f="json"), collection_id=collection_id, feature_id=feature_id),
-              "self" if fmt == "json" else "alternate", GEOJSON, t["item"] + " (GeoJSON)"),
-        _link(_url("ogc.item", dict(p, f="html"), collection_id=collection_id, feature_id=feature_id),
-              "self" if fmt == "html" else "alternate", HTML, t["item"] + " (HTML)"),
-        _link(_url("ogc.collection", dict(p, f="json"), collection_id=collection_id), "collection",
-              JSON, _title(meta, lang)),
-        _link(_url("ogc.collection", dict(p, f="html"), collection_id=collection_id), "collection",
-              HTML, _title(meta, lang)),
+        _link(
+            _url("ogc.item", dict(p, f="json"), collection_id=collection_id, feature_id=feature_id),
+            "self" if fmt == "json" else "alternate",
+            GEOJSON,
+            t["item"] + " (GeoJSON)",
+        ),
+        _link(
+            _url("ogc.item", dict(p, f="html"), collection_id=collection_id, feature_id=feature_id),
+            "self" if fmt == "html" else "alternate",
+            HTML,
+            t["item"] + " (HTML)",
+        ),
+        _link(
+            _url("ogc.collection", dict(p, f="json"), collection_id=collection_id),
+            "collection",
+            JSON,
+            _title(meta, lang),
+        ),
+        _link(
+            _url("ogc.collection", dict(p, f="html"), collection_id=collection_id),
+            "collection",
+            HTML,
+            _title(meta, lang),
+        ),
     ]
     if fmt == "html":
         page = _provider(lambda: _gpkg().item(collection_id, feature_id))
         geom = page.geometry.iloc[0]
         bounds = [] if geom is None or geom.is_empty else [round(b, 6) for b in geom.bounds]
-        return _html_response("ogc/item.html", meta=meta, lang=lang, links=links,
-                              row=_rows(page, meta)[0], columns=_columns(page, meta),
-                              geometry_type="" if geom is None else geom.geom_type,
-                              geometry_bounds=bounds, title=_title(meta, lang),
-                              feature_id=feature_id)
+        return _html_response(
+            "ogc/item.html",
+            meta=meta,
+            lang=lang,
+            links=links,
+            row=_rows(page, meta)[0],
+            columns=_columns(page, meta),
+            geometry_type="" if geom is None else geom.geom_type,
+            geometry_bounds=bounds,
+            title=_title(meta, lang),
+            feature_id=feature_id,
+        )
     body = text[:-1] + ',"links":' + json.dumps(links, ensure_ascii=False) + "}"
     return _json_response(body, GEOJSON)
 
 
 # --------------------------------------------------------------------------- OpenAPI
+
 
 @bp.get("/api")
 def api():
@@ -588,10 +754,11 @@ def api():
 
 
 def _exception_responses(*codes: int) -> dict:
-    text = {400: "Invalid or unknown query parameter", 404: "Not found",
-            500: "Server error", 503: "Data not built yet"}
-    return {str(c): {"description": text[c], "content": {JSON: {"schema": {
-        "$ref": "#/components/schemas/exception"}}}} for c in codes}
+    text = {400: "Invalid or unknown query parameter", 404: "Not found", 500: "Server error", 503: "Data not built yet"}
+    return {
+        str(c): {"description": text[c], "content": {JSON: {"schema": {"$ref": "#/components/schemas/exception"}}}}
+        for c in codes
+    }
 
 
 def openapi(lang: str = "vi") -> dict:
@@ -604,170 +771,344 @@ def openapi(lang: str = "vi") -> dict:
     simple_html = {HTML: {"schema": {"type": "string"}}}
 
     def simple(op_id, summary, tag, schema_ref, json_type=JSON):
-        return {"get": {
-            "operationId": op_id, "summary": summary, "tags": [tag],
-            "parameters": [ref("f"), ref("lang")],
-            "responses": {"200": {"description": summary, "content": {
-                json_type: {"schema": {"$ref": f"#/components/schemas/{schema_ref}"}},
-                **simple_html}}, **_exception_responses(400, 500, 503)}}}
+        return {
+            "get": {
+                "operationId": op_id,
+                "summary": summary,
+                "tags": [tag],
+                "parameters": [ref("f"), ref("lang")],
+                "responses": {
+                    "200": {
+                        "description": summary,
+                        "content": {
+                            json_type: {"schema": {"$ref": f"#/components/schemas/{schema_ref}"}},
+                            **simple_html,
+                        },
+                    },
+                    **_exception_responses(400, 500, 503),
+                },
+            }
+        }
 
     paths = {
         "/": simple("getLandingPage", t["landing"], "Capabilities", "landingPage"),
-        "/conformance": simple("getConformanceDeclaration", t["conformance"], "Capabilities",
-                               "confClasses"),
-        "/api": {"get": {
-            "operationId": "getAPI", "summary": t["api"], "tags": ["Capabilities"],
-            "parameters": [ref("f"), ref("lang")],
-            "responses": {"200": {"description": t["api"], "content": {
-                OPENAPI: {"schema": {"type": "object"}}, **simple_html}},
-                **_exception_responses(400, 500, 503)}}},
+        "/conformance": simple("getConformanceDeclaration", t["conformance"], "Capabilities", "confClasses"),
+        "/api": {
+            "get": {
+                "operationId": "getAPI",
+                "summary": t["api"],
+                "tags": ["Capabilities"],
+                "parameters": [ref("f"), ref("lang")],
+                "responses": {
+                    "200": {
+                        "description": t["api"],
+                        "content": {OPENAPI: {"schema": {"type": "object"}}, **simple_html},
+                    },
+                    **_exception_responses(400, 500, 503),
+                },
+            }
+        },
         "/collections": simple("getCollections", t["collections"], "Capabilities", "collections"),
     }
-    item_types = {GEOJSON: {"schema": {"$ref": "#/components/schemas/featureCollectionGeoJSON"}},
-                  **simple_html}
+    item_types = {GEOJSON: {"schema": {"$ref": "#/components/schemas/featureCollectionGeoJSON"}}, **simple_html}
     for f in exports:
-        item_types[_export_type(f).split(";")[0].strip()] = {
-            "schema": {"type": "string", "format": "binary"}}
+        item_types[_export_type(f).split(";")[0].strip()] = {"schema": {"type": "string", "format": "binary"}}
     for m in metas:
         cid = m["id"]
         title = m["title"][lang]
         paths[f"/collections/{cid}"] = simple(f"describeCollection_{cid}", title, cid, "collection")
-        params = [ref("f_items"), ref("lang"), ref("bbox"), ref("limit"), ref("offset"),
-                  ref("datetime"), ref("sortby")]
+        params = [ref("f_items"), ref("lang"), ref("bbox"), ref("limit"), ref("offset"), ref("datetime"), ref("sortby")]
         if m["time"] == "indicators":
-            params.append({"name": "year", "in": "query", "required": False,
-                           "description": "Năm chỉ tiêu (như datetime=YYYY) / indicator year "
-                                          "(same as datetime=YYYY)",
-                           "schema": {"type": "integer", "enum": m["years"]},
-                           "style": "form", "explode": False})
+            params.append(
+                {
+                    "name": "year",
+                    "in": "query",
+                    "required": False,
+                    "description": "Năm chỉ tiêu (như datetime=YYYY) / indicator year (same as datetime=YYYY)",
+                    "schema": {"type": "integer", "enum": m["years"]},
+                    "style": "form",
+                    "explode": False,
+                }
+            )
         for name, q in m["queryables"].items():
             if name == "year" and m["time"] == "indicators":
                 continue
             desc = (q.get("title_vi") or name) + " / " + (q.get("title_en") or name)
-            params.append({"name": name, "in": "query", "required": False,
-                           "description": f"{desc}: chỉ lấy đối tượng có {name} = giá trị / "
-                                          f"only features whose {name} equals the value",
-                           "schema": {"type": q["type"]}, "style": "form", "explode": False})
-        paths[f"/collections/{cid}/items"] = {"get": {
-            "operationId": f"getFeatures_{cid}", "summary": f"{t['items']}: {title}", "tags": [cid],
-            "parameters": params,
-            "responses": {"200": {"description": t["items"], "content": item_types},
-                          **_exception_responses(400, 500, 503)}}}
-        paths[f"/collections/{cid}/items/{{featureId}}"] = {"get": {
-            "operationId": f"getFeature_{cid}", "summary": f"{t['item']}: {title}", "tags": [cid],
-            "parameters": [ref("featureId"), ref("f_item"), ref("lang")],
-            "responses": {"200": {"description": t["item"], "content": {
-                GEOJSON: {"schema": {"$ref": "#/components/schemas/featureGeoJSON"}},
-                **simple_html}}, **_exception_responses(400, 404, 500, 503)}}}
+            params.append(
+                {
+                    "name": name,
+                    "in": "query",
+                    "required": False,
+                    "description": f"{desc}: chỉ lấy đối tượng có {name} = giá trị / "
+                    f"only features whose {name} equals the value",
+                    "schema": {"type": q["type"]},
+                    "style": "form",
+                    "explode": False,
+                }
+            )
+        paths[f"/collections/{cid}/items"] = {
+            "get": {
+                "operationId": f"getFeatures_{cid}",
+                "summary": f"{t['items']}: {title}",
+                "tags": [cid],
+                "parameters": params,
+                "responses": {
+                    "200": {"description": t["items"], "content": item_types},
+                    **_exception_responses(400, 500, 503),
+                },
+            }
+        }
+        paths[f"/collections/{cid}/items/{{featureId}}"] = {
+            "get": {
+                "operationId": f"getFeature_{cid}",
+                "summary": f"{t['item']}: {title}",
+                "tags": [cid],
+                "parameters": [ref("featureId"), ref("f_item"), ref("lang")],
+                "responses": {
+                    "200": {
+                        "description": t["item"],
+                        "content": {
+                            GEOJSON: {"schema": {"$ref": "#/components/schemas/featureGeoJSON"}},
+                            **simple_html,
+                        },
+                    },
+                    **_exception_responses(400, 404, 500, 503),
+                },
+            }
+        }
 
     def fparam(formats, default="json"):
-        return {"name": "f", "in": "query", "required": False,
-                "description": "Định dạng (ưu tiên hơn tiêu đề Accept) / response format "
-                               "(wins over the Accept header)",
-                "schema": {"type": "string", "enum": list(formats), "default": default},
-                "style": "form", "explode": False}
+        return {
+            "name": "f",
+            "in": "query",
+            "required": False,
+            "description": "Định dạng (ưu tiên hơn tiêu đề Accept) / response format (wins over the Accept header)",
+            "schema": {"type": "string", "enum": list(formats), "default": default},
+            "style": "form",
+            "explode": False,
+        }
 
     components_params = {
         "f": fparam(("json", "html")),
         "f_items": fparam(("json", "geojson", "html", *exports)),
         "f_item": fparam(("json", "geojson", "html")),
-        "lang": {"name": "lang", "in": "query", "required": False,
-                 "description": "Ngôn ngữ / language", "schema": {"type": "string",
-                 "enum": list(LANGS), "default": "vi"}, "style": "form", "explode": False},
-        "bbox": {"name": "bbox", "in": "query", "required": False,
-                 "description": "Chỉ lấy đối tượng giao với khung bao (WGS84 kinh độ/vĩ độ) / only "
-                                "features that intersect the bounding box, WGS84 longitude/latitude: "
-                                "minlon,minlat,maxlon,maxlat (or six numbers with heights, ignored: "
-                                "the data are 2-D). minlon > maxlon crosses the antimeridian.",
-                 "schema": {"type": "array", "oneOf": [{"minItems": 4, "maxItems": 4},
-                                                       {"minItems": 6, "maxItems": 6}],
-                            "items": {"type": "number"}},
-                 "style": "form", "explode": False},
-        "limit": {"name": "limit", "in": "query", "required": False,
-                  "description": f"Số đối tượng tối đa mỗi trang / page size. Minimum = 1. "
-                                 f"Maximum = {F.MAX_LIMIT} (above it: 400). Default = "
-                                 f"{F.DEFAULT_LIMIT}.",
-                  "schema": {"type": "integer", "minimum": 1, "maximum": F.MAX_LIMIT,
-                             "default": F.DEFAULT_LIMIT}, "style": "form", "explode": False},
-        "offset": {"name": "offset", "in": "query", "required": False,
-                   "description": "Bỏ qua bao nhiêu đối tượng đầu / number of features to skip",
-                   "schema": {"type": "integer", "minimum": 0, "default": 0},
-                   "style": "form", "explode": False},
-        "datetime": {"name": "datetime", "in": "query", "required": False,
-                     "description": "Thời điểm hoặc khoảng (RFC 3339; 2018, 2016/2018, ../2020, "
-                                    "2018/..) / instant or interval. Communes and districts: selects "
-                                    "which years' indicator columns are served (no overlap with "
-                                    "2015–2020: nothing matches). Works: works of those years (and "
-                                    "those without a year). Other collections have no time and "
-                                    "match any value.",
-                     "schema": {"type": "string"}, "style": "form", "explode": False},
-        "sortby": {"name": "sortby", "in": "query", "required": False,
-                   "description": "Sắp xếp / sort: comma-separated properties, each with an optional "
-                                  "+ (ascending, default) or - (descending), e.g. -poor_rate_2020,name",
-                   "schema": {"type": "array", "items": {"type": "string"}},
-                   "style": "form", "explode": False},
-        "featureId": {"name": "featureId", "in": "path", "required": True,
-                      "description": "Mã đối tượng / feature id", "schema": {"type": "string"}},
+        "lang": {
+            "name": "lang",
+            "in": "query",
+            "required": False,
+            "description": "Ngôn ngữ / language",
+            "schema": {"type": "string", "enum": list(LANGS), "default": "vi"},
+            "style": "form",
+            "explode": False,
+        },
+        "bbox": {
+            "name": "bbox",
+            "in": "query",
+            "required": False,
+            "description": "Chỉ lấy đối tượng giao với khung bao (WGS84 kinh độ/vĩ độ) / only "
+            "features that intersect the bounding box, WGS84 longitude/latitude: "
+            "minlon,minlat,maxlon,maxlat (or six numbers with heights, ignored: "
+            "the data are 2-D). minlon > maxlon crosses the antimeridian.",
+            "schema": {
+                "type": "array",
+                "oneOf": [{"minItems": 4, "maxItems": 4}, {"minItems": 6, "maxItems": 6}],
+                "items": {"type": "number"},
+            },
+            "style": "form",
+            "explode": False,
+        },
+        "limit": {
+            "name": "limit",
+            "in": "query",
+            "required": False,
+            "description": f"Số đối tượng tối đa mỗi trang / page size. Minimum = 1. "
+            f"Maximum = {F.MAX_LIMIT} (above it: 400). Default = "
+            f"{F.DEFAULT_LIMIT}.",
+            "schema": {"type": "integer", "minimum": 1, "maximum": F.MAX_LIMIT, "default": F.DEFAULT_LIMIT},
+            "style": "form",
+            "explode": False,
+        },
+        "offset": {
+            "name": "offset",
+            "in": "query",
+            "required": False,
+            "description": "Bỏ qua bao nhiêu đối tượng đầu / number of features to skip",
+            "schema": {"type": "integer", "minimum": 0, "default": 0},
+            "style": "form",
+            "explode": False,
+        },
+        "datetime": {
+            "name": "datetime",
+            "in": "query",
+            "required": False,
+            "description": "Thời điểm hoặc khoảng (RFC 3339; 2018, 2016/2018, ../2020, "
+            "2018/..) / instant or interval. Communes and districts: selects "
+            "which years' indicator columns are served (no overlap with "
+            "2015–2020: nothing matches). Works: works of those years (and "
+            "those without a year). Other collections have no time and "
+            "match any value.",
+            "schema": {"type": "string"},
+            "style": "form",
+            "explode": False,
+        },
+        "sortby": {
+            "name": "sortby",
+            "in": "query",
+            "required": False,
+            "description": "Sắp xếp / sort: comma-separated properties, each with an optional "
+            "+ (ascending, default) or - (descending), e.g. -poor_rate_2020,name",
+            "schema": {"type": "array", "items": {"type": "string"}},
+            "style": "form",
+            "explode": False,
+        },
+        "featureId": {
+            "name": "featureId",
+            "in": "path",
+            "required": True,
+            "description": "Mã đối tượng / feature id",
+            "schema": {"type": "string"},
+        },
     }
-    link = {"type": "object", "required": ["href"], "properties": {
-        "href": {"type": "string"}, "rel": {"type": "string"}, "type": {"type": "string"},
-        "hreflang": {"type": "string"}, "title": {"type": "string"}, "length": {"type": "integer"}}}
+    link = {
+        "type": "object",
+        "required": ["href"],
+        "properties": {
+            "href": {"type": "string"},
+            "rel": {"type": "string"},
+            "type": {"type": "string"},
+            "hreflang": {"type": "string"},
+            "title": {"type": "string"},
+            "length": {"type": "integer"},
+        },
+    }
     links = {"type": "array", "items": {"$ref": "#/components/schemas/link"}}
     schemas = {
-        "exception": {"type": "object", "required": ["code"], "properties": {
-            "code": {"type": "string"}, "description": {"type": "string"},
-            "error": {"type": "string"}, "status": {"type": "integer"}}},
+        "exception": {
+            "type": "object",
+            "required": ["code"],
+            "properties": {
+                "code": {"type": "string"},
+                "description": {"type": "string"},
+                "error": {"type": "string"},
+                "status": {"type": "integer"},
+            },
+        },
         "link": link,
-        "landingPage": {"type": "object", "required": ["links"], "properties": {
-            "title": {"type": "string"}, "description": {"type": "string"}, "links": links}},
-        "confClasses": {"type": "object", "required": ["conformsTo"], "properties": {
-            "conformsTo": {"type": "array", "items": {"type": "string"}}}},
-        "extent": {"type": "object", "properties": {
-            "spatial": {"type": "object", "properties": {
-                "bbox": {"type": "array", "minItems": 1, "items": {
-                    "type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}}},
-                "crs": {"type": "string"}}},
-            "temporal": {"type": "object", "properties": {
-                "interval": {"type": "array", "minItems": 1, "items": {
-                    "type": "array", "minItems": 2, "maxItems": 2,
-                    "items": {"type": "string", "format": "date-time", "nullable": True}}},
-                "trs": {"type": "string"}}}}},
-        "collection": {"type": "object", "required": ["id", "links"], "properties": {
-            "id": {"type": "string"}, "title": {"type": "string"},
-            "description": {"type": "string"}, "links": links,
-            "extent": {"$ref": "#/components/schemas/extent"},
-            "itemType": {"type": "string"}, "crs": {"type": "array", "items": {"type": "string"}}}},
-        "collections": {"type": "object", "required": ["links", "collections"], "properties": {
-            "links": links, "collections": {"type": "array", "items": {
-                "$ref": "#/components/schemas/collection"}}}},
-        "geometryGeoJSON": {"type": "object", "required": ["type"], "properties": {
-            "type": {"type": "string", "enum": ["Point", "MultiPoint", "LineString",
-                                                "MultiLineString", "Polygon", "MultiPolygon",
-                                                "GeometryCollection"]}}},
-        "featureGeoJSON": {"type": "object", "required": ["type", "geometry", "properties"],
-                           "properties": {
-                               "type": {"type": "string", "enum": ["Feature"]},
-                               "geometry": {"allOf": [{"$ref": "#/components/schemas/geometryGeoJSON"}],
-                                            "nullable": True},
-                               "properties": {"type": "object", "nullable": True},
-                               "id": {"oneOf": [{"type": "string"}, {"type": "integer"}]},
-                               "links": links}},
-        "featureCollectionGeoJSON": {"type": "object", "required": ["type", "features"],
-                                     "properties": {
-                                         "type": {"type": "string", "enum": ["FeatureCollection"]},
-                                         "features": {"type": "array", "items": {
-                                             "$ref": "#/components/schemas/featureGeoJSON"}},
-                                         "links": links,
-                                         "timeStamp": {"type": "string", "format": "date-time"},
-                                         "numberMatched": {"type": "integer", "minimum": 0},
-                                         "numberReturned": {"type": "integer", "minimum": 0}}},
+        "landingPage": {
+            "type": "object",
+            "required": ["links"],
+            "properties": {"title": {"type": "string"}, "description": {"type": "string"}, "links": links},
+        },
+        "confClasses": {
+            "type": "object",
+            "required": ["conformsTo"],
+            "properties": {"conformsTo": {"type": "array", "items": {"type": "string"}}},
+        },
+        "extent": {
+            "type": "object",
+            "properties": {
+                "spatial": {
+                    "type": "object",
+                    "properties": {
+                        "bbox": {
+                            "type": "array",
+                            "minItems": 1,
+                            "items": {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
+                        },
+                        "crs": {"type": "string"},
+                    },
+                },
+                "temporal": {
+                    "type": "object",
+                    "properties": {
+                        "interval": {
+                            "type": "array",
+                            "minItems": 1,
+                            "items": {
+                                "type": "array",
+                                "minItems": 2,
+                                "maxItems": 2,
+                                "items": {"type": "string", "format": "date-time", "nullable": True},
+                            },
+                        },
+                        "trs": {"type": "string"},
+                    },
+                },
+            },
+        },
+        "collection": {
+            "type": "object",
+            "required": ["id", "links"],
+            "properties": {
+                "id": {"type": "string"},
+                "title": {"type": "string"},
+                "description": {"type": "string"},
+                "links": links,
+                "extent": {"$ref": "#/components/schemas/extent"},
+                "itemType": {"type": "string"},
+                "crs": {"type": "array", "items": {"type": "string"}},
+            },
+        },
+        "collections": {
+            "type": "object",
+            "required": ["links", "collections"],
+            "properties": {
+                "links": links,
+                "collections": {"type": "array", "items": {"$ref": "#/components/schemas/collection"}},
+            },
+        },
+        "geometryGeoJSON": {
+            "type": "object",
+            "required": ["type"],
+            "properties": {
+                "type": {
+                    "type": "string",
+                    "enum": [
+                        "Point",
+                        "MultiPoint",
+                        "LineString",
+                        "MultiLineString",
+                        "Polygon",
+                        "MultiPolygon",
+                        "GeometryCollection",
+                    ],
+                }
+            },
+        },
+        "featureGeoJSON": {
+            "type": "object",
+            "required": ["type", "geometry", "properties"],
+            "properties": {
+                "type": {"type": "string", "enum": ["Feature"]},
+                "geometry": {"allOf": [{"$ref": "#/components/schemas/geometryGeoJSON"}], "nullable": True},
+                "properties": {"type": "object", "nullable": True},
+                "id": {"oneOf": [{"type": "string"}, {"type": "integer"}]},
+                "links": links,
+            },
+        },
+        "featureCollectionGeoJSON": {
+            "type": "object",
+            "required": ["type", "features"],
+            "properties": {
+                "type": {"type": "string", "enum": ["FeatureCollection"]},
+                "features": {"type": "array", "items": {"$ref": "#/components/schemas/featureGeoJSON"}},
+                "links": links,
+                "timeStamp": {"type": "string", "format": "date-time"},
+                "numberMatched": {"type": "integer", "minimum": 0},
+                "numberReturned": {"type": "integer", "minimum": 0},
+            },
+        },
     }
     tags = [{"name": "Capabilities", "description": t["site"]}]
     tags += [{"name": m["id"], "description": m["title"][lang]} for m in metas]
     return {
         "openapi": "3.0.3",
-        "info": {"title": t["site"], "version": "1.0.0", "description": t["site_desc"],
-                 "license": {"name": "see data/README.md (sources and licences per dataset)"}},
+        "info": {
+            "title": t["site"],
+            "version": "1.0.0",
+            "description": t["site_desc"],
+            "license": {"name": "see data/README.md (sources and licences per dataset)"},
+        },
         "servers": [{"url": server}],
         "tags": tags,
         "paths": paths,

@@ -27,8 +27,7 @@ bp = Blueprint("print_map", __name__)
 
 MAX_RENDERS = 2
 RETRY_AFTER_S = 5
-PARAMS = ("layer", "year", "level", "lang", "format", "size", "orientation", "dpi", "bbox", "scheme",
-          "k", "breaks")
+PARAMS = ("layer", "year", "level", "lang", "format", "size", "orientation", "dpi", "bbox", "scheme", "k", "breaks")
 
 
 @bp.record_once

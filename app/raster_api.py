@@ -40,7 +40,7 @@ from .errors import ApiError, bad_request
 bp = Blueprint("raster", __name__, url_prefix="/raster")
 
 CACHE_SIZE = 16
-ZONAL_MAX_PIXELS = 50_000_000     # pixels read over the units for one upload
+ZONAL_MAX_PIXELS = 50_000_000  # pixels read over the units for one upload
 MAX_BLOCK_BYTES = 64 * 1024 * 1024  # refuse files whose blocks are huge (decompression bombs)
 TRUE = {"1", "true", "yes", "on"}
 FALSE = {"0", "false", "no", "off", ""}
@@ -94,8 +94,15 @@ def _bool_arg(name: str, text) -> bool:
 
 def _tiff(data: bytes, filename: str, key: tuple):
     etag = hashlib.sha1(repr(key).encode()).hexdigest()
-    response = send_file(io.BytesIO(data), mimetype="image/tiff", as_attachment=True,
-                         download_name=filename, etag=etag, conditional=True, max_age=0)
+    response = send_file(
+        io.BytesIO(data),
+        mimetype="image/tiff",
+        as_attachment=True,
+        download_name=filename,
+        etag=etag,
+        conditional=True,
+        max_age=0,
+    )
     return response
 
 
@@ -111,8 +118,9 @@ def remoteness_tif():
     def make():
         try:
             features = source.read_layer("roads" if target == "roads" else "works")
-            product = remoteness.remoteness_surface(target, source.read_layer("communes"), features,
-                                                    resolution).product()
+            product = remoteness.remoteness_surface(
+                target, source.read_layer("communes"), features, resolution
+            ).product()
         except RasterError as exc:
             raise bad_request(str(exc)) from None
         return geotiff_bytes(product), product.filename
@@ -138,10 +146,15 @@ def indicator_tif():
     def make():
         try:
             product = indicator_product(
-                indicator, year, resolution, classes, level=level,
+                indicator,
+                year,
+                resolution,
+                classes,
+                level=level,
                 communes=source.read_layer("communes" if level == "commune" else "districts"),
                 observations=source.read_layer("observations"),
-                catalogue=source.read_layer("catalogue"))
+                catalogue=source.read_layer("catalogue"),
+            )
         except RasterError as exc:
             raise bad_request(str(exc)) from None
         return geotiff_bytes(product), product.filename
@@ -185,12 +198,21 @@ def zonal_post():
                 bh, bw = src.block_shapes[0]
                 if bh * bw * np.dtype(src.dtypes[0]).itemsize > MAX_BLOCK_BYTES:
                     raise RasterError("the file's blocks are too large; write it tiled (-co TILED=YES)")
-                info = {"name": shown_name, "crs": src.crs.to_string(), "width": src.width,
-                        "height": src.height, "bands": src.count, "band": band, "dtype": src.dtypes[0],
-                        "resolution": [abs(src.transform.a), abs(src.transform.e)], "nodata": _clean(src.nodata),
-                        "bounds": list(src.bounds)}
-                table = zonal.zonal_stats(src, units, stats, all_touched=all_touched, band=band,
-                                          max_pixels=ZONAL_MAX_PIXELS)
+                info = {
+                    "name": shown_name,
+                    "crs": src.crs.to_string(),
+                    "width": src.width,
+                    "height": src.height,
+                    "bands": src.count,
+                    "band": band,
+                    "dtype": src.dtypes[0],
+                    "resolution": [abs(src.transform.a), abs(src.transform.e)],
+                    "nodata": _clean(src.nodata),
+                    "bounds": list(src.bounds),
+                }
+                table = zonal.zonal_stats(
+                    src, units, stats, all_touched=all_touched, band=band, max_pixels=ZONAL_MAX_PIXELS
+                )
         except RasterError as exc:
             raise bad_request(str(exc).replace("upload.tif", shown_name)) from None
     names = dict(zip(units["gso_code"].astype(str), units["name"]))
@@ -205,7 +227,16 @@ def zonal_post():
         notes.append(f"{len(empty)} {level}s without valid pixels (count 0, values null): {', '.join(empty)}")
     fallback = [r["gso_code"] for r in rows if str(r["method"]).endswith("fallback")]
     if fallback:
-        notes.append(f"{len(fallback)} {level}s smaller than a pixel used a fallback (see method): "
-                     f"{', '.join(fallback)}")
-    return jsonify({"level": level, "raster": info, "all_touched": all_touched,
-                    "stats": list(table.columns.drop("method")), "units": rows, "notes": notes})
+        notes.append(
+            f"{len(fallback)} {level}s smaller than a pixel used a fallback (see method): {', '.join(fallback)}"
+        )
+    return jsonify(
+        {
+            "level": level,
+            "raster": info,
+            "all_touched": all_touched,
+            "stats": list(table.columns.drop("method")),
+            "units": rows,
+            "notes": notes,
+        }
+    )

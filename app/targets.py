@@ -65,20 +65,47 @@ LANGS = ("vi", "en")
 LEVELS = targeting.LEVELS
 DEFAULT_INDICATOR = "poor_rate"
 NEAR_HELP = "border, roads or point:LON,LAT"
-TARGET_PARAMS = ("level", "indicator", "weights", "year", "near", "country", "within_km", "intersects",
-                 "bbox", "district", "status", "top", "lang", "f", "geometry")
+TARGET_PARAMS = (
+    "level",
+    "indicator",
+    "weights",
+    "year",
+    "near",
+    "country",
+    "within_km",
+    "intersects",
+    "bbox",
+    "district",
+    "status",
+    "top",
+    "lang",
+    "f",
+    "geometry",
+)
 COMMON_PARAMS = ("lang", "f", "geometry")
-COMMUNE_ID_COLUMNS = ("gso_code", "name", "unit_type", "district_code", "district_name", "quality_flag",
-                      "on_border", "border_countries")
+COMMUNE_ID_COLUMNS = (
+    "gso_code",
+    "name",
+    "unit_type",
+    "district_code",
+    "district_name",
+    "quality_flag",
+    "on_border",
+    "border_countries",
+)
 _NUM = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _INT = re.compile(r"[+]?[0-9]{1,9}")
 _CODE = re.compile(r"[0-9]{5}")
 
 TEXT = {
-    "vi": {"synthetic": "Có giá trị minh họa (dữ liệu minh họa / demo data)", "level": {"commune": "xã",
-           "district": "huyện"}},
-    "en": {"synthetic": "Contains synthetic demo values (dữ liệu minh họa / demo data)",
-           "level": {"commune": "commune", "district": "district"}},
+    "vi": {
+        "synthetic": "Có giá trị minh họa (dữ liệu minh họa / demo data)",
+        "level": {"commune": "xã", "district": "huyện"},
+    },
+    "en": {
+        "synthetic": "Contains synthetic demo values (dữ liệu minh họa / demo data)",
+        "level": {"commune": "commune", "district": "district"},
+    },
 }
 
 
@@ -210,8 +237,16 @@ def _geo_call(fn, *args, **kwargs):
 # responses
 
 
-def _respond(gdf: gpd.GeoDataFrame, fmt: str, name: str, members: dict, lang: str,
-             geometry_text: dict | None = None, id_column: str | None = "gso_code", geometry=None):
+def _respond(
+    gdf: gpd.GeoDataFrame,
+    fmt: str,
+    name: str,
+    members: dict,
+    lang: str,
+    geometry_text: dict | None = None,
+    id_column: str | None = "gso_code",
+    geometry=None,
+):
     prov = export.provenance(gdf, members.pop("metadata", {}), title=name)
     if prov["synthetic"]:
         prov["synthetic_label"] = TEXT[lang]["synthetic"]
@@ -359,16 +394,40 @@ def targets():
     echo["constraints"] = result.attrs["constraints"]
     sources = [src for s in specs for src in s["sources"]]
     name_key = "name_vi" if lang == "vi" else "name_en"
-    meta = {"sources": sources, "indicators": [
-        {"id": s["id"], "name": s[name_key], "unit": s["unit"], "polarity": s["polarity"], "weight": s["weight"],
-         "year": s["year"], "statuses": s["statuses"]} for s in specs],
+    meta = {
+        "sources": sources,
+        "indicators": [
+            {
+                "id": s["id"],
+                "name": s[name_key],
+                "unit": s["unit"],
+                "polarity": s["polarity"],
+                "weight": s["weight"],
+                "year": s["year"],
+                "statuses": s["statuses"],
+            }
+            for s in specs
+        ],
         "scoring": "score = weighted mean of min-max normalised values over all units of the level "
-                   "(higher_better inverted); 1 = most in need"}
-    members = {"query": echo, "count": len(result), "matched": result.attrs["matched"],
-               "missing_count": result.attrs["missing_count"], "synthetic": result.attrs["synthetic"],
-               "metadata": meta}
-    return _respond(result, fmt, _file_name(level, chosen, specs, echo), members, lang,
-                    ctx.geometry_text.get(level), geometry=geometry)
+        "(higher_better inverted); 1 = most in need",
+    }
+    members = {
+        "query": echo,
+        "count": len(result),
+        "matched": result.attrs["matched"],
+        "missing_count": result.attrs["missing_count"],
+        "synthetic": result.attrs["synthetic"],
+        "metadata": meta,
+    }
+    return _respond(
+        result,
+        fmt,
+        _file_name(level, chosen, specs, echo),
+        members,
+        lang,
+        ctx.geometry_text.get(level),
+        geometry=geometry,
+    )
 
 
 def _file_name(level, chosen, specs, echo) -> str:
@@ -418,11 +477,24 @@ def commune_neighbours(gso_code):
     name = _commune(ctx, gso_code)
     result = ctx.neighbours(gso_code)
     result = result[[c for c in COMMUNE_ID_COLUMNS if c in result.columns] + ["shared_km", "geometry"]]
-    members = {"query": {"gso_code": gso_code, "name": name, "rule": "shares at least "
-                         f"{query.MIN_SHARED_KM * 1000:g} m of boundary (a corner is not enough)"},
-               "count": len(result), "metadata": {}}
-    return _respond(result, fmt, f"kontum neighbours {gso_code} {name}", members, lang,
-                    ctx.geometry_text.get("commune"), geometry=geometry)
+    members = {
+        "query": {
+            "gso_code": gso_code,
+            "name": name,
+            "rule": f"shares at least {query.MIN_SHARED_KM * 1000:g} m of boundary (a corner is not enough)",
+        },
+        "count": len(result),
+        "metadata": {},
+    }
+    return _respond(
+        result,
+        fmt,
+        f"kontum neighbours {gso_code} {name}",
+        members,
+        lang,
+        ctx.geometry_text.get("commune"),
+        geometry=geometry,
+    )
 
 
 @bp.route("/communes/<gso_code>/nearest-works")
@@ -436,13 +508,21 @@ def commune_nearest_works(gso_code):
     kind = _text(params, "kind") or None
     precisions = _precisions(params)
     result = _geo_call(ctx.nearest_works, gso_code, n, kind, precisions)
-    members = {"query": {"gso_code": gso_code, "name": name, "n": n, "kind": kind,
-                         "precision": list(precisions) if precisions else "all"},
-               "count": len(result),
-               "metadata": {"location_note": "works have no surveyed coordinates: each sits at its commune's "
-                                             "representative point (location_precision)"}}
-    return _respond(result, fmt, f"kontum nearest works {gso_code}", members, lang, None, "work_id",
-                    geometry=geometry)
+    members = {
+        "query": {
+            "gso_code": gso_code,
+            "name": name,
+            "n": n,
+            "kind": kind,
+            "precision": list(precisions) if precisions else "all",
+        },
+        "count": len(result),
+        "metadata": {
+            "location_note": "works have no surveyed coordinates: each sits at its commune's "
+            "representative point (location_precision)"
+        },
+    }
+    return _respond(result, fmt, f"kontum nearest works {gso_code}", members, lang, None, "work_id", geometry=geometry)
 
 
 @bp.route("/communes/without-works")
@@ -460,10 +540,16 @@ def communes_without_works():
     if district:
         echo["district"] = _geo_call(query.resolve_districts, district, ctx.districts())
     result = _geo_call(ctx.communes_without_work, within, kind, precisions, district)
-    result = result[[c for c in COMMUNE_ID_COLUMNS if c in result.columns]
-                    + ["nearest_work_km", "nearest_work_id", "geometry"]]
-    members = {"query": echo, "count": len(result),
-               "metadata": {"location_note": "works have no surveyed coordinates: each sits at its commune's "
-                                             "representative point (location_precision)"}}
+    result = result[
+        [c for c in COMMUNE_ID_COLUMNS if c in result.columns] + ["nearest_work_km", "nearest_work_id", "geometry"]
+    ]
+    members = {
+        "query": echo,
+        "count": len(result),
+        "metadata": {
+            "location_note": "works have no surveyed coordinates: each sits at its commune's "
+            "representative point (location_precision)"
+        },
+    }
     name = f"kontum communes without {kind or 'works'} within {within:g} km"
     return _respond(result, fmt, name, members, lang, ctx.geometry_text.get("commune"), geometry=geometry)

@@ -85,6 +85,7 @@ def _session_key(app) -> bytes:
 
 # ---------------------------------------------------------------- configuration
 
+
 def _tokens() -> list[tuple[str, str]]:
     """Configured (name, token) pairs; empty: uploads disabled."""
     raw = app_context.settings().upload_token
@@ -120,8 +121,12 @@ def _who(given: str | None) -> str | None:
 
 
 def _disabled() -> ApiError:
-    return ApiError("uploads are disabled on this server: no upload token is configured "
-                    "(set MAP_UPLOAD_TOKEN); reading stays public", 403, "Forbidden")
+    return ApiError(
+        "uploads are disabled on this server: no upload token is configured "
+        "(set MAP_UPLOAD_TOKEN); reading stays public",
+        403,
+        "Forbidden",
+    )
 
 
 def _require_bearer() -> str:
@@ -131,8 +136,11 @@ def _require_bearer() -> str:
     scheme, _, given = header.partition(" ")
     who = _who(given.strip()) if scheme.lower() == "bearer" else None
     if who is None:
-        msg = ("a valid upload token is required: send 'Authorization: Bearer <token>'" if not header
-               else "the upload token is not valid")
+        msg = (
+            "a valid upload token is required: send 'Authorization: Bearer <token>'"
+            if not header
+            else "the upload token is not valid"
+        )
         body = {"code": "Unauthorized", "description": msg, "error": msg, "status": 401}
         resp = jsonify(body)
         resp.status_code = 401
@@ -147,6 +155,7 @@ def _api_error(exc: common.UploadError) -> ApiError:
 
 # ---------------------------------------------------------------- reading the request
 
+
 def _file() -> tuple[bytes, str]:
     """The uploaded file's bytes (size-capped) and its sanitised name."""
     f = request.files.get("file")
@@ -155,8 +164,11 @@ def _file() -> tuple[bytes, str]:
     cap = _max_bytes()
     data = f.stream.read(cap + 1)
     if len(data) > cap:
-        raise ApiError(f"the file is larger than the limit of {cap:,} bytes ({cap / 1048576:.1f} MB); "
-                       "split it by district", 413, "PayloadTooLarge")
+        raise ApiError(
+            f"the file is larger than the limit of {cap:,} bytes ({cap / 1048576:.1f} MB); split it by district",
+            413,
+            "PayloadTooLarge",
+        )
     name = secure_filename(f.filename or "") or "upload"
     return data, name[:120]
 
@@ -199,6 +211,7 @@ def _preview_for(data: bytes, name: str, params: dict, who: str) -> ingest.Previ
 
 
 # ---------------------------------------------------------------- JSON API
+
 
 @bp.post("/api/uploads")
 def api_upload():
@@ -249,8 +262,12 @@ def _commit(sid: str, who: str) -> versions.Version:
         raise ApiError(str(exc), 409, "Conflict") from None
     except OSError as exc:
         current_app.logger.exception("writing a dataset version failed")
-        raise ApiError(f"the server could not write the new version ({type(exc).__name__}); nothing was "
-                       "changed and the current version is still served", 503, "ServiceUnavailable") from None
+        raise ApiError(
+            f"the server could not write the new version ({type(exc).__name__}); nothing was "
+            "changed and the current version is still served",
+            503,
+            "ServiceUnavailable",
+        ) from None
 
 
 def _version_dict(v: versions.Version) -> dict:
@@ -281,8 +298,9 @@ def api_boundaries():
     note = " ".join((request.form.get("note") or "").split())[:500]
     try:
         pv = boundary_upload.preview(data, name, level=level, crs=crs, note=note, who=who)
-        pv.id, pv.expires = staging.stage(data, name, {"level": level, "crs": crs, "note": note}, who,
-                                         kind="boundaries")
+        pv.id, pv.expires = staging.stage(
+            data, name, {"level": level, "crs": crs, "note": note}, who, kind="boundaries"
+        )
     except common.UploadError as exc:
         raise _api_error(exc) from None
     return jsonify(pv.to_dict()), 201
@@ -310,37 +328,102 @@ def api_restore(number: int):
 
 _T = {
     "vi": {
-        "title": "Tải lên kết quả rà soát hộ nghèo, hộ cận nghèo", "file": "Tệp (CSV hoặc Excel .xlsx)",
-        "year": "Năm rà soát", "standard": "Chuẩn nghèo", "level": "Cấp", "commune": "xã", "district": "huyện",
-        "status": "Tình trạng số liệu", "official": "chính thức", "reported": "báo cáo",
-        "note": "Nguồn (văn bản, cơ quan, ngày)", "token": "Mã tải lên", "token_kept": "(đã nhập trong phiên này)",
-        "preview": "Xem trước", "commit": "Ghi thành phiên bản mới", "errors": "Lỗi (phải sửa trước khi ghi)",
-        "warnings": "Cảnh báo", "changes": "Giá trị sẽ thay đổi", "row": "Dòng", "column": "Cột",
-        "reason": "Lý do", "unit": "Đơn vị", "indicator": "Chỉ tiêu", "old": "Cũ", "new": "Mới",
-        "join": "Ghép với danh mục đơn vị", "versions": "Các phiên bản dữ liệu", "current": "đang dùng",
-        "base": "bản dựng gốc", "disabled": "Chức năng tải lên đang tắt trên máy chủ (chưa cấu hình MAP_UPLOAD_TOKEN).",
-        "committed": "Đã ghi phiên bản", "back": "Tải tệp khác", "none": "không có", "demo": "minh họa",
-        "no_commit": "Tệp có lỗi nên không thể ghi. Hãy sửa tệp và tải lên lại.", "expires": "Hết hạn lúc",
-        "matched_by_code": "khớp theo mã", "matched_by_name": "khớp theo tên", "ambiguous": "trùng tên",
-        "unmatched": "không khớp", "duplicates": "dòng trùng", "units_without_data": "đơn vị không có số liệu",
-        "n_values": "giá trị", "n_units": "đơn vị", "unchanged": "không đổi", "lang": "English", "lang_code": "en",
+        "title": "Tải lên kết quả rà soát hộ nghèo, hộ cận nghèo",
+        "file": "Tệp (CSV hoặc Excel .xlsx)",
+        "year": "Năm rà soát",
+        "standard": "Chuẩn nghèo",
+        "level": "Cấp",
+        "commune": "xã",
+        "district": "huyện",
+        "status": "Tình trạng số liệu",
+        "official": "chính thức",
+        "reported": "báo cáo",
+        "note": "Nguồn (văn bản, cơ quan, ngày)",
+        "token": "Mã tải lên",
+        "token_kept": "(đã nhập trong phiên này)",
+        "preview": "Xem trước",
+        "commit": "Ghi thành phiên bản mới",
+        "errors": "Lỗi (phải sửa trước khi ghi)",
+        "warnings": "Cảnh báo",
+        "changes": "Giá trị sẽ thay đổi",
+        "row": "Dòng",
+        "column": "Cột",
+        "reason": "Lý do",
+        "unit": "Đơn vị",
+        "indicator": "Chỉ tiêu",
+        "old": "Cũ",
+        "new": "Mới",
+        "join": "Ghép với danh mục đơn vị",
+        "versions": "Các phiên bản dữ liệu",
+        "current": "đang dùng",
+        "base": "bản dựng gốc",
+        "disabled": "Chức năng tải lên đang tắt trên máy chủ (chưa cấu hình MAP_UPLOAD_TOKEN).",
+        "committed": "Đã ghi phiên bản",
+        "back": "Tải tệp khác",
+        "none": "không có",
+        "demo": "minh họa",
+        "no_commit": "Tệp có lỗi nên không thể ghi. Hãy sửa tệp và tải lên lại.",
+        "expires": "Hết hạn lúc",
+        "matched_by_code": "khớp theo mã",
+        "matched_by_name": "khớp theo tên",
+        "ambiguous": "trùng tên",
+        "unmatched": "không khớp",
+        "duplicates": "dòng trùng",
+        "units_without_data": "đơn vị không có số liệu",
+        "n_values": "giá trị",
+        "n_units": "đơn vị",
+        "unchanged": "không đổi",
+        "lang": "English",
+        "lang_code": "en",
     },
     "en": {
-        "title": "Upload poor and near-poor household review results", "file": "File (CSV or Excel .xlsx)",
-        "year": "Review year", "standard": "Poverty standard", "level": "Level", "commune": "commune",
-        "district": "district", "status": "Status of the figures", "official": "official", "reported": "reported",
-        "note": "Source (document, office, date)", "token": "Upload token", "token_kept": "(given in this session)",
-        "preview": "Preview", "commit": "Commit as a new version", "errors": "Errors (fix before committing)",
-        "warnings": "Warnings", "changes": "Values that would change", "row": "Row", "column": "Column",
-        "reason": "Reason", "unit": "Unit", "indicator": "Indicator", "old": "Old", "new": "New",
-        "join": "Join with the units", "versions": "Dataset versions", "current": "current",
-        "base": "base build", "disabled": "Uploads are disabled on this server (no MAP_UPLOAD_TOKEN configured).",
-        "committed": "Committed version", "back": "Upload another file", "none": "none", "demo": "demo",
+        "title": "Upload poor and near-poor household review results",
+        "file": "File (CSV or Excel .xlsx)",
+        "year": "Review year",
+        "standard": "Poverty standard",
+        "level": "Level",
+        "commune": "commune",
+        "district": "district",
+        "status": "Status of the figures",
+        "official": "official",
+        "reported": "reported",
+        "note": "Source (document, office, date)",
+        "token": "Upload token",
+        "token_kept": "(given in this session)",
+        "preview": "Preview",
+        "commit": "Commit as a new version",
+        "errors": "Errors (fix before committing)",
+        "warnings": "Warnings",
+        "changes": "Values that would change",
+        "row": "Row",
+        "column": "Column",
+        "reason": "Reason",
+        "unit": "Unit",
+        "indicator": "Indicator",
+        "old": "Old",
+        "new": "New",
+        "join": "Join with the units",
+        "versions": "Dataset versions",
+        "current": "current",
+        "base": "base build",
+        "disabled": "Uploads are disabled on this server (no MAP_UPLOAD_TOKEN configured).",
+        "committed": "Committed version",
+        "back": "Upload another file",
+        "none": "none",
+        "demo": "demo",
         "no_commit": "The file has errors and cannot be committed. Fix it and upload it again.",
-        "expires": "Expires at", "matched_by_code": "matched by code", "matched_by_name": "matched by name",
-        "ambiguous": "ambiguous", "unmatched": "unmatched", "duplicates": "duplicates",
-        "units_without_data": "units without data", "n_values": "values", "n_units": "units",
-        "unchanged": "unchanged", "lang": "Tiếng Việt", "lang_code": "vi",
+        "expires": "Expires at",
+        "matched_by_code": "matched by code",
+        "matched_by_name": "matched by name",
+        "ambiguous": "ambiguous",
+        "unmatched": "unmatched",
+        "duplicates": "duplicates",
+        "units_without_data": "units without data",
+        "n_values": "values",
+        "n_units": "units",
+        "unchanged": "unchanged",
+        "lang": "Tiếng Việt",
+        "lang_code": "vi",
     },
 }
 
@@ -361,17 +444,32 @@ def _csrf_token() -> str:
 def _check_csrf() -> None:
     expected = session.get("csrf")
     sent = request.form.get("csrf_token", "")
-    if not isinstance(expected, str) or not expected or not hmac.compare_digest(
-            sent.encode("utf-8", "surrogatepass"), expected.encode("utf-8")):
-        raise ApiError("the form's security token (CSRF) is missing or wrong; reload the upload page and "
-                       "submit again", 403, "Forbidden")
+    if (
+        not isinstance(expected, str)
+        or not expected
+        or not hmac.compare_digest(sent.encode("utf-8", "surrogatepass"), expected.encode("utf-8"))
+    ):
+        raise ApiError(
+            "the form's security token (CSRF) is missing or wrong; reload the upload page and submit again",
+            403,
+            "Forbidden",
+        )
 
 
 def _page(template: str, status: int = 200, **context) -> Response:
     lang = _lang()
-    html = render_template(template, t=_T[lang], lang=lang, csrf_token=_csrf_token(),
-                           enabled=bool(_tokens()), standards=list(ingest.STANDARDS), levels=LEVELS,
-                           statuses=ingest.STATUSES, session_who=session.get("upload_who"), **context)
+    html = render_template(
+        template,
+        t=_T[lang],
+        lang=lang,
+        csrf_token=_csrf_token(),
+        enabled=bool(_tokens()),
+        standards=list(ingest.STANDARDS),
+        levels=LEVELS,
+        statuses=ingest.STATUSES,
+        session_who=session.get("upload_who"),
+        **context,
+    )
     resp = Response(html, status=status, mimetype="text/html")
     return resp
 
@@ -385,15 +483,18 @@ def _headers(resp: Response) -> Response:
         resp.headers.setdefault(
             "Content-Security-Policy",
             "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self'; form-action 'self'; "
-            "base-uri 'none'; frame-ancestors 'none'")
+            "base-uri 'none'; frame-ancestors 'none'",
+        )
         resp.headers.setdefault("X-Frame-Options", "DENY")
     return resp
 
 
 def _versions_list() -> list[dict]:
     cur = versions.current_number(_versions())
-    out = [{"version": v.number, "current": v.number == cur, **_version_dict(v)}
-           for v in versions.list_versions(_versions())]
+    out = [
+        {"version": v.number, "current": v.number == cur, **_version_dict(v)}
+        for v in versions.list_versions(_versions())
+    ]
     return out[::-1][:20]
 
 
@@ -420,8 +521,14 @@ def _form_who() -> str:
 
 
 def _form_error(exc: ApiError, template: str = "uploads/form.html", **context) -> Response:
-    return _page(template, exc.status, error=exc.message, versions=_versions_list(),
-                 current=versions.current_number(_versions()), **context)
+    return _page(
+        template,
+        exc.status,
+        error=exc.message,
+        versions=_versions_list(),
+        current=versions.current_number(_versions()),
+        **context,
+    )
 
 
 @bp.post("/upload")
@@ -465,9 +572,13 @@ def form_commit(sid: str):
 
 # ---------------------------------------------------------------- errors
 
+
 @bp.app_errorhandler(413)
 def _too_large(exc):
     cap = request.max_content_length or current_app.config.get("MAX_CONTENT_LENGTH") or 0
-    msg = (f"the request is larger than the limit of {cap:,} bytes ({cap / 1048576:.1f} MB); "
-           "split the file by district" if cap else "the request is too large")
+    msg = (
+        f"the request is larger than the limit of {cap:,} bytes ({cap / 1048576:.1f} MB); split the file by district"
+        if cap
+        else "the request is too large"
+    )
     return jsonify({"code": "PayloadTooLarge", "description": msg, "error": msg, "status": 413}), 413

@@ -28,19 +28,35 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
     p.add_argument("--only", default=",".join(STEPS), help=f"comma list of steps ({', '.join(STEPS)})")
     p.add_argument("--duration", type=float, default=10.0, help="seconds per wrk run (default 10)")
-    p.add_argument("--workers", type=int, default=os.cpu_count() or 2,
-                   help="gunicorn workers for both servers (default: the number of CPUs)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 2,
+        help="gunicorn workers for both servers (default: the number of CPUs)",
+    )
     p.add_argument("--connections", default="2,8", help="wrk connections for the comparison (default 2,8)")
     p.add_argument("--page-loads", type=int, default=4, help="map page loads per server (default 4)")
     p.add_argument("--national-n", type=int, default=10_600, help="communes of the national coverage")
-    p.add_argument("--national-page-timeout", type=float, default=60.0,
-                   help="give up on the national map page after this many seconds (default 60)")
-    p.add_argument("--national-start-timeout", type=float, default=120.0,
-                   help="give up on a national server that does not answer after this many seconds "
-                        "(start-up includes the app's warm-up; default 120)")
-    p.add_argument("--wait-idle", type=float, default=60.0,
-                   help="wait up to this many seconds for the machine's load average to fall below "
-                        "the number of CPUs ÷ 2 before measuring (default 60; 0: do not wait)")
+    p.add_argument(
+        "--national-page-timeout",
+        type=float,
+        default=60.0,
+        help="give up on the national map page after this many seconds (default 60)",
+    )
+    p.add_argument(
+        "--national-start-timeout",
+        type=float,
+        default=120.0,
+        help="give up on a national server that does not answer after this many seconds "
+        "(start-up includes the app's warm-up; default 120)",
+    )
+    p.add_argument(
+        "--wait-idle",
+        type=float,
+        default=60.0,
+        help="wait up to this many seconds for the machine's load average to fall below "
+        "the number of CPUs ÷ 2 before measuring (default 60; 0: do not wait)",
+    )
     p.add_argument("--no-results-md", action="store_true", help="do not rewrite bench/RESULTS.md")
     p.add_argument("--skip-setup", action="store_true", help="do not install anything")
     args = p.parse_args(argv)
@@ -54,15 +70,23 @@ def main(argv=None) -> int:
     venv_py = setup_env.VENV / "bin" / "python"
     if not args.skip_setup:
         venv_py = setup_env.ensure()
-    results: dict = {"started": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "argv": sys.argv[1:],
-                     "machine": util.machine(), "versions": util.versions(venv_py)}
+    results: dict = {
+        "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "argv": sys.argv[1:],
+        "machine": util.machine(),
+        "versions": util.versions(venv_py),
+    }
     if args.wait_idle > 0:
         util.log("waiting for the machine to be quiet (load average)")
         results["machine"]["idle_wait"] = util.wait_idle(args.wait_idle, (os.cpu_count() or 2) / 2)
-    cfg = {"workers": args.workers, "duration_s": args.duration,
-           "connections": [int(c) for c in args.connections.split(",")], "page_loads": args.page_loads,
-           "national_page_timeout_s": args.national_page_timeout,
-           "national_start_timeout_s": args.national_start_timeout}
+    cfg = {
+        "workers": args.workers,
+        "duration_s": args.duration,
+        "connections": [int(c) for c in args.connections.split(",")],
+        "page_loads": args.page_loads,
+        "national_page_timeout_s": args.national_page_timeout,
+        "national_start_timeout_s": args.national_start_timeout,
+    }
     results["config"] = cfg
     kontum_gpkg = util.ROOT / "build" / "kontum.gpkg"
     national_gpkg = util.ROOT / "build" / "national.gpkg"
@@ -99,8 +123,12 @@ def _step(name, fn, *args) -> dict:
     t0 = time.perf_counter()
     try:
         out = fn(*args)
-        out.update(step_started=started, step_s=round(time.perf_counter() - t0, 1),
-                   step_argv=sys.argv[1:], step_loadavg_end=util.loadavg())
+        out.update(
+            step_started=started,
+            step_s=round(time.perf_counter() - t0, 1),
+            step_argv=sys.argv[1:],
+            step_loadavg_end=util.loadavg(),
+        )
         return out
     except Exception as exc:
         import traceback
@@ -116,23 +144,26 @@ def ensure_national(path: Path, n: int) -> dict:
     src = util.ROOT / "geo" / "national.py"
     stamp = path.with_suffix(".args")
     want = f"n={n} seed=1"
-    if path.exists() and path.stat().st_mtime > src.stat().st_mtime and stamp.exists() \
-            and stamp.read_text() == want:
+    if path.exists() and path.stat().st_mtime > src.stat().st_mtime and stamp.exists() and stamp.read_text() == want:
         info = {"generated_s": None, "cached": True}
     else:
         util.log(f"generating {path.relative_to(util.ROOT)} ({n} communes)")
         t0 = time.perf_counter()
-        util.sh([sys.executable, "-m", "geo", "national", "--out", str(path), "--n", str(n), "--seed", "1"],
-                cwd=util.ROOT)
+        util.sh(
+            [sys.executable, "-m", "geo", "national", "--out", str(path), "--n", str(n), "--seed", "1"], cwd=util.ROOT
+        )
         info = {"generated_s": round(time.perf_counter() - t0, 1), "cached": False}
         stamp.write_text(want)
     layers = {name: pyogrio.read_info(path, layer=name)["features"] for name, _ in pyogrio.list_layers(path)}
     import shapely
 
     communes = pyogrio.read_dataframe(path, layer="communes", columns=[])
-    info.update(command=f"python -m geo national --out {path.relative_to(util.ROOT)} --n {n} --seed 1",
-                layers=layers, commune_vertices=int(shapely.get_num_coordinates(communes.geometry.values).sum()),
-                mib=round(path.stat().st_size / 2**20, 1))
+    info.update(
+        command=f"python -m geo national --out {path.relative_to(util.ROOT)} --n {n} --seed 1",
+        layers=layers,
+        commune_vertices=int(shapely.get_num_coordinates(communes.geometry.values).sum()),
+        mib=round(path.stat().st_size / 2**20, 1),
+    )
     return info
 
 

@@ -62,7 +62,7 @@ COLLECT = """
 
 
 def _group(url: str, base: str) -> str:
-    path = url[len(base):] if url.startswith(base) else url
+    path = url[len(base) :] if url.startswith(base) else url
     if path.startswith("/layers"):
         return "layer_data"
     if path.startswith("/static"):
@@ -72,8 +72,9 @@ def _group(url: str, base: str) -> str:
     return "other"
 
 
-def measure(base: str, loads: int = 3, path: str = "/", timeout_s: float = 120.0,
-            screenshot: Path | None = None) -> list[dict]:
+def measure(
+    base: str, loads: int = 3, path: str = "/", timeout_s: float = 120.0, screenshot: Path | None = None
+) -> list[dict]:
     """``loads`` page loads, each in a fresh context; one dict per load."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
@@ -96,12 +97,20 @@ def measure(base: str, loads: int = 3, path: str = "/", timeout_s: float = 120.0
                 t0 = time.perf_counter()
                 page.goto(base + path, wait_until="commit", timeout=timeout_s * 1000)
                 try:
-                    page.wait_for_function("() => window.__kt && window.__kt.ready !== null",
-                                           timeout=timeout_s * 1000, polling=50)
+                    page.wait_for_function(
+                        "() => window.__kt && window.__kt.ready !== null", timeout=timeout_s * 1000, polling=50
+                    )
                 except PlaywrightTimeout:
-                    out.append({"load": i + 1, "timed_out": True, "timeout_s": timeout_s,
-                                "pending": sorted(u[len(base):] for u in pending),
-                                "waited_s": round(time.perf_counter() - t0, 1), "errors": errors[:5]})
+                    out.append(
+                        {
+                            "load": i + 1,
+                            "timed_out": True,
+                            "timeout_s": timeout_s,
+                            "pending": sorted(u[len(base) :] for u in pending),
+                            "waited_s": round(time.perf_counter() - t0, 1),
+                            "errors": errors[:5],
+                        }
+                    )
                     ctx.close()
                     break  # the server is still busy with the pending requests: stop here
                 data = page.evaluate(COLLECT)
@@ -115,26 +124,34 @@ def measure(base: str, loads: int = 3, path: str = "/", timeout_s: float = 120.0
                     g["bytes"] += r["encoded"] or 0
                     g["decoded_bytes"] += r["decoded"] or 0
                     g["requests"] += 1
-                layer_end = max((r["end"] for r in data["resources"] if _group(r["name"], base) == "layer_data"),
-                                default=None)
+                layer_end = max(
+                    (r["end"] for r in data["resources"] if _group(r["name"], base) == "layer_data"), default=None
+                )
                 kt = data["kt"]
-                out.append({
-                    "load": i + 1,
-                    "ready": kt["readyValue"],
-                    "areas_drawn_ms": None if kt["areas"] is None else round(kt["areas"]),
-                    "ready_ms": None if kt["ready"] is None else round(kt["ready"]),
-                    "layer_data_received_ms": None if layer_end is None else round(layer_end),
-                    "dom_content_loaded_ms": round(data["dom_content_loaded"]),
-                    "bytes": groups,
-                    "page_plus_layer_data_bytes": sum(groups.get(k, {}).get("bytes", 0)
-                                                      for k in ("page", "layer_data")),
-                    "total_bytes": sum(g["bytes"] for g in groups.values()),
-                    "area_paths": data["area_paths"], "area_paths_drawn": data["area_paths_drawn"],
-                    "dom_nodes": data["dom_nodes"],
-                    "largest": sorted(({"url": r["name"][len(base):], "bytes": r["encoded"]}
-                                       for r in data["resources"]), key=lambda r: -r["bytes"])[:6],
-                    "errors": errors[:5], "timed_out": False,
-                })
+                out.append(
+                    {
+                        "load": i + 1,
+                        "ready": kt["readyValue"],
+                        "areas_drawn_ms": None if kt["areas"] is None else round(kt["areas"]),
+                        "ready_ms": None if kt["ready"] is None else round(kt["ready"]),
+                        "layer_data_received_ms": None if layer_end is None else round(layer_end),
+                        "dom_content_loaded_ms": round(data["dom_content_loaded"]),
+                        "bytes": groups,
+                        "page_plus_layer_data_bytes": sum(
+                            groups.get(k, {}).get("bytes", 0) for k in ("page", "layer_data")
+                        ),
+                        "total_bytes": sum(g["bytes"] for g in groups.values()),
+                        "area_paths": data["area_paths"],
+                        "area_paths_drawn": data["area_paths_drawn"],
+                        "dom_nodes": data["dom_nodes"],
+                        "largest": sorted(
+                            ({"url": r["name"][len(base) :], "bytes": r["encoded"]} for r in data["resources"]),
+                            key=lambda r: -r["bytes"],
+                        )[:6],
+                        "errors": errors[:5],
+                        "timed_out": False,
+                    }
+                )
         finally:
             browser.close()
     return out
@@ -144,8 +161,13 @@ def summary(loads: list[dict]) -> dict:
     """Cold (first load) and warm (median of the others) times; bytes of the last load."""
     if any(r.get("timed_out") for r in loads):
         bad = next(r for r in loads if r.get("timed_out"))
-        return {"timed_out": True, "timeout_s": bad["timeout_s"], "pending": bad["pending"],
-                "completed_loads": len(loads) - 1, "errors": bad["errors"]}
+        return {
+            "timed_out": True,
+            "timeout_s": bad["timeout_s"],
+            "pending": bad["pending"],
+            "completed_loads": len(loads) - 1,
+            "errors": bad["errors"],
+        }
 
     def med(key, rows):
         vals = [r[key] for r in rows if r[key] is not None]
@@ -154,15 +176,19 @@ def summary(loads: list[dict]) -> dict:
     warm = loads[1:] or loads
     last = loads[-1]
     return {
-        "cold_areas_drawn_ms": loads[0]["areas_drawn_ms"], "cold_ready_ms": loads[0]["ready_ms"],
-        "warm_areas_drawn_ms": med("areas_drawn_ms", warm), "warm_ready_ms": med("ready_ms", warm),
+        "cold_areas_drawn_ms": loads[0]["areas_drawn_ms"],
+        "cold_ready_ms": loads[0]["ready_ms"],
+        "warm_areas_drawn_ms": med("areas_drawn_ms", warm),
+        "warm_ready_ms": med("ready_ms", warm),
         "warm_layer_data_received_ms": med("layer_data_received_ms", warm),
         "page_bytes": last["bytes"].get("page", {}).get("bytes", 0),
         "layer_data_bytes": last["bytes"].get("layer_data", {}).get("bytes", 0),
         "static_bytes": last["bytes"].get("static", {}).get("bytes", 0),
         "page_plus_layer_data_bytes": last["page_plus_layer_data_bytes"],
         "total_bytes": last["total_bytes"],
-        "area_paths": last["area_paths"], "area_paths_drawn": last["area_paths_drawn"],
-        "ready": last["ready"], "errors": sorted({e for r in loads for e in r["errors"]})[:5],
+        "area_paths": last["area_paths"],
+        "area_paths_drawn": last["area_paths_drawn"],
+        "ready": last["ready"],
+        "errors": sorted({e for r in loads for e in r["errors"]})[:5],
         "largest": last["largest"],
     }

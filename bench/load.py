@@ -18,8 +18,20 @@ def wrk(url: str, connections: int, duration_s: float, timeout_s: float = 30.0, 
         raise RuntimeError("wrk is not installed (python -m bench installs it from Debian)")
     if not url.startswith("http://127.0.0.1:"):
         raise ValueError(f"load is only sent to 127.0.0.1, not {url}")
-    cmd = [exe, "-t", str(threads), "-c", str(connections), "-d", f"{duration_s:g}s",
-           "--timeout", f"{timeout_s:g}s", "-s", str(LUA), url]
+    cmd = [
+        exe,
+        "-t",
+        str(threads),
+        "-c",
+        str(connections),
+        "-d",
+        f"{duration_s:g}s",
+        "--timeout",
+        f"{timeout_s:g}s",
+        "-s",
+        str(LUA),
+        url,
+    ]
     load_before = util.loadavg()
     busy0, total0 = util.cpu_times()
     res = subprocess.run(cmd, text=True, capture_output=True, timeout=duration_s + timeout_s + 30)
@@ -34,8 +46,11 @@ def wrk(url: str, connections: int, duration_s: float, timeout_s: float = 30.0, 
     ok = raw["requests"] - raw["errors"]["status"]
     return {
         "command": " ".join(cmd),
-        "url": url, "connections": connections, "duration_s": round(secs, 2),
-        "requests": raw["requests"], "errors": errors,
+        "url": url,
+        "connections": connections,
+        "duration_s": round(secs, 2),
+        "requests": raw["requests"],
+        "errors": errors,
         "rps": round(ok / secs, 2) if secs else 0.0,
         "mb_per_s": round(raw["bytes"] / secs / 1e6, 1) if secs else 0.0,
         "bytes_per_request": round(raw["bytes"] / raw["requests"]) if raw["requests"] else 0,

@@ -22,21 +22,32 @@ def export_communes(gpkg: Path | str, out: Path | str) -> dict:
 
     sel = F.select("communes", path=gpkg)
     page = F.page_frame(sel, sel.number_matched, 0)
-    page = page.set_geometry(shapely.transform(page.geometry.values,
-                                               lambda c: c.round(F.COORD_DECIMALS)))
+    page = page.set_geometry(shapely.transform(page.geometry.values, lambda c: c.round(F.COORD_DECIMALS)))
     for name in page.columns:  # True / <NA> object columns (flags) → nullable booleans
         col = page[name]
-        if col.dtype == object and col.map(lambda v: v is None or v is True or v is False
-                                           or F.isnull(v)).all() and col.notna().any():
+        if (
+            col.dtype == object
+            and col.map(lambda v: v is None or v is True or v is False or F.isnull(v)).all()
+            and col.notna().any()
+        ):
             page[name] = col.astype("boolean")
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".tmp.gpkg")
     if tmp.exists():
         tmp.unlink()
-    pyogrio.write_dataframe(page, tmp, layer="communes", driver="GPKG",
-                            layer_options={"SPATIAL_INDEX": "YES"},
-                            dataset_options={"VERSION": "1.2"})  # GDAL 3.6 (pygeoapi's) reads 1.2
+    pyogrio.write_dataframe(
+        page,
+        tmp,
+        layer="communes",
+        driver="GPKG",
+        layer_options={"SPATIAL_INDEX": "YES"},
+        dataset_options={"VERSION": "1.2"},
+    )  # GDAL 3.6 (pygeoapi's) reads 1.2
     os.replace(tmp, out)
-    return {"features": len(page), "properties": len(page.columns) - 1,
-            "bbox": [round(float(b), 6) for b in page.total_bounds], "path": str(out)}
+    return {
+        "features": len(page),
+        "properties": len(page.columns) - 1,
+        "bbox": [round(float(b), 6) for b in page.total_bounds],
+        "path": str(out),
+    }

@@ -39,8 +39,11 @@ def main(argv: list[str] | None = None) -> int:
     if not path.exists():
         print(f"error: {path} not built: run `python -m geo build`", file=sys.stderr)
         return 2
-    spec, opts = mapsheet.parse_options({"layer": args.layer, "year": args.year, "size": args.size,
-                                         "format": args.format}, layerspec.load_layers(), path)
+    spec, opts = mapsheet.parse_options(
+        {"layer": args.layer, "year": args.year, "size": args.size, "format": args.format},
+        layerspec.load_layers(),
+        path,
+    )
     t = time.perf_counter()
     first = mapsheet.render(spec, opts, path)
     cold = time.perf_counter() - t
@@ -52,10 +55,12 @@ def main(argv: list[str] | None = None) -> int:
         assert again == first, "the same inputs gave different bytes"
     median = statistics.median(times)
     print(f"import geo.printing (matplotlib): {IMPORT_S:.2f} s")
-    print(f"{args.size} {args.format} of {args.layer} {args.year}: {len(first) / 1024:.0f} KiB; "
-          f"first {cold:.2f} s, median of {len(times)} {median:.2f} s "
-          f"(min {min(times):.2f}, max {max(times):.2f}); target < {TARGET_S:.0f} s: "
-          f"{'met' if median < TARGET_S else 'NOT met'}")
+    print(
+        f"{args.size} {args.format} of {args.layer} {args.year}: {len(first) / 1024:.0f} KiB; "
+        f"first {cold:.2f} s, median of {len(times)} {median:.2f} s "
+        f"(min {min(times):.2f}, max {max(times):.2f}); target < {TARGET_S:.0f} s: "
+        f"{'met' if median < TARGET_S else 'NOT met'}"
+    )
     return 0
 
 

@@ -62,8 +62,10 @@ def main(argv=None) -> int:
         rss1 = util.memory(pid).get("vmrss_mib", 0)
         p95 = sorted(warm)[max(0, int(len(warm) * 0.95) - 1)] if warm else float("nan")
         p50 = statistics.median(warm) if warm else float("nan")
-        print(f"{url[:70]:70s} {cold:8.2f} {p50:11.2f} {p95:11.2f} {len(body):10,d} {rss1 - rss0:9.1f}"
-              + ("" if resp.status_code == 200 else f"  HTTP {resp.status_code}"))
+        print(
+            f"{url[:70]:70s} {cold:8.2f} {p50:11.2f} {p95:11.2f} {len(body):10,d} {rss1 - rss0:9.1f}"
+            + ("" if resp.status_code == 200 else f"  HTTP {resp.status_code}")
+        )
         if prof:
             s = io.StringIO()
             pstats.Stats(prof, stream=s).sort_stats("cumulative").print_stats(args.cprofile)

@@ -35,8 +35,9 @@ def coverage_dissolve() -> None:
         units = layerspec.read_source("communes", path)[["gso_code", "district_code"]]
         communes = communes.merge(units, on="gso_code")
         dissolved = communes.dissolve(by="district_code", method="coverage").reset_index()
-        return gpd.GeoDataFrame({"gso_code": dissolved["district_code"]},
-                                geometry=layerspec._round(dissolved.geometry.values), crs=WGS84)
+        return gpd.GeoDataFrame(
+            {"gso_code": dissolved["district_code"]}, geometry=layerspec._round(dissolved.geometry.values), crs=WGS84
+        )
 
     display_geometry._bench_prototype = True
     layerspec.display_geometry = display_geometry

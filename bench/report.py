@@ -41,25 +41,51 @@ def verdicts(r: dict) -> list[tuple[str, str, object]]:
             a, b = row["app"], row["pygeoapi"]
             label = f"items?limit=102: ≥ 5× pygeoapi's throughput at ≤ its p95 (c={row['connections']})"
             if not b["rps"]:
-                out.append((label, f"{a['rps']} req/s vs none: pygeoapi completed no request in "
-                            f"{b['duration_s']} s ({b['errors']})", a["rps"] > 0))
+                out.append(
+                    (
+                        label,
+                        f"{a['rps']} req/s vs none: pygeoapi completed no request in "
+                        f"{b['duration_s']} s ({b['errors']})",
+                        a["rps"] > 0,
+                    )
+                )
                 continue
             met = (row["throughput_ratio"] or 0) >= 5 and a["latency_ms"]["p95"] <= b["latency_ms"]["p95"]
-            out.append((label, f"{row['throughput_ratio']}× ({a['rps']} vs {b['rps']} req/s); p95 "
-                        f"{_ms(a['latency_ms']['p95'])} vs {_ms(b['latency_ms']['p95'])}", met))
+            out.append(
+                (
+                    label,
+                    f"{row['throughput_ratio']}× ({a['rps']} vs {b['rps']} req/s); p95 "
+                    f"{_ms(a['latency_ms']['p95'])} vs {_ms(b['latency_ms']['p95'])}",
+                    met,
+                )
+            )
         for t in k["targets"]:
             if t["connections"] != 1:
                 continue
             name = "geometry=none" if "geometry=none" in t["url"] else "default"
-            out.append((f"Kon Tum /targets poorest border communes ({name}): p95 < 10 ms (1 client)",
-                        _ms(t["latency_ms"]["p95"]), t["latency_ms"]["p95"] < 10))
+            out.append(
+                (
+                    f"Kon Tum /targets poorest border communes ({name}): p95 < 10 ms (1 client)",
+                    _ms(t["latency_ms"]["p95"]),
+                    t["latency_ms"]["p95"] < 10,
+                )
+            )
         s = k["map_page"]["summary"]
         if not s.get("timed_out"):
-            out.append(("Kon Tum map page + layer data < 1 MB", _mb(s["page_plus_layer_data_bytes"])
-                        + f" ({_mb(s['total_bytes'])} with JS/CSS)", s["page_plus_layer_data_bytes"] < 1e6))
-            out.append(("Kon Tum communes drawn in Chromium < 1.5 s (warm server)",
-                        f"{_ms(s['warm_areas_drawn_ms'])} (first load after start {_ms(s['cold_areas_drawn_ms'])})",
-                        s["warm_areas_drawn_ms"] is not None and s["warm_areas_drawn_ms"] < 1500))
+            out.append(
+                (
+                    "Kon Tum map page + layer data < 1 MB",
+                    _mb(s["page_plus_layer_data_bytes"]) + f" ({_mb(s['total_bytes'])} with JS/CSS)",
+                    s["page_plus_layer_data_bytes"] < 1e6,
+                )
+            )
+            out.append(
+                (
+                    "Kon Tum communes drawn in Chromium < 1.5 s (warm server)",
+                    f"{_ms(s['warm_areas_drawn_ms'])} (first load after start {_ms(s['cold_areas_drawn_ms'])})",
+                    s["warm_areas_drawn_ms"] is not None and s["warm_areas_drawn_ms"] < 1500,
+                )
+            )
     for key, label in (("national", "as is"), ("prototype", "with the recommended changes (prototype)")):
         n = r.get(key)
         if not n:
@@ -68,29 +94,52 @@ def verdicts(r: dict) -> list[tuple[str, str, object]]:
             out.append((f"National step — {label}", f"failed: {n['failed']}", False))
             continue
         if n["server"].get("start_failed"):
-            out.append((f"National: the app serves the national GeoPackage — {label}",
-                        f"{n['server']['start_failed']} (see the analysis)", False))
+            out.append(
+                (
+                    f"National: the app serves the national GeoPackage — {label}",
+                    f"{n['server']['start_failed']} (see the analysis)",
+                    False,
+                )
+            )
             continue
         s = n["map_page"]["summary"]
         if s.get("timed_out"):
-            out.append((f"National map shows the communes < 3 s — {label}",
-                        f"not drawn after {s['timeout_s']:.0f} s (waiting for {', '.join(s['pending'][:3])})",
-                        False))
+            out.append(
+                (
+                    f"National map shows the communes < 3 s — {label}",
+                    f"not drawn after {s['timeout_s']:.0f} s (waiting for {', '.join(s['pending'][:3])})",
+                    False,
+                )
+            )
         else:
-            out.append((f"National map shows the communes < 3 s — {label}",
-                        f"{_ms(s['warm_areas_drawn_ms'])} warm (first load after start {_ms(s['cold_areas_drawn_ms'])}); "
-                        f"{_mb(s['page_plus_layer_data_bytes'])} page + layer data",
-                        s["warm_areas_drawn_ms"] is not None and s["warm_areas_drawn_ms"] < 3000))
+            out.append(
+                (
+                    f"National map shows the communes < 3 s — {label}",
+                    f"{_ms(s['warm_areas_drawn_ms'])} warm (first load after start {_ms(s['cold_areas_drawn_ms'])}); "
+                    f"{_mb(s['page_plus_layer_data_bytes'])} page + layer data",
+                    s["warm_areas_drawn_ms"] is not None and s["warm_areas_drawn_ms"] < 3000,
+                )
+            )
         for t in n["targets"]:
             if t["connections"] != 1:
                 continue
             name = "geometry=none" if "geometry=none" in t["url"] else "default"
-            out.append((f"National /targets ({name}): p95 < 50 ms (1 client) — {label}",
-                        _ms(t["latency_ms"]["p95"]), t["latency_ms"]["p95"] < 50))
+            out.append(
+                (
+                    f"National /targets ({name}): p95 < 50 ms (1 client) — {label}",
+                    _ms(t["latency_ms"]["p95"]),
+                    t["latency_ms"]["p95"] < 50,
+                )
+            )
         m = n["memory"]
-        out.append((f"National memory < 1 GB (PSS of master + {len(m['workers'])} workers) — {label}",
-                    f"{m['all_pss_sum_mib']:,.0f} MiB PSS; workers' peak RSS {m['workers_peak_rss_sum_mib']:,.0f} MiB "
-                    f"in all, {m['workers_peak_rss_max_mib']:,.0f} MiB max", m["all_pss_sum_mib"] < GB))
+        out.append(
+            (
+                f"National memory < 1 GB (PSS of master + {len(m['workers'])} workers) — {label}",
+                f"{m['all_pss_sum_mib']:,.0f} MiB PSS; workers' peak RSS {m['workers_peak_rss_sum_mib']:,.0f} MiB "
+                f"in all, {m['workers_peak_rss_max_mib']:,.0f} MiB max",
+                m["all_pss_sum_mib"] < GB,
+            )
+        )
     return out
 
 
@@ -104,95 +153,154 @@ def summary(r: dict) -> str:
 def _wrk_row(name: str, w: dict) -> str:
     lat = w["latency_ms"]
     err = ", ".join(f"{k} {v}" for k, v in w["errors"].items()) or "0"
-    return (f"| {name} | {w['connections']} | {w['requests']} | {w['rps']:,.1f} | {_ms(lat['p50'])} | "
-            f"{_ms(lat['p95'])} | {_ms(lat['p99'])} | {w['bytes_per_request']:,} | {err} | "
-            f"{w['machine_busy_pct']}% |")
+    return (
+        f"| {name} | {w['connections']} | {w['requests']} | {w['rps']:,.1f} | {_ms(lat['p50'])} | "
+        f"{_ms(lat['p95'])} | {_ms(lat['p99'])} | {w['bytes_per_request']:,} | {err} | "
+        f"{w['machine_busy_pct']}% |"
+    )
 
 
-WRK_HEAD = ("| server | conns | requests | req/s | p50 | p95 | p99 | bytes/req | errors | CPU busy |\n"
-            "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|")
+WRK_HEAD = (
+    "| server | conns | requests | req/s | p50 | p95 | p99 | bytes/req | errors | CPU busy |\n"
+    "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|"
+)
 
 
 def render(r: dict) -> str:
     m, v, cfg = r["machine"], r["versions"], r.get("config", {})
-    L = [BEGIN, "", f"Last run {r['started']} — `python -m bench {' '.join(r.get('argv', []))}`, "
-         f"{r.get('wall_s', '?')} s in all."]
+    L = [
+        BEGIN,
+        "",
+        f"Last run {r['started']} — `python -m bench {' '.join(r.get('argv', []))}`, {r.get('wall_s', '?')} s in all.",
+    ]
     steps = [(k, r[k]) for k in ("kontum", "national", "prototype") if isinstance(r.get(k), dict)]
     if any(v.get("step_started") for _, v in steps):
+
         def step(k, v):
-            bits = [f"{v['step_s']} s" if v.get("step_s") else None,
-                    f"`python -m bench {' '.join(v.get('step_argv') or [])}`".replace(" `", "`"),
-                    f"load average after {v['step_loadavg_end']}" if v.get("step_loadavg_end") else None]
+            bits = [
+                f"{v['step_s']} s" if v.get("step_s") else None,
+                f"`python -m bench {' '.join(v.get('step_argv') or [])}`".replace(" `", "`"),
+                f"load average after {v['step_loadavg_end']}" if v.get("step_loadavg_end") else None,
+            ]
             return f"{k} at {v.get('step_started', '?')} (" + ", ".join(b for b in bits if b) + ")"
 
         L += ["Steps: " + "; ".join(step(k, v) for k, v in steps) + "."]
     L += [""]
     L += ["### Targets", "", "| target | measured | |", "|---|---|---|"]
     L += [f"| {t} | {meas} | {_ok(ok)} |" for t, meas, ok in verdicts(r)]
-    L += ["", "### Machine and versions", "",
-          f"- CPU: {m['cpu_model']}, `nproc` = {m['nproc']}; kernel {m['kernel']}; {m['os']}",
-          f"- load average at start {m['loadavg_start']}, at end {m.get('loadavg_end')}"
-          + (f"; waited {m['idle_wait']['waited_s']} s for it to fall below {m['idle_wait']['threshold']}"
-             if m.get("idle_wait") else ""),
-          "- `free -h`:", "", "```", m["free_h"], "```", "",
-          "- " + "; ".join(f"{k} {val}" for k, val in v.items()), ""]
+    L += [
+        "",
+        "### Machine and versions",
+        "",
+        f"- CPU: {m['cpu_model']}, `nproc` = {m['nproc']}; kernel {m['kernel']}; {m['os']}",
+        f"- load average at start {m['loadavg_start']}, at end {m.get('loadavg_end')}"
+        + (
+            f"; waited {m['idle_wait']['waited_s']} s for it to fall below {m['idle_wait']['threshold']}"
+            if m.get("idle_wait")
+            else ""
+        ),
+        "- `free -h`:",
+        "",
+        "```",
+        m["free_h"],
+        "```",
+        "",
+        "- " + "; ".join(f"{k} {val}" for k, val in v.items()),
+        "",
+    ]
     k = r.get("kontum")
     if k and not k.get("failed"):
         L += ["### Kon Tum: this app vs pygeoapi (same machine, same run, same data)", ""]
-        L += [f"- Data: the app's built `communes` collection exported by `bench/ogc_export.py` to "
-              f"`build/bench/communes_ogc.gpkg` ({k['export']['features']} features, "
-              f"{k['export']['properties']} properties, coordinates rounded to 6 decimals like the app's); "
-              f"pygeoapi reads it with its OGR provider (`bench/pygeoapi-config.yml`).",
-              f"- This app: `{k['servers']['app']['command']}`",
-              f"- pygeoapi: `{k['servers']['pygeoapi']['command']}`",
-              f"- Both: gunicorn, {cfg.get('workers')} workers × 4 threads (gthread), access log on, 127.0.0.1. "
-              f"Load: `wrk -t1` from a separate process, {cfg.get('duration_s')} s per run, after a warm-up "
-              f"that made every worker build its caches.", ""]
+        L += [
+            f"- Data: the app's built `communes` collection exported by `bench/ogc_export.py` to "
+            f"`build/bench/communes_ogc.gpkg` ({k['export']['features']} features, "
+            f"{k['export']['properties']} properties, coordinates rounded to 6 decimals like the app's); "
+            f"pygeoapi reads it with its OGR provider (`bench/pygeoapi-config.yml`).",
+            f"- This app: `{k['servers']['app']['command']}`",
+            f"- pygeoapi: `{k['servers']['pygeoapi']['command']}`",
+            f"- Both: gunicorn, {cfg.get('workers')} workers × 4 threads (gthread), access log on, 127.0.0.1. "
+            f"Load: `wrk -t1` from a separate process, {cfg.get('duration_s')} s per run, after a warm-up "
+            f"that made every worker build its caches.",
+            "",
+        ]
         eq = k["equivalence"]
-        L += ["Same answers: " + "; ".join(
-            f"{kind}: app {e['app']['features']} features × {e['app']['properties']} properties, pygeoapi "
-            f"{e['pygeoapi']['features']} × {e['pygeoapi']['properties']} (it moves the id field out of the "
-            f"properties), same ids: {e['same_ids']}" for kind, e in eq.items()), ""]
+        L += [
+            "Same answers: "
+            + "; ".join(
+                f"{kind}: app {e['app']['features']} features × {e['app']['properties']} properties, pygeoapi "
+                f"{e['pygeoapi']['features']} × {e['pygeoapi']['properties']} (it moves the id field out of the "
+                f"properties), same ids: {e['same_ids']}"
+                for kind, e in eq.items()
+            ),
+            "",
+        ]
         for row in k["comparison"]:
-            what = ("`/collections/communes/items?limit=102`" if row["request"] == "items"
-                    else "`/collections/communes/items?limit=102&bbox=107.8,14.2,108.1,14.5`")
-            L += [f"**{what}**, {row['connections']} connections — throughput ratio "
-                  f"**{row['throughput_ratio']}×**, pygeoapi's p95 is {row['p95_ratio_pygeoapi_over_app']}× the app's", "",
-                  WRK_HEAD, _wrk_row("pygeoapi", row["pygeoapi"]), _wrk_row("this app", row["app"]), ""]
-        L += ["**Kon Tum `/targets?indicator=poor_rate&year=2020&near=border&within_km=0&top=10`** (this app)", "",
-              WRK_HEAD]
+            what = (
+                "`/collections/communes/items?limit=102`"
+                if row["request"] == "items"
+                else "`/collections/communes/items?limit=102&bbox=107.8,14.2,108.1,14.5`"
+            )
+            L += [
+                f"**{what}**, {row['connections']} connections — throughput ratio "
+                f"**{row['throughput_ratio']}×**, pygeoapi's p95 is {row['p95_ratio_pygeoapi_over_app']}× the app's",
+                "",
+                WRK_HEAD,
+                _wrk_row("pygeoapi", row["pygeoapi"]),
+                _wrk_row("this app", row["app"]),
+                "",
+            ]
+        L += [
+            "**Kon Tum `/targets?indicator=poor_rate&year=2020&near=border&within_km=0&top=10`** (this app)",
+            "",
+            WRK_HEAD,
+        ]
         for t in k["targets"]:
             name = "geometry=none" if "geometry=none" in t["url"] else "default (GeoJSON)"
             L.append(_wrk_row(name, t))
         L += ["", "**Kon Tum map page** (`/`, headless Chromium, fresh context per load, 1400×900):", ""]
         L += _page_lines(k["map_page"])
         mem = k["memory"]
-        L += ["", f"Memory after the Kon Tum run: workers' RSS {mem['workers_rss_sum_mib']} MiB "
-              f"(peak {mem['workers_peak_rss_sum_mib']} MiB), PSS master + workers {mem['all_pss_sum_mib']} MiB.", ""]
+        L += [
+            "",
+            f"Memory after the Kon Tum run: workers' RSS {mem['workers_rss_sum_mib']} MiB "
+            f"(peak {mem['workers_peak_rss_sum_mib']} MiB), PSS master + workers {mem['all_pss_sum_mib']} MiB.",
+            "",
+        ]
     nb = r.get("national_build")
     if nb:
-        L += ["### National scale (synthetic coverage, `geo/synthetic/national.py`)", "",
-              f"- `{nb['command']}`: {nb['layers'].get('communes')} communes, {nb['layers'].get('districts')} districts, "
-              f"{nb['layers'].get('provinces')} provinces, {nb['layers'].get('communes_2025')} communes of 2025, "
-              f"{nb['layers'].get('observations'):,} observations; {nb['commune_vertices']:,} commune vertices; "
-              f"{nb['mib']} MiB" + (f"; generated in {nb['generated_s']} s" if nb.get("generated_s") else " (cached)"),
-              ""]
-    for key, title in (("national", "as it is"),
-                       ("prototype", "with the recommended changes applied at run "
-                                     "time by `bench/prototypes.py`")):
+        L += [
+            "### National scale (synthetic coverage, `geo/synthetic/national.py`)",
+            "",
+            f"- `{nb['command']}`: {nb['layers'].get('communes')} communes, {nb['layers'].get('districts')} districts, "
+            f"{nb['layers'].get('provinces')} provinces, {nb['layers'].get('communes_2025')} communes of 2025, "
+            f"{nb['layers'].get('observations'):,} observations; {nb['commune_vertices']:,} commune vertices; "
+            f"{nb['mib']} MiB" + (f"; generated in {nb['generated_s']} s" if nb.get("generated_s") else " (cached)"),
+            "",
+        ]
+    for key, title in (
+        ("national", "as it is"),
+        ("prototype", "with the recommended changes applied at run time by `bench/prototypes.py`"),
+    ):
         n = r.get(key)
         if not n or n.get("failed"):
             continue
         L += [f"#### National, {title}", ""]
         if n["server"].get("start_failed"):
-            L += [f"- `{n['server']['command']}`: **{n['server']['start_failed']}**; the master's last log lines: "
-                  + " / ".join(f"`{x}`" for x in n["server"].get("log_tail", [])) + "; busy processes: "
-                  + ", ".join(f"pid {b['pid']} RSS {b.get('vmrss_mib')} MiB" for b in n["server"].get("busy", [])), ""]
+            L += [
+                f"- `{n['server']['command']}`: **{n['server']['start_failed']}**; the master's last log lines: "
+                + " / ".join(f"`{x}`" for x in n["server"].get("log_tail", []))
+                + "; busy processes: "
+                + ", ".join(f"pid {b['pid']} RSS {b.get('vmrss_mib')} MiB" for b in n["server"].get("busy", [])),
+                "",
+            ]
             continue
         L += [f"- `{n['server']['command']}` (answering after {n['server']['started_s']} s)"]
-        L += ["- First requests (each sent " + str(cfg.get("workers", 2) * 2) + "× at once, twice; slowest answer "
-              "per round, so the first number is a cold worker): " + "; ".join(
-                  f"`{p}` {w['slowest_s_per_round']} s ({_mb(w['bytes'])})" for p, w in n["warmup"].items()), ""]
+        L += [
+            "- First requests (each sent " + str(cfg.get("workers", 2) * 2) + "× at once, twice; slowest answer "
+            "per round, so the first number is a cold worker): "
+            + "; ".join(f"`{p}` {w['slowest_s_per_round']} s ({_mb(w['bytes'])})" for p, w in n["warmup"].items()),
+            "",
+        ]
         L += ["`/targets` (warm):", "", WRK_HEAD]
         for t in n["targets"]:
             name = "geometry=none" if "geometry=none" in t["url"] else "default (GeoJSON)"
@@ -205,13 +313,20 @@ def render(r: dict) -> str:
                 L.append(f"- {e['what']}: {e['pages']} requests, {_mb(e['bytes'])}, {e['total_s']} s")
         L += ["", "Map page:", ""] + _page_lines(n["map_page"])
         if n["map_page"].get("layer_requests_warm_s"):
-            L += ["", "Layer requests, warm server (median of 3): " + "; ".join(
-                f"`{p}` {t} s" for p, t in n["map_page"]["layer_requests_warm_s"].items())]
+            L += [
+                "",
+                "Layer requests, warm server (median of 3): "
+                + "; ".join(f"`{p}` {t} s" for p, t in n["map_page"]["layer_requests_warm_s"].items()),
+            ]
         mem = n["memory"]
-        L += ["", f"Memory at the end: PSS master + workers **{mem['all_pss_sum_mib']:,} MiB**; workers' RSS now "
-              f"{mem['workers_rss_sum_mib']:,} MiB, peak {mem['workers_peak_rss_sum_mib']:,} MiB "
-              f"({', '.join(str(w.get('vmhwm_mib')) for w in mem['workers'])} MiB per worker); "
-              f"after start-up the workers' PSS was {n['memory_after_start']['workers_pss_sum_mib']} MiB.", ""]
+        L += [
+            "",
+            f"Memory at the end: PSS master + workers **{mem['all_pss_sum_mib']:,} MiB**; workers' RSS now "
+            f"{mem['workers_rss_sum_mib']:,} MiB, peak {mem['workers_peak_rss_sum_mib']:,} MiB "
+            f"({', '.join(str(w.get('vmhwm_mib')) for w in mem['workers'])} MiB per worker); "
+            f"after start-up the workers' PSS was {n['memory_after_start']['workers_pss_sum_mib']} MiB.",
+            "",
+        ]
     L += [END]
     return "\n".join(L)
 
@@ -219,19 +334,28 @@ def render(r: dict) -> str:
 def _page_lines(mp: dict) -> list[str]:
     s = mp["summary"]
     if s.get("timed_out"):
-        return [f"- **Not drawn**: gave up after {s['timeout_s']:.0f} s, {s['completed_loads']} complete loads before; "
-                f"still waiting for: {', '.join('`' + p + '`' for p in s['pending'])}"]
-    rows = ["| load | communes drawn | page ready | layer data in | page + layer data | all bytes | commune paths (drawn) |",
-            "|---:|---:|---:|---:|---:|---:|---:|"]
+        return [
+            f"- **Not drawn**: gave up after {s['timeout_s']:.0f} s, {s['completed_loads']} complete loads before; "
+            f"still waiting for: {', '.join('`' + p + '`' for p in s['pending'])}"
+        ]
+    rows = [
+        "| load | communes drawn | page ready | layer data in | page + layer data | all bytes | commune paths (drawn) |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for ld in mp["loads"]:
-        rows.append(f"| {ld['load']}{' (first after start)' if ld['load'] == 1 else ''} | {_ms(ld['areas_drawn_ms'])} | "
-                    f"{_ms(ld['ready_ms'])} | {_ms(ld['layer_data_received_ms'])} | "
-                    f"{_mb(ld['page_plus_layer_data_bytes'])} | {_mb(ld['total_bytes'])} | "
-                    f"{ld['area_paths']} ({ld['area_paths_drawn']}) |")
-    rows += ["", f"Bytes of a load: page HTML {_mb(s['page_bytes'])}, layer data {_mb(s['layer_data_bytes'])}, "
-             f"static JS/CSS {_mb(s['static_bytes'])}. Largest: " + ", ".join(
-                 f"`{x['url']}` {_mb(x['bytes'])}" for x in s["largest"][:4])
-             + (f". Page errors: {s['errors']}" if s["errors"] else "")]
+        rows.append(
+            f"| {ld['load']}{' (first after start)' if ld['load'] == 1 else ''} | {_ms(ld['areas_drawn_ms'])} | "
+            f"{_ms(ld['ready_ms'])} | {_ms(ld['layer_data_received_ms'])} | "
+            f"{_mb(ld['page_plus_layer_data_bytes'])} | {_mb(ld['total_bytes'])} | "
+            f"{ld['area_paths']} ({ld['area_paths_drawn']}) |"
+        )
+    rows += [
+        "",
+        f"Bytes of a load: page HTML {_mb(s['page_bytes'])}, layer data {_mb(s['layer_data_bytes'])}, "
+        f"static JS/CSS {_mb(s['static_bytes'])}. Largest: "
+        + ", ".join(f"`{x['url']}` {_mb(x['bytes'])}" for x in s["largest"][:4])
+        + (f". Page errors: {s['errors']}" if s["errors"] else ""),
+    ]
     return rows
 
 

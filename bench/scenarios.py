@@ -44,12 +44,16 @@ def _tail(path: Path, n: int = 5) -> list[str]:
 def _features(body: bytes) -> dict:
     doc = json.loads(body)
     feats = doc["features"]
-    return {"features": len(feats), "ids": sorted(str(f.get("id")) for f in feats),
-            "properties": max((len(f["properties"]) for f in feats), default=0),
-            "numberMatched": doc.get("numberMatched")}
+    return {
+        "features": len(feats),
+        "ids": sorted(str(f.get("id")) for f in feats),
+        "properties": max((len(f["properties"]) for f in feats), default=0),
+        "numberMatched": doc.get("numberMatched"),
+    }
 
 
 # --------------------------------------------------------------------------- Kon Tum
+
 
 def kontum(cfg: dict, gpkg: Path, pygeoapi_venv: Path) -> dict:
     out_dir = util.OUT
@@ -59,28 +63,39 @@ def kontum(cfg: dict, gpkg: Path, pygeoapi_venv: Path) -> dict:
     workers, dur = cfg["workers"], cfg["duration_s"]
 
     ours = servers.ours(gpkg, workers, out_dir / "logs" / "kontum-app.log")
-    pg = servers.pygeoapi(pygeoapi_venv, util.BENCH / "pygeoapi-config.yml", out_dir / "pygeoapi-openapi.yml",
-                          data, workers, out_dir / "logs" / "kontum-pygeoapi.log")
+    pg = servers.pygeoapi(
+        pygeoapi_venv,
+        util.BENCH / "pygeoapi-config.yml",
+        out_dir / "pygeoapi-openapi.yml",
+        data,
+        workers,
+        out_dir / "logs" / "kontum-pygeoapi.log",
+    )
     try:
         util.log(f"Kon Tum: starting the app and pygeoapi ({workers} workers × {servers.THREADS} threads each)")
         ours.start()
         pg.start()
-        res["servers"] = {"app": {"command": ours.command, "started_s": ours.started_s},
-                          "pygeoapi": {"command": pg.command, "started_s": pg.started_s}}
-        urls = {"app": {"items": ours.base + "/ogc" + ITEMS, "bbox": ours.base + "/ogc" + ITEMS_BBOX},
-                "pygeoapi": {"items": pg.base + ITEMS, "bbox": pg.base + ITEMS_BBOX}}
+        res["servers"] = {
+            "app": {"command": ours.command, "started_s": ours.started_s},
+            "pygeoapi": {"command": pg.command, "started_s": pg.started_s},
+        }
+        urls = {
+            "app": {"items": ours.base + "/ogc" + ITEMS, "bbox": ours.base + "/ogc" + ITEMS_BBOX},
+            "pygeoapi": {"items": pg.base + ITEMS, "bbox": pg.base + ITEMS_BBOX},
+        }
         # same answers?
         same = {}
         for kind in ("items", "bbox"):
             a = _features(util.get(urls["app"][kind])[1])
             b = _features(util.get(urls["pygeoapi"][kind])[1])
-            same[kind] = {"app": {k: v for k, v in a.items() if k != "ids"},
-                          "pygeoapi": {k: v for k, v in b.items() if k != "ids"},
-                          "same_ids": a["ids"] == b["ids"]}
+            same[kind] = {
+                "app": {k: v for k, v in a.items() if k != "ids"},
+                "pygeoapi": {k: v for k, v in b.items() if k != "ids"},
+                "same_ids": a["ids"] == b["ids"],
+            }
         res["equivalence"] = same
         res["warmup"] = {
-            "app": warm(ours.base, ["/ogc" + ITEMS, "/ogc" + ITEMS_BBOX, TARGETS, TARGETS_NOGEOM, "/"],
-                        workers * 2),
+            "app": warm(ours.base, ["/ogc" + ITEMS, "/ogc" + ITEMS_BBOX, TARGETS, TARGETS_NOGEOM, "/"], workers * 2),
             "pygeoapi": warm(pg.base, [ITEMS, ITEMS_BBOX], workers * 2),
         }
         comparison = []
@@ -94,8 +109,9 @@ def kontum(cfg: dict, gpkg: Path, pygeoapi_venv: Path) -> dict:
                     row[name] = load.wrk(urls[name][kind], conns, d)
                 a, b = row["app"], row["pygeoapi"]
                 row["throughput_ratio"] = round(a["rps"] / b["rps"], 1) if b["rps"] else None
-                row["p95_ratio_pygeoapi_over_app"] = (round(b["latency_ms"]["p95"] / a["latency_ms"]["p95"], 1)
-                                                     if a["latency_ms"]["p95"] else None)
+                row["p95_ratio_pygeoapi_over_app"] = (
+                    round(b["latency_ms"]["p95"] / a["latency_ms"]["p95"], 1) if a["latency_ms"]["p95"] else None
+                )
                 comparison.append(row)
         res["comparison"] = comparison
         pg.stop()
@@ -108,8 +124,9 @@ def kontum(cfg: dict, gpkg: Path, pygeoapi_venv: Path) -> dict:
         res["targets"] = targets
 
         util.log("Kon Tum: map page in Chromium")
-        loads = browser.measure(ours.base, loads=cfg["page_loads"], timeout_s=60,
-                                screenshot=out_dir / "screens" / "kontum.png")
+        loads = browser.measure(
+            ours.base, loads=cfg["page_loads"], timeout_s=60, screenshot=out_dir / "screens" / "kontum.png"
+        )
         res["map_page"] = {"summary": browser.summary(loads), "loads": loads}
         res["memory"] = ours.memory()
     finally:
@@ -147,15 +164,18 @@ def national(cfg: dict, gpkg: Path, variant: str = "as-is") -> dict:
         try:
             srv.start(timeout=limit)
         except RuntimeError as exc:
-            res["server"].update(start_failed=str(exc), log_tail=_tail(log_path),
-                                 busy=[util.memory(p) for p in [srv.proc.pid] + srv.workers()]
-                                 if srv.proc else [])
+            res["server"].update(
+                start_failed=str(exc),
+                log_tail=_tail(log_path),
+                busy=[util.memory(p) for p in [srv.proc.pid] + srv.workers()] if srv.proc else [],
+            )
             return res
         res["server"]["started_s"] = srv.started_s
         res["memory_after_start"] = srv.memory()
         util.log(f"national ({variant}): first requests (caches)")
-        res["warmup"] = warm(srv.base, [TARGETS, TARGETS_NOGEOM, "/ogc/collections/communes/items?limit=1000"],
-                             workers * 2, timeout=600)
+        res["warmup"] = warm(
+            srv.base, [TARGETS, TARGETS_NOGEOM, "/ogc/collections/communes/items?limit=1000"], workers * 2, timeout=600
+        )
         targets = []
         for path in (TARGETS, TARGETS_NOGEOM):
             for conns in (1, workers * servers.THREADS):
@@ -174,20 +194,32 @@ def national(cfg: dict, gpkg: Path, variant: str = "as-is") -> dict:
             offset += 1000
             if offset >= doc["numberMatched"]:
                 break
-        exports.append({"url": srv.base + "/ogc/collections/communes/items?limit=1000&offset=0..",
-                        "what": "every commune as GeoJSON, paged (limit ≤ 1000)", "pages": pages,
-                        "bytes": total_bytes, "total_s": round(time.perf_counter() - t0, 2)})
+        exports.append(
+            {
+                "url": srv.base + "/ogc/collections/communes/items?limit=1000&offset=0..",
+                "what": "every commune as GeoJSON, paged (limit ≤ 1000)",
+                "pages": pages,
+                "bytes": total_bytes,
+                "total_s": round(time.perf_counter() - t0, 2),
+            }
+        )
         res["exports"] = exports
         util.log(f"national ({variant}): map page in Chromium (timeout {cfg['national_page_timeout_s']}s)")
         t0 = time.perf_counter()
-        loads = browser.measure(srv.base, loads=cfg["page_loads"], timeout_s=cfg["national_page_timeout_s"],
-                                screenshot=out_dir / "screens" / f"national-{variant}.png")
-        res["map_page"] = {"summary": browser.summary(loads), "loads": loads,
-                           "wall_s": round(time.perf_counter() - t0, 1)}
+        loads = browser.measure(
+            srv.base,
+            loads=cfg["page_loads"],
+            timeout_s=cfg["national_page_timeout_s"],
+            screenshot=out_dir / "screens" / f"national-{variant}.png",
+        )
+        res["map_page"] = {
+            "summary": browser.summary(loads),
+            "loads": loads,
+            "wall_s": round(time.perf_counter() - t0, 1),
+        }
         if not res["map_page"]["summary"].get("timed_out"):
             paths = [r["url"] for r in loads[-1]["largest"] if r["url"].startswith("/layers")]
-            res["map_page"]["layer_requests_warm_s"] = {p: util.timed_gets(srv.base + p, 3)["median_s"]
-                                                        for p in paths}
+            res["map_page"]["layer_requests_warm_s"] = {p: util.timed_gets(srv.base + p, 3)["median_s"] for p in paths}
         res["memory"] = srv.memory()
     finally:
         srv.stop()

@@ -36,8 +36,9 @@ class Server:
 
     @property
     def command(self) -> str:
-        envs = " ".join(f"{k}={v}" for k, v in self.env.items()
-                        if k.startswith(("GEO_", "PYGEOAPI_", "BENCH_", "MALLOC_")))
+        envs = " ".join(
+            f"{k}={v}" for k, v in self.env.items() if k.startswith(("GEO_", "PYGEOAPI_", "BENCH_", "MALLOC_"))
+        )
         return (envs + " " if envs else "") + " ".join(self.argv)
 
     def start(self, timeout: float = 120.0) -> Server:
@@ -45,8 +46,9 @@ class Server:
         log = open(self.log_path, "w")
         env = dict(os.environ, **self.env)
         t0 = time.perf_counter()
-        self.proc = subprocess.Popen(self.argv, env=env, cwd=util.ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            self.argv, env=env, cwd=util.ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         while time.perf_counter() - t0 < timeout:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"{self.name} exited with {self.proc.returncode}; see {self.log_path}")
@@ -67,7 +69,8 @@ class Server:
         workers = [util.memory(p) for p in self.workers()]
         master = util.memory(self.proc.pid) if self.proc else {}
         return {
-            "master": master, "workers": workers,
+            "master": master,
+            "workers": workers,
             "workers_rss_sum_mib": round(sum(w.get("vmrss_mib", 0) for w in workers), 1),
             "workers_peak_rss_sum_mib": round(sum(w.get("vmhwm_mib", 0) for w in workers), 1),
             "workers_peak_rss_max_mib": max((w.get("vmhwm_mib", 0) for w in workers), default=0),
@@ -103,20 +106,47 @@ def ours(gpkg: Path, workers: int, log_path: Path) -> Server:
 
 def pygeoapi(venv: Path, config: Path, openapi: Path, data: Path, workers: int, log_path: Path) -> Server:
     port = util.free_port()
-    argv = [str(venv / "bin" / "gunicorn"), "--workers", str(workers), "--threads", str(THREADS),
-            "--bind", f"127.0.0.1:{port}", "--access-logfile", "-", "pygeoapi.flask_app:APP"]
-    env = {"PYGEOAPI_CONFIG": str(config), "PYGEOAPI_OPENAPI": str(openapi),
-           "BENCH_PYGEOAPI_PORT": str(port), "BENCH_COMMUNES_GPKG": str(data)}
+    argv = [
+        str(venv / "bin" / "gunicorn"),
+        "--workers",
+        str(workers),
+        "--threads",
+        str(THREADS),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--access-logfile",
+        "-",
+        "pygeoapi.flask_app:APP",
+    ]
+    env = {
+        "PYGEOAPI_CONFIG": str(config),
+        "PYGEOAPI_OPENAPI": str(openapi),
+        "BENCH_PYGEOAPI_PORT": str(port),
+        "BENCH_COMMUNES_GPKG": str(data),
+    }
     # pygeoapi serves a pre-generated OpenAPI document (with this port in it)
-    subprocess.run([str(venv / "bin" / "pygeoapi"), "openapi", "generate", str(config),
-                    "--output-file", str(openapi)], env=dict(os.environ, **env), check=True,
-                   capture_output=True, text=True)
+    subprocess.run(
+        [str(venv / "bin" / "pygeoapi"), "openapi", "generate", str(config), "--output-file", str(openapi)],
+        env=dict(os.environ, **env),
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return Server("pygeoapi", argv, env, port, "/conformance?f=json", log_path)
 
 
 def prototype(gpkg: Path, workers: int, log_path: Path) -> Server:
     """``python -m bench.prototype_app``: the app with bench/prototypes.py (recommendations) applied."""
     port = util.free_port()
-    argv = [sys.executable, "-m", "bench.prototype_app", "--host", "127.0.0.1",
-            "--port", str(port), "--workers", str(workers)]
+    argv = [
+        sys.executable,
+        "-m",
+        "bench.prototype_app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
     return Server("app (prototype)", argv, {"GEO_GPKG": str(gpkg)}, port, "/ogc/conformance?f=json", log_path)

@@ -21,8 +21,7 @@ OUT = ROOT / "build" / "bench"
 def sh(cmd: list[str] | str, check: bool = True, timeout: float | None = None, **kw) -> str:
     """Run a command, return its stdout (text)."""
     shell = isinstance(cmd, str)
-    res = subprocess.run(cmd, shell=shell, check=check, text=True, capture_output=True,
-                         timeout=timeout, **kw)
+    res = subprocess.run(cmd, shell=shell, check=check, text=True, capture_output=True, timeout=timeout, **kw)
     return res.stdout
 
 
@@ -52,8 +51,7 @@ def wait_idle(max_wait_s: float, threshold: float) -> dict:
     t0 = time.monotonic()
     while loadavg()[0] >= threshold and time.monotonic() - t0 < max_wait_s:
         time.sleep(5)
-    return {"waited_s": round(time.monotonic() - t0, 1), "loadavg": loadavg(),
-            "threshold": threshold}
+    return {"waited_s": round(time.monotonic() - t0, 1), "loadavg": loadavg(), "threshold": threshold}
 
 
 def machine() -> dict:
@@ -86,8 +84,7 @@ def versions(pygeoapi_python: Path | None) -> dict:
     from importlib import metadata
 
     out = {"python (app)": platform.python_version()}
-    for pkg in ("Flask", "gunicorn", "geopandas", "shapely", "pyogrio", "pandas", "numpy", "folium",
-                "playwright"):
+    for pkg in ("Flask", "gunicorn", "geopandas", "shapely", "pyogrio", "pandas", "numpy", "folium", "playwright"):
         try:
             out[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
@@ -99,11 +96,13 @@ def versions(pygeoapi_python: Path | None) -> dict:
     except Exception:
         pass
     if pygeoapi_python and pygeoapi_python.exists():
-        code = ("import json, platform; from importlib import metadata as m; from osgeo import gdal; "
-                "print(json.dumps({'python (pygeoapi)': platform.python_version(), "
-                "'pygeoapi': m.version('pygeoapi'), 'gunicorn (pygeoapi)': m.version('gunicorn'), "
-                "'Flask (pygeoapi)': m.version('Flask'), 'GDAL (pygeoapi, Debian python3-gdal)': "
-                "gdal.__version__}))")
+        code = (
+            "import json, platform; from importlib import metadata as m; from osgeo import gdal; "
+            "print(json.dumps({'python (pygeoapi)': platform.python_version(), "
+            "'pygeoapi': m.version('pygeoapi'), 'gunicorn (pygeoapi)': m.version('gunicorn'), "
+            "'Flask (pygeoapi)': m.version('Flask'), 'GDAL (pygeoapi, Debian python3-gdal)': "
+            "gdal.__version__}))"
+        )
         try:
             out.update(json.loads(sh([str(pygeoapi_python), "-c", code])))
         except (subprocess.CalledProcessError, json.JSONDecodeError) as exc:
@@ -142,11 +141,17 @@ def timed_gets(url: str, n: int, timeout: float = 300.0) -> dict:
         times.append(round(dt, 4))
         sizes.append(len(body))
         statuses.append(status)
-    return {"url": url, "statuses": sorted(set(statuses)), "bytes": sizes[-1], "times_s": times,
-            "median_s": round(statistics.median(times), 4)}
+    return {
+        "url": url,
+        "statuses": sorted(set(statuses)),
+        "bytes": sizes[-1],
+        "times_s": times,
+        "median_s": round(statistics.median(times), 4),
+    }
 
 
 # ------------------------------------------------------------------ /proc memory
+
 
 def children(pid: int) -> list[int]:
     out = []

@@ -93,7 +93,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-KiB, MiB, GiB = 1024, 1024 ** 2, 1024 ** 3
+KiB, MiB, GiB = 1024, 1024**2, 1024**3
 
 
 class Version(NamedTuple):
@@ -119,6 +119,7 @@ def version_of(backend) -> Version:
 
 
 # --------------------------------------------------------------------------- sizes
+
 
 def sizeof(value: Any, _seen: set | None = None) -> int:
     """An estimate of the memory ``value`` holds, in bytes.
@@ -225,8 +226,7 @@ class Partition:
     Use :func:`partition` to get one.
     """
 
-    def __init__(self, name: str, max_bytes: int, max_item: int | None = None,
-                 max_entries: int | None = None):
+    def __init__(self, name: str, max_bytes: int, max_item: int | None = None, max_entries: int | None = None):
         self.name, self.max_bytes, self.max_entries = name, max_bytes, max_entries
         self.max_item = max_item
         self._entries: OrderedDict[tuple[Version, Hashable], tuple[Any, int]] = OrderedDict()
@@ -300,8 +300,9 @@ class Partition:
             self.nbytes = 0
 
     def _shrink(self) -> None:
-        while self._entries and (self.nbytes > self.max_bytes or
-                                 (self.max_entries is not None and len(self._entries) > self.max_entries)):
+        while self._entries and (
+            self.nbytes > self.max_bytes or (self.max_entries is not None and len(self._entries) > self.max_entries)
+        ):
             _, (_, size) = self._entries.popitem(last=False)
             self.nbytes -= size
 
@@ -334,8 +335,7 @@ class Memo:
         self.part.put(self.version, (self.prefix, key), value)
 
 
-def partition(name: str, max_bytes: int, max_item: int | None = None,
-              max_entries: int | None = None) -> Partition:
+def partition(name: str, max_bytes: int, max_item: int | None = None, max_entries: int | None = None) -> Partition:
     """The partition ``name`` of the cache, created with this budget on first use.
 
     Asking again for an existing partition gives it back unchanged.
@@ -365,8 +365,10 @@ def invalidate(source: str | None = None) -> None:
 def stats() -> dict[str, dict[str, int]]:
     """Per partition: entries, bytes held and budget."""
     with _lock:
-        return {name: {"entries": len(p._entries), "bytes": p.nbytes, "max_bytes": p.max_bytes}
-                for name, p in _partitions.items()}
+        return {
+            name: {"entries": len(p._entries), "bytes": p.nbytes, "max_bytes": p.max_bytes}
+            for name, p in _partitions.items()
+        }
 
 
 def _after_fork_in_child() -> None:

@@ -55,30 +55,39 @@ class Settings:
     """The settings of one process (see the module documentation)."""
 
     data_dir: Path = _setting("GEO_DATA_DIR", ROOT / "data", "source data folder", "data/")
-    build_dir: Path = _setting("GEO_BUILD_DIR", ROOT / "build",
-                               "build folder (`python -m geo build` writes `kontum.gpkg` there)", "build/")
+    build_dir: Path = _setting(
+        "GEO_BUILD_DIR", ROOT / "build", "build folder (`python -m geo build` writes `kontum.gpkg` there)", "build/"
+    )
     layers_dir: Path = _setting("GEO_LAYERS_DIR", ROOT / "layers", "declarative map layer files", "layers/")
-    state_dir: Path = _setting("GEO_STATE_DIR", ROOT / "instance",
-                               "where dataset versions and staged uploads live", "instance/")
-    gpkg: Path | None = _setting("GEO_GPKG", None, "serve this GeoPackage instead of the current version",
-                                 "unset")
-    database_url: str = _setting("DATABASE_URL", "",
-                                 "`postgresql://…`: serve a PostGIS database instead of the GeoPackage",
-                                 "unset (the GeoPackage)")
-    database_schema: str | None = _setting("DATABASE_SCHEMA", None, "schema of the PostGIS tables",
-                                           "unset (the default schema)")
+    state_dir: Path = _setting(
+        "GEO_STATE_DIR", ROOT / "instance", "where dataset versions and staged uploads live", "instance/"
+    )
+    gpkg: Path | None = _setting("GEO_GPKG", None, "serve this GeoPackage instead of the current version", "unset")
+    database_url: str = _setting(
+        "DATABASE_URL",
+        "",
+        "`postgresql://…`: serve a PostGIS database instead of the GeoPackage",
+        "unset (the GeoPackage)",
+    )
+    database_schema: str | None = _setting(
+        "DATABASE_SCHEMA", None, "schema of the PostGIS tables", "unset (the default schema)"
+    )
     database_pool_max: int = _setting("DATABASE_POOL_MAX", 8, "database connections per process")
-    database_pool_timeout: int = _setting("DATABASE_POOL_TIMEOUT", 5,
-                                          "seconds to wait for a database connection")
-    max_upload_bytes: int = _setting("GEO_MAX_UPLOAD_BYTES", 5 * 1024 * 1024,
-                                     "upload size cap in bytes (files; the web app's request limit "
-                                     "adds room for the form)", "5242880 (5 MiB)")
+    database_pool_timeout: int = _setting("DATABASE_POOL_TIMEOUT", 5, "seconds to wait for a database connection")
+    max_upload_bytes: int = _setting(
+        "GEO_MAX_UPLOAD_BYTES",
+        5 * 1024 * 1024,
+        "upload size cap in bytes (files; the web app's request limit adds room for the form)",
+        "5242880 (5 MiB)",
+    )
     staging_ttl_s: int = _setting("GEO_STAGING_TTL_S", 3600, "seconds a previewed upload waits for its commit")
-    upload_token: str | Mapping = _setting("MAP_UPLOAD_TOKEN", "",
-                                           "enables uploads: `secret` or `name:secret,name2:secret2` "
-                                           "(never commit it)", "unset (uploads disabled)")
-    secret_key: str = _setting("MAP_SECRET_KEY", "", "session key (else derived from the upload token)",
-                               "unset")
+    upload_token: str | Mapping = _setting(
+        "MAP_UPLOAD_TOKEN",
+        "",
+        "enables uploads: `secret` or `name:secret,name2:secret2` (never commit it)",
+        "unset (uploads disabled)",
+    )
+    secret_key: str = _setting("MAP_SECRET_KEY", "", "session key (else derived from the upload token)", "unset")
     lang: str = _setting("MAP_LANG", "vi", "default interface language (`vi` or `en`)")
     user: str = _setting("USER", "cli", "who the command line records as the uploader (`--who` default)")
 

@@ -42,8 +42,7 @@ os.environ.pop("DATABASE_URL", None)
 os.environ.pop("DATABASE_SCHEMA", None)
 
 PG_DIR = Path(__file__).parent / "pg"
-BACKENDS = [b.strip() for b in os.environ.get("KONTUM_TEST_BACKENDS", "embedded,postgis").split(",")
-            if b.strip()]
+BACKENDS = [b.strip() for b in os.environ.get("KONTUM_TEST_BACKENDS", "embedded,postgis").split(",") if b.strip()]
 
 # CI runs the same examples every time (no flaky landings); locally hypothesis
 # explores new examples on every run.
@@ -67,10 +66,12 @@ def _settings_restored():
 @pytest.fixture
 def configure():
     """``configure(**changes)``: the process's settings with ``changes`` (put back after the test)."""
+
     def change(**changes) -> geo_settings.Settings:
         conf = geo_settings.active().replace(**changes)
         geo_settings.activate(conf)
         return conf
+
     return change
 
 
@@ -111,6 +112,7 @@ def districts():
 
 # --------------------------------------------------------------------------- PostGIS
 
+
 def _in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
 
@@ -136,8 +138,7 @@ def pg_url():
     try:
         with open(lock, "a+") as fh:  # one apt-get / initdb at a time across xdist workers
             fcntl.flock(fh, fcntl.LOCK_EX)
-            run = subprocess.run([str(PG_DIR / "start.sh"), directory], capture_output=True, text=True,
-                                 timeout=900)
+            run = subprocess.run([str(PG_DIR / "start.sh"), directory], capture_output=True, text=True, timeout=900)
     except (OSError, subprocess.SubprocessError) as exc:
         shutil.rmtree(directory, ignore_errors=True)
         pg_unavailable(f"tests/pg/start.sh could not run ({exc})")

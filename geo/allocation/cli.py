@@ -26,8 +26,9 @@ from geo.errors import CliError
 OUT_FORMATS = (".csv", ".xlsx", ".json", ".geojson")
 
 
-def run(rule_name: str, envelope: float, year: int, level: str | None = None,
-        gpkg: Path | str | None = None) -> tuple[Rule, pd.DataFrame]:
+def run(
+    rule_name: str, envelope: float, year: int, level: str | None = None, gpkg: Path | str | None = None
+) -> tuple[Rule, pd.DataFrame]:
     """Load the rule, prepare the units and allocate; :class:`CliError` on expected failures."""
     try:
         rule = load_rule(rule_name)
@@ -70,8 +71,10 @@ def write_annex(result: pd.DataFrame, out: Path) -> Path:
     if suffix == ".csv":
         table.to_csv(out, index=False, encoding="utf-8")
     elif suffix == ".xlsx":
-        totals = pd.DataFrame([(k, json.dumps(v, ensure_ascii=False) if isinstance(v, dict) else v)
-                               for k, v in result.attrs.items()], columns=["field", "value"])
+        totals = pd.DataFrame(
+            [(k, json.dumps(v, ensure_ascii=False) if isinstance(v, dict) else v) for k, v in result.attrs.items()],
+            columns=["field", "value"],
+        )
         with pd.ExcelWriter(out) as xl:
             table.to_excel(xl, sheet_name="allocation", index=False)
             totals.to_excel(xl, sheet_name="totals", index=False)
@@ -80,8 +83,11 @@ def write_annex(result: pd.DataFrame, out: Path) -> Path:
     else:
         if "geometry" not in result.columns:
             raise CliError("--out: the units have no geometry; write .csv, .xlsx or .json instead")
-        gdf = gpd.GeoDataFrame(table.astype({c: object for c in table.columns if str(table[c].dtype) == "Int64"}),
-                               geometry=list(result["geometry"]), crs=4326)
+        gdf = gpd.GeoDataFrame(
+            table.astype({c: object for c in table.columns if str(table[c].dtype) == "Int64"}),
+            geometry=list(result["geometry"]),
+            crs=4326,
+        )
         gdf.to_file(out, driver="GeoJSON")
     return out
 
@@ -89,19 +95,29 @@ def write_annex(result: pd.DataFrame, out: Path) -> Path:
 def format_table(result: pd.DataFrame) -> str:
     """The eligible units, largest amount first, and the totals."""
     a = result.attrs
-    lines = [f"{a['rule']} — {a['name_vi']}",
-             f"{a['name_en']}  [{'minh họa / illustrative' if a['illustrative'] else a['status']}]",
-             f"source: {a['source']['document']}; {a['source']['article']}; {a['source']['date']}",
-             f"year {a.get('year')}, level {a.get('level')}, envelope {a['envelope']:,} million VND", "",
-             f"{'gso_code':>8}  {'name':<28} {'score':>9} {'amount':>9} {'per poor hh':>11}  synthetic"]
+    lines = [
+        f"{a['rule']} — {a['name_vi']}",
+        f"{a['name_en']}  [{'minh họa / illustrative' if a['illustrative'] else a['status']}]",
+        f"source: {a['source']['document']}; {a['source']['article']}; {a['source']['date']}",
+        f"year {a.get('year')}, level {a.get('level')}, envelope {a['envelope']:,} million VND",
+        "",
+        f"{'gso_code':>8}  {'name':<28} {'score':>9} {'amount':>9} {'per poor hh':>11}  synthetic",
+    ]
     rows = result[result["eligible"]].sort_values(["amount", "gso_code"], ascending=[False, True])
     for _, r in rows.iterrows():
         per = "" if pd.isna(r["amount_per_poor_household"]) else f"{r['amount_per_poor_household']:.3f}"
-        lines.append(f"{r['gso_code']:>8}  {str(r['name'])[:28]:<28} {r['score']:>9.3f} {int(r['amount']):>9,} "
-                     f"{per:>11}  {'yes' if r['synthetic'] else ''}")
-    lines += ["", (f"allocated {a['allocated']:,} of {a['envelope']:,} million VND to {a['eligible']} eligible of "
-                   f"{a['units']} units; {a['synthetic_share']:.1%} went to units valued with synthetic data "
-                   f"({a['synthetic_units']} units)")]
+        lines.append(
+            f"{r['gso_code']:>8}  {str(r['name'])[:28]:<28} {r['score']:>9.3f} {int(r['amount']):>9,} "
+            f"{per:>11}  {'yes' if r['synthetic'] else ''}"
+        )
+    lines += [
+        "",
+        (
+            f"allocated {a['allocated']:,} of {a['envelope']:,} million VND to {a['eligible']} eligible of "
+            f"{a['units']} units; {a['synthetic_share']:.1%} went to units valued with synthetic data "
+            f"({a['synthetic_units']} units)"
+        ),
+    ]
     return "\n".join(lines)
 
 

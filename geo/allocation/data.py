@@ -27,8 +27,18 @@ from geo.indicators import values as ind
 from geo.io import storage
 
 OBS_LEVEL = {"commune_2020": "commune", "district": "district"}
-UNIT_COLUMNS = ("gso_code", "name", "unit_type", "district_code", "district_name", "on_border",
-                "border_countries", "border_km", "area_km2", "geometry")
+UNIT_COLUMNS = (
+    "gso_code",
+    "name",
+    "unit_type",
+    "district_code",
+    "district_name",
+    "on_border",
+    "border_countries",
+    "border_km",
+    "area_km2",
+    "geometry",
+)
 
 
 @dataclass(frozen=True)
@@ -43,8 +53,12 @@ class Tables:
 
 def read_tables(path: Path | str | None = None) -> Tables:
     """Read the units, observations and catalogue from the built GeoPackage (``None``: the current one)."""
-    return Tables(storage.read_layer("communes", path), storage.read_layer("districts", path),
-                  storage.read_layer("observations", path), storage.read_layer("catalogue", path))
+    return Tables(
+        storage.read_layer("communes", path),
+        storage.read_layer("districts", path),
+        storage.read_layer("observations", path),
+        storage.read_layer("catalogue", path),
+    )
 
 
 def _where(rule: Rule) -> str:
@@ -57,8 +71,10 @@ def check_request(rule: Rule, year: int, level: str | None) -> str:
     if level not in rule.levels:
         raise RuleError(f"level: rule {rule.id} is written for {', '.join(rule.levels)}, not {level!r}")
     if level not in OBS_LEVEL:
-        raise RuleError(f"level: {level} units are not available yet (the 2025 communes have no indicator "
-                        f"values in the build); use {', '.join(k for k in OBS_LEVEL if k in rule.levels) or 'another rule'}")
+        raise RuleError(
+            f"level: {level} units are not available yet (the 2025 communes have no indicator "
+            f"values in the build); use {', '.join(k for k in OBS_LEVEL if k in rule.levels) or 'another rule'}"
+        )
     if isinstance(year, bool) or not isinstance(year, int):
         raise RuleError(f"year: must be a whole year, got {year!r}")
     lo, hi = rule.years
@@ -89,8 +105,9 @@ def _kind(catalogue: pd.DataFrame, indicator: str, field: str, rule: Rule) -> st
     return str(row.get("kind", ""))
 
 
-def _picked(obs, indicator: str, obs_level: str, year: int, kind: str, standard: str | None,
-            field: str, rule: Rule) -> pd.DataFrame:
+def _picked(
+    obs, indicator: str, obs_level: str, year: int, kind: str, standard: str | None, field: str, rule: Rule
+) -> pd.DataFrame:
     """One row per unit (indexed by gso_code): value, year, standard, status, source."""
     if kind == "flag":
         v = ind.values(obs, indicator, obs_level, None)
@@ -99,19 +116,25 @@ def _picked(obs, indicator: str, obs_level: str, year: int, kind: str, standard:
         if standard:
             span = standard_years(standard)
             if span and not span[0] <= year <= span[1]:
-                raise RuleError(f"{_where(rule)}{field.rsplit('.', 1)[0]}.standard: {standard!r} does not match "
-                                f"year {year} (it covers {span[0]}–{span[1]})")
+                raise RuleError(
+                    f"{_where(rule)}{field.rsplit('.', 1)[0]}.standard: {standard!r} does not match "
+                    f"year {year} (it covers {span[0]}–{span[1]})"
+                )
         v = ind.values(obs, indicator, obs_level, year, standard)
         if v.empty:
             have = ind.years(obs, indicator, obs_level)
-            raise RuleError(f"{_where(rule)}{field}: no {obs_level} values of {indicator!r} for {year}"
-                            + (f" by standard {standard!r}" if standard else "")
-                            + f"; years with data: {', '.join(map(str, have)) or 'none'}")
+            raise RuleError(
+                f"{_where(rule)}{field}: no {obs_level} values of {indicator!r} for {year}"
+                + (f" by standard {standard!r}" if standard else "")
+                + f"; years with data: {', '.join(map(str, have)) or 'none'}"
+            )
         for std in sorted(set(v["standard"].dropna().astype(str))):
             span = standard_years(std)
             if span and not span[0] <= year <= span[1]:
-                raise RuleError(f"{_where(rule)}{field}: the {year} values of {indicator!r} are by standard "
-                                f"{std!r}, which does not match the year")
+                raise RuleError(
+                    f"{_where(rule)}{field}: the {year} values of {indicator!r} are by standard "
+                    f"{std!r}, which does not match the year"
+                )
     v = v.assign(gso_code=v["gso_code"].astype(str)).set_index("gso_code")
     return v[["value", "year", "standard", "status", "source"]]
 
@@ -126,8 +149,9 @@ def _attach(frame: pd.DataFrame, picked: pd.DataFrame, col: str, key: pd.Series,
         value = pd.Series(value).fillna(0.0).to_numpy(dtype=float)
         if list_row is not None:
             status = [list_row["status"] if m else s for m, s in zip(missing, status)]
-            t = t.assign(year=t["year"].where(~missing, list_row["year"]),
-                         source=t["source"].where(~missing, list_row["source"]))
+            t = t.assign(
+                year=t["year"].where(~missing, list_row["year"]), source=t["source"].where(~missing, list_row["source"])
+            )
     frame[col] = value
     frame[f"{col}__year"] = pd.array(pd.to_numeric(t["year"], errors="coerce").round(), dtype="Int64")
     frame[f"{col}__standard"] = t["standard"].astype(object).where(t["standard"].notna(), None).to_numpy()
@@ -135,8 +159,9 @@ def _attach(frame: pd.DataFrame, picked: pd.DataFrame, col: str, key: pd.Series,
     frame[f"{col}__source"] = t["source"].astype(object).where(t["source"].notna(), None).to_numpy()
 
 
-def unit_frame(rule: Rule, year: int, level: str | None = None, tables: Tables | None = None,
-               path: Path | str | None = None) -> pd.DataFrame:
+def unit_frame(
+    rule: Rule, year: int, level: str | None = None, tables: Tables | None = None, path: Path | str | None = None
+) -> pd.DataFrame:
     """One row per unit of the rule's level, with every indicator the rule reads for ``year``."""
     level = check_request(rule, year, level)
     tables = tables or read_tables(path)
@@ -164,7 +189,6 @@ def unit_frame(rule: Rule, year: int, level: str | None = None, tables: Tables |
         have = ind.values(tables.observations, hh, obs_level, year)
         if len(have):
             picked = have.assign(gso_code=have["gso_code"].astype(str)).set_index("gso_code")
-            _attach(frame, picked[["value", "year", "standard", "status", "source"]], hh, frame["gso_code"],
-                    False)
+            _attach(frame, picked[["value", "year", "standard", "status", "source"]], hh, frame["gso_code"], False)
     frame.attrs = {"year": int(year), "level": level}
     return frame

@@ -61,8 +61,10 @@ def _where(rule: Rule) -> str:
 def _series(frame: pd.DataFrame, subject: str, scope: str, field: str, rule: Rule) -> pd.Series:
     col = column(subject, scope)
     if col not in frame.columns:
-        raise RuleError(f"{_where(rule)}{field}: no column {col!r} in the units "
-                        f"(unknown {'attribute' if scope == 'unit' else 'district indicator'}?)")
+        raise RuleError(
+            f"{_where(rule)}{field}: no column {col!r} in the units "
+            f"(unknown {'attribute' if scope == 'unit' else 'district indicator'}?)"
+        )
     return frame[col]
 
 
@@ -77,15 +79,22 @@ def _test(values: pd.Series, cond: Condition) -> np.ndarray:
         inside = text.isin(cond.value).to_numpy(dtype=bool)
         return inside if cond.op == "in" else (~inside & text.notna().to_numpy(dtype=bool))
     if cond.op in ("==", "!=") and isinstance(cond.value, str):
-        text = values.astype(object).map(lambda v: None if v is None or (isinstance(v, float) and math.isnan(v))
-                                         else str(v))
+        text = values.astype(object).map(
+            lambda v: None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
+        )
         same = (text == cond.value).to_numpy(dtype=bool)
         return same if cond.op == "==" else (~same & text.notna().to_numpy(dtype=bool))
     num = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
     target = float(cond.value)
     with np.errstate(invalid="ignore"):
-        out = {"==": num == target, "!=": num != target, ">": num > target, ">=": num >= target,
-               "<": num < target, "<=": num <= target}[cond.op]
+        out = {
+            "==": num == target,
+            "!=": num != target,
+            ">": num > target,
+            ">=": num >= target,
+            "<": num < target,
+            "<=": num <= target,
+        }[cond.op]
     return out & ~np.isnan(num)
 
 
@@ -103,8 +112,7 @@ def eligibility(frame: pd.DataFrame, rule: Rule) -> tuple[np.ndarray, list[str]]
             shown = "no value" if v is None or (isinstance(v, float) and math.isnan(v)) else f"value {v}"
             failed[k].append(f"{cond.label_vi} ({shown})")
     met = "; ".join(c.label_vi for c in rule.eligibility) or "không có điều kiện / no condition"
-    reasons = [f"đủ điều kiện: {met}" if ok[k] else "không đủ điều kiện: " + "; ".join(failed[k])
-               for k in range(n)]
+    reasons = [f"đủ điều kiện: {met}" if ok[k] else "không đủ điều kiện: " + "; ".join(failed[k]) for k in range(n)]
     return ok, reasons
 
 
@@ -120,8 +128,9 @@ def criterion_values(frame: pd.DataFrame, crit: Criterion, rule: Rule, field: st
     """The values a criterion reads (NaN when missing; booleans as 0/1)."""
     if crit.kind == "base":
         return np.ones(len(frame))
-    values = _series(frame, crit.indicator, crit.scope, f"{field}.{'attribute' if crit.is_attribute else 'indicator'}",
-                     rule)
+    values = _series(
+        frame, crit.indicator, crit.scope, f"{field}.{'attribute' if crit.is_attribute else 'indicator'}", rule
+    )
     values = values.astype(object).replace({True: 1, False: 0})
     return pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
 
@@ -176,8 +185,11 @@ def water_fill(scores: Sequence[Fraction], total: int, lo: int, hi: int | None) 
         raise ValueError(f"total {total} outside [{least}, {most if most is not None else '∞'}]")
     if total == least:
         return [Fraction(lo)] * len(scores)
-    breaks = sorted({Fraction(0)} | {Fraction(lo) / s for s in scores if s > 0}
-                    | ({Fraction(hi) / s for s in scores if s > 0} if hi is not None else set()))
+    breaks = sorted(
+        {Fraction(0)}
+        | {Fraction(lo) / s for s in scores if s > 0}
+        | ({Fraction(hi) / s for s in scores if s > 0} if hi is not None else set())
+    )
     # f(λ) = Σ clamp(λ·s) is nondecreasing and linear between breaks: bisect for the first break reaching total.
     a, b = 0, len(breaks)
     while a < b:
@@ -229,12 +241,18 @@ def _tie_keys(frame: pd.DataFrame, score: np.ndarray, rule: Rule) -> list[tuple]
 
 def check_envelope(envelope: float, rule: Rule) -> int:
     """The envelope (million VND) as a whole number of rounding units, or a clear error."""
-    if isinstance(envelope, bool) or not isinstance(envelope, (int, float, np.integer, np.floating)) \
-            or not math.isfinite(envelope) or envelope <= 0:
+    if (
+        isinstance(envelope, bool)
+        or not isinstance(envelope, (int, float, np.integer, np.floating))
+        or not math.isfinite(envelope)
+        or envelope <= 0
+    ):
         raise RuleError(f"envelope: must be a positive number of million VND, got {envelope!r}")
     if envelope != int(envelope) or int(envelope) % rule.rounding_unit:
-        raise RuleError(f"envelope: {envelope:g} million VND is not a multiple of the rule's rounding unit "
-                        f"({rule.rounding_unit} million VND, rounding.unit of {rule.id})")
+        raise RuleError(
+            f"envelope: {envelope:g} million VND is not a multiple of the rule's rounding unit "
+            f"({rule.rounding_unit} million VND, rounding.unit of {rule.id})"
+        )
     return int(envelope) // rule.rounding_unit
 
 
@@ -263,8 +281,10 @@ def allocate(frame: pd.DataFrame, rule: Rule, envelope: float) -> pd.DataFrame:
         bad = ok & np.isnan(pts[crit.id].to_numpy(dtype=float))
         if bad.any():
             names = ", ".join(str(x) for x in frame.loc[bad, "name"].head(5)) if "name" in frame else ""
-            raise RuleError(f"{_where(rule)}criteria[{i}].indicator: {crit.indicator!r} has no value for "
-                            f"{int(bad.sum())} eligible unit(s): {names}")
+            raise RuleError(
+                f"{_where(rule)}criteria[{i}].indicator: {crit.indicator!r} has no value for "
+                f"{int(bad.sum())} eligible unit(s): {names}"
+            )
     idx = np.flatnonzero(ok)
     unit = rule.rounding_unit
     lo = rule.min // unit
@@ -272,12 +292,17 @@ def allocate(frame: pd.DataFrame, rule: Rule, envelope: float) -> pd.DataFrame:
     scores = [_fraction(float(score[k])) for k in idx]
     least, most = feasible_range(scores, lo, hi)
     if total_units < least:
-        raise RuleError(f"envelope: {envelope:g} million VND cannot meet the minimums: {len(idx)} eligible "
-                        f"unit(s) × limits.min {rule.min} = {least * unit} million VND")
+        raise RuleError(
+            f"envelope: {envelope:g} million VND cannot meet the minimums: {len(idx)} eligible "
+            f"unit(s) × limits.min {rule.min} = {least * unit} million VND"
+        )
     if most is not None and total_units > most:
-        why = (f"the maximums allow at most {most * unit} million VND (limits.max {rule.max})"
-               if any(s > 0 for s in scores) else "every eligible unit scores 0, so nothing beyond limits.min "
-               f"({least * unit} million VND) can be shared")
+        why = (
+            f"the maximums allow at most {most * unit} million VND (limits.max {rule.max})"
+            if any(s > 0 for s in scores)
+            else "every eligible unit scores 0, so nothing beyond limits.min "
+            f"({least * unit} million VND) can be shared"
+        )
         raise RuleError(f"envelope: {envelope:g} million VND is more than the units can take: {why}")
     shares = water_fill(scores, total_units, lo, hi)
     keys = _tie_keys(frame.iloc[idx], score[idx], rule)
@@ -293,13 +318,17 @@ def _result(frame, rule: Rule, envelope, ok, reasons, pts, amount) -> pd.DataFra
     cols["reason"] = reasons
     statuses = []
     for i, crit in enumerate(rule.criteria):
-        cols[f"{crit.id}_value"] = criterion_values(frame, crit, rule, f"criteria[{i}]") \
-            if crit.kind != "base" else np.full(len(frame), np.nan)
+        cols[f"{crit.id}_value"] = (
+            criterion_values(frame, crit, rule, f"criteria[{i}]")
+            if crit.kind != "base"
+            else np.full(len(frame), np.nan)
+        )
         base = column(crit.indicator, crit.scope) if crit.indicator else None
         for part in ("year", "standard", "status"):
             src = f"{base}__{part}" if base else None
-            cols[f"{crit.id}_{part}"] = frame[src].to_numpy() if src in frame.columns else \
-                np.full(len(frame), None, dtype=object)
+            cols[f"{crit.id}_{part}"] = (
+                frame[src].to_numpy() if src in frame.columns else np.full(len(frame), None, dtype=object)
+            )
         statuses.append(cols[f"{crit.id}_status"])
         cols[f"{crit.id}_points"] = pts[crit.id].to_numpy(dtype=float)
     for cond in rule.eligibility:
@@ -308,8 +337,11 @@ def _result(frame, rule: Rule, envelope, ok, reasons, pts, amount) -> pd.DataFra
             statuses.append(frame[src].to_numpy())
     cols["score"] = pts["score"].to_numpy(dtype=float)
     cols["amount"] = amount
-    households = (pd.to_numeric(frame[rule.per_household], errors="coerce").to_numpy(dtype=float)
-                  if rule.per_household and rule.per_household in frame.columns else np.full(len(frame), np.nan))
+    households = (
+        pd.to_numeric(frame[rule.per_household], errors="coerce").to_numpy(dtype=float)
+        if rule.per_household and rule.per_household in frame.columns
+        else np.full(len(frame), np.nan)
+    )
     hh_status = frame.get(f"{rule.per_household}__status")
     if hh_status is not None:
         statuses.append(hh_status.to_numpy())
@@ -327,15 +359,29 @@ def _result(frame, rule: Rule, envelope, ok, reasons, pts, amount) -> pd.DataFra
     allocated = int(amount.sum())
     synthetic_amount = int(amount[synthetic & ok].sum())
     out.attrs = {
-        "rule": rule.id, "name_vi": rule.name_vi, "name_en": rule.name_en, "status": rule.status,
-        "illustrative": rule.illustrative, "note_vi": rule.note_vi, "note_en": rule.note_en,
-        "source": {"document": rule.source.document, "article": rule.source.article,
-                   "date": rule.source.date, "address": rule.source.address},
-        "envelope": int(envelope), "allocated": allocated, "units": len(frame),
-        "eligible": int(ok.sum()), "synthetic_units": int((synthetic & ok).sum()),
+        "rule": rule.id,
+        "name_vi": rule.name_vi,
+        "name_en": rule.name_en,
+        "status": rule.status,
+        "illustrative": rule.illustrative,
+        "note_vi": rule.note_vi,
+        "note_en": rule.note_en,
+        "source": {
+            "document": rule.source.document,
+            "article": rule.source.article,
+            "date": rule.source.date,
+            "address": rule.source.address,
+        },
+        "envelope": int(envelope),
+        "allocated": allocated,
+        "units": len(frame),
+        "eligible": int(ok.sum()),
+        "synthetic_units": int((synthetic & ok).sum()),
         "synthetic_amount": synthetic_amount,
         "synthetic_share": round(synthetic_amount / allocated, 6) if allocated else 0.0,
-        "min": rule.min, "max": rule.max, "rounding_unit": rule.rounding_unit,
+        "min": rule.min,
+        "max": rule.max,
+        "rounding_unit": rule.rounding_unit,
         **{k: v for k, v in frame.attrs.items() if k in ("year", "level")},
     }
     return out

@@ -44,9 +44,23 @@ KINDS = ("per_unit", "bands", "base")
 OPS = ("is", "==", "!=", ">", ">=", "<", "<=", "in", "not in")
 SCOPES = ("unit", "district")
 TIE_KEYS = ("score", "gso_code", "name")
-TOP_FIELDS = {"id", "name_vi", "name_en", "programme", "period", "levels", "status", "note_vi",
-              "note_en", "source", "eligibility", "criteria", "limits", "rounding",
-              "per_household"}
+TOP_FIELDS = {
+    "id",
+    "name_vi",
+    "name_en",
+    "programme",
+    "period",
+    "levels",
+    "status",
+    "note_vi",
+    "note_en",
+    "source",
+    "eligibility",
+    "criteria",
+    "limits",
+    "rounding",
+    "per_household",
+}
 ILLUSTRATIVE_MARK = "minh họa"
 
 
@@ -68,11 +82,11 @@ class Source:
 class Condition:
     """One eligibility condition: ``indicator`` (or unit ``attribute``) ``op`` ``value``."""
 
-    field: str            # the indicator id or the unit attribute
-    is_attribute: bool    # True: a column of the unit layer (on_border, district_code…)
+    field: str  # the indicator id or the unit attribute
+    is_attribute: bool  # True: a column of the unit layer (on_border, district_code…)
     op: str
     value: Any
-    scope: str            # "unit", or "district": the indicator of the unit's district
+    scope: str  # "unit", or "district": the indicator of the unit's district
     label_vi: str
     label_en: str
 
@@ -158,8 +172,9 @@ class _Reader:
             raise self.fail(field, f"must be a non-empty text, got {value!r}")
         return value.strip()
 
-    def number(self, table: dict, key: str, field: str, default: float | None = None,
-               minimum: float | None = None) -> float | None:
+    def number(
+        self, table: dict, key: str, field: str, default: float | None = None, minimum: float | None = None
+    ) -> float | None:
         if key not in table:
             return default
         value = table[key]
@@ -188,8 +203,10 @@ class _Reader:
     def unknown(self, table: dict, allowed: set[str], field: str) -> None:
         extra = sorted(set(table) - allowed)
         if extra:
-            raise self.fail(f"{field}{extra[0]}" if field else extra[0],
-                            f"unknown field; expected one of: {', '.join(sorted(allowed))}")
+            raise self.fail(
+                f"{field}{extra[0]}" if field else extra[0],
+                f"unknown field; expected one of: {', '.join(sorted(allowed))}",
+            )
 
 
 def _period(r: _Reader, text: str) -> tuple[int, int]:
@@ -205,7 +222,7 @@ def _period(r: _Reader, text: str) -> tuple[int, int]:
 def _subject(r: _Reader, t: dict, field: str) -> tuple[str, bool]:
     """The indicator or attribute a condition or criterion reads."""
     if ("indicator" in t) == ("attribute" in t):
-        raise r.fail(field, "give exactly one of indicator = \"id\" or attribute = \"column\"")
+        raise r.fail(field, 'give exactly one of indicator = "id" or attribute = "column"')
     key = "indicator" if "indicator" in t else "attribute"
     return r.text(t, key, f"{field}.{key}"), key == "attribute"
 
@@ -237,9 +254,15 @@ def _condition(r: _Reader, t: dict, i: int) -> Condition:
         raise r.fail(f"{field}.value", f"op {op!r} takes a number, got {value!r}")
     scope = _scope(r, t, field)
     default = f"{subject} {op} {value}"
-    return Condition(subject, is_attr, op, value, scope,
-                     r.text(t, "label_vi", f"{field}.label_vi", required=False, default=default),
-                     r.text(t, "label_en", f"{field}.label_en", required=False, default=default))
+    return Condition(
+        subject,
+        is_attr,
+        op,
+        value,
+        scope,
+        r.text(t, "label_vi", f"{field}.label_vi", required=False, default=default),
+        r.text(t, "label_en", f"{field}.label_en", required=False, default=default),
+    )
 
 
 def _bands(r: _Reader, t: dict, field: str) -> tuple[Band, ...]:
@@ -263,18 +286,36 @@ def _bands(r: _Reader, t: dict, field: str) -> tuple[Band, ...]:
     for j in range(1, len(bands)):
         prev, cur = bands[j - 1], bands[j]
         if prev.max is None or prev.max != cur.min:
-            raise r.fail(f"{field}.bands[{j}].min",
-                         "bands must be in increasing order and touch (min = the previous band's max)")
+            raise r.fail(
+                f"{field}.bands[{j}].min", "bands must be in increasing order and touch (min = the previous band's max)"
+            )
         if cur.points < prev.points:
-            raise r.fail(f"{field}.bands[{j}].points",
-                         "points must not decrease from one band to the next (a higher value never scores less)")
+            raise r.fail(
+                f"{field}.bands[{j}].points",
+                "points must not decrease from one band to the next (a higher value never scores less)",
+            )
     return tuple(bands)
 
 
 def _criterion(r: _Reader, t: dict, i: int) -> Criterion:
     field = f"criteria[{i}]"
-    r.unknown(t, {"id", "kind", "indicator", "attribute", "scope", "coefficient", "bands", "points",
-                  "standard", "label_vi", "label_en"}, f"{field}.")
+    r.unknown(
+        t,
+        {
+            "id",
+            "kind",
+            "indicator",
+            "attribute",
+            "scope",
+            "coefficient",
+            "bands",
+            "points",
+            "standard",
+            "label_vi",
+            "label_en",
+        },
+        f"{field}.",
+    )
     cid = r.text(t, "id", f"{field}.id")
     kind = t.get("kind")
     if kind not in KINDS:
@@ -297,9 +338,19 @@ def _criterion(r: _Reader, t: dict, i: int) -> Criterion:
     standard = r.text(t, "standard", f"{field}.standard", required=False, default="") or None
     if standard and is_attr:
         raise r.fail(f"{field}.standard", "a unit attribute has no standard")
-    return Criterion(cid, kind, indicator, is_attr, _scope(r, t, field), coefficient, bands, points, standard,
-                     r.text(t, "label_vi", f"{field}.label_vi", required=False, default=cid),
-                     r.text(t, "label_en", f"{field}.label_en", required=False, default=cid))
+    return Criterion(
+        cid,
+        kind,
+        indicator,
+        is_attr,
+        _scope(r, t, field),
+        coefficient,
+        bands,
+        points,
+        standard,
+        r.text(t, "label_vi", f"{field}.label_vi", required=False, default=cid),
+        r.text(t, "label_en", f"{field}.label_en", required=False, default=cid),
+    )
 
 
 def _whole(r: _Reader, value: float | None, field: str) -> int | None:
@@ -340,9 +391,12 @@ def parse_rule(data: dict, where: str = "") -> Rule:
 
     st = r.table(data, "source", "source")
     r.unknown(st, {"document", "article", "date", "address"}, "source.")
-    source = Source(r.text(st, "document", "source.document"), r.text(st, "article", "source.article"),
-                    r.text(st, "date", "source.date"),
-                    r.text(st, "address", "source.address", required=False))
+    source = Source(
+        r.text(st, "document", "source.document"),
+        r.text(st, "article", "source.article"),
+        r.text(st, "date", "source.date"),
+        r.text(st, "address", "source.address", required=False),
+    )
 
     eligibility = tuple(_condition(r, t, i) for i, t in enumerate(r.tables(data, "eligibility", "eligibility")))
     raw_criteria = r.tables(data, "criteria", "criteria")
@@ -375,8 +429,27 @@ def parse_rule(data: dict, where: str = "") -> Rule:
     per_household = data.get("per_household", "poor_households")
     if not isinstance(per_household, str):
         raise r.fail("per_household", f"must be an indicator id, got {per_household!r}")
-    return Rule(rid, name_vi, name_en, programme, period, years, tuple(levels), status, note_vi, note_en,
-                source, eligibility, criteria, lo, hi, unit, ties, per_household or None, where)
+    return Rule(
+        rid,
+        name_vi,
+        name_en,
+        programme,
+        period,
+        years,
+        tuple(levels),
+        status,
+        note_vi,
+        note_en,
+        source,
+        eligibility,
+        criteria,
+        lo,
+        hi,
+        unit,
+        ties,
+        per_household or None,
+        where,
+    )
 
 
 def rule_path(name: str | Path, rules_dir: Path | None = None) -> Path:

@@ -57,6 +57,7 @@ class ClassifyError(ValueError):
 
 # ---------------------------------------------------------------- palettes
 
+
 # Not a data cache (geo.cache holds those): the ColorBrewer palettes shipped with
 # branca, a constant of the installed library, read once.
 @lru_cache(maxsize=1)
@@ -110,6 +111,7 @@ def palette(name: str, n: int) -> list[str]:
 
 # ------------------------------------------------------------ number format
 
+
 def format_number(x: float, lang: str = "vi", digits: int | None = None) -> str:
     """A number as people read it: ``vi`` 1.234,5 — ``en`` 1,234.5.
 
@@ -134,6 +136,7 @@ def format_number(x: float, lang: str = "vi", digits: int | None = None) -> str:
 
 
 # ---------------------------------------------------------------- classify
+
 
 @dataclass
 class Classes:
@@ -170,7 +173,7 @@ class Classes:
         value equal to a break belongs to the lower class, as in mapclassify).
         """
         if digits is None:
-            if self.scheme == "user_defined":   # show the breaks as given (up to 2 decimals)
+            if self.scheme == "user_defined":  # show the breaks as given (up to 2 decimals)
                 digits = max(_decimals(b) for b in (self.breaks[:-1] if self.open_top else self.breaks))
             else:
                 digits = _legend_digits([self.lower] + self.breaks)
@@ -183,8 +186,7 @@ class Classes:
                 label = f"≤ {b}" if i == 0 else (f"> {a}" if i == last and self.open_top else f"> {a} – {b}")
             else:
                 label = (a if a == b else f"{a} – {b}") if i == 0 else f"> {a} – {b}"
-            out.append({"lower": _py(lo), "upper": _py(hi), "color": col, "count": int(n),
-                        "label": label})
+            out.append({"lower": _py(lo), "upper": _py(hi), "color": col, "count": int(n), "label": label})
             lo = hi
         return out
 
@@ -276,9 +278,18 @@ def classify(
         idx = np.searchsorted(np.asarray(edges), vals[~missing], side="left")
         bins[~missing] = np.minimum(idx, k - 1)
     counts = [int((bins == i).sum()) for i in range(k)]
-    return Classes(scheme=scheme, k=k, breaks=[_py(e) for e in edges], lower=lower, bins=bins,
-                   counts=counts, n_missing=int(missing.sum()), requested_k=requested,
-                   open_top=open_top, notes=notes)
+    return Classes(
+        scheme=scheme,
+        k=k,
+        breaks=[_py(e) for e in edges],
+        lower=lower,
+        bins=bins,
+        counts=counts,
+        n_missing=int(missing.sum()),
+        requested_k=requested,
+        open_top=open_top,
+        notes=notes,
+    )
 
 
 def _as_array(values) -> np.ndarray:
@@ -296,8 +307,7 @@ def _mapclassify_edges(present: np.ndarray, scheme: str, k: int) -> list[float]:
         elif scheme == "fisher_jenks":
             # Exact Fisher-Jenks is O(k·n²): above JENKS_MAX values classify an evenly
             # spaced quantile sample (deterministic; min and max kept exactly).
-            sample = present if present.size <= JENKS_MAX else np.quantile(
-                present, np.linspace(0.0, 1.0, JENKS_MAX))
+            sample = present if present.size <= JENKS_MAX else np.quantile(present, np.linspace(0.0, 1.0, JENKS_MAX))
             mc = mapclassify.FisherJenks(sample, k=k)
         else:
             mc = mapclassify.EqualInterval(present, k=k)

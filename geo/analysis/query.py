@@ -69,6 +69,7 @@ STATUS_ALIASES = {"on_border": "border", "30a": "poor_district", "p135_any": "p1
 STATUS_FLAGS = {"p135": ("p135_2016", "p135_2017_2020"), "poor_district": ("poor_district_30a",)}
 PRECISE = ("commune", "village")  # works placed at a commune's point: usable for distances
 
+
 @dataclass(frozen=True)
 class Constraint:
     """One filter over the units.
@@ -159,8 +160,9 @@ def check_country(country: str | None) -> str | None:
     return code
 
 
-def border_distances(units: gpd.GeoDataFrame, border: gpd.GeoDataFrame,
-                     metric: np.ndarray | None = None) -> pd.DataFrame:
+def border_distances(
+    units: gpd.GeoDataFrame, border: gpd.GeoDataFrame, metric: np.ndarray | None = None
+) -> pd.DataFrame:
     """Distance in km from each unit to each country's border line and to any (``any``).
 
     Indexed like ``units``; columns ``LAO``, ``KHM``, ``any`` (slow on the
@@ -188,10 +190,10 @@ def district_border_flags(districts: gpd.GeoDataFrame, communes: gpd.GeoDataFram
     """Districts with ``on_border``, ``border_countries`` and ``border_km`` from their communes."""
     out = districts.copy()
     grp = communes.groupby("district_code")
-    countries = grp["border_countries"].agg(
-        lambda s: ";".join(sorted({c for v in s for c in str(v).split(";") if c})))
-    out["border_km"] = out["gso_code"].map(grp["border_km"].sum()).fillna(0.0).round(2) \
-        if "border_km" in communes.columns else 0.0
+    countries = grp["border_countries"].agg(lambda s: ";".join(sorted({c for v in s for c in str(v).split(";") if c})))
+    out["border_km"] = (
+        out["gso_code"].map(grp["border_km"].sum()).fillna(0.0).round(2) if "border_km" in communes.columns else 0.0
+    )
     out["on_border"] = out["gso_code"].map(grp["on_border"].any()).fillna(False).astype(bool)
     out["border_countries"] = out["gso_code"].map(countries).fillna("").astype(str)
     return out
@@ -201,9 +203,13 @@ def district_border_flags(districts: gpd.GeoDataFrame, communes: gpd.GeoDataFram
 # constraints
 
 
-def near_border(units: gpd.GeoDataFrame, within_km: float = 0.0, country: str | None = None,
-                border: gpd.GeoDataFrame | None = None,
-                distances: pd.DataFrame | None = None) -> Constraint:
+def near_border(
+    units: gpd.GeoDataFrame,
+    within_km: float = 0.0,
+    country: str | None = None,
+    border: gpd.GeoDataFrame | None = None,
+    distances: pd.DataFrame | None = None,
+) -> Constraint:
     """Units within ``within_km`` of the international border (of ``country``).
 
     ``within_km=0`` means *on* the border: the unit's boundary runs along
@@ -242,8 +248,12 @@ def near_constraint(units: gpd.GeoDataFrame, within_km, dist: pd.Series, label: 
     return Constraint(text, by_code(units, mask), by_code(units, dist.round(3)))
 
 
-def near_roads(units: gpd.GeoDataFrame, within_km: float = 0.0, roads: gpd.GeoDataFrame | None = None,
-               distances: pd.Series | None = None) -> Constraint:
+def near_roads(
+    units: gpd.GeoDataFrame,
+    within_km: float = 0.0,
+    roads: gpd.GeoDataFrame | None = None,
+    distances: pd.Series | None = None,
+) -> Constraint:
     """Units within ``within_km`` of a main road (0: a road crosses or touches the unit)."""
     if distances is None:
         if roads is None:
@@ -252,8 +262,9 @@ def near_roads(units: gpd.GeoDataFrame, within_km: float = 0.0, roads: gpd.GeoDa
     return near_constraint(units, within_km, distances, "a main road")
 
 
-def near_point(units: gpd.GeoDataFrame, lon: float, lat: float, within_km: float = 0.0,
-               metric: np.ndarray | None = None) -> Constraint:
+def near_point(
+    units: gpd.GeoDataFrame, lon: float, lat: float, within_km: float = 0.0, metric: np.ndarray | None = None
+) -> Constraint:
     """Units within ``within_km`` of the point (lon, lat) (0: the unit contains it)."""
     check_lonlat(lon, lat)
     dist = distance_to(units, [Point(lon, lat)], metric)
@@ -299,8 +310,7 @@ def resolve_districts(text: str, districts: pd.DataFrame) -> list[str]:
     return out
 
 
-def in_district(units: gpd.GeoDataFrame, district: str, districts: pd.DataFrame,
-                level: str = "commune") -> Constraint:
+def in_district(units: gpd.GeoDataFrame, district: str, districts: pd.DataFrame, level: str = "commune") -> Constraint:
     """Units in the district(s) named by ``district`` (codes or names, comma-separated)."""
     codes = resolve_districts(district, districts)
     column = "district_code" if level == "commune" else "gso_code"
@@ -326,8 +336,13 @@ def status_names(catalogue: pd.DataFrame | None = None) -> list[str]:
     return out
 
 
-def with_status(units: gpd.GeoDataFrame, status: str, obs: pd.DataFrame | None = None,
-                level: str = "commune", catalogue: pd.DataFrame | None = None) -> Constraint:
+def with_status(
+    units: gpd.GeoDataFrame,
+    status: str,
+    obs: pd.DataFrame | None = None,
+    level: str = "commune",
+    catalogue: pd.DataFrame | None = None,
+) -> Constraint:
     """Units having every status in ``status`` (comma-separated; ``!x`` negates).
 
     ``p135`` (either Program 135 list), ``border`` (``on_border``),
@@ -350,8 +365,10 @@ def with_status(units: gpd.GeoDataFrame, status: str, obs: pd.DataFrame | None =
         key = item[1:].strip().lower() if negate else item.lower()
         key = STATUS_ALIASES.get(key, key)
         if key not in valid:
-            raise ValueError(f"unknown status {item!r}; expected one of {', '.join(valid)} "
-                             f"(comma-separated; prefix with ! to negate)")
+            raise ValueError(
+                f"unknown status {item!r}; expected one of {', '.join(valid)} "
+                f"(comma-separated; prefix with ! to negate)"
+            )
         if key == "border":
             hit = units["on_border"].astype(bool).to_numpy()
         else:
@@ -364,8 +381,7 @@ def with_status(units: gpd.GeoDataFrame, status: str, obs: pd.DataFrame | None =
                 elif unit_level == "district" and level == "commune":
                     hit |= units["district_code"].astype(str).isin(codes).to_numpy()
                 elif unit_level == "commune" and level == "district":
-                    raise ValueError(f"status {key} marks communes; it cannot select districts "
-                                     f"(use level=commune)")
+                    raise ValueError(f"status {key} marks communes; it cannot select districts (use level=commune)")
         mask &= ~hit if negate else hit
         labels.append(("not " if negate else "") + key)
     return Constraint("status " + ", ".join(labels), by_code(units, mask))
@@ -389,8 +405,9 @@ def _find(units: gpd.GeoDataFrame, gso_code: str) -> int:
     return int(hits[0])
 
 
-def neighbours(units: gpd.GeoDataFrame, gso_code: str, metric: np.ndarray | None = None,
-               min_shared_km: float = MIN_SHARED_KM) -> gpd.GeoDataFrame:
+def neighbours(
+    units: gpd.GeoDataFrame, gso_code: str, metric: np.ndarray | None = None, min_shared_km: float = MIN_SHARED_KM
+) -> gpd.GeoDataFrame:
     """Units sharing a boundary line with ``gso_code`` (rook, not a corner), with ``shared_km``.
 
     Sorted by shared length (longest first), then gso_code.  Raises
@@ -408,9 +425,15 @@ def neighbours(units: gpd.GeoDataFrame, gso_code: str, metric: np.ndarray | None
     return out.sort_values(["shared_km", "gso_code"], ascending=[False, True]).reset_index(drop=True)
 
 
-def nearest_works(units: gpd.GeoDataFrame, works: gpd.GeoDataFrame, gso_code: str, n: int = 5,
-                  kind: str | None = None, metric: np.ndarray | None = None,
-                  precisions: tuple[str, ...] | None = PRECISE) -> gpd.GeoDataFrame:
+def nearest_works(
+    units: gpd.GeoDataFrame,
+    works: gpd.GeoDataFrame,
+    gso_code: str,
+    n: int = 5,
+    kind: str | None = None,
+    metric: np.ndarray | None = None,
+    precisions: tuple[str, ...] | None = PRECISE,
+) -> gpd.GeoDataFrame:
     """The ``n`` works nearest to commune ``gso_code`` with ``distance_km`` (0 inside it).
 
     Only works whose ``location_precision`` is in ``precisions`` count
@@ -432,8 +455,9 @@ def nearest_works(units: gpd.GeoDataFrame, works: gpd.GeoDataFrame, gso_code: st
     return out.reset_index(drop=True)
 
 
-def _works_of_kind(works: gpd.GeoDataFrame, kind: str | None,
-                   precisions: tuple[str, ...] | None = PRECISE) -> gpd.GeoDataFrame:
+def _works_of_kind(
+    works: gpd.GeoDataFrame, kind: str | None, precisions: tuple[str, ...] | None = PRECISE
+) -> gpd.GeoDataFrame:
     """Works of ``kind`` (all kinds if None) located at one of ``precisions``, with a geometry."""
     works = works[works.geometry.notna() & ~works.geometry.is_empty]
     if precisions is not None and "location_precision" in works.columns:
@@ -446,9 +470,14 @@ def _works_of_kind(works: gpd.GeoDataFrame, kind: str | None,
     return works[works["kind"] == kind]
 
 
-def communes_without_work(units: gpd.GeoDataFrame, works: gpd.GeoDataFrame, within_km: float,
-                          kind: str | None = None, metric: np.ndarray | None = None,
-                          precisions: tuple[str, ...] | None = PRECISE) -> gpd.GeoDataFrame:
+def communes_without_work(
+    units: gpd.GeoDataFrame,
+    works: gpd.GeoDataFrame,
+    within_km: float,
+    kind: str | None = None,
+    metric: np.ndarray | None = None,
+    precisions: tuple[str, ...] | None = PRECISE,
+) -> gpd.GeoDataFrame:
     """Units with no work (of ``kind``) within ``within_km`` km (0: none inside the unit).
 
     Adds ``nearest_work_km`` (NaN when there is no such work at all) and
@@ -466,8 +495,11 @@ def communes_without_work(units: gpd.GeoDataFrame, works: gpd.GeoDataFrame, with
     wgeoms = metric_geoms(works)
     tree = shapely.STRtree(wgeoms)
     (src, dst), dist = tree.query_nearest(geoms, return_distance=True, all_matches=True)
-    best = pd.DataFrame({"src": src, "work_id": works["work_id"].astype(str).to_numpy()[dst],
-                         "d": dist / 1000.0}).sort_values(["src", "d", "work_id"]).drop_duplicates("src")
+    best = (
+        pd.DataFrame({"src": src, "work_id": works["work_id"].astype(str).to_numpy()[dst], "d": dist / 1000.0})
+        .sort_values(["src", "d", "work_id"])
+        .drop_duplicates("src")
+    )
     best = best.set_index("src")
     pos = np.arange(len(units))
     out["nearest_work_km"] = best["d"].reindex(pos).round(3).to_numpy()
@@ -487,8 +519,10 @@ def check_lonlat(lon: float, lat: float) -> None:
     if not (math.isfinite(lon) and math.isfinite(lat)):
         raise ValueError("coordinates must be finite numbers")
     if not (-180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0):
-        raise ValueError(f"coordinates out of range: lon {lon:g} must be in [-180, 180], "
-                         f"lat {lat:g} in [-90, 90] (WGS84 lon,lat order)")
+        raise ValueError(
+            f"coordinates out of range: lon {lon:g} must be in [-180, 180], "
+            f"lat {lat:g} in [-90, 90] (WGS84 lon,lat order)"
+        )
 
 
 def _numbers(text: str, count: int, what: str, example: str) -> list[float]:
@@ -508,7 +542,7 @@ def parse_point(text: str) -> tuple[float, float]:
     raw = str(text).strip()
     if not raw.lower().startswith("point:"):
         raise ValueError(f"malformed point {text!r}; expected {example}")
-    lon, lat = _numbers(raw[len("point:"):], 2, "point", example)
+    lon, lat = _numbers(raw[len("point:") :], 2, "point", example)
     check_lonlat(lon, lat)
     return lon, lat
 
@@ -567,7 +601,7 @@ def _from_wkt(raw: str):
     if m:
         if m.group(1) != "4326":
             raise ValueError(f"geometry must be in WGS84 (SRID=4326), got SRID={m.group(1)}")
-        raw = raw[m.end():]
+        raw = raw[m.end() :]
     try:
         return shapely.from_wkt(raw)
     except Exception as exc:  # shapely.errors.GEOSException and friends
@@ -577,7 +611,7 @@ def _from_wkt(raw: str):
 
 def _from_geojson(data):
     if not isinstance(data, dict) or "type" not in data:
-        raise ValueError("malformed GeoJSON: expected an object with a \"type\" member")
+        raise ValueError('malformed GeoJSON: expected an object with a "type" member')
     kind = data.get("type")
     if kind == "Feature":
         data = data.get("geometry")
@@ -613,8 +647,10 @@ def _validate_polygon(geom):
     if not np.isfinite(coords).all():
         raise ValueError("geometry coordinates must be finite numbers")
     if (np.abs(coords[:, 0]) > 180).any() or (np.abs(coords[:, 1]) > 90).any():
-        raise ValueError("geometry coordinates out of WGS84 range (lon in [-180, 180], lat in [-90, 90]); "
-                         "send lon,lat degrees, not metres")
+        raise ValueError(
+            "geometry coordinates out of WGS84 range (lon in [-180, 180], lat in [-90, 90]); "
+            "send lon,lat degrees, not metres"
+        )
     if not shapely.is_valid(geom):
         reason = shapely.is_valid_reason(geom)
         raise ValueError(f"invalid polygon: {reason} (rings must close and not cross themselves)")

@@ -33,12 +33,15 @@ def _backend(args) -> Backend:
     conf = settings.active()
     url = args.url if args.url is not None else conf.database_url
     if not url.strip():
-        raise CliError("DATABASE_URL is not set; e.g. export "
-                       "DATABASE_URL=postgresql://user:password@localhost:5432/kontum (or pass --url)")
+        raise CliError(
+            "DATABASE_URL is not set; e.g. export "
+            "DATABASE_URL=postgresql://user:password@localhost:5432/kontum (or pass --url)"
+        )
     try:
         schema = args.schema if args.schema is not None else conf.database_schema
-        return factory.postgis_backend(url, schema, pool_max=conf.database_pool_max,
-                                       pool_timeout=conf.database_pool_timeout)
+        return factory.postgis_backend(
+            url, schema, pool_max=conf.database_pool_max, pool_timeout=conf.database_pool_timeout
+        )
     except BackendError as exc:
         raise CliError(str(exc)) from None
 
@@ -84,17 +87,22 @@ def _cmd_status(args) -> int:
     for m in st["pending"]:
         print(f"pending:  {m}")
     if "versions" in st:
-        print(f"versions: {', '.join(map(str, st['versions'])) or 'none (run python -m geo db load)'}; "
-              f"current {st['current']}")
+        print(
+            f"versions: {', '.join(map(str, st['versions'])) or 'none (run python -m geo db load)'}; "
+            f"current {st['current']}"
+        )
     return 0
 
 
 def register(sub) -> None:
-    p = sub.add_parser("db", help="the PostGIS database (DATABASE_URL): init, migrate, load, status",
-                       description="Set up the shared PostGIS database (DATABASE_URL=postgresql://user:"
-                                   "password@host:5432/dbname, optional DATABASE_SCHEMA): init, then load "
-                                   "build/kontum.gpkg as dataset version 0. The embedded GeoPackage needs none "
-                                   "of this.")
+    p = sub.add_parser(
+        "db",
+        help="the PostGIS database (DATABASE_URL): init, migrate, load, status",
+        description="Set up the shared PostGIS database (DATABASE_URL=postgresql://user:"
+        "password@host:5432/dbname, optional DATABASE_SCHEMA): init, then load "
+        "build/kontum.gpkg as dataset version 0. The embedded GeoPackage needs none "
+        "of this.",
+    )
     dsub = p.add_subparsers(dest="db_command", metavar="ACTION")
     dsub.required = True
 
@@ -111,8 +119,7 @@ def register(sub) -> None:
     q = dsub.add_parser("load", help="load the built GeoPackage as dataset version 0")
     common(q)
     q.add_argument("--gpkg", default=None, help="GeoPackage to load (default build/kontum.gpkg)")
-    q.add_argument("--replace", action="store_true",
-                   help="delete every dataset version (uploads too) and load again")
+    q.add_argument("--replace", action="store_true", help="delete every dataset version (uploads too) and load again")
     q.add_argument("--who", default=settings.active().user, help="who loads (recorded)")
     q.add_argument("--note", default="", help="a note recorded with the version")
     q.set_defaults(func=_cmd_load)

@@ -74,12 +74,20 @@ class Backend:
     def queryables(self, collection_id: str) -> dict:
         return self.collection(collection_id)["queryables"]
 
-    def select(self, collection_id: str, bbox=None, filters=None, datetime=None, year=None,
-               sortby=None):
+    def select(self, collection_id: str, bbox=None, filters=None, datetime=None, year=None, sortby=None):
         raise NotImplementedError
 
-    def items(self, collection_id: str, bbox=None, limit: int = 10, offset: int = 0, filters=None,
-              datetime=None, year=None, sortby=None):
+    def items(
+        self,
+        collection_id: str,
+        bbox=None,
+        limit: int = 10,
+        offset: int = 0,
+        filters=None,
+        datetime=None,
+        year=None,
+        sortby=None,
+    ):
         sel = self.select(collection_id, bbox, filters, datetime, year, sortby)
         return sel.page_frame(limit, offset), sel.number_matched
 
@@ -95,6 +103,7 @@ class Backend:
 
 
 # --------------------------------------------------------------------------- choosing
+
 
 def redact(url: str) -> str:
     """``url`` without its password."""
@@ -113,8 +122,9 @@ def parse_url(url: str) -> dict:
     try:
         from psycopg.conninfo import conninfo_to_dict
     except ImportError:  # pragma: no cover - requirements.txt pins it
-        raise BackendConfigError("DATABASE_URL is set but the psycopg package is not installed "
-                                 "(pip install -r requirements.txt)") from None
+        raise BackendConfigError(
+            "DATABASE_URL is set but the psycopg package is not installed (pip install -r requirements.txt)"
+        ) from None
     try:
         params = conninfo_to_dict(url)
     except Exception as exc:
@@ -122,11 +132,13 @@ def parse_url(url: str) -> dict:
         raise BackendConfigError(f"DATABASE_URL is malformed ({redact(msg)}): {redact(url)}") from None
     ports = str(params.get("port") or "").split(",")
     if any(p.strip() and not p.strip().isdigit() for p in ports):
-        raise BackendConfigError(f"DATABASE_URL is malformed (the port {params['port']!r} is not a number): "
-                                 f"{redact(url)}")
+        raise BackendConfigError(
+            f"DATABASE_URL is malformed (the port {params['port']!r} is not a number): {redact(url)}"
+        )
     if not params.get("dbname"):
-        raise BackendConfigError(f"DATABASE_URL names no database: {redact(url)} "
-                                 "(e.g. postgresql://user:password@localhost:5432/kontum)")
+        raise BackendConfigError(
+            f"DATABASE_URL names no database: {redact(url)} (e.g. postgresql://user:password@localhost:5432/kontum)"
+        )
     return params
 
 
@@ -136,6 +148,5 @@ def check_schema(schema: str | None) -> str | None:
         return None
     schema = str(schema).strip()
     if not _SCHEMA_RE.match(schema):
-        raise BackendConfigError(f"DATABASE_SCHEMA must be a lower-case SQL name (letters, digits, _), "
-                                 f"got {schema!r}")
+        raise BackendConfigError(f"DATABASE_SCHEMA must be a lower-case SQL name (letters, digits, _), got {schema!r}")
     return schema

@@ -57,8 +57,9 @@ class EmbeddedBackend(Backend):
         try:
             return self.path.stat()
         except OSError:
-            raise BackendUnavailable(f"the data are not built yet ({self.path.name} missing): "
-                                     f"run `python -m geo build`") from None
+            raise BackendUnavailable(
+                f"the data are not built yet ({self.path.name} missing): run `python -m geo build`"
+            ) from None
 
     @property
     def versions(self) -> versions.FileStore:
@@ -85,8 +86,7 @@ class EmbeddedBackend(Backend):
         return features.queryables(collection_id, self.path)
 
     def select(self, collection_id, bbox=None, filters=None, datetime=None, year=None, sortby=None):
-        return EmbeddedSelection(features.select(collection_id, bbox, filters, datetime, year, sortby,
-                                                 self.path))
+        return EmbeddedSelection(features.select(collection_id, bbox, filters, datetime, year, sortby, self.path))
 
     def item_json(self, collection_id, fid):
         return features.item_json(collection_id, fid, self.path)
@@ -150,8 +150,9 @@ class GeometryTexts:
     ('{"type":"Point","coordinates":[1.0,2.0]}', 'none')
     """
 
-    def __init__(self, units: gpd.GeoDataFrame, version: cache.Version, level: str,
-                 part: cache.Partition = GEOMETRY_TEXT):
+    def __init__(
+        self, units: gpd.GeoDataFrame, version: cache.Version, level: str, part: cache.Partition = GEOMETRY_TEXT
+    ):
         self._geoms = dict(zip(units["gso_code"].astype(str), units.geometry.values))
         self.version, self.level, self.part = version, level, part
 
@@ -159,8 +160,7 @@ class GeometryTexts:
         """The GeoJSON text of unit ``code``'s geometry, else ``default``."""
         if code not in self._geoms:
             return default
-        return self.part.get_or_make(self.version, (self.level, code),
-                                     lambda: export.geometry_json(self._geoms[code]))
+        return self.part.get_or_make(self.version, (self.level, code), lambda: export.geometry_json(self._geoms[code]))
 
 
 @dataclass
@@ -207,16 +207,18 @@ class EmbeddedTargets:
         return query.with_status(self.units[level], status, self.obs, level, self.catalogue)
 
     def rank(self, level, indicators, year=None, constraints=(), top=None):
-        return targeting.rank(self.units[level], self.obs, self.catalogue, indicators, year, level,
-                              constraints, top, self.cache)
+        return targeting.rank(
+            self.units[level], self.obs, self.catalogue, indicators, year, level, constraints, top, self.cache
+        )
 
     # relations
     def neighbours(self, gso_code):
         return query.neighbours(self.units["commune"], gso_code, self.metric["commune"])
 
     def nearest_works(self, gso_code, n=5, kind=None, precisions=query.PRECISE):
-        return query.nearest_works(self.units["commune"], self.works, gso_code, n, kind,
-                                   self.metric["commune"], precisions)
+        return query.nearest_works(
+            self.units["commune"], self.works, gso_code, n, kind, self.metric["commune"], precisions
+        )
 
     def communes_without_work(self, within_km, kind=None, precisions=query.PRECISE, district=None):
         communes, metric = self.units["commune"], self.metric["commune"]
@@ -241,8 +243,9 @@ def _targets(path: Path, version: cache.Version) -> EmbeddedTargets:
         units=units,
         metric=metric,
         border_dist={k: query.border_distances(units[k], border, metric[k]) for k in units},
-        roads_dist={k: pd.Series(shapely.distance(metric[k], road_union) / 1000.0, index=units[k].index)
-                    for k in units},
+        roads_dist={
+            k: pd.Series(shapely.distance(metric[k], road_union) / 1000.0, index=units[k].index) for k in units
+        },
         geometry_text={k: GeometryTexts(v, version, k) for k, v in units.items()},
         works=storage.read_layer("works", path),
         obs=storage.read_layer("observations", path),

@@ -29,8 +29,7 @@ _instances: dict[tuple, PostGISBackend] = {}
 _instances_lock = threading.Lock()
 
 
-def postgis_backend(url: str, schema: str | None = None, *, pool_max: int = 8,
-                    pool_timeout: int = 5) -> PostGISBackend:
+def postgis_backend(url: str, schema: str | None = None, *, pool_max: int = 8, pool_timeout: int = 5) -> PostGISBackend:
     """The PostGIS backend for ``url`` (one per URL and schema in a process).
 
     ``pool_max`` / ``pool_timeout`` size its connection pool when it is made
@@ -43,8 +42,9 @@ def postgis_backend(url: str, schema: str | None = None, *, pool_max: int = 8,
     with _instances_lock:
         hit = _instances.get(key)
         if hit is None:
-            hit = _instances[key] = PostGISBackend(str(url).strip(), schema, pool_max=pool_max,
-                                                   pool_timeout=pool_timeout)
+            hit = _instances[key] = PostGISBackend(
+                str(url).strip(), schema, pool_max=pool_max, pool_timeout=pool_timeout
+            )
     return hit
 
 
@@ -52,8 +52,12 @@ def database(settings: Settings) -> PostGISBackend | None:
     """The PostGIS backend ``settings`` name (``database_url``), or None for the GeoPackage."""
     if not settings.database_url:
         return None
-    return postgis_backend(settings.database_url, settings.database_schema,
-                           pool_max=settings.database_pool_max, pool_timeout=settings.database_pool_timeout)
+    return postgis_backend(
+        settings.database_url,
+        settings.database_schema,
+        pool_max=settings.database_pool_max,
+        pool_timeout=settings.database_pool_timeout,
+    )
 
 
 def backend_for(settings: Settings) -> Backend:

@@ -93,13 +93,45 @@ WGS84_SRID, UTM_SRID = 4326, 32648
 MAX_ROWS = 2**62  # LIMIT / OFFSET beyond any table (bigint)
 LINE_LAYERS = ("border", "roads")  # cut into line_parts for distance queries
 LINE_PART_VERTICES = 32
-ID_FIELDS = {"communes": "gso_code", "districts": "gso_code", "communes_2025": "gso_code",
-             "works": "work_id", "roads": "road_id", "border": "country", "catalogue": "id",
-             "provinces": "gso_province_code", "countries": "ADM0_A3"}
-OBS_TEXT = ("unit_level", "gso_code", "unit_name", "indicator", "period", "qualifier", "unit",
-            "standard", "status", "source", "note")
-OBS_COLUMNS = ("unit_level", "gso_code", "unit_name", "indicator", "year", "period", "qualifier",
-               "value", "unit", "standard", "status", "source", "note")
+ID_FIELDS = {
+    "communes": "gso_code",
+    "districts": "gso_code",
+    "communes_2025": "gso_code",
+    "works": "work_id",
+    "roads": "road_id",
+    "border": "country",
+    "catalogue": "id",
+    "provinces": "gso_province_code",
+    "countries": "ADM0_A3",
+}
+OBS_TEXT = (
+    "unit_level",
+    "gso_code",
+    "unit_name",
+    "indicator",
+    "period",
+    "qualifier",
+    "unit",
+    "standard",
+    "status",
+    "source",
+    "note",
+)
+OBS_COLUMNS = (
+    "unit_level",
+    "gso_code",
+    "unit_name",
+    "indicator",
+    "year",
+    "period",
+    "qualifier",
+    "value",
+    "unit",
+    "standard",
+    "status",
+    "source",
+    "note",
+)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -136,6 +168,7 @@ class Snapshot:
 
 
 # --------------------------------------------------------------------------- values ↔ JSON
+
 
 def _jsonable(v):
     """A cell as a JSON value (NaN/NA → null; ±inf as "inf"/"-inf", restored by dtype)."""
@@ -199,8 +232,9 @@ def _frame(rows: list[dict], info: dict, geoms=None) -> pd.DataFrame:
     frame = pd.DataFrame(data, index=pd.RangeIndex(len(rows)))
     if not info.get("geometry"):
         return frame
-    series = gpd.GeoSeries.from_wkb([None if g is None else bytes(g) for g in (geoms or [None] * len(rows))],
-                                    crs=info.get("crs"))
+    series = gpd.GeoSeries.from_wkb(
+        [None if g is None else bytes(g) for g in (geoms or [None] * len(rows))], crs=info.get("crs")
+    )
     frame[info["geometry"]] = series.values
     return gpd.GeoDataFrame(frame, geometry=info["geometry"], crs=info.get("crs"))
 
@@ -234,6 +268,7 @@ def _sha(*parts) -> str:
 
 # --------------------------------------------------------------------------- the backend
 
+
 class PostGISBackend(Backend):
     """A PostGIS database (``url``), tables in ``schema`` (default: the search path).
 
@@ -243,8 +278,7 @@ class PostGISBackend(Backend):
 
     name = "postgis"
 
-    def __init__(self, url: str, schema: str | None = None, pool_max: int = 8,
-                 pool_timeout: int = CONNECT_TIMEOUT_S):
+    def __init__(self, url: str, schema: str | None = None, pool_max: int = 8, pool_timeout: int = CONNECT_TIMEOUT_S):
         self.url, self.schema = url, schema
         self.pool_max, self.pool_timeout = max(1, int(pool_max)), max(1, int(pool_timeout))
         self._params = parse_url(url)
@@ -277,8 +311,7 @@ class PostGISBackend(Backend):
         try:
             return psycopg.connect(self.url, autocommit=autocommit, **self._kwargs())
         except psycopg.OperationalError as exc:
-            raise BackendUnavailable(f"cannot connect to the database {self.describe()}: "
-                                     f"{_first_line(exc)}") from None
+            raise BackendUnavailable(f"cannot connect to the database {self.describe()}: {_first_line(exc)}") from None
 
     def _get_pool(self):
         pid = os.getpid()
@@ -292,9 +325,14 @@ class PostGISBackend(Backend):
 
                     # A pool inherited through fork() is the parent's: never used, never closed here.
                     self._pool = ConnectionPool(
-                        self.url, kwargs=self._kwargs(), min_size=1,
-                        max_size=self.pool_max, timeout=self.pool_timeout,
-                        open=False, name=f"kontum-{pid}")
+                        self.url,
+                        kwargs=self._kwargs(),
+                        min_size=1,
+                        max_size=self.pool_max,
+                        timeout=self.pool_timeout,
+                        open=False,
+                        name=f"kontum-{pid}",
+                    )
                     self._pool.open(wait=False)
                     self._pool_pid = pid
         return self._pool
@@ -310,20 +348,23 @@ class PostGISBackend(Backend):
         except psycopg.DataError as exc:  # a value the database cannot hold (NUL, out of range): bad input
             raise features.QueryError(f"invalid value in the query: {_first_line(exc)}") from None
         except psycopg.errors.UndefinedTable:
-            raise BackendUnavailable(f"the database {self.describe()} has no map tables yet: run "
-                                     f"`python -m geo db init` and `python -m geo db load`") from None
+            raise BackendUnavailable(
+                f"the database {self.describe()} has no map tables yet: run "
+                f"`python -m geo db init` and `python -m geo db load`"
+            ) from None
         except psycopg.OperationalError as exc:
             from psycopg_pool import PoolTimeout
 
             if isinstance(exc, PoolTimeout):  # no connection in time: down, or every connection busy?
                 with self.connect():  # raises "cannot connect …: <reason>" when it is down
                     pass
-                raise BackendUnavailable(f"the database {self.describe()} is busy: no free connection after "
-                                         f"{self.pool_timeout} s "
-                                         f"(DATABASE_POOL_MAX={self.pool_max} per "
-                                         f"process)") from None
-            raise BackendUnavailable(f"the database {self.describe()} cannot be reached: "
-                                     f"{_first_line(exc)}") from None
+                raise BackendUnavailable(
+                    f"the database {self.describe()} is busy: no free connection after "
+                    f"{self.pool_timeout} s "
+                    f"(DATABASE_POOL_MAX={self.pool_max} per "
+                    f"process)"
+                ) from None
+            raise BackendUnavailable(f"the database {self.describe()} cannot be reached: {_first_line(exc)}") from None
 
     def close(self) -> None:
         """Close this process's pool (tests; servers simply exit)."""
@@ -351,9 +392,11 @@ class PostGISBackend(Backend):
                 try:
                     conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
                 except psycopg.Error as exc:
-                    raise BackendError(f"cannot create the PostGIS extension in {self.describe()} "
-                                       f"({_first_line(exc)}); an administrator must run "
-                                       f"CREATE EXTENSION postgis in that database") from None
+                    raise BackendError(
+                        f"cannot create the PostGIS extension in {self.describe()} "
+                        f"({_first_line(exc)}); an administrator must run "
+                        f"CREATE EXTENSION postgis in that database"
+                    ) from None
         return self.migrate()
 
     def migrate(self) -> list[str]:
@@ -368,21 +411,24 @@ class PostGISBackend(Backend):
                 with conn.transaction():
                     conn.execute("SELECT postgis_lib_version()")
             except psycopg.errors.UndefinedFunction:
-                raise BackendError(f"PostGIS is not installed in {self.describe()}: run "
-                                   f"`python -m geo db init` (or CREATE EXTENSION postgis)") from None
+                raise BackendError(
+                    f"PostGIS is not installed in {self.describe()}: run "
+                    f"`python -m geo db init` (or CREATE EXTENSION postgis)"
+                ) from None
             if self.schema:
                 conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema)))
-            conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations ("
-                         " version integer PRIMARY KEY, name text NOT NULL,"
-                         " applied_at timestamptz NOT NULL DEFAULT now())")
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " version integer PRIMARY KEY, name text NOT NULL,"
+                " applied_at timestamptz NOT NULL DEFAULT now())"
+            )
             applied = {r[0] for r in conn.execute("SELECT version FROM schema_migrations")}
             for path in migration_files():
                 number = int(path.name.split("_", 1)[0])
                 if number in applied:
                     continue
                 conn.execute(path.read_text(encoding="utf-8"))
-                conn.execute("INSERT INTO schema_migrations (version, name) VALUES (%s, %s)",
-                             (number, path.name))
+                conn.execute("INSERT INTO schema_migrations (version, name) VALUES (%s, %s)", (number, path.name))
                 done.append(path.name)
         return done
 
@@ -391,12 +437,12 @@ class PostGISBackend(Backend):
         import psycopg
 
         with self.connect() as conn:
-            out = {"database": self.describe(),
-                   "postgis": conn.execute("SELECT postgis_lib_version()").fetchone()[0]}
+            out = {"database": self.describe(), "postgis": conn.execute("SELECT postgis_lib_version()").fetchone()[0]}
             try:
                 with conn.transaction():
-                    rows = conn.execute("SELECT version, name, applied_at FROM schema_migrations "
-                                        "ORDER BY version").fetchall()
+                    rows = conn.execute(
+                        "SELECT version, name, applied_at FROM schema_migrations ORDER BY version"
+                    ).fetchall()
             except psycopg.errors.UndefinedTable:
                 rows = []
             applied = {r[0] for r in rows}
@@ -418,20 +464,31 @@ class PostGISBackend(Backend):
             self._lock_xact(conn, LOCK_VERSIONS)
             have = [r[0] for r in conn.execute("SELECT version FROM dataset_versions ORDER BY version")]
             if have and not replace:
-                raise BackendError(f"the database already holds dataset versions {_span(have)}; "
-                                   f"`python -m geo db load --replace` deletes them all and loads {gpkg.name}")
+                raise BackendError(
+                    f"the database already holds dataset versions {_span(have)}; "
+                    f"`python -m geo db load --replace` deletes them all and loads {gpkg.name}"
+                )
             if have:
-                conn.execute("TRUNCATE dataset_layers, layer_rows, line_parts, observations, target_units, "
-                             "ogc_features, dataset_versions")
+                conn.execute(
+                    "TRUNCATE dataset_layers, layer_rows, line_parts, observations, target_units, "
+                    "ogc_features, dataset_versions"
+                )
             sha = hashlib.sha256(gpkg.read_bytes()).hexdigest()
-            manifest = {"version": 0, "kind": "base", "parent": None, "created": _now(), "who": who,
-                        "note": note, "source_file": gpkg.name, "sha256": sha}
+            manifest = {
+                "version": 0,
+                "kind": "base",
+                "parent": None,
+                "created": _now(),
+                "who": who,
+                "note": note,
+                "source_file": gpkg.name,
+                "sha256": sha,
+            }
             self._write_version(conn, gpkg, 0, "base", None, manifest)
             conn.execute("UPDATE dataset_versions SET current = true WHERE version = 0")
         return 0
 
-    def _write_version(self, conn, gpkg: Path, number: int, kind: str, parent: int | None,
-                       manifest: dict) -> None:
+    def _write_version(self, conn, gpkg: Path, number: int, kind: str, parent: int | None, manifest: dict) -> None:
         """Store the GeoPackage ``gpkg`` as dataset version ``number`` (inside the caller's transaction)."""
         from geo.backends.embedded import target_units
 
@@ -446,9 +503,18 @@ class PostGISBackend(Backend):
             conn.execute(
                 "INSERT INTO dataset_versions (version, kind, parent, who, note, source_file, sha256, counts, "
                 "manifest) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                (number, kind, parent, str(manifest.get("who") or ""), str(manifest.get("note") or ""),
-                 str(manifest.get("source_file") or ""), str(manifest.get("sha256") or ""),
-                 _json(manifest.get("counts") or counts), _json(manifest)))
+                (
+                    number,
+                    kind,
+                    parent,
+                    str(manifest.get("who") or ""),
+                    str(manifest.get("note") or ""),
+                    str(manifest.get("source_file") or ""),
+                    str(manifest.get("sha256") or ""),
+                    _json(manifest.get("counts") or counts),
+                    _json(manifest),
+                ),
+            )
             pos = 0
             for name in names:
                 self._store_layer(conn, number, pos, name, frames[name], prev)
@@ -458,8 +524,7 @@ class PostGISBackend(Backend):
                     self._store_units(conn, number, pos, level, units, prev)
                     pos += 1
             for cid in features.collection_ids(gpkg):
-                self._store_collection(conn, number, pos, features.get(cid, gpkg),
-                                       features.collection(cid, gpkg), prev)
+                self._store_collection(conn, number, pos, features.get(cid, gpkg), features.collection(cid, gpkg), prev)
                 pos += 1
         finally:
             cache.invalidate(str(gpkg))  # the loader's reads of the temporary file
@@ -469,8 +534,11 @@ class PostGISBackend(Backend):
         old = prev.get(name)
         reuse = old is not None and old.sha256 == sha and old.kind == kind
         data_version = old.data_version if reuse else number
-        conn.execute("INSERT INTO dataset_layers (version, name, kind, data_version, pos, sha256, info) "
-                     "VALUES (%s, %s, %s, %s, %s, %s, %s)", (number, name, kind, data_version, pos, sha, _json(info)))
+        conn.execute(
+            "INSERT INTO dataset_layers (version, name, kind, data_version, pos, sha256, info) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            (number, name, kind, data_version, pos, sha, _json(info)),
+        )
         return (not reuse), data_version
 
     def _store_layer(self, conn, number, pos, name, frame, prev) -> None:
@@ -479,8 +547,12 @@ class PostGISBackend(Backend):
             self._store_observations(conn, number, pos, frame, columns, prev)
             return
         is_geo = isinstance(frame, gpd.GeoDataFrame)
-        info = {"columns": columns, "geometry": frame.geometry.name if is_geo else None,
-                "crs": _crs_text(frame.crs) if is_geo else None, "id_field": ID_FIELDS.get(name)}
+        info = {
+            "columns": columns,
+            "geometry": frame.geometry.name if is_geo else None,
+            "crs": _crs_text(frame.crs) if is_geo else None,
+            "id_field": ID_FIELDS.get(name),
+        }
         attrs = _records(frame, columns)
         geoms = None
         if is_geo:
@@ -488,23 +560,28 @@ class PostGISBackend(Backend):
                 raise BackendError(f"layer {name}: expected WGS84 (EPSG:4326), got {info['crs']}")
             geoms = _ewkb(frame.geometry.to_numpy(), WGS84_SRID)
         id_field = info["id_field"] if info["id_field"] in frame.columns else None
-        fids = frame[id_field].astype(object).where(frame[id_field].notna(), None).tolist() if id_field \
+        fids = (
+            frame[id_field].astype(object).where(frame[id_field].notna(), None).tolist()
+            if id_field
             else [None] * len(frame)
+        )
         sha = _sha(_json(info), attrs, geoms or [])
         write, dv = self._layer_row(conn, number, pos, name, "features" if is_geo else "table", sha, info, prev)
         if not write:
             return
         utm = _ewkb(query.metric_geoms(frame), UTM_SRID) if is_geo else [None] * len(frame)
         geoms = geoms or [None] * len(frame)
-        with conn.cursor().copy("COPY layer_rows (version, layer, pos, fid, attrs, geom, geom_utm) "
-                                "FROM STDIN") as cp:
+        with conn.cursor().copy("COPY layer_rows (version, layer, pos, fid, attrs, geom, geom_utm) FROM STDIN") as cp:
             for i in range(len(frame)):
                 cp.write_row((dv, name, i, None if fids[i] is None else str(fids[i]), attrs[i], geoms[i], utm[i]))
         if name in LINE_LAYERS:
-            conn.execute("INSERT INTO line_parts (version, layer, pos, country, geom_utm) "
-                         "SELECT version, layer, pos, attrs ->> 'country', ST_Subdivide(geom_utm, %s) "
-                         "FROM layer_rows WHERE version = %s AND layer = %s AND geom_utm IS NOT NULL "
-                         "AND NOT ST_IsEmpty(geom_utm)", (LINE_PART_VERTICES, dv, name))
+            conn.execute(
+                "INSERT INTO line_parts (version, layer, pos, country, geom_utm) "
+                "SELECT version, layer, pos, attrs ->> 'country', ST_Subdivide(geom_utm, %s) "
+                "FROM layer_rows WHERE version = %s AND layer = %s AND geom_utm IS NOT NULL "
+                "AND NOT ST_IsEmpty(geom_utm)",
+                (LINE_PART_VERTICES, dv, name),
+            )
 
     def _store_observations(self, conn, number, pos, frame, columns, prev) -> None:
         extra_cols = [c for c in frame.columns if c not in OBS_COLUMNS]
@@ -521,17 +598,34 @@ class PostGISBackend(Backend):
         for i in range(len(frame)):
             y = None if math.isnan(year[i]) else int(round(year[i]))
             v = None if math.isnan(value[i]) else float(value[i])
-            rows.append((i, text["unit_level"][i], text["gso_code"][i], text["unit_name"][i],
-                         text["indicator"][i], y, text["period"][i], text["qualifier"][i], v, text["unit"][i],
-                         text["standard"][i], text["status"][i], text["source"][i], text["note"][i],
-                         extra[i] if extra else None))
+            rows.append(
+                (
+                    i,
+                    text["unit_level"][i],
+                    text["gso_code"][i],
+                    text["unit_name"][i],
+                    text["indicator"][i],
+                    y,
+                    text["period"][i],
+                    text["qualifier"][i],
+                    v,
+                    text["unit"][i],
+                    text["standard"][i],
+                    text["status"][i],
+                    text["source"][i],
+                    text["note"][i],
+                    extra[i] if extra else None,
+                )
+            )
         sha = _sha(_json(info), [repr(r) for r in rows])
         write, dv = self._layer_row(conn, number, pos, "observations", "observations", sha, info, prev)
         if not write:
             return
-        with conn.cursor().copy("COPY observations (version, seq, unit_level, gso_code, unit_name, indicator, "
-                                "year, period, qualifier, value, unit, standard, status, source, note, extra) "
-                                "FROM STDIN") as cp:
+        with conn.cursor().copy(
+            "COPY observations (version, seq, unit_level, gso_code, unit_name, indicator, "
+            "year, period, qualifier, value, unit, standard, status, source, note, extra) "
+            "FROM STDIN"
+        ) as cp:
             for r in rows:
                 cp.write_row((dv,) + r)
 
@@ -553,32 +647,66 @@ class PostGISBackend(Backend):
 
         codes, dcodes, names = col("gso_code"), col("district_code"), col("name")
         flags, countries = col("on_border"), col("border_countries")
-        with conn.cursor().copy("COPY target_units (version, level, pos, gso_code, district_code, name, on_border, "
-                                "border_countries, attrs, geom, geom_utm) FROM STDIN") as cp:
+        with conn.cursor().copy(
+            "COPY target_units (version, level, pos, gso_code, district_code, name, on_border, "
+            "border_countries, attrs, geom, geom_utm) FROM STDIN"
+        ) as cp:
             for i in range(len(units)):
-                cp.write_row((dv, level, i, str(codes[i]), _text(dcodes[i]), _text(names[i]),
-                              None if flags[i] is None else bool(flags[i]), _text(countries[i]),
-                              attrs[i], geoms[i], utm[i]))
+                cp.write_row(
+                    (
+                        dv,
+                        level,
+                        i,
+                        str(codes[i]),
+                        _text(dcodes[i]),
+                        _text(names[i]),
+                        None if flags[i] is None else bool(flags[i]),
+                        _text(countries[i]),
+                        attrs[i],
+                        geoms[i],
+                        utm[i],
+                    )
+                )
 
     def _store_collection(self, conn, number, pos, c: features.Collection, meta: dict, prev) -> None:
         cols = list(c.columns.values())
-        frame_cols = {n: (str(c.frame[n].dtype),
-                          "NA" if c.frame[n].dtype == object and any(v is pd.NA for v in c.frame[n]) else None)
-                      for n in c.columns}
-        info = {"meta": meta,
-                "columns": [{"name": col.name, "type": col.type, "year": col.year,
-                             "dtype": frame_cols[col.name][0], "na": frame_cols[col.name][1]} for col in cols],
-                "note_columns": list(c.synthetic_notes), "has_notes": bool(c.synthetic_notes),
-                "geometry": c.frame.geometry.name, "id_field": c.spec.id_field, "time": c.spec.time,
-                "years": list(c.years)}
+        frame_cols = {
+            n: (
+                str(c.frame[n].dtype),
+                "NA" if c.frame[n].dtype == object and any(v is pd.NA for v in c.frame[n]) else None,
+            )
+            for n in c.columns
+        }
+        info = {
+            "meta": meta,
+            "columns": [
+                {
+                    "name": col.name,
+                    "type": col.type,
+                    "year": col.year,
+                    "dtype": frame_cols[col.name][0],
+                    "na": frame_cols[col.name][1],
+                }
+                for col in cols
+            ],
+            "note_columns": list(c.synthetic_notes),
+            "has_notes": bool(c.synthetic_notes),
+            "geometry": c.frame.geometry.name,
+            "id_field": c.spec.id_field,
+            "time": c.spec.time,
+            "years": list(c.years),
+        }
         per_column = [c.fragments(col.name) for col in cols]
         fragments = [_json(list(row)) for row in zip(*per_column)]
         props = ["{" + ",".join(row) + "}" for row in zip(*per_column)]
         del per_column
         id_json = [features.json_value(i) for i in c.ids]
         geometry_json = features.geometry_texts(c.geoms)
-        notes = ([_json([c.synthetic_notes[s][i] for s in info["note_columns"]]) for i in range(c.count)]
-                 if c.synthetic_notes else [None] * c.count)
+        notes = (
+            [_json([c.synthetic_notes[s][i] for s in info["note_columns"]]) for i in range(c.count)]
+            if c.synthetic_notes
+            else [None] * c.count
+        )
         fy = c.feature_years
         years = [None if fy is None or math.isnan(fy[i]) else float(fy[i]) for i in range(c.count)]
         geoms = _ewkb(c.geoms, WGS84_SRID)
@@ -586,11 +714,26 @@ class PostGISBackend(Backend):
         write, dv = self._layer_row(conn, number, pos, f"ogc:{c.spec.id}", "ogc", sha, info, prev)
         if not write:
             return
-        with conn.cursor().copy("COPY ogc_features (version, collection, pos, fid, id_json, geometry_json, "
-                                "fragments, props, notes, feature_year, geom) FROM STDIN") as cp:
+        with conn.cursor().copy(
+            "COPY ogc_features (version, collection, pos, fid, id_json, geometry_json, "
+            "fragments, props, notes, feature_year, geom) FROM STDIN"
+        ) as cp:
             for i in range(c.count):
-                cp.write_row((dv, c.spec.id, i, c.ids[i], id_json[i], geometry_json[i], fragments[i],
-                              props[i], notes[i], years[i], geoms[i]))
+                cp.write_row(
+                    (
+                        dv,
+                        c.spec.id,
+                        i,
+                        c.ids[i],
+                        id_json[i],
+                        geometry_json[i],
+                        fragments[i],
+                        props[i],
+                        notes[i],
+                        years[i],
+                        geoms[i],
+                    )
+                )
 
     # ------------------------------------------------------------------ snapshots and layers
     def snapshot(self, conn=None) -> Snapshot:
@@ -600,8 +743,7 @@ class PostGISBackend(Backend):
                 return self.snapshot(conn)
         row = conn.execute("SELECT version, created_at FROM dataset_versions WHERE current").fetchone()
         if row is None:
-            raise BackendUnavailable(f"the database {self.describe()} holds no data yet: run "
-                                     f"`python -m geo db load`")
+            raise BackendUnavailable(f"the database {self.describe()} holds no data yet: run `python -m geo db load`")
         return self._snapshot_of(conn, row[0], f"{row[0]}@{row[1].isoformat()}")
 
     def _snapshot_of(self, conn, version: int, token: str | None = None) -> Snapshot:
@@ -610,9 +752,12 @@ class PostGISBackend(Backend):
             if row is None:
                 raise BackendError(f"there is no dataset version {version} in {self.describe()}")
             token = f"{version}@{row[0].isoformat()}"
+
         def make() -> Snapshot:
-            rows = conn.execute("SELECT name, kind, data_version, sha256, info FROM dataset_layers "
-                                "WHERE version = %s ORDER BY pos", (version,)).fetchall()
+            rows = conn.execute(
+                "SELECT name, kind, data_version, sha256, info FROM dataset_layers WHERE version = %s ORDER BY pos",
+                (version,),
+            ).fetchall()
             return Snapshot(version, token, {r[0]: Layer(r[0], r[1], r[2], r[3], r[4]) for r in rows})
 
         return VERSION_VALUES.get_or_make(self.data_version(token), "snapshot", make)
@@ -638,13 +783,15 @@ class PostGISBackend(Backend):
     def _layer_frame(self, lay: Layer, snap: Snapshot, conn=None, memo: bool = True):
         """A layer's frame of version ``snap`` (shared: callers copy before changing it), cached when ``memo``."""
         if memo:
-            return storage.LAYERS.get_or_make(self.data_version(snap.token), ("layer", lay.name),
-                                              lambda: self._layer_frame(lay, snap, conn, memo=False))
+            return storage.LAYERS.get_or_make(
+                self.data_version(snap.token),
+                ("layer", lay.name),
+                lambda: self._layer_frame(lay, snap, conn, memo=False),
+            )
         if lay.kind == "observations":
             frame = self._observations(lay, "TRUE", {}, conn)
         else:
-            sql = ("SELECT attrs, ST_AsBinary(geom) FROM layer_rows WHERE version = %s AND layer = %s "
-                   "ORDER BY pos")
+            sql = "SELECT attrs, ST_AsBinary(geom) FROM layer_rows WHERE version = %s AND layer = %s ORDER BY pos"
             if conn is None:
                 rows = self._rows(sql, (lay.data_version, lay.name))
             else:
@@ -654,9 +801,11 @@ class PostGISBackend(Backend):
 
     def _observations(self, lay: Layer, where: str, params: dict, conn=None) -> pd.DataFrame:
         """Observation rows (``where`` on the table), in their order, with the layer's dtypes."""
-        sql = ("SELECT unit_level, gso_code, unit_name, indicator, year, period, qualifier, value, unit, "
-               f"standard, status, source, note, extra FROM observations o WHERE version = %(dv)s AND ({where}) "
-               "ORDER BY seq")
+        sql = (
+            "SELECT unit_level, gso_code, unit_name, indicator, year, period, qualifier, value, unit, "
+            f"standard, status, source, note, extra FROM observations o WHERE version = %(dv)s AND ({where}) "
+            "ORDER BY seq"
+        )
         params = {**params, "dv": lay.data_version}
         rows = conn.execute(sql, params).fetchall() if conn is not None else self._rows(sql, params)
         recs = []
@@ -694,8 +843,18 @@ class PostGISBackend(Backend):
         lay = self._ogc(snap, collection_id)
         info, meta = lay.info, lay.info["meta"]
         columns = {c["name"]: c for c in info["columns"]}
-        q = features.validate_query(collection_id, info["time"], info["years"], columns, meta["queryables"],
-                                    bbox, filters, datetime, year, sortby)
+        q = features.validate_query(
+            collection_id,
+            info["time"],
+            info["years"],
+            columns,
+            meta["queryables"],
+            bbox,
+            filters,
+            datetime,
+            year,
+            sortby,
+        )
         where = ["version = %(dv)s", "collection = %(cid)s"]
         params: dict = {"dv": lay.data_version, "cid": collection_id}
         if q.boxes is not None:
@@ -703,8 +862,9 @@ class PostGISBackend(Backend):
             for k, box in enumerate(q.boxes):
                 names = [f"b{k}{j}" for j in range(4)]
                 params.update(dict(zip(names, box)))
-                parts.append("ST_Intersects(geom, ST_MakeEnvelope(%({})s, %({})s, %({})s, %({})s, 4326))"
-                             .format(*names))
+                parts.append(
+                    "ST_Intersects(geom, ST_MakeEnvelope(%({})s, %({})s, %({})s, %({})s, 4326))".format(*names)
+                )
             where.append("(" + " OR ".join(parts) + ")")
         for k, (name, ptype, value) in enumerate(q.filters):
             if isinstance(value, str) and "\x00" in value:  # no stored text holds NUL: nothing matches
@@ -722,9 +882,9 @@ class PostGISBackend(Backend):
         order = []
         for k, (name, desc) in enumerate(q.sortby):
             params[f"sn{k}"] = name
-            expr = {"string": f'(props ->> %(sn{k})s) COLLATE "C"',
-                    "boolean": f"(props ->> %(sn{k})s)::boolean"}.get(
-                columns[name]["type"], f"(props ->> %(sn{k})s)::double precision")
+            expr = {"string": f'(props ->> %(sn{k})s) COLLATE "C"', "boolean": f"(props ->> %(sn{k})s)::boolean"}.get(
+                columns[name]["type"], f"(props ->> %(sn{k})s)::double precision"
+            )
             order.append(f"{expr} {'DESC' if desc else 'ASC'} NULLS LAST")
         order.append("pos")
         where_sql = " AND ".join(where)
@@ -732,11 +892,14 @@ class PostGISBackend(Backend):
             matched = conn.execute(f"SELECT count(*) FROM ogc_features WHERE {where_sql}", params).fetchone()[0]
         return PostGISSelection(self, lay, where_sql, params, ", ".join(order), years, int(matched))
 
-    def _page_rows(self, lay: Layer, where_sql: str, params: dict, order_sql: str, limit: int,
-                   offset: int, frame: bool) -> list[tuple]:
+    def _page_rows(
+        self, lay: Layer, where_sql: str, params: dict, order_sql: str, limit: int, offset: int, frame: bool
+    ) -> list[tuple]:
         extra = ", props, ST_AsBinary(geom)" if frame else ""
-        sql = (f"SELECT id_json, geometry_json, fragments, notes{extra} FROM ogc_features WHERE {where_sql} "
-               f"ORDER BY {order_sql} LIMIT %(lim)s OFFSET %(off)s")
+        sql = (
+            f"SELECT id_json, geometry_json, fragments, notes{extra} FROM ogc_features WHERE {where_sql} "
+            f"ORDER BY {order_sql} LIMIT %(lim)s OFFSET %(off)s"
+        )
         return self._rows(sql, {**params, "lim": min(int(limit), MAX_ROWS), "off": min(int(offset), MAX_ROWS)})
 
     def item_json(self, collection_id: str, fid: str) -> str:
@@ -752,8 +915,15 @@ class PostGISBackend(Backend):
         lay = self._ogc(snap, collection_id)
         if "\x00" in str(fid):
             raise features.UnknownFeature(f"no feature {fid!r} in collection {collection_id!r}")
-        rows = self._page_rows(lay, "version = %(dv)s AND collection = %(cid)s AND fid = %(fid)s",
-                               {"dv": lay.data_version, "cid": collection_id, "fid": str(fid)}, "pos", 1, 0, frame)
+        rows = self._page_rows(
+            lay,
+            "version = %(dv)s AND collection = %(cid)s AND fid = %(fid)s",
+            {"dv": lay.data_version, "cid": collection_id, "fid": str(fid)},
+            "pos",
+            1,
+            0,
+            frame,
+        )
         if not rows:
             raise features.UnknownFeature(f"no feature {fid!r} in collection {collection_id!r}")
         return lay, rows[0]
@@ -781,8 +951,9 @@ class PostGISBackend(Backend):
         return [self._version_obj(r[0], r[1]) for r in rows]
 
     def get_version(self, number: int):
-        rows = self._rows("SELECT version, manifest FROM dataset_versions WHERE version = %s AND version > 0",
-                          (int(number),))
+        rows = self._rows(
+            "SELECT version, manifest FROM dataset_versions WHERE version = %s AND version > 0", (int(number),)
+        )
         if not rows:
             have = ", ".join(str(v.number) for v in self.list_versions()) or "none"
             raise VersionError(f"there is no dataset version {number} (versions: {have}; 0 is the base build)")
@@ -795,12 +966,17 @@ class PostGISBackend(Backend):
             row = conn.execute("SELECT version FROM dataset_versions WHERE version = %s", (int(number),)).fetchone()
             if row is None:
                 if number == 0:
-                    raise VersionError(f"the database {self.describe()} holds no base data: run "
-                                       f"`python -m geo db load`")
-                have = [r[0] for r in conn.execute("SELECT version FROM dataset_versions WHERE version > 0 "
-                                                   "ORDER BY version")]
-                raise VersionError(f"there is no dataset version {number} (versions: "
-                                   f"{', '.join(map(str, have)) or 'none'}; 0 is the base build)")
+                    raise VersionError(
+                        f"the database {self.describe()} holds no base data: run `python -m geo db load`"
+                    )
+                have = [
+                    r[0]
+                    for r in conn.execute("SELECT version FROM dataset_versions WHERE version > 0 ORDER BY version")
+                ]
+                raise VersionError(
+                    f"there is no dataset version {number} (versions: "
+                    f"{', '.join(map(str, have)) or 'none'}; 0 is the base build)"
+                )
             conn.execute("UPDATE dataset_versions SET current = false WHERE current")
             conn.execute("UPDATE dataset_versions SET current = true WHERE version = %s", (int(number),))
         return None if number == 0 else self.get_version(number)
@@ -816,13 +992,17 @@ class PostGISBackend(Backend):
             self._lock_xact(conn, LOCK_VERSIONS)
             row = conn.execute("SELECT version FROM dataset_versions WHERE current").fetchone()
             if row is None:
-                raise versions.VersionError(f"the database {self.describe()} holds no data: run "
-                                            f"`python -m geo db load` first")
+                raise versions.VersionError(
+                    f"the database {self.describe()} holds no data: run `python -m geo db load` first"
+                )
             parent = int(row[0])
             number = int(conn.execute("SELECT max(version) FROM dataset_versions").fetchone()[0]) + 1
             snap = self._snapshot_of(conn, parent)
-            layers = {name: self._layer_frame(lay, snap, conn, memo=False) for name, lay in snap.layers.items()
-                      if lay.kind in ("features", "table", "observations")}
+            layers = {
+                name: self._layer_frame(lay, snap, conn, memo=False)
+                for name, lay in snap.layers.items()
+                if lay.kind in ("features", "table", "observations")
+            }
             if "observations" not in layers:
                 raise versions.VersionError(f"dataset version {parent} has no observations table")
             with tempfile.TemporaryDirectory(prefix="kontum-version-") as tmp:
@@ -896,6 +1076,7 @@ class DatabaseVersion(Version):
 
 # --------------------------------------------------------------------------- OGC pages
 
+
 def _served(info: dict, years) -> list[int]:
     return [i for i, c in enumerate(info["columns"]) if c["year"] is None or years is None or c["year"] in years]
 
@@ -918,8 +1099,15 @@ def _feature_text(info: dict, row, years) -> str:
     props = [fragments[i] for i in _served(info, years)]
     if info["has_notes"]:
         props.append('"synthetic_note":' + features.json_value(_note(info, notes, years)))
-    return ('{"type":"Feature","id":' + id_json + ',"geometry":' + geometry_json + ',"properties":{'
-            + ",".join(props) + "}}")
+    return (
+        '{"type":"Feature","id":'
+        + id_json
+        + ',"geometry":'
+        + geometry_json
+        + ',"properties":{'
+        + ",".join(props)
+        + "}}"
+    )
 
 
 def _page_frame(info: dict, rows, years) -> gpd.GeoDataFrame:
@@ -946,8 +1134,7 @@ class PostGISSelection:
     number_matched: int
 
     def _rows(self, limit, offset, frame):
-        return self.backend._page_rows(self.layer, self.where_sql, self.params, self.order_sql, limit,
-                                       offset, frame)
+        return self.backend._page_rows(self.layer, self.where_sql, self.params, self.order_sql, limit, offset, frame)
 
     def page_json(self, limit: int, offset: int) -> list[str]:
         return [_feature_text(self.layer.info, r, self.years) for r in self._rows(limit, offset, False)]
@@ -960,6 +1147,7 @@ class PostGISSelection:
 
 
 # --------------------------------------------------------------------------- targeting
+
 
 class PostGISTargets:
     """/targets for one dataset version, each constraint one SQL query (see the module doc)."""
@@ -978,18 +1166,28 @@ class PostGISTargets:
     def _uv(self, level: str) -> int:
         return self._units_layer(level).data_version
 
-    def _units(self, level: str, where: str = "TRUE", params: dict | None = None,
-               geometry: bool = False, extra: str = "", join: str = "") -> tuple[pd.DataFrame, list[tuple]]:
+    def _units(
+        self,
+        level: str,
+        where: str = "TRUE",
+        params: dict | None = None,
+        geometry: bool = False,
+        extra: str = "",
+        join: str = "",
+    ) -> tuple[pd.DataFrame, list[tuple]]:
         """Units of ``level`` matching ``where`` (alias u), in order, as the embedded frame (+ extra columns)."""
         lay = self._units_layer(level)
-        sql = (f"SELECT u.attrs{', ST_AsBinary(u.geom)' if geometry else ''}{extra} FROM target_units u {join} "
-               f"WHERE u.version = %(uv)s AND u.level = %(level)s AND ({where}) ORDER BY u.pos")
+        sql = (
+            f"SELECT u.attrs{', ST_AsBinary(u.geom)' if geometry else ''}{extra} FROM target_units u {join} "
+            f"WHERE u.version = %(uv)s AND u.level = %(level)s AND ({where}) ORDER BY u.pos"
+        )
         rows = self.db._rows(sql, {**(params or {}), "uv": lay.data_version, "level": level})
         info = lay.info if geometry else {**lay.info, "geometry": None}
         frame = _frame([r[0] for r in rows], info, [r[1] for r in rows] if geometry else None)
         if not geometry:
-            frame = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries([None] * len(frame), crs=lay.info["crs"]).values,
-                                     crs=lay.info["crs"])
+            frame = gpd.GeoDataFrame(
+                frame, geometry=gpd.GeoSeries([None] * len(frame), crs=lay.info["crs"]).values, crs=lay.info["crs"]
+            )
         return frame, rows
 
     def _memo(self, key, make):
@@ -1001,9 +1199,16 @@ class PostGISTargets:
 
     def _universe(self, level: str) -> tuple:
         lay = self._units_layer(level)
-        return self._memo(("universe", lay.sha256), lambda: tuple(str(r[0]) for r in self.db._rows(
-            "SELECT gso_code FROM target_units WHERE version = %s AND level = %s ORDER BY pos",
-            (lay.data_version, level))))
+        return self._memo(
+            ("universe", lay.sha256),
+            lambda: tuple(
+                str(r[0])
+                for r in self.db._rows(
+                    "SELECT gso_code FROM target_units WHERE version = %s AND level = %s ORDER BY pos",
+                    (lay.data_version, level),
+                )
+            ),
+        )
 
     def _catalogue(self) -> pd.DataFrame:
         return self.db.catalogue(self.snap)
@@ -1011,8 +1216,10 @@ class PostGISTargets:
     def commune_name(self, gso_code: str) -> str | None:
         if "\x00" in str(gso_code):
             return None
-        rows = self.db._rows("SELECT name FROM target_units WHERE version = %s AND level = 'commune' "
-                             "AND gso_code = %s", (self._uv("commune"), str(gso_code)))
+        rows = self.db._rows(
+            "SELECT name FROM target_units WHERE version = %s AND level = 'commune' AND gso_code = %s",
+            (self._uv("commune"), str(gso_code)),
+        )
         return None if not rows else str(rows[0][0])
 
     def _layer_dv(self, name: str) -> int:
@@ -1029,19 +1236,29 @@ class PostGISTargets:
         """
         touches = f"EXISTS (SELECT 1 {lines} AND ST_Intersects(u.geom_utm, l.geom_utm))"
         within = f"({touches} OR EXISTS (SELECT 1 {lines} AND ST_DWithin(u.geom_utm, l.geom_utm, %(m)s)))"
-        distance = (f"CASE WHEN {touches} THEN 0 ELSE (SELECT ST_Distance(u.geom_utm, l.geom_utm) {lines} "
-                    f"ORDER BY u.geom_utm <-> l.geom_utm LIMIT 1) END")
+        distance = (
+            f"CASE WHEN {touches} THEN 0 ELSE (SELECT ST_Distance(u.geom_utm, l.geom_utm) {lines} "
+            f"ORDER BY u.geom_utm <-> l.geom_utm LIMIT 1) END"
+        )
         return within, distance
 
     def near_border(self, level, within_km, country=None):
         within = query.check_within_km(within_km)
         code = query.check_country(country)
-        flags = ("coalesce(u.on_border, false)" if code is None else
-                 "%(code)s = ANY(string_to_array(coalesce(u.border_countries, ''), ';'))")
-        near, distance = self._line_sql("FROM line_parts l WHERE l.layer = 'border' AND l.version = %(bv)s "
-                                        "AND l.country = ANY(%(countries)s)")
-        params = {"code": code, "bv": self._layer_dv("border"), "m": within * 1000.0 + SLACK_M,
-                  "countries": [code] if code else list(query.COUNTRIES)}
+        flags = (
+            "coalesce(u.on_border, false)"
+            if code is None
+            else "%(code)s = ANY(string_to_array(coalesce(u.border_countries, ''), ';'))"
+        )
+        near, distance = self._line_sql(
+            "FROM line_parts l WHERE l.layer = 'border' AND l.version = %(bv)s AND l.country = ANY(%(countries)s)"
+        )
+        params = {
+            "code": code,
+            "bv": self._layer_dv("border"),
+            "m": within * 1000.0 + SLACK_M,
+            "countries": [code] if code else list(query.COUNTRIES),
+        }
         if within == 0:  # on the border: the flags alone; their distance is 0 by definition
             cand, rows = self._units(level, flags, params, extra=", NULL")
         else:
@@ -1064,17 +1281,20 @@ class PostGISTargets:
         pt = query.to_metric([Point(lon, lat)])
         params = {"pt": shapely.to_wkb(pt), "m": within * 1000.0 + SLACK_M}
         target = f"ST_SetSRID(ST_GeomFromWKB(%(pt)s), {UTM_SRID})"
-        cand, rows = self._units(level, f"ST_DWithin(u.geom_utm, {target}, %(m)s)", params,
-                                 extra=f", ST_Distance(u.geom_utm, {target})")
+        cand, rows = self._units(
+            level, f"ST_DWithin(u.geom_utm, {target}, %(m)s)", params, extra=f", ST_Distance(u.geom_utm, {target})"
+        )
         d = pd.Series([r[-1] / 1000.0 for r in rows], index=cand.index, dtype=float)
         return query.near_constraint(cand, within, d, f"point {lon:g},{lat:g}")
 
     def intersecting(self, level, geom):
         target = query.to_metric(geom)
-        cand, _ = self._units(level, f"ST_Intersects(u.geom_utm, ST_SetSRID(ST_GeomFromWKB(%(g)s), {UTM_SRID}))",
-                              {"g": shapely.to_wkb(target)})
-        return query.Constraint("intersecting the given polygon",
-                                query.by_code(cand, np.ones(len(cand), dtype=bool)))
+        cand, _ = self._units(
+            level,
+            f"ST_Intersects(u.geom_utm, ST_SetSRID(ST_GeomFromWKB(%(g)s), {UTM_SRID}))",
+            {"g": shapely.to_wkb(target)},
+        )
+        return query.Constraint("intersecting the given polygon", query.by_code(cand, np.ones(len(cand), dtype=bool)))
 
     def in_district(self, level, district):
         districts = self.districts()
@@ -1087,8 +1307,9 @@ class PostGISTargets:
         cat = self._catalogue()
         flag_ids = set(cat.loc[cat["kind"] == "flag", "id"].astype(str)) if "kind" in cat else set()
         flag_ids |= {i for ids in query.STATUS_FLAGS.values() for i in ids}
-        obs = self.db._observations(self.snap.layer("observations"), "indicator = ANY(%(ids)s)",
-                                    {"ids": sorted(flag_ids)})
+        obs = self.db._observations(
+            self.snap.layer("observations"), "indicator = ANY(%(ids)s)", {"ids": sorted(flag_ids)}
+        )
         units, _ = self._units(level)
         return query.with_status(units, status, obs, level, cat)
 
@@ -1111,22 +1332,42 @@ class PostGISTargets:
         lay = self.snap.layer("observations")
         usable = "qualifier IN ('=', '~') AND NOT starts_with(coalesce(note, ''), 'alternative:')"
         obs = self.db._observations(
-            lay, "unit_level = %(level)s AND (indicator = ANY(%(chosen)s) OR seq IN ("
-                 f"SELECT DISTINCT ON (indicator) seq FROM observations WHERE version = %(dv)s "
-                 f"AND unit_level = %(level)s AND {usable} ORDER BY indicator, seq))",
-            {"level": level, "chosen": chosen})
-        result = targeting.rank(units, obs, self._catalogue(), indicators, year, level, constraints, top,
-                                None, universe=self._universe(level))
+            lay,
+            "unit_level = %(level)s AND (indicator = ANY(%(chosen)s) OR seq IN ("
+            f"SELECT DISTINCT ON (indicator) seq FROM observations WHERE version = %(dv)s "
+            f"AND unit_level = %(level)s AND {usable} ORDER BY indicator, seq))",
+            {"level": level, "chosen": chosen},
+        )
+        result = targeting.rank(
+            units,
+            obs,
+            self._catalogue(),
+            indicators,
+            year,
+            level,
+            constraints,
+            top,
+            None,
+            universe=self._universe(level),
+        )
         return self._with_geometry(result, level)
 
     def _with_geometry(self, frame: gpd.GeoDataFrame, level: str) -> gpd.GeoDataFrame:
         codes = frame["gso_code"].astype(str).tolist()
-        rows = self.db._rows("SELECT gso_code, ST_AsBinary(geom) FROM target_units WHERE version = %s AND "
-                             "level = %s AND gso_code = ANY(%s)", (self._uv(level), level, codes)) if codes else []
+        rows = (
+            self.db._rows(
+                "SELECT gso_code, ST_AsBinary(geom) FROM target_units WHERE version = %s AND "
+                "level = %s AND gso_code = ANY(%s)",
+                (self._uv(level), level, codes),
+            )
+            if codes
+            else []
+        )
         wkb = {str(r[0]): r[1] for r in rows}
         crs = self._units_layer(level).info["crs"]
-        geoms = gpd.GeoSeries.from_wkb([None if wkb.get(c) is None else bytes(wkb[c]) for c in codes],
-                                       index=frame.index, crs=crs)
+        geoms = gpd.GeoSeries.from_wkb(
+            [None if wkb.get(c) is None else bytes(wkb[c]) for c in codes], index=frame.index, crs=crs
+        )
         attrs = frame.attrs
         frame = frame.copy()
         frame[frame.geometry.name] = geoms.values
@@ -1140,11 +1381,14 @@ class PostGISTargets:
 
     def neighbours(self, gso_code, min_shared_km=query.MIN_SHARED_KM):
         self._commune_or_raise(gso_code)
-        me = ("(SELECT geom_utm FROM target_units WHERE version = %(uv)s AND level = 'commune' "
-              "AND gso_code = %(code)s)")
+        me = "(SELECT geom_utm FROM target_units WHERE version = %(uv)s AND level = 'commune' AND gso_code = %(code)s)"
         units, rows = self._units(
-            "commune", f"u.gso_code <> %(code)s AND ST_Intersects({me}, u.geom_utm)", {"code": str(gso_code)},
-            geometry=True, extra=f", ST_Length(ST_Intersection(ST_Boundary({me}), ST_Boundary(u.geom_utm)))")
+            "commune",
+            f"u.gso_code <> %(code)s AND ST_Intersects({me}, u.geom_utm)",
+            {"code": str(gso_code)},
+            geometry=True,
+            extra=f", ST_Length(ST_Intersection(ST_Boundary({me}), ST_Boundary(u.geom_utm)))",
+        )
         shared = np.array([r[-1] for r in rows], dtype=float) / 1000.0
         keep = shared >= min_shared_km
         out = units[keep].copy()
@@ -1164,8 +1408,11 @@ class PostGISTargets:
         """``where`` narrowed to ``kind`` (checked like geo.analysis.query._works_of_kind)."""
         if kind is None or kind == "":
             return where
-        present = {r[0] for r in self.db._rows(
-            f"SELECT DISTINCT w.attrs ->> 'kind' FROM layer_rows w WHERE {where}", params) if r[0] is not None}
+        present = {
+            r[0]
+            for r in self.db._rows(f"SELECT DISTINCT w.attrs ->> 'kind' FROM layer_rows w WHERE {where}", params)
+            if r[0] is not None
+        }
         kinds = sorted(set(query.WORK_KINDS) | present)
         if kind not in kinds:
             raise ValueError(f"unknown kind {kind!r}; expected one of {', '.join(kinds)}")
@@ -1183,15 +1430,20 @@ class PostGISTargets:
         where, params = self._works_filter(precisions, lay.info)
         where = self._check_kind(kind, where, params)
         params.update(uv=self._uv("commune"), code=str(gso_code), n=int(n))
-        me = ("(SELECT geom_utm FROM target_units WHERE version = %(uv)s AND level = 'commune' "
-              "AND gso_code = %(code)s)")
-        knn = self.db._rows(f"SELECT ST_Distance({me}, w.geom_utm) FROM layer_rows w WHERE {where} "
-                            f"ORDER BY w.geom_utm <-> {me} LIMIT %(n)s", params)
+        me = "(SELECT geom_utm FROM target_units WHERE version = %(uv)s AND level = 'commune' AND gso_code = %(code)s)"
+        knn = self.db._rows(
+            f"SELECT ST_Distance({me}, w.geom_utm) FROM layer_rows w WHERE {where} "
+            f"ORDER BY w.geom_utm <-> {me} LIMIT %(n)s",
+            params,
+        )
         if knn:
             params["r"] = max(r[0] for r in knn) + SLACK_M
-            rows = self.db._rows(f"SELECT w.attrs, ST_AsBinary(w.geom), ST_Distance({me}, w.geom_utm) "
-                                 f"FROM layer_rows w WHERE {where} AND ST_DWithin({me}, w.geom_utm, %(r)s) "
-                                 f"ORDER BY w.pos", params)
+            rows = self.db._rows(
+                f"SELECT w.attrs, ST_AsBinary(w.geom), ST_Distance({me}, w.geom_utm) "
+                f"FROM layer_rows w WHERE {where} AND ST_DWithin({me}, w.geom_utm, %(r)s) "
+                f"ORDER BY w.pos",
+                params,
+            )
         else:
             rows = []
         out = self._works_frame(rows, lay)
@@ -1215,13 +1467,22 @@ class PostGISTargets:
             out["nearest_work_id"] = None
             return out.sort_values("gso_code").reset_index(drop=True)
         params.update(uparams, m=within * 1000.0 - SLACK_M)
-        nearest = (f"LEFT JOIN LATERAL (SELECT w.attrs ->> 'work_id' AS work_id, "
-                   f"ST_Distance(u.geom_utm, w.geom_utm) AS d FROM layer_rows w WHERE {where} "
-                   f"ORDER BY u.geom_utm <-> w.geom_utm, (w.attrs ->> 'work_id') COLLATE \"C\" LIMIT 1) n ON true")
-        out, rows = self._units("commune", f"({uwhere}) AND (n.d IS NULL OR n.d > %(m)s)", params,
-                                geometry=True, extra=", n.work_id, n.d", join=nearest)
-        out["nearest_work_km"] = np.round(np.array([np.nan if r[-1] is None else r[-1] for r in rows],
-                                                   dtype=float) / 1000.0, 3)
+        nearest = (
+            f"LEFT JOIN LATERAL (SELECT w.attrs ->> 'work_id' AS work_id, "
+            f"ST_Distance(u.geom_utm, w.geom_utm) AS d FROM layer_rows w WHERE {where} "
+            f"ORDER BY u.geom_utm <-> w.geom_utm, (w.attrs ->> 'work_id') COLLATE \"C\" LIMIT 1) n ON true"
+        )
+        out, rows = self._units(
+            "commune",
+            f"({uwhere}) AND (n.d IS NULL OR n.d > %(m)s)",
+            params,
+            geometry=True,
+            extra=", n.work_id, n.d",
+            join=nearest,
+        )
+        out["nearest_work_km"] = np.round(
+            np.array([np.nan if r[-1] is None else r[-1] for r in rows], dtype=float) / 1000.0, 3
+        )
         ids = np.empty(len(rows), dtype=object)
         ids[:] = [r[-2] for r in rows]
         out["nearest_work_id"] = ids

@@ -73,7 +73,8 @@ def compile_layers() -> dict[str, pd.DataFrame]:
 def run_checks(layers: dict[str, pd.DataFrame]) -> list[checks.Check]:
     cat = layers["catalogue"].set_index("id")
     return checks.check_units(layers["communes"], layers["districts"]) + checks.check_observations(
-        layers["observations"], cat, layers["communes"], layers["districts"])
+        layers["observations"], cat, layers["communes"], layers["districts"]
+    )
 
 
 def build(path: Path | str | None = None, out: TextIO = sys.stdout) -> Path:
@@ -87,9 +88,12 @@ def build(path: Path | str | None = None, out: TextIO = sys.stdout) -> Path:
     storage.write_gpkg(path, layers)
     obs = layers["observations"]
     counts = obs["status"].value_counts().to_dict()
-    print(f"wrote {path} — {len(layers['communes'])} communes, {len(layers['districts'])} districts, "
-          f"{len(layers['works'])} works, {len(obs)} observations "
-          f"({', '.join(f'{k} {v}' for k, v in sorted(counts.items()))})", file=out)
+    print(
+        f"wrote {path} — {len(layers['communes'])} communes, {len(layers['districts'])} districts, "
+        f"{len(layers['works'])} works, {len(obs)} observations "
+        f"({', '.join(f'{k} {v}' for k, v in sorted(counts.items()))})",
+        file=out,
+    )
     return path
 
 

@@ -56,16 +56,19 @@ def values(
     if year is not None:
         rows = rows[rows["year"] == year]
     rows = rows.assign(_rank=rows["status"].map(STATUS_RANK).fillna(9))
-    rows = rows.sort_values(["gso_code", "year", "_rank"], ascending=[True, False, True],
-                            na_position="last")
+    rows = rows.sort_values(["gso_code", "year", "_rank"], ascending=[True, False, True], na_position="last")
     return rows.drop_duplicates("gso_code").drop(columns="_rank").reset_index(drop=True)
 
 
 def series(obs: pd.DataFrame, indicator: str, level: str, gso_code: str) -> pd.DataFrame:
     """A unit's values of ``indicator`` over the years (best status per year)."""
     rows = usable(obs)
-    rows = rows[(rows["indicator"] == indicator) & (rows["unit_level"] == level)
-                & (rows["gso_code"] == gso_code) & rows["year"].notna()]
+    rows = rows[
+        (rows["indicator"] == indicator)
+        & (rows["unit_level"] == level)
+        & (rows["gso_code"] == gso_code)
+        & rows["year"].notna()
+    ]
     rows = rows.assign(_rank=rows["status"].map(STATUS_RANK).fillna(9))
     rows = rows.sort_values(["year", "_rank"]).drop_duplicates("year")
     return rows.drop(columns="_rank").reset_index(drop=True)

@@ -74,8 +74,7 @@ _TCVN3_ONLY = frozenset(TCVN3_MARKERS - set(_SHARED))
 _CONSONANT = "bcdfghjklmnpqrstvxzBCDFGHJKLMNPQRSTVXZ"
 # TCVN3 evidence: a code no VNI text uses, or a shared code standing for a
 # vowel right after a consonant ("Ngäc" = Ngọc).
-_TCVN3_RE = re.compile("[" + re.escape("".join(sorted(_TCVN3_ONLY))) + "]"
-                       "|(?<=[" + _CONSONANT + "])[" + _SHARED + "]")
+_TCVN3_RE = re.compile("[" + re.escape("".join(sorted(_TCVN3_ONLY))) + "]|(?<=[" + _CONSONANT + "])[" + _SHARED + "]")
 
 
 def tcvn3_to_unicode(text: str) -> str:
@@ -129,8 +128,7 @@ def _vni_table() -> dict[str, str]:
         for mark, tone in _VNI_TONES.items():
             add(single + mark, shaped + tone)
     # i and ỵ are single codes (narrow letters): í ì æ ó ò, î
-    for code, letter in (("í", "í"), ("ì", "ì"), ("æ", "ỉ"), ("ó", "ĩ"), ("ò", "ị"), ("î", "ỵ"),
-                         ("ñ", "đ")):
+    for code, letter in (("í", "í"), ("ì", "ì"), ("æ", "ỉ"), ("ó", "ĩ"), ("ò", "ị"), ("î", "ỵ"), ("ñ", "đ")):
         add(code, letter)
     table["yù"], table["YÙ"] = "ý", "Ý"
     return table
@@ -246,8 +244,10 @@ class Converted:
         if not self.legacy or not self.cells:
             return None
         ex = "; ".join(f"'{a}' → '{b}'" for a, b in self.examples[:3])
-        return (f"text typed in the legacy {LEGACY_NAMES[self.legacy]} font encoding was converted "
-                f"to Unicode in {self.cells} cells (e.g. {ex}); check the names")
+        return (
+            f"text typed in the legacy {LEGACY_NAMES[self.legacy]} font encoding was converted "
+            f"to Unicode in {self.cells} cells (e.g. {ex}); check the names"
+        )
 
 
 def convert_cells(cells: list[list], legacy: str | None = None) -> tuple[list[list], Converted]:
@@ -275,6 +275,7 @@ def convert_cells(cells: list[list], legacy: str | None = None) -> tuple[list[li
 
 # ---------------------------------------------------------------- bytes → text
 
+
 class EncodingError(ValueError):
     """The bytes are not text in any supported encoding."""
 
@@ -288,9 +289,14 @@ class Decoded:
 
 def _cp1252(data: bytes) -> str:
     # Bytes that cp1252 leaves undefined are the Latin-1 control characters.
-    return data.decode("cp1252", errors="strict") if not any(b in data for b in (0x81, 0x8D, 0x8F, 0x90, 0x9D)) \
-        else "".join(bytes([b]).decode("latin-1") if b in (0x81, 0x8D, 0x8F, 0x90, 0x9D)
-                     else bytes([b]).decode("cp1252") for b in data)
+    return (
+        data.decode("cp1252", errors="strict")
+        if not any(b in data for b in (0x81, 0x8D, 0x8F, 0x90, 0x9D))
+        else "".join(
+            bytes([b]).decode("latin-1") if b in (0x81, 0x8D, 0x8F, 0x90, 0x9D) else bytes([b]).decode("cp1252")
+            for b in data
+        )
+    )
 
 
 def decode(data: bytes) -> Decoded:
@@ -311,21 +317,24 @@ def decode(data: bytes) -> Decoded:
         return Decoded(unicodedata.normalize("NFC", data.decode(enc)), enc)
     except UnicodeDecodeError as exc:
         if enc != "utf-8":
-            raise EncodingError(f"not valid {enc.upper()} text (byte 0x{data[exc.start]:02x} at "
-                                f"position {exc.start})") from None
+            raise EncodingError(
+                f"not valid {enc.upper()} text (byte 0x{data[exc.start]:02x} at position {exc.start})"
+            ) from None
         utf8_error = exc
     # Not UTF-8: an 8-bit Windows file.  Unicode Vietnamese is saved as
     # Windows-1258 (tone marks as combining characters after the vowel);
     # legacy-font text as the Western code page (cp1252).
-    warn = (f"the file is not UTF-8 (byte 0x{data[utf8_error.start]:02x} at position "
-            f"{utf8_error.start}); read as")
+    warn = f"the file is not UTF-8 (byte 0x{data[utf8_error.start]:02x} at position {utf8_error.start}); read as"
     try:
         vi = data.decode("cp1258")
     except UnicodeDecodeError:
         vi = None
     if vi is not None and _cp1258_plausible(vi):
-        return Decoded(unicodedata.normalize("NFC", vi), "cp1258",
-                       [f"{warn} Windows-1258 (Vietnamese); save as 'CSV UTF-8' to be sure"])
+        return Decoded(
+            unicodedata.normalize("NFC", vi),
+            "cp1258",
+            [f"{warn} Windows-1258 (Vietnamese); save as 'CSV UTF-8' to be sure"],
+        )
     latin = _cp1252(data)
     legacy = detect_legacy(latin.splitlines())
     if legacy == "tcvn3" and not any(c in _TCVN3_HIGH for c in latin):
@@ -334,10 +343,13 @@ def decode(data: bytes) -> Decoded:
         return Decoded(latin, "cp1252", [f"{warn} Windows-1252 with {LEGACY_NAMES[legacy]} text"])
     if vi is None:
         raise EncodingError(
-            "not a text file in UTF-8 or Windows-1258 (bytes such as 0x81 are not text); "
-            "save it as 'CSV UTF-8'")
-    return Decoded(unicodedata.normalize("NFC", vi), "cp1258",
-                   [f"{warn} Windows-1258 (Vietnamese); save as 'CSV UTF-8' to be sure"])
+            "not a text file in UTF-8 or Windows-1258 (bytes such as 0x81 are not text); save it as 'CSV UTF-8'"
+        )
+    return Decoded(
+        unicodedata.normalize("NFC", vi),
+        "cp1258",
+        [f"{warn} Windows-1258 (Vietnamese); save as 'CSV UTF-8' to be sure"],
+    )
 
 
 # TCVN3 codes 0xA1-0xBF: symbols in every Windows code page, never in Vietnamese text.

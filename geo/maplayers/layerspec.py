@@ -80,22 +80,77 @@ LABELS = ("hover", "permanent")
 
 # Columns of each source layer of the GeoPackage (docs/DEVELOPING.md).
 SOURCE_FIELDS: dict[str, tuple[str, ...]] = {
-    "communes": ("gso_code", "name", "unit_type", "district_code", "district_name", "province_code",
-                 "quality_flag", "geom_method", "area_km2", "code_2025", "name_2025", "border_km",
-                 "on_border", "border_countries"),
+    "communes": (
+        "gso_code",
+        "name",
+        "unit_type",
+        "district_code",
+        "district_name",
+        "province_code",
+        "quality_flag",
+        "geom_method",
+        "area_km2",
+        "code_2025",
+        "name_2025",
+        "border_km",
+        "on_border",
+        "border_countries",
+    ),
     "districts": ("gso_code", "name", "unit_type", "province_code", "n_communes", "area_km2"),
-    "works": ("work_id", "kind", "name_vi", "name_en", "gso_code", "district_code", "village",
-              "location_precision", "year", "date", "households", "line_mv_km", "line_lv_km", "transformers",
-              "budget_million_vnd", "description_vi", "status", "source"),
+    "works": (
+        "work_id",
+        "kind",
+        "name_vi",
+        "name_en",
+        "gso_code",
+        "district_code",
+        "village",
+        "location_precision",
+        "year",
+        "date",
+        "households",
+        "line_mv_km",
+        "line_lv_km",
+        "transformers",
+        "budget_million_vnd",
+        "description_vi",
+        "status",
+        "source",
+    ),
     "roads": ("road_id", "code", "name", "road_type", "road_class", "length_km"),
     "border": ("country", "name_vi", "name_en", "length_km"),
 }
 
 _ALLOWED = {
-    "id", "title_vi", "title_en", "kind", "source", "level", "indicator", "field", "years", "year",
-    "classification", "palette", "categories", "popup_fields", "default_visible", "order",
-    "note_vi", "note_en", "missing", "filter", "display", "label_field", "color", "weight", "dash",
-    "group_vi", "group_en", "fill_opacity", "labels",
+    "id",
+    "title_vi",
+    "title_en",
+    "kind",
+    "source",
+    "level",
+    "indicator",
+    "field",
+    "years",
+    "year",
+    "classification",
+    "palette",
+    "categories",
+    "popup_fields",
+    "default_visible",
+    "order",
+    "note_vi",
+    "note_en",
+    "missing",
+    "filter",
+    "display",
+    "label_field",
+    "color",
+    "weight",
+    "dash",
+    "group_vi",
+    "group_en",
+    "fill_opacity",
+    "labels",
 }
 _CLASS_KEYS = {"scheme", "k", "breaks", "across_years"}
 _CAT_KEYS = {"value", "color", "label_vi", "label_en"}
@@ -212,8 +267,10 @@ def load_layer(path: Path | str, catalogue_ids: list[str] | None = None) -> Laye
 
     unknown = sorted(set(raw) - _ALLOWED)
     if unknown:
-        fail(f"unknown key{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}; "
-             f"allowed: {', '.join(sorted(_ALLOWED))}")
+        fail(
+            f"unknown key{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}; "
+            f"allowed: {', '.join(sorted(_ALLOWED))}"
+        )
     for key in ("id", "title_vi", "title_en", "kind", "source"):
         if key not in raw:
             fail(f"missing required key {key!r}")
@@ -278,7 +335,9 @@ def load_layer(path: Path | str, catalogue_ids: list[str] | None = None) -> Laye
             fail("a choropleth layer needs a [classification] table (scheme, k or breaks)")
         bad = sorted(set(c) - _CLASS_KEYS)
         if bad:
-            fail(f"unknown classification key(s) {', '.join(map(repr, bad))}; allowed: {', '.join(sorted(_CLASS_KEYS))}")
+            fail(
+                f"unknown classification key(s) {', '.join(map(repr, bad))}; allowed: {', '.join(sorted(_CLASS_KEYS))}"
+            )
         scheme = c.get("scheme", "quantiles")
         if scheme not in classify.SCHEMES:
             fail(f"unknown classification scheme {scheme!r}; expected one of {', '.join(classify.SCHEMES)}")
@@ -318,9 +377,13 @@ def load_layer(path: Path | str, catalogue_ids: list[str] | None = None) -> Laye
             bad = sorted(set(cat) - _CAT_KEYS)
             missing = sorted(_CAT_KEYS - set(cat))
             if bad or missing:
-                fail(f"category {i}: " + "; ".join(
-                    ([f"unknown key(s) {', '.join(map(repr, bad))}"] if bad else [])
-                    + ([f"missing {', '.join(map(repr, missing))}"] if missing else [])))
+                fail(
+                    f"category {i}: "
+                    + "; ".join(
+                        ([f"unknown key(s) {', '.join(map(repr, bad))}"] if bad else [])
+                        + ([f"missing {', '.join(map(repr, missing))}"] if missing else [])
+                    )
+                )
             value = _norm_value(cat["value"])
             if value in seen:
                 fail(f"category {i}: value {value!r} repeated")
@@ -348,8 +411,10 @@ def load_layer(path: Path | str, catalogue_ids: list[str] | None = None) -> Laye
             known = catalogue_ids if catalogue_ids is not None else _catalogue_ids()
             if p in known:
                 continue
-            fail(f"unknown popup field {p!r}: neither a column of {source} ({', '.join(fields)}) "
-                 f"nor an indicator of the catalogue")
+            fail(
+                f"unknown popup field {p!r}: neither a column of {source} ({', '.join(fields)}) "
+                f"nor an indicator of the catalogue"
+            )
         fail(f"unknown popup field {p!r}; columns of {source}: {', '.join(fields)}")
 
     flt = raw.get("filter", {})
@@ -392,14 +457,35 @@ def load_layer(path: Path | str, catalogue_ids: list[str] | None = None) -> Laye
             fail(f"{key!r} must be a string")
 
     return LayerSpec(
-        id=lid, title_vi=raw["title_vi"].strip(), title_en=raw["title_en"].strip(), kind=kind,
-        source=source, path=name, level=level, indicator=indicator, field=fld, years=tuple(years),
-        year=year, classification=cls, palette=palette, categories=tuple(cats),
-        popup_fields=tuple(popup), default_visible=raw.get("default_visible", False), order=order,
-        note_vi=raw.get("note_vi", ""), note_en=raw.get("note_en", ""), missing=missing_cat,
-        filter=filt, display=display, label_field=label_field, labels=labels, color=color,
-        weight=float(weight) if weight is not None else None, dash=raw.get("dash"),
-        group_vi=raw.get("group_vi", ""), group_en=raw.get("group_en", ""),
+        id=lid,
+        title_vi=raw["title_vi"].strip(),
+        title_en=raw["title_en"].strip(),
+        kind=kind,
+        source=source,
+        path=name,
+        level=level,
+        indicator=indicator,
+        field=fld,
+        years=tuple(years),
+        year=year,
+        classification=cls,
+        palette=palette,
+        categories=tuple(cats),
+        popup_fields=tuple(popup),
+        default_visible=raw.get("default_visible", False),
+        order=order,
+        note_vi=raw.get("note_vi", ""),
+        note_en=raw.get("note_en", ""),
+        missing=missing_cat,
+        filter=filt,
+        display=display,
+        label_field=label_field,
+        labels=labels,
+        color=color,
+        weight=float(weight) if weight is not None else None,
+        dash=raw.get("dash"),
+        group_vi=raw.get("group_vi", ""),
+        group_en=raw.get("group_en", ""),
         fill_opacity=float(fill_opacity),
     )
 
@@ -413,8 +499,7 @@ def _norm_value(v) -> str:
     return str(v)
 
 
-def load_layers(directory: Path | str | None = None,
-                catalogue_ids: list[str] | None = None) -> list[LayerSpec]:
+def load_layers(directory: Path | str | None = None, catalogue_ids: list[str] | None = None) -> list[LayerSpec]:
     """Every ``*.toml`` of the layers folder, validated, sorted by (order, id)."""
     directory = Path(directory or paths.layers_dir())
     if not directory.is_dir():
@@ -439,17 +524,24 @@ def by_id(specs: list[LayerSpec]) -> dict[str, LayerSpec]:
 # standard and year, the category or class, and the popup fields.  The app
 # only formats it (geo/ holds no HTML).
 
-ID_COLUMN = {"communes": "gso_code", "districts": "gso_code", "works": "work_id",
-             "roads": "road_id", "border": "country"}
-BORDER_SOURCE = ("geo/units/border.py: computed from the commune boundaries and the international "
-                 "border lines (≥ 0.5 km of shared boundary)")
-DISPLAY_TOLERANCE_M = 150.0   # coverage simplification for display (UTM 48N metres), the least
+ID_COLUMN = {
+    "communes": "gso_code",
+    "districts": "gso_code",
+    "works": "work_id",
+    "roads": "road_id",
+    "border": "country",
+}
+BORDER_SOURCE = (
+    "geo/units/border.py: computed from the commune boundaries and the international "
+    "border lines (≥ 0.5 km of shared boundary)"
+)
+DISPLAY_TOLERANCE_M = 150.0  # coverage simplification for display (UTM 48N metres), the least
 #: Display tolerance per metre of the communes' extent diagonal: about one screen pixel
 #: at the map's opening view. Kon Tum keeps the 150 m floor; the national coverage
 #: (bench/) gets about 1.2 km: its commune geometry 10.4 → 4.5 MB, drawn ~0.5 s sooner.
 DISPLAY_TOLERANCE_PER_EXTENT = 0.00065
 LINE_TOLERANCE_M = 80.0
-CONTEXT_MARGIN = 0.25          # degrees around the province kept for roads and context
+CONTEXT_MARGIN = 0.25  # degrees around the province kept for roads and context
 DECIMALS = 5
 
 
@@ -482,8 +574,7 @@ def check_year(spec: LayerSpec, year: int | None) -> int | None:
     if not spec.years:
         raise LayerDataError(f"layer {spec.id!r} has no years; leave 'year' out")
     if year not in spec.years:
-        raise LayerDataError(f"layer {spec.id!r} has no year {year}; years: "
-                             f"{', '.join(map(str, spec.years))}")
+        raise LayerDataError(f"layer {spec.id!r} has no year {year}; years: {', '.join(map(str, spec.years))}")
     return year
 
 
@@ -541,7 +632,8 @@ def layer_frame(spec: LayerSpec, year: int | None = None, path: Path | str | Non
 
     if spec.kind == "categorical":
         values = (gdf[spec.field] if spec.field else gdf["value"]).map(
-            lambda v: None if v is None or (isinstance(v, float) and v != v) else _norm_value(v))
+            lambda v: None if v is None or (isinstance(v, float) and v != v) else _norm_value(v)
+        )
         known = {c.value for c in spec.categories}
         filled = values.isna()
         if spec.missing is not None:
@@ -585,9 +677,18 @@ def _popup_values(spec: LayerSpec, gdf, obs, year) -> list[list[dict]]:
             code = row[key]
             if code in picked.index:
                 r = picked.loc[code]
-                items.append({"id": p, "value": float(r["value"]), "status": r["status"],
-                              "year": _year_or_none(r["year"]), "period": r["period"],
-                              "source": r["source"], "standard": r["standard"], "unit": r["unit"]})
+                items.append(
+                    {
+                        "id": p,
+                        "value": float(r["value"]),
+                        "status": r["status"],
+                        "year": _year_or_none(r["year"]),
+                        "period": r["period"],
+                        "source": r["source"],
+                        "standard": r["standard"],
+                        "unit": r["unit"],
+                    }
+                )
             else:
                 items.append({"id": p, "value": None})
         out.append(items)
@@ -598,16 +699,25 @@ def _reported(spec: LayerSpec, gdf, obs) -> list[list[dict]]:
     """Real figures of the indicator that are shown in popups but never drawn (bounds)."""
     from geo.indicators import values as indicators
 
-    rows = obs[(obs["indicator"] == spec.indicator) & (obs["unit_level"] == spec.level)
-               & (obs["status"] != "synthetic")]
+    rows = obs[
+        (obs["indicator"] == spec.indicator) & (obs["unit_level"] == spec.level) & (obs["status"] != "synthetic")
+    ]
     usable = indicators.usable(rows)
     other = rows.drop(index=usable.index)
     by_code: dict[str, list[dict]] = {}
     for r in other.itertuples():
-        by_code.setdefault(r.gso_code, []).append({
-            "qualifier": r.qualifier, "value": float(r.value), "year": _year_or_none(r.year),
-            "period": r.period, "status": r.status, "source": r.source, "standard": r.standard,
-            "note": r.note})
+        by_code.setdefault(r.gso_code, []).append(
+            {
+                "qualifier": r.qualifier,
+                "value": float(r.value),
+                "year": _year_or_none(r.year),
+                "period": r.period,
+                "status": r.status,
+                "source": r.source,
+                "standard": r.standard,
+                "note": r.note,
+            }
+        )
     key = ID_COLUMN[spec.source]
     return [by_code.get(code, []) for code in gdf[key]]
 
@@ -619,8 +729,9 @@ def _isna(v) -> bool:
         return False
 
 
-def unit_series(indicators_: tuple[str, ...], years: tuple[int, ...],
-                path: Path | str | None = None) -> dict[str, dict[str, list[tuple[float | None, str | None]]]]:
+def unit_series(
+    indicators_: tuple[str, ...], years: tuple[int, ...], path: Path | str | None = None
+) -> dict[str, dict[str, list[tuple[float | None, str | None]]]]:
     """Per unit (commune and district codes), each indicator's values over ``years``.
 
     ``{"23281": {"poor_rate": [(value, status), …one per year]}}`` — the
@@ -630,8 +741,11 @@ def unit_series(indicators_: tuple[str, ...], years: tuple[int, ...],
 
     obs = read_source("observations", path)
     rows = indicators.usable(obs)
-    rows = rows[rows["indicator"].isin(indicators_) & rows["unit_level"].isin(["commune", "district"])
-                & rows["year"].isin(years)]
+    rows = rows[
+        rows["indicator"].isin(indicators_)
+        & rows["unit_level"].isin(["commune", "district"])
+        & rows["year"].isin(years)
+    ]
     rows = rows.assign(_rank=rows["status"].map(indicators.STATUS_RANK).fillna(9))
     rows = rows.sort_values(["_rank"]).drop_duplicates(["unit_level", "gso_code", "indicator", "year"])
     out: dict[str, dict[str, list]] = {}
@@ -645,6 +759,7 @@ def unit_series(indicators_: tuple[str, ...], years: tuple[int, ...],
 
 
 # ------------------------------------------------------------ display geometry
+
 
 def display_tolerance(path: Path | str | None = None) -> float:
     """Simplification tolerance (m) of the communes' display geometry: one screen pixel
@@ -680,12 +795,13 @@ def display_geometry(source: str, path: Path | str | None = None) -> gpd.GeoData
         units = read_source("communes", path)[["gso_code", "district_code"]]
         communes = communes.merge(units, on="gso_code")
         dissolved = communes.dissolve(by="district_code").reset_index()
-        out = gpd.GeoDataFrame({"gso_code": dissolved["district_code"]},
-                               geometry=_round(dissolved.geometry.values), crs=WGS84)
+        out = gpd.GeoDataFrame(
+            {"gso_code": dissolved["district_code"]}, geometry=_round(dissolved.geometry.values), crs=WGS84
+        )
         return out
     gdf = read_source(source, path)
     key = ID_COLUMN.get(source)
-    if source in ("provinces", "countries"):   # context only: clipped around Kon Tum
+    if source in ("provinces", "countries"):  # context only: clipped around Kon Tum
         x0, y0, x1, y1 = read_source("communes", path).total_bounds
         m = CONTEXT_MARGIN * 8
         view = shapely.box(x0 - m, y0 - m, x1 + m, y1 + m)
@@ -697,7 +813,7 @@ def display_geometry(source: str, path: Path | str | None = None) -> gpd.GeoData
         simple = shapely.coverage_simplify(metric.geometry.values, tol)
         geoms = gpd.GeoSeries(simple, crs=METRIC).to_crs(WGS84).values
     elif source in ("roads", "border"):
-        if source == "roads":   # keep the roads of Kon Tum and its surroundings only
+        if source == "roads":  # keep the roads of Kon Tum and its surroundings only
             x0, y0, x1, y1 = read_source("communes", path).total_bounds
             view = shapely.box(x0 - CONTEXT_MARGIN, y0 - CONTEXT_MARGIN, x1 + CONTEXT_MARGIN, y1 + CONTEXT_MARGIN)
             gdf = gdf.assign(geometry=gdf.geometry.intersection(view))

@@ -83,8 +83,14 @@ MAX_LIMIT = 1000
 #: accuracy of the boundaries).
 COORD_DECIMALS = 6
 #: Indicators served as one column per year (``poor_rate_2015`` …).
-YEARLY = ("poor_rate", "near_poor_rate", "poor_households", "near_poor_households",
-          "road_village_hardened_pct", "road_commune_hardened_pct")
+YEARLY = (
+    "poor_rate",
+    "near_poor_rate",
+    "poor_households",
+    "near_poor_households",
+    "road_village_hardened_pct",
+    "road_commune_hardened_pct",
+)
 #: The years of the yearly columns (the 2016–2020 poverty standard period).
 YEARS = tuple(range(2015, 2021))
 STATUSES = ("official", "reported", "derived", "synthetic")
@@ -122,65 +128,93 @@ class Spec:
 
 
 SPECS: tuple[Spec, ...] = (
-    Spec("communes", "communes", "gso_code",
-         "Xã, phường, thị trấn (2020) và chỉ tiêu nghèo",
-         "Communes (2020) with poverty indicators",
-         "102 xã, phường, thị trấn của tỉnh Kon Tum (danh mục GSO 2020) với các chỉ tiêu: "
-         "tỷ lệ hộ nghèo, cận nghèo 2015–2020, số hộ, dân số 2019, đường giao thông, "
-         "Chương trình 135, nông thôn mới. Mỗi giá trị có cột *_status (official / reported / "
-         "derived / synthetic); tỷ lệ nghèo cấp xã là dữ liệu minh họa (synthetic). "
-         "quality_flag cho biết độ tin cậy của ranh giới.",
-         "The 102 communes, wards and towns of Kon Tum (GSO list of 2020) with indicators: "
-         "poor and near-poor household rates 2015–2020, households, 2019 population, roads, "
-         "Programme 135, new rural standard. Every value has a *_status column (official / "
-         "reported / derived / synthetic); commune poverty rates are synthetic demo data. "
-         "quality_flag tells how reliable the boundary is.",
-         level="commune", time="indicators",
-         keywords=("Kon Tum", "xã", "commune", "hộ nghèo", "poverty")),
-    Spec("districts", "districts", "gso_code",
-         "Huyện, thành phố (2020) và chỉ tiêu nghèo",
-         "Districts (2020) with poverty indicators",
-         "10 huyện, thành phố của tỉnh Kon Tum với chỉ tiêu cấp huyện: số liệu thật (official / "
-         "reported) ở nơi có, còn lại là giá trị minh họa tổng hợp từ các xã (synthetic).",
-         "The 10 districts of Kon Tum with district indicators: real figures (official / "
-         "reported) where they exist, otherwise synthetic aggregates of their communes.",
-         level="district", time="indicators",
-         keywords=("Kon Tum", "huyện", "district", "hộ nghèo", "poverty")),
-    Spec("works", "works", "work_id",
-         "Công trình (điện, mô hình giảm nghèo, đường …)",
-         "Works (electrification, poverty models, roads …)",
-         "Công trình điện, mô hình giảm nghèo và công trình khác theo xã. Không có tọa độ thật: "
-         "điểm đặt tại điểm đại diện của xã (location_precision).",
-         "Electrification works, poverty-reduction models and other works by commune. No real "
-         "coordinates are known: points sit at the commune's representative point "
-         "(location_precision).",
-         time="year", keywords=("Kon Tum", "công trình", "works", "electrification")),
-    Spec("roads", "roads", "road_id",
-         "Đường quốc lộ, tỉnh lộ chính",
-         "Main national and provincial roads",
-         "Các tuyến quốc lộ và tỉnh lộ chính (không phải OpenStreetMap).",
-         "Main national and provincial roads (not OpenStreetMap).",
-         keywords=("Kon Tum", "đường", "roads")),
-    Spec("border", "border", "country",
-         "Đường biên giới quốc gia (Lào, Campuchia)",
-         "International border (Laos, Cambodia)",
-         "Đường biên giới Việt Nam – Lào (LAO) và Việt Nam – Campuchia (KHM) dọc tỉnh Kon Tum.",
-         "The Vietnam–Laos (LAO) and Vietnam–Cambodia (KHM) border along Kon Tum.",
-         keywords=("Kon Tum", "biên giới", "border")),
-    Spec("communes_2025", "communes_2025", "gso_code",
-         "Xã, phường từ 1/7/2025",
-         "Communes from 1 July 2025",
-         "40 xã, phường (tỉnh Quảng Ngãi từ 1/7/2025) trên địa bàn tỉnh Kon Tum cũ; "
-         "member_gso_codes_2020 liệt kê các xã 2020 được sáp nhập.",
-         "The 40 communes (Quảng Ngãi province from 1 July 2025) covering former Kon Tum; "
-         "member_gso_codes_2020 lists the 2020 communes each absorbed.",
-         keywords=("Kon Tum", "Quảng Ngãi", "2025")),
+    Spec(
+        "communes",
+        "communes",
+        "gso_code",
+        "Xã, phường, thị trấn (2020) và chỉ tiêu nghèo",
+        "Communes (2020) with poverty indicators",
+        "102 xã, phường, thị trấn của tỉnh Kon Tum (danh mục GSO 2020) với các chỉ tiêu: "
+        "tỷ lệ hộ nghèo, cận nghèo 2015–2020, số hộ, dân số 2019, đường giao thông, "
+        "Chương trình 135, nông thôn mới. Mỗi giá trị có cột *_status (official / reported / "
+        "derived / synthetic); tỷ lệ nghèo cấp xã là dữ liệu minh họa (synthetic). "
+        "quality_flag cho biết độ tin cậy của ranh giới.",
+        "The 102 communes, wards and towns of Kon Tum (GSO list of 2020) with indicators: "
+        "poor and near-poor household rates 2015–2020, households, 2019 population, roads, "
+        "Programme 135, new rural standard. Every value has a *_status column (official / "
+        "reported / derived / synthetic); commune poverty rates are synthetic demo data. "
+        "quality_flag tells how reliable the boundary is.",
+        level="commune",
+        time="indicators",
+        keywords=("Kon Tum", "xã", "commune", "hộ nghèo", "poverty"),
+    ),
+    Spec(
+        "districts",
+        "districts",
+        "gso_code",
+        "Huyện, thành phố (2020) và chỉ tiêu nghèo",
+        "Districts (2020) with poverty indicators",
+        "10 huyện, thành phố của tỉnh Kon Tum với chỉ tiêu cấp huyện: số liệu thật (official / "
+        "reported) ở nơi có, còn lại là giá trị minh họa tổng hợp từ các xã (synthetic).",
+        "The 10 districts of Kon Tum with district indicators: real figures (official / "
+        "reported) where they exist, otherwise synthetic aggregates of their communes.",
+        level="district",
+        time="indicators",
+        keywords=("Kon Tum", "huyện", "district", "hộ nghèo", "poverty"),
+    ),
+    Spec(
+        "works",
+        "works",
+        "work_id",
+        "Công trình (điện, mô hình giảm nghèo, đường …)",
+        "Works (electrification, poverty models, roads …)",
+        "Công trình điện, mô hình giảm nghèo và công trình khác theo xã. Không có tọa độ thật: "
+        "điểm đặt tại điểm đại diện của xã (location_precision).",
+        "Electrification works, poverty-reduction models and other works by commune. No real "
+        "coordinates are known: points sit at the commune's representative point "
+        "(location_precision).",
+        time="year",
+        keywords=("Kon Tum", "công trình", "works", "electrification"),
+    ),
+    Spec(
+        "roads",
+        "roads",
+        "road_id",
+        "Đường quốc lộ, tỉnh lộ chính",
+        "Main national and provincial roads",
+        "Các tuyến quốc lộ và tỉnh lộ chính (không phải OpenStreetMap).",
+        "Main national and provincial roads (not OpenStreetMap).",
+        keywords=("Kon Tum", "đường", "roads"),
+    ),
+    Spec(
+        "border",
+        "border",
+        "country",
+        "Đường biên giới quốc gia (Lào, Campuchia)",
+        "International border (Laos, Cambodia)",
+        "Đường biên giới Việt Nam – Lào (LAO) và Việt Nam – Campuchia (KHM) dọc tỉnh Kon Tum.",
+        "The Vietnam–Laos (LAO) and Vietnam–Cambodia (KHM) border along Kon Tum.",
+        keywords=("Kon Tum", "biên giới", "border"),
+    ),
+    Spec(
+        "communes_2025",
+        "communes_2025",
+        "gso_code",
+        "Xã, phường từ 1/7/2025",
+        "Communes from 1 July 2025",
+        "40 xã, phường (tỉnh Quảng Ngãi từ 1/7/2025) trên địa bàn tỉnh Kon Tum cũ; "
+        "member_gso_codes_2020 liệt kê các xã 2020 được sáp nhập.",
+        "The 40 communes (Quảng Ngãi province from 1 July 2025) covering former Kon Tum; "
+        "member_gso_codes_2020 lists the 2020 communes each absorbed.",
+        keywords=("Kon Tum", "Quảng Ngãi", "2025"),
+    ),
 )
 
 _INT_RE = re.compile(r"^[+-]?\d+$")
 
 
 # --------------------------------------------------------------------------- built data
+
 
 @dataclass
 class Column:
@@ -222,7 +256,7 @@ class Packed:
         return len(self.offsets) - 1
 
     def __getitem__(self, i: int) -> bytes:
-        return self.blob[self.offsets[i]:self.offsets[i + 1]]
+        return self.blob[self.offsets[i] : self.offsets[i + 1]]
 
 
 @dataclass
@@ -287,8 +321,10 @@ class Collection:
         pages.
         """
         texts = geometry_texts(self.geoms)
-        self._heads = Packed.of(('{"type":"Feature","id":' + json_value(fid) + ',"geometry":' + g
-                                 + ',"properties":{').encode("utf-8") for fid, g in zip(self.ids, texts))
+        self._heads = Packed.of(
+            ('{"type":"Feature","id":' + json_value(fid) + ',"geometry":' + g + ',"properties":{').encode("utf-8")
+            for fid, g in zip(self.ids, texts)
+        )
         del texts
         groups: dict[int | None, list[Column]] = {}
         for col in self.columns.values():
@@ -402,8 +438,7 @@ def _read(path: Path, layer: str) -> pd.DataFrame:
     return frame
 
 
-def _build(spec: Spec, gdf: gpd.GeoDataFrame, obs: pd.DataFrame | None,
-           cat: pd.DataFrame | None) -> Collection:
+def _build(spec: Spec, gdf: gpd.GeoDataFrame, obs: pd.DataFrame | None, cat: pd.DataFrame | None) -> Collection:
     gdf = gdf.copy()
     if gdf.crs is not None and gdf.crs.to_epsg() != 4326:
         gdf = gdf.to_crs(4326)
@@ -422,8 +457,7 @@ def _build(spec: Spec, gdf: gpd.GeoDataFrame, obs: pd.DataFrame | None,
     years: tuple[int, ...] = ()
     notes: dict[str, np.ndarray] = {}
     if spec.level and obs is not None:
-        wide, meta, notes = _indicator_columns(obs, cat, spec.level, props[spec.id_field],
-                                                 props.columns)
+        wide, meta, notes = _indicator_columns(obs, cat, spec.level, props[spec.id_field], props.columns)
         added = {}
         for name, info in meta.items():
             values = wide[name]
@@ -433,8 +467,15 @@ def _build(spec: Spec, gdf: gpd.GeoDataFrame, obs: pd.DataFrame | None,
             elif kind == "integer":
                 values = values.round().astype("Int64")
             added[name] = values.to_numpy() if kind != "string" else values.tolist()
-            columns[name] = Column(name, _json_type(values, kind), info.get("year"), info.get("indicator"),
-                                   info.get("title_vi", ""), info.get("title_en", ""), info.get("unit", ""))
+            columns[name] = Column(
+                name,
+                _json_type(values, kind),
+                info.get("year"),
+                info.get("indicator"),
+                info.get("title_vi", ""),
+                info.get("title_en", ""),
+                info.get("unit", ""),
+            )
         if added:
             props = pd.concat([props, pd.DataFrame(added, index=props.index)], axis=1)
         # Served order: the columns without a year first, then year by year.
@@ -449,11 +490,18 @@ def _build(spec: Spec, gdf: gpd.GeoDataFrame, obs: pd.DataFrame | None,
     frame = gpd.GeoDataFrame(props, geometry=geoms, crs="EPSG:4326")
     ids = props[spec.id_field].tolist()
     coll = Collection(
-        spec=spec, frame=frame, columns=columns, ids=ids,
+        spec=spec,
+        frame=frame,
+        columns=columns,
+        ids=ids,
         geometry_type=types[0] if len(types) == 1 else "Geometry",
-        bbox=[round(float(b), COORD_DECIMALS) for b in bounds], years=years,
-        feature_years=feature_years, synthetic_notes=notes, tree=shapely.STRtree(geoms),
-        geoms=geoms)
+        bbox=[round(float(b), COORD_DECIMALS) for b in bounds],
+        years=years,
+        feature_years=feature_years,
+        synthetic_notes=notes,
+        tree=shapely.STRtree(geoms),
+        geoms=geoms,
+    )
     coll.index = {fid: i for i, fid in enumerate(ids)}
     coll.encode()
     return coll
@@ -469,8 +517,9 @@ def _served_key(col: Column) -> tuple:
     return (col.year is not None, col.year or 0)
 
 
-def _indicator_columns(obs: pd.DataFrame, cat: pd.DataFrame | None, level: str,
-                       codes: pd.Series, base_columns=()) -> tuple[pd.DataFrame, dict[str, dict], dict[str, np.ndarray]]:
+def _indicator_columns(
+    obs: pd.DataFrame, cat: pd.DataFrame | None, level: str, codes: pd.Series, base_columns=()
+) -> tuple[pd.DataFrame, dict[str, dict], dict[str, np.ndarray]]:
     """Wide indicator columns for the units ``codes`` at ``level``.
 
     Returns the frame (one row per code, in order), per-column metadata and,
@@ -509,11 +558,15 @@ def _indicator_columns(obs: pd.DataFrame, cat: pd.DataFrame | None, level: str,
             rows = rows.set_index("gso_code").reindex(code_list)
             wide[name] = pd.to_numeric(rows["value"], errors="coerce").to_numpy()
             status = rows["status"].tolist()
-            wide[name + "_status"] = pd.array([s if isinstance(s, str) else None for s in status],
-                                              dtype="object")
+            wide[name + "_status"] = pd.array([s if isinstance(s, str) else None for s in status], dtype="object")
             kind = _value_kind(info, wide[name])
-            base = dict(indicator=ind, year=year, title_vi=info.get("name_vi", ""),
-                        title_en=info.get("name_en", ""), unit=str(info.get("unit", "") or ""))
+            base = dict(
+                indicator=ind,
+                year=year,
+                title_vi=info.get("name_vi", ""),
+                title_en=info.get("name_en", ""),
+                unit=str(info.get("unit", "") or ""),
+            )
             meta[name] = dict(base, kind=kind)
             meta[name + "_status"] = dict(base, kind="string", unit="")
             note_col = rows["note"].tolist() if "note" in rows else [None] * len(code_list)
@@ -529,8 +582,20 @@ def _indicator_columns(obs: pd.DataFrame, cat: pd.DataFrame | None, level: str,
     return wide, meta, notes
 
 
-COUNT_UNITS = ("households", "hộ", "persons", "people", "người", "communes", "xã", "criteria",
-               "tiêu chí", "count", "villages", "projects")
+COUNT_UNITS = (
+    "households",
+    "hộ",
+    "persons",
+    "people",
+    "người",
+    "communes",
+    "xã",
+    "criteria",
+    "tiêu chí",
+    "count",
+    "villages",
+    "projects",
+)
 FLAG_UNITS = ("flag", "boolean", "0/1", "yes/no")
 
 
@@ -554,8 +619,9 @@ def geometry_texts(geoms: np.ndarray) -> list[str]:
     ("107.746969", never "107.74696900000001").
     """
     rounded = shapely.transform(geoms, lambda c: c.round(COORD_DECIMALS))
-    return ["null" if g is None or g.is_empty else json.dumps(g.__geo_interface__, separators=(",", ":"))
-            for g in rounded]
+    return [
+        "null" if g is None or g.is_empty else json.dumps(g.__geo_interface__, separators=(",", ":")) for g in rounded
+    ]
 
 
 def _catalogue(cat: pd.DataFrame | None) -> dict[str, dict]:
@@ -620,6 +686,7 @@ def json_value(v) -> str:
 
 # --------------------------------------------------------------------------- public API
 
+
 def collection_ids(path: Path | str | None = None) -> list[str]:
     """The ids of the collections served, in a fixed order."""
     return list(_registry(path))
@@ -631,8 +698,7 @@ def get(collection_id: str, path: Path | str | None = None) -> Collection:
     try:
         return reg[collection_id]
     except KeyError:
-        raise UnknownCollection(
-            f"no collection {collection_id!r}; collections: {', '.join(reg)}") from None
+        raise UnknownCollection(f"no collection {collection_id!r}; collections: {', '.join(reg)}") from None
 
 
 def collection(collection_id: str, path: Path | str | None = None) -> dict:
@@ -655,21 +721,38 @@ def _describe(c: Collection, path) -> dict:
     extent: dict = {"spatial": {"bbox": [c.bbox], "crs": CRS84}}
     interval = c.temporal_interval()
     if interval:
-        extent["temporal"] = {"interval": [interval],
-                              "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"}
+        extent["temporal"] = {"interval": [interval], "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"}
     props = {}
     for col in c.columns.values():
-        props[col.name] = {"type": col.type, "title_vi": col.title_vi, "title_en": col.title_en,
-                           "unit": col.unit, "year": col.year}
+        props[col.name] = {
+            "type": col.type,
+            "title_vi": col.title_vi,
+            "title_en": col.title_en,
+            "unit": col.unit,
+            "year": col.year,
+        }
     if c.synthetic_notes:
-        props["synthetic_note"] = {"type": "string", "title_vi": "Ghi chú dữ liệu minh họa",
-                                   "title_en": "Synthetic data note", "unit": "", "year": None}
+        props["synthetic_note"] = {
+            "type": "string",
+            "title_vi": "Ghi chú dữ liệu minh họa",
+            "title_en": "Synthetic data note",
+            "unit": "",
+            "year": None,
+        }
     return {
-        "id": s.id, "title": {"vi": s.title_vi, "en": s.title_en},
+        "id": s.id,
+        "title": {"vi": s.title_vi, "en": s.title_en},
         "description": {"vi": s.description_vi, "en": s.description_en},
-        "keywords": list(s.keywords), "extent": extent, "itemType": "feature", "crs": [CRS84],
-        "id_field": s.id_field, "geometry_type": c.geometry_type, "count": c.count,
-        "years": list(c.years), "time": s.time, "properties": props,
+        "keywords": list(s.keywords),
+        "extent": extent,
+        "itemType": "feature",
+        "crs": [CRS84],
+        "id_field": s.id_field,
+        "geometry_type": c.geometry_type,
+        "count": c.count,
+        "years": list(c.years),
+        "time": s.time,
+        "properties": props,
         "queryables": queryables(s.id, path),
     }
 
@@ -686,9 +769,11 @@ def queryables(collection_id: str, path: Path | str | None = None) -> dict[str, 
     """
     c = get(collection_id, path)
     if c._queryables is None:
-        c._queryables = {col.name: {"type": col.type, "title_vi": col.title_vi,
-                                    "title_en": col.title_en}
-                         for col in c.columns.values() if col.type in ("string", "integer", "boolean")}
+        c._queryables = {
+            col.name: {"type": col.type, "title_vi": col.title_vi, "title_en": col.title_en}
+            for col in c.columns.values()
+            if col.type in ("string", "integer", "boolean")
+        }
     return c._queryables
 
 
@@ -721,16 +806,29 @@ class Selection:
         return int(len(self.positions))
 
 
-def select(collection_id: str, bbox: tuple[float, ...] | None = None,
-           filters: dict[str, str] | None = None,
-           datetime: tuple[int | None, int | None] | None = None,
-           year: int | None = None,
-           sortby: list[tuple[str, bool]] | None = None,
-           path: Path | str | None = None) -> Selection:
+def select(
+    collection_id: str,
+    bbox: tuple[float, ...] | None = None,
+    filters: dict[str, str] | None = None,
+    datetime: tuple[int | None, int | None] | None = None,
+    year: int | None = None,
+    sortby: list[tuple[str, bool]] | None = None,
+    path: Path | str | None = None,
+) -> Selection:
     """Every feature matching the query, in order (see :func:`items`)."""
     c = get(collection_id, path)
-    q = validate_query(collection_id, c.spec.time, c.years, c.columns, queryables(collection_id, path),
-                       bbox, filters, datetime, year, sortby)
+    q = validate_query(
+        collection_id,
+        c.spec.time,
+        c.years,
+        c.columns,
+        queryables(collection_id, path),
+        bbox,
+        filters,
+        datetime,
+        year,
+        sortby,
+    )
     mask = np.ones(c.count, dtype=bool)
     if q.boxes is not None:
         mask &= _bbox_mask(c, q.boxes)
@@ -792,10 +890,18 @@ def bbox_boxes(bbox: tuple[float, ...]) -> tuple[tuple[float, float, float, floa
     return ((minx, miny, 180.0, maxy), (-180.0, miny, maxx, maxy))
 
 
-def validate_query(collection_id: str, time: str | None, years, columns, queryable: dict[str, dict],
-                   bbox: tuple[float, ...] | None = None, filters: dict[str, str] | None = None,
-                   datetime: tuple[int | None, int | None] | None = None, year: int | None = None,
-                   sortby: list[tuple[str, bool]] | None = None) -> CheckedQuery:
+def validate_query(
+    collection_id: str,
+    time: str | None,
+    years,
+    columns,
+    queryable: dict[str, dict],
+    bbox: tuple[float, ...] | None = None,
+    filters: dict[str, str] | None = None,
+    datetime: tuple[int | None, int | None] | None = None,
+    year: int | None = None,
+    sortby: list[tuple[str, bool]] | None = None,
+) -> CheckedQuery:
     """Check an items query against a collection; raise :class:`QueryError` saying what is wrong.
 
     The collection is described by its ``time`` kind ("indicators", "year"
@@ -819,16 +925,18 @@ def validate_query(collection_id: str, time: str | None, years, columns, queryab
         if name not in columns:
             raise QueryError(f"unknown property {name!r} for collection {collection_id!r}")
         if name not in queryable:
-            raise QueryError(f"property {name!r} is not queryable (floating-point values); "
-                             f"queryable: {', '.join(queryable)}")
+            raise QueryError(
+                f"property {name!r} is not queryable (floating-point values); queryable: {', '.join(queryable)}"
+            )
         ptype = queryable[name]["type"]
         checked.append((name, ptype, parse_filter_value(ptype, name, raw)))
     if year is not None:
         if time != "indicators":
             raise QueryError(f"collection {collection_id!r} has no indicator years")
         if year not in years:
-            raise QueryError(f"year {year}: collection {collection_id!r} has indicator years "
-                             f"{', '.join(map(str, years))}")
+            raise QueryError(
+                f"year {year}: collection {collection_id!r} has indicator years {', '.join(map(str, years))}"
+            )
         if datetime is not None:
             raise QueryError("give either year or datetime, not both")
         datetime = (year, year)
@@ -858,11 +966,17 @@ def _bbox_mask(c: Collection, boxes: tuple[tuple[float, float, float, float], ..
     return mask
 
 
-def items(collection_id: str, bbox: tuple[float, ...] | None = None, limit: int = DEFAULT_LIMIT,
-          offset: int = 0, filters: dict[str, str] | None = None,
-          datetime: tuple[int | None, int | None] | None = None, year: int | None = None,
-          sortby: list[tuple[str, bool]] | None = None,
-          path: Path | str | None = None) -> tuple[gpd.GeoDataFrame, int]:
+def items(
+    collection_id: str,
+    bbox: tuple[float, ...] | None = None,
+    limit: int = DEFAULT_LIMIT,
+    offset: int = 0,
+    filters: dict[str, str] | None = None,
+    datetime: tuple[int | None, int | None] | None = None,
+    year: int | None = None,
+    sortby: list[tuple[str, bool]] | None = None,
+    path: Path | str | None = None,
+) -> tuple[gpd.GeoDataFrame, int]:
     """One page of features as a GeoDataFrame, and the number matched.
 
     ``bbox`` (minx, miny, maxx, maxy) or six numbers (the vertical range is
@@ -882,7 +996,7 @@ def items(collection_id: str, bbox: tuple[float, ...] | None = None, limit: int 
 def page_frame(sel: Selection, limit: int, offset: int) -> gpd.GeoDataFrame:
     """The rows of one page of a selection, with the served columns."""
     c = sel.collection
-    pos = sel.positions[offset:offset + limit]
+    pos = sel.positions[offset : offset + limit]
     names = [col.name for col in c.served(sel.years)]
     out = c.frame.iloc[pos][names + [c.frame.geometry.name]].copy()
     notes = c.notes_at(pos, sel.years)
@@ -898,7 +1012,7 @@ def page_json(sel: Selection, limit: int, offset: int) -> list[str]:
 
 def page_bytes(sel: Selection, limit: int, offset: int) -> list[bytes]:
     """Like :func:`page_json`, UTF-8 encoded."""
-    return sel.collection.feature_bytes(sel.positions[offset:offset + limit], sel.years)
+    return sel.collection.feature_bytes(sel.positions[offset : offset + limit], sel.years)
 
 
 def item(collection_id: str, fid: str, path: Path | str | None = None) -> gpd.GeoDataFrame:
@@ -922,6 +1036,7 @@ def _position(c: Collection, fid: str) -> int:
 
 
 # --------------------------------------------------------------------------- parameter parsing
+
 
 def parse_bbox(raw: str) -> tuple[float, ...]:
     """``minx,miny,maxx,maxy`` (or six numbers with heights) in WGS84 lon/lat.
@@ -955,14 +1070,16 @@ def parse_bbox(raw: str) -> tuple[float, ...]:
 
 _DATE_RE = re.compile(
     r"^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?"
-    r"(?:[Zz]|[+-]\d{2}:\d{2})?)?)?)?$")
+    r"(?:[Zz]|[+-]\d{2}:\d{2})?)?)?)?$"
+)
 
 
 def _parse_instant(raw: str) -> dt.datetime:
     m = _DATE_RE.match(raw)
     if not m:
-        raise QueryError(f"datetime: {raw!r} is not a date-time (RFC 3339, e.g. 2018, "
-                         f"2018-06-30 or 2018-06-30T00:00:00Z)")
+        raise QueryError(
+            f"datetime: {raw!r} is not a date-time (RFC 3339, e.g. 2018, 2018-06-30 or 2018-06-30T00:00:00Z)"
+        )
     y, mo, d, hh, mi, ss = (int(g) if g else None for g in m.groups())
     try:
         return dt.datetime(y, mo or 1, d or 1, hh or 0, mi or 0, ss or 0)

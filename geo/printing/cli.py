@@ -32,11 +32,13 @@ def register(sub) -> None:
     p.add_argument("--lang", default="vi", help="vi or en (default vi)")
     p.add_argument("--size", default="A4", help="A4 or A3 (default A4)")
     p.add_argument("--orientation", default="landscape", help="landscape or portrait")
-    p.add_argument("--dpi", default=None, help=f"PNG resolution {mapsheet.DPI_MIN}–{mapsheet.DPI_MAX} "
-                                               f"(default {mapsheet.DPI_DEFAULT})")
+    p.add_argument(
+        "--dpi",
+        default=None,
+        help=f"PNG resolution {mapsheet.DPI_MIN}–{mapsheet.DPI_MAX} (default {mapsheet.DPI_DEFAULT})",
+    )
     p.add_argument("--bbox", default=None, help="extent minlon,minlat,maxlon,maxlat (WGS84)")
-    p.add_argument("--scheme", default=None, help="classes: quantiles, fisher_jenks, equal_interval, "
-                                                  "user_defined")
+    p.add_argument("--scheme", default=None, help="classes: quantiles, fisher_jenks, equal_interval, user_defined")
     p.add_argument("--k", default=None, help="number of classes (2–9)")
     p.add_argument("--breaks", default=None, help="own class bounds, e.g. 10,20,40")
     p.add_argument("--gpkg", type=Path, default=None, help="GeoPackage (default: the served data)")
@@ -53,9 +55,19 @@ def _cmd_map(args: argparse.Namespace) -> int:
         raise CliError(f"the map data ({path}) has not been built: run `python -m geo build`")
     try:
         specs = layerspec.load_layers()
-        params = {"layer": args.layer, "year": args.year, "lang": args.lang, "size": args.size,
-                  "orientation": args.orientation, "format": fmt, "dpi": args.dpi, "bbox": args.bbox,
-                  "scheme": args.scheme, "k": args.k, "breaks": args.breaks}
+        params = {
+            "layer": args.layer,
+            "year": args.year,
+            "lang": args.lang,
+            "size": args.size,
+            "orientation": args.orientation,
+            "format": fmt,
+            "dpi": args.dpi,
+            "bbox": args.bbox,
+            "scheme": args.scheme,
+            "k": args.k,
+            "breaks": args.breaks,
+        }
         spec, opts = mapsheet.parse_options(params, specs, path)
         data = mapsheet.render(spec, opts, path)
     except (mapsheet.PrintError, layerspec.LayerSpecError) as exc:

@@ -75,21 +75,21 @@ matplotlib.rcParams["svg.hashsalt"] = "kontum"
 FONT = "DejaVu Sans"
 
 FORMATS = ("pdf", "png")
-SIZES = {"A4": (297.0, 210.0), "A3": (420.0, 297.0)}   # landscape width × height, mm
+SIZES = {"A4": (297.0, 210.0), "A3": (420.0, 297.0)}  # landscape width × height, mm
 ORIENTATIONS = ("landscape", "portrait")
 LANGS = ("vi", "en")
 DPI_DEFAULT, DPI_MIN, DPI_MAX = 150, 72, 300
 MIME = {"pdf": "application/pdf", "png": "image/png"}
-MM = 1 / 25.4                       # inches per millimetre
-PT_MM = 25.4 / 72                   # millimetres per point
-SIMPLIFY_M = 25.0                   # print geometry tolerance (UTM metres): 0.03 mm on A4
-MIN_BBOX_DEG = 0.01                 # smallest extent a sheet shows (about 1 km)
+MM = 1 / 25.4  # inches per millimetre
+PT_MM = 25.4 / 72  # millimetres per point
+SIMPLIFY_M = 25.0  # print geometry tolerance (UTM metres): 0.03 mm on A4
+MIN_BBOX_DEG = 0.01  # smallest extent a sheet shows (about 1 km)
 
 # Colours shared with the web map (app/static/map/kontum-map.css and map_page).
 COUNTRY_FILL = {"VNM": "#f7f5ef", "LAO": "#e9eef3", "KHM": "#eef0e6"}
 NO_DATA_FILL, NO_DATA_HATCH = "#f4f4f4", "#9e9e9e"
 DISTRICT_LINE, BORDER_LINE, DEMO_RED = "#263238", "#b71c1c", "#b71c1c"
-KON_TUM = "62"                      # GSO province code
+KON_TUM = "62"  # GSO province code
 LEVELS_POLYGON = ("communes", "districts")
 
 # ------------------------------------------------------------------- wording
@@ -107,8 +107,12 @@ TEXTS: dict[str, dict] = {
         "no_data": "không có dữ liệu / no data",
         "classes": "Phân loại: {scheme}, {k} lớp",
         "across_years": "cùng thang màu cho mọi năm",
-        "schemes": {"quantiles": "phân vị", "fisher_jenks": "ngắt tự nhiên (Jenks)",
-                    "equal_interval": "khoảng đều", "user_defined": "ngưỡng cố định"},
+        "schemes": {
+            "quantiles": "phân vị",
+            "fisher_jenks": "ngắt tự nhiên (Jenks)",
+            "equal_interval": "khoảng đều",
+            "user_defined": "ngưỡng cố định",
+        },
         "district_line": "Ranh giới huyện",
         "province_line": "Ranh giới tỉnh Kon Tum",
         "border_line": "Biên giới quốc gia",
@@ -118,22 +122,24 @@ TEXTS: dict[str, dict] = {
         "km": "km",
         "sources": "Nguồn",
         "base_sources": "Ranh giới xã 2020: GSO, sapnhap.bando.com.vn, choisy/vietnam63; biên giới, "
-                        "quốc gia: Natural Earth; tỉnh lân cận: gis.chinhphu.vn",
+        "quốc gia: Natural Earth; tỉnh lân cận: gis.chinhphu.vn",
         "roads_source": "Đường: CTU-SematX/LegoCity (CC BY-SA 4.0)",
         "more_sources": "… và {n} dòng nữa: xem bản đồ trực tuyến",
         "demo": "dữ liệu minh họa / demo data",
         "demo_note": "{n} giá trị trên bản đồ là số liệu minh họa (tổng hợp), không phải số liệu "
-                     "công bố: không dùng để ra quyết định.",
+        "công bố: không dùng để ra quyết định.",
         "version": "Dữ liệu: {version}, ngày {date} · mã {digest}",
         "base_build": "bản dựng gốc (phiên bản 0)",
         "version_n": "phiên bản {n}",
         "crs": "WGS 84 / UTM 48N (EPSG:32648)",
         "made": "In từ Bản đồ nghèo tỉnh Kon Tum",
         "point": "điểm",
-        "standards": [("2016-2020 multidimensional", "Đa chiều 2016–2020"),
-                      ("2022-2025 multidimensional", "Đa chiều 2022–2025"),
-                      ("2011-2015 income", "Thu nhập 2011–2015"),
-                      ("income standard", "chuẩn thu nhập")],
+        "standards": [
+            ("2016-2020 multidimensional", "Đa chiều 2016–2020"),
+            ("2022-2025 multidimensional", "Đa chiều 2022–2025"),
+            ("2011-2015 income", "Thu nhập 2011–2015"),
+            ("income standard", "chuẩn thu nhập"),
+        ],
     },
     "en": {
         "province": "Kon Tum province",
@@ -144,8 +150,12 @@ TEXTS: dict[str, dict] = {
         "no_data": "không có dữ liệu / no data",
         "classes": "Classes: {scheme}, {k} classes",
         "across_years": "same classes for every year",
-        "schemes": {"quantiles": "quantiles", "fisher_jenks": "natural breaks (Jenks)",
-                    "equal_interval": "equal interval", "user_defined": "fixed breaks"},
+        "schemes": {
+            "quantiles": "quantiles",
+            "fisher_jenks": "natural breaks (Jenks)",
+            "equal_interval": "equal interval",
+            "user_defined": "fixed breaks",
+        },
         "district_line": "District boundary",
         "province_line": "Kon Tum province boundary",
         "border_line": "International border",
@@ -155,12 +165,12 @@ TEXTS: dict[str, dict] = {
         "km": "km",
         "sources": "Sources",
         "base_sources": "2020 commune boundaries: GSO, sapnhap.bando.com.vn, choisy/vietnam63; border, "
-                        "countries: Natural Earth; neighbouring provinces: gis.chinhphu.vn",
+        "countries: Natural Earth; neighbouring provinces: gis.chinhphu.vn",
         "roads_source": "Roads: CTU-SematX/LegoCity (CC BY-SA 4.0)",
         "more_sources": "… and {n} more lines: see the web map",
         "demo": "dữ liệu minh họa / demo data",
         "demo_note": "{n} values on this map are synthetic demonstration figures, not published "
-                     "statistics: do not use them for decisions.",
+        "statistics: do not use them for decisions.",
         "version": "Data: {version}, {date} · digest {digest}",
         "base_build": "base build (version 0)",
         "version_n": "version {n}",
@@ -205,8 +215,10 @@ class SheetOptions:
 
 # ------------------------------------------------------------------ options
 
-def parse_options(params: Mapping[str, str | None], specs: list[layerspec.LayerSpec],
-                  path: Path | str) -> tuple[layerspec.LayerSpec, SheetOptions]:
+
+def parse_options(
+    params: Mapping[str, str | None], specs: list[layerspec.LayerSpec], path: Path | str
+) -> tuple[layerspec.LayerSpec, SheetOptions]:
     """Check a print request given as strings; raise :class:`PrintError` naming the bad one.
 
     Keys: ``layer`` (required), ``year``, ``level``, ``lang``, ``format``, ``size``,
@@ -214,6 +226,7 @@ def parse_options(params: Mapping[str, str | None], specs: list[layerspec.LayerS
     overlap the province), ``scheme``, ``k``, ``breaks`` (as the map legend accepts them).
     Missing or empty values take their defaults.
     """
+
     def get(key: str) -> str | None:
         v = params.get(key)
         return None if v is None or str(v).strip() == "" else str(v).strip()
@@ -283,13 +296,13 @@ def _parse_bbox(raw: str | None, province: tuple[float, float, float, float]):
         raise PrintError("bbox", f"extent too small (at least {MIN_BBOX_DEG}° each way), got {raw!r}")
     px0, py0, px1, py1 = province
     if x1 <= px0 or x0 >= px1 or y1 <= py0 or y0 >= py1:
-        raise PrintError("bbox", f"{raw!r} is outside the province (Kon Tum: "
-                                 f"{px0:.3f},{py0:.3f},{px1:.3f},{py1:.3f})")
+        raise PrintError("bbox", f"{raw!r} is outside the province (Kon Tum: {px0:.3f},{py0:.3f},{px1:.3f},{py1:.3f})")
     return (x0, y0, x1, y1)
 
 
-def _parse_classes(spec: layerspec.LayerSpec, scheme: str | None, raw_k: str | None,
-                   raw_breaks: str | None) -> tuple[str | None, int | None, tuple[float, ...] | None]:
+def _parse_classes(
+    spec: layerspec.LayerSpec, scheme: str | None, raw_k: str | None, raw_breaks: str | None
+) -> tuple[str | None, int | None, tuple[float, ...] | None]:
     """``scheme``, ``k`` and ``breaks`` checked the way the map legend checks them."""
     if spec.kind != "choropleth":
         for name, value in (("scheme", scheme), ("k", raw_k), ("breaks", raw_breaks)):
@@ -303,52 +316,57 @@ def _parse_classes(spec: layerspec.LayerSpec, scheme: str | None, raw_k: str | N
     k = breaks = None
     if raw_k:
         if not (raw_k.isdigit() and classify.MIN_K <= int(raw_k) <= classify.MAX_K):
-            raise PrintError("k", f"expected a whole number of classes from {classify.MIN_K} to "
-                                  f"{classify.MAX_K}, got {raw_k!r}")
+            raise PrintError(
+                "k", f"expected a whole number of classes from {classify.MIN_K} to {classify.MAX_K}, got {raw_k!r}"
+            )
         if scheme == "user_defined":
             raise PrintError("k", "does not apply to user_defined classes (their breaks set them)")
         k = int(raw_k)
     if raw_breaks:
         if scheme not in (None, "user_defined"):
-            raise PrintError("breaks", f"breaks are user-defined classes; they do not go with "
-                                       f"scheme={scheme!r}")
+            raise PrintError("breaks", f"breaks are user-defined classes; they do not go with scheme={scheme!r}")
         try:
-            values = [float(b.strip().replace(",", "."))
-                      for b in raw_breaks.split(";" if ";" in raw_breaks else ",")]
+            values = [float(b.strip().replace(",", ".")) for b in raw_breaks.split(";" if ";" in raw_breaks else ",")]
         except ValueError:
-            raise PrintError("breaks", f"expected ascending numbers separated by commas, e.g. 10,20,40; "
-                                       f"got {raw_breaks!r}") from None
+            raise PrintError(
+                "breaks", f"expected ascending numbers separated by commas, e.g. 10,20,40; got {raw_breaks!r}"
+            ) from None
         if not all(math.isfinite(v) for v in values):
             raise PrintError("breaks", "numbers must be finite")
         if any(b <= a for a, b in itertools.pairwise(values)):
             raise PrintError("breaks", f"must be strictly ascending, got {raw_breaks!r}")
         if len(values) + 1 > classify.MAX_K:
-            raise PrintError("breaks", f"at most {classify.MAX_K - 1} bounds ({classify.MAX_K} classes), "
-                                       f"got {len(values)}")
+            raise PrintError(
+                "breaks", f"at most {classify.MAX_K - 1} bounds ({classify.MAX_K} classes), got {len(values)}"
+            )
         breaks = tuple(values)
     if scheme == "user_defined" and not breaks and not spec.classification.breaks:
-        raise PrintError("scheme", f"layer {spec.id!r} has no user-defined breaks; give breaks= or use "
-                                   "quantiles, fisher_jenks or equal_interval")
+        raise PrintError(
+            "scheme",
+            f"layer {spec.id!r} has no user-defined breaks; give breaks= or use "
+            "quantiles, fisher_jenks or equal_interval",
+        )
     return scheme, k, breaks
 
 
 # --------------------------------------------------------------------- data
 
+
 @dataclass
 class SheetData:
     """Everything a sheet draws, in UTM 48N (metres)."""
 
-    frame: gpd.GeoDataFrame          # layerspec.layer_frame: the layer's units / works / lines
+    frame: gpd.GeoDataFrame  # layerspec.layer_frame: the layer's units / works / lines
     communes: gpd.GeoDataFrame
     districts: gpd.GeoDataFrame
     border: gpd.GeoDataFrame
     countries: gpd.GeoDataFrame
     provinces: gpd.GeoDataFrame
-    indicator: dict                  # the catalogue row of the layer's indicator ({} for none)
-    reference: list | None           # values of every year (classes across years), else None
-    version: int                     # dataset version (0: the base build)
-    date: str                        # the data's date (YYYY-MM-DD)
-    key: tuple = ()                  # (GeoPackage path, mtime): what cached results depend on
+    indicator: dict  # the catalogue row of the layer's indicator ({} for none)
+    reference: list | None  # values of every year (classes across years), else None
+    version: int  # dataset version (0: the base build)
+    date: str  # the data's date (YYYY-MM-DD)
+    key: tuple = ()  # (GeoPackage path, mtime): what cached results depend on
 
 
 Source = Backend | Path | str
@@ -395,11 +413,19 @@ def load_data(spec: layerspec.LayerSpec, year: int | None, path: Path | str) -> 
         for y in spec.years:
             reference += indicator_values.values(obs, spec.indicator, spec.level, y)["value"].tolist()
     version, date = _data_version(path)
-    return SheetData(frame=frame, communes=_geometry("communes", path),
-                     districts=_geometry("districts", path), border=_geometry("border", path),
-                     countries=_geometry("countries", path), provinces=_geometry("provinces", path),
-                     indicator=info, reference=reference, version=version, date=date,
-                     key=tuple(data_version(path)))
+    return SheetData(
+        frame=frame,
+        communes=_geometry("communes", path),
+        districts=_geometry("districts", path),
+        border=_geometry("border", path),
+        countries=_geometry("countries", path),
+        provinces=_geometry("provinces", path),
+        indicator=info,
+        reference=reference,
+        version=version,
+        date=date,
+        key=tuple(data_version(path)),
+    )
 
 
 #: Print geometry and classes (:mod:`geo.cache`), per data version: a few dozen entries.
@@ -413,9 +439,10 @@ def _remember(path: Source, key: tuple, make):
 
 def _geometry(name: str, path: Path | str) -> gpd.GeoDataFrame:
     """A source layer in UTM 48N, simplified far below what print shows (cached per file version)."""
+
     def make():
         gdf = read_layer(name, path)
-        if name == "countries":    # Natural Earth countries: only around the province
+        if name == "countries":  # Natural Earth countries: only around the province
             x0, y0, x1, y1 = read_layer("communes", path).total_bounds
             view = box(x0 - 1.5, y0 - 1.5, x1 + 1.5, y1 + 1.5)
             gdf = gdf.assign(geometry=gdf.geometry.intersection(view))
@@ -446,11 +473,12 @@ def _isna(v) -> bool:
     """None, NaN or pandas' NA."""
     try:
         return bool(pd.isna(v))
-    except (TypeError, ValueError):   # a list or array: not missing
+    except (TypeError, ValueError):  # a list or array: not missing
         return False
 
 
 # ------------------------------------------------------------------ classes
+
 
 def sheet_classes(spec: layerspec.LayerSpec, data: SheetData, opts: SheetOptions) -> classify.Classes:
     """The classes of a choropleth, as the web map legend makes them (same scheme, k, breaks)."""
@@ -462,8 +490,11 @@ def sheet_classes(spec: layerspec.LayerSpec, data: SheetData, opts: SheetOptions
     try:
         if not data.key:
             return classify.classify(values, chosen, opts.k or cls.k, own_breaks, data.reference)
-        return PRINT.get_or_make(cache.Version(*data.key), key, lambda: classify.classify(
-            values, chosen, opts.k or cls.k, own_breaks, data.reference))
+        return PRINT.get_or_make(
+            cache.Version(*data.key),
+            key,
+            lambda: classify.classify(values, chosen, opts.k or cls.k, own_breaks, data.reference),
+        )
     except classify.ClassifyError as exc:
         raise PrintError("breaks" if chosen == "user_defined" else "k", str(exc)) from None
 
@@ -472,7 +503,7 @@ def sheet_classes(spec: layerspec.LayerSpec, data: SheetData, opts: SheetOptions
 class Legend:
     """What the legend lists and the colour of each feature of the frame."""
 
-    rows: list[dict]                 # {"label", "color", "count", "symbol": fill|outline|point|line}
+    rows: list[dict]  # {"label", "color", "count", "symbol": fill|outline|point|line}
     no_data: int
     colors: list[str | None]
     classes: classify.Classes | None = None
@@ -484,26 +515,43 @@ def make_legend(spec: layerspec.LayerSpec, data: SheetData, opts: SheetOptions) 
     unit = data.indicator.get("unit")
     if spec.kind == "choropleth":
         classes = sheet_classes(spec, data, opts)
-        rows = [{"label": e["label"] + ("%" if unit == "%" else ""), "color": e["color"],
-                 "count": e["count"], "symbol": "fill"} for e in classes.legend(spec.palette, opts.lang)]
+        rows = [
+            {
+                "label": e["label"] + ("%" if unit == "%" else ""),
+                "color": e["color"],
+                "count": e["count"],
+                "symbol": "fill",
+            }
+            for e in classes.legend(spec.palette, opts.lang)
+        ]
         return Legend(rows, classes.n_missing, classes.color_of(spec.palette), classes)
     if spec.kind == "categorical":
         by_value = {c.value: c for c in spec.categories}
         n_first = int((frame["category"] == spec.categories[0].value).sum())
         symbol = "outline" if spec.display == "outline" else "fill"
-        rows = [{"label": c.label(opts.lang).replace("{n}", str(n_first)), "color": c.color,
-                 "count": int((frame["category"] == c.value).sum()), "symbol": symbol}
-                for c in spec.categories]
+        rows = [
+            {
+                "label": c.label(opts.lang).replace("{n}", str(n_first)),
+                "color": c.color,
+                "count": int((frame["category"] == c.value).sum()),
+                "symbol": symbol,
+            }
+            for c in spec.categories
+        ]
         colors = [by_value[c].color if c in by_value else None for c in frame["category"]]
         n_none = int(frame["category"].isna().sum()) if spec.display == "fill" else 0
         return Legend(rows, n_none, colors)
     symbol = "point" if spec.kind == "points" else "line"
     color = spec.color or "#333333"
-    return Legend([{"label": spec.title(opts.lang), "color": color, "count": len(frame), "symbol": symbol}],
-                  0, [color] * len(frame))
+    return Legend(
+        [{"label": spec.title(opts.lang), "color": color, "count": len(frame), "symbol": symbol}],
+        0,
+        [color] * len(frame),
+    )
 
 
 # --------------------------------------------------------------------- text
+
 
 def standard_label(text: str, lang: str) -> str:
     """A poverty standard as worded in the data, in the sheet's language.
@@ -520,8 +568,7 @@ def _unique(values) -> list[str]:
     return list(dict.fromkeys(str(v) for v in values if not _isna(v) and str(v).strip()))
 
 
-def sheet_texts(spec: layerspec.LayerSpec, opts: SheetOptions, data: SheetData,
-                drawn) -> dict[str, object]:
+def sheet_texts(spec: layerspec.LayerSpec, opts: SheetOptions, data: SheetData, drawn) -> dict[str, object]:
     """Title, subtitle, standards, sources, demo count and version line of the sheet."""
     t = TEXTS[opts.lang]
     rows = data.frame[drawn]
@@ -541,17 +588,23 @@ def sheet_texts(spec: layerspec.LayerSpec, opts: SheetOptions, data: SheetData,
     base = [t["base_sources"]] + ([t["roads_source"]] if spec.source == "roads" else [])
     n_syn = int((rows["status"] == "synthetic").sum())
     version = t["base_build"] if data.version == 0 else t["version_n"].format(n=data.version)
-    return {"title": title, "subtitle": " · ".join(parts), "standards": standards,
-            "sources": _unique(sources), "base_sources": base,
-            "n_synthetic": n_syn,
-            "version": t["version"].format(version=version, date=data.date, digest=_digest(rows)),
-            "note": spec.note(opts.lang).replace("{n}", str(int(data.frame["value"].notna().sum())))}
+    return {
+        "title": title,
+        "subtitle": " · ".join(parts),
+        "standards": standards,
+        "sources": _unique(sources),
+        "base_sources": base,
+        "n_synthetic": n_syn,
+        "version": t["version"].format(version=version, date=data.date, digest=_digest(rows)),
+        "note": spec.note(opts.lang).replace("{n}", str(int(data.frame["value"].notna().sum()))),
+    }
 
 
 def _digest(rows) -> str:
     """A short fingerprint of the drawn values (unit, value, status): same data, same digest."""
-    cols = [c for c in ("gso_code", "work_id", "road_id", "country", "value", "status", "category")
-            if c in rows.columns]
+    cols = [
+        c for c in ("gso_code", "work_id", "road_id", "country", "value", "status", "category") if c in rows.columns
+    ]
     text = rows[cols].astype(str).to_csv(index=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
 
@@ -582,15 +635,16 @@ def _wrap(text: str, width_mm: float, size_pt: float) -> list[str]:
 
 # ------------------------------------------------------------------- render
 
+
 @dataclass(frozen=True)
 class Layout:
     """Boxes of the sheet in millimetres from the bottom-left corner: (x, y, w, h)."""
 
     page: tuple[float, float]
-    scale: float                     # type size relative to A4
+    scale: float  # type size relative to A4
     title: tuple[float, float, float, float]
     map: tuple[float, float, float, float]
-    panels: tuple[tuple[float, float, float, float], ...]   # legend column(s)
+    panels: tuple[tuple[float, float, float, float], ...]  # legend column(s)
     footer: tuple[float, float, float, float]
 
 
@@ -612,8 +666,14 @@ def layout(opts: SheetOptions, demo: bool) -> Layout:
         map_box = (m, bottom + panel_h + 4 * s, w - 2 * m, top - bottom - panel_h - 6 * s)
         col = (w - 2 * m - 6 * s) / 2
         panels = ((m, bottom, col, panel_h), (m + col + 6 * s, bottom, col, panel_h))
-    return Layout(page=(w, h), scale=s, title=(m, top, w - 2 * m, title_h), map=map_box,
-                  panels=panels, footer=(m, m, w - 2 * m, footer_h))
+    return Layout(
+        page=(w, h),
+        scale=s,
+        title=(m, top, w - 2 * m, title_h),
+        map=map_box,
+        panels=panels,
+        footer=(m, m, w - 2 * m, footer_h),
+    )
 
 
 def render(spec: layerspec.LayerSpec, opts: SheetOptions, path: Path | str) -> bytes:
@@ -644,8 +704,11 @@ def render_sheet(spec: layerspec.LayerSpec, opts: SheetOptions, data: SheetData)
     out = io.BytesIO()
     title = texts["title"]
     if opts.fmt == "pdf":
-        fig.savefig(out, format="pdf", metadata={"CreationDate": None, "ModDate": None, "Title": title,
-                                                 "Creator": TEXTS[opts.lang]["made"]})
+        fig.savefig(
+            out,
+            format="pdf",
+            metadata={"CreationDate": None, "ModDate": None, "Title": title, "Creator": TEXTS[opts.lang]["made"]},
+        )
     else:
         fig.savefig(out, format="png", dpi=opts.dpi, metadata={"Title": title, "Software": "geo.printing"})
     return out.getvalue()
@@ -692,9 +755,18 @@ def _text(ax, x, y, s, size, scale=1.0, **kw):
 def _halo_text(ax, x, y, s, size, scale=1.0, zorder=12, **kw) -> None:
     """Text with a white halo.  The halo is a stroked copy underneath: text drawn with path
     effects becomes outlines, which pdftotext and readers could not find."""
-    _text(ax, x, y, s, size, scale, zorder=zorder - 0.5, color="white",
-          path_effects=[patheffects.Stroke(linewidth=2.4, foreground="white")],
-          **{k: v for k, v in kw.items() if k != "color"})
+    _text(
+        ax,
+        x,
+        y,
+        s,
+        size,
+        scale,
+        zorder=zorder - 0.5,
+        color="white",
+        path_effects=[patheffects.Stroke(linewidth=2.4, foreground="white")],
+        **{k: v for k, v in kw.items() if k != "color"},
+    )
     _text(ax, x, y, s, size, scale, zorder=zorder, **kw)
 
 
@@ -708,21 +780,29 @@ def _title_block(page, lay: Layout, texts: dict, demo: bool, opts: SheetOptions)
     if demo:
         t = TEXTS[opts.lang]
         bh = 8 * s
-        page.add_patch(Rectangle((x, y + 0.5 * s), w, bh, facecolor="#fdecea", edgecolor=DEMO_RED,
-                                 linewidth=1.2))
-        _text(page, x + 3 * s, y + 0.5 * s + bh / 2, "⚠ " + t["demo"], 10, s, fontweight="bold",
-              color=DEMO_RED, va="center")
+        page.add_patch(Rectangle((x, y + 0.5 * s), w, bh, facecolor="#fdecea", edgecolor=DEMO_RED, linewidth=1.2))
+        _text(
+            page,
+            x + 3 * s,
+            y + 0.5 * s + bh / 2,
+            "⚠ " + t["demo"],
+            10,
+            s,
+            fontweight="bold",
+            color=DEMO_RED,
+            va="center",
+        )
         note = t["demo_note"].format(n=texts["n_synthetic"])
         size = 7 if len(_wrap(note, w - 72 * s, 7 * s)) == 1 else 6.3
         lines = _wrap(note, w - 72 * s, size * s)[:2]
         for i, line in enumerate(lines):
             off = (len(lines) - 1) / 2 - i
-            _text(page, x + 68 * s, y + 0.5 * s + bh / 2 + off * 2.9 * s, line, size, s, color="#5d1010",
-                  va="center")
+            _text(page, x + 68 * s, y + 0.5 * s + bh / 2 + off * 2.9 * s, line, size, s, color="#5d1010", va="center")
 
 
-def _draw_map(ax, spec: layerspec.LayerSpec, data: SheetData, legend: Legend, opts: SheetOptions,
-              view, s: float) -> None:
+def _draw_map(
+    ax, spec: layerspec.LayerSpec, data: SheetData, legend: Legend, opts: SheetOptions, view, s: float
+) -> None:
     """The map frame: context, the layer, boundaries, labels, scale bar and north arrow."""
     t = TEXTS[opts.lang]
     x0, y0, x1, y1 = view
@@ -753,8 +833,9 @@ def _draw_context(ax, data: SheetData) -> None:
     for code, geom in zip(data.countries["ADM0_A3"], data.countries.geometry.values):
         _fill(ax, geom, COUNTRY_FILL.get(code, "#eeeeee"), "#9e9e9e", 0.5, 1)
     others = data.provinces[data.provinces["gso_province_code"] != KON_TUM]
-    gpd.GeoSeries(others.geometry.values).boundary.plot(ax=ax, color="#8d8d8d", linewidth=0.5,
-                                                        linestyle=(0, (4, 3)), zorder=2)
+    gpd.GeoSeries(others.geometry.values).boundary.plot(
+        ax=ax, color="#8d8d8d", linewidth=0.5, linestyle=(0, (4, 3)), zorder=2
+    )
     _fill_many(ax, data.communes.geometry.values, ["#ffffff"] * len(data.communes), "#c7c7c7", 0.25, 3)
 
 
@@ -772,8 +853,9 @@ def _draw_areas(ax, spec: layerspec.LayerSpec, frame, legend: Legend) -> None:
     _fill_many(ax, shown, colors, "#ffffff", 0.3, 4)
     missing = [g for g, k in zip(geoms, has) if not k]
     if missing:
-        gpd.GeoSeries(missing).plot(ax=ax, facecolor=NO_DATA_FILL, edgecolor=NO_DATA_HATCH, hatch="////",
-                                    linewidth=0.3, zorder=4)
+        gpd.GeoSeries(missing).plot(
+            ax=ax, facecolor=NO_DATA_FILL, edgecolor=NO_DATA_HATCH, hatch="////", linewidth=0.3, zorder=4
+        )
 
 
 def _draw_boundaries(ax, data: SheetData) -> None:
@@ -790,13 +872,12 @@ def _draw_features(ax, spec: layerspec.LayerSpec, frame, s: float) -> None:
     if spec.kind == "points":
         pts = frame.geometry
         ax.scatter(pts.x, pts.y, s=18 * s, color=color, edgecolor="white", linewidth=0.6, zorder=10)
-    elif spec.kind == "lines" and spec.source != "border":   # the border is always drawn
+    elif spec.kind == "lines" and spec.source != "border":  # the border is always drawn
         lines = frame.geometry.boundary if spec.source in LEVELS_POLYGON else frame.geometry
-        lines.plot(ax=ax, color=color, linewidth=(spec.weight or 2) * 0.5, linestyle=_dash(spec.dash),
-                   zorder=9)
+        lines.plot(ax=ax, color=color, linewidth=(spec.weight or 2) * 0.5, linestyle=_dash(spec.dash), zorder=9)
 
 
-SCALE_BOX = (0.36, 0.13)             # the scale bar's corner, share of the map width, height
+SCALE_BOX = (0.36, 0.13)  # the scale bar's corner, share of the map width, height
 
 
 def _scale_box(view, corner: str):
@@ -817,26 +898,44 @@ def _draw_labels(ax, data: SheetData, view, s: float, lang: str, corner: str = "
     t = TEXTS[lang]
     x0, y0, x1, y1 = view
     w, h = x1 - x0, y1 - y0
-    corners = shapely.union_all([_scale_box(view, corner),
-                                 box(x1 - w * 0.12, y1 - h * 0.22, x1, y1)])       # north arrow
+    corners = shapely.union_all([_scale_box(view, corner), box(x1 - w * 0.12, y1 - h * 0.22, x1, y1)])  # north arrow
     frame = box(*view).difference(corners)
     style = {"ha": "center", "va": "center", "clip_on": True}
     for name, geom in zip(data.districts["name"], data.districts.geometry.values):
         pt = _label_point(geom, frame, 0.0, 0.004, 200)
         if pt is not None:
-            _halo_text(ax, pt.x, pt.y, _district_label(name, lang), 7.5, s, color="#102027",
-                  fontweight="bold", zorder=12, **style)
+            _halo_text(
+                ax,
+                pt.x,
+                pt.y,
+                _district_label(name, lang),
+                7.5,
+                s,
+                color="#102027",
+                fontweight="bold",
+                zorder=12,
+                **style,
+            )
     for code, geom in zip(data.countries["ADM0_A3"], data.countries.geometry.values):
         pt = None if code == "VNM" else _label_point(geom, frame, w * 0.02, 0.01, 500)
         if pt is not None:
-            _halo_text(ax, pt.x, pt.y, t["countries"].get(code, code), 12, s, color="#546e7a",
-                  fontstyle="italic", zorder=12, **style)
+            _halo_text(
+                ax,
+                pt.x,
+                pt.y,
+                t["countries"].get(code, code),
+                12,
+                s,
+                color="#546e7a",
+                fontstyle="italic",
+                zorder=12,
+                **style,
+            )
     others = data.provinces[data.provinces["gso_province_code"] != KON_TUM]
     for name, geom in zip(others["name"], others.geometry.values):
         pt = _label_point(geom, frame, w * 0.03, 0.015, 500)
         if pt is not None:
-            _halo_text(ax, pt.x, pt.y, _province_label(name, lang), 7.5, s, color="#78909c", zorder=11,
-                       **style)
+            _halo_text(ax, pt.x, pt.y, _province_label(name, lang), 7.5, s, color="#78909c", zorder=11, **style)
 
 
 def _label_point(geom, frame, inset: float, min_share: float, tolerance: float):
@@ -856,19 +955,19 @@ def _largest(geom):
 
 
 def _district_label(name: str, lang: str) -> str:
-    """"Huyện Đắk Glei" → "Đắk Glei"; "Thành phố Kon Tum" → "TP Kon Tum" (city: "Kon Tum city")."""
+    """ "Huyện Đắk Glei" → "Đắk Glei"; "Thành phố Kon Tum" → "TP Kon Tum" (city: "Kon Tum city")."""
     name = str(name)
     if name.startswith("Thành phố "):
-        rest = name[len("Thành phố "):]
+        rest = name[len("Thành phố ") :]
         return f"TP {rest}" if lang == "vi" else f"{rest} city"
     return name.replace("Huyện ", "", 1)
 
 
 def _province_label(name: str, lang: str) -> str:
-    """"Tỉnh Gia Lai" → "Gia Lai"; "Thành phố Đà Nẵng" → "TP Đà Nẵng" ("Da Nang city" style in English)."""
+    """ "Tỉnh Gia Lai" → "Gia Lai"; "Thành phố Đà Nẵng" → "TP Đà Nẵng" ("Da Nang city" style in English)."""
     name = str(name).replace("Tỉnh ", "", 1)
     if name.startswith("Thành phố "):
-        rest = name[len("Thành phố "):]
+        rest = name[len("Thành phố ") :]
         return f"TP {rest}" if lang == "vi" else f"{rest} city"
     return name
 
@@ -914,18 +1013,44 @@ def _scale_bar(ax, view, s: float, t: dict, lang: str, corner: str = "left") -> 
     bx = x0 + (x1 - x0) * 0.04 if corner == "left" else x1 - (x1 - x0) * 0.07 - length
     bh = (y1 - y0) * 0.009
     pad = (x1 - x0) * 0.012
-    ax.add_patch(Rectangle((bx - pad, by - bh * 1.2 - pad * 0.4), length + 2 * pad + (x1 - x0) * 0.03,
-                           bh * 5.2 + pad, facecolor="white", edgecolor="none", alpha=0.85, zorder=13))
+    ax.add_patch(
+        Rectangle(
+            (bx - pad, by - bh * 1.2 - pad * 0.4),
+            length + 2 * pad + (x1 - x0) * 0.03,
+            bh * 5.2 + pad,
+            facecolor="white",
+            edgecolor="none",
+            alpha=0.85,
+            zorder=13,
+        )
+    )
     for i in range(4):
-        ax.add_patch(Rectangle((bx + i * length / 4, by), length / 4, bh,
-                               facecolor="#263238" if i % 2 == 0 else "white", edgecolor="#263238",
-                               linewidth=0.6, zorder=14))
+        ax.add_patch(
+            Rectangle(
+                (bx + i * length / 4, by),
+                length / 4,
+                bh,
+                facecolor="#263238" if i % 2 == 0 else "white",
+                edgecolor="#263238",
+                linewidth=0.6,
+                zorder=14,
+            )
+        )
     for frac in (0, 0.5, 1):
         label = classify.format_number(km * frac, lang)
-        _text(ax, bx + length * frac, by + bh * 1.6, label, 7, s, ha="center", va="bottom", zorder=15,
-              color="#263238")
-    _text(ax, bx + length + (x1 - x0) * 0.008, by + bh / 2, t["km"], 7, s, ha="left", va="center",
-          zorder=15, color="#263238")
+        _text(ax, bx + length * frac, by + bh * 1.6, label, 7, s, ha="center", va="bottom", zorder=15, color="#263238")
+    _text(
+        ax,
+        bx + length + (x1 - x0) * 0.008,
+        by + bh / 2,
+        t["km"],
+        7,
+        s,
+        ha="left",
+        va="center",
+        zorder=15,
+        color="#263238",
+    )
 
 
 def _north_arrow(ax, view, s: float, t: dict) -> None:
@@ -943,16 +1068,30 @@ def _north_arrow(ax, view, s: float, t: dict) -> None:
     notch = (cx - ux * size * 0.25, cy - uy * size * 0.25)
     left = (tail[0] - px * size * 0.45, tail[1] - py * size * 0.45)
     right = (tail[0] + px * size * 0.45, tail[1] + py * size * 0.45)
-    ax.add_patch(PolygonPatch([tip, left, notch], closed=True, facecolor="white", edgecolor="#263238",
-                              linewidth=0.8, zorder=14))
-    ax.add_patch(PolygonPatch([tip, notch, right], closed=True, facecolor="#263238", edgecolor="#263238",
-                              linewidth=0.8, zorder=14))
-    _halo_text(ax, tip[0] + ux * size * 0.3, tip[1] + uy * size * 0.3, t["north"], 10, s, ha="center",
-               va="bottom", fontweight="bold", color="#263238", zorder=15)
+    ax.add_patch(
+        PolygonPatch([tip, left, notch], closed=True, facecolor="white", edgecolor="#263238", linewidth=0.8, zorder=14)
+    )
+    ax.add_patch(
+        PolygonPatch(
+            [tip, notch, right], closed=True, facecolor="#263238", edgecolor="#263238", linewidth=0.8, zorder=14
+        )
+    )
+    _halo_text(
+        ax,
+        tip[0] + ux * size * 0.3,
+        tip[1] + uy * size * 0.3,
+        t["north"],
+        10,
+        s,
+        ha="center",
+        va="bottom",
+        fontweight="bold",
+        color="#263238",
+        zorder=15,
+    )
 
 
-def _panel(page, lay: Layout, spec: layerspec.LayerSpec, legend: Legend, texts: dict,
-           opts: SheetOptions) -> None:
+def _panel(page, lay: Layout, spec: layerspec.LayerSpec, legend: Legend, texts: dict, opts: SheetOptions) -> None:
     """Legend (classes, no data, base lines, note), then the sources, in one or two columns."""
     t = TEXTS[opts.lang]
     s = lay.scale
@@ -970,10 +1109,21 @@ def _panel(page, lay: Layout, spec: layerspec.LayerSpec, legend: Legend, texts: 
         _text(page, x + sw + 2.5 * s, cur - sh / 2, label, 8, s, va="center", color="#1a1a1a")
         cur -= sh + 1.4 * s
     if legend.no_data:
-        page.add_patch(Rectangle((x, cur - sh), sw, sh, facecolor=NO_DATA_FILL, edgecolor=NO_DATA_HATCH,
-                                 hatch="////", linewidth=0.4))
-        _text(page, x + sw + 2.5 * s, cur - sh / 2, f"{t['no_data']}  ({legend.no_data})", 8, s,
-              va="center", color="#1a1a1a")
+        page.add_patch(
+            Rectangle(
+                (x, cur - sh), sw, sh, facecolor=NO_DATA_FILL, edgecolor=NO_DATA_HATCH, hatch="////", linewidth=0.4
+            )
+        )
+        _text(
+            page,
+            x + sw + 2.5 * s,
+            cur - sh / 2,
+            f"{t['no_data']}  ({legend.no_data})",
+            8,
+            s,
+            va="center",
+            color="#1a1a1a",
+        )
         cur -= sh + 1.4 * s
     if legend.classes is not None:
         c = legend.classes
@@ -983,10 +1133,11 @@ def _panel(page, lay: Layout, spec: layerspec.LayerSpec, legend: Legend, texts: 
         for part in _wrap(line, w, 7 * s):
             cur = _line(page, x, cur, part, 7, s, color="#546e7a")
     cur -= 2 * s
-    for label, style in ((t["district_line"], {"color": DISTRICT_LINE, "linewidth": 0.8}),
-                         (t["province_line"], {"color": DISTRICT_LINE, "linewidth": 1.6}),
-                         (t["border_line"], {"color": BORDER_LINE, "linewidth": 1.8,
-                                             "linestyle": (0, (6, 3))})):
+    for label, style in (
+        (t["district_line"], {"color": DISTRICT_LINE, "linewidth": 0.8}),
+        (t["province_line"], {"color": DISTRICT_LINE, "linewidth": 1.6}),
+        (t["border_line"], {"color": BORDER_LINE, "linewidth": 1.8, "linestyle": (0, (6, 3))}),
+    ):
         page.plot([x, x + sw], [cur - sh / 2] * 2, solid_capstyle="butt", **style)
         _text(page, x + sw + 2.5 * s, cur - sh / 2, label, 8, s, va="center", color="#1a1a1a")
         cur -= sh + 0.8 * s
@@ -1001,12 +1152,12 @@ def _panel(page, lay: Layout, spec: layerspec.LayerSpec, legend: Legend, texts: 
         cur -= 3 * s
     cur = _line(page, x, cur, t["sources"], 9, s, fontweight="bold")
     lines = _bullets(texts["sources"], w, s)
-    base = _bullets(texts["base_sources"], w, s)           # always shown, last
+    base = _bullets(texts["base_sources"], w, s)  # always shown, last
     step = 6 * s * PT_MM * 1.3
     room = max(0, int((cur - y) / step) - len(base))
     if len(lines) > room:
         rest = len(lines) - (room - 1)
-        lines = lines[:max(0, room - 1)] + [t["more_sources"].format(n=rest)]
+        lines = lines[: max(0, room - 1)] + [t["more_sources"].format(n=rest)]
     for line in lines + base:
         cur = _line(page, x, cur, line, 6, s, color="#37474f", gap=1.3)
 
@@ -1043,5 +1194,13 @@ def _footer(page, lay: Layout, texts: dict, opts: SheetOptions) -> None:
     s = lay.scale
     page.plot([x, x + w], [y + h - 1 * s] * 2, color="#b0bec5", linewidth=0.5)
     _text(page, x, y + 1 * s, texts["version"], 7, s, color="#37474f")
-    _text(page, x + w, y + 1 * s, f"{TEXTS[opts.lang]['made']} · {TEXTS[opts.lang]['crs']}", 7, s,
-          ha="right", color="#37474f")
+    _text(
+        page,
+        x + w,
+        y + 1 * s,
+        f"{TEXTS[opts.lang]['made']} · {TEXTS[opts.lang]['crs']}",
+        7,
+        s,
+        ha="right",
+        color="#37474f",
+    )

@@ -57,10 +57,8 @@ SYNTHETIC_NOTE = "dữ liệu minh họa / demo data"
 BLOCK = 256
 
 # Colour ramps for classed exports (ColorBrewer YlOrRd / YlGn, 9 classes).
-_YLORRD = ["#ffffcc", "#ffeda0", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c", "#bd0026",
-           "#800026"]
-_YLGN = ["#ffffe5", "#f7fcb9", "#d9f0a3", "#addd8e", "#78c679", "#41ab5d", "#238443", "#006837",
-         "#004529"]
+_YLORRD = ["#ffffcc", "#ffeda0", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c", "#bd0026", "#800026"]
+_YLGN = ["#ffffe5", "#f7fcb9", "#d9f0a3", "#addd8e", "#78c679", "#41ab5d", "#238443", "#006837", "#004529"]
 
 
 class RasterError(ValueError):
@@ -82,8 +80,9 @@ def check_resolution(resolution: float | str) -> float:
     except (TypeError, ValueError):
         raise RasterError(f"resolution must be a number of metres (got {resolution!r})") from None
     if not math.isfinite(value) or not MIN_RESOLUTION <= value <= MAX_RESOLUTION:
-        raise RasterError(f"resolution must be between {MIN_RESOLUTION:g} and {MAX_RESOLUTION:g} "
-                          f"metres (got {resolution})")
+        raise RasterError(
+            f"resolution must be between {MIN_RESOLUTION:g} and {MAX_RESOLUTION:g} metres (got {resolution})"
+        )
     return value
 
 
@@ -97,8 +96,9 @@ class Grid:
     crs: str = METRIC
 
     @classmethod
-    def covering(cls, bounds: Sequence[float] | np.ndarray, resolution: float, margin: float = 0.0,
-                 crs: str = METRIC) -> Grid:
+    def covering(
+        cls, bounds: Sequence[float] | np.ndarray, resolution: float, margin: float = 0.0, crs: str = METRIC
+    ) -> Grid:
         """The grid of ``resolution`` covering ``bounds`` + ``margin``, edges snapped to multiples."""
         res = float(resolution)
         minx, miny, maxx, maxy = bounds
@@ -128,8 +128,15 @@ class Grid:
         col, row = ~self.transform @ (x, y)
         return int(math.floor(row)), int(math.floor(col))
 
-    def burn(self, geometries: Iterable[shapely.Geometry | None], values: Iterable[float] | None = None, *,
-             fill: float = 0, dtype: npt.DTypeLike = "uint8", all_touched: bool = False) -> np.ndarray:
+    def burn(
+        self,
+        geometries: Iterable[shapely.Geometry | None],
+        values: Iterable[float] | None = None,
+        *,
+        fill: float = 0,
+        dtype: npt.DTypeLike = "uint8",
+        all_touched: bool = False,
+    ) -> np.ndarray:
         """Rasterize ``geometries`` (in the grid's CRS); ``values`` default 1."""
         geoms = [g for g in geometries if g is not None and not g.is_empty]
         out = np.full(self.shape, fill, dtype=dtype)
@@ -139,8 +146,7 @@ class Grid:
         return rasterize(shapes, out=out, transform=self.transform, all_touched=all_touched)
 
 
-def province_grid(units: gpd.GeoDataFrame, resolution: float = DEFAULT_RESOLUTION,
-                  margin: float = 0.0) -> Grid:
+def province_grid(units: gpd.GeoDataFrame, resolution: float = DEFAULT_RESOLUTION, margin: float = 0.0) -> Grid:
     """A UTM 48N grid over ``units`` (e.g. the communes) plus ``margin`` metres."""
     return Grid.covering(units.to_crs(METRIC).total_bounds, check_resolution(resolution), margin)
 
@@ -165,10 +171,19 @@ class RasterProduct:
 def _profile(product: RasterProduct) -> dict:
     dtype = np.dtype(product.array.dtype)
     profile = {
-        "driver": "GTiff", "width": product.grid.width, "height": product.grid.height, "count": 1,
-        "dtype": dtype.name, "crs": product.grid.crs, "transform": product.grid.transform,
-        "nodata": product.nodata, "tiled": True, "blockxsize": BLOCK, "blockysize": BLOCK,
-        "compress": "deflate", "predictor": 3 if dtype.kind == "f" else 2,
+        "driver": "GTiff",
+        "width": product.grid.width,
+        "height": product.grid.height,
+        "count": 1,
+        "dtype": dtype.name,
+        "crs": product.grid.crs,
+        "transform": product.grid.transform,
+        "nodata": product.nodata,
+        "tiled": True,
+        "blockxsize": BLOCK,
+        "blockysize": BLOCK,
+        "compress": "deflate",
+        "predictor": 3 if dtype.kind == "f" else 2,
     }
     if product.colormap:
         profile["photometric"] = "palette"
@@ -233,6 +248,7 @@ def opened(product: RasterProduct) -> Iterator[DatasetReader]:
 
 # ------------------------------------------------------------------ indicators
 
+
 def _hex_rgba(colour: str) -> tuple[int, int, int, int]:
     colour = colour.lstrip("#")
     return (int(colour[0:2], 16), int(colour[2:4], 16), int(colour[4:6], 16), 255)
@@ -265,10 +281,17 @@ def _status_text(statuses: pd.Series) -> tuple[str, str]:
     return text, label
 
 
-def indicator_product(indicator: str, year: int | None = None, resolution: float = DEFAULT_RESOLUTION,
-                      classes: int | None = None, *, level: str = "commune",
-                      communes: gpd.GeoDataFrame | None = None, observations: pd.DataFrame | None = None,
-                      catalogue: pd.DataFrame | None = None) -> RasterProduct:
+def indicator_product(
+    indicator: str,
+    year: int | None = None,
+    resolution: float = DEFAULT_RESOLUTION,
+    classes: int | None = None,
+    *,
+    level: str = "commune",
+    communes: gpd.GeoDataFrame | None = None,
+    observations: pd.DataFrame | None = None,
+    catalogue: pd.DataFrame | None = None,
+) -> RasterProduct:
     """The unit values of ``indicator`` for ``year`` rasterised on the province grid.
 
     ``level`` is ``commune`` (default) or ``district``; ``communes`` are the
@@ -299,12 +322,16 @@ def indicator_product(indicator: str, year: int | None = None, resolution: float
     if picked.empty:
         have = indicators.years(obs, indicator, level)
         when = f" for {year}" if year is not None else ""
-        raise RasterError(f"indicator {indicator!r} has no {level} values{when}"
-                          + (f"; years with values: {', '.join(map(str, have))}" if have else ""))
+        raise RasterError(
+            f"indicator {indicator!r} has no {level} values{when}"
+            + (f"; years with values: {', '.join(map(str, have))}" if have else "")
+        )
     standards = sorted({str(x) for x in picked["standard"].fillna("") if str(x).strip()})
     if len(standards) > 1:
-        raise RasterError(f"the {level} values of {indicator!r} mix poverty standards "
-                          f"({'; '.join(standards)}), which are not comparable; choose a year")
+        raise RasterError(
+            f"the {level} values of {indicator!r} mix poverty standards "
+            f"({'; '.join(standards)}), which are not comparable; choose a year"
+        )
     year_label = "" if year is None else str(year)
     if year is None:
         got = sorted(int(y) for y in picked["year"].dropna().unique())
@@ -321,11 +348,18 @@ def indicator_product(indicator: str, year: int | None = None, resolution: float
     status, status_label = _status_text(picked["status"])
     sources = "; ".join(dict.fromkeys(str(s) for s in picked["source"]))
     tags = {
-        "INDICATOR": indicator, "YEAR": year_label, "LEVEL": level, "STATUS": status,
-        "NAME_VI": entry.get("name_vi", ""), "NAME_EN": entry.get("name_en", ""),
-        "UNIT": entry.get("unit", ""), "POLARITY": entry.get("polarity", ""), "SOURCE": sources,
+        "INDICATOR": indicator,
+        "YEAR": year_label,
+        "LEVEL": level,
+        "STATUS": status,
+        "NAME_VI": entry.get("name_vi", ""),
+        "NAME_EN": entry.get("name_en", ""),
+        "UNIT": entry.get("unit", ""),
+        "POLARITY": entry.get("polarity", ""),
+        "SOURCE": sources,
         "STANDARD": "; ".join(standards),
-        "UNITS_WITH_VALUE": int(has.sum()), "UNITS_WITHOUT_VALUE": ";".join(units.loc[~has, "gso_code"]),
+        "UNITS_WITH_VALUE": int(has.sum()),
+        "UNITS_WITHOUT_VALUE": ";".join(units.loc[~has, "gso_code"]),
         "METHOD": f"{level} values rasterised on a {resolution:g} m UTM 48N grid (cell centre rule)",
     }
     description = f"{indicator}{' ' + year_label if year_label else ''} — status: {status_label}"
@@ -341,11 +375,11 @@ def indicator_product(indicator: str, year: int | None = None, resolution: float
         colormap.update({i + 1: _hex_rgba(ramp[p]) for i, p in enumerate(picks)})
         tags.update({f"CLASS_{i + 1}": f"{edges[i]:g}–{edges[i + 1]:g}" for i in range(k)})
         tags["BREAKS"] = ",".join(f"{e:g}" for e in edges)
-        return RasterProduct(array, grid, 0, description + f" — {k} quantile classes", "class", tags,
-                             colormap, f"{name}_classes.tif")
+        return RasterProduct(
+            array, grid, 0, description + f" — {k} quantile classes", "class", tags, colormap, f"{name}_classes.tif"
+        )
     array = grid.burn(units.loc[has].geometry, vals.to_numpy(), fill=FLOAT_NODATA, dtype="float32")
-    return RasterProduct(array, grid, FLOAT_NODATA, description, str(entry.get("unit", "")), tags,
-                         None, f"{name}.tif")
+    return RasterProduct(array, grid, FLOAT_NODATA, description, str(entry.get("unit", "")), tags, None, f"{name}.tif")
 
 
 def _cmd_export(args) -> int:
@@ -354,8 +388,10 @@ def _cmd_export(args) -> int:
     except RasterError as exc:
         raise CliError(str(exc)) from None
     path = write_geotiff(args.out, product)
-    print(f"wrote {path} — {product.description} ({product.grid.width}×{product.grid.height} cells "
-          f"of {product.grid.resolution:g} m, EPSG:32648)")
+    print(
+        f"wrote {path} — {product.description} ({product.grid.width}×{product.grid.height} cells "
+        f"of {product.grid.resolution:g} m, EPSG:32648)"
+    )
     return 0
 
 

@@ -72,8 +72,8 @@ from geo.raster.grid import (
 )
 
 TARGETS = ("roads", "power")
-START_MARGIN = 10_000.0   # metres around the province to begin with
-MAX_MARGIN = 150_000.0    # refuse features farther than this from the province
+START_MARGIN = 10_000.0  # metres around the province to begin with
+MAX_MARGIN = 150_000.0  # refuse features farther than this from the province
 ELECTRIFICATION = "electrification"
 
 INDICATORS = {
@@ -120,13 +120,21 @@ class Surface:
         what = "main road" if self.target == "roads" else "electrification work"
         array = np.where(np.isnan(self.km), np.float32(FLOAT_NODATA), self.km).astype("float32")
         return RasterProduct(
-            array, self.grid, FLOAT_NODATA,
+            array,
+            self.grid,
+            FLOAT_NODATA,
             description=f"remoteness_{self.target}: distance to the nearest {what} (km), "
-                        f"{res:g} m grid — status: derived",
+            f"{res:g} m grid — status: derived",
             units="km",
-            tags={"TARGET": self.target, "STATUS": "derived", "RESOLUTION_M": f"{res:g}",
-                  "FEATURES": self.n_features, "SOURCE": self.source},
-            filename=f"remoteness_{self.target}_{res:g}m.tif")
+            tags={
+                "TARGET": self.target,
+                "STATUS": "derived",
+                "RESOLUTION_M": f"{res:g}",
+                "FEATURES": self.n_features,
+                "SOURCE": self.source,
+            },
+            filename=f"remoteness_{self.target}_{res:g}m.tif",
+        )
 
 
 def _features(target: str, features: gpd.GeoDataFrame) -> gpd.GeoSeries:
@@ -143,11 +151,15 @@ def _features(target: str, features: gpd.GeoDataFrame) -> gpd.GeoSeries:
 
 
 def _source(target: str, features: gpd.GeoDataFrame, n: int, resolution: float) -> str:
-    method = (f"straight-line distance on a {resolution:g} m UTM 48N grid (rasterio rasterize, all touched; "
-              f"scipy distance_transform_edt), geo/raster/remoteness.py")
+    method = (
+        f"straight-line distance on a {resolution:g} m UTM 48N grid (rasterio rasterize, all touched; "
+        f"scipy distance_transform_edt), geo/raster/remoteness.py"
+    )
     if target == "roads":
-        return (f"derived: {method}, to the nearest of {n} main road lines (data/boundaries/roads_main.geojson, "
-                "CTU-SematX/LegoCity opendata, CC BY-SA 4.0; national and provincial roads only)")
+        return (
+            f"derived: {method}, to the nearest of {n} main road lines (data/boundaries/roads_main.geojson, "
+            "CTU-SematX/LegoCity opendata, CC BY-SA 4.0; national and provincial roads only)"
+        )
     precision = ""
     if "location_precision" in features.columns:
         kinds = features["location_precision"]
@@ -155,9 +167,11 @@ def _source(target: str, features: gpd.GeoDataFrame, n: int, resolution: float) 
             kinds = kinds[features["kind"] == ELECTRIFICATION]
         counts = kinds.fillna("?").value_counts()
         precision = "; located at: " + ", ".join(f"{k} {v}" for k, v in counts.items())
-    return (f"derived: {method}, to the nearest of {n} electrification works (data/indicators/works.csv, "
-            f"kind electrification{precision} — a work without coordinates sits at its unit's "
-            "representative point)")
+    return (
+        f"derived: {method}, to the nearest of {n} electrification works (data/indicators/works.csv, "
+        f"kind electrification{precision} — a work without coordinates sits at its unit's "
+        "representative point)"
+    )
 
 
 def distance_km(geoms: gpd.GeoSeries, grid: Grid) -> np.ndarray:
@@ -186,8 +200,9 @@ def _edge_distance(grid: Grid) -> np.ndarray:
     return np.minimum(to_row_edge, to_col_edge) * grid.resolution
 
 
-def remoteness_surface(target: str, communes: gpd.GeoDataFrame, features: gpd.GeoDataFrame,
-                       resolution: float = DEFAULT_RESOLUTION) -> Surface:
+def remoteness_surface(
+    target: str, communes: gpd.GeoDataFrame, features: gpd.GeoDataFrame, resolution: float = DEFAULT_RESOLUTION
+) -> Surface:
     """The distance surface to ``target`` features over the communes' extent."""
     resolution = check_resolution(resolution)
     geoms = _features(target, features)
@@ -200,8 +215,7 @@ def remoteness_surface(target: str, communes: gpd.GeoDataFrame, features: gpd.Ge
     margin = max(margin, nearest + 2 * resolution)
     while True:
         if margin > MAX_MARGIN:
-            raise RasterError(f"the nearest {target} feature lies more than {MAX_MARGIN / 1000:g} km "
-                              "from the province")
+            raise RasterError(f"the nearest {target} feature lies more than {MAX_MARGIN / 1000:g} km from the province")
         grid = Grid.covering(bounds, resolution, margin)
         km = distance_km(geoms, grid)
         inside = grid.burn(units.geometry, fill=0, dtype="uint8", all_touched=True).astype(bool)
@@ -217,11 +231,14 @@ def remoteness_surface(target: str, communes: gpd.GeoDataFrame, features: gpd.Ge
     return Surface(target, km, grid, int(len(geoms)), _source(target, features, int(len(geoms)), resolution))
 
 
-def remoteness_surfaces(communes: gpd.GeoDataFrame, roads: gpd.GeoDataFrame, works: gpd.GeoDataFrame,
-                        resolution: float = DEFAULT_RESOLUTION) -> dict[str, Surface]:
+def remoteness_surfaces(
+    communes: gpd.GeoDataFrame, roads: gpd.GeoDataFrame, works: gpd.GeoDataFrame, resolution: float = DEFAULT_RESOLUTION
+) -> dict[str, Surface]:
     """Both surfaces: ``{"roads": …, "power": …}``."""
-    return {"roads": remoteness_surface("roads", communes, roads, resolution),
-            "power": remoteness_surface("power", communes, works, resolution)}
+    return {
+        "roads": remoteness_surface("roads", communes, roads, resolution),
+        "power": remoteness_surface("power", communes, works, resolution),
+    }
 
 
 def surface_stats(surface: Surface, communes: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -230,9 +247,13 @@ def surface_stats(surface: Surface, communes: gpd.GeoDataFrame) -> pd.DataFrame:
         return zonal.zonal_stats(src, communes, stats=("mean", "max"))
 
 
-def remoteness_indicators(communes: gpd.GeoDataFrame, roads: gpd.GeoDataFrame, works: gpd.GeoDataFrame,
-                          resolution: float = DEFAULT_RESOLUTION, surfaces: dict | None = None
-                          ) -> pd.DataFrame:
+def remoteness_indicators(
+    communes: gpd.GeoDataFrame,
+    roads: gpd.GeoDataFrame,
+    works: gpd.GeoDataFrame,
+    resolution: float = DEFAULT_RESOLUTION,
+    surfaces: dict | None = None,
+) -> pd.DataFrame:
     """Per commune (index ``gso_code``): the four remoteness indicators in km (3 decimals)."""
     surfaces = surfaces or remoteness_surfaces(communes, roads, works, resolution)
     out = pd.DataFrame(index=pd.Index(communes["gso_code"].astype(str).to_numpy(), name="gso_code"))
@@ -245,9 +266,14 @@ def remoteness_indicators(communes: gpd.GeoDataFrame, roads: gpd.GeoDataFrame, w
     return out
 
 
-def remoteness_observations(communes: gpd.GeoDataFrame, roads: gpd.GeoDataFrame, works: gpd.GeoDataFrame,
-                            resolution: float = DEFAULT_RESOLUTION, year: int | None = None,
-                            surfaces: dict | None = None) -> pd.DataFrame:
+def remoteness_observations(
+    communes: gpd.GeoDataFrame,
+    roads: gpd.GeoDataFrame,
+    works: gpd.GeoDataFrame,
+    resolution: float = DEFAULT_RESOLUTION,
+    year: int | None = None,
+    surfaces: dict | None = None,
+) -> pd.DataFrame:
     """Observation rows (``status`` derived, unit km) of the four remoteness indicators.
 
     One row per commune and indicator; ``year`` is left blank unless given
@@ -263,20 +289,31 @@ def remoteness_observations(communes: gpd.GeoDataFrame, roads: gpd.GeoDataFrame,
         for code, value in table[indicator].items():
             if not math.isfinite(value):
                 raise RasterError(f"commune {code} got no remoteness value")  # never silently dropped
-            rows.append({
-                "unit_level": "commune", "gso_code": code, "unit_name": names.get(code, ""),
-                "indicator": indicator, "year": year, "period": "" if year is None else str(year),
-                "qualifier": "=", "value": float(value), "unit": "km", "standard": "",
-                "status": "derived", "source": source,
-                "note": f"cells={int(table.at[code, f'{target}_cells'])}; "
-                        f"method={table.at[code, f'{target}_method']}",
-            })
+            rows.append(
+                {
+                    "unit_level": "commune",
+                    "gso_code": code,
+                    "unit_name": names.get(code, ""),
+                    "indicator": indicator,
+                    "year": year,
+                    "period": "" if year is None else str(year),
+                    "qualifier": "=",
+                    "value": float(value),
+                    "unit": "km",
+                    "standard": "",
+                    "status": "derived",
+                    "source": source,
+                    "note": f"cells={int(table.at[code, f'{target}_cells'])}; "
+                    f"method={table.at[code, f'{target}_method']}",
+                }
+            )
     out = pd.DataFrame(rows, columns=zonal.OBS_COLUMNS)
     out["year"] = out["year"].astype("Int64")
     return out
 
 
 # ------------------------------------------------------------------ from the built data
+
 
 def surface_from_gpkg(target: str, resolution: float = DEFAULT_RESOLUTION, path: Path | str | None = None) -> Surface:
     """The surface computed from the built GeoPackage's layers (what the web app serves)."""

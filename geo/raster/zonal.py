@@ -98,6 +98,7 @@ METHOD_OUTSIDE = "outside"
 
 # ------------------------------------------------------------------ opening
 
+
 def open_raster(path: Path | str, drivers: list[str] | None = None) -> DatasetReader:
     """Open ``path`` for reading, or raise a one-line error.
 
@@ -134,8 +135,7 @@ def check_dataset(src: DatasetReader) -> None:
     if src.count < 1:
         raise RasterError(f"{name}: the file has no raster band")
     if src.crs is None:
-        raise RasterError(f"{name}: the raster has no CRS; assign one first "
-                          "(e.g. gdal_edit.py -a_srs EPSG:32648 FILE)")
+        raise RasterError(f"{name}: the raster has no CRS; assign one first (e.g. gdal_edit.py -a_srs EPSG:32648 FILE)")
     t = src.transform
     if t == Affine.identity():
         raise RasterError(f"{name}: the raster is not georeferenced (no geotransform)")
@@ -146,6 +146,7 @@ def check_dataset(src: DatasetReader) -> None:
 
 
 # ------------------------------------------------------------------ geometry
+
 
 def _project_units(units: gpd.GeoDataFrame, crs) -> list:
     """Unit geometries in the raster's CRS (GDAL's transformation, like the raster's)."""
@@ -160,8 +161,10 @@ def _project_units(units: gpd.GeoDataFrame, crs) -> list:
         try:
             g = shape(transform_geom(src_crs, crs, mapping(geom)))
         except Exception:
-            raise RasterError("the units cannot be reprojected to the raster's CRS "
-                              f"({crs.to_string() if hasattr(crs, 'to_string') else crs})") from None
+            raise RasterError(
+                "the units cannot be reprojected to the raster's CRS "
+                f"({crs.to_string() if hasattr(crs, 'to_string') else crs})"
+            ) from None
         if not all(math.isfinite(v) for v in g.bounds):
             raise RasterError("the units cannot be reprojected to the raster's CRS")
         out.append(g if g.is_valid else make_valid(g))
@@ -201,11 +204,12 @@ def chunk_shape(src: DatasetReader, target: int = CHUNK) -> tuple[int, int]:
 
 # ------------------------------------------------------------------ core
 
+
 @dataclass
 class _Acc:
-    expected: int = 0   # pixels of the unit on the (unbounded) grid
-    inside: int = 0     # pixels of the unit on the raster
-    count: int = 0      # valid pixels of the unit
+    expected: int = 0  # pixels of the unit on the (unbounded) grid
+    inside: int = 0  # pixels of the unit on the raster
+    count: int = 0  # valid pixels of the unit
     total: float = 0.0
     low: float = math.inf
     high: float = -math.inf
@@ -240,14 +244,13 @@ def _accumulate(src, band: int, geom, all_touched: bool, chunk: tuple[int, int])
         if prepared.contains(footprint):
             inside = np.ones((b - a, d - c), dtype=bool)
         else:
-            inside = geometry_mask([geom], out_shape=(b - a, d - c), transform=ct,
-                                   all_touched=all_touched, invert=True)
+            inside = geometry_mask([geom], out_shape=(b - a, d - c), transform=ct, all_touched=all_touched, invert=True)
         acc.expected += int(inside.sum())
         # The part of this chunk that lies on the raster.
         ra, rb, rc, rd = max(a, 0), min(b, src.height), max(c, 0), min(d, src.width)
         if ra >= rb or rc >= rd:
             continue
-        sub = inside[ra - a:rb - a, rc - c:rd - c]
+        sub = inside[ra - a : rb - a, rc - c : rd - c]
         n = int(sub.sum())
         if n == 0:
             continue
@@ -306,9 +309,15 @@ def parse_stats(stats: str | Iterable[str] | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(items))
 
 
-def zonal_stats(raster: Path | str | DatasetReader, units: gpd.GeoDataFrame | str,
-                stats: str | Iterable[str] | None = STATS, all_touched: bool = False, band: int = 1,
-                drivers: list[str] | None = None, max_pixels: int | None = None) -> pd.DataFrame:
+def zonal_stats(
+    raster: Path | str | DatasetReader,
+    units: gpd.GeoDataFrame | str,
+    stats: str | Iterable[str] | None = STATS,
+    all_touched: bool = False,
+    band: int = 1,
+    drivers: list[str] | None = None,
+    max_pixels: int | None = None,
+) -> pd.DataFrame:
     """Statistics of ``raster`` (path or open rasterio dataset) per unit.
 
     ``units`` is a GeoDataFrame with ``gso_code`` (any CRS) or a level name
@@ -337,9 +346,11 @@ def zonal_stats(raster: Path | str | DatasetReader, units: gpd.GeoDataFrame | st
         footprint = box(*_bounds_of(src.transform, src.height, src.width))
         overlaps = [g is not None and g.intersects(footprint) for g in geoms]
         if not any(overlaps):
-            raise RasterError(f"{name}: the raster does not overlap Kon Tum "
-                              f"(raster bounds {tuple(round(v, 4) for v in src.bounds)} in "
-                              f"{src.crs.to_string()})")
+            raise RasterError(
+                f"{name}: the raster does not overlap Kon Tum "
+                f"(raster bounds {tuple(round(v, 4) for v in src.bounds)} in "
+                f"{src.crs.to_string()})"
+            )
         if max_pixels is not None:
             need = 0
             for g, over in zip(geoms, overlaps):
@@ -347,8 +358,10 @@ def zonal_stats(raster: Path | str | DatasetReader, units: gpd.GeoDataFrame | st
                     r0, r1, c0, c1 = _pixel_box(src.transform, g.intersection(footprint).bounds)
                     need += max(0, min(r1, src.height) - max(r0, 0)) * max(0, min(c1, src.width) - max(c0, 0))
             if need > max_pixels:
-                raise RasterError(f"{name}: too many pixels over the units ({need:,} > {max_pixels:,}); "
-                                  "use a coarser raster or the command line (python -m geo zonal)")
+                raise RasterError(
+                    f"{name}: too many pixels over the units ({need:,} > {max_pixels:,}); "
+                    "use a coarser raster or the command line (python -m geo zonal)"
+                )
         chunk = chunk_shape(src)
         rows = []
         for g, over in zip(geoms, overlaps):
@@ -372,6 +385,7 @@ def zonal_stats(raster: Path | str | DatasetReader, units: gpd.GeoDataFrame | st
 
 # ------------------------------------------------------------------ provenance
 
+
 def file_sha256(path: Path | str, chunk: int = 1 << 20) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -385,26 +399,47 @@ def raster_source(path: Path | str, stat: str, level: str, all_touched: bool) ->
     p = Path(path)
     mtime = dt.datetime.fromtimestamp(p.stat().st_mtime, dt.UTC).date().isoformat()
     rule = "all pixels touched" if all_touched else "pixel centres inside the unit"
-    return (f"derived: zonal {stat} of raster {p.name} (sha256 {file_sha256(p)[:16]}, file dated {mtime}) "
-            f"over the {level}s ({rule}), computed {dt.date.today().isoformat()} by geo/raster/zonal.py")
+    return (
+        f"derived: zonal {stat} of raster {p.name} (sha256 {file_sha256(p)[:16]}, file dated {mtime}) "
+        f"over the {level}s ({rule}), computed {dt.date.today().isoformat()} by geo/raster/zonal.py"
+    )
 
 
-OBS_COLUMNS = ["unit_level", "gso_code", "unit_name", "indicator", "year", "period", "qualifier", "value",
-               "unit", "standard", "status", "source", "note"]
+OBS_COLUMNS = [
+    "unit_level",
+    "gso_code",
+    "unit_name",
+    "indicator",
+    "year",
+    "period",
+    "qualifier",
+    "value",
+    "unit",
+    "standard",
+    "status",
+    "source",
+    "note",
+]
 INDICATOR_ID = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
 
 
-def zonal_observations(table: pd.DataFrame, units: gpd.GeoDataFrame, indicator: str, level: str,
-                       source: str, stat: str = "mean", year: int | None = None,
-                       unit: str = "") -> tuple[pd.DataFrame, list[str]]:
+def zonal_observations(
+    table: pd.DataFrame,
+    units: gpd.GeoDataFrame,
+    indicator: str,
+    level: str,
+    source: str,
+    stat: str = "mean",
+    year: int | None = None,
+    unit: str = "",
+) -> tuple[pd.DataFrame, list[str]]:
     """Observation rows (``status`` derived) of ``table[stat]``; and the codes left without a value.
 
     Units without valid pixels get no row (their value is unknown); their
     codes are returned so the caller can say so.
     """
     if not INDICATOR_ID.match(indicator):
-        raise RasterError(f"indicator id {indicator!r}: use lower-case letters, digits and _ "
-                          "(starting with a letter)")
+        raise RasterError(f"indicator id {indicator!r}: use lower-case letters, digits and _ (starting with a letter)")
     if stat not in table.columns:
         raise RasterError(f"statistic {stat!r} was not computed")
     names = units.set_index(units["gso_code"].astype(str))["name"] if "name" in units.columns else {}
@@ -414,14 +449,23 @@ def zonal_observations(table: pd.DataFrame, units: gpd.GeoDataFrame, indicator: 
         if r["count"] == 0 or value is None or not math.isfinite(float(value)):
             missing.append(code)
             continue
-        rows.append({
-            "unit_level": level, "gso_code": code, "unit_name": names.get(code, "") if len(names) else "",
-            "indicator": indicator, "year": year if year is not None else "",
-            "period": str(year) if year is not None else "", "qualifier": "=",
-            "value": round(float(value), 6), "unit": unit, "standard": "", "status": "derived",
-            "source": source,
-            "note": f"pixels={int(r['count'])}; coverage={float(r['coverage']):.3f}; method={r['method']}",
-        })
+        rows.append(
+            {
+                "unit_level": level,
+                "gso_code": code,
+                "unit_name": names.get(code, "") if len(names) else "",
+                "indicator": indicator,
+                "year": year if year is not None else "",
+                "period": str(year) if year is not None else "",
+                "qualifier": "=",
+                "value": round(float(value), 6),
+                "unit": unit,
+                "standard": "",
+                "status": "derived",
+                "source": source,
+                "note": f"pixels={int(r['count'])}; coverage={float(r['coverage']):.3f}; method={r['method']}",
+            }
+        )
     return pd.DataFrame(rows, columns=OBS_COLUMNS), missing
 
 
@@ -447,6 +491,7 @@ def write_csv_atomic(frame: pd.DataFrame, path: Path | str, index: bool = False)
 
 # ------------------------------------------------------------------ command line
 
+
 def catalogue_entry(args: argparse.Namespace) -> pd.DataFrame:
     """The catalogue row of a zonal indicator, so that a layer file can use it without code."""
     main = paths.indicators_dir() / "catalogue.csv"
@@ -454,20 +499,28 @@ def catalogue_entry(args: argparse.Namespace) -> pd.DataFrame:
     if args.indicator in known:
         raise CliError(f"indicator id {args.indicator!r} is already in the catalogue; choose another id")
     raster = Path(args.raster).name
-    return pd.DataFrame([{
-        "id": args.indicator,
-        "name_vi": args.name_vi or f"{args.indicator} ({args.value_stat}, {raster})",
-        "name_en": args.name_en or f"{args.indicator} ({args.value_stat}, {raster})",
-        "unit": args.unit or "", "polarity": args.polarity, "kind": "score", "standard": "",
-        "description_vi": f"Thống kê vùng ({args.value_stat}) của ảnh {raster} theo {args.level}.",
-        "description_en": f"Zonal {args.value_stat} of the raster {raster} per {args.level}.",
-    }])
+    return pd.DataFrame(
+        [
+            {
+                "id": args.indicator,
+                "name_vi": args.name_vi or f"{args.indicator} ({args.value_stat}, {raster})",
+                "name_en": args.name_en or f"{args.indicator} ({args.value_stat}, {raster})",
+                "unit": args.unit or "",
+                "polarity": args.polarity,
+                "kind": "score",
+                "standard": "",
+                "description_vi": f"Thống kê vùng ({args.value_stat}) của ảnh {raster} theo {args.level}.",
+                "description_en": f"Zonal {args.value_stat} of the raster {raster} per {args.level}.",
+            }
+        ]
+    )
 
 
 def _cmd_zonal(args) -> int:
     if args.indicator and not INDICATOR_ID.match(args.indicator):
-        raise CliError(f"indicator id {args.indicator!r}: use lower-case letters, digits and _ "
-                       "(starting with a letter)")
+        raise CliError(
+            f"indicator id {args.indicator!r}: use lower-case letters, digits and _ (starting with a letter)"
+        )
     try:
         stats = parse_stats(args.stats)
         if args.indicator and args.value_stat not in stats:
@@ -484,9 +537,15 @@ def _cmd_zonal(args) -> int:
     if args.indicator:
         try:
             obs, missing = zonal_observations(
-                table, units, args.indicator, args.level,
+                table,
+                units,
+                args.indicator,
+                args.level,
                 raster_source(args.raster, args.value_stat, args.level, args.all_touched),
-                args.value_stat, args.year, args.unit)
+                args.value_stat,
+                args.year,
+                args.unit,
+            )
         except RasterError as exc:
             raise CliError(str(exc)) from None
         cat_path = extra_path(args.indicator).with_suffix(".catalogue.csv")
@@ -495,8 +554,10 @@ def _cmd_zonal(args) -> int:
         print(f"wrote {path} — {len(obs)} {args.level} rows of {args.indicator} (status derived)")
         print(f"wrote {cat_path} — its catalogue entry (edit the names if you like)")
         if missing:
-            print(f"note: no row for {len(missing)} {args.level}s without valid pixels: {', '.join(missing)}",
-                  file=sys.stderr)
+            print(
+                f"note: no row for {len(missing)} {args.level}s without valid pixels: {', '.join(missing)}",
+                file=sys.stderr,
+            )
     if args.out:
         path = write_csv_atomic(shown, args.out, index=True)
         print(f"wrote {path} — {len(shown)} {args.level}s")
@@ -505,11 +566,13 @@ def _cmd_zonal(args) -> int:
         shown.to_csv(buf, lineterminator="\n")
         sys.stdout.write(buf.getvalue())
     if empty:
-        print(f"note: {len(empty)} {args.level}s without valid pixels (count 0): {', '.join(empty)}",
-              file=sys.stderr)
+        print(f"note: {len(empty)} {args.level}s without valid pixels (count 0): {', '.join(empty)}", file=sys.stderr)
     if fallback:
-        print(f"note: {len(fallback)} {args.level}s smaller than a pixel used a fallback "
-              f"(see the method column): {', '.join(fallback)}", file=sys.stderr)
+        print(
+            f"note: {len(fallback)} {args.level}s smaller than a pixel used a fallback "
+            f"(see the method column): {', '.join(fallback)}",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -524,10 +587,13 @@ def register(sub: Any) -> None:  # sub: argparse add_subparsers() action (its cl
     p.add_argument("--name-vi", default=None, help="Vietnamese name of the new indicator (catalogue)")
     p.add_argument("--name-en", default=None, help="English name of the new indicator (catalogue)")
     p.add_argument("--polarity", choices=("higher_worse", "higher_better", "neutral"), default="neutral")
-    p.add_argument("--indicator", default=None,
-                   help="write derived observations to data/indicators/extra/zonal_ID.csv")
-    p.add_argument("--value-stat", default="mean", choices=[s for s in STATS if s != "coverage"],
-                   help="statistic used as the indicator value (default mean)")
+    p.add_argument("--indicator", default=None, help="write derived observations to data/indicators/extra/zonal_ID.csv")
+    p.add_argument(
+        "--value-stat",
+        default="mean",
+        choices=[s for s in STATS if s != "coverage"],
+        help="statistic used as the indicator value (default mean)",
+    )
     p.add_argument("--year", type=int, default=None, help="year of the indicator values")
     p.add_argument("--unit", default="", help="unit of the indicator values (e.g. người/km²)")
     p.set_defaults(func=_cmd_zonal)

@@ -47,18 +47,26 @@ def _province_series(obs: pd.DataFrame, indicator: str) -> tuple[dict[int, float
 
 def _pinned(obs: pd.DataFrame, indicator: str) -> dict[tuple[str, int], float]:
     rows = indicators.usable(obs)
-    rows = rows[(rows["indicator"] == indicator) & (rows["unit_level"] == "district")
-                & (rows["standard"] == STANDARD_2016) & (rows["qualifier"] == "=")
-                & rows["year"].isin(synthetic.YEARS)]
+    rows = rows[
+        (rows["indicator"] == indicator)
+        & (rows["unit_level"] == "district")
+        & (rows["standard"] == STANDARD_2016)
+        & (rows["qualifier"] == "=")
+        & rows["year"].isin(synthetic.YEARS)
+    ]
     return {(r.gso_code, int(r.year)): float(r.value) / 100.0 for r in rows.itertuples()}
 
 
 def _bounds(obs: pd.DataFrame, indicator: str, level: str = "district") -> list[tuple[str, int, str, float]]:
     """Real bounds such as Tu Mơ Rông end-2018 "trên 52%" (district) or Sa Bình 2016 "trên 58%"
     (commune): (unit code, year, '>'|'<', rate)."""
-    rows = obs[(obs["indicator"] == indicator) & (obs["unit_level"] == level)
-               & (obs["standard"] == STANDARD_2016) & obs["qualifier"].isin([">", "<"])
-               & obs["year"].isin(synthetic.YEARS)]
+    rows = obs[
+        (obs["indicator"] == indicator)
+        & (obs["unit_level"] == level)
+        & (obs["standard"] == STANDARD_2016)
+        & obs["qualifier"].isin([">", "<"])
+        & obs["year"].isin(synthetic.YEARS)
+    ]
     return [(r.gso_code, int(r.year), r.qualifier, float(r.value) / 100.0) for r in rows.itertuples()]
 
 
@@ -98,8 +106,11 @@ def _series_within_bounds(obs, indicator, units, province, relative, pins, seed,
     position = {str(code): i for i, code in enumerate(units["gso_code"])}
     commune_bounds = [b for b in _bounds(obs, indicator, "commune") if b[0] in position]
     for _ in range(BOUND_TRIES):
-        broken = [(code, year, op, bound) for code, year, op, bound in commune_bounds
-                  if _breaks(op, float(series.iloc[position[code]][year]), bound)]
+        broken = [
+            (code, year, op, bound)
+            for code, year, op, bound in commune_bounds
+            if _breaks(op, float(series.iloc[position[code]][year]), bound)
+        ]
         if not broken:
             return series
         for code, year, op, bound in broken:
@@ -107,39 +118,54 @@ def _series_within_bounds(obs, indicator, units, province, relative, pins, seed,
             target = bound + BOUND_MARGIN if op == ">" else bound - BOUND_MARGIN
             score[position[code]] += float(synthetic.logit(target) - synthetic.logit(got))
         series = synthetic.poverty_series(units, province, relative, pins, seed, score=score)
-    raise DemoInputError(f"{indicator}: synthetic commune values break real bounds after {BOUND_TRIES} "
-                         f"tries: {', '.join(f'{c} {y} {op} {b:.0%}' for c, y, op, b in broken)}")
+    raise DemoInputError(
+        f"{indicator}: synthetic commune values break real bounds after {BOUND_TRIES} "
+        f"tries: {', '.join(f'{c} {y} {op} {b:.0%}' for c, y, op, b in broken)}"
+    )
 
 
 def _observed_relative(pins: dict[tuple[str, int], float], province: dict[int, float]) -> dict[str, float]:
     """A district's logit offset from the province where a real figure exists (mean over years)."""
     by_district: dict[str, list[float]] = {}
     for (district, year), rate in pins.items():
-        by_district.setdefault(district, []).append(
-            float(synthetic.logit(rate) - synthetic.logit(province[year])))
+        by_district.setdefault(district, []).append(float(synthetic.logit(rate) - synthetic.logit(province[year])))
     return {d: sum(v) / len(v) for d, v in by_district.items()}
 
 
 def _row(level, code, name, indicator, year, value, unit, status, source, standard="", note=""):
-    return {"unit_level": level, "gso_code": code, "unit_name": name, "indicator": indicator,
-            "year": year, "period": str(year) if year else "", "qualifier": "=", "value": value,
-            "unit": unit, "standard": standard, "status": status, "source": source, "note": note}
+    return {
+        "unit_level": level,
+        "gso_code": code,
+        "unit_name": name,
+        "indicator": indicator,
+        "year": year,
+        "period": str(year) if year else "",
+        "qualifier": "=",
+        "value": value,
+        "unit": unit,
+        "standard": standard,
+        "status": status,
+        "source": source,
+        "note": note,
+    }
 
 
-def generate(communes: pd.DataFrame, districts: pd.DataFrame, obs: pd.DataFrame,
-             seed: int = synthetic.SEED) -> pd.DataFrame:
+def generate(
+    communes: pd.DataFrame, districts: pd.DataFrame, obs: pd.DataFrame, seed: int = synthetic.SEED
+) -> pd.DataFrame:
     """Derived and synthetic observation rows for the communes and districts."""
     units = communes[["gso_code", "name", "district_code", "unit_type", "area_km2"]].copy()
-    pop = _need(indicators.values(obs, "population_2019", "commune", 2019), "commune population 2019",
-                len(units)).set_index("gso_code")["value"]
+    pop = _need(
+        indicators.values(obs, "population_2019", "commune", 2019), "commune population 2019", len(units)
+    ).set_index("gso_code")["value"]
     units["population"] = units["gso_code"].map(pop)
-    p135_codes = set(obs.loc[obs["indicator"].isin(["p135_2016", "p135_2017_2020"])
-                             & (obs["unit_level"] == "commune"), "gso_code"])
+    p135_codes = set(
+        obs.loc[obs["indicator"].isin(["p135_2016", "p135_2017_2020"]) & (obs["unit_level"] == "commune"), "gso_code"]
+    )
     units["p135"] = units["gso_code"].isin(p135_codes)
 
     hh21 = _need(indicators.values(obs, "households", "district", 2021), "district households 2021", 10)
-    poor21 = _need(indicators.values(obs, "poor_households", "district", 2021),
-                   "district poor households 2021", 10)
+    poor21 = _need(indicators.values(obs, "poor_households", "district", 2021), "district poor households 2021", 10)
     hh21 = hh21.set_index("gso_code")["value"]
     poor21 = poor21.set_index("gso_code")["value"]
     units["households"] = synthetic.estimate_households(units, hh21.to_dict())
@@ -154,27 +180,81 @@ def generate(communes: pd.DataFrame, districts: pd.DataFrame, obs: pd.DataFrame,
     relative = {**relative, **_observed_relative(poor_pins, poor_prov)}
     near_relative = {**near_relative, **_observed_relative(near_pins, near_prov)}
     poor = _series_within_bounds(obs, "poor_rate", units, poor_prov, relative, poor_pins, seed)
-    near = _series_within_bounds(obs, "near_poor_rate", units, near_prov, near_relative, near_pins, seed,
-                                 score=synthetic.near_poor_score(units, seed))
+    near = _series_within_bounds(
+        obs,
+        "near_poor_rate",
+        units,
+        near_prov,
+        near_relative,
+        near_pins,
+        seed,
+        score=synthetic.near_poor_score(units, seed),
+    )
 
     rows = []
     note = synthetic.SYNTHETIC_NOTE.format(seed=seed)
     for i, u in units.iterrows():
-        rows.append(_row("commune", u.gso_code, u["name"], "households", 2019, int(u.households),
-                         "households", "derived", HH_SOURCE))
-        rows.append(_row("commune", u.gso_code, u["name"], "population_density_2019", 2019,
-                         round(u.population / u.area_km2, 1), "persons/km²", "derived",
-                         "derived: 2019 census population ÷ area computed in UTM 48N"))
+        rows.append(
+            _row(
+                "commune",
+                u.gso_code,
+                u["name"],
+                "households",
+                2019,
+                int(u.households),
+                "households",
+                "derived",
+                HH_SOURCE,
+            )
+        )
+        rows.append(
+            _row(
+                "commune",
+                u.gso_code,
+                u["name"],
+                "population_density_2019",
+                2019,
+                round(u.population / u.area_km2, 1),
+                "persons/km²",
+                "derived",
+                "derived: 2019 census population ÷ area computed in UTM 48N",
+            )
+        )
         for year in synthetic.YEARS:
             for ind, table, src in (("poor_rate", poor, poor_src), ("near_poor_rate", near, near_src)):
                 rate = float(table.at[i, year])
                 source = f"{GENERATOR}, calibrated to: {src}"
-                rows.append(_row("commune", u.gso_code, u["name"], ind, year, round(rate * 100, 4), "%",
-                                 "synthetic", source, STANDARD_2016, note))
+                rows.append(
+                    _row(
+                        "commune",
+                        u.gso_code,
+                        u["name"],
+                        ind,
+                        year,
+                        round(rate * 100, 4),
+                        "%",
+                        "synthetic",
+                        source,
+                        STANDARD_2016,
+                        note,
+                    )
+                )
                 count = ind.replace("_rate", "_households")
-                rows.append(_row("commune", u.gso_code, u["name"], count, year,
-                                 int(round(rate * u.households)), "households", "synthetic", source,
-                                 STANDARD_2016, note))
+                rows.append(
+                    _row(
+                        "commune",
+                        u.gso_code,
+                        u["name"],
+                        count,
+                        year,
+                        int(round(rate * u.households)),
+                        "households",
+                        "synthetic",
+                        source,
+                        STANDARD_2016,
+                        note,
+                    )
+                )
 
     rows += _district_rows(units, poor, near, poor_src, near_src, districts, note)
     rows += _road_rows(units, poor[2020], obs, seed, note)
@@ -189,33 +269,57 @@ def _district_rows(units, poor, near, poor_src, near_src, districts, note) -> li
     rows = []
     for code, grp in units.groupby("district_code"):
         hh = grp["households"]
-        rows.append(_row("district", code, names[code], "population_density_2019", 2019,
-                         round(grp.population.sum() / grp.area_km2.sum(), 1), "persons/km²", "derived",
-                         "derived: sum of 2019 census commune population ÷ area computed in UTM 48N"))
+        rows.append(
+            _row(
+                "district",
+                code,
+                names[code],
+                "population_density_2019",
+                2019,
+                round(grp.population.sum() / grp.area_km2.sum(), 1),
+                "persons/km²",
+                "derived",
+                "derived: sum of 2019 census commune population ÷ area computed in UTM 48N",
+            )
+        )
         for year in synthetic.YEARS:
             for ind, table, src in (("poor_rate", poor, poor_src), ("near_poor_rate", near, near_src)):
                 rate = float((table.loc[grp.index, year] * hh).sum() / hh.sum())
-                rows.append(_row("district", code, names[code], ind, year, round(rate * 100, 4), "%",
-                                 "synthetic", f"{GENERATOR} (household-weighted mean of its communes), "
-                                 f"calibrated to: {src}", STANDARD_2016, note))
+                rows.append(
+                    _row(
+                        "district",
+                        code,
+                        names[code],
+                        ind,
+                        year,
+                        round(rate * 100, 4),
+                        "%",
+                        "synthetic",
+                        f"{GENERATOR} (household-weighted mean of its communes), calibrated to: {src}",
+                        STANDARD_2016,
+                        note,
+                    )
+                )
     return rows
 
 
 def _road_rows(units, poor2020, obs, seed, note) -> list[dict]:
     rows = []
-    for ind, label in (("road_village_hardened_pct", "village roads"),
-                       ("road_commune_hardened_pct", "commune roads")):
+    for ind, label in (("road_village_hardened_pct", "village roads"), ("road_commune_hardened_pct", "commune roads")):
         prov = indicators.values(obs, ind, "province", 2020)
         _need(prov, f"province {ind} 2020", 1)
         share = float(prov["value"].iloc[0])
         src = str(prov["source"].iloc[0])
         if share >= 100.0:
-            vals, status, source, n = np.full(len(units), 100.0), "derived", (
-                f"derived: the province reports 100% of {label} hardened, so every commune is 100% — {src}"), ""
+            vals, status, source, n = (
+                np.full(len(units), 100.0),
+                "derived",
+                (f"derived: the province reports 100% of {label} hardened, so every commune is 100% — {src}"),
+                "",
+            )
         else:
             vals = synthetic.road_hardened(units, poor2020, share / 100.0, seed).to_numpy() * 100
             status, source, n = "synthetic", f"{GENERATOR}, calibrated to: {src}", note
         for u, v in zip(units.itertuples(), vals):
-            rows.append(_row("commune", u.gso_code, u.name, ind, 2020, round(float(v), 2), "%", status,
-                             source, note=n))
+            rows.append(_row("commune", u.gso_code, u.name, ind, 2020, round(float(v), 2), "%", status, source, note=n))
     return rows

@@ -109,9 +109,7 @@ def commune_noise(codes: Iterable[str], seed: int, stream: int, sd: float) -> np
     return np.array([_rng(seed, c, stream).normal(0.0, sd) for c in codes])
 
 
-def estimate_households(
-    communes: pd.DataFrame, district_households: dict[str, float]
-) -> pd.Series:
+def estimate_households(communes: pd.DataFrame, district_households: dict[str, float]) -> pd.Series:
     """Commune households from 2019 population and district household size.
 
     ``communes`` needs ``gso_code``, ``district_code`` and ``population``.
@@ -158,7 +156,8 @@ def district_rates(
     if not 0.0 < target_free < 1.0:
         raise ValueError(
             f"district figures {pinned} cannot be reconciled with the province rate "
-            f"{province_rate:.4f}: the other districts would need {target_free:.4f}")
+            f"{province_rate:.4f}: the other districts would need {target_free:.4f}"
+        )
     base = logit(province_rate) + np.array([relative[c] for c in free])
     k = solve_offset(base, households[free].to_numpy(float), target_free)
     out = {c: float(v) for c, v in zip(free, expit(base + k))}
@@ -191,11 +190,7 @@ def poverty_score(units: pd.DataFrame, seed: int = SEED, stream: int = 1) -> np.
     """The commune poverty score (logit scale) before district calibration."""
     urban = units["unit_type"].isin(URBAN_TYPES).to_numpy()
     p135 = units["p135"].astype(bool).to_numpy()
-    return (
-        P135_EFFECT * p135
-        + URBAN_EFFECT * urban
-        + commune_noise(units["gso_code"], seed, stream, NOISE_SD)
-    )
+    return P135_EFFECT * p135 + URBAN_EFFECT * urban + commune_noise(units["gso_code"], seed, stream, NOISE_SD)
 
 
 def near_poor_score(units: pd.DataFrame, seed: int = SEED) -> np.ndarray:
@@ -236,13 +231,9 @@ def poverty_series(
     return out
 
 
-def road_hardened(
-    units: pd.DataFrame, poor_rate: pd.Series, province_share: float, seed: int = SEED
-) -> pd.Series:
+def road_hardened(units: pd.DataFrame, poor_rate: pd.Series, province_share: float, seed: int = SEED) -> pd.Series:
     """Share (0-1) of village roads hardened per commune, calibrated to the province."""
-    s = ROAD_POVERTY_EFFECT * logit(poor_rate.to_numpy()) + commune_noise(
-        units["gso_code"], seed, 4, ROAD_NOISE_SD
-    )
+    s = ROAD_POVERTY_EFFECT * logit(poor_rate.to_numpy()) + commune_noise(units["gso_code"], seed, 4, ROAD_NOISE_SD)
     k = solve_offset(s, units["households"].to_numpy(float), province_share)
     return pd.Series(expit(s + k), index=units.index)
 

@@ -81,51 +81,187 @@ NAME_MARK = " (minh họa)"
 
 #: GSO province codes of 2008–2025 (north to south), 63 provinces.
 PROVINCE_CODES = (
-    "01", "02", "04", "06", "08", "10", "11", "12", "14", "15", "17", "19", "20", "22", "24", "25",
-    "26", "27", "30", "31", "33", "34", "35", "36", "37", "38", "40", "42", "44", "45", "46", "48",
-    "49", "51", "52", "54", "56", "58", "60", "62", "64", "66", "67", "68", "70", "72", "74", "75",
-    "77", "79", "80", "82", "83", "84", "86", "87", "89", "91", "92", "93", "94", "95", "96",
+    "01",
+    "02",
+    "04",
+    "06",
+    "08",
+    "10",
+    "11",
+    "12",
+    "14",
+    "15",
+    "17",
+    "19",
+    "20",
+    "22",
+    "24",
+    "25",
+    "26",
+    "27",
+    "30",
+    "31",
+    "33",
+    "34",
+    "35",
+    "36",
+    "37",
+    "38",
+    "40",
+    "42",
+    "44",
+    "45",
+    "46",
+    "48",
+    "49",
+    "51",
+    "52",
+    "54",
+    "56",
+    "58",
+    "60",
+    "62",
+    "64",
+    "66",
+    "67",
+    "68",
+    "70",
+    "72",
+    "74",
+    "75",
+    "77",
+    "79",
+    "80",
+    "82",
+    "83",
+    "84",
+    "86",
+    "87",
+    "89",
+    "91",
+    "92",
+    "93",
+    "94",
+    "95",
+    "96",
 )
 
 #: Natural Earth 1:110m admin-0 outline of Vietnam (public domain), lon/lat.
 #: Vertices 0–6 run along Cambodia, 6–18 along Laos, 18–27 along China; the
 #: rest is coast.
 VNM_OUTLINE = (
-    (104.334335, 10.486544), (105.199915, 10.88931), (106.24967, 10.961812), (105.810524, 11.567615),
-    (107.491403, 12.337206), (107.614548, 13.535531), (107.382727, 14.202441), (107.564525, 15.202173),
-    (107.312706, 15.908538), (106.556008, 16.604284), (105.925762, 17.485315), (105.094598, 18.666975),
-    (103.896532, 19.265181), (104.183388, 19.624668), (104.822574, 19.886642), (104.435, 20.758733),
-    (103.203861, 20.766562), (102.754896, 21.675137), (102.170436, 22.464753), (102.706992, 22.708795),
-    (103.504515, 22.703757), (104.476858, 22.81915), (105.329209, 23.352063), (105.811247, 22.976892),
-    (106.725403, 22.794268), (106.567273, 22.218205), (107.04342, 21.811899), (108.05018, 21.55238),
-    (106.715068, 20.696851), (105.881682, 19.75205), (105.662006, 19.058165), (106.426817, 18.004121),
-    (107.361954, 16.697457), (108.269495, 16.079742), (108.877107, 15.276691), (109.33527, 13.426028),
-    (109.200136, 11.666859), (108.36613, 11.008321), (107.220929, 10.364484), (106.405113, 9.53084),
-    (105.158264, 8.59976), (104.795185, 9.241038), (105.076202, 9.918491), (104.334335, 10.486544),
+    (104.334335, 10.486544),
+    (105.199915, 10.88931),
+    (106.24967, 10.961812),
+    (105.810524, 11.567615),
+    (107.491403, 12.337206),
+    (107.614548, 13.535531),
+    (107.382727, 14.202441),
+    (107.564525, 15.202173),
+    (107.312706, 15.908538),
+    (106.556008, 16.604284),
+    (105.925762, 17.485315),
+    (105.094598, 18.666975),
+    (103.896532, 19.265181),
+    (104.183388, 19.624668),
+    (104.822574, 19.886642),
+    (104.435, 20.758733),
+    (103.203861, 20.766562),
+    (102.754896, 21.675137),
+    (102.170436, 22.464753),
+    (102.706992, 22.708795),
+    (103.504515, 22.703757),
+    (104.476858, 22.81915),
+    (105.329209, 23.352063),
+    (105.811247, 22.976892),
+    (106.725403, 22.794268),
+    (106.567273, 22.218205),
+    (107.04342, 21.811899),
+    (108.05018, 21.55238),
+    (106.715068, 20.696851),
+    (105.881682, 19.75205),
+    (105.662006, 19.058165),
+    (106.426817, 18.004121),
+    (107.361954, 16.697457),
+    (108.269495, 16.079742),
+    (108.877107, 15.276691),
+    (109.33527, 13.426028),
+    (109.200136, 11.666859),
+    (108.36613, 11.008321),
+    (107.220929, 10.364484),
+    (106.405113, 9.53084),
+    (105.158264, 8.59976),
+    (104.795185, 9.241038),
+    (105.076202, 9.918491),
+    (104.334335, 10.486544),
 )
 BORDERS = {"KHM": (0, 6), "LAO": (6, 18)}
-BORDER_NAMES = {"KHM": ("Biên giới Việt Nam – Campuchia", "Vietnam – Cambodia border"),
-                "LAO": ("Biên giới Việt Nam – Lào", "Vietnam – Laos border")}
+BORDER_NAMES = {
+    "KHM": ("Biên giới Việt Nam – Campuchia", "Vietnam – Cambodia border"),
+    "LAO": ("Biên giới Việt Nam – Lào", "Vietnam – Laos border"),
+}
 OUTLINE_STEP_DEG = 0.01  # the outline is densified in lon/lat so it is straight in both CRSs
 
 #: Where communes are denser (lon, lat, weight, sigma in degrees): the Red
 #: River delta, Hà Nội, the Mekong delta, Hồ Chí Minh City.
-DENSITY_BUMPS = ((106.1, 20.8, 5.0, 0.55), (105.85, 21.03, 3.0, 0.25),
-                 (105.7, 10.1, 3.0, 0.9), (106.7, 10.8, 3.0, 0.3))
+DENSITY_BUMPS = ((106.1, 20.8, 5.0, 0.55), (105.85, 21.03, 3.0, 0.25), (105.7, 10.1, 3.0, 0.9), (106.7, 10.8, 3.0, 0.3))
 #: Where poverty is higher (lon, lat, added rate in %, sigma in degrees): the
 #: north-west, the northern uplands, the central highlands.
-POVERTY_BUMPS = ((103.5, 21.6, 38.0, 1.2), (105.3, 22.6, 25.0, 1.0),
-                 (108.0, 14.2, 22.0, 1.1), (104.9, 19.2, 18.0, 0.9))
+POVERTY_BUMPS = ((103.5, 21.6, 38.0, 1.2), (105.3, 22.6, 25.0, 1.0), (108.0, 14.2, 22.0, 1.1), (104.9, 19.2, 18.0, 0.9))
 
 SYLLABLES = (
-    "An", "Bình", "Cẩm", "Châu", "Đông", "Đức", "Gia", "Hà", "Hải", "Hòa", "Hồng", "Hưng", "Khánh",
-    "Kim", "Lạc", "Lâm", "Liên", "Long", "Minh", "Mỹ", "Nam", "Nghĩa", "Ngọc", "Nhân", "Phong",
-    "Phú", "Phúc", "Phước", "Quang", "Quảng", "Sơn", "Tân", "Thạch", "Thái", "Thanh", "Thành",
-    "Thịnh", "Thuận", "Thủy", "Tiến", "Trung", "Trường", "Tường", "Văn", "Vĩnh", "Xuân", "Yên",
+    "An",
+    "Bình",
+    "Cẩm",
+    "Châu",
+    "Đông",
+    "Đức",
+    "Gia",
+    "Hà",
+    "Hải",
+    "Hòa",
+    "Hồng",
+    "Hưng",
+    "Khánh",
+    "Kim",
+    "Lạc",
+    "Lâm",
+    "Liên",
+    "Long",
+    "Minh",
+    "Mỹ",
+    "Nam",
+    "Nghĩa",
+    "Ngọc",
+    "Nhân",
+    "Phong",
+    "Phú",
+    "Phúc",
+    "Phước",
+    "Quang",
+    "Quảng",
+    "Sơn",
+    "Tân",
+    "Thạch",
+    "Thái",
+    "Thanh",
+    "Thành",
+    "Thịnh",
+    "Thuận",
+    "Thủy",
+    "Tiến",
+    "Trung",
+    "Trường",
+    "Tường",
+    "Văn",
+    "Vĩnh",
+    "Xuân",
+    "Yên",
 )
 
 
 # --------------------------------------------------------------------------- geometry
+
 
 def outline(step_deg: float = OUTLINE_STEP_DEG) -> shapely.Polygon:
     """The (densified) Vietnam outline in lon/lat."""
@@ -211,7 +347,7 @@ def _edge_curve(a: np.ndarray, b: np.ndarray, spacing: float, rng: np.random.Gen
     modes = min(k // 2, 24)
     m = np.arange(1, modes + 1)
     amp = min(0.06, 1500.0 / length)  # at most 6 % of the edge and 1.5 km
-    coef = rng.standard_normal(modes) * amp / m ** 1.1
+    coef = rng.standard_normal(modes) * amp / m**1.1
     offset = length * (np.sin(np.pi * np.outer(t, m)) @ coef)
     normal = np.array([-d[1], d[0]]) / length
     return a + np.outer(t, d) + np.outer(offset, normal)
@@ -270,8 +406,7 @@ def _polygonal(g):
 
 
 def _multi(geoms) -> np.ndarray:
-    return np.array([g if g.geom_type == "MultiPolygon" else shapely.MultiPolygon([g]) for g in geoms],
-                    dtype=object)
+    return np.array([g if g.geom_type == "MultiPolygon" else shapely.MultiPolygon([g]) for g in geoms], dtype=object)
 
 
 def _group(geoms: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -284,6 +419,7 @@ def _group(geoms: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 
 # --------------------------------------------------------------------------- names and values
+
 
 def _names(rng: np.random.Generator, n: int) -> list[str]:
     a = rng.integers(0, len(SYLLABLES), n)
@@ -299,18 +435,32 @@ def _poverty_base(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     return p
 
 
-def _obs_rows(level: str, codes, names, indicator: str, years, values, unit: str,
-              standard: str = "") -> pd.DataFrame:
+def _obs_rows(level: str, codes, names, indicator: str, years, values, unit: str, standard: str = "") -> pd.DataFrame:
     values = np.asarray(values, dtype=float)
     n = len(codes)
     frames = []
     for k, y in enumerate(years):
         v = values[:, k] if values.ndim == 2 else values
-        frames.append(pd.DataFrame({
-            "unit_level": level, "gso_code": list(codes), "unit_name": list(names),
-            "indicator": indicator, "year": y, "period": "" if y is None else str(y),
-            "qualifier": "=", "value": np.round(v, 4), "unit": unit, "standard": standard,
-            "status": "synthetic", "source": SOURCE, "note": SYNTHETIC_NOTE}, index=range(n)))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "unit_level": level,
+                    "gso_code": list(codes),
+                    "unit_name": list(names),
+                    "indicator": indicator,
+                    "year": y,
+                    "period": "" if y is None else str(y),
+                    "qualifier": "=",
+                    "value": np.round(v, 4),
+                    "unit": unit,
+                    "standard": standard,
+                    "status": "synthetic",
+                    "source": SOURCE,
+                    "note": SYNTHETIC_NOTE,
+                },
+                index=range(n),
+            )
+        )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -324,6 +474,7 @@ def _catalogue() -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- the generator
 
+
 def sizes(n: int) -> tuple[int, int]:
     """Districts and provinces for ``n`` communes (700 and 63 at 10,600)."""
     n_d = max(1, round(n * N_DISTRICTS / N_COMMUNES))
@@ -331,8 +482,9 @@ def sizes(n: int) -> tuple[int, int]:
     return n_d, n_p
 
 
-def generate(n: int = N_COMMUNES, seed: int = 1, spacing_m: float = DEFAULT_SPACING_M,
-             log: TextIO | None = None) -> dict[str, pd.DataFrame]:
+def generate(
+    n: int = N_COMMUNES, seed: int = 1, spacing_m: float = DEFAULT_SPACING_M, log: TextIO | None = None
+) -> dict[str, pd.DataFrame]:
     """Every layer of the national GeoPackage, in memory (see the module docstring)."""
     if not MIN_N <= n <= MAX_N:
         raise ValueError(f"n must be from {MIN_N} to {MAX_N} communes, got {n}")
@@ -401,25 +553,41 @@ def generate(n: int = N_COMMUNES, seed: int = 1, spacing_m: float = DEFAULT_SPAC
 
     wgs = _to_wgs84(cells)
     area = np.round(shapely.area(cells) / 1e6, 3)
-    communes = gpd.GeoDataFrame({
-        "gso_code": c_codes, "name": c_names, "unit_type": unit_type,
-        "district_code": d_codes[commune_d], "district_name": d_names[commune_d],
-        "province_code": p_codes[district_p[commune_d]], "quality_flag": "uncertain",
-        "geom_method": GEOM_METHOD, "area_km2": area,
-    }, geometry=gpd.GeoSeries(_multi(wgs), crs=WGS84))
+    communes = gpd.GeoDataFrame(
+        {
+            "gso_code": c_codes,
+            "name": c_names,
+            "unit_type": unit_type,
+            "district_code": d_codes[commune_d],
+            "district_name": d_names[commune_d],
+            "province_code": p_codes[district_p[commune_d]],
+            "quality_flag": "uncertain",
+            "geom_method": GEOM_METHOD,
+            "area_km2": area,
+        },
+        geometry=gpd.GeoSeries(_multi(wgs), crs=WGS84),
+    )
     step("hierarchy and names")
 
     # ---- districts, provinces (dissolved in metres, exact shared edges)
     d_idx, d_geom = _group(cells, commune_d)
     counts = np.bincount(commune_d, minlength=n_d)
-    districts = gpd.GeoDataFrame({
-        "gso_code": d_codes[d_idx], "name": d_names[d_idx], "unit_type": d_type[d_idx],
-        "province_code": p_codes[district_p[d_idx]], "n_communes": counts[d_idx].astype("int64"),
-        "area_km2": np.round(shapely.area(d_geom) / 1e6, 3),
-    }, geometry=gpd.GeoSeries(_to_wgs84(d_geom), crs=WGS84))
+    districts = gpd.GeoDataFrame(
+        {
+            "gso_code": d_codes[d_idx],
+            "name": d_names[d_idx],
+            "unit_type": d_type[d_idx],
+            "province_code": p_codes[district_p[d_idx]],
+            "n_communes": counts[d_idx].astype("int64"),
+            "area_km2": np.round(shapely.area(d_geom) / 1e6, 3),
+        },
+        geometry=gpd.GeoSeries(_to_wgs84(d_geom), crs=WGS84),
+    )
     p_idx, p_geom = _group(d_geom, district_p[d_idx])
-    provinces = gpd.GeoDataFrame({"gso_province_code": p_codes[p_idx], "name": p_names[p_idx]},
-                                 geometry=gpd.GeoSeries(_to_wgs84(p_geom), crs=WGS84))
+    provinces = gpd.GeoDataFrame(
+        {"gso_province_code": p_codes[p_idx], "name": p_names[p_idx]},
+        geometry=gpd.GeoSeries(_to_wgs84(p_geom), crs=WGS84),
+    )
     step(f"{n_d} districts, {n_p} provinces")
 
     # ---- communes of 2025: about three communes of a province each
@@ -436,14 +604,20 @@ def generate(n: int = N_COMMUNES, seed: int = 1, spacing_m: float = DEFAULT_SPAC
     members_of = pd.Series(np.arange(n)).groupby(group).apply(list)
     g_head = [min(members_of[g], key=lambda i: c_codes[i]) for g in g_idx]
     g_codes = np.array([c_codes[i] for i in g_head], dtype=object)
-    g_names = np.array([f"{'Phường' if unit_type[i] == 'Phường' else 'Xã'} {base[i]}{NAME_MARK}"
-                        for i in g_head], dtype=object)
-    communes_2025 = gpd.GeoDataFrame({
-        "gso_code": g_codes, "name": g_names, "province_code": p_codes[c_prov[g_head]],
-        "member_gso_codes_2020": [",".join(sorted(c_codes[i] for i in members_of[g])) for g in g_idx],
-        "n_members": np.array([len(members_of[g]) for g in g_idx], dtype="int64"),
-        "area_km2": np.round(shapely.area(g_geom) / 1e6, 3),
-    }, geometry=gpd.GeoSeries(_to_wgs84(g_geom), crs=WGS84))
+    g_names = np.array(
+        [f"{'Phường' if unit_type[i] == 'Phường' else 'Xã'} {base[i]}{NAME_MARK}" for i in g_head], dtype=object
+    )
+    communes_2025 = gpd.GeoDataFrame(
+        {
+            "gso_code": g_codes,
+            "name": g_names,
+            "province_code": p_codes[c_prov[g_head]],
+            "member_gso_codes_2020": [",".join(sorted(c_codes[i] for i in members_of[g])) for g in g_idx],
+            "n_members": np.array([len(members_of[g]) for g in g_idx], dtype="int64"),
+            "area_km2": np.round(shapely.area(g_geom) / 1e6, 3),
+        },
+        geometry=gpd.GeoSeries(_to_wgs84(g_geom), crs=WGS84),
+    )
     pos = {g: k for k, g in enumerate(g_idx)}
     communes["code_2025"] = [g_codes[pos[g]] for g in group]
     communes["name_2025"] = [g_names[pos[g]] for g in group]
@@ -453,31 +627,53 @@ def generate(n: int = N_COMMUNES, seed: int = 1, spacing_m: float = DEFAULT_SPAC
     ring = np.asarray(VNM_OUTLINE)
     rows = []
     for code, (i, j) in BORDERS.items():
-        line = shapely.segmentize(shapely.LineString(ring[i:j + 1]), OUTLINE_STEP_DEG)
-        rows.append({"country": code, "name_vi": BORDER_NAMES[code][0], "name_en": BORDER_NAMES[code][1],
-                     "length_km": round(float(shapely.length(_to_metric(line)[0])) / 1000, 2),
-                     "geometry": line})
+        line = shapely.segmentize(shapely.LineString(ring[i : j + 1]), OUTLINE_STEP_DEG)
+        rows.append(
+            {
+                "country": code,
+                "name_vi": BORDER_NAMES[code][0],
+                "name_en": BORDER_NAMES[code][1],
+                "length_km": round(float(shapely.length(_to_metric(line)[0])) / 1000, 2),
+                "geometry": line,
+            }
+        )
     border = gpd.GeoDataFrame(rows, geometry="geometry", crs=WGS84)
     communes = _flag_border(communes, border)
     step(f"{int(communes['on_border'].sum())} border communes")
 
     # ---- synthetic values
-    obs = _observations(communes, districts, provinces, lon, lat, area, commune_d, d_idx, d_codes,
-                        district_p, p_codes, rng)
+    obs = _observations(
+        communes, districts, provinces, lon, lat, area, commune_d, d_idx, d_codes, district_p, p_codes, rng
+    )
     step(f"{len(obs):,} observations")
 
     works = _works(communes, provinces, xy, p_seed, c_codes, d_codes, commune_d)
     roads = _roads(xy, p_seed, lat)
-    countries = gpd.GeoDataFrame({"ADM0_A3": ["VNM"], "NAME": ["Vietnam"]},
-                                 geometry=[shapely.Polygon(VNM_OUTLINE)], crs=WGS84)
+    countries = gpd.GeoDataFrame(
+        {"ADM0_A3": ["VNM"], "NAME": ["Vietnam"]}, geometry=[shapely.Polygon(VNM_OUTLINE)], crs=WGS84
+    )
     order = np.argsort(communes["gso_code"].to_numpy(), kind="stable")
     communes = communes.iloc[order].reset_index(drop=True)
     districts = districts.sort_values("gso_code").reset_index(drop=True)
     provinces = provinces.sort_values("gso_province_code").reset_index(drop=True)
     communes_2025 = communes_2025.sort_values("gso_code").reset_index(drop=True)
-    cols = ["gso_code", "name", "unit_type", "district_code", "district_name", "province_code",
-            "quality_flag", "geom_method", "area_km2", "code_2025", "name_2025", "border_km",
-            "on_border", "border_countries", "geometry"]
+    cols = [
+        "gso_code",
+        "name",
+        "unit_type",
+        "district_code",
+        "district_name",
+        "province_code",
+        "quality_flag",
+        "geom_method",
+        "area_km2",
+        "code_2025",
+        "name_2025",
+        "border_km",
+        "on_border",
+        "border_countries",
+        "geometry",
+    ]
     return {
         "communes": communes[cols],
         "districts": districts,
@@ -512,8 +708,9 @@ def _flag_border(communes: gpd.GeoDataFrame, border: gpd.GeoDataFrame) -> gpd.Ge
     return out
 
 
-def _observations(communes, districts, provinces, lon, lat, area_km2, commune_d, d_idx, d_codes,
-                  district_p, p_codes, rng) -> pd.DataFrame:
+def _observations(
+    communes, districts, provinces, lon, lat, area_km2, commune_d, d_idx, d_codes, district_p, p_codes, rng
+) -> pd.DataFrame:
     n = len(communes)
     codes = communes["gso_code"].to_numpy()
     names = communes["name"].to_numpy()
@@ -524,7 +721,7 @@ def _observations(communes, districts, provinces, lon, lat, area_km2, commune_d,
     households = np.maximum(80, np.round(population / hh_size))
     base = _poverty_base(lon, lat) * np.exp(rng.normal(0, 0.35, n))
     decline = np.clip(rng.normal(0.84, 0.05, n), 0.65, 0.98)
-    poor = np.column_stack([base * decline ** k for k in range(len(YEARS))])
+    poor = np.column_stack([base * decline**k for k in range(len(YEARS))])
     poor = np.clip(poor * np.exp(rng.normal(0, 0.06, poor.shape)), 0.1, 92.0)
     near = np.clip(poor * rng.uniform(0.35, 0.8, n)[:, None] + rng.uniform(1.5, 6.0, n)[:, None], 0.2, 60.0)
     near = np.minimum(near, 99.0 - poor)
@@ -534,18 +731,25 @@ def _observations(communes, districts, provinces, lon, lat, area_km2, commune_d,
         _obs_rows("commune", codes, names, "poor_rate", YEARS, poor, "%", STANDARD_2016),
         _obs_rows("commune", codes, names, "near_poor_rate", YEARS, near, "%", STANDARD_2016),
         _obs_rows("commune", codes, names, "poor_households", YEARS, poor_hh, "households", STANDARD_2016),
-        _obs_rows("commune", codes, names, "near_poor_households", YEARS, near_hh, "households",
-                  STANDARD_2016),
+        _obs_rows("commune", codes, names, "near_poor_households", YEARS, near_hh, "households", STANDARD_2016),
         _obs_rows("commune", codes, names, "households", (2019,), households, "households"),
         _obs_rows("commune", codes, names, "population_2019", (2019,), population, "persons"),
-        _obs_rows("commune", codes, names, "population_density_2019", (2019,),
-                  population / np.maximum(area_km2, 1e-3), "persons/km²"),
+        _obs_rows(
+            "commune",
+            codes,
+            names,
+            "population_density_2019",
+            (2019,),
+            population / np.maximum(area_km2, 1e-3),
+            "persons/km²",
+        ),
     ]
     # district and province aggregates of the same synthetic values
     order = communes.index.to_numpy()  # communes were not reordered yet: rows match the arrays
     for level, key, ucodes, _names, _area in (
-            ("district", commune_d, d_codes, None, None),
-            ("province", district_p[commune_d], p_codes, None, None)):
+        ("district", commune_d, d_codes, None, None),
+        ("province", district_p[commune_d], p_codes, None, None),
+    ):
         g = pd.DataFrame({"k": key[order]})
         sums = {}
         for name, arr in (("hh", households), ("pop", population), ("area", area_km2)):
@@ -562,16 +766,22 @@ def _observations(communes, districts, provinces, lon, lat, area_km2, commune_d,
         hh = sums["hh"].to_numpy()[:, None]
         frames += [
             _obs_rows(level, u_codes, u_names, "poor_rate", YEARS, ph.to_numpy() / hh * 100, "%", STANDARD_2016),
-            _obs_rows(level, u_codes, u_names, "near_poor_rate", YEARS, nh.to_numpy() / hh * 100, "%",
-                      STANDARD_2016),
-            _obs_rows(level, u_codes, u_names, "poor_households", YEARS, ph.to_numpy(), "households",
-                      STANDARD_2016),
-            _obs_rows(level, u_codes, u_names, "near_poor_households", YEARS, nh.to_numpy(), "households",
-                      STANDARD_2016),
+            _obs_rows(level, u_codes, u_names, "near_poor_rate", YEARS, nh.to_numpy() / hh * 100, "%", STANDARD_2016),
+            _obs_rows(level, u_codes, u_names, "poor_households", YEARS, ph.to_numpy(), "households", STANDARD_2016),
+            _obs_rows(
+                level, u_codes, u_names, "near_poor_households", YEARS, nh.to_numpy(), "households", STANDARD_2016
+            ),
             _obs_rows(level, u_codes, u_names, "households", (2019,), hh[:, 0], "households"),
             _obs_rows(level, u_codes, u_names, "population_2019", (2019,), sums["pop"].to_numpy(), "persons"),
-            _obs_rows(level, u_codes, u_names, "population_density_2019", (2019,),
-                      sums["pop"].to_numpy() / np.maximum(sums["area"].to_numpy(), 1e-3), "persons/km²"),
+            _obs_rows(
+                level,
+                u_codes,
+                u_names,
+                "population_density_2019",
+                (2019,),
+                sums["pop"].to_numpy() / np.maximum(sums["area"].to_numpy(), 1e-3),
+                "persons/km²",
+            ),
         ]
     obs = pd.concat(frames, ignore_index=True)
     obs["year"] = obs["year"].astype("Int64")
@@ -586,15 +796,31 @@ def _works(communes, provinces, xy, p_seed, c_codes, d_codes, commune_d) -> gpd.
         code = c_codes[i]
         u = by_code.loc[code]
         pt = u.geometry.representative_point()
-        rows.append({
-            "work_id": f"syn-elec-{code}", "kind": "electrification",
-            "name_vi": f"Cấp điện (minh họa) – {u['name']}", "name_en": f"Grid connection (synthetic) – {u['name']}",
-            "gso_code": code, "district_code": d_codes[commune_d[i]], "village": "",
-            "lon": np.nan, "lat": np.nan, "location_precision": "commune", "year": 2019 + k % 2,
-            "date": f"{2019 + k % 2}-12", "households": float(100 + (k * 37) % 400),
-            "line_mv_km": float(5 + k % 7), "line_lv_km": float(3 + k % 5), "transformers": float(1 + k % 4),
-            "budget_million_vnd": float(5000 + (k * 911) % 9000), "description_vi": SYNTHETIC_NOTE,
-            "status": "synthetic", "source": SOURCE, "geometry": pt})
+        rows.append(
+            {
+                "work_id": f"syn-elec-{code}",
+                "kind": "electrification",
+                "name_vi": f"Cấp điện (minh họa) – {u['name']}",
+                "name_en": f"Grid connection (synthetic) – {u['name']}",
+                "gso_code": code,
+                "district_code": d_codes[commune_d[i]],
+                "village": "",
+                "lon": np.nan,
+                "lat": np.nan,
+                "location_precision": "commune",
+                "year": 2019 + k % 2,
+                "date": f"{2019 + k % 2}-12",
+                "households": float(100 + (k * 37) % 400),
+                "line_mv_km": float(5 + k % 7),
+                "line_lv_km": float(3 + k % 5),
+                "transformers": float(1 + k % 4),
+                "budget_million_vnd": float(5000 + (k * 911) % 9000),
+                "description_vi": SYNTHETIC_NOTE,
+                "status": "synthetic",
+                "source": SOURCE,
+                "geometry": pt,
+            }
+        )
     works = gpd.GeoDataFrame(rows, geometry="geometry", crs=WGS84)
     works["year"] = works["year"].astype("int64")
     return works
@@ -605,15 +831,26 @@ def _roads(xy, p_seed, lat) -> gpd.GeoDataFrame:
     order = p_seed[np.argsort(-lat[p_seed], kind="stable")]
     line_m = shapely.LineString(xy[order]) if len(order) > 1 else shapely.LineString([xy[0], xy[0] + 1000])
     line = _to_wgs84([line_m])[0]
-    return gpd.GeoDataFrame({
-        "road_id": ["syn_1"], "code": ["SYN1"], "name": ["Trục Bắc – Nam (minh họa)"],
-        "road_type": ["Quốc lộ"], "road_class": ["Quốc Gia"],
-        "length_km": [round(float(line_m.length) / 1000, 2)],
-    }, geometry=gpd.GeoSeries([shapely.MultiLineString([line])], crs=WGS84))
+    return gpd.GeoDataFrame(
+        {
+            "road_id": ["syn_1"],
+            "code": ["SYN1"],
+            "name": ["Trục Bắc – Nam (minh họa)"],
+            "road_type": ["Quốc lộ"],
+            "road_class": ["Quốc Gia"],
+            "length_km": [round(float(line_m.length) / 1000, 2)],
+        },
+        geometry=gpd.GeoSeries([shapely.MultiLineString([line])], crs=WGS84),
+    )
 
 
-def write(path: Path | str | None = None, n: int = N_COMMUNES, seed: int = 1,
-          spacing_m: float = DEFAULT_SPACING_M, log: TextIO | None = None) -> Path:
+def write(
+    path: Path | str | None = None,
+    n: int = N_COMMUNES,
+    seed: int = 1,
+    spacing_m: float = DEFAULT_SPACING_M,
+    log: TextIO | None = None,
+) -> Path:
     """Generate and write the GeoPackage atomically (:func:`geo.io.storage.write_gpkg`)."""
     from geo.io import storage
 
@@ -625,6 +862,7 @@ def write(path: Path | str | None = None, n: int = N_COMMUNES, seed: int = 1,
 
 # --------------------------------------------------------------------------- CLI
 
+
 def _cmd_national(args) -> int:
     t0 = time.perf_counter()
     try:
@@ -634,9 +872,11 @@ def _cmd_national(args) -> int:
     import pyogrio
 
     info = {name: pyogrio.read_info(path, layer=name)["features"] for name, _ in pyogrio.list_layers(path)}
-    print(f"wrote {path} in {time.perf_counter() - t0:.1f}s — {info['communes']} communes, "
-          f"{info['districts']} districts, {info['provinces']} provinces, {info['observations']} "
-          f"observations (all synthetic: dữ liệu minh họa / demo data)")
+    print(
+        f"wrote {path} in {time.perf_counter() - t0:.1f}s — {info['communes']} communes, "
+        f"{info['districts']} districts, {info['provinces']} provinces, {info['observations']} "
+        f"observations (all synthetic: dữ liệu minh họa / demo data)"
+    )
     return 0
 
 
@@ -645,7 +885,11 @@ def register(sub: Any) -> None:  # sub: argparse add_subparsers() action (its cl
     p.add_argument("--out", type=Path, default=None, help="GeoPackage path (default build/national.gpkg)")
     p.add_argument("--n", type=int, default=N_COMMUNES, help=f"number of communes (default {N_COMMUNES})")
     p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
-    p.add_argument("--spacing-m", type=float, default=DEFAULT_SPACING_M,
-                   help=f"vertex spacing along commune edges in metres (default {DEFAULT_SPACING_M:g})")
+    p.add_argument(
+        "--spacing-m",
+        type=float,
+        default=DEFAULT_SPACING_M,
+        help=f"vertex spacing along commune edges in metres (default {DEFAULT_SPACING_M:g})",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="print the steps and their times")
     p.set_defaults(func=_cmd_national)

@@ -48,7 +48,5 @@ def flag_border_communes(
     touching = shared >= min_shared_km
     out["border_km"] = shared.where(touching, 0.0).sum(axis=1).round(2)
     out["on_border"] = touching.any(axis=1)
-    out["border_countries"] = touching.apply(
-        lambda row: ";".join(sorted(c for c, hit in row.items() if hit)), axis=1
-    )
+    out["border_countries"] = touching.apply(lambda row: ";".join(sorted(c for c, hit in row.items() if hit)), axis=1)
     return out

@@ -35,8 +35,10 @@ _SOURCES = {"communes": "kontum_communes_2020.geojson", "districts": "kontum_dis
 
 def _source_version(level: str) -> cache.Version:
     """The version of the boundary file of ``level`` and the admin list (data folder, mtimes, sizes)."""
-    parts = [cache.file_version(paths.boundaries_dir() / _SOURCES[level]).token,
-             cache.file_version(paths.facts_dir() / "admin_units_2020.csv").token]
+    parts = [
+        cache.file_version(paths.boundaries_dir() / _SOURCES[level]).token,
+        cache.file_version(paths.facts_dir() / "admin_units_2020.csv").token,
+    ]
     return cache.Version(f"{paths.data_dir()}:{level}", "|".join(parts))
 
 

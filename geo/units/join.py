@@ -62,8 +62,7 @@ def _csv_records(path: Path) -> list[tuple[int, list]]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ValueError(
-            f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02x} at position {exc.start}); "
-            "save it as 'CSV UTF-8'"
+            f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02x} at position {exc.start}); save it as 'CSV UTF-8'"
         ) from None
     first = next((line for line in text.splitlines() if line.strip()), "")
     delimiter = max(",;\t", key=first.count) if any(d in first for d in ",;\t") else ","
@@ -84,8 +83,9 @@ def _xlsx_records(path: Path) -> list[tuple[int, list]]:
 
 
 def _frame(path: Path, records: list[tuple[int, list]], typed: bool) -> pd.DataFrame:
-    records = [(i, [None if _empty(v) else (v.strip() if isinstance(v, str) else v) for v in vals])
-               for i, vals in records]
+    records = [
+        (i, [None if _empty(v) else (v.strip() if isinstance(v, str) else v) for v in vals]) for i, vals in records
+    ]
     records = [(i, vals) for i, vals in records if any(v is not None for v in vals)]
     if not records:
         raise ValueError(f"{path}: empty file (no header row)")
@@ -132,8 +132,9 @@ def read_table(path: Path | str) -> pd.DataFrame:
         raise ValueError(f"{path}: is a folder, not a table")
     suffix = path.suffix.lower()
     if suffix not in READABLE:
-        raise ValueError(f"{path}: unsupported file type {suffix or '(no extension)'}; "
-                         f"expected {' or '.join(READABLE)}")
+        raise ValueError(
+            f"{path}: unsupported file type {suffix or '(no extension)'}; expected {' or '.join(READABLE)}"
+        )
     if path.stat().st_size == 0:
         raise ValueError(f"{path}: empty file")
     if suffix == ".csv":
@@ -144,21 +145,75 @@ def read_table(path: Path | str) -> pd.DataFrame:
 # ---------------------------------------------------------------- columns
 
 CODE_COLUMNS = {
-    "commune": ["gso_code", "gso_commune_code", "commune_code", "commune_code_gso2020", "ma_xa",
-                "ma_so_xa", "ma_gso", "ma_dvhc", "ma_don_vi", "code", "ma"],
-    "district": ["gso_code", "gso_district_code", "district_code", "ma_huyen", "ma_gso", "ma_dvhc",
-                 "ma_don_vi", "code", "ma"],
+    "commune": [
+        "gso_code",
+        "gso_commune_code",
+        "commune_code",
+        "commune_code_gso2020",
+        "ma_xa",
+        "ma_so_xa",
+        "ma_gso",
+        "ma_dvhc",
+        "ma_don_vi",
+        "code",
+        "ma",
+    ],
+    "district": [
+        "gso_code",
+        "gso_district_code",
+        "district_code",
+        "ma_huyen",
+        "ma_gso",
+        "ma_dvhc",
+        "ma_don_vi",
+        "code",
+        "ma",
+    ],
 }
 NAME_COLUMNS = {
-    "commune": ["commune", "commune_name", "commune_name_as_in_source", "census_ward", "ward", "xa",
-                "ten_xa", "xa_phuong", "xa_phuong_thi_tran", "phuong_xa", "ten_xa_phuong",
-                "ten_don_vi", "don_vi", "name", "ten"],
-    "district": ["district", "district_name", "district_name_as_in_source", "census_district",
-                 "huyen", "ten_huyen", "quan_huyen", "name", "ten", "ten_don_vi", "don_vi"],
+    "commune": [
+        "commune",
+        "commune_name",
+        "commune_name_as_in_source",
+        "census_ward",
+        "ward",
+        "xa",
+        "ten_xa",
+        "xa_phuong",
+        "xa_phuong_thi_tran",
+        "phuong_xa",
+        "ten_xa_phuong",
+        "ten_don_vi",
+        "don_vi",
+        "name",
+        "ten",
+    ],
+    "district": [
+        "district",
+        "district_name",
+        "district_name_as_in_source",
+        "census_district",
+        "huyen",
+        "ten_huyen",
+        "quan_huyen",
+        "name",
+        "ten",
+        "ten_don_vi",
+        "don_vi",
+    ],
 }
-DISTRICT_COLUMNS = ["district", "district_name", "district_name_as_in_source", "census_district",
-                    "huyen", "ten_huyen", "quan_huyen", "district_code", "gso_district_code",
-                    "ma_huyen"]
+DISTRICT_COLUMNS = [
+    "district",
+    "district_name",
+    "district_name_as_in_source",
+    "census_district",
+    "huyen",
+    "ten_huyen",
+    "quan_huyen",
+    "district_code",
+    "gso_district_code",
+    "ma_huyen",
+]
 
 
 def _find(columns, wanted) -> str | None:
@@ -173,13 +228,17 @@ def _given(columns, col: str, option: str) -> str:
         return col
     found = _find(columns, [header_key(col)])
     if found is None:
-        raise ValueError(f"{option} {col!r}: no such column; the columns are: "
-                         + ", ".join(map(str, columns)))
+        raise ValueError(f"{option} {col!r}: no such column; the columns are: " + ", ".join(map(str, columns)))
     return found
 
 
-def detect_columns(table: pd.DataFrame, level: str = "commune", code_col: str | None = None,
-                   name_col: str | None = None, district_col: str | None = None) -> dict[str, str | None]:
+def detect_columns(
+    table: pd.DataFrame,
+    level: str = "commune",
+    code_col: str | None = None,
+    name_col: str | None = None,
+    district_col: str | None = None,
+) -> dict[str, str | None]:
     """The code, name and district columns: given ones checked, others guessed.
 
     >>> detect_columns(pd.DataFrame(columns=["Mã xã", "Tên xã", "Huyện", "Số hộ"]))
@@ -191,19 +250,25 @@ def detect_columns(table: pd.DataFrame, level: str = "commune", code_col: str | 
     code = _given(cols, code_col, "--code-col") if code_col else _find(cols, CODE_COLUMNS[level])
     name = _given(cols, name_col, "--name-col") if name_col else _find(cols, NAME_COLUMNS[level])
     if level == "commune":
-        district = (_given(cols, district_col, "--district-col") if district_col
-                    else _find([c for c in cols if c not in (code, name)], DISTRICT_COLUMNS))
+        district = (
+            _given(cols, district_col, "--district-col")
+            if district_col
+            else _find([c for c in cols if c not in (code, name)], DISTRICT_COLUMNS)
+        )
     elif district_col:
         raise ValueError("--district-col only applies to --level commune")
     else:
         district = None
     if code is None and name is None:
-        raise ValueError("found no code or name column; name them with --code-col / --name-col "
-                         "(the columns are: " + ", ".join(map(str, cols)) + ")")
+        raise ValueError(
+            "found no code or name column; name them with --code-col / --name-col "
+            "(the columns are: " + ", ".join(map(str, cols)) + ")"
+        )
     return {"code": code, "name": name, "district": district}
 
 
 # ---------------------------------------------------------------- report
+
 
 class MatchedRow(NamedTuple):
     row: int
@@ -236,11 +301,11 @@ class DuplicateRow(NamedTuple):
 
 class Conflict(NamedTuple):
     row: int
-    code: str            # the code in the table
-    name: str            # the name in the table
+    code: str  # the code in the table
+    name: str  # the name in the table
     code_unit: str | None  # the unit that code names (None: unknown code)
     name_code: str | None  # what the name alone resolves to (None: nothing unique)
-    used: str            # the code the row was joined on
+    used: str  # the code the row was joined on
 
 
 class MissingUnit(NamedTuple):
@@ -251,13 +316,20 @@ class MissingUnit(NamedTuple):
 _TEXT = {
     "en": {
         "title": "Join report (level {level}): {rows} data rows, {units} units; columns: {cols}",
-        "matched_by_code": "matched by code", "matched_by_name": "matched by name",
-        "ambiguous": "ambiguous", "unmatched": "unmatched", "duplicates": "duplicates",
-        "code_name_conflicts": "code/name conflicts", "units_without_data": "units without data",
-        "of": "of", "ok": "OK: every row matched exactly one unit.",
-        "problems": "Problems:", "warnings": "Warnings (the row was joined):",
+        "matched_by_code": "matched by code",
+        "matched_by_name": "matched by name",
+        "ambiguous": "ambiguous",
+        "unmatched": "unmatched",
+        "duplicates": "duplicates",
+        "code_name_conflicts": "code/name conflicts",
+        "units_without_data": "units without data",
+        "of": "of",
+        "ok": "OK: every row matched exactly one unit.",
+        "problems": "Problems:",
+        "warnings": "Warnings (the row was joined):",
         "fuzzy": "Name matches that are not exact (check them):",
-        "missing": "Units without data ({n}):", "row": "row",
+        "missing": "Units without data ({n}):",
+        "row": "row",
         "amb": '{row}: "{name}" is ambiguous: {cands}; add a district column',
         "dup": "{row}: duplicate of row {first} ({unit}); row {first} was kept",
         "empty": "{row}: no code and no name",
@@ -268,35 +340,48 @@ _TEXT = {
         "conflict": '{row}: code {code} ({unit}) but name "{name}" ({other}); joined on {used}',
         "conflict_unknown": '{row}: unknown code {code}; joined by the name "{name}" on {used}',
         "nothing": "no unique unit",
-        "commune": "commune", "district": "district",
+        "commune": "commune",
+        "district": "district",
     },
     "vi": {
-        "title": "Báo cáo ghép dữ liệu (cấp {level}): {rows} dòng dữ liệu, {units} đơn vị; "
-                 "cột: {cols}",
-        "matched_by_code": "khớp theo mã", "matched_by_name": "khớp theo tên",
-        "ambiguous": "không xác định (trùng tên)", "unmatched": "không khớp",
-        "duplicates": "dòng trùng", "code_name_conflicts": "mã và tên mâu thuẫn",
+        "title": "Báo cáo ghép dữ liệu (cấp {level}): {rows} dòng dữ liệu, {units} đơn vị; cột: {cols}",
+        "matched_by_code": "khớp theo mã",
+        "matched_by_name": "khớp theo tên",
+        "ambiguous": "không xác định (trùng tên)",
+        "unmatched": "không khớp",
+        "duplicates": "dòng trùng",
+        "code_name_conflicts": "mã và tên mâu thuẫn",
         "units_without_data": "đơn vị không có dữ liệu",
-        "of": "/", "ok": "OK: mọi dòng khớp đúng một đơn vị.",
-        "problems": "Vấn đề:", "warnings": "Cảnh báo (dòng vẫn được ghép):",
+        "of": "/",
+        "ok": "OK: mọi dòng khớp đúng một đơn vị.",
+        "problems": "Vấn đề:",
+        "warnings": "Cảnh báo (dòng vẫn được ghép):",
         "fuzzy": "Khớp tên không nguyên văn (cần kiểm tra):",
-        "missing": "Đơn vị không có dữ liệu ({n}):", "row": "dòng",
+        "missing": "Đơn vị không có dữ liệu ({n}):",
+        "row": "dòng",
         "amb": '{row}: "{name}" trùng tên nhiều đơn vị: {cands}; hãy thêm cột huyện',
         "dup": "{row}: trùng với dòng {first} ({unit}); giữ dòng {first}",
         "empty": "{row}: không có mã và tên",
         "unknown_code": '{row}: "{name}" không khớp: mã {detail} không tồn tại',
         "unknown_district": '{row}: "{name}" không khớp: không rõ huyện "{detail}"',
-        "not_in_district": '{row}: "{name}" không khớp: không có trong {detail}; '
-                           'tên này có ở {where}',
+        "not_in_district": '{row}: "{name}" không khớp: không có trong {detail}; tên này có ở {where}',
         "not_found": '{row}: "{name}" không khớp: không có đơn vị nào tên này',
         "conflict": '{row}: mã {code} ({unit}) nhưng tên "{name}" ({other}); ghép theo {used}',
         "conflict_unknown": '{row}: mã {code} không tồn tại; ghép theo tên "{name}" vào {used}',
         "nothing": "không xác định duy nhất",
-        "commune": "xã", "district": "huyện",
+        "commune": "xã",
+        "district": "huyện",
     },
 }
-LISTS = ("matched_by_code", "matched_by_name", "ambiguous", "unmatched", "duplicates",
-         "code_name_conflicts", "units_without_data")
+LISTS = (
+    "matched_by_code",
+    "matched_by_name",
+    "ambiguous",
+    "unmatched",
+    "duplicates",
+    "code_name_conflicts",
+    "units_without_data",
+)
 
 
 @dataclass
@@ -325,11 +410,19 @@ class JoinReport:
 
     def to_dict(self) -> dict:
         """Plain JSON-able data: counts, then every list as dicts."""
-        out = {"ok": self.ok, "level": self.level, "rows": self.n_rows, "units": self.n_units,
-               "columns": dict(self.columns), "counts": self.counts()}
+        out = {
+            "ok": self.ok,
+            "level": self.level,
+            "rows": self.n_rows,
+            "units": self.n_units,
+            "columns": dict(self.columns),
+            "counts": self.counts(),
+        }
         for name in LISTS:
-            out[name] = [{k: list(v) if isinstance(v, tuple) else v for k, v in item._asdict().items()}
-                         for item in getattr(self, name)]
+            out[name] = [
+                {k: list(v) if isinstance(v, tuple) else v for k, v in item._asdict().items()}
+                for item in getattr(self, name)
+            ]
         return out
 
     def _label(self, code) -> str:
@@ -341,24 +434,22 @@ class JoinReport:
             raise ValueError(f"unknown language {lang!r}; expected one of {', '.join(_TEXT)}")
         t = _TEXT[lang]
         cols = ", ".join(f"{k}={v}" for k, v in self.columns.items() if v) or "-"
-        lines = [t["title"].format(level=t[self.level], rows=self.n_rows, units=self.n_units,
-                                   cols=cols)]
+        lines = [t["title"].format(level=t[self.level], rows=self.n_rows, units=self.n_units, cols=cols)]
         width = max(len(t[n]) for n in LISTS)
         for name, n in self.counts().items():
             extra = f" {t['of']} {self.n_units}" if name == "units_without_data" else ""
             lines.append(f"  {t[name]:<{width}}  {n}{extra}")
         problems = []
         for a in self.ambiguous:
-            problems.append((a.row, t["amb"].format(row=a.row, name=a.name,
-                                                    cands="; ".join(map(self._label, a.candidates)))))
+            problems.append(
+                (a.row, t["amb"].format(row=a.row, name=a.name, cands="; ".join(map(self._label, a.candidates))))
+            )
         for u in self.unmatched:
             where = "; ".join(map(self._label, u.elsewhere))
             detail = self.labels.get(f"district:{u.detail}", u.detail)
-            problems.append((u.row, t[u.reason].format(row=u.row, name=u.name, detail=detail,
-                                                       where=where)))
+            problems.append((u.row, t[u.reason].format(row=u.row, name=u.name, detail=detail, where=where)))
         for d in self.duplicates:
-            problems.append((d.row, t["dup"].format(row=d.row, first=d.first_row,
-                                                    unit=self._label(d.code))))
+            problems.append((d.row, t["dup"].format(row=d.row, first=d.first_row, unit=self._label(d.code))))
         prefix = t["row"]
         lines.append(t["ok"] if self.ok else t["problems"])
         lines += [f"  {prefix} {text}" for _, text in sorted(problems, key=lambda p: p[0])]
@@ -367,13 +458,16 @@ class JoinReport:
             for c in self.code_name_conflicts:
                 key = "conflict" if c.code_unit else "conflict_unknown"
                 other = self._label(c.name_code) if c.name_code else t["nothing"]
-                lines.append(f"  {prefix} " + t[key].format(row=c.row, code=c.code, unit=c.code_unit,
-                                                            name=c.name, other=other, used=c.used))
+                lines.append(
+                    f"  {prefix} "
+                    + t[key].format(row=c.row, code=c.code, unit=c.code_unit, name=c.name, other=other, used=c.used)
+                )
         fuzzy = [m for m in self.matched_by_name if m.method != "exact"]
         if fuzzy:
             lines.append(t["fuzzy"])
-            lines += [f'  {prefix} {m.row}: "{m.name}" -> {m.code} {m.unit_name} ({m.method}: "{m.key}")'
-                      for m in fuzzy]
+            lines += [
+                f'  {prefix} {m.row}: "{m.name}" -> {m.code} {m.unit_name} ({m.method}: "{m.key}")' for m in fuzzy
+            ]
         if self.units_without_data:
             lines.append(t["missing"].format(n=len(self.units_without_data)))
             lines += [f"  {self._label(u.code)}" for u in self.units_without_data]
@@ -388,6 +482,7 @@ class JoinResult:
 
 # ---------------------------------------------------------------- joining
 
+
 def _row_numbers(table: pd.DataFrame) -> list[int]:
     if table.index.name == "row":
         return [int(i) for i in table.index]
@@ -398,9 +493,14 @@ def _cell(table, pos, col):
     return None if col is None else table[col].iloc[pos]
 
 
-def join_table(table: pd.DataFrame, level: str = "commune", code_col: str | None = None,
-               name_col: str | None = None, district_col: str | None = None,
-               units: gpd.GeoDataFrame | None = None) -> JoinResult:
+def join_table(
+    table: pd.DataFrame,
+    level: str = "commune",
+    code_col: str | None = None,
+    name_col: str | None = None,
+    district_col: str | None = None,
+    units: gpd.GeoDataFrame | None = None,
+) -> JoinResult:
     """Match each row to a unit and left-join the rows onto the units.
 
     ``gdf`` has one row per unit (the first row of a duplicated unit;
@@ -419,8 +519,10 @@ def join_table(table: pd.DataFrame, level: str = "commune", code_col: str | None
     cols = detect_columns(table, level, code_col, name_col, district_col)
     index = NameIndex(units, level)
     report = JoinReport(level=level, n_rows=len(table), n_units=len(units), columns=cols)
-    report.labels = {code: u.name + (f" ({index.districts[u.district_code]})" if u.district_code else "")
-                     for code, u in index.units.items()}
+    report.labels = {
+        code: u.name + (f" ({index.districts[u.district_code]})" if u.district_code else "")
+        for code, u in index.units.items()
+    }
     report.labels.update({f"district:{c}": n for c, n in index.districts.items()})
     first_row: dict[str, int] = {}
     kept: list[tuple[int, str, int, str]] = []
@@ -442,10 +544,8 @@ def join_table(table: pd.DataFrame, level: str = "commune", code_col: str | None
             if m.conflict:
                 name_code = m.name_match.gso_code if m.method == "code" else m.gso_code
                 code_unit = m.name if m.method == "code" else None
-                report.code_name_conflicts.append(
-                    Conflict(row, m.code_given, label, code_unit, name_code, m.gso_code))
-    report.units_without_data = [MissingUnit(c, u.name) for c, u in index.units.items()
-                                 if c not in first_row]
+                report.code_name_conflicts.append(Conflict(row, m.code_given, label, code_unit, name_code, m.gso_code))
+    report.units_without_data = [MissingUnit(c, u.name) for c, u in index.units.items() if c not in first_row]
     return JoinResult(_merge(units, table, kept), report)
 
 
@@ -462,12 +562,15 @@ def _merge(units: gpd.GeoDataFrame, table: pd.DataFrame, kept) -> gpd.GeoDataFra
 
 # ---------------------------------------------------------------- CLI
 
+
 def register(subparsers: Any) -> None:  # argparse add_subparsers() action (its class is private)
     p = subparsers.add_parser(
-        "join", help="match a CSV/XLSX table to the units and report every row",
+        "join",
+        help="match a CSV/XLSX table to the units and report every row",
         description="Match each row of FILE to a commune or district (by code, else by name "
-                    "with an optional district) and print where every row went. Exit status: "
-                    "0 all rows matched, 1 the report lists problems, 2 unreadable input.")
+        "with an optional district) and print where every row went. Exit status: "
+        "0 all rows matched, 1 the report lists problems, 2 unreadable input.",
+    )
     p.add_argument("file", help="a .csv (UTF-8) or .xlsx table")
     p.add_argument("--level", choices=LEVELS, default="commune")
     p.add_argument("--code-col", help="column of GSO codes (guessed when omitted)")
@@ -485,6 +588,5 @@ def run(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         raise CliError(str(exc)) from None
     report = result.report
-    print(json.dumps(report.to_dict(), ensure_ascii=False, indent=1) if args.json
-          else report.to_text(args.lang))
+    print(json.dumps(report.to_dict(), ensure_ascii=False, indent=1) if args.json else report.to_text(args.lang))
     return 0 if report.ok else 1

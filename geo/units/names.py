@@ -35,14 +35,30 @@ import pandas as pd
 # Administrative prefixes, case-folded, longest first; the unit type each
 # one names.  Accent-less spellings are accepted too ("Xa Dak Blo").
 _PREFIXES = {
-    "thành phố": "Thành phố", "thanh pho": "Thành phố", "tp.": "Thành phố", "tp": "Thành phố",
-    "thị trấn": "Thị trấn", "thi tran": "Thị trấn", "tt.": "Thị trấn", "tt": "Thị trấn",
-    "thị xã": "Thị xã", "thi xa": "Thị xã", "tx.": "Thị xã", "tx": "Thị xã",
-    "phường": "Phường", "phuong": "Phường", "p.": "Phường",
-    "huyện": "Huyện", "huyen": "Huyện", "h.": "Huyện",
-    "quận": "Quận", "quan": "Quận",
-    "tỉnh": "Tỉnh", "tinh": "Tỉnh",
-    "xã": "Xã", "xa": "Xã",
+    "thành phố": "Thành phố",
+    "thanh pho": "Thành phố",
+    "tp.": "Thành phố",
+    "tp": "Thành phố",
+    "thị trấn": "Thị trấn",
+    "thi tran": "Thị trấn",
+    "tt.": "Thị trấn",
+    "tt": "Thị trấn",
+    "thị xã": "Thị xã",
+    "thi xa": "Thị xã",
+    "tx.": "Thị xã",
+    "tx": "Thị xã",
+    "phường": "Phường",
+    "phuong": "Phường",
+    "p.": "Phường",
+    "huyện": "Huyện",
+    "huyen": "Huyện",
+    "h.": "Huyện",
+    "quận": "Quận",
+    "quan": "Quận",
+    "tỉnh": "Tỉnh",
+    "tinh": "Tỉnh",
+    "xã": "Xã",
+    "xa": "Xã",
 }
 # A prefix is followed by a space or by its own dot ("TP.Kon Tum"), and by a name.
 _PREFIX_RE = re.compile(
@@ -56,12 +72,12 @@ _SYLLABLES = {"dac": "dak", "ngoc": "ngok", "ya": "ia"}
 
 # Whole-name spellings found in the sources, by compact key → canonical fold.
 _NAME_VARIANTS = {
-    "dakpet": "dak pek",    # P135 2016 list, report 000: "Đăk Pét" = Xã Đắk Pék (Đắk Glei)
-    "dakpone": "dak pne",   # P135 2016 list: "Đăk Pô Ne" = Xã Đắk Pne (Kon Rẫy)
+    "dakpet": "dak pek",  # P135 2016 list, report 000: "Đăk Pét" = Xã Đắk Pék (Đắk Glei)
+    "dakpone": "dak pne",  # P135 2016 list: "Đăk Pô Ne" = Xã Đắk Pne (Kon Rẫy)
     "mangbut": "mang buk",  # P135 lists, NTM list: "Măng Bút" = Xã Măng Buk (Kon Plông)
-    "dakplo": "dak blo",    # census 2019: "Xã Đắk Plô" = Xã Đắk Blô (Đắk Glei)
+    "dakplo": "dak blo",  # census 2019: "Xã Đắk Plô" = Xã Đắk Blô (Đắk Glei)
     "pleican": "plei kan",  # census 2019: "Thị trấn Plei Cần" = Thị trấn Plei Kần
-    "poy": "bo y",          # census 2019, NTM list: "Pờ Y" = Xã Bờ Y (Ngọc Hồi)
+    "poy": "bo y",  # census 2019, NTM list: "Pờ Y" = Xã Bờ Y (Ngọc Hồi)
 }
 
 # Former names of current units, by GSO code.  Matched only when no current
@@ -118,8 +134,8 @@ def _normalize_once(text: str) -> str:
     text = unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).casefold())
     text = " ".join(text.translate(_APOSTROPHES).split())
     text = re.sub(r"\s*'\s*", "'", text)
-    while (m := _PREFIX_RE.match(text)):
-        text = text[m.end():]
+    while m := _PREFIX_RE.match(text):
+        text = text[m.end() :]
     return text
 
 
@@ -245,8 +261,9 @@ class NameIndex:
     ('23509', True)
     """
 
-    def __init__(self, units: pd.DataFrame, level: str = "commune",
-                 former_names: dict[str, tuple[str, ...]] | None = None):
+    def __init__(
+        self, units: pd.DataFrame, level: str = "commune", former_names: dict[str, tuple[str, ...]] | None = None
+    ):
         if level not in CODE_WIDTH:
             raise ValueError(f"unknown level {level!r}; expected commune or district")
         self.level = level
@@ -256,7 +273,9 @@ class NameIndex:
         for row in units.itertuples(index=False):
             code = clean_code(row.gso_code, self.width)
             self.units[code] = _Unit(
-                code, row.name, getattr(row, "unit_type", None),
+                code,
+                row.name,
+                getattr(row, "unit_type", None),
                 clean_code(row.district_code, 3) if has_district else None,
             )
         self._current = self._key_table((u, u.name) for u in self.units.values())
@@ -317,28 +336,44 @@ class NameIndex:
         if self.level == "commune" and clean_text(district) is not None:
             district_code = self.resolve_district(district)
             if district_code is None and (code_in not in self.units):
-                return Match(None, "unmatched", key=fold(text or ""), reason="unknown_district",
-                             detail=clean_text(district), code_given=code_in)
+                return Match(
+                    None,
+                    "unmatched",
+                    key=fold(text or ""),
+                    reason="unknown_district",
+                    detail=clean_text(district),
+                    code_given=code_in,
+                )
         if code_in is not None and code_in in self.units:
             unit = self.units[code_in]
             name_match = self._match_name(text, district_code) if text else None
             warnings = []
             if name_match is not None and not name_match.allows(unit.code):
-                warnings.append(f"code {code_in} is {unit.name}, but the name {text!r} "
-                                f"gives {name_match.gso_code or name_match.method}")
+                warnings.append(
+                    f"code {code_in} is {unit.name}, but the name {text!r} "
+                    f"gives {name_match.gso_code or name_match.method}"
+                )
             if district_code and unit.district_code and district_code != unit.district_code:
-                warnings.append(f"code {code_in} is in {self.districts.get(unit.district_code)}, "
-                                f"not {self.districts.get(district_code)}")
-            return Match(unit.code, "code", key=code_in, name=unit.name, warnings=tuple(warnings),
-                         code_given=code_in, name_match=name_match)
+                warnings.append(
+                    f"code {code_in} is in {self.districts.get(unit.district_code)}, "
+                    f"not {self.districts.get(district_code)}"
+                )
+            return Match(
+                unit.code,
+                "code",
+                key=code_in,
+                name=unit.name,
+                warnings=tuple(warnings),
+                code_given=code_in,
+                name_match=name_match,
+            )
         if text is None:
             reason, detail = ("unknown_code", code_in) if code_in else ("empty", "")
             return Match(None, "unmatched", reason=reason, detail=detail, code_given=code_in)
         found = self._match_name(text, district_code)
         if code_in is None:
             return found
-        return replace(found, code_given=code_in,
-                       warnings=found.warnings + (f"unknown code {code_in}",))
+        return replace(found, code_given=code_in, warnings=found.warnings + (f"unknown code {code_in}",))
 
     def _match_name(self, text: str, district_code: str | None) -> Match:
         key = compact(text)
@@ -358,8 +393,14 @@ class NameIndex:
             if units:
                 return Match(None, "ambiguous", tuple(u.code for u in units), key=fold(text))
         if anywhere:
-            return Match(None, "unmatched", key=fold(text), reason="not_in_district",
-                         detail=district_code, elsewhere=tuple(dict.fromkeys(u.code for u in anywhere)))
+            return Match(
+                None,
+                "unmatched",
+                key=fold(text),
+                reason="not_in_district",
+                detail=district_code,
+                elsewhere=tuple(dict.fromkeys(u.code for u in anywhere)),
+            )
         return Match(None, "unmatched", key=fold(text), reason="not_found")
 
     @staticmethod

@@ -62,12 +62,16 @@ from geo.uploads import versions
 from geo.uploads.common import Problem, UploadError, max_bytes, run_cli
 
 # Short names a planner may type for the usual Vietnamese systems.
-VN2000_TOWGS84 = ("-191.90441429,-39.30318279,-111.45032835,-0.00928836,0.01975479,-0.00427372,"
-                  "0.252906278")
+VN2000_TOWGS84 = "-191.90441429,-39.30318279,-111.45032835,-0.00928836,0.01975479,-0.00427372,0.252906278"
 CRS_ALIASES = {
-    "vn2000-kontum": "EPSG:9216", "vn-2000-kontum": "EPSG:9216", "vn2000-tm3-107-30": "EPSG:9216",
-    "vn2000-tm3-107.5": "EPSG:9216", "vn2000-utm48": "EPSG:3405", "vn-2000-utm48": "EPSG:3405",
-    "vn2000-utm48n": "EPSG:3405", "wgs84": "EPSG:4326",
+    "vn2000-kontum": "EPSG:9216",
+    "vn-2000-kontum": "EPSG:9216",
+    "vn2000-tm3-107-30": "EPSG:9216",
+    "vn2000-tm3-107.5": "EPSG:9216",
+    "vn2000-utm48": "EPSG:3405",
+    "vn-2000-utm48": "EPSG:3405",
+    "vn2000-utm48n": "EPSG:3405",
+    "wgs84": "EPSG:4326",
 }
 KONTUM_BBOX = (107.2, 13.8, 108.7, 15.5)  # lon/lat with a margin
 MAX_ZIP_ENTRIES = 50
@@ -91,8 +95,10 @@ def parse_crs(text: str | None) -> CRS | None:
     try:
         return CRS.from_user_input(raw)
     except (CRSError, TypeError, ValueError):
-        raise UploadError(f"unknown coordinate system {str(text)[:80]!r}; give e.g. EPSG:9216 "
-                          "(VN-2000 / TM-3 107-30, Kon Tum) or EPSG:3405 (VN-2000 / UTM 48N)") from None
+        raise UploadError(
+            f"unknown coordinate system {str(text)[:80]!r}; give e.g. EPSG:9216 "
+            "(VN-2000 / TM-3 107-30, Kon Tum) or EPSG:3405 (VN-2000 / UTM 48N)"
+        ) from None
 
 
 def is_vn2000(crs: CRS | None) -> bool:
@@ -104,14 +110,16 @@ def is_vn2000(crs: CRS | None) -> bool:
 
 # ---------------------------------------------------------------- reading
 
+
 def sniff(data: bytes, filename: str) -> str:
     """``geojson``, ``gpkg`` or ``zip`` (a zipped Shapefile) from the first bytes."""
     name = filename or "upload"
     if not data:
         raise UploadError(f"{name}: the file is empty")
     if len(data) > max_bytes():
-        raise UploadError(f"{name}: the file is {len(data):,} bytes; the limit is {max_bytes():,} bytes",
-                          413, "PayloadTooLarge")
+        raise UploadError(
+            f"{name}: the file is {len(data):,} bytes; the limit is {max_bytes():,} bytes", 413, "PayloadTooLarge"
+        )
     if data.startswith(b"SQLite format 3\x00"):
         return "gpkg"
     if data.startswith(b"PK\x03\x04") or data.startswith(b"PK\x05\x06"):
@@ -119,8 +127,10 @@ def sniff(data: bytes, filename: str) -> str:
     head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n")
     if head.startswith(b"{"):
         return "geojson"
-    raise UploadError(f"{name}: not a GeoJSON, GeoPackage or zipped Shapefile (a .shp alone is not enough: "
-                      "zip the .shp, .shx, .dbf and .prj together)")
+    raise UploadError(
+        f"{name}: not a GeoJSON, GeoPackage or zipped Shapefile (a .shp alone is not enough: "
+        "zip the .shp, .shx, .dbf and .prj together)"
+    )
 
 
 def _safe_extract(data: bytes, dest: Path) -> list[Path]:
@@ -139,8 +149,12 @@ def _safe_extract(data: bytes, dest: Path) -> list[Path]:
         for info in infos:
             name = info.filename
             posix = PurePosixPath(name.replace("\\", "/"))
-            if (name.startswith(("/", "\\")) or posix.is_absolute() or ".." in posix.parts
-                    or (len(name) > 1 and name[1] == ":")):
+            if (
+                name.startswith(("/", "\\"))
+                or posix.is_absolute()
+                or ".." in posix.parts
+                or (len(name) > 1 and name[1] == ":")
+            ):
                 raise UploadError(f"unsafe path in the archive: {name[:100]!r} (absolute or with '..')")
             mode = (info.external_attr >> 16) & 0o170000
             if mode == stat.S_IFLNK:
@@ -161,8 +175,9 @@ def _read_vector(path: Path, layer=None) -> gpd.GeoDataFrame:
     try:
         return pyogrio.read_dataframe(path, layer=layer)
     except Exception as exc:  # pyogrio DataSourceError, DataLayerError…
-        raise UploadError(f"the file cannot be read as vector data ({type(exc).__name__}: "
-                          f"{str(exc).splitlines()[0][:160]})") from None
+        raise UploadError(
+            f"the file cannot be read as vector data ({type(exc).__name__}: {str(exc).splitlines()[0][:160]})"
+        ) from None
 
 
 def read_boundaries(data: bytes, filename: str) -> tuple[gpd.GeoDataFrame, str, list[str]]:
@@ -177,8 +192,11 @@ def read_boundaries(data: bytes, filename: str) -> tuple[gpd.GeoDataFrame, str, 
             if not shps:
                 raise UploadError("the archive holds no .shp file")
             if len(shps) > 1:
-                raise UploadError("the archive holds several .shp files ("
-                                  + ", ".join(f.name for f in shps[:5]) + "); upload one layer at a time")
+                raise UploadError(
+                    "the archive holds several .shp files ("
+                    + ", ".join(f.name for f in shps[:5])
+                    + "); upload one layer at a time"
+                )
             shp = shps[0]
             for ext in (".shx", ".dbf"):
                 if not any(f.suffix.lower() == ext and f.stem == shp.stem for f in files):
@@ -215,8 +233,10 @@ def to_wgs84(gdf: gpd.GeoDataFrame, declared: CRS | None, kind: str) -> tuple[gp
     warnings: list[str] = []
     source = gdf.crs
     if source is not None and declared is not None and not CRS(source).equals(declared, ignore_axis_order=True):
-        raise UploadError(f"the file says its coordinates are in {CRS(source).name}, but {declared.name} was "
-                          "declared; remove the declaration or fix the file")
+        raise UploadError(
+            f"the file says its coordinates are in {CRS(source).name}, but {declared.name} was "
+            "declared; remove the declaration or fix the file"
+        )
     minx, miny, maxx, maxy = gdf.total_bounds
     lonlat = -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90
     if source is None:
@@ -225,29 +245,38 @@ def to_wgs84(gdf: gpd.GeoDataFrame, declared: CRS | None, kind: str) -> tuple[gp
         elif lonlat:
             gdf = gdf.set_crs(WGS84)
             if kind != "geojson":
-                warnings.append("no coordinate system declared; the coordinates look like longitude/latitude, "
-                                "read as WGS84")
+                warnings.append(
+                    "no coordinate system declared; the coordinates look like longitude/latitude, read as WGS84"
+                )
         else:
             raise UploadError(
                 f"the file declares no coordinate system and its coordinates are not longitude/latitude "
                 f"(x {minx:,.0f}…{maxx:,.0f}, y {miny:,.0f}…{maxy:,.0f}); declare it, e.g. EPSG:9216 "
-                "(VN-2000 / TM-3 107-30, Kon Tum) or EPSG:3405 (VN-2000 / UTM 48N)")
+                "(VN-2000 / TM-3 107-30, Kon Tum) or EPSG:3405 (VN-2000 / UTM 48N)"
+            )
     crs = CRS(gdf.crs)
     epsg = crs.to_epsg()
-    info = {"name": crs.name, "epsg": int(epsg) if epsg else None, "vn2000": bool(is_vn2000(crs)),
-            "declared": bool(declared is not None and source is None)}
+    info = {
+        "name": crs.name,
+        "epsg": int(epsg) if epsg else None,
+        "vn2000": bool(is_vn2000(crs)),
+        "declared": bool(declared is not None and source is None),
+    }
     if info["vn2000"]:
         warnings.append(f"VN-2000 coordinates ({crs.name}) reprojected to WGS84")
     out = gdf.to_crs(WGS84)
     minx, miny, maxx, maxy = out.total_bounds
     bx = KONTUM_BBOX
     if not (bx[0] <= minx and maxx <= bx[2] and bx[1] <= miny and maxy <= bx[3]):
-        raise UploadError(f"the boundaries fall at longitude {minx:.3f}…{maxx:.3f}, latitude {miny:.3f}…{maxy:.3f}, "
-                          "not on Kon Tum: the coordinate system is probably wrong")
+        raise UploadError(
+            f"the boundaries fall at longitude {minx:.3f}…{maxx:.3f}, latitude {miny:.3f}…{maxy:.3f}, "
+            "not on Kon Tum: the coordinate system is probably wrong"
+        )
     return out, info, warnings
 
 
 # ---------------------------------------------------------------- geometry
+
 
 def repair(gdf: gpd.GeoDataFrame, label) -> tuple[gpd.GeoDataFrame, list[Problem]]:
     """Polygons only; invalid ones made valid (warning) or rejected (error) with the reason."""
@@ -269,20 +298,31 @@ def repair(gdf: gpd.GeoDataFrame, label) -> tuple[gpd.GeoDataFrame, list[Problem
         if fixed.geom_type == "GeometryCollection":
             polys = [p for p in fixed.geoms if p.geom_type in ("Polygon", "MultiPolygon")]
             fixed = shapely.union_all(polys) if polys else shapely.Polygon()
-        area_before = shapely.Polygon(g.exterior).area if g.geom_type == "Polygon" else sum(
-            shapely.Polygon(p.exterior).area for p in g.geoms)
+        area_before = (
+            shapely.Polygon(g.exterior).area
+            if g.geom_type == "Polygon"
+            else sum(shapely.Polygon(p.exterior).area for p in g.geoms)
+        )
         change = abs(fixed.area - area_before) / area_before if area_before else 1.0
         if fixed.is_empty or fixed.geom_type not in ("Polygon", "MultiPolygon") or change > REPAIR_TOLERANCE:
-            problems.append(Problem("error", f"feature {row} ({name}): invalid geometry ({reason}) that cannot be "
-                                    f"repaired without changing its area by {change:.1%}", row))
+            problems.append(
+                Problem(
+                    "error",
+                    f"feature {row} ({name}): invalid geometry ({reason}) that cannot be "
+                    f"repaired without changing its area by {change:.1%}",
+                    row,
+                )
+            )
             continue
         geoms[i] = fixed
-        problems.append(Problem("warning", f"feature {row} ({name}): invalid geometry ({reason}) repaired with "
-                                "make_valid", row))
+        problems.append(
+            Problem("warning", f"feature {row} ({name}): invalid geometry ({reason}) repaired with make_valid", row)
+        )
     return gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs)), problems
 
 
 # ---------------------------------------------------------------- preview
+
 
 @dataclass
 class BoundaryPreview:
@@ -312,24 +352,41 @@ class BoundaryPreview:
         return not self.errors and bool(self.layers)
 
     def to_dict(self) -> dict:
-        return {"id": self.id, "expires": self.expires, "ok": self.ok, "kind": "boundaries",
-                "file": {"name": self.filename, "size": self.size, "sha256": self.sha256, "type": self.file_type},
-                "level": self.level, "note": self.note, "who": self.who, "crs": self.crs,
-                "counts": {"features": self.features, "errors": len(self.errors),
-                           "warnings": len(self.problems) - len(self.errors)},
-                "errors": [p.to_dict() for p in self.errors],
-                "warnings": [p.to_dict() for p in self.problems if p.severity == "warning"],
-                "join": self.join, "checks": self.checks, "area_changes": self.areas}
+        return {
+            "id": self.id,
+            "expires": self.expires,
+            "ok": self.ok,
+            "kind": "boundaries",
+            "file": {"name": self.filename, "size": self.size, "sha256": self.sha256, "type": self.file_type},
+            "level": self.level,
+            "note": self.note,
+            "who": self.who,
+            "crs": self.crs,
+            "counts": {
+                "features": self.features,
+                "errors": len(self.errors),
+                "warnings": len(self.problems) - len(self.errors),
+            },
+            "errors": [p.to_dict() for p in self.errors],
+            "warnings": [p.to_dict() for p in self.problems if p.severity == "warning"],
+            "join": self.join,
+            "checks": self.checks,
+            "area_changes": self.areas,
+        }
 
     def to_text(self) -> str:
-        lines = [f"{self.filename}: {self.file_type}, {self.features} features, level {self.level}, "
-                 f"CRS {self.crs.get('name', '?')}; {len(self.errors)} errors"]
+        lines = [
+            f"{self.filename}: {self.file_type}, {self.features} features, level {self.level}, "
+            f"CRS {self.crs.get('name', '?')}; {len(self.errors)} errors"
+        ]
         lines += ["  " + p.line() for p in self.problems]
         lines += [f"  [{'OK' if c['ok'] else 'FAIL'}] {c['name']}: {c['detail']}" for c in self.checks]
         for a in self.areas[:15]:
             if a["change_pct"] is not None:
-                lines.append(f"  {a['gso_code']} {a['name']}: {a['old_km2']:.2f} → {a['new_km2']:.2f} km² "
-                             f"({a['change_pct']:+.1f}%)")
+                lines.append(
+                    f"  {a['gso_code']} {a['name']}: {a['old_km2']:.2f} → {a['new_km2']:.2f} km² "
+                    f"({a['change_pct']:+.1f}%)"
+                )
         return "\n".join(lines)
 
 
@@ -343,19 +400,36 @@ def _served_layers() -> dict:
     path = paths.gpkg_path()
     if not path.is_file():
         raise UploadError(f"the dataset is not built ({path.name} missing): run `python -m geo build`", 503)
-    return {n: storage.read_layer(n, path) for n in ("communes", "districts", "border")
-            if n in storage.list_layers(path)}
+    return {
+        n: storage.read_layer(n, path) for n in ("communes", "districts", "border") if n in storage.list_layers(path)
+    }
 
 
-def preview(data: bytes, filename: str = "upload.geojson", *, level: str = "commune", crs: str | None = None,
-            note: str = "", who: str = "cli", served: dict | None = None) -> BoundaryPreview:
+def preview(
+    data: bytes,
+    filename: str = "upload.geojson",
+    *,
+    level: str = "commune",
+    crs: str | None = None,
+    note: str = "",
+    who: str = "cli",
+    served: dict | None = None,
+) -> BoundaryPreview:
     """Read, reproject, repair, match and check a boundary upload (writes nothing)."""
     if level not in units.LEVELS:
         raise UploadError(f"unknown level {level!r}; expected one of {', '.join(units.LEVELS)}")
     declared = parse_crs(crs)
     gdf, kind, warnings = read_boundaries(data, filename)
-    pv = BoundaryPreview(filename, hashlib.sha256(data).hexdigest(), len(data), kind, level,
-                         " ".join(str(note or "").split())[:500], who, features=len(gdf))
+    pv = BoundaryPreview(
+        filename,
+        hashlib.sha256(data).hexdigest(),
+        len(data),
+        kind,
+        level,
+        " ".join(str(note or "").split())[:500],
+        who,
+        features=len(gdf),
+    )
     pv.problems += [Problem("warning", w) for w in warnings]
     gdf, pv.crs, warn = to_wgs84(gdf, declared, kind)
     pv.problems += [Problem("warning", w) for w in warn]
@@ -368,21 +442,35 @@ def preview(data: bytes, filename: str = "upload.geojson", *, level: str = "comm
     rep = result.report
     pv.join = rep.to_dict()
     for a in rep.ambiguous:
-        pv.problems.append(Problem("error", f"feature {a.row} '{a.name}' matches several units "
-                                   f"({', '.join(a.candidates)}); add the GSO code", a.row))
+        pv.problems.append(
+            Problem(
+                "error",
+                f"feature {a.row} '{a.name}' matches several units ({', '.join(a.candidates)}); add the GSO code",
+                a.row,
+            )
+        )
     for u in rep.unmatched:
-        pv.problems.append(Problem("error", f"feature {u.row} '{u.name}' matches no unit ({u.reason} {u.detail})",
-                                   u.row))
+        pv.problems.append(
+            Problem("error", f"feature {u.row} '{u.name}' matches no unit ({u.reason} {u.detail})", u.row)
+        )
     for d in rep.duplicates:
-        pv.problems.append(Problem("error", f"feature {d.row} is unit {d.code} again (first: feature {d.first_row})",
-                                   d.row))
+        pv.problems.append(
+            Problem("error", f"feature {d.row} is unit {d.code} again (first: feature {d.first_row})", d.row)
+        )
     if rep.units_without_data:
         missing = ", ".join(f"{m.code} {m.name}" for m in rep.units_without_data[:10])
-        pv.problems.append(Problem("error", f"{len(rep.units_without_data)} of {rep.n_units} units have no polygon "
-                                   f"({missing}{'…' if len(rep.units_without_data) > 10 else ''}); a boundary "
-                                   "upload replaces the whole layer"))
+        pv.problems.append(
+            Problem(
+                "error",
+                f"{len(rep.units_without_data)} of {rep.n_units} units have no polygon "
+                f"({missing}{'…' if len(rep.units_without_data) > 10 else ''}); a boundary "
+                "upload replaces the whole layer",
+            )
+        )
     codes = {m.row: m.code for m in rep.matched_by_code + rep.matched_by_name}
-    labels = {i: codes.get(i + 1) or str(table.iloc[i].get(rep.columns.get("name") or "", "")) for i in range(len(table))}
+    labels = {
+        i: codes.get(i + 1) or str(table.iloc[i].get(rep.columns.get("name") or "", "")) for i in range(len(table))
+    }
     gdf, problems = repair(gdf, lambda i: labels.get(i) or "?")
     pv.problems += problems
     if pv.errors:
@@ -396,8 +484,9 @@ def preview(data: bytes, filename: str = "upload.geojson", *, level: str = "comm
         communes["quality_flag"] = "uploaded"
         communes["geom_method"] = f"upload {filename} (sha256 {pv.sha256[:12]})"
         if "border" in served:
-            communes = flag_border_communes(communes.drop(columns=["border_km", "on_border", "border_countries"],
-                                                          errors="ignore"), served["border"])
+            communes = flag_border_communes(
+                communes.drop(columns=["border_km", "on_border", "border_countries"], errors="ignore"), served["border"]
+            )
         dissolved = communes.dissolve("district_code")["geometry"]
         districts = districts.set_geometry(districts["gso_code"].map(dissolved).values, crs=WGS84)
         districts["area_km2"] = units.area_km2(districts)
@@ -417,8 +506,15 @@ def preview(data: bytes, filename: str = "upload.geojson", *, level: str = "comm
         before = float(old_area.get(r.gso_code, float("nan")))
         known = before == before and before > 0  # not NaN
         pct = round(100.0 * (float(r.area_km2) - before) / before, 2) if known else None
-        pv.areas.append({"gso_code": str(r.gso_code), "name": str(r.name), "old_km2": before if known else None,
-                         "new_km2": float(r.area_km2), "change_pct": pct})
+        pv.areas.append(
+            {
+                "gso_code": str(r.gso_code),
+                "name": str(r.name),
+                "old_km2": before if known else None,
+                "new_km2": float(r.area_km2),
+                "change_pct": pct,
+            }
+        )
     pv.areas.sort(key=lambda a: -abs(a["change_pct"] or 0))
     pv.layers = {"communes": communes, "districts": districts} if level == "commune" else {"districts": districts}
     return pv
@@ -426,12 +522,12 @@ def preview(data: bytes, filename: str = "upload.geojson", *, level: str = "comm
 
 # ---------------------------------------------------------------- versions
 
+
 def _geojson_bytes(gdf: gpd.GeoDataFrame) -> bytes:
     return gdf.to_crs(WGS84).to_json(drop_id=True, ensure_ascii=False).encode("utf-8")
 
 
-def commit_preview(pv: BoundaryPreview, data: bytes, who: str,
-                   where: versions.Store | None = None) -> versions.Version:
+def commit_preview(pv: BoundaryPreview, data: bytes, who: str, where: versions.Store | None = None) -> versions.Version:
     """Turn a clean boundary preview into a new dataset version of ``where`` (default:
     :func:`geo.uploads.versions.store`) and make it current."""
     if not pv.ok:
@@ -439,9 +535,19 @@ def commit_preview(pv: BoundaryPreview, data: bytes, who: str,
         raise UploadError(f"the boundary upload has {len(pv.errors)} problems and was not committed ({first})")
     files = {f"{name}.geojson": _geojson_bytes(layer) for name, layer in pv.layers.items()}
     files[f"source.{pv.file_type}"] = data
-    info = {"who": who, "note": pv.note, "source_file": pv.filename, "sha256": pv.sha256, "size": pv.size,
-            "file_type": pv.file_type, "level": pv.level, "crs": pv.crs, "previewed_by": pv.who,
-            "layers": sorted(pv.layers), "counts": {"features": pv.features}}
+    info = {
+        "who": who,
+        "note": pv.note,
+        "source_file": pv.filename,
+        "sha256": pv.sha256,
+        "size": pv.size,
+        "file_type": pv.file_type,
+        "level": pv.level,
+        "crs": pv.crs,
+        "previewed_by": pv.who,
+        "layers": sorted(pv.layers),
+        "counts": {"features": pv.features},
+    }
     try:
         return versions.create_version("boundaries", files, info, where=where)
     except versions.VersionError as exc:
@@ -451,27 +557,37 @@ def commit_preview(pv: BoundaryPreview, data: bytes, who: str,
 def commit_staged(data: bytes, meta: dict, who: str, where: versions.Store | None = None) -> versions.Version:
     """Commit a staged boundary upload (re-validated against the data served now)."""
     params = meta.get("params", {})
-    pv = preview(data, meta["filename"], level=params.get("level", "commune"), crs=params.get("crs"),
-                 note=params.get("note", ""), who=meta.get("who", "?"))
+    pv = preview(
+        data,
+        meta["filename"],
+        level=params.get("level", "commune"),
+        crs=params.get("crs"),
+        note=params.get("note", ""),
+        who=meta.get("who", "?"),
+    )
     return commit_preview(pv, data, who, where)
 
 
 # ---------------------------------------------------------------- CLI
 
+
 def _cmd(args) -> int:
     return run_cli(
         args,
-        lambda data, name: preview(data, name, level=args.level, crs=args.crs, note=args.note or "",
-                                   who=args.who),
+        lambda data, name: preview(data, name, level=args.level, crs=args.crs, note=args.note or "", who=args.who),
         commit_preview,
-        lambda pv, v: f"version {v.number} is now current: new {', '.join(pv.layers)} boundaries ({v.gpkg})")
+        lambda pv, v: f"version {v.number} is now current: new {', '.join(pv.layers)} boundaries ({v.gpkg})",
+    )
 
 
 def register(sub) -> None:
-    p = sub.add_parser("ingest-boundaries", help="validate commune/district polygons and make them a new version",
-                       description="Read FILE (GeoJSON, GeoPackage or zipped Shapefile; VN-2000 recognised), "
-                                   "reproject to WGS84, repair or reject invalid polygons, match every unit, "
-                                   "run the unit checks; unless --dry-run, commit as a new dataset version.")
+    p = sub.add_parser(
+        "ingest-boundaries",
+        help="validate commune/district polygons and make them a new version",
+        description="Read FILE (GeoJSON, GeoPackage or zipped Shapefile; VN-2000 recognised), "
+        "reproject to WGS84, repair or reject invalid polygons, match every unit, "
+        "run the unit checks; unless --dry-run, commit as a new dataset version.",
+    )
     p.add_argument("file")
     p.add_argument("--level", choices=units.LEVELS, default="commune")
     p.add_argument("--crs", help="coordinate system when the file declares none (e.g. EPSG:9216, EPSG:3405)")

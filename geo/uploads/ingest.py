@@ -111,8 +111,11 @@ def sniff(data: bytes, filename: str = "") -> str:
     if not data:
         raise UploadError(f"{name}: the file is empty")
     if len(data) > max_bytes():
-        raise UploadError(f"{name}: the file is {len(data):,} bytes; the limit is {max_bytes():,} bytes "
-                          "(split it by district)", 413, "PayloadTooLarge")
+        raise UploadError(
+            f"{name}: the file is {len(data):,} bytes; the limit is {max_bytes():,} bytes (split it by district)",
+            413,
+            "PayloadTooLarge",
+        )
     suffix = Path(name).suffix.lower()
     if suffix and suffix not in TABLE_SUFFIXES:
         raise UploadError(f"{name}: unsupported file type {suffix}; upload a .xlsx workbook or a .csv table")
@@ -122,11 +125,13 @@ def sniff(data: bytes, filename: str = "") -> str:
     if data.startswith(b"PK\x03\x04") or data.startswith(b"PK\x05\x06"):
         kind = "xlsx" if _is_xlsx(data) else None
         if kind is None:
-            raise UploadError(f"{name}: a ZIP archive, not an .xlsx workbook (zipped Shapefiles go to the "
-                              "boundary upload)")
+            raise UploadError(
+                f"{name}: a ZIP archive, not an .xlsx workbook (zipped Shapefiles go to the boundary upload)"
+            )
         if suffix in (".csv", ".txt"):
-            raise UploadError(f"{name}: the name says {suffix} but the content is an .xlsx workbook; "
-                              "rename it to .xlsx")
+            raise UploadError(
+                f"{name}: the name says {suffix} but the content is an .xlsx workbook; rename it to .xlsx"
+            )
         return kind
     if suffix == ".xlsx":
         raise UploadError(f"{name}: the name says .xlsx but the content is not an Excel workbook")
@@ -151,6 +156,7 @@ def _is_xlsx(data: bytes) -> bool:
 
 
 # ---------------------------------------------------------------- reading cells
+
 
 @dataclass
 class Sheet:
@@ -214,8 +220,11 @@ def _xlsx_cells(data: bytes) -> Sheet:
             if i > MAX_ROWS + 50:
                 break
         others = [s.title for s in wb.worksheets[1:]]
-        warnings = [f"read the first sheet '{ws.title}'; the other sheets ({', '.join(others)}) were not read"] \
-            if others else []
+        warnings = (
+            [f"read the first sheet '{ws.title}'; the other sheets ({', '.join(others)}) were not read"]
+            if others
+            else []
+        )
         return Sheet(rows, "xlsx", ws.title, warnings)
     finally:
         wb.close()
@@ -279,13 +288,13 @@ def parse_number(value) -> tuple[float | None, bool]:
     if not text:
         return None, False
     if "." in text and "," in text:
-        if text.rfind(",") > text.rfind("."):     # 1.234,5
+        if text.rfind(",") > text.rfind("."):  # 1.234,5
             text = text.replace(".", "").replace(",", ".")
-        elif _THOUSANDS_COMMA.match(text):         # 1,234.5
+        elif _THOUSANDS_COMMA.match(text):  # 1,234.5
             text = text.replace(",", "")
         else:
             raise ValueError(f"{raw!r} is not a number")
-    elif _THOUSANDS_DOT.match(text):               # 1.234 / 1.234.567
+    elif _THOUSANDS_DOT.match(text):  # 1.234 / 1.234.567
         text = text.replace(".", "")
     elif text.count(",") == 1 and "." not in text:  # 12,5
         text = text.replace(",", ".")
@@ -302,21 +311,72 @@ def parse_number(value) -> tuple[float | None, bool]:
 YEAR = "year"
 # Header keys (geo.units.join.header_key, parentheses removed) → indicator id.
 HEADER_ALIASES = {
-    "households": ["tong_so_ho", "so_ho", "tong_so_ho_dan", "so_ho_dan", "tong_ho", "ho_dan",
-                   "tong_so_ho_dan_cu", "so_ho_dan_cu", "households", "total_households"],
-    "poor_households": ["so_ho_ngheo", "ho_ngheo", "tong_so_ho_ngheo", "so_ho_ngheo_cuoi_nam",
-                        "poor_households", "poor"],
-    "near_poor_households": ["so_ho_can_ngheo", "ho_can_ngheo", "tong_so_ho_can_ngheo",
-                             "so_ho_can_ngheo_cuoi_nam", "near_poor_households", "near_poor"],
-    "poor_rate": ["ty_le_ho_ngheo", "ti_le_ho_ngheo", "ty_le_ngheo", "ti_le_ngheo", "poor_rate",
-                  "poverty_rate", "ho_ngheo_ty_le", "ho_ngheo_pct", "poor_households_pct"],
-    "near_poor_rate": ["ty_le_ho_can_ngheo", "ti_le_ho_can_ngheo", "ty_le_can_ngheo", "ti_le_can_ngheo",
-                       "near_poor_rate", "ho_can_ngheo_ty_le", "ho_can_ngheo_pct"],
+    "households": [
+        "tong_so_ho",
+        "so_ho",
+        "tong_so_ho_dan",
+        "so_ho_dan",
+        "tong_ho",
+        "ho_dan",
+        "tong_so_ho_dan_cu",
+        "so_ho_dan_cu",
+        "households",
+        "total_households",
+    ],
+    "poor_households": [
+        "so_ho_ngheo",
+        "ho_ngheo",
+        "tong_so_ho_ngheo",
+        "so_ho_ngheo_cuoi_nam",
+        "poor_households",
+        "poor",
+    ],
+    "near_poor_households": [
+        "so_ho_can_ngheo",
+        "ho_can_ngheo",
+        "tong_so_ho_can_ngheo",
+        "so_ho_can_ngheo_cuoi_nam",
+        "near_poor_households",
+        "near_poor",
+    ],
+    "poor_rate": [
+        "ty_le_ho_ngheo",
+        "ti_le_ho_ngheo",
+        "ty_le_ngheo",
+        "ti_le_ngheo",
+        "poor_rate",
+        "poverty_rate",
+        "ho_ngheo_ty_le",
+        "ho_ngheo_pct",
+        "poor_households_pct",
+    ],
+    "near_poor_rate": [
+        "ty_le_ho_can_ngheo",
+        "ti_le_ho_can_ngheo",
+        "ty_le_can_ngheo",
+        "ti_le_can_ngheo",
+        "near_poor_rate",
+        "ho_can_ngheo_ty_le",
+        "ho_can_ngheo_pct",
+    ],
     YEAR: ["nam", "year", "nam_ra_soat", "nam_danh_gia", "ky_ra_soat"],
 }
 _IGNORED_HEADERS = {"stt", "tt", "so_tt", "ghi_chu", "note", "notes", "ghichu", "no"}
-_TOTAL_NAMES = {"tong", "tong cong", "cong", "tong so", "toan tinh", "toan huyen", "ca tinh", "total",
-                "tong toan tinh", "tong toan huyen", "cong toan huyen", "cong toan tinh", "tinh kon tum"}
+_TOTAL_NAMES = {
+    "tong",
+    "tong cong",
+    "cong",
+    "tong so",
+    "toan tinh",
+    "toan huyen",
+    "ca tinh",
+    "total",
+    "tong toan tinh",
+    "tong toan huyen",
+    "cong toan huyen",
+    "cong toan tinh",
+    "tinh kon tum",
+}
 
 
 def _key(header) -> str:
@@ -364,8 +424,14 @@ class Columns:
     ignored: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        return {"code": self.code, "name": self.name, "district": self.district, "year": self.year,
-                "values": dict(self.values), "ignored": list(self.ignored)}
+        return {
+            "code": self.code,
+            "name": self.name,
+            "district": self.district,
+            "year": self.year,
+            "values": dict(self.values),
+            "ignored": list(self.ignored),
+        }
 
 
 def _unit_columns(headers: list[str], level: str) -> dict[str, str | None]:
@@ -406,12 +472,15 @@ def map_columns(headers: list[str], level: str, catalogue: pd.DataFrame | None) 
             cols.ignored.append(h)
     if cols.code is None and cols.name is None:
         what = "commune (Mã xã / Tên xã)" if level == "commune" else "district (Mã huyện / Tên huyện)"
-        problems.append(Problem("error", f"no {what} code or name column; the columns are: "
-                                + ", ".join(headers)))
+        problems.append(Problem("error", f"no {what} code or name column; the columns are: " + ", ".join(headers)))
     if not cols.values:
-        problems.append(Problem("error", "no value column: name columns like 'Tổng số hộ', 'Số hộ nghèo', "
-                                "'Số hộ cận nghèo', 'Tỷ lệ hộ nghèo (%)' or an indicator id; the columns are: "
-                                + ", ".join(headers)))
+        problems.append(
+            Problem(
+                "error",
+                "no value column: name columns like 'Tổng số hộ', 'Số hộ nghèo', "
+                "'Số hộ cận nghèo', 'Tỷ lệ hộ nghèo (%)' or an indicator id; the columns are: " + ", ".join(headers),
+            )
+        )
     real_ignored = [c for c in cols.ignored if _key(c) not in _IGNORED_HEADERS and not c.startswith("column_")]
     if real_ignored:
         problems.append(Problem("warning", "columns not recognised, not imported: " + ", ".join(real_ignored)))
@@ -424,7 +493,8 @@ def _find_header(rows: list[tuple[int, list]], level: str, catalogue) -> int:
         headers = [str(v) for v in vals if v is not None]
         units = _unit_columns(headers, level)
         if (units["code"] or units["name"]) and any(
-                indicator_for_header(h, catalogue) not in (None, YEAR) for h in headers):
+            indicator_for_header(h, catalogue) not in (None, YEAR) for h in headers
+        ):
             return idx
     return 0
 
@@ -436,9 +506,13 @@ def _table(sheet: Sheet, level: str, catalogue) -> tuple[pd.DataFrame, list[str]
         raise UploadError("the file is empty (no header row)")
     h = _find_header(rows, level, catalogue)
     if h:
-        problems.append(Problem("warning", f"rows {rows[0][0]}–{rows[h - 1][0]} above the header (row "
-                                f"{rows[h][0]}) were skipped as a title"))
-    header, body = rows[h][1], rows[h + 1:]
+        problems.append(
+            Problem(
+                "warning",
+                f"rows {rows[0][0]}–{rows[h - 1][0]} above the header (row {rows[h][0]}) were skipped as a title",
+            )
+        )
+    header, body = rows[h][1], rows[h + 1 :]
     if not body:
         raise UploadError("no data rows below the header")
     width = max(len(v) for _, v in rows[h:])
@@ -458,21 +532,24 @@ def _table(sheet: Sheet, level: str, catalogue) -> tuple[pd.DataFrame, list[str]
 
 # ---------------------------------------------------------------- catalogue and current data
 
-_FALLBACK_CATALOGUE = pd.DataFrame({
-    "id": ["households", "poor_households", "near_poor_households", "poor_rate", "near_poor_rate"],
-    "name_vi": ["Số hộ dân", "Số hộ nghèo", "Số hộ cận nghèo", "Tỷ lệ hộ nghèo", "Tỷ lệ hộ cận nghèo"],
-    "name_en": ["Households", "Poor households", "Near-poor households", "Poverty rate", "Near-poverty rate"],
-    "unit": ["households", "households", "households", "%", "%"],
-    "kind": ["count", "count", "count", "rate", "rate"],
-    "standard": ["", "per observation", "per observation", "per observation", "per observation"],
-})
+_FALLBACK_CATALOGUE = pd.DataFrame(
+    {
+        "id": ["households", "poor_households", "near_poor_households", "poor_rate", "near_poor_rate"],
+        "name_vi": ["Số hộ dân", "Số hộ nghèo", "Số hộ cận nghèo", "Tỷ lệ hộ nghèo", "Tỷ lệ hộ cận nghèo"],
+        "name_en": ["Households", "Poor households", "Near-poor households", "Poverty rate", "Near-poverty rate"],
+        "unit": ["households", "households", "households", "%", "%"],
+        "kind": ["count", "count", "count", "rate", "rate"],
+        "standard": ["", "per observation", "per observation", "per observation", "per observation"],
+    }
+)
 
 
 def _served() -> Path:
     path = paths.gpkg_path()
     if not path.is_file():
-        raise UploadError(f"the dataset is not built ({path.name} missing): run `python -m geo build`", 503,
-                          "ServiceUnavailable")
+        raise UploadError(
+            f"the dataset is not built ({path.name} missing): run `python -m geo build`", 503, "ServiceUnavailable"
+        )
     return path
 
 
@@ -512,6 +589,7 @@ def resolve_standard(value: str | None) -> tuple[str | None, str | None]:
 
 
 # ---------------------------------------------------------------- the preview
+
 
 @dataclass
 class Preview:
@@ -567,11 +645,24 @@ class Preview:
     def to_dict(self) -> dict:
         label = STANDARDS[self.standard][0] if self.standard else None
         return {
-            "id": self.id, "expires": self.expires, "ok": self.ok,
-            "file": {"name": self.filename, "size": self.size, "sha256": self.sha256, "type": self.file_type,
-                     "encoding": self.encoding, "sheet": self.sheet},
-            "level": self.level, "standard": self.standard, "standard_label": label, "years": self.years,
-            "status": self.status, "note": self.note, "who": self.who,
+            "id": self.id,
+            "expires": self.expires,
+            "ok": self.ok,
+            "file": {
+                "name": self.filename,
+                "size": self.size,
+                "sha256": self.sha256,
+                "type": self.file_type,
+                "encoding": self.encoding,
+                "sheet": self.sheet,
+            },
+            "level": self.level,
+            "standard": self.standard,
+            "standard_label": label,
+            "years": self.years,
+            "status": self.status,
+            "note": self.note,
+            "who": self.who,
             "columns": self.columns.to_dict(),
             "counts": self.counts(),
             "errors": [p.to_dict() for p in sorted(self.errors, key=_by_row)],
@@ -582,25 +673,31 @@ class Preview:
 
     def to_text(self, limit: int = 40) -> str:
         c = self.counts()
-        lines = [f"{self.filename}: {self.file_type} ({self.encoding or '-'}), sha256 {self.sha256[:16]}…, "
-                 f"level {self.level}, years {', '.join(map(str, self.years)) or '-'}, "
-                 f"standard {self.standard or '-'}, status {self.status}",
-                 f"  {c['observations']} values for {c['units']} units; {c['changed']} would change "
-                 f"({c['replaces_synthetic']} replace demo values), {c['unchanged']} unchanged; "
-                 f"{c['errors']} errors, {c['warnings']} warnings"]
+        lines = [
+            f"{self.filename}: {self.file_type} ({self.encoding or '-'}), sha256 {self.sha256[:16]}…, "
+            f"level {self.level}, years {', '.join(map(str, self.years)) or '-'}, "
+            f"standard {self.standard or '-'}, status {self.status}",
+            f"  {c['observations']} values for {c['units']} units; {c['changed']} would change "
+            f"({c['replaces_synthetic']} replace demo values), {c['unchanged']} unchanged; "
+            f"{c['errors']} errors, {c['warnings']} warnings",
+        ]
         for year, rep in self.join.items():
             n = rep["counts"]
-            lines.append(f"  join {year}: {n['matched_by_code']} by code, {n['matched_by_name']} by name, "
-                         f"{n['ambiguous']} ambiguous, {n['unmatched']} unmatched, {n['duplicates']} duplicates, "
-                         f"{n['units_without_data']} of {rep['units']} units without data")
+            lines.append(
+                f"  join {year}: {n['matched_by_code']} by code, {n['matched_by_name']} by name, "
+                f"{n['ambiguous']} ambiguous, {n['unmatched']} unmatched, {n['duplicates']} duplicates, "
+                f"{n['units_without_data']} of {rep['units']} units without data"
+            )
         for p in sorted(self.problems, key=lambda p: (p.severity != "error", *_by_row(p))):
             lines.append("  " + p.line())
         if self.changes:
             lines.append("  changes (old → new):")
             for ch in self.changes[:limit]:
                 old = "—" if ch["old"] is None else f"{ch['old']:g} ({ch['old_status']})"
-                lines.append(f"    row {ch['row']}: {ch['gso_code']} {ch['unit_name']} {ch['indicator']} "
-                             f"{ch['year']}: {old} → {ch['new']:g} ({ch['status']})")
+                lines.append(
+                    f"    row {ch['row']}: {ch['gso_code']} {ch['unit_name']} {ch['indicator']} "
+                    f"{ch['year']}: {old} → {ch['new']:g} ({ch['status']})"
+                )
             if len(self.changes) > limit:
                 lines.append(f"    … and {len(self.changes) - limit} more")
         return "\n".join(lines)
@@ -655,8 +752,7 @@ def _year_problem(year: int, standard: str | None, needs_standard: bool) -> str 
     if needs_standard and standard:
         label, years = STANDARDS[standard]
         if year not in years:
-            return (f"year {year} was not reviewed under the {standard} standard "
-                    f"({years.start}–{years.stop - 1})")
+            return f"year {year} was not reviewed under the {standard} standard ({years.start}–{years.stop - 1})"
     return None
 
 
@@ -700,10 +796,19 @@ def _source(note: str, filename: str, sha256: str, who: str, when: dt.date) -> s
     return f"{head} — tệp/file {filename}, sha256 {sha256[:16]}, tải lên/uploaded {when.isoformat()} by {who}"
 
 
-def preview(data: bytes, filename: str = "upload.csv", *, year: int | None = None, standard: str | None = None,
-            level: str = "commune", status: str = "official", note: str = "", who: str = "cli",
-            context: tuple[pd.DataFrame, pd.DataFrame] | None = None,
-            today: dt.date | None = None) -> Preview:
+def preview(
+    data: bytes,
+    filename: str = "upload.csv",
+    *,
+    year: int | None = None,
+    standard: str | None = None,
+    level: str = "commune",
+    status: str = "official",
+    note: str = "",
+    who: str = "cli",
+    context: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+    today: dt.date | None = None,
+) -> Preview:
     """Read and validate an upload; return the :class:`Preview` (writes nothing).
 
     Raises :class:`UploadError` when the file cannot be read at all (wrong
@@ -734,13 +839,20 @@ def preview(data: bytes, filename: str = "upload.csv", *, year: int | None = Non
     if legacy:
         table, headers, fixed = _second_try(table, level, cat, legacy)
         if fixed:
-            problems.append(Problem("warning", f"also read as {encoding.LEGACY_NAMES[legacy]} because "
-                                    "that made them known headers or unit names: " + "; ".join(fixed[:5])
-                                    + ("…" if len(fixed) > 5 else "")))
+            problems.append(
+                Problem(
+                    "warning",
+                    f"also read as {encoding.LEGACY_NAMES[legacy]} because "
+                    "that made them known headers or unit names: "
+                    + "; ".join(fixed[:5])
+                    + ("…" if len(fixed) > 5 else ""),
+                )
+            )
     cols, col_problems = map_columns(headers, level, cat)
     problems += col_problems
-    pv = Preview(filename, sha, len(data), kind, level, std_key, status, note, who, sheet.encoding, sheet.sheet,
-                 columns=cols)
+    pv = Preview(
+        filename, sha, len(data), kind, level, std_key, status, note, who, sheet.encoding, sheet.sheet, columns=cols
+    )
     if any(p.severity == "error" for p in col_problems):
         pv.problems = problems
         return pv
@@ -750,14 +862,20 @@ def preview(data: bytes, filename: str = "upload.csv", *, year: int | None = Non
         problems.append(Problem("error", f"indicators not in the catalogue: {', '.join(sorted(set(unknown)))}"))
     poverty = [i for i in values_cols.values() if _needs_standard(catalogue.get(i, {}))]
     if poverty and std_key is None:
-        problems.append(Problem("error", "declare the poverty standard (2016-2020 or 2022-2025) for "
-                                + ", ".join(sorted(set(poverty))) + ": figures under different standards "
-                                "are not comparable"))
+        problems.append(
+            Problem(
+                "error",
+                "declare the poverty standard (2016-2020 or 2022-2025) for "
+                + ", ".join(sorted(set(poverty)))
+                + ": figures under different standards "
+                "are not comparable",
+            )
+        )
     if cols.year is None and year is None:
         problems.append(Problem("error", "no year: give --year (the year field) or a 'Năm' column"))
 
     # ---- rows: year, totals, numbers
-    parsed: dict[int, dict] = {}   # row → {"year", "values": {ind: (value, percent)}}
+    parsed: dict[int, dict] = {}  # row → {"year", "values": {ind: (value, percent)}}
     unit_cells = [c for c in (cols.code, cols.name, cols.district) if c]
     for row, rec in table.iterrows():
         code = rec[cols.code] if cols.code else None
@@ -827,21 +945,34 @@ def preview(data: bytes, filename: str = "upload.csv", *, year: int | None = Non
         for m in rep.matched_by_code + rep.matched_by_name:
             matched[m.row] = (m.code, m.unit_name)
             if m.method in ("folded", "former"):
-                problems.append(Problem("warning", f"'{m.name}' matched {m.code} {m.unit_name} by its "
-                                        f"{m.method} name; check it", m.row))
+                problems.append(
+                    Problem(
+                        "warning", f"'{m.name}' matched {m.code} {m.unit_name} by its {m.method} name; check it", m.row
+                    )
+                )
         for a in rep.ambiguous:
             cands = "; ".join(f"{c} {rep.labels.get(c, '?')}" for c in a.candidates)
-            problems.append(Problem("error", f"'{a.name}' matches several units ({cands}); add the district "
-                                    "or the GSO code", a.row))
+            problems.append(
+                Problem("error", f"'{a.name}' matches several units ({cands}); add the district or the GSO code", a.row)
+            )
         for u in rep.unmatched:
             problems.append(Problem("error", _unmatched_message(u, rep), u.row))
         for d in rep.duplicates:
-            problems.append(Problem("error", f"duplicate: {d.code} {rep.labels.get(d.code, '?')} is already in "
-                                    f"row {d.first_row}" + (f" for {y}" if cols.year else ""), d.row))
+            problems.append(
+                Problem(
+                    "error",
+                    f"duplicate: {d.code} {rep.labels.get(d.code, '?')} is already in "
+                    f"row {d.first_row}" + (f" for {y}" if cols.year else ""),
+                    d.row,
+                )
+            )
         for c in rep.code_name_conflicts:
             other = f"{c.name_code} {rep.labels.get(c.name_code, '?')}" if c.name_code else "no unique unit"
-            what = (f"code {c.code} is {c.code_unit} but the name '{c.name}' gives {other}" if c.code_unit
-                    else f"unknown code {c.code}; joined by the name '{c.name}'")
+            what = (
+                f"code {c.code} is {c.code_unit} but the name '{c.name}' gives {other}"
+                if c.code_unit
+                else f"unknown code {c.code}; joined by the name '{c.name}'"
+            )
             problems.append(Problem("warning", f"{what}; joined on {c.used}", c.row))
     pv.years = sorted(by_year)
 
@@ -857,14 +988,41 @@ def preview(data: bytes, filename: str = "upload.csv", *, year: int | None = Non
         for ind, value in vals.items():
             if _needs_standard(catalogue.get(ind, {})) and not std_label:
                 continue  # reported above: the standard must be declared
-            rows_out.append(_obs_row(level, code, unit_name, ind, p["year"], value, catalogue, std_label,
-                                     status, source, f"upload: {filename} row {row}", row))
+            rows_out.append(
+                _obs_row(
+                    level,
+                    code,
+                    unit_name,
+                    ind,
+                    p["year"],
+                    value,
+                    catalogue,
+                    std_label,
+                    status,
+                    source,
+                    f"upload: {filename} row {row}",
+                    row,
+                )
+            )
         for rate, count in (("poor_rate", "poor_households"), ("near_poor_rate", "near_poor_households")):
             if rate not in vals and count in vals and vals.get("households") and rate in catalogue and std_label:
                 value = round(100.0 * vals[count] / vals["households"], 4)
-                rows_out.append(_obs_row(level, code, unit_name, rate, p["year"], value, catalogue, std_label,
-                                         status, f"{source}; computed: {count} ÷ households × 100",
-                                         f"upload: {filename} row {row} (rate computed from the counts)", row))
+                rows_out.append(
+                    _obs_row(
+                        level,
+                        code,
+                        unit_name,
+                        rate,
+                        p["year"],
+                        value,
+                        catalogue,
+                        std_label,
+                        status,
+                        f"{source}; computed: {count} ÷ households × 100",
+                        f"upload: {filename} row {row} (rate computed from the counts)",
+                        row,
+                    )
+                )
     if rows_out:
         pv.observations = pd.DataFrame(rows_out)
         pv.changes, pv.unchanged = _changes(pv.observations, obs_now, level)
@@ -891,10 +1049,22 @@ def _unmatched_message(u, rep) -> str:
 
 def _obs_row(level, code, unit_name, ind, year, value, catalogue, std_label, status, source, note, row) -> dict:
     info = catalogue.get(ind, {})
-    return {"unit_level": level, "gso_code": code, "unit_name": unit_name, "indicator": ind, "year": int(year),
-            "period": str(year), "qualifier": "=", "value": float(value), "unit": str(info.get("unit") or ""),
-            "standard": std_label if _needs_standard(info) else "", "status": status, "source": source,
-            "note": note, "src_row": row}
+    return {
+        "unit_level": level,
+        "gso_code": code,
+        "unit_name": unit_name,
+        "indicator": ind,
+        "year": int(year),
+        "period": str(year),
+        "qualifier": "=",
+        "value": float(value),
+        "unit": str(info.get("unit") or ""),
+        "standard": std_label if _needs_standard(info) else "",
+        "status": status,
+        "source": source,
+        "note": note,
+        "src_row": row,
+    }
 
 
 def _cross_checks(row: int, vals: dict, values_cols: dict) -> list[Problem]:
@@ -904,25 +1074,48 @@ def _cross_checks(row: int, vals: dict, values_cols: dict) -> list[Problem]:
     poor = vals.get("poor_households", (None,))[0]
     near = vals.get("near_poor_households", (None,))[0]
     if hh is not None and poor is not None and poor > hh:
-        out.append(Problem("error", f"poor households ({poor:g}) exceed households ({hh:g})", row,
-                           col.get("poor_households")))
+        out.append(
+            Problem("error", f"poor households ({poor:g}) exceed households ({hh:g})", row, col.get("poor_households"))
+        )
     if hh is not None and near is not None and near > hh:
-        out.append(Problem("error", f"near-poor households ({near:g}) exceed households ({hh:g})", row,
-                           col.get("near_poor_households")))
+        out.append(
+            Problem(
+                "error",
+                f"near-poor households ({near:g}) exceed households ({hh:g})",
+                row,
+                col.get("near_poor_households"),
+            )
+        )
     elif hh is not None and poor is not None and near is not None and poor <= hh and poor + near > hh:
-        out.append(Problem("error", f"poor + near-poor households ({poor + near:g}) exceed households "
-                           f"({hh:g})", row, col.get("near_poor_households")))
+        out.append(
+            Problem(
+                "error",
+                f"poor + near-poor households ({poor + near:g}) exceed households ({hh:g})",
+                row,
+                col.get("near_poor_households"),
+            )
+        )
     for rate, count in (("poor_rate", poor), ("near_poor_rate", near)):
         r = vals.get(rate, (None,))[0]
         if r is not None and count is not None and hh:
             computed = 100.0 * count / hh
             if abs(computed - r) > 0.11:
-                out.append(Problem("warning", f"{rate} {r:g} differs from {rate.replace('_rate', '')} "
-                                   f"households ÷ households = {computed:.2f}", row, col.get(rate)))
+                out.append(
+                    Problem(
+                        "warning",
+                        f"{rate} {r:g} differs from {rate.replace('_rate', '')} "
+                        f"households ÷ households = {computed:.2f}",
+                        row,
+                        col.get(rate),
+                    )
+                )
     pr, nr = vals.get("poor_rate", (None,))[0], vals.get("near_poor_rate", (None,))[0]
     if pr is not None and nr is not None and pr + nr > 100:
-        out.append(Problem("error", f"poverty rate + near-poverty rate ({pr + nr:g}) exceed 100 %", row,
-                           col.get("near_poor_rate")))
+        out.append(
+            Problem(
+                "error", f"poverty rate + near-poverty rate ({pr + nr:g}) exceed 100 %", row, col.get("near_poor_rate")
+            )
+        )
     return out
 
 
@@ -937,15 +1130,26 @@ def _changes(new: pd.DataFrame, obs: pd.DataFrame, level: str) -> tuple[list[dic
             if old_value is not None and abs(old_value - r.value) < 1e-9 and old_status == r.status:
                 unchanged += 1
                 continue
-            changes.append({"row": int(r.src_row), "gso_code": r.gso_code, "unit_name": r.unit_name,
-                            "indicator": ind, "year": int(year), "old": old_value, "old_status": old_status,
-                            "old_source": None if o is None else str(o["source"])[:200],
-                            "new": float(r.value), "status": r.status})
+            changes.append(
+                {
+                    "row": int(r.src_row),
+                    "gso_code": r.gso_code,
+                    "unit_name": r.unit_name,
+                    "indicator": ind,
+                    "year": int(year),
+                    "old": old_value,
+                    "old_status": old_status,
+                    "old_source": None if o is None else str(o["source"])[:200],
+                    "new": float(r.value),
+                    "status": r.status,
+                }
+            )
     changes.sort(key=lambda c: (c["row"], c["indicator"]))
     return changes, unchanged
 
 
 # ---------------------------------------------------------------- committing
+
 
 def commit_preview(pv: Preview, data: bytes, who: str, where: versions.Store | None = None) -> versions.Version:
     """Turn a clean preview into a new dataset version of ``where`` (default: the versions the
@@ -954,15 +1158,31 @@ def commit_preview(pv: Preview, data: bytes, who: str, where: versions.Store | N
         first = pv.errors[0].line() if pv.errors else "no values to import"
         raise UploadError(f"the upload has {len(pv.errors)} problems and was not committed ({first})")
     rows = versions.normalise_observations(pv.observations.drop(columns=["src_row"], errors="ignore"))
-    payload = {versions.OBSERVATIONS: rows.to_csv(index=False).encode("utf-8"),
-               f"source.{pv.file_type}": data}
+    payload = {versions.OBSERVATIONS: rows.to_csv(index=False).encode("utf-8"), f"source.{pv.file_type}": data}
     c = pv.counts()
-    info = {"who": who, "note": pv.note, "source_file": pv.filename, "sha256": pv.sha256, "size": pv.size,
-            "file_type": pv.file_type, "encoding": pv.encoding, "level": pv.level, "years": pv.years,
-            "standard": pv.standard, "status": pv.status, "previewed_by": pv.who,
-            "counts": {"rows": c["rows"], "observations": c["observations"], "units": c["units"],
-                       "indicators": c["indicators"], "changed": c["changed"],
-                       "replaces_synthetic": c["replaces_synthetic"], "warnings": c["warnings"]}}
+    info = {
+        "who": who,
+        "note": pv.note,
+        "source_file": pv.filename,
+        "sha256": pv.sha256,
+        "size": pv.size,
+        "file_type": pv.file_type,
+        "encoding": pv.encoding,
+        "level": pv.level,
+        "years": pv.years,
+        "standard": pv.standard,
+        "status": pv.status,
+        "previewed_by": pv.who,
+        "counts": {
+            "rows": c["rows"],
+            "observations": c["observations"],
+            "units": c["units"],
+            "indicators": c["indicators"],
+            "changed": c["changed"],
+            "replaces_synthetic": c["replaces_synthetic"],
+            "warnings": c["warnings"],
+        },
+    }
     try:
         return versions.create_version("observations", payload, info, new_rows=rows, where=where)
     except versions.VersionError as exc:
@@ -973,22 +1193,36 @@ def commit_preview(pv: Preview, data: bytes, who: str, where: versions.Store | N
 
 # ---------------------------------------------------------------- CLI
 
+
 def _cmd_ingest(args) -> int:
     return run_cli(
         args,
-        lambda data, name: preview(data, name, year=args.year, standard=args.standard, level=args.level,
-                                   status=args.status, note=args.note or "", who=args.who),
+        lambda data, name: preview(
+            data,
+            name,
+            year=args.year,
+            standard=args.standard,
+            level=args.level,
+            status=args.status,
+            note=args.note or "",
+            who=args.who,
+        ),
         commit_preview,
-        lambda pv, v: (f"version {v.number} is now current: {pv.counts()['observations']} values for "
-                       f"{pv.counts()['units']} units ({v.gpkg})"))
+        lambda pv, v: (
+            f"version {v.number} is now current: {pv.counts()['observations']} values for "
+            f"{pv.counts()['units']} units ({v.gpkg})"
+        ),
+    )
 
 
 def register(sub) -> None:
     p = sub.add_parser(
-        "ingest", help="validate an official table (CSV/XLSX) and make it a new dataset version",
+        "ingest",
+        help="validate an official table (CSV/XLSX) and make it a new dataset version",
         description="Read FILE (CSV or XLSX: unit name and/or GSO code, figures as columns), print the join "
-                    "report, every problem with its row number and the values that would change; unless "
-                    "--dry-run, commit it as a new dataset version. Exit 2 (nothing written) on any error.")
+        "report, every problem with its row number and the values that would change; unless "
+        "--dry-run, commit it as a new dataset version. Exit 2 (nothing written) on any error.",
+    )
     p.add_argument("file")
     p.add_argument("--year", type=int, help="the review year (else a 'Năm' column)")
     p.add_argument("--standard", help="poverty standard: " + " or ".join(STANDARDS))

@@ -65,9 +65,18 @@ def stage(data: bytes, filename: str, params: dict, who: str, kind: str = "obser
     tmp = root / f".{sid}.tmp"
     tmp.mkdir(mode=0o700)
     expires = _now() + staging_ttl()
-    meta = {"id": sid, "kind": kind, "filename": filename, "sha256": hashlib.sha256(data).hexdigest(),
-            "size": len(data), "params": params, "who": who, "created_ts": _now(), "expires_ts": expires,
-            "expires": dt.datetime.fromtimestamp(expires, dt.UTC).isoformat(timespec="seconds")}
+    meta = {
+        "id": sid,
+        "kind": kind,
+        "filename": filename,
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "size": len(data),
+        "params": params,
+        "who": who,
+        "created_ts": _now(),
+        "expires_ts": expires,
+        "expires": dt.datetime.fromtimestamp(expires, dt.UTC).isoformat(timespec="seconds"),
+    }
     fd = os.open(tmp / "upload.bin", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)
@@ -109,8 +118,14 @@ def staged_preview(sid: str) -> ingest.Preview | boundaries.BoundaryPreview:
     data, meta = load_staged(sid)
     if meta.get("kind") == "boundaries":
         params = meta.get("params", {})
-        bpv = boundaries.preview(data, meta["filename"], level=params.get("level", "commune"),
-                                      crs=params.get("crs"), note=params.get("note", ""), who=meta.get("who", "?"))
+        bpv = boundaries.preview(
+            data,
+            meta["filename"],
+            level=params.get("level", "commune"),
+            crs=params.get("crs"),
+            note=params.get("note", ""),
+            who=meta.get("who", "?"),
+        )
         bpv.id, bpv.expires = sid, meta.get("expires")
         return bpv
     pv = ingest.preview(data, meta["filename"], who=meta.get("who", "?"), **meta["params"])

@@ -81,8 +81,21 @@ MANIFEST = "manifest.json"
 GPKG = paths.GPKG
 OBSERVATIONS = "observations.csv"
 KEY = ["unit_level", "gso_code", "indicator", "year", "standard"]
-OBS_COLUMNS = ["unit_level", "gso_code", "unit_name", "indicator", "year", "period", "qualifier",
-               "value", "unit", "standard", "status", "source", "note"]
+OBS_COLUMNS = [
+    "unit_level",
+    "gso_code",
+    "unit_name",
+    "indicator",
+    "year",
+    "period",
+    "qualifier",
+    "value",
+    "unit",
+    "standard",
+    "status",
+    "source",
+    "note",
+]
 _DIR_RE = re.compile(r"^\d{4,}$")
 TMP_PREFIX = ".tmp-"
 
@@ -92,6 +105,7 @@ class VersionError(ValueError):
 
 
 # ---------------------------------------------------------------- places
+
 
 def state_dir() -> Path:
     """The data-state folder (``$GEO_STATE_DIR`` or ``instance/``)."""
@@ -131,6 +145,7 @@ class Version:
 
 # ---------------------------------------------------------------- reading
 
+
 class Store:
     """Where dataset versions live: :meth:`list`, :meth:`get`, :meth:`current`, :meth:`create`,
     :meth:`restore`.  Every backend has one (``backend.versions``): the embedded one
@@ -145,8 +160,9 @@ class Store:
     def current(self) -> int:
         raise NotImplementedError
 
-    def create(self, kind: str, files: dict[str, bytes], info: dict, new_rows: pd.DataFrame | None = None,
-               validate=None) -> Version:
+    def create(
+        self, kind: str, files: dict[str, bytes], info: dict, new_rows: pd.DataFrame | None = None, validate=None
+    ) -> Version:
         raise NotImplementedError
 
     def restore(self, number: int) -> Version | None:
@@ -191,8 +207,7 @@ def database():
     if not conf.database_url:
         return None
     if _database_opener is None:
-        raise VersionError("DATABASE_URL is set but no database backend is available "
-                           "(import geo.backends.factory)")
+        raise VersionError("DATABASE_URL is set but no database backend is available (import geo.backends.factory)")
     try:
         return _database_opener(conf)
     except BackendConfigError as exc:
@@ -286,6 +301,7 @@ def chain(number: int) -> list[Version]:
 
 # ---------------------------------------------------------------- composing
 
+
 def normalise_observations(obs: pd.DataFrame) -> pd.DataFrame:
     """The observations columns in order, ``year`` as Int64, text columns without NaN."""
     obs = obs.copy()
@@ -303,8 +319,9 @@ def normalise_observations(obs: pd.DataFrame) -> pd.DataFrame:
 
 def _keys(frame: pd.DataFrame) -> pd.Series:
     year = frame["year"].astype("Int64").astype(str)
-    return (frame["unit_level"] + "|" + frame["gso_code"] + "|" + frame["indicator"] + "|" + year
-            + "|" + frame["standard"])
+    return (
+        frame["unit_level"] + "|" + frame["gso_code"] + "|" + frame["indicator"] + "|" + year + "|" + frame["standard"]
+    )
 
 
 def apply_observations(obs: pd.DataFrame, new: pd.DataFrame, number: int) -> pd.DataFrame:
@@ -312,8 +329,9 @@ def apply_observations(obs: pd.DataFrame, new: pd.DataFrame, number: int) -> pd.
     obs, new = normalise_observations(obs), normalise_observations(new)
     if new.empty:
         return obs
-    best_new = (new.assign(_k=_keys(new), _r=new["status"].map(STATUS_RANK).fillna(9))
-                .groupby("_k")["_r"].max())  # the weakest new status per key
+    best_new = (
+        new.assign(_k=_keys(new), _r=new["status"].map(STATUS_RANK).fillna(9)).groupby("_k")["_r"].max()
+    )  # the weakest new status per key
     old_keys = _keys(obs)
     old_rank = obs["status"].map(STATUS_RANK).fillna(9)
     limit = old_keys.map(best_new)
@@ -482,14 +500,23 @@ def check_new_rows(layers: dict, new: pd.DataFrame) -> None:
     cat = layers.get("catalogue")
     if cat is None or new.empty:
         return
-    failed = [c for c in checks.check_observations(new, cat.set_index("id"), layers["communes"],
-                                                   layers["districts"]) if not c.ok]
+    failed = [
+        c
+        for c in checks.check_observations(new, cat.set_index("id"), layers["communes"], layers["districts"])
+        if not c.ok
+    ]
     if failed:
         raise VersionError("the upload fails the data checks: " + "; ".join(c.line() for c in failed))
 
 
-def create_version(kind: str, files: dict[str, bytes], info: dict, new_rows: pd.DataFrame | None = None,
-                   validate=None, where: Store | None = None) -> Version:
+def create_version(
+    kind: str,
+    files: dict[str, bytes],
+    info: dict,
+    new_rows: pd.DataFrame | None = None,
+    validate=None,
+    where: Store | None = None,
+) -> Version:
     """Write a new version of ``where`` (default :func:`store`) from the payload ``files``
     (name → bytes) and make it current.
 
@@ -500,8 +527,9 @@ def create_version(kind: str, files: dict[str, bytes], info: dict, new_rows: pd.
     return (where or store()).create(kind, files, info, new_rows, validate)
 
 
-def _file_create(kind: str, files: dict[str, bytes], info: dict, new_rows: pd.DataFrame | None = None,
-                 validate=None) -> Version:
+def _file_create(
+    kind: str, files: dict[str, bytes], info: dict, new_rows: pd.DataFrame | None = None, validate=None
+) -> Version:
     with _locked():
         _clean_stale()
         parent = _file_current_number()
@@ -524,8 +552,11 @@ def _file_create(kind: str, files: dict[str, bytes], info: dict, new_rows: pd.Da
             if missing:
                 raise VersionError(f"the new GeoPackage lacks {sorted(missing)}; nothing was changed")
             base = base_gpkg().stat()
-            manifest["base"] = {"path": str(base_gpkg()), "size": base.st_size,
-                                "modified": dt.datetime.fromtimestamp(base.st_mtime).isoformat(timespec="seconds")}
+            manifest["base"] = {
+                "path": str(base_gpkg()),
+                "size": base.st_size,
+                "modified": dt.datetime.fromtimestamp(base.st_mtime).isoformat(timespec="seconds"),
+            }
             manifest["observations_total"] = int(len(layers["observations"]))
             _write_text(tmp / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1))
             write_stage("before_rename")
@@ -566,22 +597,27 @@ def _file_restore(number: int) -> Version | None:
 
 # ---------------------------------------------------------------- CLI
 
+
 def served_note() -> str | None:
     """A warning when ``$GEO_GPKG`` makes the app serve a file that is not the current version."""
     if (served := settings.active().gpkg) is not None:
-        return (f"GEO_GPKG is set ({served}): the map serves that file, "
-                "not the dataset versions")
+        return f"GEO_GPKG is set ({served}): the map serves that file, not the dataset versions"
     return None
 
 
 def _summary(v: Version, cur: int) -> str:
     m = v.manifest
     counts = m.get("counts", {})
-    what = (f"{counts.get('observations', '?')} values, {counts.get('units', '?')} units"
-            if v.kind == "observations" else f"{counts.get('features', '?')} {m.get('level', '')} boundaries")
-    return (f"{'*' if v.number == cur else ' '} {v.number:>4}  {m.get('created', '?')}  {m.get('who', '?'):<10} "
-            f"{v.kind:<12} {what}; {m.get('source_file', '?')} sha256 {str(m.get('sha256', ''))[:12]}"
-            f"{'; ' + m['note'] if m.get('note') else ''}")
+    what = (
+        f"{counts.get('observations', '?')} values, {counts.get('units', '?')} units"
+        if v.kind == "observations"
+        else f"{counts.get('features', '?')} {m.get('level', '')} boundaries"
+    )
+    return (
+        f"{'*' if v.number == cur else ' '} {v.number:>4}  {m.get('created', '?')}  {m.get('who', '?'):<10} "
+        f"{v.kind:<12} {what}; {m.get('source_file', '?')} sha256 {str(m.get('sha256', ''))[:12]}"
+        f"{'; ' + m['note'] if m.get('note') else ''}"
+    )
 
 
 def _cmd_list(args) -> int:
@@ -612,18 +648,23 @@ def _cmd_restore(args) -> int:
 
 def _cli(func):
     """``func`` with database failures (DATABASE_URL) as one-line CLI errors."""
+
     def run(args):
         try:
             return func(args)
         except BackendError as exc:
             raise CliError(str(exc)) from None
+
     return run
 
 
 def register(sub) -> None:
-    p = sub.add_parser("versions", help="list the dataset versions, or make an earlier one current",
-                       description="Dataset versions made by `python -m geo ingest` "
-                                   f"(stored under $GEO_STATE_DIR, default {paths.ROOT / 'instance'}).")
+    p = sub.add_parser(
+        "versions",
+        help="list the dataset versions, or make an earlier one current",
+        description="Dataset versions made by `python -m geo ingest` "
+        f"(stored under $GEO_STATE_DIR, default {paths.ROOT / 'instance'}).",
+    )
     vsub = p.add_subparsers(dest="versions_command", metavar="ACTION")
     vsub.required = True
     p_list = vsub.add_parser("list", help="every version; * marks the one the map serves")

@@ -15,10 +15,13 @@ def test_all_blueprints_registered(client):
     assert {"errors", "map_page", "ogc", "targets", "raster", "uploads"} <= names
 
 
-@pytest.mark.parametrize("url,ctype", [
-    ("/targets?indicator=poor_rate&year=2020&near=border&within_km=0&f=csv", "text/csv; charset=utf-8"),
-    ("/ogc/collections/districts/items?f=csv", "text/csv; charset=utf-8"),
-])
+@pytest.mark.parametrize(
+    "url,ctype",
+    [
+        ("/targets?indicator=poor_rate&year=2020&near=border&within_km=0&f=csv", "text/csv; charset=utf-8"),
+        ("/ogc/collections/districts/items?f=csv", "text/csv; charset=utf-8"),
+    ],
+)
 def test_download_content_type_is_not_duplicated(client, url, ctype):
     resp = client.get(url)
     assert resp.status_code == 200
@@ -48,8 +51,10 @@ def test_double_slash_is_404_not_redirect(client):
 
 def test_remoteness_ranks_in_targets_and_draws_on_the_map(client):
     """Undated derived indicators (remoteness) are usable by /targets and layers."""
-    resp = client.get("/targets?weights=poor_rate:0.7,remoteness_road_mean_km:0.3&year=2020"
-                      "&near=border&within_km=0&top=13&geometry=none")
+    resp = client.get(
+        "/targets?weights=poor_rate:0.7,remoteness_road_mean_km:0.3&year=2020"
+        "&near=border&within_km=0&top=13&geometry=none"
+    )
     assert resp.status_code == 200, resp.get_json()
     feats = resp.get_json()["features"]
     assert len(feats) == 13

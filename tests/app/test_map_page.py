@@ -43,13 +43,14 @@ def get_layer(client, layer_id, **params):
 
 # ------------------------------------------------------------------- the page
 
+
 def test_page_renders_in_vietnamese_with_local_assets_only(client):
     resp = client.get("/")
     assert resp.status_code == 200 and resp.mimetype == "text/html"
     html = resp.get_data(as_text=True)
     assert '<html lang="vi">' in html
     assert "Bản đồ nghèo tỉnh Kon Tum" in html
-    assert "dữ liệu minh họa / demo data" in html                # persistent notice
+    assert "dữ liệu minh họa / demo data" in html  # persistent notice
     refs = re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', html)
     assert any("/static/vendor/leaflet-1.9.4/leaflet.js" in r for r in refs)
     assert any("leaflet.markercluster.js" in r for r in refs) and any("leaflet.draw.js" in r for r in refs)
@@ -58,7 +59,9 @@ def test_page_renders_in_vietnamese_with_local_assets_only(client):
     assert "cdn.jsdelivr" not in html and "cdnjs" not in html and "code.jquery" not in html
     # OpenStreetMap is offered but not the default base layer
     assert "tile.openstreetmap.org" in html
-    config = json.loads(re.search(r'<script type="application/json" id="kt-config">(.*?)</script>', html, re.S).group(1))
+    config = json.loads(
+        re.search(r'<script type="application/json" id="kt-config">(.*?)</script>', html, re.S).group(1)
+    )
     assert config["lang"] == "vi" and len(config["districts"]) == 10
     assert [layer["id"] for layer in config["layers"]][0] == "poor_rate"
 
@@ -67,7 +70,7 @@ def test_page_in_english(client):
     html = client.get("/?lang=en").get_data(as_text=True)
     assert '<html lang="en">' in html and "Kon Tum poverty map" in html
     assert "Commune poor-household rate (%)" in html
-    assert "Tiếng Việt" in html                                   # the toggle back
+    assert "Tiếng Việt" in html  # the toggle back
 
 
 def test_bad_lang_is_a_400_json(client):
@@ -78,11 +81,15 @@ def test_bad_lang_is_a_400_json(client):
 
 
 def test_static_assets_are_served(client):
-    for path in ("/static/vendor/leaflet-1.9.4/leaflet.js", "/static/vendor/leaflet-1.9.4/leaflet.css",
-                 "/static/vendor/leaflet.markercluster-1.5.3/leaflet.markercluster.js",
-                 "/static/vendor/leaflet-draw-1.0.4/leaflet.draw.js",
-                 "/static/vendor/leaflet.fullscreen-3.0.0/Control.FullScreen.js",
-                 "/static/map/kontum-map.js", "/static/map/kontum-map.css"):
+    for path in (
+        "/static/vendor/leaflet-1.9.4/leaflet.js",
+        "/static/vendor/leaflet-1.9.4/leaflet.css",
+        "/static/vendor/leaflet.markercluster-1.5.3/leaflet.markercluster.js",
+        "/static/vendor/leaflet-draw-1.0.4/leaflet.draw.js",
+        "/static/vendor/leaflet.fullscreen-3.0.0/Control.FullScreen.js",
+        "/static/map/kontum-map.js",
+        "/static/map/kontum-map.css",
+    ):
         resp = client.get(path)
         assert resp.status_code == 200, path
         resp.close()
@@ -102,13 +109,14 @@ def test_data_strings_are_escaped_in_the_page(gpkg, monkeypatch):
         return frame
 
     monkeypatch.setattr(storage, "read_layer", read_layer)
-    html = create_app({"TESTING": True}).test_client().get("/").get_data(as_text=True)    # its own cache
+    html = create_app({"TESTING": True}).test_client().get("/").get_data(as_text=True)  # its own cache
     assert evil not in html
-    assert "&lt;script&gt;alert(" in html                       # select option / context label
-    assert "\\u003cscript\\u003e" in html                        # JSON config
+    assert "&lt;script&gt;alert(" in html  # select option / context label
+    assert "\\u003cscript\\u003e" in html  # JSON config
 
 
 # ------------------------------------------------------------ layer endpoints
+
 
 def test_layer_index(client, specs):
     layers = client.get("/layers").get_json()["layers"]
@@ -129,7 +137,7 @@ def test_every_layer_is_valid_geojson(client, specs, commune_codes):
             assert geom.is_valid or geom.buffer(0).area > 0, (lid, f["id"])
             assert not geom.is_empty
             x0, y0, x1, y1 = geom.bounds
-            assert 106 < x0 <= x1 < 110 and 12.5 < y0 <= y1 < 16.5       # lon/lat, around Kon Tum
+            assert 106 < x0 <= x1 < 110 and 12.5 < y0 <= y1 < 16.5  # lon/lat, around Kon Tum
         ids = {f["id"] for f in fc["features"]}
         if spec.source == "communes":
             assert len(fc["features"]) == 102 and ids == commune_codes, lid
@@ -226,7 +234,7 @@ def test_scheme_can_be_switched(client):
     default = get_layer(client, "population_2019", geometry="none")["layer"]
     assert default["classification"]["scheme"] == "quantiles"
     counts = [e["count"] for e in default["legend"]]
-    assert max(counts) - min(counts) <= 2                          # quantiles: even classes
+    assert max(counts) - min(counts) <= 2  # quantiles: even classes
     switched = get_layer(client, "population_2019", scheme="equal_interval", geometry="none")["layer"]
     cls = switched["classification"]
     assert cls["scheme"] == "equal_interval" and cls["default_scheme"] == "quantiles"
@@ -237,29 +245,32 @@ def test_scheme_can_be_switched(client):
     assert poor["scheme"] == "quantiles" and poor["across_years"]
 
 
-@pytest.mark.parametrize("url, status, text", [
-    ("/layers/nope.geojson", 404, "unknown layer 'nope'"),
-    ("/layers/poor_rate.geojson?year=abc", 400, "year must be an integer"),
-    ("/layers/poor_rate.geojson?year=1999", 400, "has no year 1999; years: 2015"),
-    ("/layers/p135_2016.geojson?year=2016", 400, "has no years"),
-    ("/layers/poor_rate.geojson?scheme=magic", 400, "unknown scheme 'magic'"),
-    ("/layers/poor_rate.geojson?scheme=user_defined", 400, "no user-defined breaks"),
-    ("/layers/p135_2016.geojson?scheme=quantiles", 400, "applies to choropleth layers"),
-    ("/layers/poor_rate.geojson?geometry=some", 400, "geometry must be 'full' or 'none'"),
-    ("/layers/poor_rate.geojson?lang=de", 400, "unknown lang 'de'"),
-    ("/layers/geometry/villages.geojson", 404, "no shared geometry 'villages'"),
-    ("/layers/poor_rate.geojson?k=1", 400, "k: expected a whole number of classes from 2 to 9"),
-    ("/layers/poor_rate.geojson?k=abc", 400, "k: expected a whole number"),
-    ("/layers/poor_rate.geojson?k=10", 400, "from 2 to 9"),
-    ("/layers/poor_rate.geojson?k=3&breaks=10,20", 400, "either k"),
-    ("/layers/poor_rate.geojson?breaks=20,10", 400, "strictly ascending"),
-    ("/layers/poor_rate.geojson?breaks=10,x", 400, "ascending numbers separated by commas"),
-    ("/layers/poor_rate.geojson?breaks=1,2,3,4,5,6,7,8,9", 400, "at most 8 bounds"),
-    ("/layers/poor_rate.geojson?breaks=10,inf", 400, "finite"),
-    ("/layers/poor_rate.geojson?scheme=quantiles&breaks=10,20", 400, "do not go with scheme='quantiles'"),
-    ("/layers/poor_rate.geojson?scheme=user_defined&k=4", 400, "k does not apply"),
-    ("/layers/p135_2016.geojson?k=4", 400, "apply to choropleth layers"),
-])
+@pytest.mark.parametrize(
+    "url, status, text",
+    [
+        ("/layers/nope.geojson", 404, "unknown layer 'nope'"),
+        ("/layers/poor_rate.geojson?year=abc", 400, "year must be an integer"),
+        ("/layers/poor_rate.geojson?year=1999", 400, "has no year 1999; years: 2015"),
+        ("/layers/p135_2016.geojson?year=2016", 400, "has no years"),
+        ("/layers/poor_rate.geojson?scheme=magic", 400, "unknown scheme 'magic'"),
+        ("/layers/poor_rate.geojson?scheme=user_defined", 400, "no user-defined breaks"),
+        ("/layers/p135_2016.geojson?scheme=quantiles", 400, "applies to choropleth layers"),
+        ("/layers/poor_rate.geojson?geometry=some", 400, "geometry must be 'full' or 'none'"),
+        ("/layers/poor_rate.geojson?lang=de", 400, "unknown lang 'de'"),
+        ("/layers/geometry/villages.geojson", 404, "no shared geometry 'villages'"),
+        ("/layers/poor_rate.geojson?k=1", 400, "k: expected a whole number of classes from 2 to 9"),
+        ("/layers/poor_rate.geojson?k=abc", 400, "k: expected a whole number"),
+        ("/layers/poor_rate.geojson?k=10", 400, "from 2 to 9"),
+        ("/layers/poor_rate.geojson?k=3&breaks=10,20", 400, "either k"),
+        ("/layers/poor_rate.geojson?breaks=20,10", 400, "strictly ascending"),
+        ("/layers/poor_rate.geojson?breaks=10,x", 400, "ascending numbers separated by commas"),
+        ("/layers/poor_rate.geojson?breaks=1,2,3,4,5,6,7,8,9", 400, "at most 8 bounds"),
+        ("/layers/poor_rate.geojson?breaks=10,inf", 400, "finite"),
+        ("/layers/poor_rate.geojson?scheme=quantiles&breaks=10,20", 400, "do not go with scheme='quantiles'"),
+        ("/layers/poor_rate.geojson?scheme=user_defined&k=4", 400, "k does not apply"),
+        ("/layers/p135_2016.geojson?k=4", 400, "apply to choropleth layers"),
+    ],
+)
 def test_bad_requests_are_clear_json_errors(client, url, status, text):
     resp = client.get(url)
     assert resp.status_code == status
@@ -298,9 +309,14 @@ def test_page_with_all_layer_data_stays_under_1_mb(client, specs):
     """What the page downloads (besides the vendored libraries): HTML, own JS/CSS,
     the shared geometry once, and every layer at its default year."""
     total = 0
-    for path in ("/", "/static/map/kontum-map.js", "/static/map/kontum-map.css",
-                 "/layers/geometry/communes.geojson", "/layers/geometry/districts.geojson",
-                 "/layers/series.json"):
+    for path in (
+        "/",
+        "/static/map/kontum-map.js",
+        "/static/map/kontum-map.css",
+        "/layers/geometry/communes.geojson",
+        "/layers/geometry/districts.geojson",
+        "/layers/series.json",
+    ):
         resp = client.get(path)
         total += len(resp.get_data())
         resp.close()
@@ -329,7 +345,7 @@ def test_missing_data_is_a_clear_503(tmp_path):
         resp = client.get(url)
         assert resp.status_code == 503
         assert "python -m geo build" in resp.get_json()["description"]
-    assert client.get("/layers").status_code == 200          # the layer list needs no data
+    assert client.get("/layers").status_code == 200  # the layer list needs no data
 
 
 def test_planners_own_classes(client):

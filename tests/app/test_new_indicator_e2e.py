@@ -17,7 +17,7 @@ from affine import Affine
 
 ROOT = Path(__file__).resolve().parents[2]
 
-LAYER = '''id = "test_elevation"
+LAYER = """id = "test_elevation"
 title_vi = "Độ cao trung bình (m)"
 title_en = "Mean elevation (m)"
 kind = "choropleth"
@@ -29,7 +29,7 @@ palette = "Greens"
 [classification]
 scheme = "equal_interval"
 k = 4
-'''
+"""
 
 
 @pytest.fixture(scope="module")
@@ -43,16 +43,48 @@ def world(tmp_path_factory):
     x0, y0, px = 760_000, 1_690_000, 1_000
     arr = np.tile(np.arange(150, dtype="float32") * 10.0, (180, 1))
     tif = tmp / "elevation_utm48n.tif"
-    with rasterio.open(tif, "w", driver="GTiff", width=150, height=180, count=1, dtype="float32",
-                       crs="EPSG:32648", transform=Affine(px, 0, x0, 0, -px, y0), nodata=-9999) as dst:
+    with rasterio.open(
+        tif,
+        "w",
+        driver="GTiff",
+        width=150,
+        height=180,
+        count=1,
+        dtype="float32",
+        crs="EPSG:32648",
+        transform=Affine(px, 0, x0, 0, -px, y0),
+        nodata=-9999,
+    ) as dst:
         dst.write(arr, 1)
-    env = {**os.environ, "GEO_DATA_DIR": str(data), "GEO_LAYERS_DIR": str(layers),
-           "GEO_GPKG": str(tmp / "k.gpkg"), "GEO_STATE_DIR": str(tmp / "state")}
+    env = {
+        **os.environ,
+        "GEO_DATA_DIR": str(data),
+        "GEO_LAYERS_DIR": str(layers),
+        "GEO_GPKG": str(tmp / "k.gpkg"),
+        "GEO_STATE_DIR": str(tmp / "state"),
+    }
+
     def run(*a):
-        return subprocess.run([sys.executable, "-m", "geo", *a], cwd=ROOT, env=env,
-                              capture_output=True, text=True, timeout=600)
-    zonal = run("zonal", str(tif), "--indicator", "test_elevation", "--value-stat", "mean", "--unit", "m",
-                "--name-vi", "Độ cao trung bình", "--name-en", "Mean elevation", "--polarity", "higher_worse")
+        return subprocess.run(
+            [sys.executable, "-m", "geo", *a], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+        )
+
+    zonal = run(
+        "zonal",
+        str(tif),
+        "--indicator",
+        "test_elevation",
+        "--value-stat",
+        "mean",
+        "--unit",
+        "m",
+        "--name-vi",
+        "Độ cao trung bình",
+        "--name-en",
+        "Mean elevation",
+        "--polarity",
+        "higher_worse",
+    )
     assert zonal.returncode == 0, zonal.stderr
     built = run("build", "--output", str(tmp / "k.gpkg"))
     assert built.returncode == 0, built.stderr

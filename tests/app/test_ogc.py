@@ -66,10 +66,14 @@ def test_landing_links(client, url):
     doc = get_json(client, url)
     assert "Kon Tum" in doc["title"]
     got = rels(doc)
-    for need in [("self", "application/json"), ("alternate", "text/html"),
-                 ("service-desc", "application/vnd.oai.openapi+json;version=3.0"),
-                 ("service-doc", "text/html"), ("conformance", "application/json"),
-                 ("data", "application/json")]:
+    for need in [
+        ("self", "application/json"),
+        ("alternate", "text/html"),
+        ("service-desc", "application/vnd.oai.openapi+json;version=3.0"),
+        ("service-doc", "text/html"),
+        ("conformance", "application/json"),
+        ("data", "application/json"),
+    ]:
         assert need in got, need
     assert urlsplit(link(doc, "service-desc")).path == "/ogc/api"
     assert urlsplit(link(doc, "data", "application/json")).path == "/ogc/collections"
@@ -102,7 +106,7 @@ def test_collections_list(client):
         items = [lk for lk in c["links"] if lk["rel"] == "items"]
         assert {"application/geo+json", "text/html"} <= {lk["type"] for lk in items}
         assert all("type" in lk and "rel" in lk for lk in c["links"])
-        (minx, miny, maxx, maxy), = c["extent"]["spatial"]["bbox"]
+        ((minx, miny, maxx, maxy),) = c["extent"]["spatial"]["bbox"]
         assert 107.0 < minx < maxx < 109.5 and 13.0 <= miny < maxy < 16.3, c["id"]
 
 
@@ -111,7 +115,7 @@ def test_collection_metadata(client):
     assert doc["id"] == "communes" and doc["idField"] == "gso_code"
     assert doc["extent"]["temporal"]["interval"] == [["2015-01-01T00:00:00Z", "2020-12-31T23:59:59Z"]]
     assert doc["indicatorYears"] == [2015, 2016, 2017, 2018, 2019, 2020]
-    assert link(doc, "self") .endswith("/ogc/collections/communes?f=json")
+    assert link(doc, "self").endswith("/ogc/collections/communes?f=json")
     assert "temporal" not in get_json(client, "/ogc/collections/roads")["extent"]
     en = get_json(client, "/ogc/collections/communes?lang=en")
     assert en["title"] == "Communes (2020) with poverty indicators"
@@ -119,8 +123,7 @@ def test_collection_metadata(client):
 
 
 def test_unknown_collection_is_404(client):
-    for url in ["/ogc/collections/nope", "/ogc/collections/nope/items",
-                "/ogc/collections/nope/items/1"]:
+    for url in ["/ogc/collections/nope", "/ogc/collections/nope/items", "/ogc/collections/nope/items/1"]:
         doc = get_json(client, url, 404)
         assert doc["code"] == "NotFound" and "nope" in doc["description"]
 
@@ -128,8 +131,9 @@ def test_unknown_collection_is_404(client):
 # --------------------------------------------------------------------------- items
 
 
-@pytest.mark.parametrize("cid,expected", [("communes", 102), ("districts", 10), ("border", 2),
-                                          ("roads", 50), ("communes_2025", 40)])
+@pytest.mark.parametrize(
+    "cid,expected", [("communes", 102), ("districts", 10), ("border", 2), ("roads", 50), ("communes_2025", 40)]
+)
 def test_items_counts(client, cid, expected):
     doc = get_json(client, f"/ogc/collections/{cid}/items?limit=1000")
     assert doc["type"] == "FeatureCollection"
@@ -201,8 +205,7 @@ def _expected_in_bbox(gpkg, layer, bbox):
 
 def test_bbox_filter_exact(client, gpkg):
     expected = _expected_in_bbox(gpkg, "communes", KNOWN_BBOX)
-    doc = get_json(client, "/ogc/collections/communes/items?limit=1000&bbox="
-                   + ",".join(map(str, KNOWN_BBOX)))
+    doc = get_json(client, "/ogc/collections/communes/items?limit=1000&bbox=" + ",".join(map(str, KNOWN_BBOX)))
     assert doc["numberMatched"] == 24 == len(expected)
     assert {f["id"] for f in doc["features"]} == expected
 
@@ -406,11 +409,19 @@ def test_bad_parameters_are_400(client, qs, word):
     assert word.lower() in doc["description"].lower()
 
 
-@pytest.mark.parametrize("url", ["/ogc?foo=1", "/ogc/conformance?limit=1", "/ogc/collections?f=csv",
-                                 "/ogc/collections/communes?bbox=1,2,3,4",
-                                 "/ogc/collections/communes/items/23281?year=2018",
-                                 "/ogc/api?f=yaml", "/ogc/collections/roads/items?year=2018",
-                                 "/ogc/collections/border/items?district_code=618"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/ogc?foo=1",
+        "/ogc/conformance?limit=1",
+        "/ogc/collections?f=csv",
+        "/ogc/collections/communes?bbox=1,2,3,4",
+        "/ogc/collections/communes/items/23281?year=2018",
+        "/ogc/api?f=yaml",
+        "/ogc/collections/roads/items?year=2018",
+        "/ogc/collections/border/items?district_code=618",
+    ],
+)
 def test_unknown_or_misplaced_parameters_are_400(client, url):
     doc = get_json(client, url, 400)
     assert doc["status"] == 400
@@ -426,11 +437,21 @@ def test_limit_above_cap_message(client):
 
 def test_content_negotiation(client):
     browser = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
-    for url in ["/ogc", "/ogc/conformance", "/ogc/collections", "/ogc/collections/communes",
-                "/ogc/collections/communes/items", "/ogc/collections/communes/items/23281", "/ogc/api"]:
+    for url in [
+        "/ogc",
+        "/ogc/conformance",
+        "/ogc/collections",
+        "/ogc/collections/communes",
+        "/ogc/collections/communes/items",
+        "/ogc/collections/communes/items/23281",
+        "/ogc/api",
+    ]:
         assert client.get(url, headers=browser).mimetype == "text/html", url
-        assert client.get(url).mimetype in ("application/json", "application/geo+json",
-                                            "application/vnd.oai.openapi+json"), url
+        assert client.get(url).mimetype in (
+            "application/json",
+            "application/geo+json",
+            "application/vnd.oai.openapi+json",
+        ), url
         # f wins over Accept
         assert client.get(url + "?f=json", headers=browser).mimetype != "text/html", url
         assert client.get(url + "?f=html", headers={"Accept": "application/json"}).mimetype == "text/html"
@@ -446,9 +467,14 @@ def test_html_views_vietnamese_default_english_on_request(client):
     assert "Phường Quang Trung" in vi and "<table" in vi
     item = client.get("/ogc/collections/communes/items/23281?f=html").get_data(as_text=True)
     assert "Phường Quang Trung" in item and "poor_rate_2020" in item
-    for url in ["/ogc?f=html", "/ogc/conformance?f=html", "/ogc/collections?f=html",
-                "/ogc/collections/works?f=html", "/ogc/api?f=html",
-                "/ogc/collections/border/items?f=html&lang=en"]:
+    for url in [
+        "/ogc?f=html",
+        "/ogc/conformance?f=html",
+        "/ogc/collections?f=html",
+        "/ogc/collections/works?f=html",
+        "/ogc/api?f=html",
+        "/ogc/collections/border/items?f=html&lang=en",
+    ]:
         r = client.get(url)
         assert r.status_code == 200 and r.mimetype == "text/html", url
         body = r.get_data(as_text=True)
@@ -516,8 +542,7 @@ def test_openapi_document_is_structurally_valid(client):
     for path in ["/", "/conformance", "/api", "/collections"]:
         assert path in doc["paths"]
     for cid in COLLECTIONS:
-        for path in [f"/collections/{cid}", f"/collections/{cid}/items",
-                     f"/collections/{cid}/items/{{featureId}}"]:
+        for path in [f"/collections/{cid}", f"/collections/{cid}/items", f"/collections/{cid}/items/{{featureId}}"]:
             assert path in doc["paths"], path
     refs = []
 
@@ -613,6 +638,7 @@ def test_missing_gpkg_is_503_not_500(tmp_path):
 
 
 # ------------------------------------------------------------------ serialised rows (provider)
+
 
 def test_served_order_is_yearless_then_year_by_year(gpkg):
     c = F.get("communes", gpkg)

@@ -47,25 +47,27 @@ def test_pdf_carries_the_web_legend(client, pdf_resp):
     assert f"{meta['title']} — 2020" in text
     for entry in meta["legend"]:
         assert f"{entry['label']} ({entry['count']})" in text
-    assert meta["demo_label"] in text                                # "dữ liệu minh họa / demo data"
+    assert meta["demo_label"] in text  # "dữ liệu minh họa / demo data"
     assert "Đắk Glei" in text
 
 
-@pytest.mark.parametrize("layer_id, params", [
-    ("poor_rate", {"year": "2020"}),
-    ("poor_rate", {"year": "2016", "k": "3"}),
-    ("poor_rate", {"year": "2020", "breaks": "10;30;50"}),
-    ("near_poor_rate", {"year": "2018", "scheme": "equal_interval"}),
-    ("district_poor_rate", {"year": "2017"}),
-    ("p135_2016", {}),
-])
+@pytest.mark.parametrize(
+    "layer_id, params",
+    [
+        ("poor_rate", {"year": "2020"}),
+        ("poor_rate", {"year": "2016", "k": "3"}),
+        ("poor_rate", {"year": "2020", "breaks": "10;30;50"}),
+        ("near_poor_rate", {"year": "2018", "scheme": "equal_interval"}),
+        ("district_poor_rate", {"year": "2017"}),
+        ("p135_2016", {}),
+    ],
+)
 def test_same_classes_and_colours_as_the_web_map(client, gpkg, layer_id, params):
     specs = layerspec.load_layers()
     spec, opts = mapsheet.parse_options({"layer": layer_id, **params}, specs, gpkg)
     rows = mapsheet.make_legend(spec, mapsheet.load_data(spec, opts.year, gpkg), opts).rows
     web = web_legend(client, layer_id, **params)["legend"]
-    assert [(r["label"], r["color"], r["count"]) for r in rows] == \
-        [(e["label"], e["color"], e["count"]) for e in web]
+    assert [(r["label"], r["color"], r["count"]) for r in rows] == [(e["label"], e["color"], e["count"]) for e in web]
 
 
 def test_png_in_english(client):
@@ -80,27 +82,30 @@ def test_png_in_english(client):
     assert all(has_colour(counts, e["color"], min_pixels=10) for e in meta["legend"])
 
 
-@pytest.mark.parametrize("query, param", [
-    ("", "layer"),
-    ("layer=nope", "layer"),
-    ("layer=poor_rate&year=1999", "year"),
-    ("layer=poor_rate&year=x", "year"),
-    ("layer=poor_rate&level=district", "level"),
-    ("layer=poor_rate&format=svg", "format"),
-    ("layer=poor_rate&size=Letter", "size"),
-    ("layer=poor_rate&orientation=up", "orientation"),
-    ("layer=poor_rate&lang=fr", "lang"),
-    ("layer=poor_rate&dpi=9000", "dpi"),
-    ("layer=poor_rate&bbox=107,14", "bbox"),
-    ("layer=poor_rate&bbox=100,10,101,11", "bbox"),
-    ("layer=poor_rate&bbox=108,15,107,14", "bbox"),
-    ("layer=poor_rate&scheme=nice", "scheme"),
-    ("layer=poor_rate&k=10", "k"),
-    ("layer=poor_rate&k=3&breaks=10,20", "k"),
-    ("layer=poor_rate&breaks=20,10", "breaks"),
-    ("layer=poor_rate&breaks=x", "breaks"),
-    ("layer=p135_2016&breaks=10", "breaks"),
-])
+@pytest.mark.parametrize(
+    "query, param",
+    [
+        ("", "layer"),
+        ("layer=nope", "layer"),
+        ("layer=poor_rate&year=1999", "year"),
+        ("layer=poor_rate&year=x", "year"),
+        ("layer=poor_rate&level=district", "level"),
+        ("layer=poor_rate&format=svg", "format"),
+        ("layer=poor_rate&size=Letter", "size"),
+        ("layer=poor_rate&orientation=up", "orientation"),
+        ("layer=poor_rate&lang=fr", "lang"),
+        ("layer=poor_rate&dpi=9000", "dpi"),
+        ("layer=poor_rate&bbox=107,14", "bbox"),
+        ("layer=poor_rate&bbox=100,10,101,11", "bbox"),
+        ("layer=poor_rate&bbox=108,15,107,14", "bbox"),
+        ("layer=poor_rate&scheme=nice", "scheme"),
+        ("layer=poor_rate&k=10", "k"),
+        ("layer=poor_rate&k=3&breaks=10,20", "k"),
+        ("layer=poor_rate&breaks=20,10", "breaks"),
+        ("layer=poor_rate&breaks=x", "breaks"),
+        ("layer=p135_2016&breaks=10", "breaks"),
+    ],
+)
 def test_bad_parameter_is_a_400_naming_it(client, query, param):
     resp = client.get("/print?" + query)
     assert resp.status_code == 400, (query, resp.status_code)
@@ -132,7 +137,7 @@ def test_print_writes_no_file(client, gpkg, tmp_path, monkeypatch):
 def test_missing_data_is_503(gpkg, tmp_path, monkeypatch):
     from app import create_app
 
-    monkeypatch.setenv("GEO_GPKG", str(gpkg))        # create_app exports GEO_GPKG: restored after
+    monkeypatch.setenv("GEO_GPKG", str(gpkg))  # create_app exports GEO_GPKG: restored after
     app = create_app({"TESTING": True, "GEO_GPKG": str(tmp_path / "none.gpkg")})
     resp = app.test_client().get("/print?layer=poor_rate")
     assert resp.status_code == 503 and "python -m geo build" in resp.get_json()["error"]

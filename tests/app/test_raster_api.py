@@ -28,8 +28,15 @@ def tif_bytes(array=None, crs=UTM, transform=None, driver="GTiff", **extra):
         minx, miny, maxx, maxy = units.load_communes().to_crs(UTM).total_bounds
         transform = Affine(2000, 0, minx - 2000, 0, -2000, maxy + 2000)
         array = np.ones((int((maxy - miny) // 2000) + 3, int((maxx - minx) // 2000) + 3), "float32")
-    profile = {"driver": driver, "width": array.shape[1], "height": array.shape[0], "count": 1,
-               "dtype": array.dtype.name, "transform": transform, **extra}
+    profile = {
+        "driver": driver,
+        "width": array.shape[1],
+        "height": array.shape[0],
+        "count": 1,
+        "dtype": array.dtype.name,
+        "transform": transform,
+        **extra,
+    }
     if crs is not None:
         profile["crs"] = crs
     with MemoryFile() as mem:
@@ -52,15 +59,17 @@ def read_tif(data: bytes):
 
 # ------------------------------------------------------------------ downloads
 
+
 def test_remoteness_download(client):
     r = client.get("/raster/remoteness.tif?target=roads&resolution=1000")
     assert r.status_code == 200 and r.mimetype == "image/tiff"
-    assert 'attachment; filename=remoteness_roads_1000m.tif' in r.headers["Content-Disposition"]
+    assert "attachment; filename=remoteness_roads_1000m.tif" in r.headers["Content-Disposition"]
     epsg, nodata, desc, data, tags = read_tif(r.data)
     assert epsg == 32648 and nodata == -9999 and "main road" in desc
     assert data.count() > 0 and float(data.min()) == 0
-    again = client.get("/raster/remoteness.tif?target=roads&resolution=1000",
-                       headers={"If-None-Match": r.headers["ETag"]})
+    again = client.get(
+        "/raster/remoteness.tif?target=roads&resolution=1000", headers={"If-None-Match": r.headers["ETag"]}
+    )
     assert again.status_code == 304
     power = client.get("/raster/remoteness.tif?target=power&resolution=1000")
     assert power.status_code == 200 and power.headers["ETag"] != r.headers["ETag"]
@@ -79,22 +88,25 @@ def test_indicator_download_is_marked_synthetic(client):
         assert src.colormap(1)[1] != src.colormap(1)[4]
 
 
-@pytest.mark.parametrize("url, message", [
-    ("/raster/remoteness.tif?target=rivers", "target"),
-    ("/raster/remoteness.tif?resolution=10", "between 50 and 5000"),
-    ("/raster/remoteness.tif?resolution=49.9", "between 50 and 5000"),
-    ("/raster/remoteness.tif?resolution=5001", "between 50 and 5000"),
-    ("/raster/remoteness.tif?resolution=abc", "number"),
-    ("/raster/remoteness.tif?resolution=nan", "between 50 and 5000"),
-    ("/raster/indicator.tif", "indicator is required"),
-    ("/raster/indicator.tif?indicator=nope", "unknown indicator"),
-    ("/raster/indicator.tif?indicator=poor_rate&year=abc", "year"),
-    ("/raster/indicator.tif?indicator=poor_rate&year=1800", "year"),
-    ("/raster/indicator.tif?indicator=poor_rate&year=1995", "no commune values"),
-    ("/raster/indicator.tif?indicator=poor_rate&year=2020&classes=1", "classes"),
-    ("/raster/indicator.tif?indicator=poor_rate&year=2020&resolution=9000", "resolution"),
-    ("/raster/indicator.tif?indicator=poor_rate&year=2020&level=village", "level"),
-])
+@pytest.mark.parametrize(
+    "url, message",
+    [
+        ("/raster/remoteness.tif?target=rivers", "target"),
+        ("/raster/remoteness.tif?resolution=10", "between 50 and 5000"),
+        ("/raster/remoteness.tif?resolution=49.9", "between 50 and 5000"),
+        ("/raster/remoteness.tif?resolution=5001", "between 50 and 5000"),
+        ("/raster/remoteness.tif?resolution=abc", "number"),
+        ("/raster/remoteness.tif?resolution=nan", "between 50 and 5000"),
+        ("/raster/indicator.tif", "indicator is required"),
+        ("/raster/indicator.tif?indicator=nope", "unknown indicator"),
+        ("/raster/indicator.tif?indicator=poor_rate&year=abc", "year"),
+        ("/raster/indicator.tif?indicator=poor_rate&year=1800", "year"),
+        ("/raster/indicator.tif?indicator=poor_rate&year=1995", "no commune values"),
+        ("/raster/indicator.tif?indicator=poor_rate&year=2020&classes=1", "classes"),
+        ("/raster/indicator.tif?indicator=poor_rate&year=2020&resolution=9000", "resolution"),
+        ("/raster/indicator.tif?indicator=poor_rate&year=2020&level=village", "level"),
+    ],
+)
 def test_download_400s(client, url, message):
     r = client.get(url)
     assert r.status_code == 400, r.data[:200]
@@ -103,6 +115,7 @@ def test_download_400s(client, url, message):
 
 
 # ------------------------------------------------------------------ zonal upload
+
 
 @pytest.mark.parametrize("level, n", [("commune", 102), ("district", 10)])
 def test_zonal_upload(client, level, n):
@@ -143,20 +156,23 @@ def test_zonal_upload_in_wgs84(client):
 AAIGRID = b"ncols 2\nnrows 2\nxllcorner 800000\nyllcorner 1600000\ncellsize 1000\n1 2\n3 4\n"
 
 
-@pytest.mark.parametrize("case, message", [
-    ("no file", "field 'file'"),
-    ("empty", "empty"),
-    ("text", "not a GeoTIFF"),
-    ("ascii grid", "not a GeoTIFF"),
-    ("png", "not a GeoTIFF"),
-    ("no crs", "no CRS"),
-    ("no overlap", "does not overlap Kon Tum"),
-    ("bad level", "level must be one of"),
-    ("bad stats", "unknown statistic"),
-    ("bad all_touched", "all_touched must be true or false"),
-    ("bad band", "band 2 does not exist"),
-    ("band not a number", "band must be a whole number"),
-])
+@pytest.mark.parametrize(
+    "case, message",
+    [
+        ("no file", "field 'file'"),
+        ("empty", "empty"),
+        ("text", "not a GeoTIFF"),
+        ("ascii grid", "not a GeoTIFF"),
+        ("png", "not a GeoTIFF"),
+        ("no crs", "no CRS"),
+        ("no overlap", "does not overlap Kon Tum"),
+        ("bad level", "level must be one of"),
+        ("bad stats", "unknown statistic"),
+        ("bad all_touched", "all_touched must be true or false"),
+        ("bad band", "band 2 does not exist"),
+        ("band not a number", "band must be a whole number"),
+    ],
+)
 def test_zonal_400s(client, case, message):
     good = tif_bytes()
     far = tif_bytes(np.ones((4, 4), "float32"), transform=Affine(1000, 0, 100_000, 0, -1000, 100_000))

@@ -12,8 +12,21 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import mapping
 
-BORDER_13 = {"Xã Đắk Blô", "Xã Đắk Nhoong", "Xã Đắk Long", "Xã Đắk Dục", "Xã Đắk Nông", "Xã Đắk Xú",
-             "Xã Bờ Y", "Xã Sa Loong", "Xã Rơ Kơi", "Xã Mô Rai", "Xã Ia Đal", "Xã Ia Dom", "Xã Ia Tơi"}
+BORDER_13 = {
+    "Xã Đắk Blô",
+    "Xã Đắk Nhoong",
+    "Xã Đắk Long",
+    "Xã Đắk Dục",
+    "Xã Đắk Nông",
+    "Xã Đắk Xú",
+    "Xã Bờ Y",
+    "Xã Sa Loong",
+    "Xã Rơ Kơi",
+    "Xã Mô Rai",
+    "Xã Ia Đal",
+    "Xã Ia Dom",
+    "Xã Ia Tơi",
+}
 
 
 @pytest.fixture(scope="module")
@@ -105,10 +118,17 @@ def test_intersects_get_and_post(client, communes):
     assert params["query"]["indicators"] == {"near_poor_rate": 1.0} and params["count"] == 1
 
 
-@pytest.mark.parametrize("fmt, mime, suffix", [
-    ("geojson", "application/geo+json", ".geojson"), ("csv", "text/csv", ".csv"),
-    ("xlsx", "application/vnd.openxmlformats", ".xlsx"), ("gpkg", "application/geopackage+sqlite3", ".gpkg"),
-    ("shp", "application/zip", ".shp.zip"), ("kml", "application/vnd.google-earth.kml+xml", ".kml")])
+@pytest.mark.parametrize(
+    "fmt, mime, suffix",
+    [
+        ("geojson", "application/geo+json", ".geojson"),
+        ("csv", "text/csv", ".csv"),
+        ("xlsx", "application/vnd.openxmlformats", ".xlsx"),
+        ("gpkg", "application/geopackage+sqlite3", ".gpkg"),
+        ("shp", "application/zip", ".shp.zip"),
+        ("kml", "application/vnd.google-earth.kml+xml", ".kml"),
+    ],
+)
 def test_downloads(client, fmt, mime, suffix):
     r = _ok(client, f"/targets?near=border&f={fmt}")
     assert r.mimetype.startswith(mime) or r.content_type.startswith(mime)
@@ -232,11 +252,18 @@ def test_bad_input_is_400_with_a_message(client, url):
     assert body["status"] == 400 and len(body["description"]) > 10 and body["error"] == body["description"]
 
 
-@pytest.mark.parametrize("body, content_type", [
-    (b"not json", "application/json"), (b"[1, 2]", "application/json"), (b'{"top": 0}', "application/json"),
-    (b'{"type": "Point", "coordinates": [107, 14]}', "application/json"), (b'{"foo": 1}', "application/json"),
-    (b'{"top": {"a": 1}}', "application/json"), (b'{"intersects": 5}', "application/json"),
-])
+@pytest.mark.parametrize(
+    "body, content_type",
+    [
+        (b"not json", "application/json"),
+        (b"[1, 2]", "application/json"),
+        (b'{"top": 0}', "application/json"),
+        (b'{"type": "Point", "coordinates": [107, 14]}', "application/json"),
+        (b'{"foo": 1}', "application/json"),
+        (b'{"top": {"a": 1}}', "application/json"),
+        (b'{"intersects": 5}', "application/json"),
+    ],
+)
 def test_bad_post_bodies(client, body, content_type):
     r = client.post("/targets", data=body, content_type=content_type)
     assert r.status_code == 400 and r.get_json()["description"]
@@ -259,26 +286,75 @@ def test_missing_build_is_503_not_500(tmp_path):
     assert r.status_code == 503 and "python -m geo build" in r.get_json()["description"]
 
 
-PARAMS = ["level", "indicator", "weights", "year", "near", "country", "within_km", "intersects", "bbox",
-          "district", "status", "top", "lang", "f", "geometry"]
-TOKENS = ["border", "roads", "point:107.9,14.6", "LAO", "KHM", "0", "5", "-1", "poor_rate", "p135",
-          "district", "commune", "json", "csv", "en", "vi", "610", "2020", "POLYGON((", "{", "nan", ",", ":"]
+PARAMS = [
+    "level",
+    "indicator",
+    "weights",
+    "year",
+    "near",
+    "country",
+    "within_km",
+    "intersects",
+    "bbox",
+    "district",
+    "status",
+    "top",
+    "lang",
+    "f",
+    "geometry",
+]
+TOKENS = [
+    "border",
+    "roads",
+    "point:107.9,14.6",
+    "LAO",
+    "KHM",
+    "0",
+    "5",
+    "-1",
+    "poor_rate",
+    "p135",
+    "district",
+    "commune",
+    "json",
+    "csv",
+    "en",
+    "vi",
+    "610",
+    "2020",
+    "POLYGON((",
+    "{",
+    "nan",
+    ",",
+    ":",
+]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.dictionaries(st.sampled_from(PARAMS),
-                       st.one_of(st.text(max_size=40), st.sampled_from(TOKENS),
-                                 st.lists(st.sampled_from(TOKENS), max_size=4).map(",".join)),
-                       max_size=5))
+@given(
+    st.dictionaries(
+        st.sampled_from(PARAMS),
+        st.one_of(
+            st.text(max_size=40), st.sampled_from(TOKENS), st.lists(st.sampled_from(TOKENS), max_size=4).map(",".join)
+        ),
+        max_size=5,
+    )
+)
 def test_random_params_never_500(client, params):
     r = client.get("/targets", query_string=params)
     assert r.status_code in (200, 400), (params, r.get_data(as_text=True)[:300])
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.sampled_from(["/communes/{}/neighbours", "/communes/{}/nearest-works", "/communes/without-works"]),
-       st.text(max_size=12), st.dictionaries(st.sampled_from(["n", "kind", "within_km", "precision", "f", "lang",
-                                                              "district"]), st.text(max_size=20), max_size=3))
+@given(
+    st.sampled_from(["/communes/{}/neighbours", "/communes/{}/nearest-works", "/communes/without-works"]),
+    st.text(max_size=12),
+    st.dictionaries(
+        st.sampled_from(["n", "kind", "within_km", "precision", "f", "lang", "district"]),
+        st.text(max_size=20),
+        max_size=3,
+    ),
+)
 def test_random_commune_routes_never_500(client, route, code, params):
     url = route.format(quote(code, safe="") or "x")
     r = client.get(url, query_string=params)

@@ -13,7 +13,6 @@ TOKEN = "form-token-0123456789"
 XSS_NAMES = ["<script>window.__xss=1</script>", '<img src=x onerror="window.__xss=2;alert(1)">']
 
 
-
 @pytest.fixture
 def app(state):
     from app import create_app
@@ -29,8 +28,13 @@ def csrf(client) -> str:
 
 def form_upload(client, name, token=TOKEN, csrf_token=None, filename=None, data=None, **fields):
     data = (FIX / name).read_bytes() if data is None else data
-    form = {"file": (io.BytesIO(data), filename or name), "year": "2020", "standard": "2016-2020",
-            "token": token, **fields}
+    form = {
+        "file": (io.BytesIO(data), filename or name),
+        "year": "2020",
+        "standard": "2016-2020",
+        "token": token,
+        **fields,
+    }
     if csrf_token is not None:
         form["csrf_token"] = csrf_token
     return client.post("/upload", data=form, content_type="multipart/form-data")
@@ -42,6 +46,7 @@ def staged(state):
 
 
 # ---------------------------------------------------------------- CSRF and session
+
 
 def test_form_needs_the_csrf_token(app, state):
     c = app.test_client()
@@ -63,7 +68,7 @@ def test_form_flow_and_commit(app, state):
     resp = form_upload(c, "review_2020_communes.csv", csrf_token=tok, note="QĐ 04")
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200 and 'id="commit"' in html
-    sid = re.search(r'/upload/([A-Za-z0-9_-]+)/commit', html).group(1)
+    sid = re.search(r"/upload/([A-Za-z0-9_-]+)/commit", html).group(1)
     assert staged(state) == [sid]
     # commit needs the CSRF token of the session too
     assert c.post(f"/upload/{sid}/commit", data={"csrf_token": "nope"}).status_code == 403
@@ -77,8 +82,7 @@ def test_form_flow_and_commit(app, state):
     assert resp.status_code == 200
 
 
-@pytest.mark.parametrize("token, status, text", [("", 401, "type the upload token"),
-                                                 ("wrong", 401, "not valid")])
+@pytest.mark.parametrize("token, status, text", [("", 401, "type the upload token"), ("wrong", 401, "not valid")])
 def test_form_needs_a_valid_token(app, state, token, status, text):
     c = app.test_client()
     resp = form_upload(c, "review_2020_communes.csv", token=token, csrf_token=csrf(c))
@@ -97,10 +101,12 @@ def test_form_disabled_without_a_token(state):
 
 # ---------------------------------------------------------------- escaping
 
+
 def test_data_from_the_file_is_escaped(app, state):
     c = app.test_client()
-    resp = form_upload(c, "xss.csv", csrf_token=csrf(c), filename='<b onmouseover="x()">a.csv',
-                       note="<script>window.__xss=3</script>")
+    resp = form_upload(
+        c, "xss.csv", csrf_token=csrf(c), filename='<b onmouseover="x()">a.csv', note="<script>window.__xss=3</script>"
+    )
     html = resp.get_data(as_text=True)
     assert resp.status_code == 400  # unknown units: errors, no commit button
     assert "&lt;script&gt;window.__xss=1&lt;/script&gt;" in html
@@ -113,9 +119,17 @@ def test_data_from_the_file_is_escaped(app, state):
 
 def test_notes_shown_later_are_escaped(app, state):
     c = app.test_client()
-    api = c.post("/api/uploads", headers={"Authorization": f"Bearer {TOKEN}"}, content_type="multipart/form-data",
-                 data={"file": (io.BytesIO((FIX / "review_2020_communes.csv").read_bytes()), "a.csv"),
-                       "year": "2020", "standard": "2016-2020", "note": "<script>window.__xss=4</script>"})
+    api = c.post(
+        "/api/uploads",
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        content_type="multipart/form-data",
+        data={
+            "file": (io.BytesIO((FIX / "review_2020_communes.csv").read_bytes()), "a.csv"),
+            "year": "2020",
+            "standard": "2016-2020",
+            "note": "<script>window.__xss=4</script>",
+        },
+    )
     sid = api.get_json()["id"]
     c.post(f"/api/uploads/{sid}/commit", headers={"Authorization": f"Bearer {TOKEN}"})
     html = c.get("/upload").get_data(as_text=True)
@@ -130,13 +144,22 @@ def test_templates_never_mark_data_safe():
 
 # ---------------------------------------------------------------- file names and paths
 
-@pytest.mark.parametrize("filename", ["../../../etc/passwd.csv", "/etc/passwd.csv", "..\\..\\x.csv",
-                                      "a/../../b.csv", "kết quả rà soát.csv"])
+
+@pytest.mark.parametrize(
+    "filename", ["../../../etc/passwd.csv", "/etc/passwd.csv", "..\\..\\x.csv", "a/../../b.csv", "kết quả rà soát.csv"]
+)
 def test_file_names_are_sanitised(app, state, tmp_path, filename):
     c = app.test_client()
-    resp = c.post("/api/uploads", headers={"Authorization": f"Bearer {TOKEN}"}, content_type="multipart/form-data",
-                  data={"file": (io.BytesIO((FIX / "review_2020_communes.csv").read_bytes()), filename),
-                        "year": "2020", "standard": "2016-2020"})
+    resp = c.post(
+        "/api/uploads",
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        content_type="multipart/form-data",
+        data={
+            "file": (io.BytesIO((FIX / "review_2020_communes.csv").read_bytes()), filename),
+            "year": "2020",
+            "standard": "2016-2020",
+        },
+    )
     assert resp.status_code == 201
     name = resp.get_json()["file"]["name"]
     assert "/" not in name and "\\" not in name and not name.startswith(".") and name.endswith(".csv")
@@ -146,6 +169,7 @@ def test_file_names_are_sanitised(app, state, tmp_path, filename):
 
 
 # ---------------------------------------------------------------- tokens and secrets
+
 
 def test_tokens_compared_in_constant_time(app, state, monkeypatch):
     import app.uploads as uploads
@@ -180,13 +204,13 @@ def test_request_too_large_is_a_clear_json_413(state):
     from app import create_app
 
     c = create_app({"TESTING": True, "MAP_UPLOAD_TOKEN": TOKEN, "UPLOAD_MAX_BYTES": 2000}).test_client()
-    resp = c.post("/upload", data={"file": (io.BytesIO(b"x" * 400_000), "a.csv")},
-                  content_type="multipart/form-data")
+    resp = c.post("/upload", data={"file": (io.BytesIO(b"x" * 400_000), "a.csv")}, content_type="multipart/form-data")
     assert resp.status_code == 413 and resp.is_json
     assert "larger than the limit" in resp.get_json()["error"]
 
 
 # ---------------------------------------------------------------- in a real browser
+
 
 def test_xss_payloads_stay_text_in_chromium(app, state, tmp_path):
     pw = pytest.importorskip("playwright.sync_api")
@@ -201,15 +225,17 @@ def test_xss_payloads_stay_text_in_chromium(app, state, tmp_path):
     dialogs = []
     try:
         with pw.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium",
-                                        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+            browser = p.chromium.launch(
+                executable_path="/usr/bin/chromium",
+                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+            )
             page = browser.new_page()
             page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
             page.goto(url)
             page.set_input_files("#file", str(FIX / "xss.csv"))
             page.fill("#year", "2020")
             page.fill("#token", TOKEN)
-            page.fill("#note", "<img src=x onerror=\"window.__xss=5\">")
+            page.fill("#note", '<img src=x onerror="window.__xss=5">')
             with page.expect_navigation():
                 page.click("#submit")
             page.wait_for_selector("#errors")

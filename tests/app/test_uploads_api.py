@@ -17,7 +17,6 @@ FIX = Path(__file__).resolve().parents[1] / "fixtures" / "uploads"
 ALICE, BOB = "tok-alice-0123456789", "tok-bob-9876543210"
 
 
-
 def make_client(**config):
     from app import create_app
 
@@ -32,9 +31,11 @@ def client(state):
 def snapshot(state: Path) -> dict:
     if not state.exists():
         return {}
-    return {str(p.relative_to(state)): (p.stat().st_size, p.stat().st_mtime_ns)
-            for p in sorted(state.rglob("*")) if p.is_file()
-            and not str(p.relative_to(state)).startswith("staging") and p.name != ".lock"}
+    return {
+        str(p.relative_to(state)): (p.stat().st_size, p.stat().st_mtime_ns)
+        for p in sorted(state.rglob("*"))
+        if p.is_file() and not str(p.relative_to(state)).startswith("staging") and p.name != ".lock"
+    }
 
 
 def staged(state: Path) -> list:
@@ -62,10 +63,13 @@ def assert_error(resp, status, text):
 
 # ---------------------------------------------------------------- auth
 
+
 def test_reading_is_public_and_uploads_disabled_without_a_token(state):
     c = make_client()
-    assert c.get("/api/versions").get_json() == {"current": 0, "versions": [
-        {"version": 0, "kind": "base", "current": True}]}
+    assert c.get("/api/versions").get_json() == {
+        "current": 0,
+        "versions": [{"version": 0, "kind": "base", "current": True}],
+    }
     resp = upload(c, "review_2020_communes.csv", token="anything")
     assert_error(resp, 403, "uploads are disabled on this server")
     assert_error(c.post("/api/uploads/abcdefghijklmnopqrstuv/commit", headers=bearer()), 403, "disabled")
@@ -82,13 +86,16 @@ def test_token_from_the_environment(state, monkeypatch, configure):
     assert upload(c, "review_2020_communes.csv", token="env-token-abcdef123").status_code == 201
 
 
-@pytest.mark.parametrize("headers, text", [
-    ({}, "a valid upload token is required"),
-    ({"Authorization": "Bearer wrong-token"}, "not valid"),
-    ({"Authorization": f"Basic {ALICE}"}, "not valid"),
-    ({"Authorization": f"Bearer {ALICE}x"}, "not valid"),
-    ({"Authorization": "Bearer "}, "not valid"),
-])
+@pytest.mark.parametrize(
+    "headers, text",
+    [
+        ({}, "a valid upload token is required"),
+        ({"Authorization": "Bearer wrong-token"}, "not valid"),
+        ({"Authorization": f"Basic {ALICE}"}, "not valid"),
+        ({"Authorization": f"Bearer {ALICE}x"}, "not valid"),
+        ({"Authorization": "Bearer "}, "not valid"),
+    ],
+)
 def test_write_endpoints_refuse_without_a_valid_token(client, state, headers, text):
     form = {"file": (io.BytesIO((FIX / "review_2020_communes.csv").read_bytes()), "a.csv"), "year": "2020"}
     resp = client.post("/api/uploads", data=form, headers=headers, content_type="multipart/form-data")
@@ -100,6 +107,7 @@ def test_write_endpoints_refuse_without_a_valid_token(client, state, headers, te
 
 # ---------------------------------------------------------------- preview and commit
 
+
 def test_preview_then_commit(client, state):
     resp = upload(client, "review_2020_communes.csv", token=BOB, note="QĐ 04/QĐ-UBND 04/01/2021")
     assert resp.status_code == 201
@@ -110,7 +118,7 @@ def test_preview_then_commit(client, state):
     assert [w["row"] for w in pv["warnings"]] == [7]
     change = next(c for c in pv["changes"] if c["gso_code"] == "23344" and c["indicator"] == "poor_households")
     assert change["old_status"] == "synthetic" and change["new"] == 131 and change["row"] == 3
-    assert snapshot(state) == {} and staged(state) == [pv["id"]]   # only the staged file
+    assert snapshot(state) == {} and staged(state) == [pv["id"]]  # only the staged file
 
     again = client.get(f"/api/uploads/{pv['id']}", headers=bearer())
     assert again.status_code == 200 and again.get_json()["counts"] == pv["counts"]
@@ -151,23 +159,26 @@ def test_delete_and_restore(client, state):
     assert_error(client.post("/api/versions/9/restore", headers=bearer()), 404, "no dataset version 9")
 
 
-@pytest.mark.parametrize("name, data, fields, status, text", [
-    ("empty.csv", None, {}, 400, "the file is empty"),
-    ("header_only.csv", None, {}, 400, "no data rows"),
-    ("not_a_table.pdf", None, {}, 400, "unsupported file type .pdf"),
-    ("report.csv", (FIX / "not_a_table.pdf").read_bytes(), {}, 400, "PDF document"),
-    ("old_excel.xls", None, {}, 400, "unsupported file type .xls"),
-    ("old.xlsx", (FIX / "old_excel.xls").read_bytes(), {}, 400, "97-2003"),
-    ("run.exe", b"MZ\x90\x00\x03", {}, 400, "unsupported file type .exe"),
-    ("a.csv", b"a,b\n\x81\x8d\x8f,1\n", {}, 400, "UTF-8 or Windows-1258"),
-    ("review_2020_communes.csv", None, {"year": "20x0"}, 400, "four-digit year"),
-    ("review_2020_communes.csv", None, {"year": "2031"}, 400, "outside 2015–2025"),
-    ("review_2020_communes.csv", None, {"year": "2014"}, 400, "outside 2015–2025"),
-    ("review_2020_communes.csv", None, {"standard": "2030"}, 400, "unknown poverty standard"),
-    ("review_2020_communes.csv", None, {"level": "province"}, 400, "level must be one of"),
-    ("review_2020_communes.csv", None, {"status": "synthetic"}, 400, "status must be one of"),
-    ("review_2020_communes.csv", None, {"note": "x" * 501}, 400, "longer than 500"),
-])
+@pytest.mark.parametrize(
+    "name, data, fields, status, text",
+    [
+        ("empty.csv", None, {}, 400, "the file is empty"),
+        ("header_only.csv", None, {}, 400, "no data rows"),
+        ("not_a_table.pdf", None, {}, 400, "unsupported file type .pdf"),
+        ("report.csv", (FIX / "not_a_table.pdf").read_bytes(), {}, 400, "PDF document"),
+        ("old_excel.xls", None, {}, 400, "unsupported file type .xls"),
+        ("old.xlsx", (FIX / "old_excel.xls").read_bytes(), {}, 400, "97-2003"),
+        ("run.exe", b"MZ\x90\x00\x03", {}, 400, "unsupported file type .exe"),
+        ("a.csv", b"a,b\n\x81\x8d\x8f,1\n", {}, 400, "UTF-8 or Windows-1258"),
+        ("review_2020_communes.csv", None, {"year": "20x0"}, 400, "four-digit year"),
+        ("review_2020_communes.csv", None, {"year": "2031"}, 400, "outside 2015–2025"),
+        ("review_2020_communes.csv", None, {"year": "2014"}, 400, "outside 2015–2025"),
+        ("review_2020_communes.csv", None, {"standard": "2030"}, 400, "unknown poverty standard"),
+        ("review_2020_communes.csv", None, {"level": "province"}, 400, "level must be one of"),
+        ("review_2020_communes.csv", None, {"status": "synthetic"}, 400, "status must be one of"),
+        ("review_2020_communes.csv", None, {"note": "x" * 501}, 400, "longer than 500"),
+    ],
+)
 def test_bad_inputs_answer_clearly_and_write_nothing(client, state, name, data, fields, status, text):
     assert_error(upload(client, name, data, **fields), status, text)
     assert snapshot(state) == {} and staged(state) == []
@@ -190,6 +201,7 @@ def test_size_caps(state):
 
 # ---------------------------------------------------------------- boundaries
 
+
 @pytest.fixture(scope="module")
 def vn2000_shapefile(tmp_path_factory, communes):
     """The project's communes as a zipped Shapefile in VN-2000 / TM-3 107-30 (EPSG:9216)."""
@@ -204,13 +216,19 @@ def vn2000_shapefile(tmp_path_factory, communes):
                 z.write(d / f"xa{ext}", f"xa{ext}")
         return buf.getvalue()
 
-    return {"with_prj": zipped([".shp", ".shx", ".dbf", ".prj", ".cpg"]),
-            "no_prj": zipped([".shp", ".shx", ".dbf", ".cpg"])}
+    return {
+        "with_prj": zipped([".shp", ".shx", ".dbf", ".prj", ".cpg"]),
+        "no_prj": zipped([".shp", ".shx", ".dbf", ".cpg"]),
+    }
 
 
 def boundary(client, data, name="xa.zip", **fields):
-    return client.post("/api/boundaries", data={"file": (io.BytesIO(data), name), **fields}, headers=bearer(),
-                       content_type="multipart/form-data")
+    return client.post(
+        "/api/boundaries",
+        data={"file": (io.BytesIO(data), name), **fields},
+        headers=bearer(),
+        content_type="multipart/form-data",
+    )
 
 
 def test_boundary_upload_vn2000(client, state, vn2000_shapefile, communes):
@@ -230,7 +248,8 @@ def test_boundary_upload_vn2000(client, state, vn2000_shapefile, communes):
     assert int(served["on_border"].sum()) == 13
     # observations untouched by a boundary version
     assert len(storage.read_layer("observations", paths.gpkg_path())) == len(
-        storage.read_layer("observations", versions.base_gpkg()))
+        storage.read_layer("observations", versions.base_gpkg())
+    )
 
 
 def test_boundary_without_crs_must_be_declared(client, state, vn2000_shapefile):
@@ -238,8 +257,10 @@ def test_boundary_without_crs_must_be_declared(client, state, vn2000_shapefile):
     resp = boundary(client, vn2000_shapefile["no_prj"], crs="EPSG:9216")
     assert resp.status_code == 201 and resp.get_json()["ok"] and resp.get_json()["crs"]["declared"]
     # the same zone as a PROJ string with the VN-2000 → WGS84 parameters
-    proj = ("+proj=tmerc +lon_0=107.5 +k=0.9999 +x_0=500000 +ellps=WGS84 +units=m "
-            "+towgs84=-191.90441429,-39.30318279,-111.45032835,-0.00928836,0.01975479,-0.00427372,0.252906278")
+    proj = (
+        "+proj=tmerc +lon_0=107.5 +k=0.9999 +x_0=500000 +ellps=WGS84 +units=m "
+        "+towgs84=-191.90441429,-39.30318279,-111.45032835,-0.00928836,0.01975479,-0.00427372,0.252906278"
+    )
     pv = boundary(client, vn2000_shapefile["no_prj"], crs=proj).get_json()
     assert pv["ok"] and max(abs(a["change_pct"]) for a in pv["area_changes"]) < 0.05
     # a wrong declaration lands outside Kon Tum
@@ -258,14 +279,17 @@ def _zip(entries) -> bytes:
     return buf.getvalue()
 
 
-@pytest.mark.parametrize("entries, text", [
-    ([("../../evil.shp", b"x", 0)], "unsafe path"),
-    ([("/tmp/evil.shp", b"x", 0)], "unsafe path"),
-    ([("a/../../evil.shp", b"x", 0)], "unsafe path"),
-    ([("C:/evil.shp", b"x", 0)], "unsafe path"),
-    ([("link.shp", b"/etc/passwd", 0o120777 << 16)], "link"),
-    ([("readme.txt", b"x", 0)], "no .shp"),
-])
+@pytest.mark.parametrize(
+    "entries, text",
+    [
+        ([("../../evil.shp", b"x", 0)], "unsafe path"),
+        ([("/tmp/evil.shp", b"x", 0)], "unsafe path"),
+        ([("a/../../evil.shp", b"x", 0)], "unsafe path"),
+        ([("C:/evil.shp", b"x", 0)], "unsafe path"),
+        ([("link.shp", b"/etc/passwd", 0o120777 << 16)], "link"),
+        ([("readme.txt", b"x", 0)], "no .shp"),
+    ],
+)
 def test_zip_slip_and_odd_archives_refused(client, state, tmp_path, entries, text):
     assert_error(boundary(client, _zip(entries)), 400, text)
     assert not (tmp_path / "evil.shp").exists() and not Path("/tmp/evil.shp").exists()

@@ -113,8 +113,9 @@ def clients(gpkg, pg_backend):
     from app import create_app
 
     embedded = create_app({"TESTING": True, "GEO_GPKG": str(gpkg)}).test_client()
-    postgis = create_app({"TESTING": True, "GEO_GPKG": str(gpkg), "DATABASE_URL": pg_backend.url,
-                          "DATABASE_SCHEMA": pg_backend.schema}).test_client()
+    postgis = create_app(
+        {"TESTING": True, "GEO_GPKG": str(gpkg), "DATABASE_URL": pg_backend.url, "DATABASE_SCHEMA": pg_backend.schema}
+    ).test_client()
     return embedded, postgis
 
 
@@ -138,8 +139,13 @@ def _xlsx(data: bytes) -> dict:
     from openpyxl import load_workbook
 
     book = load_workbook(io.BytesIO(data))
-    return {ws.title: [[re.sub(r"\d{4}-\d\d-\d\dT[\d:+-]+", "TIME", c) if isinstance(c, str) else c
-                        for c in row] for row in ws.values] for ws in book.worksheets}
+    return {
+        ws.title: [
+            [re.sub(r"\d{4}-\d\d-\d\dT[\d:+-]+", "TIME", c) if isinstance(c, str) else c for c in row]
+            for row in ws.values
+        ]
+        for ws in book.worksheets
+    }
 
 
 @pytest.mark.parametrize("url", OGC + TARGETS)
@@ -160,8 +166,9 @@ def test_same_answer(clients, url):
 def test_layers_identical(embedded_backend, pg_backend):
     assert pg_backend.layer_names() == embedded_backend.layer_names()
     for name in embedded_backend.layer_names():
-        pd.testing.assert_frame_equal(pg_backend.read_layer(name), embedded_backend.read_layer(name),
-                                      check_dtype=True, obj=name)
+        pd.testing.assert_frame_equal(
+            pg_backend.read_layer(name), embedded_backend.read_layer(name), check_dtype=True, obj=name
+        )
 
 
 SELECTIONS = [
@@ -249,7 +256,9 @@ def test_relations_identical(embedded_backend, pg_backend):
     for code in ("23344", "23281", "23554"):
         _frames_equal(a.neighbours(code), b.neighbours(code))
         _frames_equal(a.nearest_works(code, 7), b.nearest_works(code, 7))
-        _frames_equal(a.nearest_works(code, 3, "electrification", None), b.nearest_works(code, 3, "electrification", None))
+        _frames_equal(
+            a.nearest_works(code, 3, "electrification", None), b.nearest_works(code, 3, "electrification", None)
+        )
     for args in ((0,), (10, "electrification"), (3, None, None, "610"), (0, "road")):
         _frames_equal(a.communes_without_work(*args), b.communes_without_work(*args))
     for t in (a, b):
@@ -257,9 +266,10 @@ def test_relations_identical(embedded_backend, pg_backend):
             t.neighbours("99999")
         with pytest.raises(ValueError, match="unknown kind"):
             t.nearest_works("23344", 3, "bridge")
-    c1, c2 = a.intersecting("commune", query.parse_geometry(
-        "POLYGON ((107.6 14.3, 107.9 14.3, 107.9 14.6, 107.6 14.3))")), b.intersecting(
-        "commune", query.parse_geometry("POLYGON ((107.6 14.3, 107.9 14.3, 107.9 14.6, 107.6 14.3))"))
+    c1, c2 = (
+        a.intersecting("commune", query.parse_geometry("POLYGON ((107.6 14.3, 107.9 14.3, 107.9 14.6, 107.6 14.3))")),
+        b.intersecting("commune", query.parse_geometry("POLYGON ((107.6 14.3, 107.9 14.3, 107.9 14.6, 107.6 14.3))")),
+    )
     assert set(c1.mask.index[c1.mask]) == set(c2.mask.index[c2.mask]) and c1.label == c2.label
 
 
@@ -292,8 +302,9 @@ def test_geometry_texts_are_made_on_demand_and_bounded():
     from geo.backends.embedded import GeometryTexts
     from geo.io import export
 
-    units = gpd.GeoDataFrame({"gso_code": ["1", "2", "3"]},
-                             geometry=[Point(107.1, 14.2), Point(107.2, 14.3), None], crs=4326)
+    units = gpd.GeoDataFrame(
+        {"gso_code": ["1", "2", "3"]}, geometry=[Point(107.1, 14.2), Point(107.2, 14.3), None], crs=4326
+    )
     part = cache.partition("test-geometry-texts", max_bytes=10**6, max_entries=2)
     texts = GeometryTexts(units, cache.Version("test", "1"), "commune", part)
     assert texts.get("1") == export.geometry_json(units.geometry[0])

@@ -30,8 +30,15 @@ from geo.uploads import ingest, versions
 
 ROOT = Path(__file__).resolve().parents[2]
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "uploads"
-TABLES = ("dataset_versions", "dataset_layers", "layer_rows", "line_parts", "observations", "target_units",
-          "ogc_features")
+TABLES = (
+    "dataset_versions",
+    "dataset_layers",
+    "layer_rows",
+    "line_parts",
+    "observations",
+    "target_units",
+    "ogc_features",
+)
 
 
 @pytest.fixture(scope="module")
@@ -45,8 +52,9 @@ def scratch(pg_url, gpkg):
 def db(scratch, gpkg, configure, tmp_path):
     """The scratch database, reloaded (version 0 only), served through the DATABASE_URL setting."""
     scratch.load(gpkg, replace=True, who="tests")
-    configure(database_url=scratch.url, database_schema=scratch.schema,
-              state_dir=tmp_path / "state", gpkg=None)  # the state folder must stay unused
+    configure(
+        database_url=scratch.url, database_schema=scratch.schema, state_dir=tmp_path / "state", gpkg=None
+    )  # the state folder must stay unused
     return scratch
 
 
@@ -77,11 +85,17 @@ def test_migrate_is_idempotent_and_recorded(scratch):
     assert scratch.init() == []
     with scratch.connect() as conn:
         rows = conn.execute("SELECT version, name FROM schema_migrations ORDER BY version").fetchall()
-        indexes = {r[0] for r in conn.execute("SELECT indexname FROM pg_indexes WHERE schemaname = %s",
-                                              (scratch.schema,))}
+        indexes = {
+            r[0] for r in conn.execute("SELECT indexname FROM pg_indexes WHERE schemaname = %s", (scratch.schema,))
+        }
     assert [r[1] for r in rows] == [p.name for p in pg.migration_files()]
-    assert {"layer_rows_geom_utm", "target_units_geom_utm", "line_parts_geom_utm", "ogc_features_geom",
-            "dataset_versions_one_current"} <= indexes
+    assert {
+        "layer_rows_geom_utm",
+        "target_units_geom_utm",
+        "line_parts_geom_utm",
+        "ogc_features_geom",
+        "dataset_versions_one_current",
+    } <= indexes
     st = scratch.status()
     assert st["pending"] == [] and st["current"] is not None
 
@@ -143,8 +157,10 @@ def test_upload_creates_a_version_in_the_database(db, gpkg):
 
 def test_same_versions_as_the_embedded_backend(db, gpkg, configure, tmp_path):
     """Two uploads give the same observations in the database as in the version folders."""
-    uploads = [("multi_year.csv", {"year": None}), ("districts_2017.csv", {"year": 2017, "level": "district",
-                                                                           "status": "reported"})]
+    uploads = [
+        ("multi_year.csv", {"year": None}),
+        ("districts_2017.csv", {"year": 2017, "level": "district", "status": "reported"}),
+    ]
     for name, kw in uploads:
         pv, data = preview(name, **kw)
         ingest.commit_preview(pv, data, "tester")
@@ -212,8 +228,12 @@ def test_failed_upload_rolls_back_everything(db, monkeypatch):
     monkeypatch.setattr(pg.PostGISBackend, "_store_collection", real)
     # a refused upload (validate raises) leaves nothing either, and the next one gets number 1
     with pytest.raises(versions.VersionError, match="refused"):
-        versions.create_version("observations", {"observations.csv": b"unit_level\n"}, {"who": "x"},
-                                validate=lambda layers: (_ for _ in ()).throw(versions.VersionError("refused")))
+        versions.create_version(
+            "observations",
+            {"observations.csv": b"unit_level\n"},
+            {"who": "x"},
+            validate=lambda layers: (_ for _ in ()).throw(versions.VersionError("refused")),
+        )
     assert counts(db) == before
     assert ingest.commit_preview(pv, data, "tester").number == 1
 
@@ -258,15 +278,20 @@ def test_upload_api_and_boundary_versions_on_the_database(db, tmp_path):
     client = create_app({"TESTING": True, "MAP_UPLOAD_TOKEN": f"alice:{token}"}).test_client()
     auth = {"Authorization": f"Bearer {token}"}
     data = (FIX / "review_2020_communes.csv").read_bytes()
-    r = client.post("/api/uploads", headers=auth, content_type="multipart/form-data",
-                    data={"file": (io.BytesIO(data), "review.csv"), "year": "2020", "standard": "2016-2020"})
+    r = client.post(
+        "/api/uploads",
+        headers=auth,
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(data), "review.csv"), "year": "2020", "standard": "2016-2020"},
+    )
     assert r.status_code == 201, r.get_json()
     r = client.post(f"/api/uploads/{r.get_json()['id']}/commit", headers=auth)
     assert r.status_code == 201 and r.get_json()["version"] == 1 and r.get_json()["current"] == 1
     assert r.get_json()["manifest"]["who"] == "alice"
     doc = client.get("/targets?near=border").get_json()  # served from the database, version 1
-    assert doc["count"] == 13 and {p["poor_rate_status"] for p in (f["properties"] for f in doc["features"])
-                                   if p["gso_code"] in ("23344", "23350")} == {"official"}
+    assert doc["count"] == 13 and {
+        p["poor_rate_status"] for p in (f["properties"] for f in doc["features"]) if p["gso_code"] in ("23344", "23350")
+    } == {"official"}
     # boundaries: the communes re-sent in VN-2000 (EPSG:9216), as a zipped Shapefile
     communes = db.read_layer("communes")
     gdf = communes[["gso_code", "name", "geometry"]].rename(columns={"gso_code": "MA_XA", "name": "TEN_XA"})
@@ -275,8 +300,12 @@ def test_upload_api_and_boundary_versions_on_the_database(db, tmp_path):
     with zipfile.ZipFile(buf, "w") as z:
         for ext in (".shp", ".shx", ".dbf", ".prj", ".cpg"):
             z.write(tmp_path / f"xa{ext}", f"xa{ext}")
-    r = client.post("/api/boundaries", headers=auth, content_type="multipart/form-data",
-                    data={"file": (io.BytesIO(buf.getvalue()), "xa.zip"), "level": "commune"})
+    r = client.post(
+        "/api/boundaries",
+        headers=auth,
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(buf.getvalue()), "xa.zip"), "level": "commune"},
+    )
     assert r.status_code == 201 and r.get_json()["ok"], r.get_json()
     r = client.post(f"/api/uploads/{r.get_json()['id']}/commit", headers=auth)
     assert r.status_code == 201 and r.get_json()["version"] == 2, r.get_json()
@@ -299,16 +328,20 @@ def test_upload_api_and_boundary_versions_on_the_database(db, tmp_path):
 def _geo(*args, env=None):
     full = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DATABASE_SCHEMA")}
     full.update(env or {})
-    return subprocess.run([sys.executable, "-m", "geo", *args], cwd=ROOT, env=full, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "geo", *args], cwd=ROOT, env=full, capture_output=True, text=True, timeout=120
+    )
 
 
-@pytest.mark.parametrize("url, words", [
-    ("", "DATABASE_URL is not set"),
-    ("mysql://kontum@localhost/kontum", "must start with postgresql://"),
-    ("postgresql://kontum:s3cret@localhost:port/kontum", "malformed"),
-    ("postgresql://kontum:s3cret@localhost/kontum?nonsense=1", "malformed"),
-])
+@pytest.mark.parametrize(
+    "url, words",
+    [
+        ("", "DATABASE_URL is not set"),
+        ("mysql://kontum@localhost/kontum", "must start with postgresql://"),
+        ("postgresql://kontum:s3cret@localhost:port/kontum", "malformed"),
+        ("postgresql://kontum:s3cret@localhost/kontum?nonsense=1", "malformed"),
+    ],
+)
 def test_cli_bad_database_url_is_one_line_exit_2(url, words):
     run = _geo("db", "status", env={"DATABASE_URL": url})
     assert run.returncode == 2, run.stderr
@@ -346,8 +379,13 @@ def test_service_without_its_database_answers_503():
     url = f"postgresql://kontum@127.0.0.1:{free_port()}/kontum_{os.getpid()}"
     client = create_app({"TESTING": True, "DATABASE_URL": url, "DATABASE_POOL_TIMEOUT": 1}).test_client()
     try:
-        for path in ("/ogc/collections", "/ogc/collections/communes/items", "/targets?near=border",
-                     "/communes/23344/neighbours", "/communes/without-works"):
+        for path in (
+            "/ogc/collections",
+            "/ogc/collections/communes/items",
+            "/targets?near=border",
+            "/communes/23344/neighbours",
+            "/communes/without-works",
+        ):
             r = client.get(path)
             assert r.status_code == 503, (path, r.status_code, r.get_data(as_text=True)[:300])
             body = r.get_json()
@@ -390,8 +428,13 @@ def test_gunicorn_workers_share_one_database(db, gpkg):
     reference = create_app({"TESTING": True, "GEO_GPKG": str(gpkg)}).test_client()
     port = free_port()
     env = {**os.environ, "DATABASE_URL": db.url, "DATABASE_SCHEMA": db.schema}
-    server = subprocess.Popen([sys.executable, "-m", "app", "--port", str(port), "--workers", "3"], cwd=ROOT,
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "app", "--port", str(port), "--workers", "3"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(150):
@@ -402,8 +445,12 @@ def test_gunicorn_workers_share_one_database(db, gpkg):
                 time.sleep(0.2)
         else:
             pytest.fail("the server did not start")
-        paths = ["/targets?near=border&geometry=none", "/ogc/collections/communes/items?limit=5&sortby=-poor_rate_2020",
-                 "/communes/23344/nearest-works?n=3", "/targets?country=KHM&geometry=none"] * 6
+        paths = [
+            "/targets?near=border&geometry=none",
+            "/ogc/collections/communes/items?limit=5&sortby=-poor_rate_2020",
+            "/communes/23344/nearest-works?n=3",
+            "/targets?country=KHM&geometry=none",
+        ] * 6
         answers: list = [None] * len(paths)
 
         def fetch(i):
@@ -418,9 +465,13 @@ def test_gunicorn_workers_share_one_database(db, gpkg):
             want = reference.get(path)
             assert status == 200 and _strip(json.loads(body)) == _strip(want.get_json()), path
         with db.connect() as conn:  # a pool per worker, opened after the fork
-            names = {r[0] for r in conn.execute(
-                "SELECT application_name FROM pg_stat_activity WHERE application_name LIKE 'kontum-map:%%' "
-                "AND datname = current_database()")}
+            names = {
+                r[0]
+                for r in conn.execute(
+                    "SELECT application_name FROM pg_stat_activity WHERE application_name LIKE 'kontum-map:%%' "
+                    "AND datname = current_database()"
+                )
+            }
         assert len(names - {f"kontum-map:{os.getpid()}"}) >= 2, names
         # an upload made elsewhere is served by every worker at once
         pv, data = preview("review_2020_communes.csv")
@@ -451,11 +502,13 @@ def test_map_of_a_second_app_shows_an_upload_committed_through_the_first(db, tmp
 
     token = "tok-alice-0123456789"
     shared = {"TESTING": True, "DATABASE_URL": db.url, "DATABASE_SCHEMA": db.schema}
-    uploader = create_app({**shared, "MAP_UPLOAD_TOKEN": f"alice:{token}",
-                           "GEO_STATE_DIR": str(tmp_path / "a")}).test_client()
+    uploader = create_app(
+        {**shared, "MAP_UPLOAD_TOKEN": f"alice:{token}", "GEO_STATE_DIR": str(tmp_path / "a")}
+    ).test_client()
     # the second machine has no GeoPackage and a state folder of its own
-    viewer = create_app({**shared, "GEO_GPKG": str(tmp_path / "missing.gpkg"),
-                         "GEO_STATE_DIR": str(tmp_path / "b")}).test_client()
+    viewer = create_app(
+        {**shared, "GEO_GPKG": str(tmp_path / "missing.gpkg"), "GEO_STATE_DIR": str(tmp_path / "b")}
+    ).test_client()
 
     def poor_rate(client) -> dict:
         r = client.get("/layers/poor_rate.geojson?year=2020&geometry=none")
@@ -466,8 +519,12 @@ def test_map_of_a_second_app_shows_an_upload_committed_through_the_first(db, tmp
     assert before["23344"]["status"] == "synthetic"
     data = (FIX / "review_2020_communes.csv").read_bytes()
     auth = {"Authorization": f"Bearer {token}"}
-    r = uploader.post("/api/uploads", headers=auth, content_type="multipart/form-data",
-                      data={"file": (io.BytesIO(data), "review.csv"), "year": "2020", "standard": "2016-2020"})
+    r = uploader.post(
+        "/api/uploads",
+        headers=auth,
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(data), "review.csv"), "year": "2020", "standard": "2016-2020"},
+    )
     assert r.status_code == 201, r.get_json()
     r = uploader.post(f"/api/uploads/{r.get_json()['id']}/commit", headers=auth)
     assert r.status_code == 201 and r.get_json()["version"] == 1

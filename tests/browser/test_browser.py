@@ -66,8 +66,11 @@ class Page:
         return self.page
 
     def foreign_hosts(self) -> set[str]:
-        return {urlparse(u).hostname for u in self.requests
-                if not u.startswith(("data:", "blob:")) and urlparse(u).hostname != "127.0.0.1"}
+        return {
+            urlparse(u).hostname
+            for u in self.requests
+            if not u.startswith(("data:", "blob:")) and urlparse(u).hostname != "127.0.0.1"
+        }
 
     def close(self):
         self.context.close()
@@ -81,8 +84,10 @@ def tab(browser, server):
 
 
 def js_layer_count(page, layer_id: str) -> int:
-    return page.evaluate("id => { const e = KontumMap.state.entries[id];"
-                         " return e && e.leaflet ? e.leaflet.getLayers().length : -1; }", layer_id)
+    return page.evaluate(
+        "id => { const e = KontumMap.state.entries[id]; return e && e.leaflet ? e.leaflet.getLayers().length : -1; }",
+        layer_id,
+    )
 
 
 def click_commune(page, gso_code: str):
@@ -92,12 +97,15 @@ def click_commune(page, gso_code: str):
     pt = storage.read_layer("communes").set_index("gso_code").geometry[gso_code].representative_point()
     page.evaluate("([lat, lng]) => { KontumMap.state.map.setView([lat, lng], 11, {animate: false}); }", [pt.y, pt.x])
     page.wait_for_timeout(300)
-    x, y = page.evaluate("""([lat, lng]) => { const m = KontumMap.state.map;
+    x, y = page.evaluate(
+        """([lat, lng]) => { const m = KontumMap.state.map;
         const p = m.latLngToContainerPoint([lat, lng]); const r = m.getContainer().getBoundingClientRect();
-        return [p.x + r.left, p.y + r.top]; }""", [pt.y, pt.x])
+        return [p.x + r.left, p.y + r.top]; }""",
+        [pt.y, pt.x],
+    )
     page.mouse.click(x, y)
     page.wait_for_selector(".leaflet-popup-content .kt-popup", timeout=30000)
-    page.wait_for_timeout(200)     # the chart fills in once the series is there
+    page.wait_for_timeout(200)  # the chart fills in once the series is there
 
 
 def toggle_layer(page, layer_id: str):
@@ -110,6 +118,7 @@ def legend_layers(page) -> list[str]:
 
 # ---------------------------------------------------------------------- tests
 
+
 def test_page_loads_offline_without_errors(tab):
     page = tab.open("/")
     assert tab.errors == []
@@ -121,8 +130,13 @@ def test_page_loads_offline_without_errors(tab):
     legend = page.inner_text("#kt-legend")
     assert "Tỷ lệ hộ nghèo cấp xã (%) — 2020" in legend and "dữ liệu minh họa / demo data" in legend
     assert page.is_visible("#kt-demo-notice")
-    for selector in (".leaflet-control-scale", ".kt-north", ".leaflet-control-zoom-fullscreen, .leaflet-control-fullscreen a",
-                     ".leaflet-draw-draw-polygon", ".leaflet-control-attribution"):
+    for selector in (
+        ".leaflet-control-scale",
+        ".kt-north",
+        ".leaflet-control-zoom-fullscreen, .leaflet-control-fullscreen a",
+        ".leaflet-draw-draw-polygon",
+        ".leaflet-control-attribution",
+    ):
         assert page.locator(selector).count() >= 1, selector
     assert "Natural Earth" in page.inner_text(".leaflet-control-attribution")
     # the offline context basemap is the default, OpenStreetMap is offered but not loaded
@@ -147,7 +161,7 @@ def test_click_on_a_commune_opens_its_popup(tab, gpkg):
     assert "Chuẩn nghèo" in text and "Đa chiều 2016–2020" in text
     assert "Chất lượng ranh giới" in text and "Nguồn:" in text
     assert "dữ liệu minh họa / demo data" in text
-    assert ">58%" in text                                   # the reported bound, not drawn
+    assert ">58%" in text  # the reported bound, not drawn
     popup.locator("svg.kt-chart-svg polyline").nth(1).wait_for(state="attached")
     assert popup.locator("svg.kt-chart-svg polyline").count() == 2
     assert tab.errors == []
@@ -159,7 +173,7 @@ def test_switching_layers_switches_legends(tab):
     page.wait_for_function("() => KontumMap.state.entries.near_poor_rate.meta !== null")
     page.wait_for_selector('#kt-legend .kt-legend-block[data-layer="near_poor_rate"] .kt-legend-row')
     shown = legend_layers(page)
-    assert "near_poor_rate" in shown and "poor_rate" not in shown          # one area layer at a time
+    assert "near_poor_rate" in shown and "poor_rate" not in shown  # one area layer at a time
     assert not page.is_checked('.kt-layers label[data-layer="poor_rate"] input')
     assert page.locator(".leaflet-kt-areas-pane path").count() == 102
     toggle_layer(page, "near_poor_rate")
@@ -184,7 +198,9 @@ def test_search_ignores_diacritics(tab):
     page = tab.open("/")
     page.fill("#kt-search", "ia toi")
     page.wait_for_selector("#kt-search-results li[data-code]")
-    names = page.eval_on_selector_all("#kt-search-results li[data-code]", "els => els.map(e => e.firstChild.textContent)")
+    names = page.eval_on_selector_all(
+        "#kt-search-results li[data-code]", "els => els.map(e => e.firstChild.textContent)"
+    )
     assert "Xã Ia Tơi" in names
     page.press("#kt-search", "Enter")
     page.wait_for_selector(".leaflet-popup-content .kt-popup h3")
@@ -247,8 +263,11 @@ def test_popups_never_run_markup_from_data(tab):
 
 
 def _targets_or_skip(page):
-    page.wait_for_function("() => { const b = document.getElementById('kt-targets');"
-                           " return b && (b.querySelector('table, .kt-message, .kt-caption')); }", timeout=45000)
+    page.wait_for_function(
+        "() => { const b = document.getElementById('kt-targets');"
+        " return b && (b.querySelector('table, .kt-message, .kt-caption')); }",
+        timeout=45000,
+    )
     if page.locator('#kt-targets .kt-message[data-status="404"]').count():
         pytest.skip("/targets is not wired in this app yet (404)")
     assert page.locator("#kt-targets .kt-message").count() == 0, page.inner_text("#kt-targets")
@@ -257,8 +276,10 @@ def _targets_or_skip(page):
 def test_poorest_border_communes_button(tab):
     page = tab.open("/")
     page.click("#kt-poorest-border")
-    page.wait_for_function("() => { const b = document.getElementById('kt-targets');"
-                           " return b.querySelector('table, .kt-message'); }", timeout=45000)
+    page.wait_for_function(
+        "() => { const b = document.getElementById('kt-targets'); return b.querySelector('table, .kt-message'); }",
+        timeout=45000,
+    )
     _targets_or_skip(page)
     rows = page.locator("#kt-targets tbody tr")
     assert rows.count() == 10
@@ -312,7 +333,7 @@ def test_planner_types_own_classes_in_the_legend(tab):
     page.fill('#kt-legend input.kt-k[data-layer="poor_rate"]', "3")
     page.click('#kt-legend button.kt-apply[data-layer="poor_rate"]')
     page.wait_for_function("() => KontumMap.state.entries.poor_rate.meta.classification.k === 3")
-    assert page.locator(f'{sel} .kt-legend-row:not(.kt-legend-nodata)').count() == 3
+    assert page.locator(f"{sel} .kt-legend-row:not(.kt-legend-nodata)").count() == 3
     assert [e for e in tab.errors if "400" not in e and "strictly ascending" not in e] == []
 
 

@@ -57,9 +57,12 @@ def test_script_payload_in_a_commune_name_stays_text(server):
         pt = geom.representative_point()
         page.evaluate("([lat, lng]) => KontumMap.state.map.setView([lat, lng], 11, {animate: false})", [pt.y, pt.x])
         page.wait_for_timeout(300)
-        x, y = page.evaluate("""([lat, lng]) => { const m = KontumMap.state.map;
+        x, y = page.evaluate(
+            """([lat, lng]) => { const m = KontumMap.state.map;
             const q = m.latLngToContainerPoint([lat, lng]); const r = m.getContainer().getBoundingClientRect();
-            return [q.x + r.left, q.y + r.top]; }""", [pt.y, pt.x])
+            return [q.x + r.left, q.y + r.top]; }""",
+            [pt.y, pt.x],
+        )
         page.mouse.move(x, y)
         page.mouse.click(x, y)
         popup = page.locator(".leaflet-popup-content .kt-popup h3")

@@ -39,11 +39,16 @@ pytestmark = pytest.mark.skipif("OAPIF" not in pyogrio.list_drivers(), reason="G
 @pytest.fixture(scope="module")
 def base_url(gpkg, tmp_path_factory):
     env = {k: v for k, v in os.environ.items() if k not in PROXY_VARS}
-    env.update(GEO_GPKG=str(gpkg), NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost",
-               PYTHONPATH=str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""))
+    env.update(
+        GEO_GPKG=str(gpkg),
+        NO_PROXY="127.0.0.1,localhost",
+        no_proxy="127.0.0.1,localhost",
+        PYTHONPATH=str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
+    )
     log = open(tmp_path_factory.mktemp("server") / "server.log", "w")
-    proc = subprocess.Popen([sys.executable, "-c", SERVER], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=log, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SERVER], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=log, text=True
+    )
     try:
         port = int(proc.stdout.readline().strip() or 0)
         assert port, "the server did not start"
@@ -97,8 +102,15 @@ def test_read_communes(base_url, gpkg):
     assert df.crs.to_epsg() == 4326
     names = set(df["name"])
     assert {"Xã Ia Tơi", "Thị trấn Plei Kần", "Phường Quang Trung", "Xã Đắk Blô"} <= names
-    for col in ("district_name", "quality_flag", "poor_rate_2020", "poor_rate_2020_status",
-                "near_poor_rate_2015", "synthetic_note", "on_border"):
+    for col in (
+        "district_name",
+        "quality_flag",
+        "poor_rate_2020",
+        "poor_rate_2020_status",
+        "near_poor_rate_2015",
+        "synthetic_note",
+        "on_border",
+    ):
         assert col in df.columns, col
     assert df["poor_rate_2020"].notna().all() and df["poor_rate_2020"].between(0, 100).all()
     assert set(df["poor_rate_2020_status"]) <= {"official", "reported", "derived", "synthetic"}

@@ -164,8 +164,19 @@ def test_the_budgets_of_today_are_kept():
     assert features.ORDERS.max_entries == 256
     assert raster_api.RASTERS.max_entries == 16
     stats = cache.stats()
-    assert {"layers", "collections", "orders", "targets", "geometry_text", "answers", "map",
-            "map_geometry", "raster", "boundaries", "postgis"} <= set(stats)
+    assert {
+        "layers",
+        "collections",
+        "orders",
+        "targets",
+        "geometry_text",
+        "answers",
+        "map",
+        "map_geometry",
+        "raster",
+        "boundaries",
+        "postgis",
+    } <= set(stats)
 
 
 def test_a_view_of_the_cache_is_not_counted_in_the_value_holding_it(part):

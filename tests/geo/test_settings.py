@@ -25,24 +25,36 @@ def test_readme_table_lists_every_setting_and_no_other():
     fields = {env: shown for env, shown, _ in geo_settings.documented()}
     assert set(documented) == set(fields), (
         f"missing from README: {sorted(set(fields) - set(documented))}; "
-        f"not settings: {sorted(set(documented) - set(fields))}")
+        f"not settings: {sorted(set(documented) - set(fields))}"
+    )
     assert documented == fields  # the defaults too
 
 
 def test_defaults_and_the_environment():
     s = Settings.from_env({})
     assert s == Settings() and s.database_url == "" and s.gpkg is None and s.max_upload_bytes == 5 * 1024 * 1024
-    s = Settings.from_env({"GEO_GPKG": "/x/k.gpkg", "DATABASE_URL": " postgresql://h/db ", "DATABASE_SCHEMA": "",
-                           "DATABASE_POOL_MAX": "3", "GEO_STATE_DIR": "/s", "USER": "lan"})
+    s = Settings.from_env(
+        {
+            "GEO_GPKG": "/x/k.gpkg",
+            "DATABASE_URL": " postgresql://h/db ",
+            "DATABASE_SCHEMA": "",
+            "DATABASE_POOL_MAX": "3",
+            "GEO_STATE_DIR": "/s",
+            "USER": "lan",
+        }
+    )
     assert s.gpkg == Path("/x/k.gpkg") and s.database_url == "postgresql://h/db" and s.database_schema is None
     assert s.database_pool_max == 3 and s.state_dir == Path("/s") and s.user == "lan"
 
 
-@pytest.mark.parametrize("env, message", [
-    ({"GEO_MAX_UPLOAD_BYTES": "5MB"}, "GEO_MAX_UPLOAD_BYTES must be a whole number, got '5MB'"),
-    ({"DATABASE_POOL_MAX": "0"}, "DATABASE_POOL_MAX must be a whole number of at least 1, got 0"),
-    ({"MAP_LANG": "fr"}, "MAP_LANG must be one of vi, en, got 'fr'"),
-])
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        ({"GEO_MAX_UPLOAD_BYTES": "5MB"}, "GEO_MAX_UPLOAD_BYTES must be a whole number, got '5MB'"),
+        ({"DATABASE_POOL_MAX": "0"}, "DATABASE_POOL_MAX must be a whole number of at least 1, got 0"),
+        ({"MAP_LANG": "fr"}, "MAP_LANG must be one of vi, en, got 'fr'"),
+    ],
+)
 def test_bad_values_are_clear_errors(env, message):
     with pytest.raises(SettingsError, match=re.escape(message)):
         Settings.from_env(env)
@@ -83,8 +95,15 @@ def test_cli_reports_a_bad_setting_in_one_line(monkeypatch, capsys):
 def test_create_app_maps_the_old_overrides_onto_settings(gpkg, tmp_path):
     from app import context, create_app
 
-    app = create_app({"TESTING": True, "UPLOAD_MAX_BYTES": 2000, "MAP_UPLOAD_TOKEN": "t0ken-123456",
-                      "DEFAULT_LANG": "en", "GEO_STATE_DIR": str(tmp_path)})
+    app = create_app(
+        {
+            "TESTING": True,
+            "UPLOAD_MAX_BYTES": 2000,
+            "MAP_UPLOAD_TOKEN": "t0ken-123456",
+            "DEFAULT_LANG": "en",
+            "GEO_STATE_DIR": str(tmp_path),
+        }
+    )
     with app.app_context():
         s = context.settings()
         assert (s.max_upload_bytes, s.upload_token, s.lang, s.state_dir) == (2000, "t0ken-123456", "en", tmp_path)

@@ -25,9 +25,17 @@ def test_json(gpkg, capsys):
     assert doc["totals"]["allocated"] == 40744 and len(doc["units"]) == 102
     assert sum(u["amount"] for u in doc["units"]) == 40744
     unit = next(u for u in doc["units"] if u["eligible"])
-    assert {"reason", "poor_households_value", "poor_households_year", "poor_households_standard",
-            "poor_households_status", "poor_households_points", "score", "amount",
-            "amount_per_poor_household"} <= set(unit)
+    assert {
+        "reason",
+        "poor_households_value",
+        "poor_households_year",
+        "poor_households_standard",
+        "poor_households_status",
+        "poor_households_points",
+        "score",
+        "amount",
+        "amount_per_poor_household",
+    } <= set(unit)
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".json", ".geojson"])
@@ -46,13 +54,24 @@ def test_annex_files(gpkg, tmp_path, capsys, suffix):
         assert len(feats) == 102 and sum(f["properties"]["amount"] for f in feats) == 40744
 
 
-@pytest.mark.parametrize("extra, message", [
-    (["--year", "2023"], "error: year: 2023 is outside the rule's period 2020 (rule tmr_kp_2020_minh_hoa)\n"),
-    (["--envelope", "100"], ("error: envelope: 100 million VND cannot meet the minimums: 20 eligible unit(s) "
-                             "× limits.min 1000 = 20000 million VND\n")),
-    (["--out", "x.pdf"], "error: --out: unsupported file type '.pdf'; use one of .csv, .xlsx, .json, .geojson\n"),
-    (["--level", "district"], "error: level: rule tmr_kp_2020_minh_hoa is written for commune_2020, not 'district'\n"),
-])
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--year", "2023"], "error: year: 2023 is outside the rule's period 2020 (rule tmr_kp_2020_minh_hoa)\n"),
+        (
+            ["--envelope", "100"],
+            (
+                "error: envelope: 100 million VND cannot meet the minimums: 20 eligible unit(s) "
+                "× limits.min 1000 = 20000 million VND\n"
+            ),
+        ),
+        (["--out", "x.pdf"], "error: --out: unsupported file type '.pdf'; use one of .csv, .xlsx, .json, .geojson\n"),
+        (
+            ["--level", "district"],
+            "error: level: rule tmr_kp_2020_minh_hoa is written for commune_2020, not 'district'\n",
+        ),
+    ],
+)
 def test_expected_failures_exit_2_with_one_line(gpkg, capsys, extra, message):
     assert main(ARGS + ["--gpkg", str(gpkg)] + extra) == 2
     err = capsys.readouterr().err

@@ -61,7 +61,9 @@ def test_request_errors_name_the_field(tables):
     rule = load_rule("tmr_kp_2020_minh_hoa")
     with pytest.raises(RuleError, match="^year: 2023 is outside the rule's period 2020"):
         data.unit_frame(rule, 2023, tables=tables)
-    with pytest.raises(RuleError, match="^level: rule tmr_kp_2020_minh_hoa is written for commune_2020, not 'district'"):
+    with pytest.raises(
+        RuleError, match="^level: rule tmr_kp_2020_minh_hoa is written for commune_2020, not 'district'"
+    ):
         data.unit_frame(rule, 2020, "district", tables=tables)
     r25 = make_rule(levels=["commune_2025"])
     with pytest.raises(RuleError, match="^level: commune_2025 units are not available yet"):
@@ -69,16 +71,34 @@ def test_request_errors_name_the_field(tables):
 
 
 def test_unknown_indicator_and_standard_that_does_not_match_the_year(tables):
-    bad = make_rule(eligibility=[], criteria=[{"id": "x", "kind": "per_unit", "indicator": "happiness", "coefficient": 1}])
+    bad = make_rule(
+        eligibility=[], criteria=[{"id": "x", "kind": "per_unit", "indicator": "happiness", "coefficient": 1}]
+    )
     with pytest.raises(RuleError, match=r"criteria\[0\].indicator: unknown indicator 'happiness'"):
         data.unit_frame(bad, 2020, tables=tables)
-    std = make_rule(period="2016-2025", eligibility=[], criteria=[
-        {"id": "x", "kind": "per_unit", "indicator": "poor_households", "coefficient": 1,
-         "standard": "2016-2020 multidimensional (QĐ 59/2015/QĐ-TTg)"}])
+    std = make_rule(
+        period="2016-2025",
+        eligibility=[],
+        criteria=[
+            {
+                "id": "x",
+                "kind": "per_unit",
+                "indicator": "poor_households",
+                "coefficient": 1,
+                "standard": "2016-2020 multidimensional (QĐ 59/2015/QĐ-TTg)",
+            }
+        ],
+    )
     with pytest.raises(RuleError, match=r"criteria\[0\].standard: .* does not match year 2022 \(it covers 2016–2020\)"):
         data.unit_frame(std, 2022, tables=tables)
-    no_year = make_rule(period="2010-2020", eligibility=[], criteria=[
-        {"id": "x", "kind": "per_unit", "indicator": "poor_households", "coefficient": 1}])
-    with pytest.raises(RuleError, match=r"criteria\[0\].indicator: no commune values of 'poor_households' for 2012; "
-                                        r"years with data: 2015"):
+    no_year = make_rule(
+        period="2010-2020",
+        eligibility=[],
+        criteria=[{"id": "x", "kind": "per_unit", "indicator": "poor_households", "coefficient": 1}],
+    )
+    with pytest.raises(
+        RuleError,
+        match=r"criteria\[0\].indicator: no commune values of 'poor_households' for 2012; "
+        r"years with data: 2015",
+    ):
         data.unit_frame(no_year, 2012, tables=tables)

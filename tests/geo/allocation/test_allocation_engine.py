@@ -62,10 +62,17 @@ def test_rounding_unit_and_per_household():
 
 
 def test_bands_and_base_points():
-    rule = make_rule(criteria=[
-        {"id": "base", "kind": "base", "points": 2},
-        {"id": "x", "kind": "bands", "indicator": "x",
-         "bands": [{"min": 0, "max": 10, "points": 1}, {"min": 10, "max": 20, "points": 3}]}])
+    rule = make_rule(
+        criteria=[
+            {"id": "base", "kind": "base", "points": 2},
+            {
+                "id": "x",
+                "kind": "bands",
+                "indicator": "x",
+                "bands": [{"min": 0, "max": 10, "points": 1}, {"min": 10, "max": 20, "points": 3}],
+            },
+        ]
+    )
     out = engine.allocate(frame([-1, 5, 10, 25]), rule, 110)
     assert out["x_points"].tolist() == [0, 1, 3, 3]  # below the first band 0; above a closed top: its points
     assert out["score"].tolist() == [2, 3, 5, 5]
@@ -81,12 +88,15 @@ def test_synthetic_share_counts_units_with_synthetic_values():
     assert out.attrs["synthetic_amount"] == 25 and out.attrs["synthetic_share"] == 0.25
 
 
-@pytest.mark.parametrize("envelope, message", [
-    (50, "envelope: 50 million VND cannot meet the minimums: 4 eligible unit(s) × limits.min 20"),
-    (500, "envelope: 500 million VND is more than the units can take: the maximums allow at most 160"),
-    (0, "envelope: must be a positive number"),
-    (100.5, "envelope: 100.5 million VND is not a multiple"),
-])
+@pytest.mark.parametrize(
+    "envelope, message",
+    [
+        (50, "envelope: 50 million VND cannot meet the minimums: 4 eligible unit(s) × limits.min 20"),
+        (500, "envelope: 500 million VND is more than the units can take: the maximums allow at most 160"),
+        (0, "envelope: must be a positive number"),
+        (100.5, "envelope: 100.5 million VND is not a multiple"),
+    ],
+)
 def test_infeasible_envelopes(envelope, message):
     with pytest.raises(RuleError, match="^" + message.replace("(", r"\(").replace(")", r"\)")):
         engine.allocate(frame([1, 2, 3, 4]), make_rule(limits={"min": 20, "max": 40}), envelope)
@@ -139,13 +149,23 @@ def cases(draw):
     coef = draw(st.sampled_from([0.5, 1, 1.5, 3]))
     base = draw(st.sampled_from([0, 1, 7]))
     rule = make_rule(
-        criteria=[{"id": "base", "kind": "base", "points": base},
-                  {"id": "x", "kind": "per_unit", "indicator": "x", "coefficient": coef},
-                  {"id": "xb", "kind": "bands", "indicator": "x",
-                   "bands": [{"min": 0, "max": 100, "points": 0}, {"min": 100, "max": 300, "points": 40},
-                             {"min": 300, "points": 90}]}],
+        criteria=[
+            {"id": "base", "kind": "base", "points": base},
+            {"id": "x", "kind": "per_unit", "indicator": "x", "coefficient": coef},
+            {
+                "id": "xb",
+                "kind": "bands",
+                "indicator": "x",
+                "bands": [
+                    {"min": 0, "max": 100, "points": 0},
+                    {"min": 100, "max": 300, "points": 40},
+                    {"min": 300, "points": 90},
+                ],
+            },
+        ],
         limits={"min": lo} if hi is None else {"min": lo, "max": hi},
-        rounding={"unit": unit, "tie_break": draw(st.sampled_from([["score"], ["gso_code"], ["name"]]))})
+        rounding={"unit": unit, "tie_break": draw(st.sampled_from([["score"], ["gso_code"], ["name"]]))},
+    )
     f = frame(x, ok=[int(v) for v in ok])
     pts = engine.points(f, rule)["score"].to_numpy()
     scores = [F(float(s)) for s, o in zip(pts, ok) if o]

@@ -78,21 +78,51 @@ BAD = [
     ({"source": {"document": "D", "date": "2020"}}, r"source.article: missing"),
     ({"criteria": []}, r"criteria: at least one \[\[criteria\]\] is needed"),
     ({"criteria": [{"id": "x", "kind": "linear", "indicator": "x"}]}, r"criteria\[0\].kind: unknown kind 'linear'"),
-    ({"criteria": [{"id": "x", "kind": "per_unit", "indicator": "x", "coefficient": -1}]},
-     r"criteria\[0\].coefficient: must be ≥ 0"),
+    (
+        {"criteria": [{"id": "x", "kind": "per_unit", "indicator": "x", "coefficient": -1}]},
+        r"criteria\[0\].coefficient: must be ≥ 0",
+    ),
     ({"criteria": [{"id": "x", "kind": "per_unit", "indicator": "x"}]}, r"criteria\[0\].coefficient: missing"),
     ({"criteria": [{"id": "x", "kind": "per_unit"}]}, r"criteria\[0\]: give exactly one of indicator"),
-    ({"criteria": [{"id": "x", "kind": "bands", "indicator": "x",
-                    "bands": [{"min": 0, "max": 10, "points": 3}, {"min": 10, "points": 1}]}]},
-     r"criteria\[0\].bands\[1\].points: points must not decrease"),
-    ({"criteria": [{"id": "x", "kind": "bands", "indicator": "x",
-                    "bands": [{"min": 0, "max": 10, "points": 1}, {"min": 20, "points": 2}]}]},
-     r"criteria\[0\].bands\[1\].min: bands must be in increasing order and touch"),
-    ({"criteria": [{"id": "x", "kind": "base", "points": 1}, {"id": "x", "kind": "base", "points": 1}]},
-     r"criteria\[1\].id: 'x' appears twice"),
+    (
+        {
+            "criteria": [
+                {
+                    "id": "x",
+                    "kind": "bands",
+                    "indicator": "x",
+                    "bands": [{"min": 0, "max": 10, "points": 3}, {"min": 10, "points": 1}],
+                }
+            ]
+        },
+        r"criteria\[0\].bands\[1\].points: points must not decrease",
+    ),
+    (
+        {
+            "criteria": [
+                {
+                    "id": "x",
+                    "kind": "bands",
+                    "indicator": "x",
+                    "bands": [{"min": 0, "max": 10, "points": 1}, {"min": 20, "points": 2}],
+                }
+            ]
+        },
+        r"criteria\[0\].bands\[1\].min: bands must be in increasing order and touch",
+    ),
+    (
+        {"criteria": [{"id": "x", "kind": "base", "points": 1}, {"id": "x", "kind": "base", "points": 1}]},
+        r"criteria\[1\].id: 'x' appears twice",
+    ),
     ({"eligibility": [{"indicator": "x", "op": "~", "value": 1}]}, r"eligibility\[0\].op: unknown operator '~'"),
-    ({"eligibility": [{"indicator": "x", "op": ">", "value": "high"}]}, r"eligibility\[0\].value: op '>' takes a number"),
-    ({"eligibility": [{"indicator": "x", "op": "is", "value": 1}]}, r"eligibility\[0\].value: op 'is' takes true or false"),
+    (
+        {"eligibility": [{"indicator": "x", "op": ">", "value": "high"}]},
+        r"eligibility\[0\].value: op '>' takes a number",
+    ),
+    (
+        {"eligibility": [{"indicator": "x", "op": "is", "value": 1}]},
+        r"eligibility\[0\].value: op 'is' takes true or false",
+    ),
     ({"eligibility": [{"indicator": "x", "scope": "region", "value": True}]}, r"eligibility\[0\].scope: unknown scope"),
     ({"limits": {"min": 50, "max": 10}}, r"limits.max: must be ≥ limits.min \(50\)"),
     ({"limits": {"min": 15}, "rounding": {"unit": 10}}, r"limits.min: must be a multiple of rounding.unit \(10\)"),

@@ -12,7 +12,7 @@ from geo.analysis.classify import ClassifyError
 
 def test_quantiles_split_evenly():
     c = classify.classify(list(range(1, 11)), "quantiles", k=5)
-    assert c.breaks == [2.8, 4.6, 6.4, 8.2, 10.0]     # mapclassify: linear percentiles
+    assert c.breaks == [2.8, 4.6, 6.4, 8.2, 10.0]  # mapclassify: linear percentiles
     assert c.counts == [2, 2, 2, 2, 2]
     assert c.bins.tolist() == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
     assert c.lower == 1.0
@@ -34,7 +34,7 @@ def test_fisher_jenks_finds_the_natural_groups():
 def test_user_defined_breaks_and_open_top_class():
     c = classify.classify([5, 1, 9, 3, 2], "user_defined", breaks=[2, 6])
     assert c.breaks == [2.0, 6.0, 9.0]
-    assert c.bins.tolist() == [1, 0, 2, 1, 0]        # 2 belongs to the class "≤ 2"
+    assert c.bins.tolist() == [1, 0, 2, 1, 0]  # 2 belongs to the class "≤ 2"
     labels = [e["label"] for e in c.legend("Blues", lang="en")]
     assert labels == ["≤ 2", "> 2 – 6", "> 6"]
 
@@ -73,13 +73,16 @@ def test_reference_values_fix_the_breaks_across_years():
     assert c2015.bins.tolist() == [3, 3] and c2020.bins.tolist() == [0, 0]
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"scheme": "natural"}, "unknown classification scheme 'natural'"),
-    ({"scheme": "quantiles", "k": 1}, "k must be an integer from 2 to 9"),
-    ({"scheme": "quantiles", "k": 12}, "k must be an integer from 2 to 9"),
-    ({"scheme": "user_defined"}, "needs 'breaks'"),
-    ({"scheme": "user_defined", "breaks": [5, 2]}, "strictly ascending"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"scheme": "natural"}, "unknown classification scheme 'natural'"),
+        ({"scheme": "quantiles", "k": 1}, "k must be an integer from 2 to 9"),
+        ({"scheme": "quantiles", "k": 12}, "k must be an integer from 2 to 9"),
+        ({"scheme": "user_defined"}, "needs 'breaks'"),
+        ({"scheme": "user_defined", "breaks": [5, 2]}, "strictly ascending"),
+    ],
+)
 def test_bad_parameters_raise(kwargs, message):
     with pytest.raises(ClassifyError, match=message):
         classify.classify([1, 2, 3], **kwargs)
@@ -103,14 +106,17 @@ def test_legend_entries_and_vietnamese_numbers():
     assert legend[0]["lower"] == 0.5 and legend[-1]["upper"] == 45.75
 
 
-@pytest.mark.parametrize("x, lang, digits, text", [
-    (1234.5, "vi", None, "1.234"),      # ≥ 1000: no decimals by default (1.234,5 rounds half to even)
-    (1234.5, "en", 1, "1,234.5"),
-    (12.345, "vi", None, "12,3"),
-    (0.97, "vi", 1, "1,0"),
-    (7.0, "en", None, "7"),
-    (float("nan"), "vi", None, ""),
-])
+@pytest.mark.parametrize(
+    "x, lang, digits, text",
+    [
+        (1234.5, "vi", None, "1.234"),  # ≥ 1000: no decimals by default (1.234,5 rounds half to even)
+        (1234.5, "en", 1, "1,234.5"),
+        (12.345, "vi", None, "12,3"),
+        (0.97, "vi", 1, "1,0"),
+        (7.0, "en", None, "7"),
+        (float("nan"), "vi", None, ""),
+    ],
+)
 def test_format_number(x, lang, digits, text):
     assert classify.format_number(x, lang, digits) == text
 

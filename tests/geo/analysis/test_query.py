@@ -28,6 +28,7 @@ def _true(constraint):
 
 # -- distances ---------------------------------------------------------------
 
+
 def test_distance_to_border_is_metric_km(grid):
     d = query.distance_to(grid, sq.border())
     got = dict(zip(grid["gso_code"], d.round(3)))
@@ -38,8 +39,16 @@ def test_distance_to_a_point_and_roads(grid):
     lon, lat = sq.lonlat(2.5, 2.5)
     c = query.near_point(grid, lon, lat, within_km=7.1)
     assert _by_code(c.distance_km) == {
-        "12200": 0.0, "12100": 5.0, "11200": 5.0, "11100": 7.071, "12000": 15.0, "10200": 15.0,
-        "11000": 15.811, "10100": 15.811, "10000": 21.213}
+        "12200": 0.0,
+        "12100": 5.0,
+        "11200": 5.0,
+        "11100": 7.071,
+        "12000": 15.0,
+        "10200": 15.0,
+        "11000": 15.811,
+        "10100": 15.811,
+        "10000": 21.213,
+    }
     assert _true(c) == ["11100", "11200", "12100", "12200"]
     roads = query.near_roads(grid, 0, roads=sq.roads())
     assert _true(roads) == ["11000", "11100", "11200"]
@@ -50,7 +59,11 @@ def test_distance_to_a_point_and_roads(grid):
 
 def test_border_flags_of_the_grid(grid):
     assert dict(zip(grid["gso_code"], grid["border_countries"])) == {
-        "10000": "KHM", "11000": "LAO", "12000": "LAO", **{c: "" for c in sq.CODES if c[2] != "0"}}
+        "10000": "KHM",
+        "11000": "LAO",
+        "12000": "LAO",
+        **{c: "" for c in sq.CODES if c[2] != "0"},
+    }
 
 
 def test_near_border_touching_means_sharing_a_line(grid):
@@ -92,6 +105,7 @@ def test_bad_country(grid):
 
 # -- polygons, districts, statuses ----------------------------------------
 
+
 def test_intersects_a_drawn_polygon(grid):
     drawn = sq.to_wgs84([box(*sq.xy(0.5, 0.5), *sq.xy(1.5, 1.2))]).iloc[0]
     assert _true(query.intersecting(grid, drawn)) == ["10000", "10100", "11000", "11100"]
@@ -132,6 +146,7 @@ def test_district_border_flags(grid):
 
 # -- neighbours and works ---------------------------------------------------
 
+
 def test_neighbours_are_rook_not_queen(grid):
     n = query.neighbours(grid, "11100")
     assert sorted(n["gso_code"]) == ["10100", "11000", "11200", "12100"]
@@ -169,14 +184,27 @@ def test_communes_without_work(grid):
 
 # -- parsing -----------------------------------------------------------------
 
+
 def test_parse_point_and_bbox():
     assert query.parse_point("point:107.5,14.5") == (107.5, 14.5)
     assert query.parse_point(" POINT: -1e-3 , 0 ") == (-0.001, 0.0)
     assert query.parse_bbox("107,14,108,15") == (107.0, 14.0, 108.0, 15.0)
 
 
-@pytest.mark.parametrize("text", ["107.5,14.5", "point:107.5", "point:a,b", "point:200,10", "point:10,95",
-                                  "point:1,2,3", "point:nan,1", "point:", "point:1e999,1"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "107.5,14.5",
+        "point:107.5",
+        "point:a,b",
+        "point:200,10",
+        "point:10,95",
+        "point:1,2,3",
+        "point:nan,1",
+        "point:",
+        "point:1e999,1",
+    ],
+)
 def test_parse_point_rejects(text):
     with pytest.raises(ValueError, match="point|coordinates"):
         query.parse_point(text)

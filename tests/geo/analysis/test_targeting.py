@@ -33,15 +33,25 @@ def _pairs(r):
 
 def test_single_indicator_exact_ranks_and_scores(grid, obs, cat):
     r = targeting.rank(grid, obs, cat, {"poor_rate": 1.0}, 2020)
-    assert _pairs(r) == [("11000", 1.0), ("12000", 0.75), ("12200", 0.625), ("10000", 0.5), ("12100", 0.375),
-                         ("11100", 0.25), ("11200", 0.25), ("10100", 0.125), ("10200", 0.0)]
+    assert _pairs(r) == [
+        ("11000", 1.0),
+        ("12000", 0.75),
+        ("12200", 0.625),
+        ("10000", 0.5),
+        ("12100", 0.375),
+        ("11100", 0.25),
+        ("11200", 0.25),
+        ("10100", 0.125),
+        ("10200", 0.0),
+    ]
     assert r["rank"].tolist() == list(range(1, 10))
     # the tie 11100 / 11200 is broken by gso_code; the bound ">99" and the alternative are never used
     assert r.set_index("gso_code").loc["10200", "poor_rate"] == 10.0
     assert r["poor_rate_year"].tolist() == [2020] * 9
     assert dict(zip(r["gso_code"], r["synthetic"])) == {c: c[2] == "0" for c in sq.CODES}
     assert dict(zip(r["gso_code"], r["poor_rate_status"])) == {
-        c: "synthetic" if c[2] == "0" else "official" for c in sq.CODES}
+        c: "synthetic" if c[2] == "0" else "official" for c in sq.CODES
+    }
     assert r.attrs["matched"] == 9 and r.attrs["missing_count"] == 0 and r.attrs["synthetic"] is True
     assert r.crs.to_epsg() == 4326 and r.geometry.notna().all()
     assert r["name"].iloc[0] == "Xã Đắk Tơ 10"
@@ -50,11 +60,25 @@ def test_single_indicator_exact_ranks_and_scores(grid, obs, cat):
 
 def test_weighted_with_higher_better_inverted(grid, obs, cat):
     r = targeting.rank(grid, obs, cat, {"poor_rate": 3, "road_village_hardened_pct": 1}, 2020)
-    assert _pairs(r) == [("11000", 1.0), ("12000", 0.8125), ("10000", 0.625), ("12200", 0.46875),
-                         ("12100", 0.40625), ("11100", 0.3125), ("10100", 0.21875), ("11200", 0.1875),
-                         ("10200", 0.0)]
-    assert {"poor_rate", "poor_rate_status", "poor_rate_year", "road_village_hardened_pct",
-            "road_village_hardened_pct_status", "road_village_hardened_pct_year"} <= set(r.columns)
+    assert _pairs(r) == [
+        ("11000", 1.0),
+        ("12000", 0.8125),
+        ("10000", 0.625),
+        ("12200", 0.46875),
+        ("12100", 0.40625),
+        ("11100", 0.3125),
+        ("10100", 0.21875),
+        ("11200", 0.1875),
+        ("10200", 0.0),
+    ]
+    assert {
+        "poor_rate",
+        "poor_rate_status",
+        "poor_rate_year",
+        "road_village_hardened_pct",
+        "road_village_hardened_pct_status",
+        "road_village_hardened_pct_year",
+    } <= set(r.columns)
     # weights are relative: 0.75 / 0.25 is the same ranking
     r2 = targeting.rank(grid, obs, cat, targeting.parse_weights("poor_rate:0.75,road_village_hardened_pct:0.25"), 2020)
     assert _pairs(r2) == _pairs(r)
@@ -114,16 +138,19 @@ def test_district_level(grid, obs, cat):
     assert r["on_border"].tolist() == [True, False]
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"indicators": {"rich_rate": 1}}, "unknown indicator 'rich_rate'.*near_poor_rate, p135_2016, poor_rate"),
-    ({"indicators": {"area_km2": 1}}, "unknown indicator 'area_km2'"),
-    ({"indicators": {"poor_rate": 1}, "year": 2018}, "years with data: 2019, 2020"),
-    ({"indicators": {"poor_rate": 0}}, "weight of poor_rate"),
-    ({"indicators": {"poor_rate": -1}}, "weight of poor_rate"),
-    ({"indicators": {"poor_rate": float("nan")}}, "weight of poor_rate"),
-    ({"indicators": {}}, "no indicator"),
-    ({"indicators": {"poor_rate": 1}, "level": "village"}, "unknown level"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"indicators": {"rich_rate": 1}}, "unknown indicator 'rich_rate'.*near_poor_rate, p135_2016, poor_rate"),
+        ({"indicators": {"area_km2": 1}}, "unknown indicator 'area_km2'"),
+        ({"indicators": {"poor_rate": 1}, "year": 2018}, "years with data: 2019, 2020"),
+        ({"indicators": {"poor_rate": 0}}, "weight of poor_rate"),
+        ({"indicators": {"poor_rate": -1}}, "weight of poor_rate"),
+        ({"indicators": {"poor_rate": float("nan")}}, "weight of poor_rate"),
+        ({"indicators": {}}, "no indicator"),
+        ({"indicators": {"poor_rate": 1}, "level": "village"}, "unknown level"),
+    ],
+)
 def test_bad_choices_raise_clear_errors(grid, obs, cat, kwargs, message):
     with pytest.raises(ValueError, match=message):
         targeting.rank(grid, obs, cat, **kwargs)
@@ -148,14 +175,20 @@ def test_cache_gives_the_same_answer(grid, obs, cat):
 
 # -- real data -------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def real(gpkg):
     from geo.io import storage
 
     communes = storage.read_layer("communes", gpkg)
     border = storage.read_layer("border", gpkg)
-    return (communes, storage.read_layer("observations", gpkg), storage.read_layer("catalogue", gpkg),
-            query.border_distances(communes, border), storage.read_layer("districts", gpkg))
+    return (
+        communes,
+        storage.read_layer("observations", gpkg),
+        storage.read_layer("catalogue", gpkg),
+        query.border_distances(communes, border),
+        storage.read_layer("districts", gpkg),
+    )
 
 
 def test_poorest_border_communes(real):
@@ -169,8 +202,9 @@ def test_poorest_border_communes(real):
     assert (r["distance_km"] == 0).all() and r["on_border"].all()
     assert {"Xã Ia Tơi", "Xã Đắk Blô", "Xã Bờ Y", "Xã Rơ Kơi"} <= set(r["name"])
     assert r.attrs["missing_count"] == 0 and r.attrs["synthetic"]
-    khm = targeting.rank(communes, obs, cat, "poor_rate", 2020,
-                         constraints=[query.near_border(communes, 0, "KHM", distances=dist)])
+    khm = targeting.rank(
+        communes, obs, cat, "poor_rate", 2020, constraints=[query.near_border(communes, 0, "KHM", distances=dist)]
+    )
     assert len(khm) == 7 and all("KHM" in c for c in khm["border_countries"])
 
 

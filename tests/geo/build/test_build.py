@@ -12,8 +12,18 @@ from geo.io import storage
 from geo.synthetic import demo
 from geo.synthetic import generator as synthetic
 
-LAYERS = {"communes", "districts", "border", "roads", "communes_2025", "works",
-          "provinces", "countries", "observations", "catalogue"}
+LAYERS = {
+    "communes",
+    "districts",
+    "border",
+    "roads",
+    "communes_2025",
+    "works",
+    "provinces",
+    "countries",
+    "observations",
+    "catalogue",
+}
 
 
 @pytest.fixture(scope="module")
@@ -55,9 +65,14 @@ def test_demo_reproduces_province_series_each_year(obs, households, indicator):
 
 def test_demo_respects_real_district_figures(obs, households):
     rows = indicators.usable(obs)
-    real = rows[(rows["unit_level"] == "district") & (rows["indicator"] == "poor_rate")
-                & (rows["qualifier"] == "=") & (rows["standard"] == demo.STANDARD_2016)
-                & (rows["status"] != "synthetic") & rows["year"].isin(synthetic.YEARS)]
+    real = rows[
+        (rows["unit_level"] == "district")
+        & (rows["indicator"] == "poor_rate")
+        & (rows["qualifier"] == "=")
+        & (rows["standard"] == demo.STANDARD_2016)
+        & (rows["status"] != "synthetic")
+        & rows["year"].isin(synthetic.YEARS)
+    ]
     assert len(real) >= 3  # Tu Mơ Rông 2017, Đắk Glei 2019, Đắk Hà 2018 …
     communes = storage.read_layer("communes").set_index("gso_code")
     for r in real.itertuples():
@@ -109,8 +124,12 @@ def test_failed_check_writes_nothing(tmp_path, monkeypatch):
 
 def test_demo_respects_real_district_bounds(obs, households):
     """Tu Mơ Rông end-2018: "trên 52%" (kontumtv) — the synthetic aggregate must honour it."""
-    bounds = obs[(obs["unit_level"] == "district") & (obs["indicator"] == "poor_rate")
-                 & obs["qualifier"].isin([">", "<"]) & obs["year"].isin(synthetic.YEARS)]
+    bounds = obs[
+        (obs["unit_level"] == "district")
+        & (obs["indicator"] == "poor_rate")
+        & obs["qualifier"].isin([">", "<"])
+        & obs["year"].isin(synthetic.YEARS)
+    ]
     assert len(bounds) >= 1
     communes = storage.read_layer("communes").set_index("gso_code")
     for r in bounds.itertuples():
@@ -123,10 +142,15 @@ def test_demo_respects_real_district_bounds(obs, households):
 def test_demo_respects_real_commune_bounds(obs):
     """Sa Bình 2016 "trên 58%", end-2018 "trên 26%"; Pờ Ê end-2019 "trên 4%" (reported):
     a synthetic commune value never contradicts a real bound shown beside it."""
-    bounds = obs[(obs["unit_level"] == "commune") & (obs["indicator"] == "poor_rate")
-                 & obs["qualifier"].isin([">", "<"]) & obs["year"].isin(synthetic.YEARS)]
-    assert {("23545", 2016), ("23545", 2018), ("23467", 2019)} <= {(r.gso_code, int(r.year))
-                                                                   for r in bounds.itertuples()}
+    bounds = obs[
+        (obs["unit_level"] == "commune")
+        & (obs["indicator"] == "poor_rate")
+        & obs["qualifier"].isin([">", "<"])
+        & obs["year"].isin(synthetic.YEARS)
+    ]
+    assert {("23545", 2016), ("23545", 2018), ("23467", 2019)} <= {
+        (r.gso_code, int(r.year)) for r in bounds.itertuples()
+    }
     for r in bounds.itertuples():
         value = indicators.values(obs, "poor_rate", "commune", int(r.year)).set_index("gso_code").loc[r.gso_code]
         assert value["status"] == "synthetic"
@@ -135,8 +159,9 @@ def test_demo_respects_real_commune_bounds(obs):
 
 def test_near_poor_rates_stay_plausible(obs):
     """Near-poor rates vary little between districts (real: 5.9-9.8 %): no district above 15 %."""
-    rows = obs[(obs["unit_level"] == "district") & (obs["indicator"] == "near_poor_rate")
-               & (obs["status"] == "synthetic")]
+    rows = obs[
+        (obs["unit_level"] == "district") & (obs["indicator"] == "near_poor_rate") & (obs["status"] == "synthetic")
+    ]
     assert rows["value"].max() < 15
 
 

@@ -7,9 +7,17 @@ from geo.indicators import catalogue
 from geo.units import boundaries as units
 
 S16 = "2016-2020 multidimensional (QĐ 59/2015/QĐ-TTg)"
-SYNTHETIC_IDS = {"poor_rate", "near_poor_rate", "households", "poor_households", "near_poor_households",
-                 "road_commune_hardened_pct", "road_village_hardened_pct", "population_2019",
-                 "population_density_2019"}
+SYNTHETIC_IDS = {
+    "poor_rate",
+    "near_poor_rate",
+    "households",
+    "poor_households",
+    "near_poor_households",
+    "road_commune_hardened_pct",
+    "road_village_hardened_pct",
+    "population_2019",
+    "population_density_2019",
+}
 
 
 @pytest.fixture(scope="module")
@@ -44,13 +52,52 @@ def pick(frame, indicator, level=None, code=None, year=None):
 
 
 def test_columns(obs, cat, works):
-    assert list(obs.columns) == ["unit_level", "gso_code", "unit_name", "indicator", "year", "period", "qualifier",
-                                 "value", "unit", "standard", "status", "source", "note"]
-    assert list(cat.reset_index().columns) == ["id", "name_vi", "name_en", "unit", "polarity", "kind", "standard",
-                                               "description_vi", "description_en"]
-    assert {"work_id", "kind", "gso_code", "district_code", "village", "lon", "lat", "location_precision", "year",
-            "date", "households", "line_mv_km", "line_lv_km", "transformers", "budget_million_vnd",
-            "description_vi", "status", "source"} <= set(works.columns)
+    assert list(obs.columns) == [
+        "unit_level",
+        "gso_code",
+        "unit_name",
+        "indicator",
+        "year",
+        "period",
+        "qualifier",
+        "value",
+        "unit",
+        "standard",
+        "status",
+        "source",
+        "note",
+    ]
+    assert list(cat.reset_index().columns) == [
+        "id",
+        "name_vi",
+        "name_en",
+        "unit",
+        "polarity",
+        "kind",
+        "standard",
+        "description_vi",
+        "description_en",
+    ]
+    assert {
+        "work_id",
+        "kind",
+        "gso_code",
+        "district_code",
+        "village",
+        "lon",
+        "lat",
+        "location_precision",
+        "year",
+        "date",
+        "households",
+        "line_mv_km",
+        "line_lv_km",
+        "transformers",
+        "budget_million_vnd",
+        "description_vi",
+        "status",
+        "source",
+    } <= set(works.columns)
 
 
 def test_validate_catalogue_is_clean(obs, cat):
@@ -82,8 +129,11 @@ def test_catalogue_values(cat):
 
 
 def test_codes_exist_at_their_level(obs):
-    known = {"province": {"62"}, "district": set(units.load_districts()["gso_code"]),
-             "commune": set(units.load_communes()["gso_code"])}
+    known = {
+        "province": {"62"},
+        "district": set(units.load_districts()["gso_code"]),
+        "commune": set(units.load_communes()["gso_code"]),
+    }
     assert set(obs["unit_level"]) <= set(known)
     for level, codes in known.items():
         used = set(obs.loc[obs["unit_level"] == level, "gso_code"])
@@ -114,10 +164,13 @@ def test_one_primary_row_per_key(obs):
     assert not prim.duplicated(catalogue.KEY).any()
 
 
-@pytest.mark.parametrize("indicator, expected", [
-    ("poor_rate", [26.11, 23.03, 21.37, 17.29, 13.62, 10.29]),
-    ("near_poor_rate", [6.64, 6.62, 6.60, 6.58, 6.36, 5.90]),
-])
+@pytest.mark.parametrize(
+    "indicator, expected",
+    [
+        ("poor_rate", [26.11, 23.03, 21.37, 17.29, 13.62, 10.29]),
+        ("near_poor_rate", [6.64, 6.62, 6.60, 6.58, 6.36, 5.90]),
+    ],
+)
 def test_province_series_2015_2020_complete(prim, indicator, expected):
     s = pick(prim, indicator, "province", "62")
     s = s[(s["standard"] == S16) & s["year"].between(2015, 2020)]
@@ -133,6 +186,7 @@ def test_province_figures_as_printed(prim):
         r = pick(prim, ind, "province", "62", year)
         assert len(r) == 1, (ind, year, r)
         return float(r["value"].iloc[0])
+
     assert one("poor_households", 2020) == 14601
     assert one("near_poor_households", 2020) == 8372
     assert one("em_poor_rate", 2015) == 46.57
@@ -144,8 +198,11 @@ def test_province_figures_as_printed(prim):
     assert one("elec_built_meters", 2020) == 1666
     assert one("elec_villages_connected", 2020) == 20
     assert one("budget_poverty_scheme_2016_2020", 2020) == 8629620
-    parts = ["budget_poverty_ntp_2016_2020", "budget_poverty_policies_2016_2020",
-             "budget_poverty_collaborators_2016_2020"]
+    parts = [
+        "budget_poverty_ntp_2016_2020",
+        "budget_poverty_policies_2016_2020",
+        "budget_poverty_collaborators_2016_2020",
+    ]
     assert sum(one(p, 2020) for p in parts) == 8629620
 
 
@@ -157,8 +214,18 @@ def test_road_rates_primary_and_alternative(obs, prim):
 
 
 def test_deprivation_indicators(prim):
-    deps = ["health_access", "health_insurance", "adult_education", "child_school", "housing_quality",
-            "housing_area", "water", "sanitation", "telecom", "info_assets"]
+    deps = [
+        "health_access",
+        "health_insurance",
+        "adult_education",
+        "child_school",
+        "housing_quality",
+        "housing_area",
+        "water",
+        "sanitation",
+        "telecom",
+        "info_assets",
+    ]
     for d in deps:
         for kind in ("households", "pct"):
             s = pick(prim, f"dep_{d}_{kind}", "province", "62")
@@ -215,8 +282,15 @@ def test_poverty_model_projects(works, prim):
     assert len(models) == 12 and models["work_id"].is_unique
     named = models.dropna(subset=["budget_million_vnd"])
     printed = {  # footnote 26: (commune, households, budget million VND)
-        1: ("23506", 25, 250), 2: ("23386", 30, 250), 3: ("23538", 25, 250), 4: ("23479", 25, 250),
-        5: ("23434", 22, 340), 6: ("23314", 15, 306), 7: ("23538", 25, 356), 8: ("23537", 25, 356)}
+        1: ("23506", 25, 250),
+        2: ("23386", 30, 250),
+        3: ("23538", 25, 250),
+        4: ("23479", 25, 250),
+        5: ("23434", 22, 340),
+        6: ("23314", 15, 306),
+        7: ("23538", 25, 356),
+        8: ("23537", 25, 356),
+    }
     got = {int(w.work_id[6:8]): (w.gso_code, w.households, w.budget_million_vnd) for w in named.itertuples()}
     assert got == printed
     rest = models[models["budget_million_vnd"].isna()]
@@ -237,8 +311,9 @@ def test_works_ids_and_locations(works, communes, districts):
     codes = communes.set_index("gso_code")["district_code"]
     assert (works.loc[has_commune, "district_code"] == works.loc[has_commune, "gso_code"].map(codes)).all()
     no_commune = works[~has_commune]
-    assert (no_commune["location_precision"] == no_commune["district_code"].map(
-        lambda d: "district" if d else "province")).all()
+    assert (
+        no_commune["location_precision"] == no_commune["district_code"].map(lambda d: "district" if d else "province")
+    ).all()
     assert len(works[works["work_id"].str.startswith("elec-2019-")]) == 27
 
 

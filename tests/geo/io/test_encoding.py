@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from geo.io import encoding as enc
 
 # Every Vietnamese letter (lower case), by base vowel: plain, grave, acute, hook, tilde, dot.
-VOWELS = ("aàáảãạ ăằắẳẵặ âầấẩẫậ eèéẻẽẹ êềếểễệ iìíỉĩị oòóỏõọ ôồốổỗộ ơờớởỡợ uùúủũụ ưừứửữự yỳýỷỹỵ")
+VOWELS = "aàáảãạ ăằắẳẵặ âầấẩẫậ eèéẻẽẹ êềếểễệ iìíỉĩị oòóỏõọ ôồốổỗộ ơờớởỡợ uùúủũụ ưừứửữự yỳýỷỹỵ"
 LETTERS = VOWELS.replace(" ", "") + "đ"
 TONED = [c for c in LETTERS if c not in "aăâeêioôơuưyđ"]
 
@@ -25,31 +25,37 @@ def test_tables_cover_every_letter_and_are_one_to_one():
             assert enc.vni_to_unicode(enc.unicode_to_vni(form)) == form, form
 
 
-@pytest.mark.parametrize("legacy, text, expected", [
-    ("tcvn3", "§¾k Bl«", "Đắk Blô"),
-    ("tcvn3", "X· Ngäc Linh", "Xã Ngọc Linh"),
-    ("tcvn3", "Tu M¬ R«ng", "Tu Mơ Rông"),
-    ("tcvn3", "Sè hé cËn nghÌo", "Số hộ cận nghèo"),
-    ("tcvn3", "HUYÖN §¾K Hµ", "HUYỆN ĐẮK HÀ"),        # capital font (.VnTimeH)
-    ("vni", "Ñaêk Haø", "Đăk Hà"),
-    ("vni", "Ñaék Bloâ", "Đắk Blô"),
-    ("vni", "Xaõ Ngoïc Linh", "Xã Ngọc Linh"),
-    ("vni", "Möôøng Hoong", "Mường Hoong"),
-    ("vni", "Soá hoä caän ngheøo", "Số hộ cận nghèo"),
-    ("vni", "ÑAÉK TOÂ", "ĐẮK TÔ"),
-])
+@pytest.mark.parametrize(
+    "legacy, text, expected",
+    [
+        ("tcvn3", "§¾k Bl«", "Đắk Blô"),
+        ("tcvn3", "X· Ngäc Linh", "Xã Ngọc Linh"),
+        ("tcvn3", "Tu M¬ R«ng", "Tu Mơ Rông"),
+        ("tcvn3", "Sè hé cËn nghÌo", "Số hộ cận nghèo"),
+        ("tcvn3", "HUYÖN §¾K Hµ", "HUYỆN ĐẮK HÀ"),  # capital font (.VnTimeH)
+        ("vni", "Ñaêk Haø", "Đăk Hà"),
+        ("vni", "Ñaék Bloâ", "Đắk Blô"),
+        ("vni", "Xaõ Ngoïc Linh", "Xã Ngọc Linh"),
+        ("vni", "Möôøng Hoong", "Mường Hoong"),
+        ("vni", "Soá hoä caän ngheøo", "Số hộ cận nghèo"),
+        ("vni", "ÑAÉK TOÂ", "ĐẮK TÔ"),
+    ],
+)
 def test_known_conversions(legacy, text, expected):
     convert = enc.tcvn3_to_unicode if legacy == "tcvn3" else enc.vni_to_unicode
     assert convert(text) == expected
     assert enc.detect_legacy([text]) == legacy
 
 
-@pytest.mark.parametrize("texts", [
-    ["Xã Đắk Blô", "Thị trấn Plei Kần"],
-    ["Hoà Bình", "quá", "xuân", "Khoẻ"],          # old-style tone placement is Unicode, not VNI
-    ["Tên xã", "Số hộ nghèo", "Kon Tum", "12,5%"],
-    ["Ia H'Drai", "Mã xã", "Hòa Bình"],
-])
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ["Xã Đắk Blô", "Thị trấn Plei Kần"],
+        ["Hoà Bình", "quá", "xuân", "Khoẻ"],  # old-style tone placement is Unicode, not VNI
+        ["Tên xã", "Số hộ nghèo", "Kon Tum", "12,5%"],
+        ["Ia H'Drai", "Mã xã", "Hòa Bình"],
+    ],
+)
 def test_unicode_text_is_not_taken_for_legacy(texts):
     assert enc.detect_legacy(texts) is None
     cells, info = enc.convert_cells([texts])
@@ -66,8 +72,10 @@ def test_detection_on_all_commune_names(communes):
         cells, info = enc.convert_cells(rows)
         back = [c[0] for c in cells]
         # TCVN3 has no capital toned letters: compare case-insensitively there
-        same = [(a.casefold() if legacy == "tcvn3" else a) == (b.casefold() if legacy == "tcvn3" else b)
-                for a, b in zip(back, names)]
+        same = [
+            (a.casefold() if legacy == "tcvn3" else a) == (b.casefold() if legacy == "tcvn3" else b)
+            for a, b in zip(back, names)
+        ]
         assert all(same), [(a, b) for a, b, ok in zip(back, names, same) if not ok][:5]
         assert info.legacy == legacy and info.cells > 90
         assert "converted to Unicode" in info.warning()
@@ -116,8 +124,10 @@ def test_undecodable_bytes():
 
 
 vietnamese_words = st.lists(
-    st.text(alphabet=st.sampled_from(list("bcdđghklmnpqrstvx") + TONED + list("aeiouy")), min_size=1,
-            max_size=7), min_size=1, max_size=5).map(" ".join)
+    st.text(alphabet=st.sampled_from(list("bcdđghklmnpqrstvx") + TONED + list("aeiouy")), min_size=1, max_size=7),
+    min_size=1,
+    max_size=5,
+).map(" ".join)
 
 
 @settings(max_examples=200, deadline=None)

@@ -26,8 +26,14 @@ SLUG = "kon_tum_xa_bien_gioi_poor_rate_2020"
 @pytest.fixture(scope="module")
 def ranked():
     grid = flag_border_communes(sq.squares(), sq.border())
-    return targeting.rank(grid, sq.observations(), sq.catalogue(), {"poor_rate": 1, "near_poor_rate": 1}, 2020,
-                          constraints=[query.near_border(grid, 10, border=sq.border())])
+    return targeting.rank(
+        grid,
+        sq.observations(),
+        sq.catalogue(),
+        {"poor_rate": 1, "near_poor_rate": 1},
+        2020,
+        constraints=[query.near_border(grid, 10, border=sq.border())],
+    )
 
 
 def _write(tmp_path, data, filename):
@@ -102,8 +108,9 @@ def test_shapefile_zip_contents(ranked):
     data, mime, filename = export.export(ranked, "shp", NAME)
     assert mime == "application/zip" and filename == SLUG + ".shp.zip"
     zf = zipfile.ZipFile(io.BytesIO(data))
-    assert sorted(zf.namelist()) == sorted([SLUG + e for e in (".shp", ".shx", ".dbf", ".prj", ".cpg")]
-                                           + ["fields.csv", "nguon_sources.txt"])
+    assert sorted(zf.namelist()) == sorted(
+        [SLUG + e for e in (".shp", ".shx", ".dbf", ".prj", ".cpg")] + ["fields.csv", "nguon_sources.txt"]
+    )
     assert zf.read(SLUG + ".cpg").decode().strip().upper() in ("UTF-8", "UTF8")
     mapping = pd.read_csv(io.BytesIO(zf.read("fields.csv")), encoding="utf-8-sig")
     assert (mapping["shapefile_field"].str.len() <= 10).all() and mapping["shapefile_field"].is_unique
@@ -195,6 +202,7 @@ def test_no_synthetic_no_note(ranked):
 
 # -- real data -------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def border_ranked(gpkg, backend):
     """The 13 border communes ranked on poor_rate 2020, by each backend in turn."""
@@ -205,9 +213,14 @@ def border_ranked(gpkg, backend):
         return t.rank("commune", "poor_rate", 2020, [t.near_border("commune", 0)])
     communes = storage.read_layer("communes", gpkg)
     border = storage.read_layer("border", gpkg)
-    return targeting.rank(communes, storage.read_layer("observations", gpkg),
-                          storage.read_layer("catalogue", gpkg), "poor_rate", 2020,
-                          constraints=[query.near_border(communes, 0, border=border)])
+    return targeting.rank(
+        communes,
+        storage.read_layer("observations", gpkg),
+        storage.read_layer("catalogue", gpkg),
+        "poor_rate",
+        2020,
+        constraints=[query.near_border(communes, 0, border=border)],
+    )
 
 
 @pytest.mark.parametrize("fmt", ["geojson", "csv", "gpkg", "shp", "kml", "xlsx"])
@@ -220,8 +233,9 @@ def test_real_border_communes_export(border_ranked, tmp_path, fmt):
         rows = list(load_workbook(io.BytesIO(data))["du_lieu_data"].values)
         names = [r[rows[0].index("name")] for r in rows[1:]]
     else:
-        back = _read(_write(tmp_path, data, filename), fmt, layer="kon_tum_communes_poor_rate_2020"
-                     if fmt == "gpkg" else None)
+        back = _read(
+            _write(tmp_path, data, filename), fmt, layer="kon_tum_communes_poor_rate_2020" if fmt == "gpkg" else None
+        )
         names = list(back["Name"] if fmt == "kml" else back["name"])
         status = back["pr_rt_st" if fmt == "shp" else "poor_rate_status"]
         assert set(status) == {"synthetic"}

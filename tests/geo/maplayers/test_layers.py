@@ -39,15 +39,30 @@ def write(tmp_path, text: str, name: str = "foo"):
 
 # --------------------------------------------------------------- the real files
 
+
 def test_real_layer_files_load_and_cover_the_issue():
     specs = layerspec.load_layers()
     ids = [s.id for s in specs]
     assert len(ids) == len(set(ids))
-    for needed in ("poor_rate", "near_poor_rate", "district_poor_rate", "population_2019",
-                   "population_density_2019", "ntm_criteria_met", "road_village_hardened_pct",
-                   "p135_2016", "p135_2017_2020", "poor_districts_30a", "ntm_recognised",
-                   "border_communes", "works_electrification", "works_poverty_model", "works_other",
-                   "border", "roads"):
+    for needed in (
+        "poor_rate",
+        "near_poor_rate",
+        "district_poor_rate",
+        "population_2019",
+        "population_density_2019",
+        "ntm_criteria_met",
+        "road_village_hardened_pct",
+        "p135_2016",
+        "p135_2017_2020",
+        "poor_districts_30a",
+        "ntm_recognised",
+        "border_communes",
+        "works_electrification",
+        "works_poverty_model",
+        "works_other",
+        "border",
+        "roads",
+    ):
         assert needed in ids
     by = layerspec.by_id(specs)
     assert by["poor_rate"].years == (2015, 2016, 2017, 2018, 2019, 2020)
@@ -65,28 +80,42 @@ def test_every_file_name_matches_its_id():
 
 # ------------------------------------------------------------------ validation
 
-@pytest.mark.parametrize("edit, message", [
-    (lambda t: t.replace('indicator = "poor_rate"', 'indicator = "povrety"'),
-     "unknown indicator 'povrety'; known: "),
-    (lambda t: t.replace('kind = "choropleth"', 'kind = "heatmap"'), "unknown kind 'heatmap'"),
-    (lambda t: t.replace('source = "communes"', 'source = "villages"'), "unknown source 'villages'"),
-    (lambda t: t.replace('palette = "YlOrRd"', 'palette = "Rainbow"'), "unknown palette 'Rainbow'"),
-    (lambda t: t.replace('scheme = "quantiles"', 'scheme = "jenks"'), "unknown classification scheme 'jenks'"),
-    (lambda t: t.replace('scheme = "quantiles"', 'scheme = "user_defined"'), "needs 'breaks'"),
-    (lambda t: t.replace('k = 5', 'k = 15'), "k must be an integer 2–9"),
-    (lambda t: t.replace('title_en = "Poverty rate"\n', ''), "missing required key 'title_en'"),
-    (lambda t: 'colour = "#ffffff"\n' + t, "unknown key 'colour'"),
-    (lambda t: t + 'colour = "#ffffff"\n', "unknown classification key(s) 'colour'"),
-    (lambda t: t.replace('years = [2019, 2020]', 'years = [2020, 2019]'), "ascending"),
-    (lambda t: t.replace('years = [2019, 2020]', 'years = [2019, 2020]\nyear = 2015'), "'year' 2015 must be one of"),
-    (lambda t: t.replace('indicator = "poor_rate"', 'field = "colour"'), "unknown field 'colour' of communes"),
-    (lambda t: t.replace('[classification]', 'popup_fields = ["nope"]\n[classification]'), "unknown popup field 'nope'"),
-    (lambda t: t.replace('source = "communes"', 'source = "districts"\nlevel = "commune"'),
-     "level 'commune' does not match source 'districts'"),
-    (lambda t: t.replace('[classification]\nscheme = "quantiles"\nk = 5\n', ''), "needs a [classification] table"),
-    (lambda t: t.replace('kind = "choropleth"', 'kind = "categorical"'), "'classification' applies to choropleth"),
-    (lambda t: t.replace('= "poor_rate"', '= "poor_rate'), "not valid TOML"),
-])
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (
+            lambda t: t.replace('indicator = "poor_rate"', 'indicator = "povrety"'),
+            "unknown indicator 'povrety'; known: ",
+        ),
+        (lambda t: t.replace('kind = "choropleth"', 'kind = "heatmap"'), "unknown kind 'heatmap'"),
+        (lambda t: t.replace('source = "communes"', 'source = "villages"'), "unknown source 'villages'"),
+        (lambda t: t.replace('palette = "YlOrRd"', 'palette = "Rainbow"'), "unknown palette 'Rainbow'"),
+        (lambda t: t.replace('scheme = "quantiles"', 'scheme = "jenks"'), "unknown classification scheme 'jenks'"),
+        (lambda t: t.replace('scheme = "quantiles"', 'scheme = "user_defined"'), "needs 'breaks'"),
+        (lambda t: t.replace("k = 5", "k = 15"), "k must be an integer 2–9"),
+        (lambda t: t.replace('title_en = "Poverty rate"\n', ""), "missing required key 'title_en'"),
+        (lambda t: 'colour = "#ffffff"\n' + t, "unknown key 'colour'"),
+        (lambda t: t + 'colour = "#ffffff"\n', "unknown classification key(s) 'colour'"),
+        (lambda t: t.replace("years = [2019, 2020]", "years = [2020, 2019]"), "ascending"),
+        (
+            lambda t: t.replace("years = [2019, 2020]", "years = [2019, 2020]\nyear = 2015"),
+            "'year' 2015 must be one of",
+        ),
+        (lambda t: t.replace('indicator = "poor_rate"', 'field = "colour"'), "unknown field 'colour' of communes"),
+        (
+            lambda t: t.replace("[classification]", 'popup_fields = ["nope"]\n[classification]'),
+            "unknown popup field 'nope'",
+        ),
+        (
+            lambda t: t.replace('source = "communes"', 'source = "districts"\nlevel = "commune"'),
+            "level 'commune' does not match source 'districts'",
+        ),
+        (lambda t: t.replace('[classification]\nscheme = "quantiles"\nk = 5\n', ""), "needs a [classification] table"),
+        (lambda t: t.replace('kind = "choropleth"', 'kind = "categorical"'), "'classification' applies to choropleth"),
+        (lambda t: t.replace('= "poor_rate"', '= "poor_rate'), "not valid TOML"),
+    ],
+)
 def test_bad_layer_files_are_refused_with_a_clear_message(tmp_path, edit, message):
     path = write(tmp_path, edit(GOOD))
     with pytest.raises(LayerSpecError) as exc:
@@ -139,7 +168,7 @@ def test_categorical_checks(tmp_path):
         layerspec.load_layer(write(tmp_path, base.replace("value = 0", 'value = "1"')))
     with pytest.raises(LayerSpecError, match="color 'red' must be #rrggbb"):
         layerspec.load_layer(write(tmp_path, base.replace('"#c2185b"', '"red"')))
-    no_cats = base[:base.index("[[categories]]")].replace('missing = "0"\n', "")
+    no_cats = base[: base.index("[[categories]]")].replace('missing = "0"\n', "")
     with pytest.raises(LayerSpecError, match="needs \\[\\[categories\\]\\]"):
         layerspec.load_layer(write(tmp_path, no_cats))
 
@@ -174,6 +203,7 @@ def test_adding_a_layer_is_adding_a_file(tmp_path, monkeypatch):
 
 # ----------------------------------------------------------------- layer data
 
+
 def test_every_layer_year_has_data(gpkg):
     for spec in layerspec.load_layers():
         for year in spec.years or (None,):
@@ -200,12 +230,12 @@ def test_layer_values_are_the_picked_observations(gpkg):
 def test_categorical_layers_keep_unknown_apart_from_no(gpkg):
     by = layerspec.by_id(layerspec.load_layers())
     border = layerspec.layer_frame(by["border_communes"])
-    assert int((border["category"] == "true").sum()) == 13          # computed from geometry
+    assert int((border["category"] == "true").sum()) == 13  # computed from geometry
     p135 = layerspec.layer_frame(by["p135_2017_2020"])
     assert int((p135["category"] == "1").sum()) == 39
-    assert int((p135["category"] == "unknown").sum()) == 63          # partial list: never "not on the list"
+    assert int((p135["category"] == "unknown").sum()) == 63  # partial list: never "not on the list"
     ntm = layerspec.layer_frame(by["ntm_recognised"])
-    assert ntm["category"].isna().sum() > 0                           # no source → no data, not "no"
+    assert ntm["category"].isna().sum() > 0  # no source → no data, not "no"
 
 
 def test_points_keep_their_location_precision(gpkg):
@@ -216,10 +246,11 @@ def test_points_keep_their_location_precision(gpkg):
         frame = layerspec.layer_frame(by[lid])
         assert frame["location_precision"].notna().all()
         total += len(frame)
-    assert total == len(works)          # every work is on one of the three layers
+    assert total == len(works)  # every work is on one of the three layers
 
 
 # ------------------------------------------------------------ display geometry
+
 
 def test_communes_are_simplified_as_a_coverage(gpkg):
     raw = storage.read_layer("communes")
@@ -229,7 +260,7 @@ def test_communes_are_simplified_as_a_coverage(gpkg):
     n_disp = shapely.get_num_coordinates(disp.geometry.values).sum()
     assert n_disp < n_raw / 5
     coords = shapely.get_coordinates(disp.geometry.values)
-    assert np.allclose(coords, np.round(coords, 5), atol=1e-12)       # 5 decimals
+    assert np.allclose(coords, np.round(coords, 5), atol=1e-12)  # 5 decimals
     # shared borders stay shared: no gaps, no overlaps between simplified communes
     metric = disp.to_crs(32648)
     total = metric.area.sum()
@@ -240,7 +271,8 @@ def test_communes_are_simplified_as_a_coverage(gpkg):
 
 def test_district_display_geometry_nests_the_communes(gpkg):
     communes = layerspec.display_geometry("communes").merge(
-        storage.read_layer("communes")[["gso_code", "district_code"]], on="gso_code")
+        storage.read_layer("communes")[["gso_code", "district_code"]], on="gso_code"
+    )
     districts = layerspec.display_geometry("districts").set_index("gso_code")
     assert len(districts) == 10
     for code, grp in communes.groupby("district_code"):

@@ -50,22 +50,23 @@ def vi_png(specs, gpkg):
 
 # ------------------------------------------------------------------- text
 
+
 def test_vietnamese_title_standard_and_warning_with_diacritics(vi_text):
     text = flat(vi_text)
     assert "Tỷ lệ hộ nghèo cấp xã (%) — 2020" in text
     assert "Chuẩn nghèo: Đa chiều 2016–2020" in text
     assert "dữ liệu minh họa / demo data" in text
-    assert "102 giá trị trên bản đồ là số liệu minh họa" in text     # every commune value is synthetic
+    assert "102 giá trị trên bản đồ là số liệu minh họa" in text  # every commune value is synthetic
     assert "Chú giải" in text and "Nguồn" in text
 
 
 def test_legend_lists_every_class_label_and_count(vi_text, specs, gpkg):
     text = flat(vi_text)
     rows = legend_rows(specs, gpkg, year="2020")
-    assert len(rows) == 5                                            # fisher_jenks, k = 5 (layer file)
+    assert len(rows) == 5  # fisher_jenks, k = 5 (layer file)
     for row in rows:
         assert f"{row['label']} ({row['count']})" in text
-    assert re.search(r"\d+,\d%", text)                              # Vietnamese decimal comma, unit
+    assert re.search(r"\d+,\d%", text)  # Vietnamese decimal comma, unit
 
 
 def test_district_and_country_labels(vi_text):
@@ -78,10 +79,10 @@ def test_district_and_country_labels(vi_text):
 
 def test_sources_version_and_scale(vi_text):
     text = flat(vi_text)
-    assert "Báo cáo số 112-BC/TU" in text                         # the values' own source
-    assert "Natural Earth" in text                                   # the base map's
+    assert "Báo cáo số 112-BC/TU" in text  # the values' own source
+    assert "Natural Earth" in text  # the base map's
     assert re.search(r"Dữ liệu: bản dựng gốc \(phiên bản 0\), ngày \d{4}-\d{2}-\d{2} · mã [0-9a-f]{8}", text)
-    assert " km" in text and "B" in text.split()                    # scale bar, north arrow
+    assert " km" in text and "B" in text.split()  # scale bar, north arrow
 
 
 def test_english_sheet(specs, gpkg):
@@ -89,7 +90,7 @@ def test_english_sheet(specs, gpkg):
     assert "Commune poor-household rate (%) — 2020" in text
     assert "Poverty standard: 2016-2020 multidimensional" in text
     assert "Laos" in text and "Cambodia" in text and "Legend" in text
-    assert "dữ liệu minh họa / demo data" in text                   # the warning is bilingual
+    assert "dữ liệu minh họa / demo data" in text  # the warning is bilingual
     assert "Tỷ lệ" not in text
 
 
@@ -102,11 +103,12 @@ def test_no_warning_without_synthetic_values(specs, gpkg):
 
 # ---------------------------------------------------------------- picture
 
+
 def test_pdf_page_is_a_map_in_the_legend_colours(vi_pdf, specs, gpkg):
     im = pdf_page_image(vi_pdf, dpi=60)
-    assert im.width > im.height                                      # landscape
+    assert im.width > im.height  # landscape
     counts = colour_counts(im)
-    assert len(counts) > 200                                         # not blank
+    assert len(counts) > 200  # not blank
     white = counts.get((255, 255, 255), 0)
     assert white < 0.8 * im.width * im.height
     for row in legend_rows(specs, gpkg, year="2020"):
@@ -133,11 +135,12 @@ def test_a3_portrait_page_size(specs, gpkg):
 
 # ------------------------------------------------------------ determinism
 
+
 def test_same_inputs_same_bytes(specs, gpkg, vi_pdf, vi_png):
     assert sheet(specs, gpkg, year="2020") == vi_pdf
     assert sheet(specs, gpkg, year="2020", format="png", dpi="100") == vi_png
     assert b"CreationDate" not in vi_pdf
-    assert b"tIME" not in vi_png                                     # no PNG timestamp chunk
+    assert b"tIME" not in vi_png  # no PNG timestamp chunk
 
 
 def test_other_year_other_sheet(specs, gpkg, vi_pdf):
@@ -145,6 +148,7 @@ def test_other_year_other_sheet(specs, gpkg, vi_pdf):
 
 
 # ------------------------------------------------------- view and classes
+
 
 def test_bbox_draws_only_the_view(specs, gpkg):
     # around Kon Tum city: a handful of communes, all synthetic
@@ -164,30 +168,34 @@ def test_own_breaks_and_k_as_the_map_legend(specs, gpkg):
 
 # -------------------------------------------------------------- options
 
-@pytest.mark.parametrize("params, param", [
-    ({"layer": "nope"}, "layer"),
-    ({"layer": None}, "layer"),
-    ({"year": "1999"}, "year"),
-    ({"year": "twenty"}, "year"),
-    ({"level": "district"}, "level"),
-    ({"lang": "fr"}, "lang"),
-    ({"format": "svg"}, "format"),
-    ({"size": "A5"}, "size"),
-    ({"orientation": "sideways"}, "orientation"),
-    ({"dpi": "20"}, "dpi"),
-    ({"dpi": "abc"}, "dpi"),
-    ({"bbox": "1,2,3"}, "bbox"),
-    ({"bbox": "108,15,107,14"}, "bbox"),
-    ({"bbox": "100,10,101,11"}, "bbox"),
-    ({"bbox": "nan,14,108,15"}, "bbox"),
-    ({"scheme": "rainbow"}, "scheme"),
-    ({"k": "1"}, "k"),
-    ({"k": "3", "breaks": "10,20"}, "k"),
-    ({"breaks": "30,10"}, "breaks"),
-    ({"breaks": "a,b"}, "breaks"),
-    ({"breaks": "1,2,3,4,5,6,7,8,9"}, "breaks"),
-    ({"breaks": "10,20", "scheme": "quantiles"}, "breaks"),
-])
+
+@pytest.mark.parametrize(
+    "params, param",
+    [
+        ({"layer": "nope"}, "layer"),
+        ({"layer": None}, "layer"),
+        ({"year": "1999"}, "year"),
+        ({"year": "twenty"}, "year"),
+        ({"level": "district"}, "level"),
+        ({"lang": "fr"}, "lang"),
+        ({"format": "svg"}, "format"),
+        ({"size": "A5"}, "size"),
+        ({"orientation": "sideways"}, "orientation"),
+        ({"dpi": "20"}, "dpi"),
+        ({"dpi": "abc"}, "dpi"),
+        ({"bbox": "1,2,3"}, "bbox"),
+        ({"bbox": "108,15,107,14"}, "bbox"),
+        ({"bbox": "100,10,101,11"}, "bbox"),
+        ({"bbox": "nan,14,108,15"}, "bbox"),
+        ({"scheme": "rainbow"}, "scheme"),
+        ({"k": "1"}, "k"),
+        ({"k": "3", "breaks": "10,20"}, "k"),
+        ({"breaks": "30,10"}, "breaks"),
+        ({"breaks": "a,b"}, "breaks"),
+        ({"breaks": "1,2,3,4,5,6,7,8,9"}, "breaks"),
+        ({"breaks": "10,20", "scheme": "quantiles"}, "breaks"),
+    ],
+)
 def test_bad_option_names_the_parameter(specs, gpkg, params, param):
     with pytest.raises(mapsheet.PrintError) as err:
         mapsheet.parse_options({"layer": "poor_rate", **params}, specs, gpkg)
@@ -203,8 +211,14 @@ def test_classes_options_only_for_choropleths(specs, gpkg):
 
 def test_defaults(specs, gpkg):
     spec, opts = mapsheet.parse_options({"layer": "poor_rate"}, specs, gpkg)
-    assert (opts.year, opts.lang, opts.size, opts.orientation, opts.fmt, opts.dpi) == \
-        (spec.year, "vi", "A4", "landscape", "pdf", mapsheet.DPI_DEFAULT)
+    assert (opts.year, opts.lang, opts.size, opts.orientation, opts.fmt, opts.dpi) == (
+        spec.year,
+        "vi",
+        "A4",
+        "landscape",
+        "pdf",
+        mapsheet.DPI_DEFAULT,
+    )
     assert opts.page_mm == (297.0, 210.0)
 
 

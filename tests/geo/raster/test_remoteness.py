@@ -21,11 +21,14 @@ UTM = "EPSG:32648"
 
 # ------------------------------------------------------------------ small exact cases
 
+
 def strip_units():
     """Two communes: a 2 × 1 km strip and a 1 km square east of it (edges on the 250 m grid)."""
-    return gpd.GeoDataFrame({"gso_code": ["s", "e"], "name": ["Strip", "East"]},
-                            geometry=[box(800_000, 1_600_000, 802_000, 1_601_000),
-                                      box(802_000, 1_600_000, 803_000, 1_601_000)], crs=UTM)
+    return gpd.GeoDataFrame(
+        {"gso_code": ["s", "e"], "name": ["Strip", "East"]},
+        geometry=[box(800_000, 1_600_000, 802_000, 1_601_000), box(802_000, 1_600_000, 803_000, 1_601_000)],
+        crs=UTM,
+    )
 
 
 def test_distance_exact_on_a_small_grid():
@@ -44,8 +47,9 @@ def test_distance_exact_on_a_small_grid():
 
 def _works(points, kinds=None):
     kinds = kinds or ["electrification"] * len(points)
-    return gpd.GeoDataFrame({"kind": kinds, "location_precision": ["commune"] * len(points)},
-                            geometry=[Point(p) for p in points], crs=UTM)
+    return gpd.GeoDataFrame(
+        {"kind": kinds, "location_precision": ["commune"] * len(points)}, geometry=[Point(p) for p in points], crs=UTM
+    )
 
 
 def test_power_uses_electrification_works_only():
@@ -80,6 +84,7 @@ def test_grid_snaps_to_resolution():
 
 
 # ------------------------------------------------------------------ real data
+
 
 @pytest.fixture(scope="module")
 def real():
@@ -163,6 +168,7 @@ def test_surface_geotiff(real, tmp_path):
 
 # ------------------------------------------------------------------ indicator export (built data)
 
+
 def test_indicator_geotiff_is_marked_synthetic(gpkg, tmp_path):
     product = indicator_product("poor_rate", 2020)
     path = write_geotiff(tmp_path / "poor.tif", product)
@@ -185,12 +191,29 @@ def test_classed_export_has_a_colour_table(gpkg, tmp_path):
 
 
 def test_export_refuses_mixed_standards_and_labels_years():
-    cat = pd.DataFrame({"id": ["poor_rate"], "name_vi": ["Tỷ lệ hộ nghèo"], "name_en": ["Poverty rate"],
-                        "unit": ["%"], "polarity": ["higher_worse"]})
-    obs = pd.DataFrame({"unit_level": ["commune", "commune"], "gso_code": ["s", "e"], "indicator": ["poor_rate"] * 2,
-                        "year": [2020, 2021], "qualifier": ["=", "="], "value": [10.0, 20.0],
-                        "standard": ["A", "B"], "status": ["official", "synthetic"], "source": ["x", "y"],
-                        "note": ["", ""]})
+    cat = pd.DataFrame(
+        {
+            "id": ["poor_rate"],
+            "name_vi": ["Tỷ lệ hộ nghèo"],
+            "name_en": ["Poverty rate"],
+            "unit": ["%"],
+            "polarity": ["higher_worse"],
+        }
+    )
+    obs = pd.DataFrame(
+        {
+            "unit_level": ["commune", "commune"],
+            "gso_code": ["s", "e"],
+            "indicator": ["poor_rate"] * 2,
+            "year": [2020, 2021],
+            "qualifier": ["=", "="],
+            "value": [10.0, 20.0],
+            "standard": ["A", "B"],
+            "status": ["official", "synthetic"],
+            "source": ["x", "y"],
+            "note": ["", ""],
+        }
+    )
     with pytest.raises(RasterError, match="mix poverty standards"):
         indicator_product("poor_rate", None, 250, communes=strip_units(), observations=obs, catalogue=cat)
     obs["standard"] = "A"
@@ -213,19 +236,23 @@ def test_district_level_export(gpkg, tmp_path):
     assert values == expected
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"indicator": "no_such_thing", "year": 2020}, "unknown indicator"),
-    ({"indicator": "poor_rate", "year": 1990}, "no commune values for 1990"),
-    ({"indicator": "poor_rate", "year": 2020, "classes": 12}, "classes"),
-    ({"indicator": "poor_rate", "year": 2020, "resolution": 20}, "resolution"),
-    ({"indicator": "poor_rate", "year": 2020, "level": "village"}, "level"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"indicator": "no_such_thing", "year": 2020}, "unknown indicator"),
+        ({"indicator": "poor_rate", "year": 1990}, "no commune values for 1990"),
+        ({"indicator": "poor_rate", "year": 2020, "classes": 12}, "classes"),
+        ({"indicator": "poor_rate", "year": 2020, "resolution": 20}, "resolution"),
+        ({"indicator": "poor_rate", "year": 2020, "level": "village"}, "level"),
+    ],
+)
 def test_indicator_export_errors(gpkg, kwargs, message):
     with pytest.raises(RasterError, match=message):
         indicator_product(**kwargs)
 
 
 # ------------------------------------------------------------------ command line
+
 
 def run_cli(capsys, *argv):
     rc = cli.main(list(map(str, argv)))
@@ -234,27 +261,32 @@ def run_cli(capsys, *argv):
 
 
 def test_cli_remoteness_and_export(gpkg, tmp_path, capsys):
-    rc, out, err = run_cli(capsys, "remoteness", "--out", tmp_path / "surf", "--resolution", 1000,
-                           "--csv", tmp_path / "r.csv")
+    rc, out, err = run_cli(
+        capsys, "remoteness", "--out", tmp_path / "surf", "--resolution", 1000, "--csv", tmp_path / "r.csv"
+    )
     assert rc == 0, err
     for name in ("remoteness_roads_1000m.tif", "remoteness_power_1000m.tif"):
         with rasterio.open(tmp_path / "surf" / name) as src:
             assert src.crs.to_epsg() == 32648 and src.res == (1000, 1000)
     assert len(pd.read_csv(tmp_path / "r.csv")) == 102
-    rc, out, err = run_cli(capsys, "raster-export", "--indicator", "poor_rate", "--year", 2020,
-                           "--out", tmp_path / "x.tif")
+    rc, out, err = run_cli(
+        capsys, "raster-export", "--indicator", "poor_rate", "--year", 2020, "--out", tmp_path / "x.tif"
+    )
     assert rc == 0 and "synthetic" in out
     with rasterio.open(tmp_path / "x.tif") as src:
         assert "synthetic" in src.descriptions[0]
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["raster-export", "--indicator", "nope", "--out", "{tmp}/x.tif"], "unknown indicator"),
-    (["raster-export", "--indicator", "poor_rate", "--year", "1990", "--out", "{tmp}/x.tif"], "no commune values"),
-    (["raster-export", "--indicator", "poor_rate", "--resolution", "10", "--out", "{tmp}/x.tif"], "resolution"),
-    (["remoteness", "--out", "{tmp}/d", "--resolution", "9000"], "resolution"),
-    (["remoteness", "--out", "{tmp}/file.txt"], "not a folder"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["raster-export", "--indicator", "nope", "--out", "{tmp}/x.tif"], "unknown indicator"),
+        (["raster-export", "--indicator", "poor_rate", "--year", "1990", "--out", "{tmp}/x.tif"], "no commune values"),
+        (["raster-export", "--indicator", "poor_rate", "--resolution", "10", "--out", "{tmp}/x.tif"], "resolution"),
+        (["remoteness", "--out", "{tmp}/d", "--resolution", "9000"], "resolution"),
+        (["remoteness", "--out", "{tmp}/file.txt"], "not a folder"),
+    ],
+)
 def test_cli_errors(gpkg, tmp_path, capsys, argv, message):
     (tmp_path / "file.txt").write_text("x")
     rc, out, err = run_cli(capsys, *[a.format(tmp=tmp_path) for a in argv])

@@ -25,14 +25,24 @@ KM = 1000.0
 UTM = "EPSG:32648"
 NODATA = -9999.0
 # VN-2000 / TM-3 zone with central meridian 107°30' (the zone used for Kon Tum), as a PROJ string.
-VN2000_TM3 = ("+proj=tmerc +lat_0=0 +lon_0=107.5 +k=0.9999 +x_0=500000 +y_0=0 +ellps=WGS84 "
-              "+towgs84=-191.90441429,-39.30318279,-111.45032835,-0.00928836,0.01975479,-0.00427372,"
-              "0.252906278 +units=m +no_defs")
+VN2000_TM3 = (
+    "+proj=tmerc +lat_0=0 +lon_0=107.5 +k=0.9999 +x_0=500000 +y_0=0 +ellps=WGS84 "
+    "+towgs84=-191.90441429,-39.30318279,-111.45032835,-0.00928836,0.01975479,-0.00427372,"
+    "0.252906278 +units=m +no_defs"
+)
 
 
 def write_tif(path, array, transform, crs=UTM, nodata=NODATA, **extra):
-    profile = {"driver": "GTiff", "width": array.shape[1], "height": array.shape[0], "count": 1,
-               "dtype": array.dtype.name, "transform": transform, "nodata": nodata, **extra}
+    profile = {
+        "driver": "GTiff",
+        "width": array.shape[1],
+        "height": array.shape[0],
+        "count": 1,
+        "dtype": array.dtype.name,
+        "transform": transform,
+        "nodata": nodata,
+        **extra,
+    }
     if crs is not None:
         profile["crs"] = crs
     with rasterio.open(path, "w", **profile) as dst:
@@ -47,8 +57,7 @@ def square(x_km, y_km, w_km, h_km=None):
 
 
 def units_of(**geoms):
-    return gpd.GeoDataFrame({"gso_code": list(geoms), "name": list(geoms)}, geometry=list(geoms.values()),
-                            crs=UTM)
+    return gpd.GeoDataFrame({"gso_code": list(geoms), "name": list(geoms)}, geometry=list(geoms.values()), crs=UTM)
 
 
 @pytest.fixture
@@ -63,10 +72,10 @@ def grid_tif(tmp_path):
 @pytest.fixture
 def units():
     return units_of(
-        a=square(0, 0, 2),                    # pixels (0,0) (0,1) (1,0) (1,1): 0 1 10 11
-        b=square(5, 2, 3),                    # rows 2-4, cols 5-7 with one nodata, one NaN
-        partial=square(8, 6, 4, 2),           # half off the right edge: 68 69 78 79
-        outside=square(100, 100, 2),          # nowhere near the raster
+        a=square(0, 0, 2),  # pixels (0,0) (0,1) (1,0) (1,1): 0 1 10 11
+        b=square(5, 2, 3),  # rows 2-4, cols 5-7 with one nodata, one NaN
+        partial=square(8, 6, 4, 2),  # half off the right edge: 68 69 78 79
+        outside=square(100, 100, 2),  # nowhere near the raster
         tiny=box(X0 + 2100, Y0 - 8900, X0 + 2300, Y0 - 8700),  # inside pixel (8, 2), no centre
     )
 
@@ -108,8 +117,11 @@ def test_unit_smaller_than_a_pixel(grid_tif, units):
 def test_point_fallback(grid_tif, monkeypatch):
     """When neither rule burns a pixel, the pixel under the representative point is used."""
     real = zonal._accumulate
-    monkeypatch.setattr(zonal, "_accumulate", lambda src, band, geom, at, chunk: zonal._Acc()
-                        if geom.area < 1e6 else real(src, band, geom, at, chunk))
+    monkeypatch.setattr(
+        zonal,
+        "_accumulate",
+        lambda src, band, geom, at, chunk: zonal._Acc() if geom.area < 1e6 else real(src, band, geom, at, chunk),
+    )
     u = units_of(tiny=box(X0 + 2100, Y0 - 8900, X0 + 2300, Y0 - 8700), a=square(0, 0, 2))
     t = zonal.zonal_stats(grid_tif, u)
     assert t.loc["tiny", ["mean", "count", "coverage", "method"]].tolist() == [82, 1, 1.0, "point_fallback"]
@@ -117,8 +129,7 @@ def test_point_fallback(grid_tif, monkeypatch):
 
 
 def test_degenerate_unit_still_gets_a_value(grid_tif):
-    flat = gpd.GeoDataFrame({"gso_code": ["s"]}, geometry=[box(X0 + 2500, Y0 - 8500, X0 + 2500, Y0 - 8400)],
-                            crs=UTM)
+    flat = gpd.GeoDataFrame({"gso_code": ["s"]}, geometry=[box(X0 + 2500, Y0 - 8500, X0 + 2500, Y0 - 8400)], crs=UTM)
     row = zonal.zonal_stats(grid_tif, flat).loc["s"]
     assert row["count"] >= 1 and row["mean"] in (72, 82)
 
@@ -155,6 +166,7 @@ def test_integer_raster_with_nodata(tmp_path, units):
 
 # ------------------------------------------------------------------ other CRS
 
+
 def _linear_tif(tmp_path):
     """100 m pixels over 10 km; value = x_km + 2·y_km (from the raster's bottom-left corner)."""
     n = 100
@@ -165,12 +177,10 @@ def _linear_tif(tmp_path):
 
 def _warp(src_path, dst_path, crs):
     with rasterio.open(src_path) as src:
-        transform, width, height = calculate_default_transform(src.crs, crs, src.width, src.height,
-                                                               *src.bounds)
+        transform, width, height = calculate_default_transform(src.crs, crs, src.width, src.height, *src.bounds)
         profile = src.profile | {"crs": crs, "transform": transform, "width": width, "height": height}
         with rasterio.open(dst_path, "w", **profile) as dst:
-            reproject(rasterio.band(src, 1), rasterio.band(dst, 1), resampling=Resampling.bilinear,
-                      dst_nodata=NODATA)
+            reproject(rasterio.band(src, 1), rasterio.band(dst, 1), resampling=Resampling.bilinear, dst_nodata=NODATA)
     return dst_path
 
 
@@ -211,6 +221,7 @@ def test_vn2000_raster_is_not_read_as_wgs84(tmp_path):
 
 # ------------------------------------------------------------------ memory
 
+
 def test_every_read_is_windowed(tmp_path, monkeypatch, grid_tif, units):
     calls = []
     real_read = DatasetReader.read
@@ -228,9 +239,20 @@ def test_every_read_is_windowed(tmp_path, monkeypatch, grid_tif, units):
 def test_memory_stays_bounded_for_a_large_raster(tmp_path):
     n = 4000
     path = tmp_path / "big.tif"
-    profile = {"driver": "GTiff", "width": n, "height": n, "count": 1, "dtype": "uint8", "crs": UTM,
-               "transform": Affine(10, 0, X0, 0, -10, Y0), "nodata": 255, "tiled": True,
-               "blockxsize": 256, "blockysize": 256, "compress": "deflate"}
+    profile = {
+        "driver": "GTiff",
+        "width": n,
+        "height": n,
+        "count": 1,
+        "dtype": "uint8",
+        "crs": UTM,
+        "transform": Affine(10, 0, X0, 0, -10, Y0),
+        "nodata": 255,
+        "tiled": True,
+        "blockxsize": 256,
+        "blockysize": 256,
+        "compress": "deflate",
+    }
     expected_sum = 0
     with rasterio.open(path, "w", **profile) as dst:
         for r0 in range(0, n, 500):
@@ -257,16 +279,29 @@ def test_memory_stays_bounded_for_a_large_raster(tmp_path):
 
 
 def test_chunks_follow_the_blocks(tmp_path):
-    path = write_tif(tmp_path / "t.tif", np.zeros((600, 600), "uint8"), Affine(10, 0, X0, 0, -10, Y0),
-                     nodata=None, tiled=True, blockxsize=256, blockysize=256)
+    path = write_tif(
+        tmp_path / "t.tif",
+        np.zeros((600, 600), "uint8"),
+        Affine(10, 0, X0, 0, -10, Y0),
+        nodata=None,
+        tiled=True,
+        blockxsize=256,
+        blockysize=256,
+    )
     with rasterio.open(path) as src:
         assert zonal.chunk_shape(src) == (512, 512)
     assert list(zonal._chunks((-10, 600, 500, 520), (512, 512))) == [
-        (-10, 0, 500, 512), (-10, 0, 512, 520), (0, 512, 500, 512), (0, 512, 512, 520),
-        (512, 600, 500, 512), (512, 600, 512, 520)]
+        (-10, 0, 500, 512),
+        (-10, 0, 512, 520),
+        (0, 512, 500, 512),
+        (0, 512, 512, 520),
+        (512, 600, 500, 512),
+        (512, 600, 512, 520),
+    ]
 
 
 # ------------------------------------------------------------------ bad input
+
 
 def test_errors(tmp_path, units):
     with pytest.raises(FileNotFoundError):
@@ -275,8 +310,7 @@ def test_errors(tmp_path, units):
     text.write_text("not a raster at all\n")
     with pytest.raises(RasterError, match="not a raster"):
         zonal.zonal_stats(text, units)
-    nocrs = write_tif(tmp_path / "nocrs.tif", np.ones((4, 4), "float32"), Affine(KM, 0, X0, 0, -KM, Y0),
-                      crs=None)
+    nocrs = write_tif(tmp_path / "nocrs.tif", np.ones((4, 4), "float32"), Affine(KM, 0, X0, 0, -KM, Y0), crs=None)
     with pytest.raises(RasterError, match="no CRS"):
         zonal.zonal_stats(nocrs, units)
     far = write_tif(tmp_path / "far.tif", np.ones((4, 4), "float32"), Affine(KM, 0, 100_000, 0, -KM, 100_000))
@@ -295,6 +329,7 @@ def test_max_pixels(grid_tif, units):
 
 # ------------------------------------------------------------------ real units
 
+
 @pytest.fixture(scope="module")
 def kontum_tif(tmp_path_factory):
     """Ones on 500 m pixels over Kon Tum (UTM 48N): sum × 0.25 km² ≈ area."""
@@ -303,9 +338,14 @@ def kontum_tif(tmp_path_factory):
     minx, miny, maxx, maxy = units.load_communes().to_crs(UTM).total_bounds
     width, height = int((maxx - minx) // 500) + 4, int((maxy - miny) // 500) + 4
     path = tmp_path_factory.mktemp("kt") / "ones.tif"
-    return write_tif(path, np.ones((height, width), "float32"),
-                     Affine(500, 0, minx - 1000, 0, -500, maxy + 1000), tiled=True, blockxsize=256,
-                     blockysize=256)
+    return write_tif(
+        path,
+        np.ones((height, width), "float32"),
+        Affine(500, 0, minx - 1000, 0, -500, maxy + 1000),
+        tiled=True,
+        blockxsize=256,
+        blockysize=256,
+    )
 
 
 @pytest.mark.parametrize("level, n", [("commune", 102), ("district", 10)])
@@ -323,6 +363,7 @@ def test_real_units(kontum_tif, level, n):
 
 # ------------------------------------------------------------------ command line
 
+
 def run_cli(capsys, *argv):
     rc = cli.main(list(map(str, argv)))
     out = capsys.readouterr()
@@ -333,8 +374,15 @@ def test_cli_prints_and_writes(kontum_tif, tmp_path, capsys):
     rc, out, err = run_cli(capsys, "zonal", kontum_tif, "--level", "district", "--stats", "mean,sum")
     assert rc == 0
     table = pd.read_csv(pd.io.common.StringIO(out), dtype={"gso_code": str})
-    assert len(table) == 10 and list(table.columns) == ["gso_code", "name", "mean", "sum", "count",
-                                                        "coverage", "method"]
+    assert len(table) == 10 and list(table.columns) == [
+        "gso_code",
+        "name",
+        "mean",
+        "sum",
+        "count",
+        "coverage",
+        "method",
+    ]
     rc, out, err = run_cli(capsys, "zonal", kontum_tif, "--out", tmp_path / "r.csv", "--all-touched")
     assert rc == 0 and "wrote" in out
     written = pd.read_csv(tmp_path / "r.csv", dtype={"gso_code": str})
@@ -345,8 +393,19 @@ def test_cli_indicator_writes_observations(kontum_tif, tmp_path, capsys, monkeyp
     from geo import paths
 
     monkeypatch.setattr(paths, "indicators_dir", lambda: tmp_path / "indicators")
-    rc, out, err = run_cli(capsys, "zonal", kontum_tif, "--indicator", "test_ones", "--value-stat", "sum",
-                           "--year", 2020, "--unit", "pixels")
+    rc, out, err = run_cli(
+        capsys,
+        "zonal",
+        kontum_tif,
+        "--indicator",
+        "test_ones",
+        "--value-stat",
+        "sum",
+        "--year",
+        2020,
+        "--unit",
+        "pixels",
+    )
     assert rc == 0, err
     path = tmp_path / "indicators" / "extra" / "zonal_test_ones.csv"
     obs = pd.read_csv(path, dtype={"gso_code": str})

@@ -142,8 +142,11 @@ def test_bad_size_is_refused():
 
 def test_cli_writes_a_gpkg_the_app_serves(tmp_path):
     out = tmp_path / "nat.gpkg"
-    res = subprocess.run([sys.executable, "-m", "geo", "national", "--out", str(out), "--n", "120",
-                          "--seed", "2"], capture_output=True, text=True)
+    res = subprocess.run(
+        [sys.executable, "-m", "geo", "national", "--out", str(out), "--n", "120", "--seed", "2"],
+        capture_output=True,
+        text=True,
+    )
     assert res.returncode == 0, res.stderr
     assert "120 communes" in res.stdout or "communes" in res.stdout
     from app import create_app
@@ -155,6 +158,7 @@ def test_cli_writes_a_gpkg_the_app_serves(tmp_path):
     assert doc["numberMatched"] == len(national.generate(n=120, seed=2)["communes"])
     r = client.get("/targets?indicator=poor_rate&year=2020&top=3")
     assert r.status_code == 200 and r.get_json()["count"] == 3
-    bad = subprocess.run([sys.executable, "-m", "geo", "national", "--out", str(out), "--n", "3"],
-                         capture_output=True, text=True)
+    bad = subprocess.run(
+        [sys.executable, "-m", "geo", "national", "--out", str(out), "--n", "3"], capture_output=True, text=True
+    )
     assert bad.returncode == 2 and "n must be" in bad.stderr and "Traceback" not in bad.stderr

@@ -10,14 +10,16 @@ from geo.synthetic import generator as synthetic
 @pytest.fixture
 def small():
     # Two districts: A (3 communes, one ward), B (2 communes).
-    return pd.DataFrame({
-        "gso_code": ["10001", "10002", "10003", "20001", "20002"],
-        "district_code": ["A", "A", "A", "B", "B"],
-        "unit_type": ["Phường", "Xã", "Xã", "Xã", "Xã"],
-        "households": [400, 100, 100, 200, 200],
-        "p135": [False, True, False, True, False],
-        "population": [1600, 500, 450, 1000, 900],
-    })
+    return pd.DataFrame(
+        {
+            "gso_code": ["10001", "10002", "10003", "20001", "20002"],
+            "district_code": ["A", "A", "A", "B", "B"],
+            "unit_type": ["Phường", "Xã", "Xã", "Xã", "Xã"],
+            "households": [400, 100, 100, 200, 200],
+            "p135": [False, True, False, True, False],
+            "population": [1600, 500, 450, 1000, 900],
+        }
+    )
 
 
 def test_estimate_households_sums_to_district(small):

@@ -31,8 +31,8 @@ PYTHON = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv").exists() els
 # Row numbers as a spreadsheet shows them: header = 1, the blank line is row 8.
 BY_CODE = [
     MatchedRow(2, "Xã Đắk Blô", "23344", "Xã Đắk Blô", "code", "23344"),
-    MatchedRow(14, "", "23518", "Xã Ngok Réo", "code", "23518"),            # code only
-    MatchedRow(15, "Hà Mòn", "23509", "Xã Đắk Ui", "code", "23509"),        # code contradicts name
+    MatchedRow(14, "", "23518", "Xã Ngok Réo", "code", "23518"),  # code only
+    MatchedRow(15, "Hà Mòn", "23509", "Xã Đắk Ui", "code", "23509"),  # code contradicts name
 ]
 BY_NAME = [
     MatchedRow(3, "Dak Choong", "23356", "Xã Đắk Choong", "folded", "dak chong"),
@@ -45,7 +45,7 @@ BY_NAME = [
     MatchedRow(13, "Đắk Long", "23504", "Xã Đăk Long", "folded", "dak long"),
     MatchedRow(17, "Thị trấn Đắk Hà", "23500", "Thị trấn Đắk Hà", "exact", "Thị trấn Đắk Hà"),
     MatchedRow(18, "Dak Ha", "23425", "Xã Đắk Hà", "folded", "dak ha"),
-    MatchedRow(20, "Ya Ly", "23554", "Xã Ya ly", "normalized", "ya ly"),    # unknown code 99999
+    MatchedRow(20, "Ya Ly", "23554", "Xã Ya ly", "normalized", "ya ly"),  # unknown code 99999
     MatchedRow(21, "Ngọc Tụ", "23428", "Xã Ngọk Tụ", "folded", "ngok tu"),
 ]
 AMBIGUOUS = [AmbiguousRow(12, "Đăk Long", ("23368", "23504"))]
@@ -109,8 +109,12 @@ def test_messy_xlsx_report(tmp_path):
 
 def test_every_row_is_accounted_for(result):
     r = result.report
-    rows = [m.row for m in r.matched_by_code + r.matched_by_name] + [a.row for a in r.ambiguous] \
-        + [u.row for u in r.unmatched] + [d.row for d in r.duplicates]
+    rows = (
+        [m.row for m in r.matched_by_code + r.matched_by_name]
+        + [a.row for a in r.ambiguous]
+        + [u.row for u in r.unmatched]
+        + [d.row for d in r.duplicates]
+    )
     assert sorted(rows) == [2, 3, 4, 5, 6, 7] + list(range(9, 22))
 
 
@@ -129,8 +133,15 @@ def test_joined_gdf_has_one_row_per_unit(result):
 def test_to_dict_is_json(result):
     d = json.loads(json.dumps(result.report.to_dict()))
     assert d["ok"] is False
-    assert d["counts"] == {"matched_by_code": 3, "matched_by_name": 12, "ambiguous": 1, "unmatched": 2,
-                           "duplicates": 1, "code_name_conflicts": 2, "units_without_data": 87}
+    assert d["counts"] == {
+        "matched_by_code": 3,
+        "matched_by_name": 12,
+        "ambiguous": 1,
+        "unmatched": 2,
+        "duplicates": 1,
+        "code_name_conflicts": 2,
+        "units_without_data": 87,
+    }
     assert d["ambiguous"] == [{"row": 12, "name": "Đăk Long", "candidates": ["23368", "23504"]}]
     assert d["duplicates"] == [{"row": 16, "code": "23344", "first_row": 2}]
 
@@ -162,8 +173,9 @@ def test_ok_report():
 
 
 def test_district_level():
-    table = pd.DataFrame({"huyen": ["TP Kon Tum", "Huyện Ia H' Drai", "dak ha", "Kontum", "Huyện X"],
-                          "ho_ngheo": [1, 2, 3, 4, 5]})
+    table = pd.DataFrame(
+        {"huyen": ["TP Kon Tum", "Huyện Ia H' Drai", "dak ha", "Kontum", "Huyện X"], "ho_ngheo": [1, 2, 3, 4, 5]}
+    )
     result = join_table(table, level="district")
     r = result.report
     assert [(m.row, m.code) for m in r.matched_by_name] == [(2, "608"), (3, "618"), (4, "615")]
@@ -172,14 +184,17 @@ def test_district_level():
     assert len(result.gdf) == 10 and len(r.units_without_data) == 7
 
 
-@pytest.mark.parametrize("columns, expected", [
-    (["gso_code", "name"], ("gso_code", "name", None)),
-    (["MÃ XÃ", "TÊN XÃ", "HUYỆN"], ("MÃ XÃ", "TÊN XÃ", "HUYỆN")),
-    (["ma_xa", "ten_xa", "huyen"], ("ma_xa", "ten_xa", "huyen")),
-    (["code", "commune", "district"], ("code", "commune", "district")),
-    (["Xã", "Huyện", "value"], (None, "Xã", "Huyện")),
-    (["xa", "huyen"], (None, "xa", "huyen")),
-])
+@pytest.mark.parametrize(
+    "columns, expected",
+    [
+        (["gso_code", "name"], ("gso_code", "name", None)),
+        (["MÃ XÃ", "TÊN XÃ", "HUYỆN"], ("MÃ XÃ", "TÊN XÃ", "HUYỆN")),
+        (["ma_xa", "ten_xa", "huyen"], ("ma_xa", "ten_xa", "huyen")),
+        (["code", "commune", "district"], ("code", "commune", "district")),
+        (["Xã", "Huyện", "value"], (None, "Xã", "Huyện")),
+        (["xa", "huyen"], (None, "xa", "huyen")),
+    ],
+)
 def test_detect_columns(columns, expected):
     found = detect_columns(pd.DataFrame(columns=columns))
     assert (found["code"], found["name"], found["district"]) == expected
@@ -197,6 +212,7 @@ def test_explicit_columns():
 
 # ------------------------------------------------------------ reading errors
 
+
 def test_bom_and_semicolons(tmp_path):
     path = tmp_path / "bom.csv"
     path.write_bytes("Mã xã;Tên xã\n;Xã Ia Tơi\n".encode("utf-8-sig"))
@@ -205,14 +221,17 @@ def test_bom_and_semicolons(tmp_path):
     assert join_table(table).report.matched_by_name[0].code == "23538"
 
 
-@pytest.mark.parametrize("name, content, message", [
-    ("empty.csv", b"", "empty file"),
-    ("blank.csv", b"\n \n", "empty file"),
-    ("header.csv", "Tên xã,Huyện\n".encode(), "no data rows"),
-    ("notes.txt", "Tên xã\nIa Tơi\n".encode(), "unsupported file type .txt"),
-    ("legacy.csv", "Tên xã\nXã Ia Tơi\n".encode("utf-16"), "not UTF-8"),
-    ("broken.xlsx", b"not a zip", "not a readable .xlsx"),
-])
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        ("empty.csv", b"", "empty file"),
+        ("blank.csv", b"\n \n", "empty file"),
+        ("header.csv", "Tên xã,Huyện\n".encode(), "no data rows"),
+        ("notes.txt", "Tên xã\nIa Tơi\n".encode(), "unsupported file type .txt"),
+        ("legacy.csv", "Tên xã\nXã Ia Tơi\n".encode("utf-16"), "not UTF-8"),
+        ("broken.xlsx", b"not a zip", "not a readable .xlsx"),
+    ],
+)
 def test_read_errors(tmp_path, name, content, message):
     path = tmp_path / name
     path.write_bytes(content)
@@ -226,6 +245,7 @@ def test_missing_file(tmp_path):
 
 
 # ------------------------------------------------------------ command line
+
 
 def test_cli_in_process(monkeypatch, capsys, tmp_path):
     monkeypatch.setattr(cli, "COMMAND_MODULES", ["geo.units.join"])
@@ -241,25 +261,33 @@ def test_cli_in_process(monkeypatch, capsys, tmp_path):
 
 
 def run_cli(*args):
-    return subprocess.run([PYTHON, "-m", "geo", "join", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run([PYTHON, "-m", "geo", "join", *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
 
 
 def test_cli_messy_exits_1_and_prints_counts():
     proc = run_cli("tests/fixtures/messy_communes.csv")
     assert proc.returncode == 1, proc.stderr
-    for line in ["matched by code      3", "matched by name      12", "ambiguous            1",
-                 "unmatched            2", "duplicates           1", "units without data   87 of 102"]:
+    for line in [
+        "matched by code      3",
+        "matched by name      12",
+        "ambiguous            1",
+        "unmatched            2",
+        "duplicates           1",
+        "units without data   87 of 102",
+    ]:
         assert line in proc.stdout
     assert "Traceback" not in proc.stderr
 
 
-@pytest.mark.parametrize("filename, content, message", [
-    ("missing.csv", None, "no such file"),
-    ("empty.csv", b"", "empty file"),
-    ("table.txt", b"a\n1\n", "unsupported file type .txt"),
-    ("broken.xlsx", b"PK not really", "not a readable .xlsx"),
-])
+@pytest.mark.parametrize(
+    "filename, content, message",
+    [
+        ("missing.csv", None, "no such file"),
+        ("empty.csv", b"", "empty file"),
+        ("table.txt", b"a\n1\n", "unsupported file type .txt"),
+        ("broken.xlsx", b"PK not really", "not a readable .xlsx"),
+    ],
+)
 def test_cli_bad_input_exits_2_without_traceback(tmp_path, filename, content, message):
     path = tmp_path / filename
     if content is not None:

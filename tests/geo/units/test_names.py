@@ -29,33 +29,33 @@ def test_doctests():
 
 # Spellings seen in data/sources (facts CSVs, seeds reports), with their unit.
 REAL_VARIANTS = [
-    ("Đăk Kroong", None, "23371"),          # P135, NTM lists
-    ("Xã Đắk KRoong", None, "23371"),       # GSO
+    ("Đăk Kroong", None, "23371"),  # P135, NTM lists
+    ("Xã Đắk KRoong", None, "23371"),  # GSO
     ("Ngọk Wang", None, "23515"),
     ("Ngọc Wang", "Huyện Đắk Hà", "23515"),  # NTM list
-    ("Ngọc Réo", "Huyện Đắk Hà", "23518"),   # P135
-    ("Rờ Kơi", "Huyện Sa Thầy", "23530"),    # P135 (GSO: Rơ Kơi)
+    ("Ngọc Réo", "Huyện Đắk Hà", "23518"),  # P135
+    ("Rờ Kơi", "Huyện Sa Thầy", "23530"),  # P135 (GSO: Rơ Kơi)
     ("TT Plei Kần", None, "23377"),
     ("Thị trấn Plei Cần", "Huyện Ngọc Hồi", "23377"),  # census 2019
     ("Pleikần", None, "23377"),
-    ("Ialy", "Huyện Sa Thầy", "23554"),      # P135 2016 (GSO: Ya ly)
+    ("Ialy", "Huyện Sa Thầy", "23554"),  # P135 2016 (GSO: Ya ly)
     ("Ya Ly", None, "23554"),
     ("Ia Tăng", None, "23551"),
     ("Ia Xiêr", None, "23548"),
     ("Đăk Pét", "Huyện Đắk Glei", "23353"),  # P135, report 000 (GSO: Đắk Pék)
-    ("Xã Đăk Pek", None, "23353"),           # report 001
+    ("Xã Đăk Pek", None, "23353"),  # report 001
     ("Măng Bút", "Huyện Kon Plông", "23458"),  # (GSO: Măng Buk)
     ("Đăk Pô Ne", "Huyện Kon Rẫy", "23491"),  # P135 2016 (GSO: Đắk Pne)
     ("Xã Đắk Plô", "Huyện Đắk Glei", "23344"),  # census 2019 (GSO: Đắk Blô)
-    ("Pờ Y", None, "23395"),                 # census, NTM (GSO: Bờ Y)
-    ("Sa Long", None, "23398"),              # P135 2016 (GSO: Sa Loong)
+    ("Pờ Y", None, "23395"),  # census, NTM (GSO: Bờ Y)
+    ("Sa Long", None, "23398"),  # P135 2016 (GSO: Sa Loong)
     ("Xã La Dal", "Huyện Ia H' Drai", "23535"),  # census ("Ia" misread as "la")
     ("xã Đắk Ngọc", "huyện Đăk Hà", "23510"),  # report 000 (GSO: Đăk Ngọk)
     ("Xã Ngok Yêu", None, "23413"),
     ("Đăk Koi", None, "23482"),
     ("Đăk Tơ Lung", None, "23485"),
     ("Xã Ngọc Bay", "thành phố Kon Tum", "23317"),  # report 000 (GSO: Ngọk Bay)
-    ("Ia H' Drai", None, None),              # a district name, not a commune
+    ("Ia H' Drai", None, None),  # a district name, not a commune
     ("P. Quang Trung", None, "23281"),
     ("phuong quang trung", "TP Kontum", "23281"),
     ("Xã Đắk Long", "Huyện Kon Plông", "23473"),  # census 2019: former name of TT Măng Đen
@@ -67,12 +67,24 @@ def test_real_variants(idx, name, district, code):
     assert idx.match(name, district=district).gso_code == code
 
 
-@pytest.mark.parametrize("name, code", [
-    ("TP Kon Tum", "608"), ("Kontum", "608"), ("Thành phố Kon Tum", "608"), ("tp. kon tum", "608"),
-    ("Ia H' Drai", "618"), ("Huyện Ia H’Drai", "618"), ("ia hdrai", "618"),
-    ("H. Đăk Glei", "610"), ("dak ha", "615"), ("Huyện Ngọc Hồi", "611"), ("Ngok Hoi", "611"),
-    ("Tu Mo Rong", "617"), ("Kon Rẫy", "614"),
-])
+@pytest.mark.parametrize(
+    "name, code",
+    [
+        ("TP Kon Tum", "608"),
+        ("Kontum", "608"),
+        ("Thành phố Kon Tum", "608"),
+        ("tp. kon tum", "608"),
+        ("Ia H' Drai", "618"),
+        ("Huyện Ia H’Drai", "618"),
+        ("ia hdrai", "618"),
+        ("H. Đăk Glei", "610"),
+        ("dak ha", "615"),
+        ("Huyện Ngọc Hồi", "611"),
+        ("Ngok Hoi", "611"),
+        ("Tu Mo Rong", "617"),
+        ("Kon Rẫy", "614"),
+    ],
+)
 def test_district_names(didx, idx, name, code):
     assert didx.match(name).gso_code == code
     assert idx.resolve_district(name) == code
@@ -130,11 +142,21 @@ def test_ambiguous_without_district(idx, name):
     assert (m.gso_code, m.method, m.candidates) == (None, "ambiguous", ("23368", "23504"))
 
 
-@pytest.mark.parametrize("district, code", [
-    ("Huyện Đắk Glei", "23368"), ("Đăk Glei", "23368"), ("dak glei", "23368"), ("H. Đắk Glei", "23368"),
-    ("610", "23368"), (610, "23368"),
-    ("Huyện Đắk Hà", "23504"), ("Dak Ha", "23504"), ("huyện đăk hà", "23504"), (615.0, "23504"),
-])
+@pytest.mark.parametrize(
+    "district, code",
+    [
+        ("Huyện Đắk Glei", "23368"),
+        ("Đăk Glei", "23368"),
+        ("dak glei", "23368"),
+        ("H. Đắk Glei", "23368"),
+        ("610", "23368"),
+        (610, "23368"),
+        ("Huyện Đắk Hà", "23504"),
+        ("Dak Ha", "23504"),
+        ("huyện đăk hà", "23504"),
+        (615.0, "23504"),
+    ],
+)
 def test_ambiguous_resolved_by_district_in_any_spelling(idx, district, code):
     assert idx.match("Đăk Long", district=district).gso_code == code
 
@@ -208,11 +230,12 @@ def test_normalize_examples():
 
 VIETNAMESE = st.text(
     alphabet="aăâbcdđeêghiklmnoôơpqrstuưvxyáàảãạắằẳẵặấầẩẫậéèẻẽẹếềểễệíìỉĩịóòỏõọốồổỗộớờởỡợ"
-             "úùủũụứừửữựýỳỷỹỵĐĂÂÊÔƠƯXTHP .'’ʼ`\u0301\u0300\u0303\u0309\u0323\u00a0",
+    "úùủũụứừửữựýỳỷỹỵĐĂÂÊÔƠƯXTHP .'’ʼ`\u0301\u0300\u0303\u0309\u0323\u00a0",
     max_size=30,
 )
-PREFIXED = st.tuples(st.sampled_from(["", "Xã ", "xa ", "TT. ", "TP.", "Huyện ", "H. ", "Xã Xã "]),
-                     VIETNAMESE).map("".join)
+PREFIXED = st.tuples(st.sampled_from(["", "Xã ", "xa ", "TT. ", "TP.", "Huyện ", "H. ", "Xã Xã "]), VIETNAMESE).map(
+    "".join
+)
 
 
 @given(st.one_of(st.text(max_size=30), PREFIXED))

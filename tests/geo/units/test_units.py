@@ -9,8 +9,16 @@ from geo.units import boundaries as units
 from geo.units.border import flag_border_communes
 
 EXPECTED_PER_DISTRICT = {
-    "608": 21, "610": 12, "611": 8, "612": 9, "613": 9,
-    "614": 7, "615": 11, "616": 11, "617": 11, "618": 3,
+    "608": 21,
+    "610": 12,
+    "611": 8,
+    "612": 9,
+    "613": 9,
+    "614": 7,
+    "615": 11,
+    "616": 11,
+    "617": 11,
+    "618": 3,
 }
 
 

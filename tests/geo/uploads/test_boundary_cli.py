@@ -15,8 +15,9 @@ def run(*args, state, build=None):
     if build is not None:  # the session build, not whatever build/ holds
         env["GEO_BUILD_DIR"] = str(build)
     env.pop("GEO_GPKG", None)
-    return subprocess.run([sys.executable, "-m", "geo", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "geo", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 def test_dry_run_of_vn2000_boundaries_writes_nothing(gpkg, tmp_path):

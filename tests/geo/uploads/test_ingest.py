@@ -16,7 +16,6 @@ FIX = Path(__file__).resolve().parents[2] / "fixtures" / "uploads"
 STD = "2016-2020 multidimensional (QĐ 59/2015/QĐ-TTg)"
 
 
-
 @pytest.fixture(scope="module")
 def base_obs(gpkg):
     return storage.read_layer("observations", gpkg)
@@ -24,8 +23,13 @@ def base_obs(gpkg):
 
 def synthetic(obs, code, indicator, year, level="commune"):
     """The demo value the build made for a unit (independent of geo.indicators.values)."""
-    rows = obs[(obs.unit_level == level) & (obs.gso_code == code) & (obs.indicator == indicator)
-               & (obs.year == year) & (obs.status == "synthetic")]
+    rows = obs[
+        (obs.unit_level == level)
+        & (obs.gso_code == code)
+        & (obs.indicator == indicator)
+        & (obs.year == year)
+        & (obs.status == "synthetic")
+    ]
     assert len(rows) == 1
     return float(rows["value"].iloc[0])
 
@@ -44,13 +48,30 @@ def by_row(pv):
 
 # ---------------------------------------------------------------- numbers and headers
 
-@pytest.mark.parametrize("text, expected", [
-    ("1.234,5", (1234.5, False)), ("1.234", (1234.0, False)), ("1.234.567", (1234567.0, False)),
-    ("12,5%", (12.5, True)), ("12,5", (12.5, False)), ("12.5", (12.5, False)), ("0,25", (0.25, False)),
-    ("1,234.5", (1234.5, False)), ("1 234", (1234.0, False)), ("1\u00a0234", (1234.0, False)),
-    ("  98 ", (98.0, False)), ("-3", (-3.0, False)), ("40,71 %", (40.71, True)), ("", (None, False)),
-    (None, (None, False)), (17, (17.0, False)), (2.5, (2.5, False)), ("１２", (12.0, False)),
-])
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("1.234,5", (1234.5, False)),
+        ("1.234", (1234.0, False)),
+        ("1.234.567", (1234567.0, False)),
+        ("12,5%", (12.5, True)),
+        ("12,5", (12.5, False)),
+        ("12.5", (12.5, False)),
+        ("0,25", (0.25, False)),
+        ("1,234.5", (1234.5, False)),
+        ("1 234", (1234.0, False)),
+        ("1\u00a0234", (1234.0, False)),
+        ("  98 ", (98.0, False)),
+        ("-3", (-3.0, False)),
+        ("40,71 %", (40.71, True)),
+        ("", (None, False)),
+        (None, (None, False)),
+        (17, (17.0, False)),
+        (2.5, (2.5, False)),
+        ("１２", (12.0, False)),
+    ],
+)
 def test_parse_number(text, expected):
     assert ingest.parse_number(text) == expected
 
@@ -71,15 +92,30 @@ def test_vietnamese_separators_round_trip(whole, cents):
     assert ingest.parse_number(f"{whole:,}.{cents:02d}") == expected
 
 
-@pytest.mark.parametrize("header, indicator", [
-    ("Số hộ nghèo", "poor_households"), ("so ho ngheo", "poor_households"), ("SỐ HỘ NGHÈO", "poor_households"),
-    ("Hộ nghèo", "poor_households"), ("Tổng số hộ", "households"), ("Tong so ho", "households"),
-    ("Số hộ dân", "households"), ("hộ cận nghèo", "near_poor_households"),
-    ("Số hộ cận nghèo (hộ)", "near_poor_households"), ("Tỷ lệ hộ nghèo (%)", "poor_rate"),
-    ("Tỉ lệ hộ nghèo", "poor_rate"), ("ty le ho can ngheo", "near_poor_rate"), ("Hộ nghèo %", "poor_rate"),
-    ("Năm", "year"), ("nam", "year"), ("poor_rate", "poor_rate"),
-    ("Ghi chú", None), ("STT", None), ("Mã xã", None),
-])
+@pytest.mark.parametrize(
+    "header, indicator",
+    [
+        ("Số hộ nghèo", "poor_households"),
+        ("so ho ngheo", "poor_households"),
+        ("SỐ HỘ NGHÈO", "poor_households"),
+        ("Hộ nghèo", "poor_households"),
+        ("Tổng số hộ", "households"),
+        ("Tong so ho", "households"),
+        ("Số hộ dân", "households"),
+        ("hộ cận nghèo", "near_poor_households"),
+        ("Số hộ cận nghèo (hộ)", "near_poor_households"),
+        ("Tỷ lệ hộ nghèo (%)", "poor_rate"),
+        ("Tỉ lệ hộ nghèo", "poor_rate"),
+        ("ty le ho can ngheo", "near_poor_rate"),
+        ("Hộ nghèo %", "poor_rate"),
+        ("Năm", "year"),
+        ("nam", "year"),
+        ("poor_rate", "poor_rate"),
+        ("Ghi chú", None),
+        ("STT", None),
+        ("Mã xã", None),
+    ],
+)
 def test_headers(header, indicator, gpkg):
     cat = storage.read_layer("catalogue", gpkg)
     assert ingest.indicator_for_header(header, cat) == indicator
@@ -93,21 +129,25 @@ def test_catalogue_names_and_ids_are_headers(gpkg):
 
 # ---------------------------------------------------------------- file types
 
-@pytest.mark.parametrize("data, name, message", [
-    (b"", "a.csv", "empty"),
-    (b"%PDF-1.4 ...", "a.csv", "PDF"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "a.xls", "unsupported file type .xls"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "a.xlsx", "97-2003"),
-    (b"\x89PNG\r\n\x1a\n....", "a.csv", "PNG"),
-    (b"MZ\x90\x00", "a.csv", "program"),
-    (b"PK\x03\x04" + b"\0" * 40, "a.xlsx", "ZIP archive"),
-    (b"<html><body>x</body></html>", "a.csv", "HTML"),
-    (b'{"type": "FeatureCollection"}', "a.csv", "JSON"),
-    (b"a,b\n1,2\n", "a.exe", "unsupported file type .exe"),
-    (b"a,b\n1,2\n", "a.xlsx", "not an Excel workbook"),
-    (b"a,b\x00\x01\x02", "a.csv", "binary"),
-    (b"SQLite format 3\x00....", "a.csv", "GeoPackage"),
-])
+
+@pytest.mark.parametrize(
+    "data, name, message",
+    [
+        (b"", "a.csv", "empty"),
+        (b"%PDF-1.4 ...", "a.csv", "PDF"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "a.xls", "unsupported file type .xls"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "a.xlsx", "97-2003"),
+        (b"\x89PNG\r\n\x1a\n....", "a.csv", "PNG"),
+        (b"MZ\x90\x00", "a.csv", "program"),
+        (b"PK\x03\x04" + b"\0" * 40, "a.xlsx", "ZIP archive"),
+        (b"<html><body>x</body></html>", "a.csv", "HTML"),
+        (b'{"type": "FeatureCollection"}', "a.csv", "JSON"),
+        (b"a,b\n1,2\n", "a.exe", "unsupported file type .exe"),
+        (b"a,b\n1,2\n", "a.xlsx", "not an Excel workbook"),
+        (b"a,b\x00\x01\x02", "a.csv", "binary"),
+        (b"SQLite format 3\x00....", "a.csv", "GeoPackage"),
+    ],
+)
 def test_sniff_rejects(data, name, message):
     with pytest.raises(UploadError, match=message) as err:
         ingest.sniff(data, name)
@@ -128,10 +168,15 @@ def test_size_cap(configure):
     assert err.value.status == 413
 
 
-@pytest.mark.parametrize("name, message", [
-    ("empty.csv", "empty"), ("header_only.csv", "no data rows"), ("not_a_table.pdf", "unsupported file type"),
-    ("old_excel.xls", "unsupported file type .xls"),
-])
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        ("empty.csv", "empty"),
+        ("header_only.csv", "no data rows"),
+        ("not_a_table.pdf", "unsupported file type"),
+        ("old_excel.xls", "unsupported file type .xls"),
+    ],
+)
 def test_unreadable_fixture_files(state, name, message):
     with pytest.raises(UploadError, match=message):
         run(name)
@@ -139,20 +184,24 @@ def test_unreadable_fixture_files(state, name, message):
 
 # ---------------------------------------------------------------- previews
 
+
 def test_good_file(state, base_obs):
     pv = run("review_2020_communes.csv", note="QĐ 04/QĐ-UBND 04/01/2021")
     assert pv.ok and not pv.errors, [p.line() for p in pv.problems]
     assert pv.file_type == "csv" and pv.encoding == "utf-8" and pv.years == [2020]
     assert pv.columns.code == "Mã xã" and pv.columns.name == "Tên xã" and pv.columns.district == "Huyện"
-    assert pv.columns.values == {"Tổng số hộ": "households", "Số hộ nghèo": "poor_households",
-                                 "Số hộ cận nghèo": "near_poor_households"}
+    assert pv.columns.values == {
+        "Tổng số hộ": "households",
+        "Số hộ nghèo": "poor_households",
+        "Số hộ cận nghèo": "near_poor_households",
+    }
     rep = pv.join[2020]
     assert rep["counts"]["matched_by_code"] == 2 and rep["counts"]["matched_by_name"] == 3
     assert rep["counts"]["units_without_data"] == 97
     # the total row is skipped with a warning, not silently
     assert [p.message for p in by_row(pv)[7]] == ["'Tổng cộng' looks like a total row; skipped"]
     obs = pv.observations.set_index(["gso_code", "indicator"])
-    assert obs.loc[("23341", "households"), "value"] == 1520          # "1.520": the dot groups thousands
+    assert obs.loc[("23341", "households"), "value"] == 1520  # "1.520": the dot groups thousands
     assert obs.loc[("23344", "poor_households"), "value"] == 131
     assert obs.loc[("23344", "poor_rate"), "value"] == pytest.approx(100 * 131 / 384, abs=1e-4)
     assert set(obs["status"]) == {"official"} and set(obs["standard"]) <= {STD, ""}
@@ -160,8 +209,14 @@ def test_good_file(state, base_obs):
     assert "QĐ 04/QĐ-UBND" in obs["source"].iloc[0] and pv.sha256[:16] in obs["source"].iloc[0]
     assert len(pv.observations) == 25 and pv.counts()["units"] == 5
     change = next(c for c in pv.changes if c["gso_code"] == "23344" and c["indicator"] == "poor_households")
-    assert change == {**change, "row": 3, "old": synthetic(base_obs, "23344", "poor_households", 2020),
-                      "old_status": "synthetic", "new": 131.0, "status": "official"}
+    assert change == {
+        **change,
+        "row": 3,
+        "old": synthetic(base_obs, "23344", "poor_households", 2020),
+        "old_status": "synthetic",
+        "new": 131.0,
+        "status": "official",
+    }
     assert pv.counts()["replaces_synthetic"] == 20  # 4 poverty indicators × 5 communes; households are new
 
 
@@ -178,11 +233,14 @@ def test_semicolon_bom_and_vietnamese_numbers(state):
     assert len(obs) == 10
 
 
-@pytest.mark.parametrize("name, encoding_used, warning", [
-    ("review_2020_tcvn3.csv", "cp1252", "TCVN3"),
-    ("review_2020_vni.csv", "utf-8", "VNI"),
-    ("review_2020_cp1258.csv", "cp1258", "Windows-1258"),
-])
+@pytest.mark.parametrize(
+    "name, encoding_used, warning",
+    [
+        ("review_2020_tcvn3.csv", "cp1252", "TCVN3"),
+        ("review_2020_vni.csv", "utf-8", "VNI"),
+        ("review_2020_cp1258.csv", "cp1258", "Windows-1258"),
+    ],
+)
 def test_legacy_encodings(state, name, encoding_used, warning):
     pv = run(name)
     assert pv.ok, [p.line() for p in pv.problems]
@@ -254,15 +312,23 @@ def test_district_level(state, base_obs):
     assert pv.ok, [p.line() for p in pv.problems]
     ch = {(c["gso_code"], c["indicator"]): c for c in pv.changes}
     tmr = ch[("617", "poor_rate")]
-    real = base_obs[(base_obs.gso_code == "617") & (base_obs.indicator == "poor_rate") & (base_obs.year == 2017)
-                    & (base_obs.status == "official")]
+    real = base_obs[
+        (base_obs.gso_code == "617")
+        & (base_obs.indicator == "poor_rate")
+        & (base_obs.year == 2017)
+        & (base_obs.status == "official")
+    ]
     assert (tmr["old"], tmr["old_status"], tmr["new"], tmr["status"]) == (
-        float(real["value"].iloc[0]), "official", 57.9, "reported")
+        float(real["value"].iloc[0]),
+        "official",
+        57.9,
+        "reported",
+    )
     assert ch[("610", "poor_rate")]["old_status"] == "synthetic"
 
 
 def test_any_catalogued_indicator(state):
-    data = "Mã xã,road_village_hardened_pct,Dân số 2019 (TĐT)\n23344,55,\n23347,\"60,5\",\n".encode()
+    data = 'Mã xã,road_village_hardened_pct,Dân số 2019 (TĐT)\n23344,55,\n23347,"60,5",\n'.encode()
     pv = ingest.preview(data, "roads.csv", year=2020)
     assert pv.ok, [p.line() for p in pv.problems]
     assert pv.observations["indicator"].tolist() == ["road_village_hardened_pct"] * 2
@@ -274,8 +340,7 @@ def test_missing_columns(state):
     assert "no commune (Mã xã / Tên xã) code or name column" in pv.errors[0].message
     pv = ingest.preview("Mã xã,Ghi chú\n23344,x\n".encode(), "a.csv", year=2020, standard="2016-2020")
     assert pv.errors[0].message.startswith("no value column")
-    pv = ingest.preview("Mã xã,Số hộ nghèo,Hộ nghèo\n23344,5,6\n".encode(), "a.csv", year=2020,
-                        standard="2016-2020")
+    pv = ingest.preview("Mã xã,Số hộ nghèo,Hộ nghèo\n23344,5,6\n".encode(), "a.csv", year=2020, standard="2016-2020")
     assert "both give poor_households" in pv.errors[0].message
 
 
@@ -298,11 +363,14 @@ def _xlsx(rows, percent_cols=(), sheets=1) -> bytes:
 
 
 def test_xlsx_with_title_rows_and_percent_format(state):
-    rows = [["KẾT QUẢ RÀ SOÁT HỘ NGHÈO, HỘ CẬN NGHÈO NĂM 2020"], [None],
-            ["Mã xã", "Tên xã", "Tổng số hộ", "Số hộ nghèo", "Tỷ lệ hộ nghèo"],
-            ["23344", "Xã Đắk Blô", 384, 131, 0.3411],
-            [23347, "Xã Đắk Man", "1.045", "102", 0.0976],
-            [23350, "Xã Đắk Nhoong", 591, "x", 0.2]]
+    rows = [
+        ["KẾT QUẢ RÀ SOÁT HỘ NGHÈO, HỘ CẬN NGHÈO NĂM 2020"],
+        [None],
+        ["Mã xã", "Tên xã", "Tổng số hộ", "Số hộ nghèo", "Tỷ lệ hộ nghèo"],
+        ["23344", "Xã Đắk Blô", 384, 131, 0.3411],
+        [23347, "Xã Đắk Man", "1.045", "102", 0.0976],
+        [23350, "Xã Đắk Nhoong", 591, "x", 0.2],
+    ]
     data = _xlsx(rows, percent_cols=("E",), sheets=2)
     pv = ingest.preview(data, "ket_qua.xlsx", year=2020, standard="2016-2020")
     assert pv.file_type == "xlsx" and pv.sheet == "Biểu 01"
@@ -322,6 +390,7 @@ def test_preview_writes_nothing(state):
 
 
 # ---------------------------------------------------------------- staging
+
 
 def test_stage_load_expire(state, monkeypatch):
     data = (FIX / "review_2020_communes.csv").read_bytes()
@@ -348,27 +417,35 @@ def test_stage_load_expire(state, monkeypatch):
 
 # ---------------------------------------------------------------- command line
 
+
 def test_cli_dry_run_and_commit(state, capsys):
     f = str(FIX / "review_2020_communes.csv")
     assert cli.main(["ingest", f, "--year", "2020", "--standard", "2016-2020", "--dry-run"]) == 0
     out = capsys.readouterr()
     assert "25 values for 5 units" in out.out and "dry run" in out.err
     assert not (state / "versions").exists()
-    assert cli.main(["ingest", f, "--year", "2020", "--standard", "2016-2020", "--who", "tester",
-                     "--note", "QĐ 04/QĐ-UBND"]) == 0
+    assert (
+        cli.main(
+            ["ingest", f, "--year", "2020", "--standard", "2016-2020", "--who", "tester", "--note", "QĐ 04/QĐ-UBND"]
+        )
+        == 0
+    )
     assert "version 1 is now current" in capsys.readouterr().out
     assert versions.current_number() == 1 and versions.get(1).manifest["who"] == "tester"
 
 
-@pytest.mark.parametrize("args, message", [
-    (["ingest", "{FIX}/bad_rows_2020.csv", "--year", "2020", "--standard", "2016-2020"], "11 problems"),
-    (["ingest", "{FIX}/empty.csv", "--year", "2020"], "the file is empty"),
-    (["ingest", "{FIX}/not_a_table.pdf", "--year", "2020"], "unsupported file type .pdf"),
-    (["ingest", "{FIX}/nope.csv", "--year", "2020"], "no such file"),
-    (["ingest", "{FIX}/review_2020_communes.csv", "--year", "2040"], "outside 2015–2025"),
-    (["ingest", "{FIX}/review_2020_communes.csv", "--year", "2020", "--standard", "1990"], "unknown poverty"),
-    (["versions", "restore", "7"], "there is no dataset version 7"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["ingest", "{FIX}/bad_rows_2020.csv", "--year", "2020", "--standard", "2016-2020"], "11 problems"),
+        (["ingest", "{FIX}/empty.csv", "--year", "2020"], "the file is empty"),
+        (["ingest", "{FIX}/not_a_table.pdf", "--year", "2020"], "unsupported file type .pdf"),
+        (["ingest", "{FIX}/nope.csv", "--year", "2020"], "no such file"),
+        (["ingest", "{FIX}/review_2020_communes.csv", "--year", "2040"], "outside 2015–2025"),
+        (["ingest", "{FIX}/review_2020_communes.csv", "--year", "2020", "--standard", "1990"], "unknown poverty"),
+        (["versions", "restore", "7"], "there is no dataset version 7"),
+    ],
+)
 def test_cli_refusals_exit_2_with_one_line(state, capsys, args, message):
     args = [a.replace("{FIX}", str(FIX)) for a in args]
     assert cli.main(args) == 2

@@ -22,14 +22,15 @@ PAUSED_INGEST = Path(__file__).resolve().parent / "paused_ingest.py"
 STD = "2016-2020 multidimensional (QĐ 59/2015/QĐ-TTg)"
 
 
-
 def snapshot(state: Path) -> dict:
     """Every file of the state folder except staging and the lock, with size and mtime."""
     if not state.exists():
         return {}
-    return {str(p.relative_to(state)): (p.stat().st_size, p.stat().st_mtime_ns)
-            for p in sorted(state.rglob("*")) if p.is_file()
-            and not str(p.relative_to(state)).startswith("staging") and p.name != ".lock"}
+    return {
+        str(p.relative_to(state)): (p.stat().st_size, p.stat().st_mtime_ns)
+        for p in sorted(state.rglob("*"))
+        if p.is_file() and not str(p.relative_to(state)).startswith("staging") and p.name != ".lock"
+    }
 
 
 def commit(name, **kw):
@@ -97,8 +98,9 @@ def test_commit_serves_official_values_only_where_uploaded(state, gpkg):
 def test_same_rank_values_are_replaced_and_kept_as_alternatives(state, gpkg):
     v = commit("districts_2017.csv", year=2017, level="district", status="reported")
     obs = served_obs()
-    rows = obs[(obs.gso_code == "617") & (obs.indicator == "poor_rate") & (obs.year == 2017)
-               & (obs.unit_level == "district")]
+    rows = obs[
+        (obs.gso_code == "617") & (obs.indicator == "poor_rate") & (obs.year == 2017) & (obs.unit_level == "district")
+    ]
     old = rows[rows.status == "official"]
     assert len(old) == 1 and old["note"].iloc[0].startswith(f"alternative: replaced by upload v{v.number}")
     best = indicators.values(obs, "poor_rate", "district", 2017).set_index("gso_code")
@@ -106,22 +108,32 @@ def test_same_rank_values_are_replaced_and_kept_as_alternatives(state, gpkg):
 
 
 def test_apply_observations_unit():
-    base = pd.DataFrame({
-        "unit_level": ["commune"] * 4, "gso_code": ["1", "1", "1", "2"], "unit_name": ["a"] * 4,
-        "indicator": ["x"] * 4, "year": [2020, 2020, 2020, 2020], "period": [""] * 4, "qualifier": ["="] * 4,
-        "value": [1.0, 2.0, 3.0, 4.0], "unit": ["%"] * 4, "standard": ["s"] * 4,
-        "status": ["official", "synthetic", "reported", "official"], "source": ["s"] * 4,
-        "note": ["", "demo", "alternative: other", ""]})
+    base = pd.DataFrame(
+        {
+            "unit_level": ["commune"] * 4,
+            "gso_code": ["1", "1", "1", "2"],
+            "unit_name": ["a"] * 4,
+            "indicator": ["x"] * 4,
+            "year": [2020, 2020, 2020, 2020],
+            "period": [""] * 4,
+            "qualifier": ["="] * 4,
+            "value": [1.0, 2.0, 3.0, 4.0],
+            "unit": ["%"] * 4,
+            "standard": ["s"] * 4,
+            "status": ["official", "synthetic", "reported", "official"],
+            "source": ["s"] * 4,
+            "note": ["", "demo", "alternative: other", ""],
+        }
+    )
     new = base.iloc[[0]].assign(value=9.0, status="reported", source="upload")
     out = versions.apply_observations(base, new, 3)
     assert out["note"].tolist() == ["alternative: replaced by upload v3", "demo", "alternative: other", "", ""]
-    assert indicators.values(out, "x", "commune", 2020).set_index("gso_code")["value"].to_dict() == {"1": 9.0,
-                                                                                                     "2": 4.0}
+    assert indicators.values(out, "x", "commune", 2020).set_index("gso_code")["value"].to_dict() == {"1": 9.0, "2": 4.0}
 
 
 def test_chain_restore_and_branching(state, gpkg):
-    v1 = commit("multi_year.csv", year=None)                       # 2019 + 2020 for 23344, 23347
-    v2 = commit("review_2020_bom_semicolon.csv")                   # 23404, 23407
+    v1 = commit("multi_year.csv", year=None)  # 2019 + 2020 for 23344, 23347
+    v2 = commit("review_2020_bom_semicolon.csv")  # 23404, 23407
     assert v2.manifest["parent"] == 1
     obs = served_obs()
     got = indicators.values(obs, "poor_households", "commune", 2020).set_index("gso_code")
@@ -132,7 +144,7 @@ def test_chain_restore_and_branching(state, gpkg):
     got = indicators.values(served_obs(), "poor_households", "commune", 2020).set_index("gso_code")
     assert got.loc["23347", "status"] == "official" and got.loc["23404", "status"] == "synthetic"
 
-    v3 = commit("review_2020_communes.csv")                        # branches off version 1
+    v3 = commit("review_2020_communes.csv")  # branches off version 1
     assert v3.number == 3 and v3.manifest["parent"] == 1
     got = indicators.values(served_obs(), "poor_households", "commune", 2020).set_index("gso_code")
     assert got.loc["23404", "status"] == "synthetic" and got.loc["23341", "status"] == "official"
@@ -195,13 +207,26 @@ def test_killed_ingest_leaves_the_served_version_intact(state, gpkg, tmp_path, p
     obs_before = storage.read_layer("observations", served_before)
     before = {k: v for k, v in snapshot(state).items()}
     marker = tmp_path / "paused"
-    env = {**os.environ, "GEO_STATE_DIR": str(state), "GEO_BUILD_DIR": str(gpkg.parent),
-           "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "GEO_STATE_DIR": str(state), "GEO_BUILD_DIR": str(gpkg.parent), "PYTHONPATH": str(ROOT)}
     env.pop("GEO_GPKG", None)
-    proc = subprocess.Popen([sys.executable, str(PAUSED_INGEST), point, str(marker),
-                             "ingest", str(FIX / "review_2020_bom_semicolon.csv"),
-                             "--year", "2020", "--standard", "2016-2020"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            str(PAUSED_INGEST),
+            point,
+            str(marker),
+            "ingest",
+            str(FIX / "review_2020_bom_semicolon.csv"),
+            "--year",
+            "2020",
+            "--standard",
+            "2016-2020",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.time() + 60
         while not marker.exists():
