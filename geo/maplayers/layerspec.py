@@ -58,19 +58,24 @@ Example
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any, NoReturn
+
+import geopandas as gpd
+import pandas as pd
+import shapely
 
 from geo import paths
 from geo.analysis import classify
 from geo.backends.base import Backend
-
-if TYPE_CHECKING:  # annotations only: pandas/geopandas are imported where they are used
-    import geopandas as gpd
-    import pandas as pd
+from geo.crs import METRIC, WGS84
+from geo.indicators import catalogue
+from geo.indicators import values as indicators
+from geo.io import storage
 
 KINDS = ("choropleth", "categorical", "points", "lines")
 SOURCES = ("communes", "districts", "works", "roads", "border")
@@ -234,12 +239,8 @@ class LayerSpec:
 def _catalogue_ids() -> list[str]:
     """Indicator ids of the catalogue (``data/indicators/catalogue.csv``)."""
     try:
-        from geo.indicators import catalogue
-
         return [str(i) for i in catalogue.load_catalogue().index]
     except ImportError:  # pragma: no cover - the catalogue module is part of the project
-        import pandas as pd
-
         return pd.read_csv(paths.indicators_dir() / "catalogue.csv", dtype=str)["id"].tolist()
 
 
@@ -553,8 +554,6 @@ def read_source(source: str, path: Backend | Path | str | None = None) -> gpd.Ge
     """The layer behind ``source`` (a copy): from ``path`` when it is a backend
     (:class:`geo.backends.base.Backend`, e.g. the app's PostGIS database), else from the
     GeoPackage ``path`` (default: the served one)."""
-    from geo.io import storage
-
     if isinstance(path, Backend):
         return path.read_layer(source)
     return storage.read_layer(source, path)
@@ -579,8 +578,6 @@ def check_year(spec: LayerSpec, year: int | None) -> int | None:
 
 
 def _pick(obs, indicator: str, level: str, year: int | None):
-    from geo.indicators import values as indicators
-
     rows = indicators.values(obs, indicator, level, year)
     if year is not None and rows.empty:
         rows = indicators.values(obs, indicator, level, None)
@@ -599,8 +596,6 @@ def layer_frame(spec: LayerSpec, year: int | None = None, path: Path | str | Non
     spec's ``popup_fields``; ``reported`` lists other real figures of the
     indicator that are not drawn (bounds such as ">58").
     """
-    import pandas as pd
-
     year = check_year(spec, year)
     gdf = read_source(spec.source, path)
     if spec.filter:
@@ -697,8 +692,6 @@ def _popup_values(spec: LayerSpec, gdf, obs, year) -> list[list[dict]]:
 
 def _reported(spec: LayerSpec, gdf, obs) -> list[list[dict]]:
     """Real figures of the indicator that are shown in popups but never drawn (bounds)."""
-    from geo.indicators import values as indicators
-
     rows = obs[
         (obs["indicator"] == spec.indicator) & (obs["unit_level"] == spec.level) & (obs["status"] != "synthetic")
     ]
@@ -737,8 +730,6 @@ def unit_series(
     ``{"23281": {"poor_rate": [(value, status), …one per year]}}`` — the
     best status per year, ``(None, None)`` where there is none.
     """
-    from geo.indicators import values as indicators
-
     obs = read_source("observations", path)
     rows = indicators.usable(obs)
     rows = rows[
@@ -768,10 +759,6 @@ def display_tolerance(path: Path | str | None = None) -> float:
     >>> display_tolerance()  # Kon Tum: about 150 km across
     150.0
     """
-    import math
-
-    from geo.crs import METRIC
-
     x0, y0, x1, y1 = read_source("communes", path).to_crs(METRIC).total_bounds
     return max(DISPLAY_TOLERANCE_M, round(math.hypot(x1 - x0, y1 - y0) * DISPLAY_TOLERANCE_PER_EXTENT, -1))
 
@@ -785,11 +772,6 @@ def display_geometry(source: str, path: Path | str | None = None) -> gpd.GeoData
     by one (topology-preserving); points are only rounded.  Returns a
     GeoDataFrame with the source's id column and geometry (WGS84).
     """
-    import geopandas as gpd
-    import shapely
-
-    from geo.crs import METRIC, WGS84
-
     if source == "districts":
         communes = display_geometry("communes", path)
         units = read_source("communes", path)[["gso_code", "district_code"]]
@@ -827,6 +809,4 @@ def display_geometry(source: str, path: Path | str | None = None) -> gpd.GeoData
 
 
 def _round(geoms):
-    import shapely
-
     return shapely.transform(geoms, lambda a: a.round(DECIMALS))

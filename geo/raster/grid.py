@@ -48,6 +48,9 @@ from rasterio.io import DatasetReader, MemoryFile
 
 from geo.crs import METRIC
 from geo.errors import CliError
+from geo.indicators import values as indicators
+from geo.indicators.values import STATUS_RANK
+from geo.io import storage
 
 MIN_RESOLUTION = 50.0
 MAX_RESOLUTION = 5000.0
@@ -269,8 +272,6 @@ def class_breaks(values: npt.ArrayLike, k: int) -> list[float]:
 
 
 def _status_text(statuses: pd.Series) -> tuple[str, str]:
-    from geo.indicators.values import STATUS_RANK
-
     counts = statuses.value_counts()
     order = sorted(counts.index, key=lambda s: STATUS_RANK.get(s, 9))
     if len(order) == 1:
@@ -302,9 +303,6 @@ def indicator_product(
     nodata) with a colour table; otherwise float32 values with nodata -9999.
     A cell takes the unit whose polygon holds its centre.
     """
-    from geo.indicators import values as indicators
-    from geo.io import storage
-
     resolution = check_resolution(resolution)
     if level not in ("commune", "district"):
         raise RasterError(f"level must be commune or district (got {level!r})")

@@ -56,8 +56,11 @@ import numpy as np
 import pandas as pd
 from scipy.ndimage import distance_transform_edt
 
+from geo import paths
 from geo.crs import METRIC
 from geo.errors import CliError
+from geo.indicators import catalogue
+from geo.io import storage
 from geo.raster import zonal
 from geo.raster.grid import (
     DEFAULT_RESOLUTION,
@@ -70,6 +73,7 @@ from geo.raster.grid import (
     register_export,
     write_geotiff,
 )
+from geo.units import boundaries as units
 
 TARGETS = ("roads", "power")
 START_MARGIN = 10_000.0  # metres around the province to begin with
@@ -90,8 +94,6 @@ CATALOGUE_FILE = "extra/remoteness.catalogue.csv"
 
 
 def _catalogue() -> pd.DataFrame:
-    from geo import paths
-
     return pd.read_csv(paths.ROOT / "data" / "indicators" / CATALOGUE_FILE, dtype=str, keep_default_na=False)
 
 
@@ -317,8 +319,6 @@ def remoteness_observations(
 
 def surface_from_gpkg(target: str, resolution: float = DEFAULT_RESOLUTION, path: Path | str | None = None) -> Surface:
     """The surface computed from the built GeoPackage's layers (what the web app serves)."""
-    from geo.io import storage
-
     if target not in TARGETS:
         raise RasterError(f"unknown target {target!r}; expected one of {', '.join(TARGETS)}")
     communes = storage.read_layer("communes", path)
@@ -327,9 +327,6 @@ def surface_from_gpkg(target: str, resolution: float = DEFAULT_RESOLUTION, path:
 
 
 def _load_sources():
-    from geo.indicators import catalogue
-    from geo.units import boundaries as units
-
     return units.load_communes(), units.load_roads(), catalogue.load_works()
 
 
