@@ -39,15 +39,18 @@ import uuid
 
 import folium
 import folium.plugins
+import shapely
 from branca.element import Element, MacroElement
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 from folium.elements import JSCSSMixin
 from folium.template import Template
 from markupsafe import escape
+from shapely.geometry import box
 
 from geo import cache
 from geo.analysis import classify
 from geo.backends.base import Backend, BackendError
+from geo.indicators import values as indicators
 from geo.maplayers import layerspec
 
 from . import context as app_context
@@ -234,15 +237,20 @@ def _year() -> int | None:
         raise bad_request(f"year must be an integer such as 2020, got {raw!r}") from None
 
 
-def _gpkg() -> Backend:
-    """The app's backend (:func:`app.context.backend`), every layer the map draws comes from;
-    a clear 503 when it has no data (not built, database unreachable or empty)."""
+def _source() -> tuple[Backend, cache.Version]:
+    """The app's backend (:func:`app.context.backend`), every layer the map draws comes from,
+    and the version of its data (asked once a request); a clear 503 when it has no data (not
+    built, database unreachable or empty)."""
     try:
         data = app_context.backend()
-        data.version()
+        return data, cache.version_of(data)
     except BackendError as exc:
         raise ApiError(str(exc), 503, "ServiceUnavailable") from None
-    return data
+
+
+def _gpkg() -> Backend:
+    """The app's backend, with a clear 503 when it has no data (see :func:`_source`)."""
+    return _source()[0]
 
 
 # --------------------------------------------------------------------- cache
@@ -265,11 +273,9 @@ def _cached(key: tuple, make):
     apps with different layer folders never share payloads.  Payloads count
     against :data:`MAP`'s budget, display geometry against :data:`MAP_GEOMETRY`.
     """
-    backend = _gpkg()
+    backend, version = _source()
     part = MAP_GEOMETRY if key[0] == "display" else MAP
-    return part.get_or_make(
-        cache.version_of(backend), (current_app.extensions["map_cache"],) + key, lambda: make(backend)
-    )
+    return part.get_or_make(version, (current_app.extensions["map_cache"],) + key, lambda: make(backend))
 
 
 def _json_response(payload: bytes, mimetype: str = "application/json") -> Response:
@@ -419,8 +425,6 @@ def layer_payload(
     ``k`` and ``breaks`` (choropleths) replace the layer file's number of classes
     and user-defined breaks.
     """
-    import shapely
-
     cat = _catalogue(path)
     try:
         frame = layerspec.layer_frame(spec, year, path)
@@ -452,8 +456,6 @@ def layer_payload(
         reference = None
         if cls.across_years and len(spec.years) > 1 and spec.indicator:
             obs = layerspec.read_source("observations", path)
-            from geo.indicators import values as indicators
-
             reference = []
             for y in spec.years:
                 reference += indicators.values(obs, spec.indicator, spec.level, y)["value"].tolist()
@@ -707,8 +709,6 @@ def _display(source: str, path):
 
 def geometry_payload(source: str, path) -> dict:
     """Display geometry of communes / districts with the names used for search."""
-    import shapely
-
     disp = _display(source, path)
     units = layerspec.read_source(source, path).set_index("gso_code")
     features = []
@@ -896,9 +896,6 @@ def _localise(element, which: str) -> None:
 
 def _context_layer(lang: str, path, bounds) -> folium.FeatureGroup:
     """Offline basemap: neighbouring countries and provinces from the GeoPackage, with labels."""
-    import shapely
-    from shapely.geometry import box
-
     t = T[lang]
     group = folium.FeatureGroup(name=t["base_context"], overlay=False, control=True, show=True)
     countries = _display("countries", path)

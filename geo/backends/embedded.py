@@ -10,7 +10,6 @@ per version too.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,15 +49,12 @@ class EmbeddedBackend(Backend):
         return str(self.path)
 
     def version(self) -> str:
-        self._stat()
-        return cache.file_version(self.path).token
-
-    def _stat(self) -> os.stat_result:
+        path = self.path
         try:
-            return self.path.stat()
+            return cache.file_version(path).token
         except OSError:
             raise BackendUnavailable(
-                f"the data are not built yet ({self.path.name} missing): run `python -m geo build`"
+                f"the data are not built yet ({path.name} missing): run `python -m geo build`"
             ) from None
 
     @property
@@ -96,9 +92,9 @@ class EmbeddedBackend(Backend):
 
     # targeting
     def targets(self) -> EmbeddedTargets:
-        self._stat()
-        version = cache.file_version(self.path)
-        return TARGETS.get_or_make(version, "targets", lambda: _targets(self.path, version))
+        path = self.path
+        version = cache.Version(str(path), self.version())
+        return TARGETS.get_or_make(version, "targets", lambda: _targets(path, version))
 
 
 @dataclass
