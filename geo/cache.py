@@ -88,12 +88,16 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import numpy as np
 import pandas as pd
 
+if TYPE_CHECKING:  # annotations only: the cache (the lowest layer) imports nothing of geo at run time
+    from geo.backends.base import Backend
+
 KiB, MiB, GiB = 1024, 1024**2, 1024**3
+T = TypeVar("T")  # the type of a kept value (put / get_or_make give back what they were given)
 
 
 class Version(NamedTuple):
@@ -113,7 +117,7 @@ def file_version(path: Path | str) -> Version:
     return Version(str(path), f"{path}:{st.st_mtime_ns}:{st.st_size}")
 
 
-def version_of(backend) -> Version:
+def version_of(backend: Backend) -> Version:
     """The data version a backend (:mod:`geo.backends`) serves now."""
     return Version(backend.describe(), backend.version())
 
@@ -232,7 +236,7 @@ class Partition:
         self._entries: OrderedDict[tuple[Version, Hashable], tuple[Any, int]] = OrderedDict()
         self.nbytes = 0
 
-    def get(self, version: Version, key: Hashable, default=None):
+    def get(self, version: Version, key: Hashable, default: Any = None) -> Any:  # Any: values of every kind
         """The value kept for ``key`` in ``version`` (most recently used now), else ``default``."""
         with _lock:
             _see(version)
@@ -242,7 +246,7 @@ class Partition:
             self._entries.move_to_end((version, key))
             return hit[0]
 
-    def put(self, version: Version, key: Hashable, value, size: int | None = None):
+    def put(self, version: Version, key: Hashable, value: T, size: int | None = None) -> T:
         """Keep ``value`` (``size`` bytes, estimated when not given) unless it is too large; return it."""
         size = sizeof(value) if size is None else int(size)
         with _lock:
@@ -257,7 +261,7 @@ class Partition:
             self._shrink()
         return value
 
-    def get_or_make(self, version: Version, key: Hashable, make: Callable[[], Any], size: int | None = None):
+    def get_or_make(self, version: Version, key: Hashable, make: Callable[[], T], size: int | None = None) -> T:
         """The value kept for ``key``, else ``make()`` — made once when threads ask at the same time."""
         missing = object()
         hit = self.get(version, key, missing)
@@ -327,7 +331,7 @@ class Memo:
     def __init__(self, part: Partition, version: Version, prefix: Hashable = None):
         self.part, self.version, self.prefix = part, version, prefix
 
-    def get(self, key: Hashable, default=None):
+    def get(self, key: Hashable, default: Any = None) -> Any:  # Any: values of every kind
         """The value kept for ``key``, else ``default``."""
         return self.part.get(self.version, (self.prefix, key), default)
 

@@ -80,7 +80,7 @@ def current_version_number(state: Path) -> int:
     return n if n and (version_dir(state, n) / GPKG).is_file() else 0
 
 
-def served_gpkg(settings) -> Path:
+def served_gpkg(settings: geo_settings.Settings) -> Path:
     """The GeoPackage ``settings`` serve: ``gpkg`` when set; else the current dataset version
     under ``state_dir`` (:mod:`geo.uploads.versions`); else the base build."""
     if settings.gpkg:

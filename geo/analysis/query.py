@@ -37,7 +37,9 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -96,7 +98,9 @@ def metric_geoms(gdf: gpd.GeoDataFrame | gpd.GeoSeries) -> np.ndarray:
     return np.asarray(geo.to_crs(METRIC).values, dtype=object)
 
 
-def to_metric(targets) -> shapely.Geometry:
+def to_metric(
+    targets: gpd.GeoDataFrame | gpd.GeoSeries | shapely.Geometry | Iterable[shapely.Geometry],
+) -> shapely.Geometry:
     """One metric geometry (the union) of ``targets``.
 
     ``targets``: a GeoDataFrame / GeoSeries (any CRS; WGS84 if none), a
@@ -114,12 +118,16 @@ def to_metric(targets) -> shapely.Geometry:
     return shapely.union_all(geoms)
 
 
-def by_code(units: gpd.GeoDataFrame, values) -> pd.Series:
+def by_code(units: gpd.GeoDataFrame, values: np.ndarray | pd.Series | Sequence[object]) -> pd.Series:
     """``values`` (one per unit, in order) as a Series indexed by the units' ``gso_code``."""
     return pd.Series(np.asarray(values), index=pd.Index(units["gso_code"].astype(str), name="gso_code"))
 
 
-def distance_to(units: gpd.GeoDataFrame, target_geoms, metric: np.ndarray | None = None) -> pd.Series:
+def distance_to(
+    units: gpd.GeoDataFrame,
+    target_geoms: gpd.GeoDataFrame | gpd.GeoSeries | shapely.Geometry | Iterable[shapely.Geometry],
+    metric: np.ndarray | None = None,
+) -> pd.Series:
     """Distance in km (UTM 48N) from each unit to the nearest target geometry.
 
     0 when the unit touches or intersects a target.  Indexed like ``units``.
@@ -137,7 +145,7 @@ def distance_to(units: gpd.GeoDataFrame, target_geoms, metric: np.ndarray | None
     return pd.Series(dist, index=units.index, name="distance_km")
 
 
-def check_within_km(within_km) -> float:
+def check_within_km(within_km: float | str) -> float:
     """``within_km`` as a number of km in [0, MAX_WITHIN_KM] (raises ``ValueError`` saying why)."""
     try:
         value = float(within_km)
@@ -239,7 +247,7 @@ def near_border(
     return Constraint(label, by_code(units, mask), by_code(units, dist.round(3)))
 
 
-def near_constraint(units: gpd.GeoDataFrame, within_km, dist: pd.Series, label: str) -> Constraint:
+def near_constraint(units: gpd.GeoDataFrame, within_km: float | str, dist: pd.Series, label: str) -> Constraint:
     """The units within ``within_km`` of ``label`` given their distances ``dist`` (km, like ``units``)."""
     within = check_within_km(within_km)
     dist = dist.reindex(units.index).astype(float)
@@ -271,7 +279,7 @@ def near_point(
     return near_constraint(units, within_km, dist, f"point {lon:g},{lat:g}")
 
 
-def intersecting(units: gpd.GeoDataFrame, geom, metric: np.ndarray | None = None) -> Constraint:
+def intersecting(units: gpd.GeoDataFrame, geom: shapely.Geometry, metric: np.ndarray | None = None) -> Constraint:
     """Units intersecting ``geom`` (a shapely polygon in WGS84), tested in UTM 48N."""
     geoms = metric_geoms(units) if metric is None else metric
     target = to_metric(geom)
@@ -562,7 +570,7 @@ def parse_bbox(text: str) -> tuple[float, float, float, float]:
     return x0, y0, x1, y1
 
 
-def parse_geometry(text) -> shapely.Geometry:
+def parse_geometry(text: str | dict[str, Any]) -> shapely.Geometry:
     """A WKT or GeoJSON (geometry or Feature) (Multi)Polygon in WGS84 → shapely.
 
     Accepts a string or an already-decoded GeoJSON mapping.  Rejects (with

@@ -22,6 +22,7 @@ PostGIS missing.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from geo import paths, settings
 from geo.backends import factory
@@ -94,7 +95,7 @@ def _cmd_status(args) -> int:
     return 0
 
 
-def register(sub) -> None:
+def register(sub: Any) -> None:  # sub: argparse add_subparsers() action (its class is private)
     p = sub.add_parser(
         "db",
         help="the PostGIS database (DATABASE_URL): init, migrate, load, status",

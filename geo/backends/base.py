@@ -16,6 +16,11 @@ geo.backends.base.BackendConfigError: DATABASE_URL must start with postgresql://
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # annotations only: this module imports nothing at run time but re
+    import geopandas as gpd
+    import pandas as pd
 
 SCHEMES = ("postgresql://", "postgres://")
 _SCHEMA_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -46,7 +51,7 @@ class Backend:
         raise NotImplementedError
 
     @property
-    def versions(self):
+    def versions(self) -> Any:  # a geo.uploads.versions.Store (which imports this module)
         """The dataset versions it serves (:class:`geo.uploads.versions.Store`: list, get,
         current, create, restore)."""
         raise NotImplementedError
@@ -58,7 +63,7 @@ class Backend:
     def layer_names(self) -> list[str]:
         raise NotImplementedError
 
-    def read_layer(self, name: str):
+    def read_layer(self, name: str) -> gpd.GeoDataFrame | pd.DataFrame:
         raise NotImplementedError
 
     # OGC API – Features provider
@@ -74,31 +79,39 @@ class Backend:
     def queryables(self, collection_id: str) -> dict:
         return self.collection(collection_id)["queryables"]
 
-    def select(self, collection_id: str, bbox=None, filters=None, datetime=None, year=None, sortby=None):
+    def select(
+        self,
+        collection_id: str,
+        bbox: tuple[float, ...] | None = None,
+        filters: dict[str, str] | None = None,
+        datetime: tuple[int | None, int | None] | None = None,
+        year: int | None = None,
+        sortby: list[tuple[str, bool]] | None = None,
+    ) -> Any:  # the backend's selection (EmbeddedSelection, PostGISSelection: no shared class)
         raise NotImplementedError
 
     def items(
         self,
         collection_id: str,
-        bbox=None,
+        bbox: tuple[float, ...] | None = None,
         limit: int = 10,
         offset: int = 0,
-        filters=None,
-        datetime=None,
-        year=None,
-        sortby=None,
-    ):
+        filters: dict[str, str] | None = None,
+        datetime: tuple[int | None, int | None] | None = None,
+        year: int | None = None,
+        sortby: list[tuple[str, bool]] | None = None,
+    ) -> tuple[gpd.GeoDataFrame, int]:
         sel = self.select(collection_id, bbox, filters, datetime, year, sortby)
         return sel.page_frame(limit, offset), sel.number_matched
 
     def item_json(self, collection_id: str, fid: str) -> str:
         raise NotImplementedError
 
-    def item(self, collection_id: str, fid: str):
+    def item(self, collection_id: str, fid: str) -> gpd.GeoDataFrame:
         raise NotImplementedError
 
     # targeting
-    def targets(self):
+    def targets(self) -> Any:  # the backend's targets (EmbeddedTargets, PostGISTargets: no shared class)
         raise NotImplementedError
 
 

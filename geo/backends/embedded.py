@@ -10,6 +10,7 @@ per version too.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,29 +66,37 @@ class EmbeddedBackend(Backend):
     def layer_names(self) -> list[str]:
         return storage.list_layers(self.path)
 
-    def read_layer(self, name: str):
+    def read_layer(self, name: str) -> gpd.GeoDataFrame | pd.DataFrame:
         return storage.read_layer(name, self.path)
 
     # OGC API – Features
-    def collection_ids(self):
+    def collection_ids(self) -> list[str]:
         return features.collection_ids(self.path)
 
-    def collection(self, collection_id):
+    def collection(self, collection_id: str) -> dict:
         return features.collection(collection_id, self.path)
 
-    def collections(self):
+    def collections(self) -> list[dict]:
         return features.collections(self.path)
 
-    def queryables(self, collection_id):
+    def queryables(self, collection_id: str) -> dict[str, dict]:
         return features.queryables(collection_id, self.path)
 
-    def select(self, collection_id, bbox=None, filters=None, datetime=None, year=None, sortby=None):
+    def select(
+        self,
+        collection_id: str,
+        bbox: tuple[float, ...] | None = None,
+        filters: dict[str, str] | None = None,
+        datetime: tuple[int | None, int | None] | None = None,
+        year: int | None = None,
+        sortby: list[tuple[str, bool]] | None = None,
+    ) -> EmbeddedSelection:
         return EmbeddedSelection(features.select(collection_id, bbox, filters, datetime, year, sortby, self.path))
 
-    def item_json(self, collection_id, fid):
+    def item_json(self, collection_id: str, fid: str) -> str:
         return features.item_json(collection_id, fid, self.path)
 
-    def item(self, collection_id, fid):
+    def item(self, collection_id: str, fid: str) -> gpd.GeoDataFrame:
         return features.item(collection_id, fid, self.path)
 
     # targeting
@@ -108,16 +117,16 @@ class EmbeddedSelection:
         return self.sel.number_matched
 
     @property
-    def years(self):
+    def years(self) -> tuple[int, ...] | None:
         return self.sel.years
 
-    def page_frame(self, limit, offset):
+    def page_frame(self, limit: int, offset: int) -> gpd.GeoDataFrame:
         return features.page_frame(self.sel, limit, offset)
 
-    def page_json(self, limit, offset):
+    def page_json(self, limit: int, offset: int) -> list[str]:
         return features.page_json(self.sel, limit, offset)
 
-    def page_bytes(self, limit, offset):
+    def page_bytes(self, limit: int, offset: int) -> list[bytes]:
         return features.page_bytes(self.sel, limit, offset)
 
 
@@ -152,7 +161,7 @@ class GeometryTexts:
         self._geoms = dict(zip(units["gso_code"].astype(str), units.geometry.values))
         self.version, self.level, self.part = version, level, part
 
-    def get(self, code: str, default=None):
+    def get(self, code: str, default: str | None = None) -> str | None:
         """The GeoJSON text of unit ``code``'s geometry, else ``default``."""
         if code not in self._geoms:
             return default
@@ -184,39 +193,54 @@ class EmbeddedTargets:
         return str(self.units["commune"]["name"].iloc[hits[0]]) if len(hits) else None
 
     # constraints (geo.analysis.query), each a Constraint over the units of ``level``
-    def near_border(self, level, within_km, country=None):
+    def near_border(self, level: str, within_km: float, country: str | None = None) -> query.Constraint:
         return query.near_border(self.units[level], within_km, country, distances=self.border_dist[level])
 
-    def near_roads(self, level, within_km):
+    def near_roads(self, level: str, within_km: float) -> query.Constraint:
         return query.near_roads(self.units[level], within_km, distances=self.roads_dist[level])
 
-    def near_point(self, level, lon, lat, within_km):
+    def near_point(self, level: str, lon: float, lat: float, within_km: float) -> query.Constraint:
         return query.near_point(self.units[level], lon, lat, within_km, metric=self.metric[level])
 
-    def intersecting(self, level, geom):
+    def intersecting(self, level: str, geom: shapely.Geometry) -> query.Constraint:
         return query.intersecting(self.units[level], geom, self.metric[level])
 
-    def in_district(self, level, district):
+    def in_district(self, level: str, district: str) -> query.Constraint:
         return query.in_district(self.units[level], district, self.units["district"], level)
 
-    def with_status(self, level, status):
+    def with_status(self, level: str, status: str) -> query.Constraint:
         return query.with_status(self.units[level], status, self.obs, level, self.catalogue)
 
-    def rank(self, level, indicators, year=None, constraints=(), top=None):
+    def rank(
+        self,
+        level: str,
+        indicators: Mapping[str, float] | str | Iterable[str],
+        year: int | None = None,
+        constraints: Iterable[query.Constraint] = (),
+        top: int | None = None,
+    ) -> gpd.GeoDataFrame:
         return targeting.rank(
             self.units[level], self.obs, self.catalogue, indicators, year, level, constraints, top, self.cache
         )
 
     # relations
-    def neighbours(self, gso_code):
+    def neighbours(self, gso_code: str) -> gpd.GeoDataFrame:
         return query.neighbours(self.units["commune"], gso_code, self.metric["commune"])
 
-    def nearest_works(self, gso_code, n=5, kind=None, precisions=query.PRECISE):
+    def nearest_works(
+        self, gso_code: str, n: int = 5, kind: str | None = None, precisions: tuple[str, ...] | None = query.PRECISE
+    ) -> gpd.GeoDataFrame:
         return query.nearest_works(
             self.units["commune"], self.works, gso_code, n, kind, self.metric["commune"], precisions
         )
 
-    def communes_without_work(self, within_km, kind=None, precisions=query.PRECISE, district=None):
+    def communes_without_work(
+        self,
+        within_km: float,
+        kind: str | None = None,
+        precisions: tuple[str, ...] | None = query.PRECISE,
+        district: str | None = None,
+    ) -> gpd.GeoDataFrame:
         communes, metric = self.units["commune"], self.metric["commune"]
         if district:
             keep = query.in_district(communes, district, self.units["district"]).mask.to_numpy()

@@ -63,14 +63,19 @@ import math
 import os
 import tempfile
 import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 from shapely.geometry import Point
+
+if TYPE_CHECKING:  # annotations only: psycopg is imported where a connection is made
+    import psycopg
 
 from geo import cache
 from geo.analysis import query, targeting
@@ -304,7 +309,7 @@ class PostGISBackend(Backend):
             kw["options"] = (self._params.get("options", "") + f" -c search_path={self.schema},public").strip()
         return kw
 
-    def connect(self, autocommit: bool = False):
+    def connect(self, autocommit: bool = False) -> psycopg.Connection:
         """A new connection of its own (the CLI, writes); raises :class:`BackendUnavailable`."""
         import psycopg
 
@@ -338,7 +343,7 @@ class PostGISBackend(Backend):
         return self._pool
 
     @contextlib.contextmanager
-    def connection(self):
+    def connection(self) -> Iterator[psycopg.Connection]:
         """A pooled connection (a transaction, committed on success)."""
         import psycopg
 
@@ -736,7 +741,7 @@ class PostGISBackend(Backend):
                 )
 
     # ------------------------------------------------------------------ snapshots and layers
-    def snapshot(self, conn=None) -> Snapshot:
+    def snapshot(self, conn: psycopg.Connection | None = None) -> Snapshot:
         """The current version (one small query) and its layers (memoised)."""
         if conn is None:
             with self.connection() as conn:
@@ -772,7 +777,7 @@ class PostGISBackend(Backend):
     def layer_names(self) -> list[str]:
         return [n for n, lay in self.snapshot().layers.items() if lay.kind in ("features", "table", "observations")]
 
-    def read_layer(self, name: str, snapshot: Snapshot | None = None):
+    def read_layer(self, name: str, snapshot: Snapshot | None = None) -> gpd.GeoDataFrame | pd.DataFrame:
         """A whole layer, as :func:`geo.io.storage.read_layer` reads it from the GeoPackage (a copy)."""
         snap = snapshot or self.snapshot()
         lay = snap.layers.get(name)
@@ -837,7 +842,15 @@ class PostGISBackend(Backend):
         snap = self.snapshot()
         return [x.info["meta"] for x in snap.layers.values() if x.kind == "ogc"]
 
-    def select(self, collection_id, bbox=None, filters=None, datetime=None, year=None, sortby=None):
+    def select(
+        self,
+        collection_id: str,
+        bbox: tuple[float, ...] | None = None,
+        filters: dict[str, str] | None = None,
+        datetime: tuple[int | None, int | None] | None = None,
+        year: int | None = None,
+        sortby: list[tuple[str, bool]] | None = None,
+    ) -> PostGISSelection:
         """Like :func:`geo.ogc.features.select`, with the WHERE / ORDER BY in SQL (same checks, same messages)."""
         snap = self.snapshot()
         lay = self._ogc(snap, collection_id)
@@ -906,7 +919,7 @@ class PostGISBackend(Backend):
         lay, row = self._item_row(collection_id, fid, frame=False)
         return _feature_text(lay.info, row, None)
 
-    def item(self, collection_id: str, fid: str):
+    def item(self, collection_id: str, fid: str) -> gpd.GeoDataFrame:
         lay, row = self._item_row(collection_id, fid, frame=True)
         return _page_frame(lay.info, [row], None)
 
@@ -950,7 +963,7 @@ class PostGISBackend(Backend):
         rows = self._rows("SELECT version, manifest FROM dataset_versions WHERE version > 0 ORDER BY version")
         return [self._version_obj(r[0], r[1]) for r in rows]
 
-    def get_version(self, number: int):
+    def get_version(self, number: int) -> DatabaseVersion:
         rows = self._rows(
             "SELECT version, manifest FROM dataset_versions WHERE version = %s AND version > 0", (int(number),)
         )
@@ -959,7 +972,7 @@ class PostGISBackend(Backend):
             raise VersionError(f"there is no dataset version {number} (versions: {have}; 0 is the base build)")
         return self._version_obj(rows[0][0], rows[0][1])
 
-    def restore(self, number: int):
+    def restore(self, number: int) -> DatabaseVersion | None:
         """Make version ``number`` current (0: the base)."""
         with self.connect() as conn, conn.transaction():
             self._lock_xact(conn, LOCK_VERSIONS)
@@ -981,7 +994,14 @@ class PostGISBackend(Backend):
             conn.execute("UPDATE dataset_versions SET current = true WHERE version = %s", (int(number),))
         return None if number == 0 else self.get_version(number)
 
-    def create_version(self, kind: str, files: dict[str, bytes], info: dict, new_rows=None, validate=None):
+    def create_version(
+        self,
+        kind: str,
+        files: dict[str, bytes],
+        info: dict,
+        new_rows: pd.DataFrame | None = None,
+        validate: Callable[[dict], object] | None = None,
+    ) -> DatabaseVersion:
         """Like :func:`geo.uploads.versions.create_version`, in one transaction of the database.
 
         Uploads wait for each other (an advisory lock), so each builds on the
@@ -1056,7 +1076,14 @@ class DatabaseStore(versions.Store):
     def current(self) -> int:
         return self.backend.current_version()
 
-    def create(self, kind, files, info, new_rows=None, validate=None) -> Version:
+    def create(
+        self,
+        kind: str,
+        files: dict[str, bytes],
+        info: dict,
+        new_rows: pd.DataFrame | None = None,
+        validate: Callable[[dict], object] | None = None,
+    ) -> Version:
         return self.backend.create_version(kind, files, info, new_rows, validate)
 
     def restore(self, number: int) -> Version | None:
@@ -1070,7 +1097,7 @@ class DatabaseVersion(Version):
     where: str = ""
 
     @property
-    def gpkg(self):  # messages print this where the embedded backend names the file
+    def gpkg(self) -> str:  # messages print this where the embedded backend names the file
         return f"dataset version {self.number} in {self.where}"
 
 
@@ -1242,7 +1269,7 @@ class PostGISTargets:
         )
         return within, distance
 
-    def near_border(self, level, within_km, country=None):
+    def near_border(self, level: str, within_km: float, country: str | None = None) -> query.Constraint:
         within = query.check_within_km(within_km)
         code = query.check_country(country)
         flags = (
@@ -1267,7 +1294,7 @@ class PostGISTargets:
         dist = pd.DataFrame({"LAO": d, "KHM": d, "any": d}, index=cand.index)
         return query.near_border(cand, within, code, distances=dist)
 
-    def near_roads(self, level, within_km):
+    def near_roads(self, level: str, within_km: float) -> query.Constraint:
         within = query.check_within_km(within_km)
         near, distance = self._line_sql("FROM line_parts l WHERE l.layer = 'roads' AND l.version = %(rv)s")
         params = {"rv": self._layer_dv("roads"), "m": within * 1000.0 + SLACK_M}
@@ -1275,7 +1302,7 @@ class PostGISTargets:
         d = pd.Series([r[-1] / 1000.0 for r in rows], index=cand.index, dtype=float)
         return query.near_roads(cand, within, distances=d)
 
-    def near_point(self, level, lon, lat, within_km):
+    def near_point(self, level: str, lon: float, lat: float, within_km: float) -> query.Constraint:
         query.check_lonlat(lon, lat)
         within = query.check_within_km(within_km)
         pt = query.to_metric([Point(lon, lat)])
@@ -1287,7 +1314,7 @@ class PostGISTargets:
         d = pd.Series([r[-1] / 1000.0 for r in rows], index=cand.index, dtype=float)
         return query.near_constraint(cand, within, d, f"point {lon:g},{lat:g}")
 
-    def intersecting(self, level, geom):
+    def intersecting(self, level: str, geom: shapely.Geometry) -> query.Constraint:
         target = query.to_metric(geom)
         cand, _ = self._units(
             level,
@@ -1296,14 +1323,14 @@ class PostGISTargets:
         )
         return query.Constraint("intersecting the given polygon", query.by_code(cand, np.ones(len(cand), dtype=bool)))
 
-    def in_district(self, level, district):
+    def in_district(self, level: str, district: str) -> query.Constraint:
         districts = self.districts()
         codes = query.resolve_districts(district, districts)
         column = "district_code" if level == "commune" else "gso_code"
         cand, _ = self._units(level, f"u.{column} = ANY(%(codes)s)", {"codes": codes})
         return query.in_district(cand, district, districts, level)
 
-    def with_status(self, level, status):
+    def with_status(self, level: str, status: str) -> query.Constraint:
         cat = self._catalogue()
         flag_ids = set(cat.loc[cat["kind"] == "flag", "id"].astype(str)) if "kind" in cat else set()
         flag_ids |= {i for ids in query.STATUS_FLAGS.values() for i in ids}
@@ -1314,7 +1341,14 @@ class PostGISTargets:
         return query.with_status(units, status, obs, level, cat)
 
     # ------------------------------------------------------------------ ranking
-    def rank(self, level, indicators, year=None, constraints=(), top=None):
+    def rank(
+        self,
+        level: str,
+        indicators: Mapping[str, float] | str | Iterable[str],
+        year: int | None = None,
+        constraints: Iterable[query.Constraint] = (),
+        top: int | None = None,
+    ) -> gpd.GeoDataFrame:
         if level not in targeting.LEVELS:
             raise ValueError(f"unknown level {level!r}; expected one of {', '.join(targeting.LEVELS)}")
         if isinstance(indicators, str):
@@ -1379,7 +1413,7 @@ class PostGISTargets:
         if self.commune_name(gso_code) is None:
             raise KeyError(f"no unit with gso_code {gso_code!r}")
 
-    def neighbours(self, gso_code, min_shared_km=query.MIN_SHARED_KM):
+    def neighbours(self, gso_code: str, min_shared_km: float = query.MIN_SHARED_KM) -> gpd.GeoDataFrame:
         self._commune_or_raise(gso_code)
         me = "(SELECT geom_utm FROM target_units WHERE version = %(uv)s AND level = 'commune' AND gso_code = %(code)s)"
         units, rows = self._units(
@@ -1422,7 +1456,9 @@ class PostGISTargets:
     def _works_frame(self, rows, lay: Layer) -> gpd.GeoDataFrame:
         return _frame([r[0] for r in rows], lay.info, [r[1] for r in rows])
 
-    def nearest_works(self, gso_code, n=5, kind=None, precisions=query.PRECISE):
+    def nearest_works(
+        self, gso_code: str, n: int = 5, kind: str | None = None, precisions: tuple[str, ...] | None = query.PRECISE
+    ) -> gpd.GeoDataFrame:
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
             raise ValueError(f"n must be a whole number ≥ 1, got {n!r}")
         self._commune_or_raise(gso_code)
@@ -1451,7 +1487,13 @@ class PostGISTargets:
         out = out.sort_values(["distance_km", "work_id"], kind="stable").head(int(n))
         return out.reset_index(drop=True)
 
-    def communes_without_work(self, within_km, kind=None, precisions=query.PRECISE, district=None):
+    def communes_without_work(
+        self,
+        within_km: float,
+        kind: str | None = None,
+        precisions: tuple[str, ...] | None = query.PRECISE,
+        district: str | None = None,
+    ) -> gpd.GeoDataFrame:
         within = query.check_within_km(within_km)
         uwhere, uparams = "TRUE", {}
         if district:

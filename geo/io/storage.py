@@ -61,7 +61,7 @@ def list_layers(path: Path | str | None = None) -> list[str]:
     return [str(name) for name, _ in pyogrio.list_layers(path)]
 
 
-def read_layer(name: str, path: Path | str | None = None):
+def read_layer(name: str, path: Path | str | None = None) -> gpd.GeoDataFrame | pd.DataFrame:
     """Read a layer (GeoDataFrame) or table (DataFrame), cached until the file changes.
 
     Callers get a copy, so they may modify it freely (a shallow one: pandas'

@@ -63,6 +63,7 @@ import json
 import math
 import os
 import re
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -246,7 +247,7 @@ class Packed:
         self.blob, self.offsets = blob, offsets
 
     @classmethod
-    def of(cls, items) -> Packed:
+    def of(cls, items: Iterable[bytes]) -> Packed:
         items = list(items)
         offsets = np.zeros(len(items) + 1, dtype=np.int64)
         np.cumsum([len(b) for b in items], out=offsets[1:])
@@ -340,7 +341,7 @@ class Collection:
         key = json_value(name) + ":"
         return [key + json_value(v) for v in _json_values(self.frame[name], col.type)]
 
-    def feature_bytes(self, positions, years: tuple[int, ...] | None = None) -> list[bytes]:
+    def feature_bytes(self, positions: np.ndarray | Sequence[int], years: tuple[int, ...] | None = None) -> list[bytes]:
         """The GeoJSON feature (UTF-8) of each row position, with the columns of ``years``."""
         groups = [y for y in self._parts if _serves(years, y)]
         parts = [self._parts[y] for y in groups]
@@ -353,7 +354,7 @@ class Collection:
             out.append(self._heads[i] + props + b"}}")
         return out
 
-    def notes_at(self, positions, years: tuple[int, ...] | None) -> list[str | None] | None:
+    def notes_at(self, positions: np.ndarray | Sequence[int], years: tuple[int, ...] | None) -> list[str | None] | None:
         """Per row position: the synthetic note of its first served synthetic value, else None."""
         if not self.synthetic_notes:
             return None
@@ -667,7 +668,7 @@ def _json_values(series: pd.Series, jtype: str) -> list:
     return [None if isnull(v) else conv(v) for v in series]
 
 
-def isnull(v) -> bool:
+def isnull(v: object) -> bool:
     """True for None, NA, NaT and NaN."""
     if v is None or v is pd.NA or v is pd.NaT:
         return True
@@ -677,7 +678,7 @@ def isnull(v) -> bool:
         return False
 
 
-def json_value(v) -> str:
+def json_value(v: object) -> str:
     """``v`` as JSON text, UTF-8 kept (non-finite floats → ``null``)."""
     if isinstance(v, float) and not math.isfinite(v):
         return "null"
@@ -777,7 +778,7 @@ def queryables(collection_id: str, path: Path | str | None = None) -> dict[str, 
     return c._queryables
 
 
-def parse_filter_value(ptype: str, name: str, raw: str):
+def parse_filter_value(ptype: str, name: str, raw: str) -> str | int | bool:
     """The typed value of a ``name=raw`` filter (raises :class:`QueryError`)."""
     if ptype == "integer":
         if not _INT_RE.match(raw.strip()):
@@ -893,8 +894,8 @@ def bbox_boxes(bbox: tuple[float, ...]) -> tuple[tuple[float, float, float, floa
 def validate_query(
     collection_id: str,
     time: str | None,
-    years,
-    columns,
+    years: Iterable[int],
+    columns: Container[str],
     queryable: dict[str, dict],
     bbox: tuple[float, ...] | None = None,
     filters: dict[str, str] | None = None,

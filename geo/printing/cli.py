@@ -17,6 +17,7 @@ import argparse
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from geo import paths
 from geo.errors import CliError
@@ -24,7 +25,7 @@ from geo.maplayers import layerspec
 from geo.printing import mapsheet
 
 
-def register(sub) -> None:
+def register(sub: Any) -> None:  # sub: argparse add_subparsers() action (its class is private)
     """Add the ``map`` command to the ``python -m geo`` sub-parsers."""
     p = sub.add_parser("map", help="print a map sheet of a layer (PDF or PNG)")
     p.add_argument("--layer", required=True, help="layer id (layers/*.toml), e.g. poor_rate")

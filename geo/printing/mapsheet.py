@@ -568,7 +568,7 @@ def _unique(values) -> list[str]:
     return list(dict.fromkeys(str(v) for v in values if not _isna(v) and str(v).strip()))
 
 
-def sheet_texts(spec: layerspec.LayerSpec, opts: SheetOptions, data: SheetData, drawn) -> dict[str, object]:
+def sheet_texts(spec: layerspec.LayerSpec, opts: SheetOptions, data: SheetData, drawn: np.ndarray) -> dict[str, object]:
     """Title, subtitle, standards, sources, demo count and version line of the sheet."""
     t = TEXTS[opts.lang]
     rows = data.frame[drawn]

@@ -40,8 +40,10 @@ import shutil
 import stat
 import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -278,7 +280,7 @@ def to_wgs84(gdf: gpd.GeoDataFrame, declared: CRS | None, kind: str) -> tuple[gp
 # ---------------------------------------------------------------- geometry
 
 
-def repair(gdf: gpd.GeoDataFrame, label) -> tuple[gpd.GeoDataFrame, list[Problem]]:
+def repair(gdf: gpd.GeoDataFrame, label: Callable[[int], str]) -> tuple[gpd.GeoDataFrame, list[Problem]]:
     """Polygons only; invalid ones made valid (warning) or rejected (error) with the reason."""
     problems: list[Problem] = []
     geoms = list(gdf.geometry)
@@ -580,7 +582,7 @@ def _cmd(args) -> int:
     )
 
 
-def register(sub) -> None:
+def register(sub: Any) -> None:  # sub: argparse add_subparsers() action (its class is private)
     p = sub.add_parser(
         "ingest-boundaries",
         help="validate commune/district polygons and make them a new version",

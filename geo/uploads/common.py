@@ -15,10 +15,13 @@ Example
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from geo import settings
 from geo.errors import CliError
@@ -61,7 +64,7 @@ class Problem:
         return f"{self.severity}: {where}{col}: {self.message}"
 
 
-def read_file(path) -> tuple[bytes, str]:
+def read_file(path: Path | str) -> tuple[bytes, str]:
     """The bytes of ``path`` (size-capped before reading) and its sanitised name."""
     from werkzeug.utils import secure_filename
 
@@ -74,7 +77,12 @@ def read_file(path) -> tuple[bytes, str]:
     return path.read_bytes(), secure_filename(path.name) or "upload"
 
 
-def run_cli(args, make_preview, commit, describe) -> int:
+def run_cli(
+    args: argparse.Namespace,
+    make_preview: Callable[[bytes, str], Any],  # Any: an ingest or boundaries preview (no shared class)
+    commit: Callable[[Any, bytes, str | None], versions.Version],
+    describe: Callable[[Any, versions.Version], str],
+) -> int:
     """The preview → print → (dry run | commit) sequence shared by the upload commands.
 
     ``make_preview(data, name)`` returns a preview with ``ok``, ``errors``,

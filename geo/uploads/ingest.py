@@ -53,6 +53,7 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -254,7 +255,7 @@ _THOUSANDS_COMMA = re.compile(r"^[+-]?\d{1,3}(,\d{3})+\.\d+$")
 _PLAIN = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)$")
 
 
-def parse_number(value) -> tuple[float | None, bool]:
+def parse_number(value: object) -> tuple[float | None, bool]:
     """A cell as ``(number, was_percent)``; ``(None, False)`` when empty.
 
     Vietnamese separators: the dot groups thousands ("1.234" = 1234), the
@@ -398,7 +399,7 @@ def _alias_table(catalogue: pd.DataFrame | None) -> dict[str, str]:
     return table
 
 
-def indicator_for_header(header, catalogue: pd.DataFrame | None = None) -> str | None:
+def indicator_for_header(header: object, catalogue: pd.DataFrame | None = None) -> str | None:
     """The indicator id (or ``"year"``) a column header names, else ``None``.
 
     >>> indicator_for_header("Tỷ lệ hộ nghèo (%)"), indicator_for_header("Năm"), indicator_for_header("Ghi chú")
@@ -1215,7 +1216,7 @@ def _cmd_ingest(args) -> int:
     )
 
 
-def register(sub) -> None:
+def register(sub: Any) -> None:  # sub: argparse add_subparsers() action (its class is private)
     p = sub.add_parser(
         "ingest",
         help="validate an official table (CSV/XLSX) and make it a new dataset version",

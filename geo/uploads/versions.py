@@ -63,14 +63,16 @@ import re
 import secrets
 import shutil
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyogrio
 
 from geo import paths, settings
-from geo.backends.base import BackendConfigError, BackendError
+from geo.backends.base import Backend, BackendConfigError, BackendError
 from geo.crs import WGS84
 from geo.errors import CliError
 from geo.indicators.values import STATUS_RANK
@@ -161,7 +163,12 @@ class Store:
         raise NotImplementedError
 
     def create(
-        self, kind: str, files: dict[str, bytes], info: dict, new_rows: pd.DataFrame | None = None, validate=None
+        self,
+        kind: str,
+        files: dict[str, bytes],
+        info: dict,
+        new_rows: pd.DataFrame | None = None,
+        validate: Callable[[dict], object] | None = None,
     ) -> Version:
         raise NotImplementedError
 
@@ -181,7 +188,14 @@ class FileStore(Store):
     def current(self) -> int:
         return _file_current_number()
 
-    def create(self, kind, files, info, new_rows=None, validate=None) -> Version:
+    def create(
+        self,
+        kind: str,
+        files: dict[str, bytes],
+        info: dict,
+        new_rows: pd.DataFrame | None = None,
+        validate: Callable[[dict], object] | None = None,
+    ) -> Version:
         return _file_create(kind, files, info, new_rows, validate)
 
     def restore(self, number: int) -> Version | None:
@@ -195,13 +209,13 @@ FILES = FileStore()
 _database_opener = None
 
 
-def set_database_opener(opener) -> None:
+def set_database_opener(opener: Callable[[settings.Settings], Backend | None]) -> None:
     """Install how :func:`database` finds the database backend (see :mod:`geo.backends.factory`)."""
     global _database_opener
     _database_opener = opener
 
 
-def database():
+def database() -> Backend | None:
     """The PostGIS backend when the ``database_url`` setting in force is set, else None."""
     conf = settings.active()
     if not conf.database_url:
@@ -214,7 +228,7 @@ def database():
         raise VersionError(str(exc)) from None
 
 
-def store(backend=None) -> Store:
+def store(backend: Backend | None = None) -> Store:
     """The versions of ``backend`` (:attr:`geo.backends.base.Backend.versions`), else those the
     settings in force name: the database's, else the state folder's."""
     if backend is not None:
@@ -482,7 +496,9 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds")
 
 
-def check_new_layers(layers: dict, new_rows: pd.DataFrame | None, validate=None) -> dict:
+def check_new_layers(
+    layers: dict, new_rows: pd.DataFrame | None, validate: Callable[[dict], object] | None = None
+) -> dict:
     """The composed ``layers`` of a new version, observations normalised, checked: the upload's
     ``new_rows`` pass the data checks and ``validate(layers)`` (when given) does not raise."""
     layers["observations"] = normalise_observations(layers["observations"])
@@ -514,7 +530,7 @@ def create_version(
     files: dict[str, bytes],
     info: dict,
     new_rows: pd.DataFrame | None = None,
-    validate=None,
+    validate: Callable[[dict], object] | None = None,
     where: Store | None = None,
 ) -> Version:
     """Write a new version of ``where`` (default :func:`store`) from the payload ``files``
@@ -658,7 +674,7 @@ def _cli(func):
     return run
 
 
-def register(sub) -> None:
+def register(sub: Any) -> None:  # sub: argparse add_subparsers() action (its class is private)
     p = sub.add_parser(
         "versions",
         help="list the dataset versions, or make an earlier one current",
