@@ -18,7 +18,7 @@ from geo.backends import factory
 from geo.backends.base import BackendError
 from geo.settings import Settings
 
-from . import context
+from . import context, security
 
 # Blueprint modules, each exposing ``bp`` (a flask.Blueprint).
 BLUEPRINTS = [
@@ -47,6 +47,10 @@ CONFIG_KEYS = {
     "GEO_STAGING_TTL_S": "staging_ttl_s",
     "MAP_UPLOAD_TOKEN": "upload_token",
     "MAP_SECRET_KEY": "secret_key",
+    "MAP_SECRET_KEY_FILE": "secret_key_file",
+    "MAP_LOGIN_LIMIT": "login_limit",
+    "MAP_RATELIMIT_STORAGE": "ratelimit_storage",
+    "MAP_PUBLIC_URL": "public_url",
     "MAP_LANG": "lang",
     "DEFAULT_LANG": "lang",
 }
@@ -109,6 +113,7 @@ def create_app(config: Settings | Mapping | None = None) -> Flask:
     except BackendError as exc:  # a malformed DATABASE_URL: every data request answers 503
         context.install(app, conf, None, exc)
     _bind_per_request(app, conf)
+    security.install(app, conf)
     app.json.ensure_ascii = False
     app.json.sort_keys = False
     for name in BLUEPRINTS:

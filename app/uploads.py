@@ -43,7 +43,7 @@ import hmac
 import re
 import secrets
 
-from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, session
+from flask import Blueprint, Response, abort, current_app, g, jsonify, render_template, request, session
 from werkzeug.utils import secure_filename
 
 from geo.backends.base import BackendError
@@ -52,6 +52,7 @@ from geo.uploads import boundaries as boundary_upload
 from geo.uploads import common, ingest, staging, versions
 
 from . import context as app_context
+from . import security
 from .errors import ApiError
 
 bp = Blueprint("uploads", __name__)
@@ -61,26 +62,9 @@ _NAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{1,40}$")
 
 @bp.record_once
 def _setup(state) -> None:
-    app = state.app
-    if not app.secret_key:
-        # Sessions only carry the CSRF token and who typed a valid token.  Set
-        # MAP_SECRET_KEY when several worker processes serve the app.
-        app.secret_key = app_context.settings_of(app).secret_key or _session_key(app)
-    if app.config.get("SESSION_COOKIE_SAMESITE") is None:
-        app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
-
-
-def _session_key(app) -> bytes:
-    """The session key shared by every worker process without a key file.
-
-    ``MAP_SECRET_KEY`` when set; else derived from the configured upload
-    token(s) (sessions only matter when uploads are enabled, and every worker
-    sees the same token); else random (uploads disabled, nothing to protect).
-    """
-    tokens = app_context.settings_of(app).upload_token
-    if tokens:
-        return hashlib.sha256(b"kontum-map-session\0" + str(tokens).encode()).digest()
-    return secrets.token_bytes(32)
+    # The session key and cookie flags come from app.security (a random key per installation);
+    # failed token attempts (401) are limited per client address.
+    security.limit_failed_logins(state.app, app_context.settings_of(state.app), bp)
 
 
 # ---------------------------------------------------------------- configuration
@@ -433,20 +417,33 @@ def _lang() -> str:
     return "en" if lang == "en" else "vi"
 
 
+CSRF_COOKIE = "upload_csrf"
+
+
 def _csrf_token() -> str:
-    token = session.get("csrf")
-    if not isinstance(token, str) or len(token) < 32:
-        token = secrets.token_urlsafe(32)
-        session["csrf"] = token
+    """The form's CSRF token: the session's after a valid token was typed; before that a random
+    value in a plain cookie (double submit) — no signed session is handed to anonymous visitors."""
+    token = session.get("csrf") if _has_session() else None
+    if isinstance(token, str) and len(token) >= 32:
+        return token
+    token = request.cookies.get(CSRF_COOKIE, "")
+    if not re.fullmatch(r"[A-Za-z0-9_-]{32,64}", token):
+        token = g.setdefault("new_csrf", secrets.token_urlsafe(32))
     return token
 
 
+def _has_session() -> bool:
+    return current_app.config["SESSION_COOKIE_NAME"] in request.cookies
+
+
 def _check_csrf() -> None:
-    expected = session.get("csrf")
+    expected = session.get("csrf") if _has_session() else None
+    if not isinstance(expected, str) or not expected:
+        expected = request.cookies.get(CSRF_COOKIE)
     sent = request.form.get("csrf_token", "")
     if (
         not isinstance(expected, str)
-        or not expected
+        or len(expected) < 32
         or not hmac.compare_digest(sent.encode("utf-8", "surrogatepass"), expected.encode("utf-8"))
     ):
         raise ApiError(
@@ -454,6 +451,12 @@ def _check_csrf() -> None:
             403,
             "Forbidden",
         )
+
+
+def _login(who: str) -> None:
+    """A valid token was typed: from now on the signed session carries who and the CSRF token."""
+    session["upload_who"] = who
+    session["csrf"] = request.form.get("csrf_token", "")
 
 
 def _page(template: str, status: int = 200, **context) -> Response:
@@ -467,10 +470,19 @@ def _page(template: str, status: int = 200, **context) -> Response:
         standards=list(ingest.STANDARDS),
         levels=LEVELS,
         statuses=ingest.STATUSES,
-        session_who=session.get("upload_who"),
+        session_who=session.get("upload_who") if _has_session() else None,
         **context,
     )
     resp = Response(html, status=status, mimetype="text/html")
+    if "new_csrf" in g:
+        resp.set_cookie(
+            CSRF_COOKIE,
+            g.new_csrf,
+            httponly=True,
+            samesite="Strict",
+            secure=security.cookie_secure(current_app),
+            path="/upload",
+        )
     return resp
 
 
@@ -512,7 +524,7 @@ def _form_who() -> str:
         who = _who(typed)
         if who is None:
             raise ApiError("the upload token is not valid", 401, "Unauthorized")
-        session["upload_who"] = who
+        _login(who)
         return who
     who = session.get("upload_who")
     if isinstance(who, str) and who in {n for n, _ in _tokens()}:

@@ -87,7 +87,32 @@ class Settings:
         "enables uploads: `secret` or `name:secret,name2:secret2` (never commit it)",
         "unset (uploads disabled)",
     )
-    secret_key: str = _setting("MAP_SECRET_KEY", "", "session key (else derived from the upload token)", "unset")
+    secret_key: str = _setting(
+        "MAP_SECRET_KEY", "", "session key (else the key file `MAP_SECRET_KEY_FILE`)", "unset (the key file)"
+    )
+    secret_key_file: Path | None = _setting(
+        "MAP_SECRET_KEY_FILE",
+        None,
+        "file holding the random session key, created once (0600) when missing; name one shared file "
+        "when several hosts serve one database",
+        "`session.key` in the state folder",
+    )
+    login_limit: str = _setting(
+        "MAP_LOGIN_LIMIT", "10 per minute;50 per hour", "failed upload-token attempts allowed per client address"
+    )
+    ratelimit_storage: str = _setting(
+        "MAP_RATELIMIT_STORAGE",
+        "memory://",
+        "where failed attempts are counted (Flask-Limiter storage URI): `memory://` counts per worker "
+        "process; give `redis://host:6379` to share the count between workers and hosts",
+    )
+    public_url: str = _setting(
+        "MAP_PUBLIC_URL",
+        "",
+        "the public base URL (`https://map.example.vn/`): OGC links and the OpenAPI `servers` use it "
+        "instead of the request's Host header; `https://` also makes cookies Secure",
+        "unset (the request's own URL)",
+    )
     lang: str = _setting("MAP_LANG", "vi", "default interface language (`vi` or `en`)")
     user: str = _setting("USER", "cli", "who the command line records as the uploader (`--who` default)")
 
@@ -103,6 +128,10 @@ class Settings:
         if self.lang not in LANGS:
             raise SettingsError(f"MAP_LANG must be one of {', '.join(LANGS)}, got {self.lang!r}")
         object.__setattr__(self, "database_url", str(self.database_url or "").strip())
+        url = str(self.public_url or "").strip().rstrip("/")
+        if url and not url.startswith(("http://", "https://")):
+            raise SettingsError(f"MAP_PUBLIC_URL must start with http:// or https://, got {url!r}")
+        object.__setattr__(self, "public_url", url)
         schema = self.database_schema
         object.__setattr__(self, "database_schema", str(schema).strip() or None if schema is not None else None)
 

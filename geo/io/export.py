@@ -226,6 +226,27 @@ def _column_plain(s: pd.Series) -> list:
     return [_plain(v) for v in s.astype(object).tolist()]
 
 
+#: What a spreadsheet may read as the start of a formula (OWASP "CSV injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralised(value):
+    """``value`` with a ``'`` in front when it is text a spreadsheet would run as a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _neutralised_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Every text cell and column name of ``table`` neutralised (numbers stay numbers)."""
+    out = table.rename(columns=lambda c: neutralised(str(c)))
+    for col in out.columns:
+        s = out[col]
+        if pd.api.types.is_string_dtype(s.dtype) or s.dtype == object:
+            out[col] = s.map(neutralised, na_action="ignore")
+    return out
+
+
 def _plain_tree(value):
     if isinstance(value, dict):
         return {str(k): _plain_tree(v) for k, v in value.items()}
@@ -321,7 +342,7 @@ def _table(gdf: gpd.GeoDataFrame, geometry: str) -> pd.DataFrame:
 def _csv(gdf, prov, geometry="wkt", **_):
     table = _table(gdf, geometry)
     table["provenance"] = _short_note(prov)
-    text = table.to_csv(index=False, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    text = _neutralised_table(table).to_csv(index=False, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     return text.encode("utf-8-sig")
 
 
@@ -345,10 +366,6 @@ def _xlsx(gdf, prov, geometry="latlon", **_):
         ws.append(values)
     for cell in ws[1]:
         cell.font = Font(bold=True)
-    for row in ws.iter_rows(min_row=2):  # text that looks like a formula stays text
-        for cell in row:
-            if cell.data_type == "f":
-                cell.data_type = "s"
     ws.freeze_panes = "A2"
     src = wb.create_sheet(SHEET_SOURCES)
     src.append(["muc_item", "gia_tri_value"])
@@ -366,6 +383,12 @@ def _xlsx(gdf, prov, geometry="latlon", **_):
         src.append(["source / nguồn", s[:XLSX_CELL_MAX]])
     src.column_dimensions["A"].width = 18
     src.column_dimensions["B"].width = 120
+    for sheet in wb.worksheets:  # text that looks like a formula stays text, on every sheet
+        for row in sheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and cell.value.startswith(FORMULA_START):
+                    cell.value = "'" + cell.value[: XLSX_CELL_MAX - 1]
+                    cell.data_type = "s"
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -468,7 +491,7 @@ def _shp(gdf, prov, title="export", **_):
             mapping = io.StringIO()
             w = csv.writer(mapping, lineterminator="\r\n")
             w.writerow(["shapefile_field", "full_name"])
-            w.writerows((short, full) for full, short in fields.items())
+            w.writerows((neutralised(short), neutralised(full)) for full, short in fields.items())
             zf.writestr("fields.csv", "\ufeff" + mapping.getvalue())
             zf.writestr("nguon_sources.txt", "\n".join(_note_lines(prov)) + "\n")
         return buf.getvalue()

@@ -89,7 +89,10 @@ def load_staged(sid: str) -> tuple[bytes, dict]:
     """The bytes and metadata of a staged upload (404/410 :class:`UploadError` otherwise)."""
     if not isinstance(sid, str) or not _ID_RE.match(sid):
         raise UploadError("no such upload", 404, "NotFound")
-    path = staging_dir() / sid
+    return _load(staging_dir() / sid, sid)
+
+
+def _load(path: Path, sid: str) -> tuple[bytes, dict]:
     meta = _read_meta(path)
     if meta is None or meta.get("id") != sid:
         raise UploadError("no such upload (it was committed, discarded or has expired)", 404, "NotFound")
@@ -133,14 +136,49 @@ def staged_preview(sid: str) -> ingest.Preview | boundaries.BoundaryPreview:
     return pv
 
 
+def _claim(sid: str) -> Path:
+    """Take the staged upload ``sid`` for one commit: an atomic rename of its folder, so that of
+    concurrent commits exactly one proceeds; the others get 409."""
+    path = staging_dir() / sid
+    claimed = staging_dir() / f".{sid}.commit-{secrets.token_hex(8)}"
+    try:
+        os.rename(path, claimed)
+    except FileNotFoundError:
+        raise _already() from None
+    return claimed
+
+
+def _already() -> UploadError:
+    return UploadError(
+        "this upload is already being committed or was committed; see the dataset versions", 409, "Conflict"
+    )
+
+
 def commit(sid: str, who: str, where: versions.Store | None = None) -> versions.Version:
     """Commit a staged upload: re-validated against the data served now, then a new version
-    of ``where`` (default: the versions the settings in force name, :func:`geo.uploads.versions.store`)."""
-    data, meta = load_staged(sid)
-    if meta.get("kind") == "boundaries":
-        v = boundaries.commit_staged(data, meta, who, where)
-    else:
-        pv = ingest.preview(data, meta["filename"], who=meta.get("who", "?"), **meta["params"])
-        v = ingest.commit_preview(pv, data, who, where)
-    discard(sid)
+    of ``where`` (default: the versions the settings in force name, :func:`geo.uploads.versions.store`).
+
+    The upload is claimed first (:func:`_claim`): a second, concurrent commit gets 409.  When
+    the commit fails the upload is put back, to be committed again once fixed."""
+    try:
+        load_staged(sid)  # 404 / 410 as before
+    except UploadError as exc:
+        if exc.status == 404 and _ID_RE.match(sid) and any(staging_dir().glob(f".{sid}.commit-*")):
+            raise _already() from None
+        raise
+    claimed = _claim(sid)
+    try:
+        data, meta = _load(claimed, sid)
+        if meta.get("kind") == "boundaries":
+            v = boundaries.commit_staged(data, meta, who, where)
+        else:
+            pv = ingest.preview(data, meta["filename"], who=meta.get("who", "?"), **meta["params"])
+            v = ingest.commit_preview(pv, data, who, where)
+    except BaseException:
+        try:
+            os.rename(claimed, staging_dir() / sid)
+        except OSError:
+            shutil.rmtree(claimed, ignore_errors=True)
+        raise
+    shutil.rmtree(claimed, ignore_errors=True)
     return v

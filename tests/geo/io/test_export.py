@@ -161,7 +161,7 @@ def test_xlsx_two_sheets(ranked):
     header = list(rows[0])
     assert len(rows) == 7 and {"poor_rate_status", "lon", "lat", "name"} <= set(header)
     assert rows[1][header.index("name")] == "Xã Đắk Tơ 20"
-    assert rows[1][header.index("missing")] == "=1+1"
+    assert rows[1][header.index("missing")] == "'=1+1"  # OWASP: a leading quote, never a formula
     assert wb["du_lieu_data"].cell(2, header.index("missing") + 1).data_type == "s"
     assert rows[-1][header.index("score")] is None
     src = {r[0]: r[1] for r in wb["nguon_sources"].values}
@@ -240,3 +240,48 @@ def test_real_border_communes_export(border_ranked, tmp_path, fmt):
         status = back["pr_rt_st" if fmt == "shp" else "poor_rate_status"]
         assert set(status) == {"synthetic"}
     assert len(names) == 13 and "Xã Ia Tơi" in names and "Xã Đắk Blô" in names
+
+
+INJECTIONS = ['=HYPERLINK("http://evil.example","x")', "+1+1", "-2+3", "@SUM(A1)", "\tx", "\r=1"]
+
+
+def test_xlsx_neutralises_formulas_on_every_sheet(ranked):
+    """Issue 17 item 6: an uploaded note =HYPERLINK(...) was a live formula in nguon_sources."""
+    from openpyxl import load_workbook
+
+    frame = ranked.copy()
+    frame.loc[0, "missing"] = INJECTIONS[0]
+    frame = frame.rename(columns={"missing": "=col"})
+    data, _, _ = export.export(frame, "xlsx", NAME, metadata={"sources": INJECTIONS, "note": "=cmd|' /C calc'!A0"})
+    wb = load_workbook(io.BytesIO(data))
+    texts = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, str) and c.value]
+    assert texts
+    for cell in texts:
+        assert cell.data_type == "s" and not cell.value.startswith(export.FORMULA_START), (cell.coordinate, cell.value)
+    sources = [r[1] for r in wb["nguon_sources"].values if r[0] == "source / nguồn"]
+    assert sources == ["'" + s.replace("\r", "\n") for s in INJECTIONS]  # XML reads CR back as LF
+    assert "'=col" in [c.value for c in wb["du_lieu_data"][1]]
+
+
+def test_csv_neutralises_every_text_cell_but_keeps_numbers(ranked):
+    import csv as csv_mod
+
+    frame = ranked.iloc[: len(INJECTIONS)].copy()
+    frame["note"] = INJECTIONS
+    frame["delta"] = -1.5
+    data, _, _ = export.export(frame, "csv", NAME)
+    rows = list(csv_mod.reader(io.StringIO(data.decode("utf-8-sig"))))
+    header = rows[0]
+    for row in rows[1:]:
+        for value in row:
+            assert not value.startswith(export.FORMULA_START) or value == row[header.index("delta")], value
+        assert row[header.index("delta")] == "-1.5"
+    assert [r[header.index("note")] for r in rows[1:]] == ["'" + s for s in INJECTIONS]
+
+
+def test_shapefile_fields_csv_neutralised(ranked):
+    frame = ranked.rename(columns={"missing": "=cmd"})
+    data, _, _ = export.export(frame, "shp", NAME)
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        text = zf.read("fields.csv").decode("utf-8-sig")
+    assert "'=cmd" in text and "\n=cmd" not in text and ",=cmd" not in text
