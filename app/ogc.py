@@ -62,7 +62,9 @@ EXPORT_TYPES = {
 }
 LANGS = ("vi", "en")
 COMMON_PARAMS = ("f", "lang")
-ITEMS_PARAMS = ("f", "lang", "bbox", "limit", "offset", "datetime", "sortby")
+ITEMS_PARAMS = ("f", "lang", "bbox", "bbox-crs", "crs", "limit", "offset", "datetime", "sortby")
+#: The only CRS served (Part 2): WGS84 longitude/latitude, in the spellings clients send.
+CRS84_NAMES = (F.CRS84, "[OGC:CRS84]", "OGC:CRS84", "https://www.opengis.net/def/crs/OGC/1.3/CRS84")
 
 TEXT = {
     "vi": {
@@ -177,11 +179,6 @@ def _check_params(allowed, properties=()) -> None:
                 "UnknownParameter",
             )
         if name not in allowed:
-            if name in ("bbox-crs", "crs"):
-                raise bad_request(
-                    f"{name} is not supported: coordinates are always WGS84 longitude/latitude (CRS84)",
-                    "InvalidParameterValue",
-                )
             standard = [a for a in ITEMS_PARAMS + ("year",) if a in allowed]
             more = len(allowed) - len(standard)
             hint = (
@@ -348,7 +345,7 @@ def landing():
     return _json_response(doc)
 
 
-@bp.get("/conformance")
+@bp.get("/conformance", strict_slashes=False)
 def conformance():
     _check_params(COMMON_PARAMS)
     lang = _lang()
@@ -409,6 +406,7 @@ def _collection_doc(meta: dict, lang: str, fmt: str) -> dict:
         "extent": meta["extent"],
         "itemType": "feature",
         "crs": meta["crs"],
+        "storageCrs": F.CRS84,
         "links": links,
         # Extensions (not part of the standard):
         "idField": meta["id_field"],
@@ -420,7 +418,7 @@ def _collection_doc(meta: dict, lang: str, fmt: str) -> dict:
     return doc
 
 
-@bp.get("/collections")
+@bp.get("/collections", strict_slashes=False)
 def collections_():
     _check_params(COMMON_PARAMS)
     lang = _lang()
@@ -439,7 +437,7 @@ def collections_():
     return _json_response(doc)
 
 
-@bp.get("/collections/<collection_id>")
+@bp.get("/collections/<collection_id>", strict_slashes=False)
 def collection(collection_id: str):
     meta = _provider(lambda: _gpkg().collection(collection_id))
     _check_params(COMMON_PARAMS)
@@ -469,6 +467,17 @@ def _int_param(name: str, default: int, lo: int, hi: int | None, hint: str = "")
     return value
 
 
+def _crs_param(name: str) -> str:
+    """The ``crs`` / ``bbox-crs`` value: CRS84 (any spelling) or a 400 naming what is served."""
+    raw = request.args.get(name)
+    if raw is None or raw.strip() in CRS84_NAMES:
+        return F.CRS84
+    raise bad_request(
+        f"{name}: {raw!r} is not supported; coordinates are WGS84 longitude/latitude, {name}={F.CRS84}",
+        "InvalidParameterValue",
+    )
+
+
 def _items_query(collection_id: str):
     """Parse and validate every items parameter; return the provider's selection."""
     meta = _provider(lambda: _gpkg().collection(collection_id))
@@ -479,13 +488,13 @@ def _items_query(collection_id: str):
     lang = _lang()
     formats = ("json", "geojson", "html", *_export_formats())
     fmt = _format(formats)
-    limit = _int_param(
-        "limit",
-        F.DEFAULT_LIMIT,
-        1,
-        F.MAX_LIMIT,
-        " (the standard would allow clamping it; this service answers 400 — page with offset and the next links)",
-    )
+    # Above the maximum the page is capped (OGC API Features /req/core/fc-limit-response-1),
+    # so that clients asking for big pages (ogr2ogr -oo PAGE_SIZE=5000) page on with `next`.
+    limit = min(_int_param("limit", F.DEFAULT_LIMIT, 1, None), F.MAX_LIMIT)
+    for name in ("crs", "bbox-crs"):
+        _crs_param(name)
+    if "bbox-crs" in request.args and "bbox" not in request.args:
+        raise bad_request("bbox-crs: given without bbox")
     offset = _int_param("offset", 0, 0, None)
     bbox = _provider(F.parse_bbox, request.args["bbox"]) if "bbox" in request.args else None
     datetime = _provider(F.parse_datetime, request.args["datetime"]) if "datetime" in request.args else None
@@ -507,7 +516,7 @@ def _items_query(collection_id: str):
     return meta, sel, limit, offset, fmt, lang
 
 
-@bp.get("/collections/<collection_id>/items")
+@bp.get("/collections/<collection_id>/items", strict_slashes=False)
 def items(collection_id: str):
     meta, sel, limit, offset, fmt, lang = _items_query(collection_id)
     matched = sel.number_matched
@@ -546,7 +555,13 @@ def items(collection_id: str):
             tail[1:].encode("utf-8"),
         ]
     )
-    return _json_response(body, GEOJSON)
+    return _crs_header(_json_response(body, GEOJSON))
+
+
+def _crs_header(resp: Response) -> Response:
+    """Say the coordinates' CRS (OGC API Features Part 2, /req/crs/crs-response-header)."""
+    resp.headers["Content-Crs"] = f"<{F.CRS84}>"
+    return resp
 
 
 #: Bytes per piece of a page of items: the body is sent as a list of pieces of about
@@ -686,6 +701,7 @@ def _display(v) -> str:
 
 @bp.get("/collections/<collection_id>/items/<path:feature_id>")
 def item(collection_id: str, feature_id: str):
+    feature_id = feature_id.rstrip("/") or feature_id  # a trailing slash, as on the other routes
     meta = _provider(lambda: _gpkg().collection(collection_id))
     _check_params(COMMON_PARAMS)
     lang = _lang()
@@ -736,13 +752,13 @@ def item(collection_id: str, feature_id: str):
             feature_id=feature_id,
         )
     body = text[:-1] + ',"links":' + json.dumps(links, ensure_ascii=False) + "}"
-    return _json_response(body, GEOJSON)
+    return _crs_header(_json_response(body, GEOJSON))
 
 
 # --------------------------------------------------------------------------- OpenAPI
 
 
-@bp.get("/api")
+@bp.get("/api", strict_slashes=False)
 def api():
     _check_params(COMMON_PARAMS)
     lang = _lang()
@@ -817,7 +833,8 @@ def openapi(lang: str = "vi") -> dict:
         cid = m["id"]
         title = m["title"][lang]
         paths[f"/collections/{cid}"] = simple(f"describeCollection_{cid}", title, cid, "collection")
-        params = [ref("f_items"), ref("lang"), ref("bbox"), ref("limit"), ref("offset"), ref("datetime"), ref("sortby")]
+        params = [ref("f_items"), ref("lang"), ref("bbox"), ref("bbox-crs"), ref("crs")]
+        params += [ref("limit"), ref("offset"), ref("datetime"), ref("sortby")]
         if m["time"] == "indicators":
             params.append(
                 {
@@ -917,12 +934,27 @@ def openapi(lang: str = "vi") -> dict:
             "style": "form",
             "explode": False,
         },
+        **{
+            name: {
+                "name": name,
+                "in": "query",
+                "required": False,
+                "description": desc,
+                "schema": {"type": "string", "format": "uri", "enum": [F.CRS84], "default": F.CRS84},
+                "style": "form",
+                "explode": False,
+            }
+            for name, desc in (
+                ("bbox-crs", "Hệ tọa độ của bbox / CRS of bbox (CRS84: WGS84 longitude/latitude)"),
+                ("crs", "Hệ tọa độ trả về / CRS of the response (CRS84: WGS84 longitude/latitude)"),
+            )
+        },
         "limit": {
             "name": "limit",
             "in": "query",
             "required": False,
             "description": f"Số đối tượng tối đa mỗi trang / page size. Minimum = 1. "
-            f"Maximum = {F.MAX_LIMIT} (above it: 400). Default = "
+            f"Maximum = {F.MAX_LIMIT} (a larger value is capped to it). Default = "
             f"{F.DEFAULT_LIMIT}.",
             "schema": {"type": "integer", "minimum": 1, "maximum": F.MAX_LIMIT, "default": F.DEFAULT_LIMIT},
             "style": "form",

@@ -375,8 +375,7 @@ BAD = [
     ("crs=http://www.opengis.net/def/crs/EPSG/0/4326", "crs"),
     ("limit=0", "limit"),
     ("limit=-1", "limit"),
-    ("limit=1001", "maximum"),
-    ("limit=99999999999999999999", "maximum"),
+    ("bbox-crs=http://www.opengis.net/def/crs/OGC/1.3/CRS84", "without bbox"),
     ("limit=ten", "limit"),
     ("limit=1.5", "limit"),
     ("offset=-1", "offset"),
@@ -427,9 +426,50 @@ def test_unknown_or_misplaced_parameters_are_400(client, url):
     assert doc["status"] == 400
 
 
-def test_limit_above_cap_message(client):
-    doc = get_json(client, "/ogc/collections/communes/items?limit=5000", 400)
-    assert "1000" in doc["description"] and "clamp" in doc["description"]
+@pytest.mark.parametrize("limit", ["1001", "5000", "99999999999999999999"])
+def test_limit_above_the_maximum_is_capped(client, limit):
+    doc = get_json(client, "/ogc/collections/communes/items?limit=" + limit)
+    assert doc["numberReturned"] == 102 == doc["numberMatched"]  # 102 < 1000: all of them
+    doc = get_json(client, "/ogc/collections/communes/items?limit=" + limit + "&offset=100")
+    assert doc["numberReturned"] == 2 and not [x for x in doc["links"] if x["rel"] == "next"]
+    prev = next(x for x in doc["links"] if x["rel"] == "prev")
+    assert "limit=1000" in prev["href"]  # the links carry the capped page size
+
+
+@pytest.mark.parametrize("crs", ["http://www.opengis.net/def/crs/OGC/1.3/CRS84", "[OGC:CRS84]", "OGC:CRS84"])
+def test_crs84_is_accepted_and_declared(client, crs):
+    bbox = ",".join(map(str, KNOWN_BBOX))
+    r = client.get("/ogc/collections/communes/items", query_string={"crs": crs, "bbox-crs": crs, "bbox": bbox})
+    assert r.status_code == 200, r.get_data(as_text=True)
+    assert r.headers["Content-Crs"] == "<http://www.opengis.net/def/crs/OGC/1.3/CRS84>"
+    plain = get_json(client, "/ogc/collections/communes/items?bbox=" + bbox)
+    assert r.get_json()["numberMatched"] == plain["numberMatched"] > 0
+    one = client.get("/ogc/collections/communes/items/23281?f=json")
+    assert one.headers["Content-Crs"] == "<http://www.opengis.net/def/crs/OGC/1.3/CRS84>"
+    coll = get_json(client, "/ogc/collections/communes")
+    assert coll["storageCrs"] in coll["crs"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/ogc/conformance/",
+        "/ogc/collections/",
+        "/ogc/collections/communes/",
+        "/ogc/collections/communes/items/",
+        "/ogc/collections/communes/items/23281/",
+        "/ogc/api/",
+    ],
+)
+def test_trailing_slash_is_accepted(client, url):
+    r = client.get(url + "?f=json")
+    assert r.status_code == 200, (url, r.status_code)
+
+
+def test_405_keeps_allow(client):
+    r = client.post("/ogc/collections/communes/items")
+    assert r.status_code == 405
+    assert "GET" in r.headers["Allow"] and r.get_json()["status"] == 405
 
 
 # --------------------------------------------------------------------------- formats
@@ -601,8 +641,9 @@ def test_every_documented_items_parameter_is_accepted(client):
             schema = p["schema"]
             if p["name"] in ("bbox", "limit", "offset", "datetime", "year", "sortby", "f", "lang"):
                 continue
-            value = samples[schema["type"]]
-            r = client.get(f"/ogc/collections/{cid}/items?{p['name']}={value}")
+            value = schema["enum"][0] if "enum" in schema else samples[schema["type"]]
+            extra = "&bbox=-180,-90,180,90" if p["name"] == "bbox-crs" else ""
+            r = client.get(f"/ogc/collections/{cid}/items", query_string=f"{p['name']}={value}{extra}")
             assert r.status_code == 200, (cid, p["name"], r.get_data(as_text=True)[:200])
 
 
