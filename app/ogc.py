@@ -107,6 +107,9 @@ TEXT = {
         "collection": "Tập dữ liệu",
         "years": "Năm chỉ tiêu",
         "download": "Tải về",
+        "download_all": "Tải về cả tập dữ liệu ({n} đối tượng, {fmt})",
+        "this_page": "chỉ trang này",
+        "all_matched": "mọi đối tượng khớp",
         "none": "—",
     },
     "en": {
@@ -149,6 +152,9 @@ TEXT = {
         "collection": "Collection",
         "years": "Indicator years",
         "download": "Download",
+        "download_all": "Download the whole collection ({n} features, {fmt})",
+        "this_page": "this page only",
+        "all_matched": "every matching feature",
         "none": "—",
     },
 }
@@ -395,7 +401,7 @@ def _collection_doc(meta: dict, lang: str, fmt: str) -> dict:
                 _url("ogc.items", dict(p, f=f), collection_id=cid),
                 "items",
                 _export_type(f),
-                TEXT[lang]["items"] + f" ({f.upper()})",
+                TEXT[lang]["download_all"].format(n=meta["count"], fmt=f.upper()),
             )
         )
     doc = {
@@ -596,7 +602,8 @@ def _batches(pieces: list[bytes], size: int = BATCH_BYTES) -> _Pieces:
 def _items_links(cid, fmt, lang, limit, offset, returned, matched) -> list[dict]:
     t = TEXT[lang]
     kinds = [("json", GEOJSON, "GeoJSON"), ("html", HTML, "HTML")]
-    kinds += [(f, _export_type(f), f.upper()) for f in _export_formats()]
+    scope = t["this_page"] if "limit" in request.args else t["all_matched"]
+    kinds += [(f, _export_type(f), f"{f.upper()}, {scope}") for f in _export_formats()]
     links = []
     for f, mime, label in kinds:
         rel = "self" if f == fmt else "alternate"
@@ -647,14 +654,28 @@ def _export(meta: dict, sel, limit: int, start: int) -> Response:
     if mod is None:  # vanished between the check and now
         raise bad_request("exports are not available")
     fmt = request.args["f"].strip().lower()
-    page = _provider(sel.page_frame, limit, start)
+    matched = sel.number_matched
+    # A download without `limit` is everything the query matches (from `offset`), not the
+    # first page: the collection's download links give the whole collection. With `limit`
+    # it is that page, and both the file name and the provenance note say so.
+    whole = "limit" not in request.args
+    count = max(0, matched - start) if whole else max(0, min(limit, matched - start))
+    page = _provider(sel.page_frame, max(count, 1) if whole else limit, start)
     name = "Kon Tum " + meta["id"]
     if sel.years:  # a datetime / year selection of indicator columns
         first, last = sel.years[0], sel.years[-1]
         name += f" {first}" if first == last else f" {first}-{last}"
+    if whole and start == 0:
+        extent = f"all {matched} features matched"
+    else:
+        extent = f"features {start + 1}-{start + count} of {matched}" if count else f"no feature of {matched}"
+        name += f" features {start + 1}-{start + count} of {matched}" if count else " empty"
     try:
         data, mimetype, filename = mod.export(
-            page, fmt, name, metadata={"collection": meta["id"], "request": request.url}
+            page,
+            fmt,
+            name,
+            metadata={"collection": meta["id"], "request": request.url, "features": extent},
         )
     except ValueError as exc:
         raise bad_request(f"export {fmt}: {exc}") from None

@@ -7,12 +7,15 @@ GeoPandas computation on the GeoPackage.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
 import shutil
+import zipfile
 from urllib.parse import parse_qs, urlsplit
 
+import pyogrio
 import pytest
 from shapely.geometry import box
 
@@ -738,3 +741,41 @@ def test_no_whole_feature_text_is_kept(gpkg):
     assert set(c._parts) == {None, *F.YEARS}
     assert all(isinstance(p, F.Packed) and len(p) == c.count for p in c._parts.values())
     assert not hasattr(c.columns["name"], "fragments")
+
+
+def _gpkg_rows(data: bytes, tmp_path) -> int:
+    path = tmp_path / "x.gpkg"
+    path.write_bytes(data)
+    layers = [name for name, _ in pyogrio.list_layers(path) if "source" not in name and "nguon" not in name]
+    return pyogrio.read_info(path, layer=layers[0])["features"]
+
+
+@pytest.mark.parametrize("cid,count", [("communes", 102), ("works", 49)])
+def test_collection_download_links_give_the_whole_collection(client, cid, count, tmp_path):
+    if not _export_available():
+        pytest.skip("no geo.io.export")
+    doc = get_json(client, f"/ogc/collections/{cid}?lang=en")
+    link = next(x for x in doc["links"] if x["type"].startswith("text/csv"))
+    assert "limit" not in link["href"] and f"{count} features" in link["title"] and "whole" in link["title"]
+    r = client.get(link["href"].replace("http://localhost", ""))
+    assert r.status_code == 200
+    assert r.data.decode("utf-8-sig").count("\n") >= count + 1  # header + every feature
+    assert f'filename="kon_tum_{cid}.csv"' in r.headers["Content-Disposition"]
+    gpkg = client.get(f"/ogc/collections/{cid}/items?f=gpkg")
+    assert _gpkg_rows(gpkg.data, tmp_path) == count
+
+
+def test_a_download_with_limit_is_one_page_and_says_so(client, tmp_path):
+    if not _export_available():
+        pytest.skip("no geo.io.export")
+    r = client.get("/ogc/collections/communes/items?f=gpkg&limit=10&offset=10")
+    assert r.status_code == 200
+    assert "kon_tum_communes_features_11_20_of_102.gpkg" in r.headers["Content-Disposition"]
+    assert _gpkg_rows(r.data, tmp_path) == 10
+    shp = zipfile.ZipFile(io.BytesIO(client.get("/ogc/collections/communes/items?f=shp&limit=10").data))
+    assert "features 1-10 of 102" in shp.read("nguon_sources.txt").decode("utf-8")
+    shp = zipfile.ZipFile(io.BytesIO(client.get("/ogc/collections/communes/items?f=shp").data))
+    assert "all 102 features matched" in shp.read("nguon_sources.txt").decode("utf-8")
+    page = get_json(client, "/ogc/collections/communes/items?limit=10&lang=en")
+    csv_link = next(x for x in page["links"] if x["type"].startswith("text/csv"))
+    assert "this page only" in csv_link["title"]
