@@ -52,6 +52,7 @@ JSON = "application/json"
 GEOJSON = "application/geo+json"
 HTML = "text/html"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
+SCHEMA = "application/schema+json"
 #: Export formats served through geo.io.export (when it exists) and their media types.
 EXPORT_TYPES = {
     "csv": "text/csv",
@@ -107,6 +108,7 @@ TEXT = {
         "collection": "Tập dữ liệu",
         "years": "Năm chỉ tiêu",
         "download": "Tải về",
+        "schema": "Lược đồ đối tượng (JSON Schema)",
         "download_all": "Tải về cả tập dữ liệu ({n} đối tượng, {fmt})",
         "this_page": "chỉ trang này",
         "all_matched": "mọi đối tượng khớp",
@@ -152,6 +154,7 @@ TEXT = {
         "collection": "Collection",
         "years": "Indicator years",
         "download": "Download",
+        "schema": "Feature schema (JSON Schema)",
         "download_all": "Download the whole collection ({n} features, {fmt})",
         "this_page": "this page only",
         "all_matched": "every matching feature",
@@ -395,6 +398,17 @@ def _collection_doc(meta: dict, lang: str, fmt: str) -> dict:
         ),
         _link(_url("ogc.items", dict(p, f="html"), collection_id=cid), "items", HTML, TEXT[lang]["items"] + " (HTML)"),
     ]
+    links.append(
+        _link(_url("ogc.schema", {}, collection_id=cid), "describedby", SCHEMA, TEXT[lang]["schema"]),
+    )
+    links.append(
+        _link(
+            _url("ogc.queryables_", {}, collection_id=cid),
+            "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+            SCHEMA,
+            TEXT[lang]["queryables"],
+        )
+    )
     for f in _export_formats():
         links.append(
             _link(
@@ -453,6 +467,71 @@ def collection(collection_id: str):
     if fmt == "html":
         return _html_response("ogc/collection.html", doc=doc, meta=meta, lang=lang)
     return _json_response(doc)
+
+
+# --------------------------------------------------------------------------- schema, queryables
+
+#: JSON Schema ``format`` of each geometry type (OGC API Features Part 5, /req/schemas/geometry).
+GEOMETRY_FORMATS = {
+    "Point": "geometry-point",
+    "MultiPoint": "geometry-multipoint",
+    "LineString": "geometry-linestring",
+    "MultiLineString": "geometry-multilinestring",
+    "Polygon": "geometry-polygon",
+    "MultiPolygon": "geometry-multipolygon",
+}
+
+
+def _property_schema(name: str, info: dict, meta: dict, lang: str) -> dict:
+    out = {"type": info["type"], "title": info.get(f"title_{lang}") or name}
+    other = info.get("title_en" if lang == "vi" else "title_vi")
+    if other and other != out["title"]:
+        out["description"] = other
+    if info.get("unit"):
+        out["x-ogc-unit"] = info["unit"]
+    if name == meta["id_field"]:
+        out["x-ogc-role"] = "id"
+    return out
+
+
+def _schema_doc(meta: dict, lang: str, names, kind: str) -> dict:
+    """A JSON Schema (2020-12) of the collection's features, typed from the whole collection
+    (a column null in the first page still has its type, so GDAL and QGIS type the fields)."""
+    cid = meta["id"]
+    props = {name: _property_schema(name, meta["properties"][name], meta, lang) for name in names}
+    geom = {"x-ogc-role": "primary-geometry"}
+    if meta["geometry_type"] in GEOMETRY_FORMATS:
+        geom["format"] = GEOMETRY_FORMATS[meta["geometry_type"]]
+    props = {"geometry": geom, **props}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": _url(f"ogc.{kind}", {}, collection_id=cid),
+        "type": "object",
+        "title": _title(meta, lang),
+        "properties": props,
+        "additionalProperties": kind != "queryables_",
+    }
+
+
+@bp.get("/collections/<collection_id>/schema", strict_slashes=False)
+def schema(collection_id: str):
+    """The schema of the collection's features (Features Part 5, ``rel=describedby``)."""
+    meta = _provider(lambda: _gpkg().collection(collection_id))
+    _check_params(COMMON_PARAMS)
+    lang = _lang()
+    _format(("json",))
+    return _json_response(_schema_doc(meta, lang, list(meta["properties"]), "schema"), SCHEMA)
+
+
+@bp.get("/collections/<collection_id>/queryables", strict_slashes=False)
+def queryables_(collection_id: str):
+    """The properties ``name=value`` filters accept (Features Part 3, /req/queryables)."""
+    meta = _provider(lambda: _gpkg().collection(collection_id))
+    _check_params(COMMON_PARAMS)
+    lang = _lang()
+    _format(("json",))
+    names = [n for n in meta["properties"] if n in meta["queryables"]]
+    return _json_response(_schema_doc(meta, lang, names, "queryables_"), SCHEMA)
 
 
 # --------------------------------------------------------------------------- items
@@ -646,6 +725,7 @@ def _items_links(cid, fmt, lang, limit, offset, returned, matched) -> list[dict]
                 )
             )
     links.append(_link(_url("ogc.collection", {"f": "json"}, collection_id=cid), "collection", JSON, t["collection"]))
+    links.append(_link(_url("ogc.schema", {}, collection_id=cid), "describedby", SCHEMA, t["schema"]))
     return links
 
 
@@ -896,6 +976,19 @@ def openapi(lang: str = "vi") -> dict:
                 },
             }
         }
+        for kind, op in (("schema", "getSchema"), ("queryables", "getQueryables")):
+            paths[f"/collections/{cid}/{kind}"] = {
+                "get": {
+                    "operationId": f"{op}_{cid}",
+                    "summary": f"{t['schema' if kind == 'schema' else 'queryables']}: {title}",
+                    "tags": [cid],
+                    "parameters": [ref("lang")],
+                    "responses": {
+                        "200": {"description": kind, "content": {SCHEMA: {"schema": {"type": "object"}}}},
+                        **_exception_responses(400, 404, 500, 503),
+                    },
+                }
+            }
         paths[f"/collections/{cid}/items/{{featureId}}"] = {
             "get": {
                 "operationId": f"getFeature_{cid}",

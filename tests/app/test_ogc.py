@@ -779,3 +779,34 @@ def test_a_download_with_limit_is_one_page_and_says_so(client, tmp_path):
     page = get_json(client, "/ogc/collections/communes/items?limit=10&lang=en")
     csv_link = next(x for x in page["links"] if x["type"].startswith("text/csv"))
     assert "this page only" in csv_link["title"]
+
+
+@pytest.mark.parametrize("cid", COLLECTIONS)
+def test_schema_and_queryables_documents(client, cid):
+    coll = get_json(client, f"/ogc/collections/{cid}")
+    rels = {x["rel"]: x for x in coll["links"]}
+    assert rels["describedby"]["type"] == "application/schema+json"
+    assert "http://www.opengis.net/def/rel/ogc/1.0/queryables" in rels
+    r = client.get(f"/ogc/collections/{cid}/schema")
+    assert r.status_code == 200 and r.mimetype == "application/schema+json"
+    schema = r.get_json()
+    assert schema["$schema"].startswith("https://json-schema.org/draft/2020-12")
+    props = schema["properties"]
+    assert props["geometry"]["x-ogc-role"] == "primary-geometry"
+    assert sum(1 for p in props.values() if p.get("x-ogc-role") == "id") == 1
+    items = get_json(client, f"/ogc/collections/{cid}/items?limit=1")
+    assert set(props) - {"geometry"} == set(items["features"][0]["properties"])
+    q = client.get(f"/ogc/collections/{cid}/queryables").get_json()["properties"]
+    assert set(q) - {"geometry"} <= set(props) and all(q[n]["type"] != "number" for n in q if n != "geometry")
+    assert any(x["rel"] == "describedby" for x in items["links"])
+
+
+def test_schema_types_columns_null_in_the_first_page(client):
+    props = get_json(client, "/ogc/collections/works/schema")["properties"]
+    for name in ("line_mv_km", "line_lv_km", "budget_million_vnd"):
+        assert props[name]["type"] == "number", name
+    assert props["transformers"]["type"] == "integer"
+    props = get_json(client, "/ogc/collections/communes/schema")["properties"]
+    assert props["area_ha"]["type"] == "number" and props["population"]["type"] == "integer"
+    assert props["p135_2016"]["type"] == "boolean"
+    assert get_json(client, "/ogc/collections/nope/schema", 404)["status"] == 404
