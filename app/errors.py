@@ -43,7 +43,12 @@ def _api_error(exc: ApiError):
 
 @bp.app_errorhandler(HTTPException)
 def _http_error(exc: HTTPException):
-    return error_payload(exc.code or 500, exc.name.replace(" ", ""), exc.description or exc.name)
+    body, status = error_payload(exc.code or 500, exc.name.replace(" ", ""), exc.description or exc.name)
+    # Keep the exception's own headers that say how to retry (405: Allow, RFC 9110 §15.5.6).
+    for name, value in exc.get_headers():
+        if name.lower() in ("allow", "retry-after", "www-authenticate"):
+            body.headers[name] = value
+    return body, status
 
 
 @bp.app_errorhandler(Exception)

@@ -52,6 +52,7 @@ JSON = "application/json"
 GEOJSON = "application/geo+json"
 HTML = "text/html"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
+SCHEMA = "application/schema+json"
 #: Export formats served through geo.io.export (when it exists) and their media types.
 EXPORT_TYPES = {
     "csv": "text/csv",
@@ -62,7 +63,9 @@ EXPORT_TYPES = {
 }
 LANGS = ("vi", "en")
 COMMON_PARAMS = ("f", "lang")
-ITEMS_PARAMS = ("f", "lang", "bbox", "limit", "offset", "datetime", "sortby")
+ITEMS_PARAMS = ("f", "lang", "bbox", "bbox-crs", "crs", "limit", "offset", "datetime", "sortby")
+#: The only CRS served (Part 2): WGS84 longitude/latitude, in the spellings clients send.
+CRS84_NAMES = (F.CRS84, "[OGC:CRS84]", "OGC:CRS84", "https://www.opengis.net/def/crs/OGC/1.3/CRS84")
 
 TEXT = {
     "vi": {
@@ -105,6 +108,10 @@ TEXT = {
         "collection": "Tập dữ liệu",
         "years": "Năm chỉ tiêu",
         "download": "Tải về",
+        "schema": "Lược đồ đối tượng (JSON Schema)",
+        "download_all": "Tải về cả tập dữ liệu ({n} đối tượng, {fmt})",
+        "this_page": "chỉ trang này",
+        "all_matched": "mọi đối tượng khớp",
         "none": "—",
     },
     "en": {
@@ -147,6 +154,10 @@ TEXT = {
         "collection": "Collection",
         "years": "Indicator years",
         "download": "Download",
+        "schema": "Feature schema (JSON Schema)",
+        "download_all": "Download the whole collection ({n} features, {fmt})",
+        "this_page": "this page only",
+        "all_matched": "every matching feature",
         "none": "—",
     },
 }
@@ -177,11 +188,6 @@ def _check_params(allowed, properties=()) -> None:
                 "UnknownParameter",
             )
         if name not in allowed:
-            if name in ("bbox-crs", "crs"):
-                raise bad_request(
-                    f"{name} is not supported: coordinates are always WGS84 longitude/latitude (CRS84)",
-                    "InvalidParameterValue",
-                )
             standard = [a for a in ITEMS_PARAMS + ("year",) if a in allowed]
             more = len(allowed) - len(standard)
             hint = (
@@ -348,7 +354,7 @@ def landing():
     return _json_response(doc)
 
 
-@bp.get("/conformance")
+@bp.get("/conformance", strict_slashes=False)
 def conformance():
     _check_params(COMMON_PARAMS)
     lang = _lang()
@@ -392,13 +398,24 @@ def _collection_doc(meta: dict, lang: str, fmt: str) -> dict:
         ),
         _link(_url("ogc.items", dict(p, f="html"), collection_id=cid), "items", HTML, TEXT[lang]["items"] + " (HTML)"),
     ]
+    links.append(
+        _link(_url("ogc.schema", {}, collection_id=cid), "describedby", SCHEMA, TEXT[lang]["schema"]),
+    )
+    links.append(
+        _link(
+            _url("ogc.queryables_", {}, collection_id=cid),
+            "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+            SCHEMA,
+            TEXT[lang]["queryables"],
+        )
+    )
     for f in _export_formats():
         links.append(
             _link(
                 _url("ogc.items", dict(p, f=f), collection_id=cid),
                 "items",
                 _export_type(f),
-                TEXT[lang]["items"] + f" ({f.upper()})",
+                TEXT[lang]["download_all"].format(n=meta["count"], fmt=f.upper()),
             )
         )
     doc = {
@@ -409,6 +426,7 @@ def _collection_doc(meta: dict, lang: str, fmt: str) -> dict:
         "extent": meta["extent"],
         "itemType": "feature",
         "crs": meta["crs"],
+        "storageCrs": F.CRS84,
         "links": links,
         # Extensions (not part of the standard):
         "idField": meta["id_field"],
@@ -420,7 +438,7 @@ def _collection_doc(meta: dict, lang: str, fmt: str) -> dict:
     return doc
 
 
-@bp.get("/collections")
+@bp.get("/collections", strict_slashes=False)
 def collections_():
     _check_params(COMMON_PARAMS)
     lang = _lang()
@@ -439,7 +457,7 @@ def collections_():
     return _json_response(doc)
 
 
-@bp.get("/collections/<collection_id>")
+@bp.get("/collections/<collection_id>", strict_slashes=False)
 def collection(collection_id: str):
     meta = _provider(lambda: _gpkg().collection(collection_id))
     _check_params(COMMON_PARAMS)
@@ -449,6 +467,71 @@ def collection(collection_id: str):
     if fmt == "html":
         return _html_response("ogc/collection.html", doc=doc, meta=meta, lang=lang)
     return _json_response(doc)
+
+
+# --------------------------------------------------------------------------- schema, queryables
+
+#: JSON Schema ``format`` of each geometry type (OGC API Features Part 5, /req/schemas/geometry).
+GEOMETRY_FORMATS = {
+    "Point": "geometry-point",
+    "MultiPoint": "geometry-multipoint",
+    "LineString": "geometry-linestring",
+    "MultiLineString": "geometry-multilinestring",
+    "Polygon": "geometry-polygon",
+    "MultiPolygon": "geometry-multipolygon",
+}
+
+
+def _property_schema(name: str, info: dict, meta: dict, lang: str) -> dict:
+    out = {"type": info["type"], "title": info.get(f"title_{lang}") or name}
+    other = info.get("title_en" if lang == "vi" else "title_vi")
+    if other and other != out["title"]:
+        out["description"] = other
+    if info.get("unit"):
+        out["x-ogc-unit"] = info["unit"]
+    if name == meta["id_field"]:
+        out["x-ogc-role"] = "id"
+    return out
+
+
+def _schema_doc(meta: dict, lang: str, names, kind: str) -> dict:
+    """A JSON Schema (2020-12) of the collection's features, typed from the whole collection
+    (a column null in the first page still has its type, so GDAL and QGIS type the fields)."""
+    cid = meta["id"]
+    props = {name: _property_schema(name, meta["properties"][name], meta, lang) for name in names}
+    geom = {"x-ogc-role": "primary-geometry"}
+    if meta["geometry_type"] in GEOMETRY_FORMATS:
+        geom["format"] = GEOMETRY_FORMATS[meta["geometry_type"]]
+    props = {"geometry": geom, **props}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": _url(f"ogc.{kind}", {}, collection_id=cid),
+        "type": "object",
+        "title": _title(meta, lang),
+        "properties": props,
+        "additionalProperties": kind != "queryables_",
+    }
+
+
+@bp.get("/collections/<collection_id>/schema", strict_slashes=False)
+def schema(collection_id: str):
+    """The schema of the collection's features (Features Part 5, ``rel=describedby``)."""
+    meta = _provider(lambda: _gpkg().collection(collection_id))
+    _check_params(COMMON_PARAMS)
+    lang = _lang()
+    _format(("json",))
+    return _json_response(_schema_doc(meta, lang, list(meta["properties"]), "schema"), SCHEMA)
+
+
+@bp.get("/collections/<collection_id>/queryables", strict_slashes=False)
+def queryables_(collection_id: str):
+    """The properties ``name=value`` filters accept (Features Part 3, /req/queryables)."""
+    meta = _provider(lambda: _gpkg().collection(collection_id))
+    _check_params(COMMON_PARAMS)
+    lang = _lang()
+    _format(("json",))
+    names = [n for n in meta["properties"] if n in meta["queryables"]]
+    return _json_response(_schema_doc(meta, lang, names, "queryables_"), SCHEMA)
 
 
 # --------------------------------------------------------------------------- items
@@ -469,6 +552,17 @@ def _int_param(name: str, default: int, lo: int, hi: int | None, hint: str = "")
     return value
 
 
+def _crs_param(name: str) -> str:
+    """The ``crs`` / ``bbox-crs`` value: CRS84 (any spelling) or a 400 naming what is served."""
+    raw = request.args.get(name)
+    if raw is None or raw.strip() in CRS84_NAMES:
+        return F.CRS84
+    raise bad_request(
+        f"{name}: {raw!r} is not supported; coordinates are WGS84 longitude/latitude, {name}={F.CRS84}",
+        "InvalidParameterValue",
+    )
+
+
 def _items_query(collection_id: str):
     """Parse and validate every items parameter; return the provider's selection."""
     meta = _provider(lambda: _gpkg().collection(collection_id))
@@ -479,13 +573,13 @@ def _items_query(collection_id: str):
     lang = _lang()
     formats = ("json", "geojson", "html", *_export_formats())
     fmt = _format(formats)
-    limit = _int_param(
-        "limit",
-        F.DEFAULT_LIMIT,
-        1,
-        F.MAX_LIMIT,
-        " (the standard would allow clamping it; this service answers 400 — page with offset and the next links)",
-    )
+    # Above the maximum the page is capped (OGC API Features /req/core/fc-limit-response-1),
+    # so that clients asking for big pages (ogr2ogr -oo PAGE_SIZE=5000) page on with `next`.
+    limit = min(_int_param("limit", F.DEFAULT_LIMIT, 1, None), F.MAX_LIMIT)
+    for name in ("crs", "bbox-crs"):
+        _crs_param(name)
+    if "bbox-crs" in request.args and "bbox" not in request.args:
+        raise bad_request("bbox-crs: given without bbox")
     offset = _int_param("offset", 0, 0, None)
     bbox = _provider(F.parse_bbox, request.args["bbox"]) if "bbox" in request.args else None
     datetime = _provider(F.parse_datetime, request.args["datetime"]) if "datetime" in request.args else None
@@ -507,7 +601,7 @@ def _items_query(collection_id: str):
     return meta, sel, limit, offset, fmt, lang
 
 
-@bp.get("/collections/<collection_id>/items")
+@bp.get("/collections/<collection_id>/items", strict_slashes=False)
 def items(collection_id: str):
     meta, sel, limit, offset, fmt, lang = _items_query(collection_id)
     matched = sel.number_matched
@@ -546,7 +640,13 @@ def items(collection_id: str):
             tail[1:].encode("utf-8"),
         ]
     )
-    return _json_response(body, GEOJSON)
+    return _crs_header(_json_response(body, GEOJSON))
+
+
+def _crs_header(resp: Response) -> Response:
+    """Say the coordinates' CRS (OGC API Features Part 2, /req/crs/crs-response-header)."""
+    resp.headers["Content-Crs"] = f"<{F.CRS84}>"
+    return resp
 
 
 #: Bytes per piece of a page of items: the body is sent as a list of pieces of about
@@ -581,7 +681,8 @@ def _batches(pieces: list[bytes], size: int = BATCH_BYTES) -> _Pieces:
 def _items_links(cid, fmt, lang, limit, offset, returned, matched) -> list[dict]:
     t = TEXT[lang]
     kinds = [("json", GEOJSON, "GeoJSON"), ("html", HTML, "HTML")]
-    kinds += [(f, _export_type(f), f.upper()) for f in _export_formats()]
+    scope = t["this_page"] if "limit" in request.args else t["all_matched"]
+    kinds += [(f, _export_type(f), f"{f.upper()}, {scope}") for f in _export_formats()]
     links = []
     for f, mime, label in kinds:
         rel = "self" if f == fmt else "alternate"
@@ -624,6 +725,7 @@ def _items_links(cid, fmt, lang, limit, offset, returned, matched) -> list[dict]
                 )
             )
     links.append(_link(_url("ogc.collection", {"f": "json"}, collection_id=cid), "collection", JSON, t["collection"]))
+    links.append(_link(_url("ogc.schema", {}, collection_id=cid), "describedby", SCHEMA, t["schema"]))
     return links
 
 
@@ -632,14 +734,28 @@ def _export(meta: dict, sel, limit: int, start: int) -> Response:
     if mod is None:  # vanished between the check and now
         raise bad_request("exports are not available")
     fmt = request.args["f"].strip().lower()
-    page = _provider(sel.page_frame, limit, start)
+    matched = sel.number_matched
+    # A download without `limit` is everything the query matches (from `offset`), not the
+    # first page: the collection's download links give the whole collection. With `limit`
+    # it is that page, and both the file name and the provenance note say so.
+    whole = "limit" not in request.args
+    count = max(0, matched - start) if whole else max(0, min(limit, matched - start))
+    page = _provider(sel.page_frame, max(count, 1) if whole else limit, start)
     name = "Kon Tum " + meta["id"]
     if sel.years:  # a datetime / year selection of indicator columns
         first, last = sel.years[0], sel.years[-1]
         name += f" {first}" if first == last else f" {first}-{last}"
+    if whole and start == 0:
+        extent = f"all {matched} features matched"
+    else:
+        extent = f"features {start + 1}-{start + count} of {matched}" if count else f"no feature of {matched}"
+        name += f" features {start + 1}-{start + count} of {matched}" if count else " empty"
     try:
         data, mimetype, filename = mod.export(
-            page, fmt, name, metadata={"collection": meta["id"], "request": request.url}
+            page,
+            fmt,
+            name,
+            metadata={"collection": meta["id"], "request": request.url, "features": extent},
         )
     except ValueError as exc:
         raise bad_request(f"export {fmt}: {exc}") from None
@@ -686,6 +802,7 @@ def _display(v) -> str:
 
 @bp.get("/collections/<collection_id>/items/<path:feature_id>")
 def item(collection_id: str, feature_id: str):
+    feature_id = feature_id.rstrip("/") or feature_id  # a trailing slash, as on the other routes
     meta = _provider(lambda: _gpkg().collection(collection_id))
     _check_params(COMMON_PARAMS)
     lang = _lang()
@@ -736,13 +853,13 @@ def item(collection_id: str, feature_id: str):
             feature_id=feature_id,
         )
     body = text[:-1] + ',"links":' + json.dumps(links, ensure_ascii=False) + "}"
-    return _json_response(body, GEOJSON)
+    return _crs_header(_json_response(body, GEOJSON))
 
 
 # --------------------------------------------------------------------------- OpenAPI
 
 
-@bp.get("/api")
+@bp.get("/api", strict_slashes=False)
 def api():
     _check_params(COMMON_PARAMS)
     lang = _lang()
@@ -817,7 +934,8 @@ def openapi(lang: str = "vi") -> dict:
         cid = m["id"]
         title = m["title"][lang]
         paths[f"/collections/{cid}"] = simple(f"describeCollection_{cid}", title, cid, "collection")
-        params = [ref("f_items"), ref("lang"), ref("bbox"), ref("limit"), ref("offset"), ref("datetime"), ref("sortby")]
+        params = [ref("f_items"), ref("lang"), ref("bbox"), ref("bbox-crs"), ref("crs")]
+        params += [ref("limit"), ref("offset"), ref("datetime"), ref("sortby")]
         if m["time"] == "indicators":
             params.append(
                 {
@@ -858,6 +976,19 @@ def openapi(lang: str = "vi") -> dict:
                 },
             }
         }
+        for kind, op in (("schema", "getSchema"), ("queryables", "getQueryables")):
+            paths[f"/collections/{cid}/{kind}"] = {
+                "get": {
+                    "operationId": f"{op}_{cid}",
+                    "summary": f"{t['schema' if kind == 'schema' else 'queryables']}: {title}",
+                    "tags": [cid],
+                    "parameters": [ref("lang")],
+                    "responses": {
+                        "200": {"description": kind, "content": {SCHEMA: {"schema": {"type": "object"}}}},
+                        **_exception_responses(400, 404, 500, 503),
+                    },
+                }
+            }
         paths[f"/collections/{cid}/items/{{featureId}}"] = {
             "get": {
                 "operationId": f"getFeature_{cid}",
@@ -917,12 +1048,27 @@ def openapi(lang: str = "vi") -> dict:
             "style": "form",
             "explode": False,
         },
+        **{
+            name: {
+                "name": name,
+                "in": "query",
+                "required": False,
+                "description": desc,
+                "schema": {"type": "string", "format": "uri", "enum": [F.CRS84], "default": F.CRS84},
+                "style": "form",
+                "explode": False,
+            }
+            for name, desc in (
+                ("bbox-crs", "Hệ tọa độ của bbox / CRS of bbox (CRS84: WGS84 longitude/latitude)"),
+                ("crs", "Hệ tọa độ trả về / CRS of the response (CRS84: WGS84 longitude/latitude)"),
+            )
+        },
         "limit": {
             "name": "limit",
             "in": "query",
             "required": False,
             "description": f"Số đối tượng tối đa mỗi trang / page size. Minimum = 1. "
-            f"Maximum = {F.MAX_LIMIT} (above it: 400). Default = "
+            f"Maximum = {F.MAX_LIMIT} (a larger value is capped to it). Default = "
             f"{F.DEFAULT_LIMIT}.",
             "schema": {"type": "integer", "minimum": 1, "maximum": F.MAX_LIMIT, "default": F.DEFAULT_LIMIT},
             "style": "form",

@@ -7,12 +7,15 @@ GeoPandas computation on the GeoPackage.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
 import shutil
+import zipfile
 from urllib.parse import parse_qs, urlsplit
 
+import pyogrio
 import pytest
 from shapely.geometry import box
 
@@ -375,8 +378,7 @@ BAD = [
     ("crs=http://www.opengis.net/def/crs/EPSG/0/4326", "crs"),
     ("limit=0", "limit"),
     ("limit=-1", "limit"),
-    ("limit=1001", "maximum"),
-    ("limit=99999999999999999999", "maximum"),
+    ("bbox-crs=http://www.opengis.net/def/crs/OGC/1.3/CRS84", "without bbox"),
     ("limit=ten", "limit"),
     ("limit=1.5", "limit"),
     ("offset=-1", "offset"),
@@ -427,9 +429,50 @@ def test_unknown_or_misplaced_parameters_are_400(client, url):
     assert doc["status"] == 400
 
 
-def test_limit_above_cap_message(client):
-    doc = get_json(client, "/ogc/collections/communes/items?limit=5000", 400)
-    assert "1000" in doc["description"] and "clamp" in doc["description"]
+@pytest.mark.parametrize("limit", ["1001", "5000", "99999999999999999999"])
+def test_limit_above_the_maximum_is_capped(client, limit):
+    doc = get_json(client, "/ogc/collections/communes/items?limit=" + limit)
+    assert doc["numberReturned"] == 102 == doc["numberMatched"]  # 102 < 1000: all of them
+    doc = get_json(client, "/ogc/collections/communes/items?limit=" + limit + "&offset=100")
+    assert doc["numberReturned"] == 2 and not [x for x in doc["links"] if x["rel"] == "next"]
+    prev = next(x for x in doc["links"] if x["rel"] == "prev")
+    assert "limit=1000" in prev["href"]  # the links carry the capped page size
+
+
+@pytest.mark.parametrize("crs", ["http://www.opengis.net/def/crs/OGC/1.3/CRS84", "[OGC:CRS84]", "OGC:CRS84"])
+def test_crs84_is_accepted_and_declared(client, crs):
+    bbox = ",".join(map(str, KNOWN_BBOX))
+    r = client.get("/ogc/collections/communes/items", query_string={"crs": crs, "bbox-crs": crs, "bbox": bbox})
+    assert r.status_code == 200, r.get_data(as_text=True)
+    assert r.headers["Content-Crs"] == "<http://www.opengis.net/def/crs/OGC/1.3/CRS84>"
+    plain = get_json(client, "/ogc/collections/communes/items?bbox=" + bbox)
+    assert r.get_json()["numberMatched"] == plain["numberMatched"] > 0
+    one = client.get("/ogc/collections/communes/items/23281?f=json")
+    assert one.headers["Content-Crs"] == "<http://www.opengis.net/def/crs/OGC/1.3/CRS84>"
+    coll = get_json(client, "/ogc/collections/communes")
+    assert coll["storageCrs"] in coll["crs"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/ogc/conformance/",
+        "/ogc/collections/",
+        "/ogc/collections/communes/",
+        "/ogc/collections/communes/items/",
+        "/ogc/collections/communes/items/23281/",
+        "/ogc/api/",
+    ],
+)
+def test_trailing_slash_is_accepted(client, url):
+    r = client.get(url + "?f=json")
+    assert r.status_code == 200, (url, r.status_code)
+
+
+def test_405_keeps_allow(client):
+    r = client.post("/ogc/collections/communes/items")
+    assert r.status_code == 405
+    assert "GET" in r.headers["Allow"] and r.get_json()["status"] == 405
 
 
 # --------------------------------------------------------------------------- formats
@@ -601,8 +644,9 @@ def test_every_documented_items_parameter_is_accepted(client):
             schema = p["schema"]
             if p["name"] in ("bbox", "limit", "offset", "datetime", "year", "sortby", "f", "lang"):
                 continue
-            value = samples[schema["type"]]
-            r = client.get(f"/ogc/collections/{cid}/items?{p['name']}={value}")
+            value = schema["enum"][0] if "enum" in schema else samples[schema["type"]]
+            extra = "&bbox=-180,-90,180,90" if p["name"] == "bbox-crs" else ""
+            r = client.get(f"/ogc/collections/{cid}/items", query_string=f"{p['name']}={value}{extra}")
             assert r.status_code == 200, (cid, p["name"], r.get_data(as_text=True)[:200])
 
 
@@ -697,3 +741,72 @@ def test_no_whole_feature_text_is_kept(gpkg):
     assert set(c._parts) == {None, *F.YEARS}
     assert all(isinstance(p, F.Packed) and len(p) == c.count for p in c._parts.values())
     assert not hasattr(c.columns["name"], "fragments")
+
+
+def _gpkg_rows(data: bytes, tmp_path) -> int:
+    path = tmp_path / "x.gpkg"
+    path.write_bytes(data)
+    layers = [name for name, _ in pyogrio.list_layers(path) if "source" not in name and "nguon" not in name]
+    return pyogrio.read_info(path, layer=layers[0])["features"]
+
+
+@pytest.mark.parametrize("cid,count", [("communes", 102), ("works", 49)])
+def test_collection_download_links_give_the_whole_collection(client, cid, count, tmp_path):
+    if not _export_available():
+        pytest.skip("no geo.io.export")
+    doc = get_json(client, f"/ogc/collections/{cid}?lang=en")
+    link = next(x for x in doc["links"] if x["type"].startswith("text/csv"))
+    assert "limit" not in link["href"] and f"{count} features" in link["title"] and "whole" in link["title"]
+    r = client.get(link["href"].replace("http://localhost", ""))
+    assert r.status_code == 200
+    assert r.data.decode("utf-8-sig").count("\n") >= count + 1  # header + every feature
+    assert f'filename="kon_tum_{cid}.csv"' in r.headers["Content-Disposition"]
+    gpkg = client.get(f"/ogc/collections/{cid}/items?f=gpkg")
+    assert _gpkg_rows(gpkg.data, tmp_path) == count
+
+
+def test_a_download_with_limit_is_one_page_and_says_so(client, tmp_path):
+    if not _export_available():
+        pytest.skip("no geo.io.export")
+    r = client.get("/ogc/collections/communes/items?f=gpkg&limit=10&offset=10")
+    assert r.status_code == 200
+    assert "kon_tum_communes_features_11_20_of_102.gpkg" in r.headers["Content-Disposition"]
+    assert _gpkg_rows(r.data, tmp_path) == 10
+    shp = zipfile.ZipFile(io.BytesIO(client.get("/ogc/collections/communes/items?f=shp&limit=10").data))
+    assert "features 1-10 of 102" in shp.read("nguon_sources.txt").decode("utf-8")
+    shp = zipfile.ZipFile(io.BytesIO(client.get("/ogc/collections/communes/items?f=shp").data))
+    assert "all 102 features matched" in shp.read("nguon_sources.txt").decode("utf-8")
+    page = get_json(client, "/ogc/collections/communes/items?limit=10&lang=en")
+    csv_link = next(x for x in page["links"] if x["type"].startswith("text/csv"))
+    assert "this page only" in csv_link["title"]
+
+
+@pytest.mark.parametrize("cid", COLLECTIONS)
+def test_schema_and_queryables_documents(client, cid):
+    coll = get_json(client, f"/ogc/collections/{cid}")
+    rels = {x["rel"]: x for x in coll["links"]}
+    assert rels["describedby"]["type"] == "application/schema+json"
+    assert "http://www.opengis.net/def/rel/ogc/1.0/queryables" in rels
+    r = client.get(f"/ogc/collections/{cid}/schema")
+    assert r.status_code == 200 and r.mimetype == "application/schema+json"
+    schema = r.get_json()
+    assert schema["$schema"].startswith("https://json-schema.org/draft/2020-12")
+    props = schema["properties"]
+    assert props["geometry"]["x-ogc-role"] == "primary-geometry"
+    assert sum(1 for p in props.values() if p.get("x-ogc-role") == "id") == 1
+    items = get_json(client, f"/ogc/collections/{cid}/items?limit=1")
+    assert set(props) - {"geometry"} == set(items["features"][0]["properties"])
+    q = client.get(f"/ogc/collections/{cid}/queryables").get_json()["properties"]
+    assert set(q) - {"geometry"} <= set(props) and all(q[n]["type"] != "number" for n in q if n != "geometry")
+    assert any(x["rel"] == "describedby" for x in items["links"])
+
+
+def test_schema_types_columns_null_in_the_first_page(client):
+    props = get_json(client, "/ogc/collections/works/schema")["properties"]
+    for name in ("line_mv_km", "line_lv_km", "budget_million_vnd"):
+        assert props[name]["type"] == "number", name
+    assert props["transformers"]["type"] == "integer"
+    props = get_json(client, "/ogc/collections/communes/schema")["properties"]
+    assert props["area_ha"]["type"] == "number" and props["population"]["type"] == "integer"
+    assert props["p135_2016"]["type"] == "boolean"
+    assert get_json(client, "/ogc/collections/nope/schema", 404)["status"] == 404
