@@ -18,7 +18,7 @@ from geo.backends import factory
 from geo.backends.base import BackendError
 from geo.settings import Settings
 
-from . import context
+from . import context, http_cache
 
 # Blueprint modules, each exposing ``bp`` (a flask.Blueprint).
 BLUEPRINTS = [
@@ -114,4 +114,5 @@ def create_app(config: Settings | Mapping | None = None) -> Flask:
     for name in BLUEPRINTS:
         module = importlib.import_module(name)
         app.register_blueprint(module.bp)
+    http_cache.register(app)
     return app
