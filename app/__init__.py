@@ -18,7 +18,7 @@ from geo.backends import factory
 from geo.backends.base import BackendError
 from geo.settings import Settings
 
-from . import context, security
+from . import context, http_cache, security
 
 # Blueprint modules, each exposing ``bp`` (a flask.Blueprint).
 BLUEPRINTS = [
@@ -119,4 +119,5 @@ def create_app(config: Settings | Mapping | None = None) -> Flask:
     for name in BLUEPRINTS:
         module = importlib.import_module(name)
         app.register_blueprint(module.bp)
+    http_cache.register(app)
     return app

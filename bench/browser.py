@@ -192,3 +192,95 @@ def summary(loads: list[dict]) -> dict:
         "errors": sorted({e for r in loads for e in r["errors"]})[:5],
         "largest": last["largest"],
     }
+
+
+# ------------------------------------------------------------- slow networks (issue 16)
+
+#: Chromium DevTools throughput is in bytes per second; latency in ms (round trip added per request).
+PROFILES = {
+    "fast3g": {"latency": 150, "downloadThroughput": 1.6e6 / 8, "uploadThroughput": 0.75e6 / 8},
+    "4g": {"latency": 40, "downloadThroughput": 9e6 / 8, "uploadThroughput": 9e6 / 8},
+}
+
+
+def measure_network(base: str, profile: str, path: str = "/", reloads: int = 2, timeout_s: float = 120.0) -> dict:
+    """The map page under the network ``profile`` (:data:`PROFILES`, CDP
+    ``Network.emulateNetworkConditions``): a cold load in a fresh context, then
+    ``reloads`` reloads in the same context (its HTTP cache: revalidations and
+    immutable assets).  Times from navigation start; bytes are ``transferSize``
+    (headers + coded body; a 304 or a cache hit counts only its headers, or 0).
+    """
+    from playwright.sync_api import sync_playwright
+
+    cond = {"offline": False, **PROFILES[profile]}
+    runs = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            ctx = browser.new_context(viewport=VIEWPORT, locale="vi-VN")
+            ctx.add_init_script(INIT_SCRIPT)
+            page = ctx.new_page()
+            cdp = ctx.new_cdp_session(page)
+            cdp.send("Network.enable")
+            cdp.send("Network.emulateNetworkConditions", cond)
+            for i in range(reloads + 1):
+                if i == 0:
+                    page.goto(base + path, wait_until="commit", timeout=timeout_s * 1000)
+                else:
+                    page.reload(wait_until="commit", timeout=timeout_s * 1000)
+                page.wait_for_function(
+                    "() => window.__kt && window.__kt.ready !== null", timeout=timeout_s * 1000, polling=50
+                )
+                data = page.evaluate(COLLECT)
+                kt = data["kt"]
+                runs.append(
+                    {
+                        "load": "cold" if i == 0 else f"reload {i}",
+                        "areas_drawn_ms": None if kt["areas"] is None else round(kt["areas"]),
+                        "ready_ms": None if kt["ready"] is None else round(kt["ready"]),
+                        "transferred_bytes": sum(r["transfer"] or 0 for r in data["resources"]),
+                        "decoded_bytes": sum(r["decoded"] or 0 for r in data["resources"]),
+                        "requests": len(data["resources"]),
+                        "area_paths_drawn": data["area_paths_drawn"],
+                    }
+                )
+            ctx.close()
+        finally:
+            browser.close()
+    warm = [r for r in runs[1:] if r["areas_drawn_ms"] is not None]
+    return {
+        "profile": profile,
+        **{k: v for k, v in PROFILES[profile].items() if k != "uploadThroughput"},
+        "cold_areas_drawn_ms": runs[0]["areas_drawn_ms"],
+        "cold_transferred_bytes": runs[0]["transferred_bytes"],
+        "reload_areas_drawn_ms": round(statistics.median(r["areas_drawn_ms"] for r in warm)) if warm else None,
+        "reload_transferred_bytes": runs[-1]["transferred_bytes"],
+        "runs": runs,
+    }
+
+
+def transfer_sizes(base: str, paths: list[str]) -> list[dict]:
+    """Bytes on the wire for each path: identity, gzip and brotli (``Accept-Encoding``),
+    and what a revalidation (``If-None-Match``) moves."""
+    import urllib.error
+    import urllib.request
+
+    out = []
+    for path in paths:
+        row = {"path": path}
+        for name, coding in (("identity", "identity"), ("gzip", "gzip"), ("br", "br")):
+            req = urllib.request.Request(base + path, headers={"Accept-Encoding": coding})
+            with urllib.request.urlopen(req, timeout=60) as resp:
+                body = resp.read()
+                row[f"{name}_bytes"] = len(body)
+                row[f"{name}_coding"] = resp.headers.get("Content-Encoding") or "identity"
+                etag = resp.headers.get("ETag")
+        if etag:
+            req = urllib.request.Request(base + path, headers={"Accept-Encoding": "br", "If-None-Match": etag})
+            try:
+                with urllib.request.urlopen(req, timeout=60) as resp:
+                    row["revalidate_status"] = resp.status
+            except urllib.error.HTTPError as exc:
+                row["revalidate_status"] = exc.code
+        out.append(row)
+    return out

@@ -259,6 +259,7 @@ def render(r: dict) -> str:
             L.append(_wrk_row(name, t))
         L += ["", "**Kon Tum map page** (`/`, headless Chromium, fresh context per load, 1400×900):", ""]
         L += _page_lines(k["map_page"])
+        L += _network_lines(k)
         mem = k["memory"]
         L += [
             "",
@@ -357,6 +358,40 @@ def _page_lines(mp: dict) -> list[str]:
         + (f". Page errors: {s['errors']}" if s["errors"] else ""),
     ]
     return rows
+
+
+def _network_lines(k: dict) -> list[str]:
+    """Bytes by coding, and the page under emulated slow networks (issue 16)."""
+    L = []
+    if k.get("transfer"):
+        L += [
+            "",
+            "Bytes on the wire by `Accept-Encoding` (and a revalidation with the answer's ETag):",
+            "",
+            "| path | identity | gzip | brotli | If-None-Match |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for t in k["transfer"]:
+            L.append(
+                f"| `{t['path']}` | {_mb(t['identity_bytes'])} | {_mb(t['gzip_bytes'])} | {_mb(t['br_bytes'])} | "
+                f"{t.get('revalidate_status', '–')} |"
+            )
+    if k.get("network"):
+        L += [
+            "",
+            "Map page in Chromium with CDP `Network.emulateNetworkConditions` (cold: empty cache; "
+            "reload: same context, median of the reloads; bytes: `transferSize`):",
+            "",
+            "| profile | latency | throughput | communes drawn cold | moved cold | drawn on reload | moved on reload |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+        ]
+        for n in k["network"]:
+            L.append(
+                f"| {n['profile']} | {n['latency']} ms | {n['downloadThroughput'] * 8 / 1e6:.1f} Mbit/s | "
+                f"{_ms(n['cold_areas_drawn_ms'])} | {_mb(n['cold_transferred_bytes'])} | "
+                f"{_ms(n['reload_areas_drawn_ms'])} | {_mb(n['reload_transferred_bytes'])} |"
+            )
+    return L
 
 
 def write(r: dict, path: Path) -> None:

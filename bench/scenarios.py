@@ -128,11 +128,27 @@ def kontum(cfg: dict, gpkg: Path, pygeoapi_venv: Path) -> dict:
             ours.base, loads=cfg["page_loads"], timeout_s=60, screenshot=out_dir / "screens" / "kontum.png"
         )
         res["map_page"] = {"summary": browser.summary(loads), "loads": loads}
+        util.log("Kon Tum: bytes with and without compression")
+        res["transfer"] = browser.transfer_sizes(ours.base, TRANSFER_PATHS)
+        res["network"] = []
+        for profile in browser.PROFILES:
+            util.log(f"Kon Tum: map page on {profile} (cold, reloads)")
+            res["network"].append(browser.measure_network(ours.base, profile))
         res["memory"] = ours.memory()
     finally:
         ours.stop()
         pg.stop()
     return res
+
+
+#: What the transfer table measures (issue 16): the page, the layers it loads, items.
+TRANSFER_PATHS = [
+    "/",
+    "/layers",
+    "/layers/geometry/communes.geojson",
+    "/layers/series.json",
+    "/ogc/collections/communes/items?limit=102",
+]
 
 
 # --------------------------------------------------------------------------- national

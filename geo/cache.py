@@ -45,11 +45,15 @@ partition           budget       what
                     16 entries
 ``boundaries``      256 MiB      the source boundaries (``geo.units``)
 ``postgis``         64 MiB       PostGIS snapshots, districts, unit lists
+``compressed``      128 MiB,     brotli/gzip variants of answers with an
+                    1024 entries ETag (:mod:`app.http_cache`)
+``static``          64 MiB       static files' content hashes and their
+                                 compressed variants (per file version)
 ==================  ===========  ==========================================
 
 The owners declare them (:mod:`geo.io.storage`, :mod:`geo.ogc.features`,
 :mod:`geo.backends.embedded`, :mod:`geo.backends.postgis`, :mod:`geo.units.boundaries`,
-:mod:`app.targets`, :mod:`app.map_page`, :mod:`app.raster_api`).  Today's
+:mod:`app.targets`, :mod:`app.map_page`, :mod:`app.raster_api`, :mod:`app.http_cache`).  Today's
 limits are kept: the /targets answers, map payloads, sort orders and rasters
 have the bounds they had; the layers, collections and contexts, unbounded
 per file before (one entry per file version), get a budget far above what

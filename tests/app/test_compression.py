@@ -1,0 +1,120 @@
+"""Compression by Accept-Encoding (issue 16): brotli and gzip, once per cached payload."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import brotli
+import pytest
+
+from app import http_cache
+
+LAYER = "/layers/geometry/communes.geojson"
+
+
+@pytest.fixture(scope="module")
+def client(gpkg):
+    from app import create_app
+
+    return create_app({"TESTING": True}).test_client()
+
+
+def decoded(resp) -> bytes:
+    coding = resp.headers.get("Content-Encoding")
+    data = resp.get_data()
+    if coding == "br":
+        return brotli.decompress(data)
+    if coding == "gzip":
+        return gzip.decompress(data)
+    assert coding is None
+    return data
+
+
+@pytest.mark.parametrize("coding", ["br", "gzip"])
+@pytest.mark.parametrize(
+    "url",
+    ["/", LAYER, "/layers", "/layers/series.json", "/ogc/collections", "/ogc/collections/communes/items?limit=102"],
+)
+def test_data_answers_are_compressed_and_decode_to_the_identity_body(client, url, coding):
+    plain = client.get(url, headers={"Accept-Encoding": "identity"})
+    assert plain.status_code == 200 and "Content-Encoding" not in plain.headers
+    resp = client.get(url, headers={"Accept-Encoding": f"{coding}, deflate"})
+    assert resp.status_code == 200
+    assert resp.headers["Content-Encoding"] == coding
+    assert "Accept-Encoding" in resp.headers["Vary"]
+    assert len(resp.get_data()) < len(plain.get_data())
+    assert _stable(decoded(resp)) == _stable(plain.get_data())
+
+
+def _stable(body: bytes):
+    """The answer without the OGC items' ``timeStamp`` (the time it was made)."""
+    if body.startswith(b"{"):
+        doc = json.loads(body)
+        doc.pop("timeStamp", None)
+        return doc
+    return body
+
+
+def test_brotli_is_preferred_and_items_are_much_smaller(client):
+    url = "/ogc/collections/communes/items?limit=102"
+    plain = client.get(url).get_data()
+    resp = client.get(url, headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert resp.headers["Content-Encoding"] == "br"
+    assert len(resp.get_data()) * 4 < len(plain)
+    assert json.loads(decoded(resp))["numberReturned"] == 102
+
+
+def test_small_answers_stay_identity(client):
+    resp = client.get("/ogc/conformance?f=json", headers={"Accept-Encoding": "br, gzip"})
+    assert resp.status_code == 200
+    assert len(resp.get_data()) < http_cache.MIN_BYTES and "Content-Encoding" not in resp.headers
+
+
+def test_no_coding_without_accept_encoding(client):
+    resp = client.get(LAYER)
+    assert "Content-Encoding" not in resp.headers and json.loads(resp.get_data())["type"] == "FeatureCollection"
+
+
+def test_a_cached_payload_is_compressed_once(client, monkeypatch):
+    client.get(LAYER, headers={"Accept-Encoding": "br"})  # made and kept
+    calls = []
+    real = http_cache.compress
+    monkeypatch.setattr(http_cache, "compress", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
+    first = client.get(LAYER, headers={"Accept-Encoding": "br"})
+    second = client.get(LAYER, headers={"Accept-Encoding": "br"})
+    assert calls == [] and first.get_data() == second.get_data()
+    client.get(LAYER, headers={"Accept-Encoding": "gzip"})
+    client.get(LAYER, headers={"Accept-Encoding": "gzip"})
+    assert calls.count("gzip") <= 1
+    assert http_cache.COMPRESSED.nbytes > 0
+
+
+def test_items_are_compressed_on_the_fly(client):
+    resp = client.get("/ogc/collections/communes/items?limit=102", headers={"Accept-Encoding": "gzip"})
+    assert "Content-Length" not in resp.headers or int(resp.headers["Content-Length"]) == len(resp.get_data())
+    assert json.loads(decoded(resp))["type"] == "FeatureCollection"
+
+
+@pytest.mark.parametrize("coding", ["br", "gzip"])
+def test_static_files_are_precompressed(client, coding):
+    page = client.get("/").get_data(as_text=True)
+    url = next(u for u in _static_urls(page) if "kontum-map.js" in u)
+    plain = client.get(url)
+    resp = client.get(url, headers={"Accept-Encoding": coding})
+    assert resp.headers["Content-Encoding"] == coding and "Accept-Encoding" in resp.headers["Vary"]
+    assert decoded(resp) == plain.get_data() and len(resp.get_data()) < len(plain.get_data())
+    plain.close()
+    resp.close()
+
+
+def test_stream_coder_round_trips():
+    pieces = [b'{"a":', b"[1,2,3]", b"}" * 3000]
+    assert gzip.decompress(b"".join(http_cache.compress_stream(pieces, "gzip"))) == b"".join(pieces)
+    assert brotli.decompress(b"".join(http_cache.compress_stream(pieces, "br"))) == b"".join(pieces)
+
+
+def _static_urls(page: str) -> list[str]:
+    import re
+
+    return re.findall(r'(?:src|href)="(/static/[^"]+)"', page)
