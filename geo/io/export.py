@@ -230,8 +230,12 @@ def _column_plain(s: pd.Series) -> list:
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def neutralised(value):
-    """``value`` with a ``'`` in front when it is text a spreadsheet would run as a formula."""
+def neutralised(value: object) -> object:
+    """``value`` with a ``'`` in front when it is text a spreadsheet would run as a formula.
+
+    >>> neutralised("=HYPERLINK(1)"), neutralised("-1.5"), neutralised(-1.5), neutralised("Đắk Hà")
+    ("'=HYPERLINK(1)", "'-1.5", -1.5, 'Đắk Hà')
+    """
     if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
     return value
