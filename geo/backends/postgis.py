@@ -80,6 +80,7 @@ if TYPE_CHECKING:  # annotations only: psycopg is imported where a connection is
 from geo import cache
 from geo.analysis import query, targeting
 from geo.backends.base import Backend, BackendError, BackendUnavailable, parse_url, redact
+from geo.indicators import catalogue
 from geo.io import storage
 from geo.ogc import features
 from geo.uploads import versions
@@ -122,21 +123,7 @@ OBS_TEXT = (
     "source",
     "note",
 )
-OBS_COLUMNS = (
-    "unit_level",
-    "gso_code",
-    "unit_name",
-    "indicator",
-    "year",
-    "period",
-    "qualifier",
-    "value",
-    "unit",
-    "standard",
-    "status",
-    "source",
-    "note",
-)
+OBS_COLUMNS = catalogue.OBS_COLUMNS
 
 
 def _first_line(exc: BaseException) -> str:

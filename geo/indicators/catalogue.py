@@ -45,6 +45,22 @@ QUALIFIERS = ("=", ">", "<", "~")
 LEVELS = ("province", "district", "commune")
 PROVINCE_CODE = "62"
 KEY = ["unit_level", "gso_code", "indicator", "year", "standard"]
+#: The columns of the observations table, in order.
+OBS_COLUMNS = [
+    "unit_level",
+    "gso_code",
+    "unit_name",
+    "indicator",
+    "year",
+    "period",
+    "qualifier",
+    "value",
+    "unit",
+    "standard",
+    "status",
+    "source",
+    "note",
+]
 ALTERNATIVE = "alternative:"
 
 

@@ -82,6 +82,7 @@ from shapely.prepared import prep
 
 from geo import paths
 from geo.errors import CliError
+from geo.indicators import catalogue
 from geo.raster.grid import RasterError
 from geo.units.boundaries import LEVELS, load_units
 
@@ -405,21 +406,7 @@ def raster_source(path: Path | str, stat: str, level: str, all_touched: bool) ->
     )
 
 
-OBS_COLUMNS = [
-    "unit_level",
-    "gso_code",
-    "unit_name",
-    "indicator",
-    "year",
-    "period",
-    "qualifier",
-    "value",
-    "unit",
-    "standard",
-    "status",
-    "source",
-    "note",
-]
+OBS_COLUMNS = catalogue.OBS_COLUMNS
 INDICATOR_ID = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
 
 

@@ -75,6 +75,7 @@ from geo import paths, settings
 from geo.backends.base import Backend, BackendConfigError, BackendError
 from geo.crs import WGS84
 from geo.errors import CliError
+from geo.indicators import catalogue
 from geo.indicators.values import STATUS_RANK
 from geo.io import storage
 
@@ -82,22 +83,8 @@ POINTER = paths.POINTER
 MANIFEST = "manifest.json"
 GPKG = paths.GPKG
 OBSERVATIONS = "observations.csv"
-KEY = ["unit_level", "gso_code", "indicator", "year", "standard"]
-OBS_COLUMNS = [
-    "unit_level",
-    "gso_code",
-    "unit_name",
-    "indicator",
-    "year",
-    "period",
-    "qualifier",
-    "value",
-    "unit",
-    "standard",
-    "status",
-    "source",
-    "note",
-]
+KEY = catalogue.KEY
+OBS_COLUMNS = catalogue.OBS_COLUMNS
 _DIR_RE = re.compile(r"^\d{4,}$")
 TMP_PREFIX = ".tmp-"
 
