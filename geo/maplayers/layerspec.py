@@ -66,6 +66,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
@@ -809,4 +810,30 @@ def display_geometry(source: str, path: Path | str | None = None) -> gpd.GeoData
 
 
 def _round(geoms):
-    return shapely.transform(geoms, lambda a: a.round(DECIMALS))
+    """Coordinates rounded to :data:`DECIMALS`, then what rounding collapsed dropped.
+
+    Rounding to about a metre can collapse a sliver part of a commune (23281
+    Phường Quang Trung keeps a 1 m² part after simplification) into a ring of
+    too few points, which GEOS and strict clients reject; such parts go, the
+    rest of the geometry is untouched, so a coverage stays a coverage.
+    """
+    rounded = shapely.transform(geoms, lambda a: a.round(DECIMALS))
+    return np.array([g if g is None or shapely.is_valid(g) else without_collapsed_parts(g) for g in rounded])
+
+
+def without_collapsed_parts(geom: shapely.Geometry) -> shapely.Geometry:
+    """``geom`` without the polygon parts (or line parts) that have no area (no length) left.
+
+    >>> from shapely import wkt
+    >>> g = wkt.loads("MULTIPOLYGON (((0 0, 1 0, 1 1, 0 0)), ((5 5, 5 5, 5 5, 5 5)))")
+    >>> without_collapsed_parts(g).wkt
+    'POLYGON ((0 0, 1 0, 1 1, 0 0))'
+    """
+    parts = shapely.get_parts(shapely.remove_repeated_points(geom))
+    if geom.geom_type in ("Polygon", "MultiPolygon"):
+        kept = [p for p in parts if len(p.exterior.coords) >= 4 and p.area > 0]
+        return shapely.multipolygons(kept) if len(kept) > 1 else (kept[0] if kept else shapely.Polygon())
+    if geom.geom_type in ("LineString", "MultiLineString"):
+        kept = [p for p in parts if len(p.coords) >= 2 and p.length > 0]
+        return shapely.multilinestrings(kept) if len(kept) > 1 else (kept[0] if kept else shapely.LineString())
+    return geom

@@ -386,3 +386,15 @@ def test_map_cache_is_bounded_by_bytes(gpkg, monkeypatch):
     assert map_page.MAP.nbytes <= 150_000
     assert any(key[-2] == 7 for key, _ in mine)  # the newest answer is kept
     assert not any(key[-2] == 2 for key, _ in mine)  # the oldest went
+
+
+@pytest.mark.parametrize("url", ["/layers/poor_rate.geojson?year=2020", "/layers/district_poor_rate.geojson"])
+def test_served_layer_geometry_is_valid(client, url):
+    """What a strict client (GEOS, QGIS) reads from the layer endpoint is valid geometry."""
+    import shapely
+
+    r = client.get(url)
+    assert r.status_code == 200
+    feats = r.get_json()["features"]
+    geoms = [shapely.geometry.shape(f["geometry"]) for f in feats]
+    assert geoms and all(g.is_valid for g in geoms), [shapely.is_valid_reason(g) for g in geoms if not g.is_valid]

@@ -295,3 +295,16 @@ def test_display_tolerance_follows_the_extent(gpkg, tmp_path):
     wide = gpd.GeoDataFrame({"gso_code": ["1", "2"]}, geometry=squares, crs=32648)
     path = storage.write_gpkg(tmp_path / "wide.gpkg", {"communes": wide.to_crs(4326)})
     assert layerspec.display_tolerance(path) == 650.0  # 1,000 km × 0.00065
+
+
+@pytest.mark.parametrize("source", ["communes", "districts", "provinces", "countries", "roads", "border", "works"])
+def test_every_display_geometry_is_valid(gpkg, source):
+    """Rounding to 5 decimals used to leave 23281 Phường Quang Trung with a collapsed ring
+    ("Too few points"): every served geometry must be valid, and the communes a coverage."""
+    disp = layerspec.display_geometry(source)
+    reasons = {i: shapely.is_valid_reason(g) for i, g in enumerate(disp.geometry.values) if not shapely.is_valid(g)}
+    assert reasons == {}
+    assert not disp.geometry.is_empty.any()
+    if source == "communes":
+        assert shapely.coverage_is_valid(disp.geometry.values)
+        assert "23281" in set(disp["gso_code"])
