@@ -136,11 +136,14 @@ def load_works() -> gpd.GeoDataFrame:
     A work with ``lon``/``lat`` is placed there; otherwise at the
     representative point of its commune (``gso_code``), else of its district
     (``district_code``), else of the province.  ``location_precision`` says
-    which (``village``, ``commune``, ``district``, ``province``).
+    which (``village``, ``commune``, ``district``, ``province``); ``lon`` and
+    ``lat`` are the coordinates of the point drawn.
 
     >>> works = load_works()
     >>> works.crs.to_epsg(), works.loc[works.work_id == "elec-2015-23537", "location_precision"].item()
     (4326, 'commune')
+    >>> bool(works[["lon", "lat"]].notna().all().all()), bool((works.geometry.x.round(6) == works.lon).all())
+    (True, True)
     """
     works = _read("works.csv")
     pts = _unit_points()
@@ -157,7 +160,11 @@ def load_works() -> gpd.GeoDataFrame:
     for col in ("lon", "lat", "households", "line_mv_km", "line_lv_km", "transformers", "budget_million_vnd"):
         works[col] = pd.to_numeric(_blank_to_na(works[col])).astype(float)
     works["year"] = pd.to_numeric(_blank_to_na(works["year"])).astype("Int64")
-    return gpd.GeoDataFrame(works, geometry=geoms, crs=WGS84)
+    out = gpd.GeoDataFrame(works, geometry=geoms, crs=WGS84)
+    # lon/lat say where the point is drawn (location_precision says how precise that is).
+    out["lon"] = out.geometry.x.round(6)
+    out["lat"] = out.geometry.y.round(6)
+    return out
 
 
 def validate_catalogue(obs: pd.DataFrame, cat: pd.DataFrame, statuses: Iterable[str] = STATUSES) -> list[str]:

@@ -152,6 +152,11 @@ def test_items_works_all(client, gpkg):
     doc = get_json(client, "/ogc/collections/works/items?limit=1000")
     assert n > 0 and doc["numberMatched"] == n == len(doc["features"])
     assert all(f["geometry"]["type"] == "Point" for f in doc["features"])
+    # lon/lat are the drawn point, never null (they were null in all 49 features)
+    for f in doc["features"]:
+        lon, lat = f["geometry"]["coordinates"]
+        assert f["properties"]["lon"] == pytest.approx(lon, abs=1e-6)
+        assert f["properties"]["lat"] == pytest.approx(lat, abs=1e-6)
 
 
 def test_border_ids(client):
