@@ -14,9 +14,11 @@ geojson    RFC 7946 (WGS84 lon/lat, 6 decimals, no ``crs``), a top-level
 csv        UTF-8 with BOM (Excel shows Vietnamese), geometry as ``wkt``,
            ``lon``/``lat`` (a point inside each feature) or none; a
            ``provenance`` column
-gpkg       one layer (layer metadata = provenance) + table ``nguon_sources``
-shp        zip of .shp/.shx/.dbf/.prj/.cpg (UTF-8), fields ≤ 10 characters
-           (``fields.csv`` maps them back), ``nguon_sources.txt``
+gpkg       GeoPackage 1.2: one layer (layer metadata = provenance) + table
+           ``nguon_sources``
+shp        zip of .shp/.shx/.dbf/.prj/.cpg (UTF-8), fields ≤ 10 characters by
+           :func:`shapefile_field`'s scheme (``fields.csv`` maps them back),
+           texts cut at 254 bytes said so, ``nguon_sources.txt``
 kml        one Placemark per row, attributes as SchemaData, provenance in
            the Document description
 xlsx       sheet ``du_lieu_data`` + sheet ``nguon_sources``
@@ -79,6 +81,9 @@ SHEET_DATA = "du_lieu_data"
 SHEET_SOURCES = "nguon_sources"
 XLSX_CELL_MAX = 32_767
 DBF_FIELD_MAX = 10
+#: GeoPackage version written: 1.2 opens without the "may only be partially supported"
+#: warning in GDAL 3.6 / QGIS 3.22 (GDAL ≥ 3.7 writes 1.4 by default).
+GPKG_VERSION = "1.2"
 
 _ABBREV = {
     "near": "n",
@@ -113,7 +118,39 @@ _ABBREV = {
     "number": "n",
     "code": "cd",
     "name": "nm",
+    "area": "ar",
+    "remoteness": "rem",
+    "mean": "mn",
+    "max": "mx",
+    "power": "pw",
+    "criteria": "cr",
+    "recognised": "rec",
+    "advanced": "adv",
+    "standard": "std",
+    "poverty": "pov",
+    "model": "mdl",
+    "project": "prj",
+    "projects": "prj",
+    "rural": "rur",
+    "urban": "urb",
+    "elec": "el",
+    "connected": "conn",
+    "villages": "vil",
+    "with": "w",
+    "grid": "grd",
+    "share": "shr",
+    "of": "",
+    "pct": "p",
+    "mechanism": "m",
+    "communes": "com",
+    "average": "avg",
+    "province": "prov",
+    "method": "mth",
+    "geom": "gm",
 }
+#: Column-name tokens that are years (moved to the end of a shapefile field, two digits each).
+_YEAR = re.compile(r"^(19|20)\d\d$")
+DBF_TEXT_MAX = 254  # bytes of a DBF character field
 
 
 # --------------------------------------------------------------------------
@@ -434,6 +471,7 @@ def _gpkg(gdf, prov, title="export", **_):
             path,
             layer=layer,
             driver="GPKG",
+            dataset_options={"VERSION": GPKG_VERSION},
             layer_metadata={"DESCRIPTION": "\n".join(_note_lines(prov))},
         )
         rows = [
@@ -451,29 +489,104 @@ def _gpkg(gdf, prov, title="export", **_):
         return Path(path).read_bytes()
 
 
+def _field_parts(column: Hashable) -> tuple[list[str], str]:
+    """A long column name as shortened tokens and its suffix (years as two digits, ``s`` for status)."""
+    tokens = [t for t in str(column).split("_") if t]
+    status = len(tokens) > 1 and tokens[-1] == "status"
+    if status:
+        tokens = tokens[:-1]
+    years = [t[2:] for t in tokens if _YEAR.match(t)]
+    base = [_ABBREV.get(t, t) for t in tokens if not _YEAR.match(t)]
+    return [t for t in base if t] or ["f"], "".join(years) + ("s" if status else "")
+
+
+def shapefile_field(column: Hashable) -> str:
+    """The DBF field name (at most 10 characters) of one column, before collisions are resolved.
+
+    The scheme keeps what tells columns apart at the end: the name is split at
+    ``_``; a trailing ``status`` becomes ``s``; year tokens move to the end as
+    two digits each (``2017_2020`` → ``1720``); the other tokens are shortened
+    by the abbreviation table (``_ABBREV``: poor → pr, rate → rt, households →
+    hh …).  The first of these that fits wins: tokens joined with ``_`` and
+    ``_`` + suffix; tokens run together and ``_`` + suffix; run together with
+    the suffix; the run-together tokens cut to leave room for the suffix.
+    A name of 10 characters or less is kept.
+
+    >>> [shapefile_field(c) for c in ["gso_code", "poor_rate_2020", "poor_rate_2020_status",
+    ...     "near_poor_rate_2020_status", "area_km2_2022_status", "p135_2017_2020_status",
+    ...     "remoteness_road_mean_km", "population_2019_rural_status"]]
+    ['gso_code', 'pr_rt_20', 'pr_rt_20s', 'nprrt_20s', 'ar_km2_22s', 'p135_1720s', 'remrdmnkm', 'poprur_19s']
+    """
+    name = str(column)
+    if len(name) <= DBF_FIELD_MAX:
+        return name
+    base, suffix = _field_parts(name)
+    sep = "_" if suffix else ""
+    for c in ("_".join(base) + sep + suffix, "".join(base) + sep + suffix, "".join(base) + suffix):
+        if len(c) <= DBF_FIELD_MAX:
+            return c
+    return _cut(base, suffix)
+
+
+def _cut(base: list[str], suffix: str, digit: str = "") -> str:
+    suffix = suffix[-(DBF_FIELD_MAX - 1 - len(digit)) :] if suffix else ""
+    return "".join(base)[: DBF_FIELD_MAX - len(suffix) - len(digit)] + digit + suffix
+
+
 def shapefile_fields(columns: Iterable[Hashable]) -> dict[str, str]:
     """Map column names to unique DBF field names of at most 10 characters (deterministic).
 
+    Each name follows :func:`shapefile_field`; when two columns would get the
+    same field, the later one has a digit before its suffix, so years and the
+    status mark stay (``fields.csv`` in the zip maps every field back).
+
     >>> shapefile_fields(["gso_code", "near_poor_rate_status", "poor_rate_status"])
-    {'gso_code': 'gso_code', 'near_poor_rate_status': 'n_pr_rt_st', 'poor_rate_status': 'pr_rt_st'}
+    {'gso_code': 'gso_code', 'near_poor_rate_status': 'n_pr_rt_s', 'poor_rate_status': 'pr_rt_s'}
+    >>> list(shapefile_fields(["poor_district_30a_status", "poor_district_30a_mechanism_status"]).values())
+    ['prdist30as', 'prdist301s']
     """
     out: dict[str, str] = {}
     taken: set[str] = set()
     for col in columns:
-        name = str(col)
-        if len(name) > DBF_FIELD_MAX:
-            name = "_".join(_ABBREV.get(t, t) for t in name.split("_"))
-        if len(name) > DBF_FIELD_MAX:
-            name = name.replace("_", "")
-        name = name[:DBF_FIELD_MAX] or "field"
-        base, n = name, 1
+        name, n = shapefile_field(col), 1
+        base, suffix = _field_parts(col) if len(str(col)) > DBF_FIELD_MAX else ([str(col)], "")
         while name.lower() in taken:
-            suffix = str(n)
-            name = base[: DBF_FIELD_MAX - len(suffix)] + suffix
+            name = _cut(base, suffix, str(n))
             n += 1
         taken.add(name.lower())
         out[str(col)] = name
     return out
+
+
+def dbf_text(value: object, limit: int = DBF_TEXT_MAX) -> tuple[object, bool]:
+    """``value`` cut to ``limit`` UTF-8 bytes on a character boundary, and whether it was cut.
+
+    >>> dbf_text("Đắk" * 100, 10)
+    ('ĐắkĐ', True)
+    >>> dbf_text(3.5)
+    (3.5, False)
+    """
+    if not isinstance(value, str):
+        return value, False
+    raw = value.encode("utf-8")
+    if len(raw) <= limit:
+        return value, False
+    return raw[:limit].decode("utf-8", errors="ignore"), True
+
+
+def _cut_texts(data: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Texts longer than a DBF field holds, cut; the number cut per column."""
+    cut: dict[str, int] = {}
+    out = data.copy()
+    for col in out.columns:
+        if not (out[col].dtype == object or pd.api.types.is_string_dtype(out[col].dtype)):
+            continue  # numbers, flags and the geometry column
+        pairs = [dbf_text(v) for v in out[col]]
+        n = sum(flag for _, flag in pairs)
+        if n:
+            out[col] = [v for v, _ in pairs]
+            cut[str(col)] = n
+    return out, cut
 
 
 def _shp(gdf, prov, title="export", **_):
@@ -481,6 +594,7 @@ def _shp(gdf, prov, title="export", **_):
     data = _for_gdal(gdf)
     attrs = [c for c in data.columns if c != data.geometry.name]
     fields = shapefile_fields(attrs)
+    data, cut = _cut_texts(data)
     data = data.rename(columns=fields)
     with tempfile.TemporaryDirectory(prefix="export_") as tmp:
         path = os.path.join(tmp, stem + ".shp")
@@ -494,10 +608,15 @@ def _shp(gdf, prov, title="export", **_):
                 zf.write(os.path.join(tmp, stem + ext), stem + ext)
             mapping = io.StringIO()
             w = csv.writer(mapping, lineterminator="\r\n")
-            w.writerow(["shapefile_field", "full_name"])
-            w.writerows((neutralised(short), neutralised(full)) for full, short in fields.items())
+            w.writerow(["shapefile_field", "full_name", "values_cut_at_254_bytes"])
+            w.writerows((neutralised(short), neutralised(full), cut.get(full, 0)) for full, short in fields.items())
             zf.writestr("fields.csv", "\ufeff" + mapping.getvalue())
-            zf.writestr("nguon_sources.txt", "\n".join(_note_lines(prov)) + "\n")
+            notes = _note_lines(prov) + [
+                f"{full}: {n} value(s) cut at {DBF_TEXT_MAX} bytes (a DBF text field holds no more; "
+                f"the GeoPackage, CSV and XLSX exports keep the whole text) / {n} giá trị bị cắt ở {DBF_TEXT_MAX} byte"
+                for full, n in cut.items()
+            ]
+            zf.writestr("nguon_sources.txt", "\n".join(notes) + "\n")
         return buf.getvalue()
 
 

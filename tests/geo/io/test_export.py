@@ -56,7 +56,7 @@ def test_round_trip_through_gdal(ranked, tmp_path, fmt):
     assert len(back) == len(ranked) == 6
     names = back["Name"] if fmt == "kml" else back["name"]
     assert list(names) == list(ranked["name"])  # Vietnamese intact, order kept
-    status = "pr_rt_st" if fmt == "shp" else "poor_rate_status"
+    status = "pr_rt_s" if fmt == "shp" else "poor_rate_status"
     assert list(back[status]) == list(ranked["poor_rate_status"])
     assert "synthetic" in set(back[status])
     if fmt != "csv":
@@ -115,7 +115,7 @@ def test_shapefile_zip_contents(ranked):
     mapping = pd.read_csv(io.BytesIO(zf.read("fields.csv")), encoding="utf-8-sig")
     assert (mapping["shapefile_field"].str.len() <= 10).all() and mapping["shapefile_field"].is_unique
     full = dict(zip(mapping["shapefile_field"], mapping["full_name"]))
-    assert full["pr_rt_st"] == "poor_rate_status" and full["n_pr_rt_st"] == "near_poor_rate_status"
+    assert full["pr_rt_s"] == "poor_rate_status" and full["n_pr_rt_s"] == "near_poor_rate_status"
     assert set(full.values()) == set(ranked.columns) - {"geometry"}
     note = zf.read("nguon_sources.txt").decode("utf-8")
     assert "dữ liệu minh họa / demo data" in note and "EPSG:4326" in note
@@ -237,7 +237,7 @@ def test_real_border_communes_export(border_ranked, tmp_path, fmt):
             _write(tmp_path, data, filename), fmt, layer="kon_tum_communes_poor_rate_2020" if fmt == "gpkg" else None
         )
         names = list(back["Name"] if fmt == "kml" else back["name"])
-        status = back["pr_rt_st" if fmt == "shp" else "poor_rate_status"]
+        status = back["pr_rt_s" if fmt == "shp" else "poor_rate_status"]
         assert set(status) == {"synthetic"}
     assert len(names) == 13 and "Xã Ia Tơi" in names and "Xã Đắk Blô" in names
 
@@ -285,3 +285,54 @@ def test_shapefile_fields_csv_neutralised(ranked):
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         text = zf.read("fields.csv").decode("utf-8-sig")
     assert "'=cmd" in text and "\n=cmd" not in text and ",=cmd" not in text
+
+
+@pytest.mark.parametrize(
+    ("column", "field"),
+    [
+        ("area_km2_2022_status", "ar_km2_22s"),
+        ("p135_2017_2020_status", "p135_1720s"),
+        ("remoteness_road_mean_km", "remrdmnkm"),
+        ("remoteness_power_max_km_status", "rempwmxkms"),
+        ("poor_rate_2019_status", "pr_rt_19s"),
+        ("near_poor_households_2015", "n_pr_hh_15"),
+    ],
+)
+def test_shapefile_names_keep_year_and_status(column, field):
+    """The 10-character names keep what tells columns apart: `area_km2_2022_status` used to be
+    `areakm2201`, `p135_2017_2020_status` `p135201721` and the remoteness columns `remotenes1…7`."""
+    assert export.shapefile_field(column) == field
+
+
+def test_shapefile_long_texts_cut_and_said(tmp_path):
+    """A DBF text holds 254 bytes: a longer text is cut on a character boundary and the zip says so."""
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    long = "Đắk Glei " * 60  # 540 characters, more UTF-8 bytes
+    gdf = gpd.GeoDataFrame({"note": [long, "ngắn"]}, geometry=[Point(107.7, 15.1), Point(107.8, 15.0)], crs=4326)
+    data, _, _ = export.export(gdf, "shp", "cut test")
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        names = zf.namelist()
+        stem = next(n for n in names if n.endswith(".shp"))[:-4]
+        for ext in (".shp", ".shx", ".dbf", ".prj", ".cpg"):
+            (tmp_path / (stem + ext)).write_bytes(zf.read(stem + ext))
+        note = zf.read("nguon_sources.txt").decode("utf-8")
+        fields = zf.read("fields.csv").decode("utf-8-sig")
+    back = pyogrio.read_dataframe(tmp_path / (stem + ".shp"))
+    assert len(back.loc[0, "note"].encode("utf-8")) <= 254 and long.startswith(back.loc[0, "note"])
+    assert back.loc[1, "note"] == "ngắn"
+    assert "note: 1 value(s) cut at 254 bytes" in note
+    assert "note,note,1" in fields
+
+
+def test_gpkg_is_version_1_2(ranked, tmp_path):
+    """GDAL 3.6 and QGIS 3.22 warn "may only be partially supported" on a 1.4 GeoPackage."""
+    import sqlite3
+
+    data, _, filename = export.export(ranked, "gpkg", NAME)
+    path = _write(tmp_path, data, filename)
+    with sqlite3.connect(path) as con:
+        assert con.execute("PRAGMA application_id").fetchone()[0] == 0x47504B47  # "GPKG"
+        assert con.execute("PRAGMA user_version").fetchone()[0] == 10200
+    assert [n for n, _ in pyogrio.list_layers(path)] == [SLUG, "nguon_sources"]
