@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g, has_request_context
 
+from geo import cache
 from geo.backends.base import Backend, BackendError
 from geo.settings import Settings
 
@@ -56,3 +57,21 @@ def backend() -> Backend:
     if ctx.backend is None:
         raise ctx.error
     return ctx.backend
+
+
+def data_version() -> cache.Version:
+    """The version of the data the current request is answered from, taken once per request.
+
+    The answer cache, the ETag and the compressed-answer cache all key on it:
+    one look at the backend (a file's stat, or the database's pointer) per
+    request instead of one per use, and the three always agree even when an
+    upload switches the version mid-request.  Raises what :func:`backend` and
+    the backend's ``version()`` raise.
+    """
+    if not has_request_context():
+        return cache.version_of(backend())
+    version = g.get("kontum_data_version")
+    if version is None:
+        version = cache.version_of(backend())
+        g.kontum_data_version = version
+    return version

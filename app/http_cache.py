@@ -5,7 +5,7 @@ Registered by :func:`app.create_app` (:func:`register`), after every route:
 Validators
     The data answers — the page (``/``), ``/layers/*``, ``/ogc/*`` and
     ``GET /targets`` — get a strong ``ETag`` made from the data version
-    (:func:`geo.cache.version_of`, so an upload or a new build changes it),
+    (:func:`app.context.data_version`, so an upload or a new build changes it),
     the app's layer folder, the request's URL and the headers the answer
     depends on (``Accept``, ``Accept-Language``), plus the content coding;
     ``Cache-Control: no-cache`` makes the browser revalidate, and a matching
@@ -132,7 +132,7 @@ def _validated() -> bool:
 def data_etag() -> str | None:
     """The base of the ETag of the current data answer, or ``None`` (no data version)."""
     try:
-        version = cache.version_of(context.backend())
+        version = context.data_version()
     except (BackendError, OSError):
         return None
     parts = (
@@ -210,7 +210,7 @@ def _dynamic(resp: Response) -> Response:
         return resp
     data = resp.get_data()
     if base is not None:
-        version = cache.version_of(context.backend())
+        version = context.data_version()
         out = COMPRESSED.get_or_make(version, (base, coding), lambda: compress(data, coding))
     else:
         out = compress(data, coding, kept=False)

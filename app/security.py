@@ -75,6 +75,10 @@ def session_key(conf: Settings) -> bytes:
     return key
 
 
+#: ``app.extensions`` key: names of the blueprints that carry a rate limit (others are not checked).
+LIMITED_BLUEPRINTS = "kontum_limited_blueprints"
+
+
 def _failed(resp: Response) -> bool:
     return resp.status_code == 401
 
@@ -87,6 +91,11 @@ def limit_failed_logins(app: Flask, conf: Settings, blueprint) -> Limiter:
         deduct_when=_failed,
         error_message="too many wrong upload tokens from this address; wait and try again later",
     )(blueprint)
+    limited = app.extensions.setdefault(LIMITED_BLUEPRINTS, set())
+    limited.add(blueprint.name)
+    # Flask-Limiter resolves the limits of every request before the view runs; the
+    # requests of blueprints without limits (the map, /targets, /ogc) skip that work.
+    limiter.request_filter(lambda: request.blueprint not in limited)
     app.extensions["kontum_limiter"] = limiter
     return limiter
 

@@ -299,7 +299,7 @@ ANSWERS = cache.partition("answers", max_bytes=RESPONSE_CACHE_BYTES, max_item=RE
 
 
 def _data_version() -> cache.Version:
-    return cache.version_of(app_context.backend())
+    return app_context.data_version()
 
 
 def cached_get(view):
