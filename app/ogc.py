@@ -33,6 +33,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 
+from geo import crs as crs_ref
 from geo.backends.base import BackendConfigError, BackendError
 from geo.ogc import features as F
 
@@ -46,6 +47,7 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
 ]
 
 JSON = "application/json"
@@ -64,8 +66,8 @@ EXPORT_TYPES = {
 LANGS = ("vi", "en")
 COMMON_PARAMS = ("f", "lang")
 ITEMS_PARAMS = ("f", "lang", "bbox", "bbox-crs", "crs", "limit", "offset", "datetime", "sortby")
-#: The only CRS served (Part 2): WGS84 longitude/latitude, in the spellings clients send.
-CRS84_NAMES = (F.CRS84, "[OGC:CRS84]", "OGC:CRS84", "https://www.opengis.net/def/crs/OGC/1.3/CRS84")
+#: The CRS served (Part 2), CRS84 first: the same list for every collection.
+CRS_URIS = [c.uri for c in crs_ref.SERVED_CRS]
 
 TEXT = {
     "vi": {
@@ -425,7 +427,7 @@ def _collection_doc(meta: dict, lang: str, fmt: str) -> dict:
         "keywords": meta["keywords"],
         "extent": meta["extent"],
         "itemType": "feature",
-        "crs": meta["crs"],
+        "crs": CRS_URIS,
         "storageCrs": F.CRS84,
         "links": links,
         # Extensions (not part of the standard):
@@ -552,15 +554,16 @@ def _int_param(name: str, default: int, lo: int, hi: int | None, hint: str = "")
     return value
 
 
-def _crs_param(name: str) -> str:
-    """The ``crs`` / ``bbox-crs`` value: CRS84 (any spelling) or a 400 naming what is served."""
+def _crs_param(name: str) -> crs_ref.ServedCrs:
+    """The ``crs`` / ``bbox-crs`` value (CRS84 when absent), or a 400 listing what is served."""
     raw = request.args.get(name)
-    if raw is None or raw.strip() in CRS84_NAMES:
-        return F.CRS84
-    raise bad_request(
-        f"{name}: {raw!r} is not supported; coordinates are WGS84 longitude/latitude, {name}={F.CRS84}",
-        "InvalidParameterValue",
-    )
+    if raw is None:
+        return crs_ref.CRS84_SERVED
+    found = crs_ref.parse_crs(raw)
+    if found is None:
+        served = ", ".join(f"{c.uri} ({c.name})" for c in crs_ref.SERVED_CRS)
+        raise bad_request(f"{name}: {raw!r} is not supported; served: {served}", "InvalidParameterValue")
+    return found
 
 
 def _items_query(collection_id: str):
@@ -576,12 +579,11 @@ def _items_query(collection_id: str):
     # Above the maximum the page is capped (OGC API Features /req/core/fc-limit-response-1),
     # so that clients asking for big pages (ogr2ogr -oo PAGE_SIZE=5000) page on with `next`.
     limit = min(_int_param("limit", F.DEFAULT_LIMIT, 1, None), F.MAX_LIMIT)
-    for name in ("crs", "bbox-crs"):
-        _crs_param(name)
+    crs, bbox_crs = _crs_param("crs"), _crs_param("bbox-crs")
     if "bbox-crs" in request.args and "bbox" not in request.args:
         raise bad_request("bbox-crs: given without bbox")
     offset = _int_param("offset", 0, 0, None)
-    bbox = _provider(F.parse_bbox, request.args["bbox"]) if "bbox" in request.args else None
+    bbox = _provider(F.parse_bbox_in, request.args["bbox"], bbox_crs) if "bbox" in request.args else None
     datetime = _provider(F.parse_datetime, request.args["datetime"]) if "datetime" in request.args else None
     year = None
     if "year" in request.args and meta["time"] == "indicators":
@@ -598,17 +600,17 @@ def _items_query(collection_id: str):
     sel = _provider(
         lambda: _gpkg().select(collection_id, bbox=bbox, filters=filters, datetime=datetime, year=year, sortby=sortby)
     )
-    return meta, sel, limit, offset, fmt, lang
+    return meta, sel, limit, offset, fmt, lang, crs
 
 
 @bp.get("/collections/<collection_id>/items", strict_slashes=False)
 def items(collection_id: str):
-    meta, sel, limit, offset, fmt, lang = _items_query(collection_id)
+    meta, sel, limit, offset, fmt, lang, crs = _items_query(collection_id)
     matched = sel.number_matched
     start = min(offset, matched)
     returned = max(0, min(limit, matched - start))
     if fmt in EXPORT_TYPES:
-        return _export(meta, sel, limit, start)
+        return _export(meta, sel, limit, start, crs)
     links = _items_links(collection_id, fmt, lang, limit, offset, returned, matched)
     if fmt == "html":
         page = _provider(sel.page_frame, limit, start)
@@ -626,7 +628,7 @@ def items(collection_id: str):
             title=_title(meta, lang),
             timestamp=_now(),
         )
-    chunks = _provider(sel.page_bytes, limit, start)
+    chunks = F.reproject_features(_provider(sel.page_bytes, limit, start), crs)
     tail = json.dumps(
         {"numberMatched": matched, "numberReturned": len(chunks), "timeStamp": _now(), "links": links},
         ensure_ascii=False,
@@ -640,12 +642,12 @@ def items(collection_id: str):
             tail[1:].encode("utf-8"),
         ]
     )
-    return _crs_header(_json_response(body, GEOJSON))
+    return _crs_header(_json_response(body, GEOJSON), crs)
 
 
-def _crs_header(resp: Response) -> Response:
+def _crs_header(resp: Response, crs: crs_ref.ServedCrs = crs_ref.CRS84_SERVED) -> Response:
     """Say the coordinates' CRS (OGC API Features Part 2, /req/crs/crs-response-header)."""
-    resp.headers["Content-Crs"] = f"<{F.CRS84}>"
+    resp.headers["Content-Crs"] = f"<{crs.uri}>"
     return resp
 
 
@@ -729,7 +731,7 @@ def _items_links(cid, fmt, lang, limit, offset, returned, matched) -> list[dict]
     return links
 
 
-def _export(meta: dict, sel, limit: int, start: int) -> Response:
+def _export(meta: dict, sel, limit: int, start: int, crs: crs_ref.ServedCrs) -> Response:
     mod = _export_module()
     if mod is None:  # vanished between the check and now
         raise bad_request("exports are not available")
@@ -756,12 +758,13 @@ def _export(meta: dict, sel, limit: int, start: int) -> Response:
             fmt,
             name,
             metadata={"collection": meta["id"], "request": request.url, "features": extent},
+            crs=crs,
         )
     except ValueError as exc:
         raise bad_request(f"export {fmt}: {exc}") from None
     resp = Response(data, content_type=mimetype)
     resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return resp
+    return _crs_header(resp, mod.written_crs(fmt, crs) or crs_ref.CRS84_SERVED)
 
 
 def _columns(page, meta) -> list[dict]:
@@ -804,10 +807,12 @@ def _display(v) -> str:
 def item(collection_id: str, feature_id: str):
     feature_id = feature_id.rstrip("/") or feature_id  # a trailing slash, as on the other routes
     meta = _provider(lambda: _gpkg().collection(collection_id))
-    _check_params(COMMON_PARAMS)
+    _check_params((*COMMON_PARAMS, "crs"))
     lang = _lang()
     fmt = _format(("json", "geojson", "html"))
+    crs = _crs_param("crs")
     text = _provider(lambda: _gpkg().item_json(collection_id, feature_id))
+    text = F.reproject_features([text.encode("utf-8")], crs)[0].decode("utf-8")
     t = TEXT[lang]
     p = {"lang": lang} if "lang" in request.args else {}
     links = [
@@ -853,7 +858,7 @@ def item(collection_id: str, feature_id: str):
             feature_id=feature_id,
         )
     body = text[:-1] + ',"links":' + json.dumps(links, ensure_ascii=False) + "}"
-    return _crs_header(_json_response(body, GEOJSON))
+    return _crs_header(_json_response(body, GEOJSON), crs)
 
 
 # --------------------------------------------------------------------------- OpenAPI
@@ -1054,13 +1059,13 @@ def openapi(lang: str = "vi") -> dict:
                 "in": "query",
                 "required": False,
                 "description": desc,
-                "schema": {"type": "string", "format": "uri", "enum": [F.CRS84], "default": F.CRS84},
+                "schema": {"type": "string", "format": "uri", "enum": CRS_URIS, "default": F.CRS84},
                 "style": "form",
                 "explode": False,
             }
             for name, desc in (
-                ("bbox-crs", "Hệ tọa độ của bbox / CRS of bbox (CRS84: WGS84 longitude/latitude)"),
-                ("crs", "Hệ tọa độ trả về / CRS of the response (CRS84: WGS84 longitude/latitude)"),
+                ("bbox-crs", "Hệ tọa độ của bbox, theo thứ tự trục của nó / CRS of bbox, in its axis order"),
+                ("crs", "Hệ tọa độ trả về (VN-2000: EPSG 4756, 3405, 9216) / CRS of the response"),
             )
         },
         "limit": {

@@ -56,7 +56,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from geo.crs import WGS84
+from geo.crs import WGS84, ServedCrs
 
 FORMATS = {
     "geojson": ("application/geo+json", ".geojson"),
@@ -296,6 +296,26 @@ def _plain_tree(value):
     return _plain(value)
 
 
+def written_crs(fmt: str, crs: ServedCrs | None) -> ServedCrs | None:
+    """The CRS a file of ``fmt`` is written in when ``crs`` is asked: None means WGS84.
+
+    >>> from geo.crs import parse_crs
+    >>> written_crs("gpkg", parse_crs("EPSG:9216")).epsg, written_crs("kml", parse_crs("EPSG:9216"))
+    (9216, None)
+    """
+    if crs is None or crs.is_crs84 or fmt == "kml":  # OGC KML 2.2: coordinates are WGS84
+        return None
+    return crs
+
+
+def crs_note(crs: ServedCrs) -> str:
+    """The provenance note of a file written in ``crs``."""
+    return (
+        f"{crs.name} (EPSG:{crs.epsg}, {crs.uri}); coordinates in GIS order (x = easting or longitude); "
+        "distances and areas were measured in UTM zone 48N (EPSG:32648)"
+    )
+
+
 def _wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     if not isinstance(gdf, gpd.GeoDataFrame):
         raise ValueError("export needs a GeoDataFrame")
@@ -331,13 +351,15 @@ def feature_collection_text(
     geometry_text: dict | None = None,
     id_column: str | None = "gso_code",
     precision: int = PRECISION,
+    to_wgs84: bool = True,
 ) -> str:
     """An RFC 7946 FeatureCollection as text, with extra top-level ``members`` first.
 
     ``geometry_text``: ready GeoJSON geometry text by ``id_column`` value
-    (a cache; computed here when absent).
+    (a cache; computed here when absent).  ``to_wgs84=False`` keeps the
+    frame's CRS (an export in another CRS, named by a ``crs`` member).
     """
-    gdf = _wgs84(gdf)
+    gdf = _wgs84(gdf) if to_wgs84 else gdf
     attrs = _attributes(gdf)
     ids = attrs[id_column].astype(str).tolist() if id_column and id_column in attrs else None
     geoms = gdf.geometry.to_numpy()
@@ -360,38 +382,46 @@ def feature_collection_text(
     return dumps(head)[:-1] + ', "features": [' + ", ".join(feats) + "]}"
 
 
-def _geojson(gdf, prov, **_):
-    return feature_collection_text(gdf, {"name": prov.get("title"), "metadata": prov}).encode("utf-8")
+def _geojson(gdf, prov, crs=None, **_):
+    if crs is None:
+        return feature_collection_text(gdf, {"name": prov.get("title"), "metadata": prov}).encode("utf-8")
+    # Not RFC 7946 any more: the 2008 GeoJSON "crs" member, which GDAL and QGIS read.
+    named = {"type": "name", "properties": {"name": f"urn:ogc:def:crs:EPSG::{crs.epsg}"}}
+    members = {"name": prov.get("title"), "crs": named, "metadata": prov}
+    return feature_collection_text(gdf, members, precision=crs.decimals, to_wgs84=False).encode("utf-8")
 
 
 # --------------------------------------------------------------------------
 # CSV / XLSX (tables)
 
 
-def _table(gdf: gpd.GeoDataFrame, geometry: str) -> pd.DataFrame:
+def _table(gdf: gpd.GeoDataFrame, geometry: str, crs: ServedCrs | None = None) -> pd.DataFrame:
     table = _attributes(gdf)
     geoms = gdf.geometry.to_numpy()
+    digits = PRECISION if crs is None else min(PRECISION, crs.decimals)
     if geometry == "wkt":
-        table["wkt"] = shapely.to_wkt(_rounded(geoms), rounding_precision=PRECISION, trim=True)
+        table["wkt"] = shapely.to_wkt(_rounded(geoms, digits), rounding_precision=digits, trim=True)
     elif geometry == "latlon":
         pts = shapely.point_on_surface(geoms)
-        table["lon"] = np.round(shapely.get_x(pts), PRECISION)
-        table["lat"] = np.round(shapely.get_y(pts), PRECISION)
+        projected = crs is not None and crs.axis not in ("lat,lon", "lon,lat")
+        x, y = ("x", "y") if projected else ("lon", "lat")
+        table[x] = np.round(shapely.get_x(pts), digits)
+        table[y] = np.round(shapely.get_y(pts), digits)
     return table
 
 
-def _csv(gdf, prov, geometry="wkt", **_):
-    table = _table(gdf, geometry)
+def _csv(gdf, prov, geometry="wkt", crs=None, **_):
+    table = _table(gdf, geometry, crs)
     table["provenance"] = _short_note(prov)
     text = _neutralised_table(table).to_csv(index=False, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     return text.encode("utf-8-sig")
 
 
-def _xlsx(gdf, prov, geometry="latlon", **_):
+def _xlsx(gdf, prov, geometry="latlon", crs=None, **_):
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    table = _table(gdf, geometry)
+    table = _table(gdf, geometry, crs)
     wb = Workbook()
     ws = wb.active
     ws.title = SHEET_DATA
@@ -706,7 +736,12 @@ _WRITERS = {"geojson": _geojson, "csv": _csv, "gpkg": _gpkg, "shp": _shp, "kml":
 
 
 def export(
-    gdf: gpd.GeoDataFrame, fmt: str, name: str, metadata: dict | None = None, geometry: str | None = None
+    gdf: gpd.GeoDataFrame,
+    fmt: str,
+    name: str,
+    metadata: dict | None = None,
+    geometry: str | None = None,
+    crs: ServedCrs | None = None,
 ) -> tuple[bytes, str, str]:
     """``gdf`` as a file of format ``fmt``: ``(bytes, mimetype, filename)``.
 
@@ -714,8 +749,12 @@ def export(
     becomes the ASCII file name; ``metadata`` adds to the provenance note
     (``sources``: a list, ``synthetic``, anything else JSON-friendly);
     ``geometry`` (csv, xlsx): ``wkt``, ``latlon`` or ``none`` (defaults:
-    csv ``wkt``, xlsx ``latlon``).  Raises ``ValueError`` for an unknown
-    format or option.
+    csv ``wkt``, xlsx ``latlon``).  ``crs`` (:data:`geo.crs.SERVED_CRS`):
+    the coordinates' CRS, WGS84 when None; files keep the GIS axis order
+    (x = easting or longitude) and say the CRS (GeoPackage and Shapefile
+    ``.prj``, the GeoJSON ``crs`` member, the provenance note); KML is WGS84
+    by its standard whatever ``crs`` says (:func:`written_crs`).  Raises
+    ``ValueError`` for an unknown format or option.
     """
     key = str(fmt).lower().strip()
     if key not in FORMATS:
@@ -723,8 +762,13 @@ def export(
     if geometry is not None and geometry not in GEOMETRY_OPTIONS:
         raise ValueError(f"unknown geometry option {geometry!r}; expected one of {', '.join(GEOMETRY_OPTIONS)}")
     gdf = _wgs84(gdf)
+    target = written_crs(key, crs)
+    if target is not None:
+        gdf = gdf.to_crs(target.srs)
     prov = provenance(gdf, metadata, title=str(name))
-    options = {"title": str(name)}
+    if target is not None:
+        prov["crs"] = crs_note(target)
+    options = {"title": str(name), "crs": target}
     if key in ("csv", "xlsx"):
         options["geometry"] = geometry or ("wkt" if key == "csv" else "latlon")
     data = _WRITERS[key](gdf, prov, **options)

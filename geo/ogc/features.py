@@ -71,9 +71,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import pyproj
 import shapely
+import shapely.geometry
 
 from geo import cache, paths
+from geo.crs import ServedCrs, bbox_to_crs84, from_crs84
 from geo.indicators import values as indicators
 from geo.io import storage
 
@@ -1037,6 +1040,65 @@ def _position(c: Collection, fid: str) -> int:
 
 
 # --------------------------------------------------------------------------- parameter parsing
+
+
+def parse_bbox_in(raw: str, crs: ServedCrs) -> tuple[float, ...]:
+    """A bbox given in ``crs`` (its axis order, ``bbox-crs``) as WGS84 lon/lat numbers.
+
+    >>> from geo.crs import parse_crs
+    >>> [round(v, 3) for v in parse_bbox_in("14.2,107.5,14.6,107.9", parse_crs("EPSG:4326"))]
+    [107.5, 14.2, 107.9, 14.6]
+    """
+    if crs.is_crs84:
+        return parse_bbox(raw)
+    parts = raw.split(",")
+    if len(parts) not in (4, 6):
+        raise QueryError(f"bbox: expected 4 numbers in {crs.name} ({crs.axis}) or 6, got {len(parts)}")
+    try:
+        nums = tuple(float(p) for p in parts)
+    except ValueError:
+        raise QueryError(f"bbox: not a list of numbers: {raw!r}") from None
+    if not all(math.isfinite(n) for n in nums):
+        raise QueryError("bbox: numbers must be finite")
+    lo, hi = (nums[:2], nums[3:5]) if len(nums) == 6 else (nums[:2], nums[2:])
+    if lo[0] > hi[0] or lo[1] > hi[1]:
+        raise QueryError(f"bbox: in {crs.name} the lower corner ({crs.axis}) must come first")
+    try:
+        out = bbox_to_crs84(nums, crs)
+    except pyproj.exceptions.ProjError as exc:
+        raise QueryError(f"bbox: cannot be converted from {crs.name}: {exc}") from None
+    if not all(math.isfinite(n) for n in out):
+        raise QueryError(f"bbox: lies outside the area {crs.name} is defined for")
+    return parse_bbox(",".join(repr(float(v)) for v in out))
+
+
+def reproject_features(chunks: Sequence[bytes], crs: ServedCrs) -> list[bytes]:
+    """GeoJSON features (UTF-8, as served) with their geometry in ``crs`` (authority axis order).
+
+    Works on the served text of either backend: ``{"type":"Feature","id":…,
+    "geometry":…,"properties":{…}}``; only the geometry member changes.
+
+    >>> from geo.crs import parse_crs
+    >>> f = b'{"type":"Feature","id":"1","geometry":{"type":"Point","coordinates":[107.5,14.5]},"properties":{}}'
+    >>> reproject_features([f], parse_crs("EPSG:4326"))[0]
+    b'{"type":"Feature","id":"1","geometry":{"type":"Point","coordinates":[14.5,107.5]},"properties":{}}'
+    """
+    if crs.is_crs84 or not chunks:
+        return list(chunks)
+    heads, texts, tails = [], [], []
+    for chunk in chunks:
+        g0 = chunk.index(b',"geometry":') + len(b',"geometry":')
+        g1 = chunk.index(b',"properties":', g0)
+        heads.append(chunk[:g0])
+        texts.append(chunk[g0:g1])
+        tails.append(chunk[g1:])
+    geoms = np.array([None if t == b"null" else shapely.geometry.shape(json.loads(t)) for t in texts], dtype=object)
+    moved = from_crs84(geoms, crs)
+    out = []
+    for head, g, tail in zip(heads, moved, tails):
+        gtext = b"null" if g is None else json.dumps(g.__geo_interface__, separators=(",", ":")).encode("utf-8")
+        out.append(head + gtext + tail)
+    return out
 
 
 def parse_bbox(raw: str) -> tuple[float, ...]:

@@ -29,6 +29,7 @@ CONFORMANCE = {
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
 }
 
 
@@ -88,7 +89,7 @@ def test_landing_links(client, url):
 def test_conformance_declares_exactly_what_is_implemented(client):
     doc = get_json(client, "/ogc/conformance")
     assert set(doc["conformsTo"]) == CONFORMANCE
-    assert len(doc["conformsTo"]) == 4
+    assert len(doc["conformsTo"]) == len(CONFORMANCE)
 
 
 def test_vietnamese_is_not_escaped(client):
@@ -379,8 +380,9 @@ BAD = [
     ("bbox=107,15,108,14", "latitude"),
     ("bbox=107,14,200,15", "longitude"),
     ("bbox=nan,14,108,15", "finite"),
-    ("bbox-crs=http://www.opengis.net/def/crs/EPSG/0/3857&bbox=1,2,3,4", "bbox-crs"),
-    ("crs=http://www.opengis.net/def/crs/EPSG/0/4326", "crs"),
+    ("bbox-crs=http://www.opengis.net/def/crs/EPSG/0/2154&bbox=1,2,3,4", "bbox-crs"),
+    ("crs=http://www.opengis.net/def/crs/EPSG/0/2154", "crs"),
+    ("bbox-crs=EPSG:9216&bbox=600000,1600000,500000,1700000", "lower corner"),
     ("limit=0", "limit"),
     ("limit=-1", "limit"),
     ("bbox-crs=http://www.opengis.net/def/crs/OGC/1.3/CRS84", "without bbox"),
