@@ -41,8 +41,8 @@ Rules of the carried rows (status ``derived``):
 * the source names the crosswalk (NQ 1677/NQ-UBTVQH15 and the mapping file
   for 2025 communes; the 2020 GSO list for districts) and the members'
   sources; the note lists the members;
-* a real row of the parent (official, reported or derived from the data)
-  is never replaced: the carried value is left out for its key; a
+* a real value of the parent (official, reported or derived from the data;
+  a bound such as ">52" is no value) is never replaced: the carried value is left out for its key; a
   synthetic row of the parent that is not a carried one (an aggregate of
   the same members made before they could change, e.g. the demo
   generator's district means) is dropped for every key carried.
@@ -73,7 +73,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from geo.indicators.values import STATUS_RANK, usable
+from geo.indicators.values import PICKABLE, STATUS_RANK, usable
 from geo.units import levels as unit_levels
 
 FLAG_RULES = ("any", "all", "share")
@@ -404,7 +404,8 @@ def merge(obs: pd.DataFrame, carried: pd.DataFrame) -> pd.DataFrame:
 
     obs_keys, new_keys = keys(obs), keys(carried)
     prim = ~obs["note"].fillna("").astype(str).str.startswith("alternative:")
-    real = prim & (obs["status"] != "synthetic")
+    # A real value keeps the carried one out; a real bound (">58") is no value and does not.
+    real = prim & (obs["status"] != "synthetic") & obs["qualifier"].isin(PICKABLE)
     # A synthetic aggregate of the parent made before (not a carried row) gives way to the carried
     # value of its key, even where a real row of that key keeps the carried one out.
     replaced = prim & (obs["status"] == "synthetic") & obs_keys.isin(set(new_keys)) & ~_is_carried(obs)
