@@ -543,9 +543,13 @@ def layer_payload(
         # Without geometry the page takes names from the shared geometry payload.
         if spec.source == "communes" and with_geometry:
             props.update(
-                gso_code=r["gso_code"], name=r["name"], district_name=r["district_name"], quality_flag=r["quality_flag"]
+                gso_code=r["gso_code"],
+                name=r["name"],
+                district_name=r["district_name"],
+                quality_flag=r["quality_flag"],
+                **_unit_2025(r),
             )
-        elif spec.source == "districts" and with_geometry:
+        elif spec.source in ("districts", "communes_2025") and with_geometry:
             props.update(gso_code=r["gso_code"], name=r["name"])
         elif spec.source == "works":
             code = r.get("gso_code") or ""
@@ -707,18 +711,41 @@ def _display(source: str, path):
     return _cached(("display", source), lambda p: layerspec.display_geometry(source, p))
 
 
+def _unit_2025(u) -> dict:
+    """The 2025 commune a 2020 commune became part of (``name_2025``, ``code_2025``), when known."""
+    name, code = u.get("name_2025"), u.get("code_2025")
+    return {} if _isna(name) or _isna(code) else {"name_2025": str(name), "code_2025": str(code)}
+
+
+def _members_2020(path) -> dict[str, str]:
+    """2025 commune code → "Phường Quang Trung (23281), …": the 2020 communes it was made of."""
+    communes = layerspec.read_source("communes", path)
+    if "code_2025" not in communes.columns:
+        return {}
+    out: dict[str, list[str]] = {}
+    for code, name, new in sorted(zip(communes["gso_code"], communes["name"], communes["code_2025"])):
+        out.setdefault(str(new), []).append(f"{name} ({code})")
+    return {k: ", ".join(v) for k, v in out.items()}
+
+
 def geometry_payload(source: str, path) -> dict:
     """Display geometry of communes / districts with the names used for search."""
     disp = _display(source, path)
     units = layerspec.read_source(source, path).set_index("gso_code")
+    members = _members_2020(path) if source == "communes_2025" else {}
     features = []
     for code, geom in zip(disp["gso_code"], disp.geometry.values):
         u = units.loc[code]
         props = {"gso_code": code, "name": u["name"]}
         if source == "communes":
             props.update(
-                district_code=u["district_code"], district_name=u["district_name"], quality_flag=u["quality_flag"]
+                district_code=u["district_code"],
+                district_name=u["district_name"],
+                quality_flag=u["quality_flag"],
+                **_unit_2025(u),
             )
+        elif source == "communes_2025":
+            props["members_2020"] = members.get(code)
         features.append(
             {"type": "Feature", "id": code, "properties": props, "geometry": json.loads(shapely.to_geojson(geom))}
         )
@@ -836,8 +863,8 @@ def _classes_args(spec: layerspec.LayerSpec, scheme: str | None) -> tuple[int | 
 
 @bp.get("/layers/geometry/<source>.geojson")
 def layer_geometry(source: str):
-    if source not in ("communes", "districts"):
-        raise not_found(f"no shared geometry {source!r}; expected communes or districts")
+    if source not in layerspec.LEVELS:
+        raise not_found(f"no shared geometry {source!r}; expected {', '.join(layerspec.LEVELS)}")
     payload = _cached(("geometry", source), lambda p: _dumps(geometry_payload(source, p)))
     return _json_response(payload, "application/geo+json")
 
@@ -1038,6 +1065,8 @@ def _js_strings(lang: str) -> dict:
         "district": "Huyện" if vi else "District",
         "gso_code": "Mã GSO" if vi else "GSO code",
         "quality": "Chất lượng ranh giới" if vi else "Boundary quality",
+        "unit_2025": "Xã từ 1/7/2025" if vi else "Commune from 1 July 2025",
+        "members_2020": "Gồm các xã (2020)" if vi else "Made of the 2020 communes",
         "year": "Năm" if vi else "Year",
         "standard": "Chuẩn nghèo" if vi else "Poverty standard",
         "source": "Nguồn" if vi else "Source",

@@ -8,7 +8,8 @@ Routes
     body holding the same names, or a bare GeoJSON geometry / Feature used
     as ``intersects``):
 
-    ``level`` commune|district · ``indicator`` one id · ``weights``
+    ``level`` commune|district|commune_2025 (the 40 communes of 1 July
+    2025; ``district`` does not apply there) · ``indicator`` one id · ``weights``
     ``id:w,id:w`` · ``year`` · ``near`` border|roads|point:LON,LAT ·
     ``country`` LAO|KHM (implies near=border) · ``within_km`` ≥ 0 (with
     near; default 0 = on the border / crossed by a road / containing the
@@ -52,6 +53,7 @@ from geo import cache
 from geo.analysis import query, targeting
 from geo.backends.base import BackendError
 from geo.io import export
+from geo.units import levels as unit_levels
 
 from . import context as app_context
 from .errors import ApiError, bad_request, error_payload, not_found
@@ -100,11 +102,11 @@ _CODE = re.compile(r"[0-9]{5}")
 TEXT = {
     "vi": {
         "synthetic": "Có giá trị minh họa (dữ liệu minh họa / demo data)",
-        "level": {"commune": "xã", "district": "huyện"},
+        "level": {lv.name: lv.name_vi for lv in unit_levels.polygon_levels()},
     },
     "en": {
         "synthetic": "Contains synthetic demo values (dữ liệu minh họa / demo data)",
-        "level": {"commune": "commune", "district": "district"},
+        "level": {lv.name: lv.name_en for lv in unit_levels.polygon_levels()},
     },
 }
 
@@ -432,7 +434,7 @@ def targets():
 
 def _file_name(level, chosen, specs, echo) -> str:
     years = sorted({s["year"] for s in specs if s["year"] is not None})
-    bits = ["kontum", level + "s", *chosen, *(str(y) for y in years)]
+    bits = ["kontum", unit_levels.get(level).layer, *chosen, *(str(y) for y in years)]
     if echo.get("near") in ("border", "roads"):
         bits.append(echo["near"] + (f"_{echo['country']}" if echo.get("country") else ""))
     elif echo.get("near"):

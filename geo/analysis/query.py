@@ -318,10 +318,35 @@ def resolve_districts(text: str, districts: pd.DataFrame) -> list[str]:
     return out
 
 
+def district_column(level: str) -> str:
+    """The column of ``level``'s units holding their district code.
+
+    The 2025 communes have none: districts were abolished on 1 July 2025 and a
+    2025 commune may join communes of two former districts, so ``district``
+    is refused there with the reason (rank at level commune, or constrain by
+    ``intersects``/``bbox``).
+
+    >>> district_column("commune"), district_column("district")
+    ('district_code', 'gso_code')
+    >>> district_column("commune_2025")
+    Traceback (most recent call last):
+    ...
+    ValueError: district does not apply to level commune_2025: districts were abolished on 1 July 2025 and the 2025 communes have none (use level=commune or district, or intersects=/bbox= for an area)
+    """
+    if level == "commune":
+        return "district_code"
+    if level == "district":
+        return "gso_code"
+    raise ValueError(
+        f"district does not apply to level {level}: districts were abolished on 1 July 2025 and the 2025 "
+        "communes have none (use level=commune or district, or intersects=/bbox= for an area)"
+    )
+
+
 def in_district(units: gpd.GeoDataFrame, district: str, districts: pd.DataFrame, level: str = "commune") -> Constraint:
     """Units in the district(s) named by ``district`` (codes or names, comma-separated)."""
+    column = district_column(level)
     codes = resolve_districts(district, districts)
-    column = "district_code" if level == "commune" else "gso_code"
     mask = units[column].astype(str).isin(codes).to_numpy()
     names = districts.set_index(districts["gso_code"].astype(str))["name"]
     return Constraint("in " + ", ".join(str(names[c]) for c in codes), by_code(units, mask))
@@ -357,8 +382,11 @@ def with_status(
     ``poor_district`` (``poor_district_30a``), or any flag indicator of the
     catalogue (``p135_2016``, ``p135_2017_2020``, ``ntm_recognised``,
     ``poor_district_qd275`` …): a unit has it when the observations hold a
-    non-zero row for it.  District flags apply to a district's communes;
-    commune flags cannot select districts.
+    non-zero row for it at its level.  District flags apply to a district's
+    communes; commune flags cannot select districts.  A 2025 commune has a
+    flag when its carried value (:mod:`geo.indicators.carry`, e.g. ``any``
+    for Program 135) is non-zero; 2020 district flags cannot select 2025
+    communes (they have no district).
     """
     valid = status_names(catalogue)
     if catalogue is None and obs is not None:  # no catalogue: any indicator of the observations
@@ -390,6 +418,11 @@ def with_status(
                     hit |= units["district_code"].astype(str).isin(codes).to_numpy()
                 elif unit_level == "commune" and level == "district":
                     raise ValueError(f"status {key} marks communes; it cannot select districts (use level=commune)")
+                elif unit_level == "district" and level == "commune_2025":
+                    raise ValueError(
+                        f"status {key} marks 2020 districts; the 2025 communes have no district "
+                        "(use level=commune or district)"
+                    )
         mask &= ~hit if negate else hit
         labels.append(("not " if negate else "") + key)
     return Constraint("status " + ", ".join(labels), by_code(units, mask))

@@ -257,6 +257,8 @@ def _targets(path: Path, version: cache.Version) -> EmbeddedTargets:
     communes = query.ensure_border_flags(communes, border)
     districts = query.district_border_flags(districts, communes)
     units = {"commune": communes, "district": districts}
+    if "communes_2025" in storage.list_layers(path):
+        units["commune_2025"] = query.ensure_border_flags(storage.read_layer("communes_2025", path), border)
     metric = {k: query.metric_geoms(v) for k, v in units.items()}
     road_union = shapely.union_all(query.metric_geoms(roads))
     return EmbeddedTargets(
@@ -278,9 +280,12 @@ def _targets(path: Path, version: cache.Version) -> EmbeddedTargets:
 def target_units(layers: dict) -> dict[str, gpd.GeoDataFrame]:
     """The units /targets ranks (level → GeoDataFrame), from a GeoPackage's layers.
 
-    Communes keep (or get) their border flags; districts get theirs from
-    their communes — exactly what :func:`_targets` serves.
+    Communes and 2025 communes keep (or get) their border flags; districts get
+    theirs from their communes — exactly what :func:`_targets` serves.
     """
     communes = query.ensure_border_flags(layers["communes"], layers.get("border"))
     districts = query.district_border_flags(layers["districts"], communes)
-    return {"commune": communes, "district": districts}
+    out = {"commune": communes, "district": districts}
+    if "communes_2025" in layers:
+        out["commune_2025"] = query.ensure_border_flags(layers["communes_2025"], layers.get("border"))
+    return out

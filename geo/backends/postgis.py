@@ -1311,9 +1311,9 @@ class PostGISTargets:
         return query.Constraint("intersecting the given polygon", query.by_code(cand, np.ones(len(cand), dtype=bool)))
 
     def in_district(self, level: str, district: str) -> query.Constraint:
+        column = query.district_column(level)
         districts = self.districts()
         codes = query.resolve_districts(district, districts)
-        column = "district_code" if level == "commune" else "gso_code"
         cand, _ = self._units(level, f"u.{column} = ANY(%(codes)s)", {"codes": codes})
         return query.in_district(cand, district, districts, level)
 

@@ -131,6 +131,8 @@ def check_observations(
         )
     )
     known = {"province": {"62"}, "district": set(districts["gso_code"]), "commune": set(communes["gso_code"])}
+    if "code_2025" in communes.columns:  # the 2025 communes are the parents of the 2020 ones
+        known["commune_2025"] = set(communes["code_2025"].dropna().astype(str))
     bad = obs[[code not in known.get(level, set()) for level, code in zip(obs["unit_level"], obs["gso_code"])]]
     out.append(
         Check(

@@ -7,11 +7,13 @@ Layers written (all WGS84):
 ``districts``       10 districts
 ``border``          international border lines (LAO, KHM)
 ``roads``           main roads
-``communes_2025``   the 40 communes of 1 July 2025
+``communes_2025``   the 40 communes of 1 July 2025 (real GSO codes, border flags from geometry)
 ``works``           electrification works, poverty-model projects … (points)
 ``provinces``       neighbouring provinces (2019), for context
 ``countries``       Natural Earth outlines (context and labels only)
-``observations``    every value: real, derived and synthetic (table)
+``observations``    every value: real, derived and synthetic (table); the figures of the
+                    2020 communes carried to their districts and 2025 communes
+                    (:mod:`geo.indicators.carry`, the catalogue's ``carry`` rules)
 ``catalogue``       the indicator catalogue (table)
 ==================  ==========================================================
 
@@ -31,7 +33,7 @@ import pandas as pd
 from geo import paths
 from geo.build import checks
 from geo.crs import WGS84
-from geo.indicators import catalogue
+from geo.indicators import carry, catalogue
 from geo.io import storage
 from geo.raster import remoteness
 from geo.synthetic import demo
@@ -54,6 +56,9 @@ def compile_layers() -> dict[str, pd.DataFrame]:
     remote = remoteness.remoteness_observations(communes, units.load_roads(), works, REMOTENESS_RESOLUTION_M)
     obs = pd.concat([real, generated, remote], ignore_index=True)
     obs["year"] = obs["year"].astype("Int64")
+    communes_2025 = flag_border_communes(units.load_communes_2025(), border)
+    names = carry.unit_names({"districts": districts, "communes_2025": communes_2025})
+    obs = carry.recarry(obs, cat, communes, names)
     provinces = gpd.read_file(paths.boundaries_dir() / "neighbour_provinces_2019.geojson").to_crs(WGS84)
     countries = gpd.read_file(paths.boundaries_dir() / "countries_ne10m.geojson").to_crs(WGS84)
     return {
@@ -61,7 +66,7 @@ def compile_layers() -> dict[str, pd.DataFrame]:
         "districts": districts,
         "border": border,
         "roads": units.load_roads(),
-        "communes_2025": units.load_communes_2025(),
+        "communes_2025": communes_2025,
         "works": works,
         "provinces": provinces,
         "countries": countries,

@@ -4,7 +4,9 @@ Three tables in ``data/indicators/`` (see ``data/README.md``):
 
 ``catalogue.csv``
     one row per indicator id: names (vi / en), unit, polarity, kind,
-    poverty standard, descriptions.
+    poverty standard, descriptions, and ``carry``: how the indicator carries
+    from the 2020 communes to their district and 2025 commune
+    (:mod:`geo.indicators.carry`).
 ``observations.csv``
     every real figure in long format, one row per (unit, indicator, year,
     source), with ``qualifier`` (``=``, ``>``, ``<``, ``~``), ``status``
@@ -38,11 +40,14 @@ from shapely.geometry import Point
 
 from geo import paths
 from geo.crs import WGS84
+from geo.indicators import carry
 from geo.units import boundaries as units
+from geo.units import levels as unit_levels
 
 STATUSES = ("official", "reported", "derived")
 QUALIFIERS = ("=", ">", "<", "~")
-LEVELS = ("province", "district", "commune")
+#: The unit levels a figure can be given at (:mod:`geo.units.levels`).
+LEVELS = unit_levels.NAMES
 PROVINCE_CODE = "62"
 KEY = ["unit_level", "gso_code", "indicator", "year", "standard"]
 #: The columns of the observations table, in order.
@@ -172,16 +177,19 @@ def validate_catalogue(obs: pd.DataFrame, cat: pd.DataFrame, statuses: Iterable[
 
     Checks: indicator ids catalogued; GSO codes known at their level; status
     and qualifier values; a non-empty source; at most one non-alternative
-    row per (unit_level, gso_code, indicator, year, standard).
+    row per (unit_level, gso_code, indicator, year, standard); the carry
+    rules (:func:`geo.indicators.carry.rule_problems`: known rules, rates whose
+    parts are catalogued).
 
-    >>> cat = pd.DataFrame(index=pd.Index(["poor_rate"], name="id"))
+    >>> cat = pd.DataFrame({"carry": ["rate:poor_households/households"]},
+    ...     index=pd.Index(["poor_rate"], name="id"))
     >>> bad = pd.DataFrame({"unit_level": ["commune"], "gso_code": ["99999"], "indicator": ["x"],
     ...     "year": [2020], "qualifier": ["="], "standard": [""], "status": ["guess"],
     ...     "source": ["s"], "note": [""]})
     >>> len(validate_catalogue(bad, cat))
-    3
+    4
     """
-    problems: list[str] = []
+    problems: list[str] = carry.rule_problems(cat)
     unknown = sorted(set(obs["indicator"]) - set(cat.index))
     if unknown:
         problems.append(f"indicators not in the catalogue: {unknown}")
@@ -189,6 +197,7 @@ def validate_catalogue(obs: pd.DataFrame, cat: pd.DataFrame, statuses: Iterable[
         "province": {PROVINCE_CODE},
         "district": set(units.load_districts()["gso_code"]),
         "commune": set(units.load_communes()["gso_code"]),
+        "commune_2025": set(units.load_communes_2025()["gso_code"]),
     }
     for level in sorted(set(obs["unit_level"])):
         codes = set(obs.loc[obs["unit_level"] == level, "gso_code"].astype(str))

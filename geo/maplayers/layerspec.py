@@ -13,8 +13,8 @@ A layer file::
     title_vi = "Tỷ lệ hộ nghèo"
     title_en = "Poor-household rate"
     kind = "choropleth"                 # choropleth | categorical | points | lines
-    source = "communes"                 # communes | districts | works | roads | border
-    level = "commune"                   # commune | district (polygon sources)
+    source = "communes"                 # communes | districts | communes_2025 | works | roads | border
+    level = "commune"                   # commune | district | commune_2025 (polygon sources)
     indicator = "poor_rate"             # a catalogue id …
     # field = "on_border"               # … or a column of the source
     years = [2015, 2016, 2017, 2018, 2019, 2020]
@@ -77,10 +77,12 @@ from geo.crs import METRIC, WGS84
 from geo.indicators import catalogue
 from geo.indicators import values as indicators
 from geo.io import storage
+from geo.units import levels as unit_levels
 
 KINDS = ("choropleth", "categorical", "points", "lines")
-SOURCES = ("communes", "districts", "works", "roads", "border")
-LEVELS = {"communes": "commune", "districts": "district"}
+#: Polygon source layer → its unit level (:mod:`geo.units.levels`).
+LEVELS = {lv.layer: lv.name for lv in unit_levels.polygon_levels()}
+SOURCES = (*LEVELS, "works", "roads", "border")
 DISPLAYS = ("fill", "outline")
 LABELS = ("hover", "permanent")
 
@@ -103,6 +105,17 @@ SOURCE_FIELDS: dict[str, tuple[str, ...]] = {
         "border_countries",
     ),
     "districts": ("gso_code", "name", "unit_type", "province_code", "n_communes", "area_km2"),
+    "communes_2025": (
+        "gso_code",
+        "name",
+        "province_code",
+        "member_gso_codes_2020",
+        "n_members",
+        "area_km2",
+        "border_km",
+        "on_border",
+        "border_countries",
+    ),
     "works": (
         "work_id",
         "kind",
@@ -293,13 +306,13 @@ def load_layer(path: Path | str, catalogue_ids: list[str] | None = None) -> Laye
     if source in LEVELS and level != LEVELS[source]:
         fail(f"level {level!r} does not match source {source!r} (expected {LEVELS[source]!r})")
     if source not in LEVELS and "level" in raw:
-        fail(f"'level' applies to polygon sources only (communes, districts), not {source!r}")
+        fail(f"'level' applies to polygon sources only ({', '.join(LEVELS)}), not {source!r}")
     if kind in ("choropleth", "categorical") and source not in LEVELS:
-        fail(f"a {kind} layer needs a polygon source (communes or districts), not {source!r}")
+        fail(f"a {kind} layer needs a polygon source ({', '.join(LEVELS)}), not {source!r}")
     if kind == "points" and source != "works":
         fail(f"a points layer needs source 'works', not {source!r}")
-    if kind == "lines" and source not in ("roads", "border", "districts", "communes"):
-        fail(f"a lines layer needs source roads, border, districts or communes, not {source!r}")
+    if kind == "lines" and source not in ("roads", "border", *LEVELS):
+        fail(f"a lines layer needs source roads, border or {', '.join(LEVELS)}, not {source!r}")
 
     indicator, fld = raw.get("indicator"), raw.get("field")
     if indicator is not None and fld is not None:
@@ -308,7 +321,7 @@ def load_layer(path: Path | str, catalogue_ids: list[str] | None = None) -> Laye
         fail(f"a {kind} layer needs 'indicator' (a catalogue id) or 'field' (a column of {source})")
     if indicator is not None:
         if source not in LEVELS:
-            fail(f"'indicator' applies to communes or districts, not {source!r}")
+            fail(f"'indicator' applies to {', '.join(LEVELS)}, not {source!r}")
         known = catalogue_ids if catalogue_ids is not None else _catalogue_ids()
         if indicator not in known:
             fail(f"unknown indicator {indicator!r}; known: {', '.join(sorted(known))}")
@@ -529,6 +542,7 @@ def by_id(specs: list[LayerSpec]) -> dict[str, LayerSpec]:
 ID_COLUMN = {
     "communes": "gso_code",
     "districts": "gso_code",
+    "communes_2025": "gso_code",
     "works": "work_id",
     "roads": "road_id",
     "border": "country",
@@ -789,10 +803,10 @@ def display_geometry(source: str, path: Path | str | None = None) -> gpd.GeoData
         m = CONTEXT_MARGIN * 8
         view = shapely.box(x0 - m, y0 - m, x1 + m, y1 + m)
         gdf = gdf.assign(geometry=gdf.geometry.intersection(view))
-    if source in ("communes", "provinces", "countries"):
+    if source in ("communes", "communes_2025", "provinces", "countries"):
         metric = gdf.to_crs(METRIC)
         tol = display_tolerance(path)
-        tol = tol if source == "communes" else tol * 8
+        tol = tol if source in ("communes", "communes_2025") else tol * 8
         simple = shapely.coverage_simplify(metric.geometry.values, tol)
         geoms = gpd.GeoSeries(simple, crs=METRIC).to_crs(WGS84).values
     elif source in ("roads", "border"):

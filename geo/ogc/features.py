@@ -16,10 +16,11 @@ id                 id field      what
 ``works``          ``work_id``   electrification works, poverty models … (points)
 ``roads``          ``road_id``   main national and provincial roads
 ``border``         ``country``   the international border lines (LAO, KHM)
-``communes_2025``  ``gso_code``  the 40 communes of 1 July 2025
+``communes_2025``  ``gso_code``  the 40 communes of 1 July 2025, with the
+                                 indicators carried from their 2020 communes
 =================  ============  ============================================
 
-Indicator columns (communes and districts) come from the observations
+Indicator columns (communes, districts and 2025 communes) come from the observations
 table through :func:`geo.indicators.values.values` (so the best status wins and
 bounds such as ">58" are never used as values).  Time series indicators
 (:data:`YEARLY`) get one column per year, ``poor_rate_2015`` …
@@ -204,13 +205,20 @@ SPECS: tuple[Spec, ...] = (
         "communes_2025",
         "communes_2025",
         "gso_code",
-        "Xã, phường từ 1/7/2025",
-        "Communes from 1 July 2025",
-        "40 xã, phường (tỉnh Quảng Ngãi từ 1/7/2025) trên địa bàn tỉnh Kon Tum cũ; "
-        "member_gso_codes_2020 liệt kê các xã 2020 được sáp nhập.",
-        "The 40 communes (Quảng Ngãi province from 1 July 2025) covering former Kon Tum; "
-        "member_gso_codes_2020 lists the 2020 communes each absorbed.",
-        keywords=("Kon Tum", "Quảng Ngãi", "2025"),
+        "Xã, phường từ 1/7/2025 và chỉ tiêu nghèo",
+        "Communes from 1 July 2025 with poverty indicators",
+        "40 xã, phường (tỉnh Quảng Ngãi từ 1/7/2025, mã GSO thật) trên địa bàn tỉnh Kon Tum cũ; "
+        "member_gso_codes_2020 liệt kê các xã 2020 được sáp nhập (NQ 1677/NQ-UBTVQH15). Chỉ tiêu "
+        "tổng hợp từ các xã 2020 theo quy tắc của danh mục (cột carry): số hộ cộng lại, tỷ lệ "
+        "tính lại theo số hộ; giá trị từ xã minh họa vẫn là minh họa (synthetic). on_border tính từ hình học.",
+        "The 40 communes (Quảng Ngãi province from 1 July 2025, real GSO codes) covering former "
+        "Kon Tum; member_gso_codes_2020 lists the 2020 communes each absorbed (NQ 1677/NQ-UBTVQH15). "
+        "Indicators are carried from the 2020 communes by the catalogue's rule (column carry): counts "
+        "summed, rates recomputed from household counts; values carried from synthetic communes stay "
+        "synthetic. on_border is computed from geometry.",
+        level="commune_2025",
+        time="indicators",
+        keywords=("Kon Tum", "Quảng Ngãi", "2025", "xã", "commune", "hộ nghèo", "poverty"),
     ),
 )
 

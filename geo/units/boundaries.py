@@ -11,6 +11,14 @@ communes (level ``commune``)
 districts (level ``district``)
     ``gso_code`` (3 digits), ``name``, ``unit_type`` (Thành phố / Huyện),
     ``province_code``, ``n_communes``, ``area_km2``.
+communes of 1 July 2025 (level ``commune_2025``)
+    ``gso_code`` (the real 5-digit GSO code, e.g. 23293 Phường Kon Tum),
+    ``name``, ``province_code`` (51, Quảng Ngãi), ``member_gso_codes_2020``,
+    ``n_members``, ``area_km2``.
+
+The levels themselves (code widths, names, parents) are in
+:mod:`geo.units.levels`; ``code_2025`` / ``name_2025`` of a 2020 commune come
+from the same crosswalk file as the 2025 layer's codes.
 
 Example
 -------
@@ -26,8 +34,10 @@ import pandas as pd
 
 from geo import cache, paths
 from geo.crs import METRIC, WGS84
+from geo.units import levels
 
-LEVELS = ("commune", "district")
+#: The levels with polygons (:func:`geo.units.levels.polygon_names`): what :func:`load_units` loads.
+LEVELS = levels.polygon_names()
 #: The boundaries read, per version of their source files (see :func:`_source_version`).
 BOUNDARIES = cache.partition("boundaries", max_bytes=256 * cache.MiB)
 _SOURCES = {"communes": "kontum_communes_2020.geojson", "districts": "kontum_districts_2020.geojson"}
@@ -73,8 +83,9 @@ def _communes() -> gpd.GeoDataFrame:
         crs=WGS84,
     )
     out["area_km2"] = area_km2(out)
-    out["code_2025"] = out["gso_code"].map(admin["merged_2025_gso_code"])
-    out["name_2025"] = out["gso_code"].map(admin["merged_2025_name"])
+    mapping = levels.read_mapping().set_index("old_commune_code")
+    out["code_2025"] = out["gso_code"].map(mapping["new_commune_code"])
+    out["name_2025"] = out["gso_code"].map(mapping["new_commune_name"])
     return out.sort_values("gso_code").reset_index(drop=True)
 
 
@@ -108,12 +119,15 @@ def load_districts() -> gpd.GeoDataFrame:
 
 
 def load_units(level: str) -> gpd.GeoDataFrame:
-    """Communes or districts by level name (``commune`` / ``district``)."""
-    if level == "commune":
-        return load_communes()
-    if level == "district":
-        return load_districts()
-    raise ValueError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
+    """The units of a polygon level by name (``commune``, ``district``, ``commune_2025``).
+
+    >>> len(load_units("commune_2025")), len(load_units("district"))
+    (40, 10)
+    """
+    lv = levels.REGISTRY.get(level)
+    if lv is None or not lv.layer:
+        raise ValueError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
+    return globals()[lv.loader]()
 
 
 def load_border() -> gpd.GeoDataFrame:
@@ -152,9 +166,17 @@ def load_roads() -> gpd.GeoDataFrame:
 
 
 def load_communes_2025() -> gpd.GeoDataFrame:
-    """The 40 communes of 1 July 2025 (Quảng Ngãi) covering former Kon Tum."""
+    """The 40 communes of 1 July 2025 (Quảng Ngãi) covering former Kon Tum, with their real GSO codes.
+
+    The source polygons carry only source ids ("22.453"); the code and name
+    come from the crosswalk (the 2025 commune of the polygon's first member).
+
+    >>> c = load_communes_2025().set_index("gso_code")
+    >>> c.loc["23293", "name"], c.loc["23344", "name"], c.loc["23473", "name"]
+    ('Phường Kon Tum', 'Xã Đăk Plô', 'Xã Măng Đen')
+    """
     src = _read("kontum_communes_2025_official.geojson")
-    mapping = pd.read_csv(paths.facts_dir() / "commune_mapping_2025_old_to_new.csv", dtype=str)
+    mapping = levels.read_mapping()
     members = src["member_gso_codes_2020"].astype(str)
     first = members.str.split(",").str[0]
     by_old = mapping.set_index("old_commune_code")

@@ -19,7 +19,8 @@ git-ignored)::
 A version's GeoPackage is the base build with the uploads of its chain
 (the version that was current when it was made, that one's parent …)
 applied in order: uploaded observation rows are appended to
-``observations``; a row already there for the same unit, indicator, year
+``observations`` and the values carried from the communes to their
+districts and 2025 communes are computed again (:func:`recarry`); a row already there for the same unit, indicator, year
 and standard whose status ranks as high or higher is kept with its note
 prefixed ``alternative: replaced by upload vN`` (so it is never drawn but
 stays traceable).  Lower-ranked rows (synthetic demo values) stay as they
@@ -75,7 +76,7 @@ from geo import paths, settings
 from geo.backends.base import Backend, BackendConfigError, BackendError
 from geo.crs import WGS84
 from geo.errors import CliError
-from geo.indicators import catalogue
+from geo.indicators import carry, catalogue
 from geo.indicators.values import STATUS_RANK
 from geo.io import storage
 
@@ -368,12 +369,21 @@ def write_payload(folder: Path, files: dict[str, bytes]) -> None:
         (folder / name).write_bytes(data)
 
 
+def recarry(layers: dict, obs: pd.DataFrame) -> pd.DataFrame:
+    """``obs`` with the district and 2025-commune values carried again from its commune figures
+    (:func:`geo.indicators.carry.recarry`), so an upload's communes move their parents in the same
+    version; figures uploaded for parents are never split back onto the 2020 communes."""
+    if "catalogue" not in layers or "communes" not in layers:
+        return obs
+    return carry.recarry(obs, layers["catalogue"], layers["communes"], carry.unit_names(layers))
+
+
 def apply_payload(layers: dict, version_dir: Path, manifest: dict, number: int) -> dict:
     """``layers`` with the payload of version ``number`` (in ``version_dir``) applied."""
     kind = manifest.get("kind", "observations")
     if kind == "observations":
         new = pd.read_csv(version_dir / OBSERVATIONS, dtype=str, keep_default_na=False)
-        layers["observations"] = apply_observations(layers["observations"], new, number)
+        layers["observations"] = recarry(layers, apply_observations(layers["observations"], new, number))
     elif kind == "boundaries":
         layers = apply_boundaries(layers, version_dir, manifest)
     else:

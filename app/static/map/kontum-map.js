@@ -155,7 +155,9 @@
   };
 
   // -------------------------------------------------------------- layers
-  function isPolySource(spec) { return spec.source === "communes" || spec.source === "districts"; }
+  function isPolySource(spec) {
+    return spec.source === "communes" || spec.source === "districts" || spec.source === "communes_2025";
+  }
 
   function addEntry(spec) {
     var group;
@@ -341,7 +343,7 @@
     var meta = entry.meta;
     var p = f.properties;
     if (meta.kind === "lines" && meta.style.labels === "permanent" && p.label) {
-      var isPolygon = meta.source === "districts" || meta.source === "communes";
+      var isPolygon = isPolySource(meta);
       layer.bindTooltip(el("span", { text: p.label }), {
         permanent: true, direction: "center", interactive: false,
         className: isPolygon ? "kt-district-label" : "kt-line-label"
@@ -472,6 +474,10 @@
     if (p.quality_flag) {
       table.appendChild(row(t("quality"), [S.cfg.quality[p.quality_flag] || p.quality_flag]));
     }
+    if (p.name_2025) {
+      table.appendChild(row(t("unit_2025"), [p.name_2025 + " (" + t("gso_code") + " " + p.code_2025 + ")"]));
+    }
+    if (p.members_2020) table.appendChild(row(t("members_2020"), [p.members_2020]));
     if (table.childNodes.length) box.appendChild(table);
     var src = sourceBlock(meta, p.src);
     if (src) box.appendChild(src);

@@ -3168,6 +3168,34 @@ for k in DEP_VI:
     )
 CAT_ONLY_UNITS = {"population_density_2019": "persons/km²"}
 
+# How each indicator carries from the 2020 communes to districts and 2025 communes
+# (catalogue column ``carry``, geo/indicators/carry.py, data/README.md).
+CARRY_RATES = {
+    "poor_rate": "rate:poor_households/households",
+    "near_poor_rate": "rate:near_poor_households/households",
+    "em_poor_rate": "rate:em_poor_households/em_households",
+    "em_near_poor_rate": "rate:em_near_poor_households/em_households",
+}
+CARRY_FLAGS = {
+    "p135_2016": "any",
+    "p135_2017_2020": "any",
+    "wb_poverty_project": "any",
+    "ntm_standard_2020": "all",
+    "ntm_advanced": "all",
+}
+
+
+def carry_rule(k: str, unit: str, kind: str) -> str:
+    """Counts and additive amounts sum; household rates are re-weighted; flags by a stated rule;
+    the rest (scores, shares without a catalogued denominator, averages per person) do not carry."""
+    if k in CARRY_RATES:
+        return CARRY_RATES[k]
+    if k in CARRY_FLAGS:
+        return CARRY_FLAGS[k]
+    if kind == "count" or (kind == "amount" and unit in ("million VND", "km", "ha", "km²")):
+        return "sum"
+    return "none"
+
 
 def write() -> None:
     ob = pd.DataFrame(OBS)
@@ -3199,6 +3227,7 @@ def write() -> None:
                 "standard": std,
                 "description_vi": dvi,
                 "description_en": den,
+                "carry": carry_rule(k, unit, kind),
             }
         )
     cat = pd.DataFrame(rows).sort_values("id")

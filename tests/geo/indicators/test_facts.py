@@ -77,6 +77,7 @@ def test_columns(obs, cat, works):
         "standard",
         "description_vi",
         "description_en",
+        "carry",
     ]
     assert {
         "work_id",
