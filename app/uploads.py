@@ -9,10 +9,16 @@ JSON API (``Authorization: Bearer <token>``)
 --------------------------------------------
 ``POST /api/uploads``
     multipart form: ``file`` (CSV or XLSX), ``year``, ``standard``
-    (2016-2020 | 2022-2025), ``level`` (commune | district), ``status``
-    (official | reported), ``note``.  Answers 201 with the preview (join
-    report, problems with row numbers, values that would change) and its
-    ``id``; the file is staged privately until ``expires``.
+    (2016-2020 | 2022-2025), ``level`` (commune | district | commune_2025:
+    the communes of 1 July 2025), ``status`` (official | reported), ``note``,
+    ``confirm_rows`` (e.g. ``4,7``: rows whose code and name point at
+    different units, confirmed; otherwise such a row is an error).  Answers
+    201 with the preview (join report, problems with row numbers, values that
+    would change, ``confirmed_rows``) and its ``id``; the file is staged
+    privately until ``expires``.
+``POST /api/uploads/<id>/confirm``
+    JSON ``{"confirm_rows": [4, 7]}`` (or the form field): the staged file
+    previewed again with those rows confirmed, under a new ``id`` (201).
 ``GET /api/uploads/<id>`` · ``DELETE /api/uploads/<id>``
     the preview again (recomputed against the data served now) · discard.
 ``POST /api/uploads/<id>/commit``
@@ -48,6 +54,7 @@ from werkzeug.utils import secure_filename
 
 from geo.backends.base import BackendError
 from geo.units.boundaries import LEVELS
+from geo.units.join import row_numbers
 from geo.uploads import boundaries as boundary_upload
 from geo.uploads import common, ingest, staging, versions
 
@@ -169,9 +176,10 @@ def _params(form) -> dict:
     standard = (form.get("standard") or "").strip()
     out["standard"] = standard or None
     level = (form.get("level") or "commune").strip()
-    if level not in LEVELS:
-        raise ApiError(f"level must be one of {', '.join(LEVELS)}", 400)
+    if level not in ingest.LEVELS:
+        raise ApiError(f"level must be one of {', '.join(ingest.LEVELS)}", 400)
     out["level"] = level
+    out["confirm_rows"] = _confirm_rows(form.getlist("confirm_rows"))
     status = (form.get("status") or "official").strip()
     if status not in ingest.STATUSES:
         raise ApiError(f"status must be one of {', '.join(ingest.STATUSES)}", 400)
@@ -181,6 +189,17 @@ def _params(form) -> dict:
         raise ApiError("note is longer than 500 characters", 400)
     out["note"] = " ".join(note.split())
     return out
+
+
+def _confirm_rows(values: list) -> list[int]:
+    """The confirmed row numbers of form fields ("4,7", or one field per row) or a JSON list."""
+    rows: set[int] = set()
+    for value in values:
+        try:
+            rows.update(row_numbers(value))
+        except ValueError as exc:
+            raise ApiError(f"confirm_rows: {exc}", 400) from None
+    return sorted(rows)
 
 
 def _limit_body() -> None:
@@ -205,6 +224,29 @@ def api_upload():
     params = _params(request.form)
     pv = _preview_for(data, name, params, who)
     pv.id, pv.expires = staging.stage(data, name, params, who)
+    return jsonify(pv.to_dict()), 201
+
+
+def _restaged(sid: str, rows: list[int], who: str) -> ingest.Preview:
+    """The staged upload ``sid`` staged again with ``rows`` confirmed; its new preview."""
+    try:
+        new_id, _ = staging.restage(sid, {"confirm_rows": rows})
+        pv = staging.staged_preview(new_id)
+    except common.UploadError as exc:
+        raise _api_error(exc) from None
+    return pv
+
+
+@bp.post("/api/uploads/<sid>/confirm")
+def api_confirm(sid: str):
+    who = _require_bearer()
+    body = request.get_json(silent=True) if request.is_json else None
+    if request.is_json and not isinstance(body, dict):
+        raise ApiError('send a JSON object like {"confirm_rows": [4, 7]}', 400)
+    values = [body.get("confirm_rows")] if body is not None else request.form.getlist("confirm_rows")
+    if values in ([], [None]):
+        raise ApiError("confirm_rows is missing: the row numbers to confirm, like [4, 7]", 400)
+    pv = _restaged(sid, _confirm_rows(values), who)
     return jsonify(pv.to_dict()), 201
 
 
@@ -319,6 +361,15 @@ _T = {
         "level": "Cấp",
         "commune": "xã",
         "district": "huyện",
+        "commune_2025": "xã, phường từ 1/7/2025",
+        "confirm_rows": "Xác nhận các dòng có mã và tên chỉ hai đơn vị khác nhau (số dòng, ví dụ 4,7)",
+        "conflicts": "Mã và tên chỉ hai đơn vị khác nhau",
+        "confirm_help": "Các dòng này không được ghi. Nếu chắc chắn mã là đúng, hãy xác nhận từng dòng; "
+        "dòng được xác nhận sẽ ghép theo mã.",
+        "confirm": "Xác nhận các dòng đã chọn và xem trước lại",
+        "confirmed_rows": "Các dòng đã xác nhận",
+        "code": "Mã",
+        "name": "Tên",
         "status": "Tình trạng số liệu",
         "official": "chính thức",
         "reported": "báo cáo",
@@ -368,6 +419,15 @@ _T = {
         "level": "Level",
         "commune": "commune",
         "district": "district",
+        "commune_2025": "commune or ward from 1 July 2025",
+        "confirm_rows": "Confirm rows whose code and name point at different units (row numbers, e.g. 4,7)",
+        "conflicts": "Code and name point at different units",
+        "confirm_help": "These rows are not written. If you are sure the code is right, confirm each row; "
+        "a confirmed row is joined on its code.",
+        "confirm": "Confirm the chosen rows and preview again",
+        "confirmed_rows": "Confirmed rows",
+        "code": "Code",
+        "name": "Name",
         "status": "Status of the figures",
         "official": "official",
         "reported": "reported",
@@ -468,7 +528,7 @@ def _page(template: str, status: int = 200, **context) -> Response:
         csrf_token=_csrf_token(),
         enabled=bool(_tokens()),
         standards=list(ingest.STANDARDS),
-        levels=LEVELS,
+        levels=ingest.LEVELS,
         statuses=ingest.STATUSES,
         session_who=session.get("upload_who") if _has_session() else None,
         **context,
@@ -561,6 +621,28 @@ def form_post():
         return _form_error(_api_error(exc), form=request.form)
     staged = [s for s in session.get("staged", []) if isinstance(s, str)][-9:] + [pv.id]
     session["staged"] = staged
+    return _page("uploads/preview.html", 200 if pv.ok else 400, pv=pv.to_dict())
+
+
+@bp.post("/upload/<sid>/confirm")
+def form_confirm(sid: str):
+    """The preview page's confirmations: the staged file previewed again with the ticked rows confirmed."""
+    try:
+        _check_csrf()
+        if not _tokens():
+            raise _disabled()
+        who = session.get("upload_who")
+        if not isinstance(who, str) or who not in {n for n, _ in _tokens()}:
+            raise ApiError("type the upload token again (the session has no valid token)", 401, "Unauthorized")
+        if sid not in session.get("staged", []):
+            raise ApiError("no such upload in this session; upload the file again", 404, "NotFound")
+        rows = _confirm_rows(request.form.getlist("confirm_rows"))
+        if not rows:
+            raise ApiError("tick at least one row to confirm", 400)
+        pv = _restaged(sid, rows, who)
+    except ApiError as exc:
+        return _form_error(exc)
+    session["staged"] = [s for s in session.get("staged", []) if s != sid][-9:] + [pv.id]
     return _page("uploads/preview.html", 200 if pv.ok else 400, pv=pv.to_dict())
 
 

@@ -9,8 +9,18 @@ data row is row 2 (blank rows count).
 
 Command line::
 
-    python -m geo join FILE [--level commune|district] [--code-col C]
-                            [--name-col N] [--district-col D] [--json] [--lang en|vi]
+    python -m geo join FILE [--level commune|district|commune_2025] [--code-col C]
+                            [--name-col N] [--district-col D] [--confirm-rows 4,7]
+                            [--json] [--lang en|vi]
+
+Levels: ``commune`` and ``district`` are the 2020 units; ``commune_2025``
+the 40 communes of 1 July 2025.  A name or code of the other vintage (a
+2020 commune at level ``commune_2025``, a 2025 commune at level
+``commune``) is reported with the units that hold it now, never matched.
+
+A row whose code and name point at different units is not joined (the
+report is not ok) unless its row number is confirmed (``confirm_rows``):
+then it is joined on its code, and the report lists it as confirmed.
 """
 
 from __future__ import annotations
@@ -20,7 +30,7 @@ import csv
 import io
 import json
 import unicodedata
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -29,8 +39,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.errors import CliError
-from geo.units.boundaries import LEVELS, load_units
-from geo.units.names import NameIndex, clean_code, clean_text
+from geo.units.names import LEVELS, OTHER_LEVEL, VINTAGE, NameIndex, clean_code, clean_text, load_level, other_units
 
 # ---------------------------------------------------------------- reading
 
@@ -144,6 +153,8 @@ def read_table(path: Path | str) -> pd.DataFrame:
 
 # ---------------------------------------------------------------- columns
 
+_CODE_2025 = ["gso_code_2025", "code_2025", "new_commune_code", "ma_xa_moi", "ma_xa_2025", "ma_dvhc_moi"]
+_NAME_2025 = ["name_2025", "new_commune_name", "ten_xa_moi", "xa_moi", "ten_xa_2025", "xa_phuong_moi"]
 CODE_COLUMNS = {
     "commune": [
         "gso_code",
@@ -202,6 +213,8 @@ NAME_COLUMNS = {
         "don_vi",
     ],
 }
+CODE_COLUMNS["commune_2025"] = _CODE_2025 + CODE_COLUMNS["commune"]
+NAME_COLUMNS["commune_2025"] = _NAME_2025 + NAME_COLUMNS["commune"]
 DISTRICT_COLUMNS = [
     "district",
     "district_name",
@@ -288,9 +301,10 @@ class AmbiguousRow(NamedTuple):
 class UnmatchedRow(NamedTuple):
     row: int
     name: str
-    reason: str  # empty, unknown_code, unknown_district, not_in_district, not_found
-    detail: str = ""
-    elsewhere: tuple[str, ...] = ()
+    reason: str  # empty, unknown_code, unknown_district, not_in_district, not_found, other_level
+    detail: str = ""  # other_level: the level of the unit named
+    elsewhere: tuple[str, ...] = ()  # other_level: the units of this level that hold it now
+    others: tuple[str, ...] = ()  # other_level: the codes of the units of the other vintage named
 
 
 class DuplicateRow(NamedTuple):
@@ -305,7 +319,19 @@ class Conflict(NamedTuple):
     name: str  # the name in the table
     code_unit: str | None  # the unit that code names (None: unknown code)
     name_code: str | None  # what the name alone resolves to (None: nothing unique)
-    used: str  # the code the row was joined on
+    used: str  # the code the row was (mismatch: would be) joined on
+    kind: str = "mismatch"  # mismatch (different units), unknown_code, name_unmatched
+    confirmed: bool = False  # the uploader confirmed this row (a mismatch is then joined on ``used``)
+    name_others: tuple[str, ...] = ()  # the name is a unit of the other vintage: its codes
+
+
+class NamesakeRow(NamedTuple):
+    """A matched row whose name is also that of other-vintage units that are not the same territory."""
+
+    row: int
+    name: str
+    code: str
+    namesakes: tuple[str, ...]  # codes of the other vintage
 
 
 class MissingUnit(NamedTuple):
@@ -339,9 +365,21 @@ _TEXT = {
         "not_found": '{row}: "{name}" unmatched: no unit of that name',
         "conflict": '{row}: code {code} ({unit}) but name "{name}" ({other}); joined on {used}',
         "conflict_unknown": '{row}: unknown code {code}; joined by the name "{name}" on {used}',
+        "refused": '{row}: code {code} ({unit}) but name "{name}" ({other}): they point at different units; '
+        "not joined (confirm row {row} to join it on {used})",
+        "confirmed": '{row}: code {code} ({unit}) but name "{name}" ({other}); confirmed, joined on {used}',
+        "other_level": '{row}: "{name}" unmatched: {what}; {hint}',
+        "part_of": "a {vintage} unit, now part of {where} [{units}]",
+        "formed_from": "a {vintage} unit, formed from {where} [{units}]",
+        "hint": "{vintage} figures go to level {level}",
+        "namesakes": "Names also used by units of the other vintage (matched at this level; check them):",
+        "namesake": '{row}: "{name}" -> {code}; also the name of {units}',
+        "confirmed_rows": "Confirmed rows: {rows}",
+        "unused": "Confirmed rows without a code/name conflict (check the row numbers): {rows}",
         "nothing": "no unique unit",
         "commune": "commune",
         "district": "district",
+        "commune_2025": "commune (from 1 July 2025)",
     },
     "vi": {
         "title": "Báo cáo ghép dữ liệu (cấp {level}): {rows} dòng dữ liệu, {units} đơn vị; cột: {cols}",
@@ -368,9 +406,21 @@ _TEXT = {
         "not_found": '{row}: "{name}" không khớp: không có đơn vị nào tên này',
         "conflict": '{row}: mã {code} ({unit}) nhưng tên "{name}" ({other}); ghép theo {used}',
         "conflict_unknown": '{row}: mã {code} không tồn tại; ghép theo tên "{name}" vào {used}',
+        "refused": '{row}: mã {code} ({unit}) nhưng tên "{name}" ({other}): mã và tên chỉ hai đơn vị khác nhau; '
+        "không ghép (xác nhận dòng {row} để ghép theo {used})",
+        "confirmed": '{row}: mã {code} ({unit}) nhưng tên "{name}" ({other}); đã xác nhận, ghép theo {used}',
+        "other_level": '{row}: "{name}" không khớp: {what}; {hint}',
+        "part_of": "đơn vị năm {vintage}, nay thuộc {where} [{units}]",
+        "formed_from": "đơn vị năm {vintage}, hợp nhất từ {where} [{units}]",
+        "hint": "số liệu theo đơn vị năm {vintage} tải lên ở cấp {level}",
+        "namesakes": "Tên trùng với đơn vị của kỳ khác (đã ghép ở cấp này; cần kiểm tra):",
+        "namesake": '{row}: "{name}" -> {code}; cũng là tên của {units}',
+        "confirmed_rows": "Các dòng đã xác nhận: {rows}",
+        "unused": "Các dòng được xác nhận nhưng không có mâu thuẫn mã/tên (kiểm tra số dòng): {rows}",
         "nothing": "không xác định duy nhất",
         "commune": "xã",
         "district": "huyện",
+        "commune_2025": "xã (từ 1/7/2025)",
     },
 }
 LISTS = (
@@ -399,11 +449,21 @@ class JoinReport:
     duplicates: list[DuplicateRow] = field(default_factory=list)
     code_name_conflicts: list[Conflict] = field(default_factory=list)
     units_without_data: list[MissingUnit] = field(default_factory=list)
+    namesakes: list[NamesakeRow] = field(default_factory=list)
+    confirmed_rows: list[int] = field(default_factory=list)
+    confirm_rows_unused: list[int] = field(default_factory=list)
     labels: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    #: For each unit of the other vintage, the units of this level that hold it or it was formed from.
+    now: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def refused(self) -> list[Conflict]:
+        """Rows whose code and name point at different units, not confirmed: not joined."""
+        return [c for c in self.code_name_conflicts if c.kind == "mismatch" and not c.confirmed]
 
     @property
     def ok(self) -> bool:
-        return not (self.ambiguous or self.unmatched or self.duplicates)
+        return not (self.ambiguous or self.unmatched or self.duplicates or self.refused)
 
     def counts(self) -> dict[str, int]:
         return {name: len(getattr(self, name)) for name in LISTS}
@@ -418,15 +478,45 @@ class JoinReport:
             "columns": dict(self.columns),
             "counts": self.counts(),
         }
-        for name in LISTS:
+        for name in LISTS + ("namesakes",):
             out[name] = [
                 {k: list(v) if isinstance(v, tuple) else v for k, v in item._asdict().items()}
                 for item in getattr(self, name)
             ]
+        out["confirmed_rows"] = list(self.confirmed_rows)
+        out["confirm_rows_unused"] = list(self.confirm_rows_unused)
         return out
 
     def _label(self, code) -> str:
         return f"{code} {self.labels.get(code, '?')}" if code else "?"
+
+    def other_label(self, code: str) -> str:
+        """``code`` and name of a unit of the other vintage."""
+        return f"{code} {self.labels.get(f'other:{code}', '?')}"
+
+    def other_level_text(self, elsewhere: tuple, others: tuple, lang: str = "en") -> str:
+        """What a unit of the other vintage is now: "a 2020 unit, now part of Xã Ngọk Bay (23317) [23314 …]".
+
+        >>> r = join_table(pd.DataFrame({"xa": ["Xã Kroong"]}), level="commune_2025").report
+        >>> u = r.unmatched[0]
+        >>> r.other_level_text(u.elsewhere, u.others)
+        'a 2020 unit, now part of Xã Ngọk Bay (23317) [23314 Xã Kroong (Thành phố Kon Tum)]'
+        """
+        t = _TEXT[lang]
+        other = OTHER_LEVEL.get(self.level, "")
+        units = "; ".join(map(self.other_label, others))
+        key = "part_of" if self.level == "commune_2025" else "formed_from"
+        if key == "part_of":
+            where = "; ".join(f"{self.labels.get(c, '?')} ({c})" for c in elsewhere)
+        else:
+            where = "; ".join(map(self._label, elsewhere))
+        return t[key].format(vintage=VINTAGE.get(other, "?"), where=where, units=units)
+
+    def _conflict_other(self, c: Conflict, lang: str) -> str:
+        if c.name_others:
+            codes = tuple(dict.fromkeys(x for o in c.name_others for x in self.now.get(o, ())))
+            return self.other_level_text(codes, c.name_others, lang)
+        return self._label(c.name_code) if c.name_code else _TEXT[lang]["nothing"]
 
     def to_text(self, lang: str = "en") -> str:
         """A readable report: counts first, then one line per problem."""
@@ -445,23 +535,44 @@ class JoinReport:
                 (a.row, t["amb"].format(row=a.row, name=a.name, cands="; ".join(map(self._label, a.candidates))))
             )
         for u in self.unmatched:
+            if u.reason == "other_level":
+                hint = t["hint"].format(vintage=VINTAGE.get(u.detail, "?"), level=u.detail)
+                what = self.other_level_text(u.elsewhere, u.others, lang)
+                problems.append((u.row, t["other_level"].format(row=u.row, name=u.name, what=what, hint=hint)))
+                continue
             where = "; ".join(map(self._label, u.elsewhere))
             detail = self.labels.get(f"district:{u.detail}", u.detail)
             problems.append((u.row, t[u.reason].format(row=u.row, name=u.name, detail=detail, where=where)))
         for d in self.duplicates:
             problems.append((d.row, t["dup"].format(row=d.row, first=d.first_row, unit=self._label(d.code))))
+        for c in self.refused:
+            other = self._conflict_other(c, lang)
+            text = t["refused"].format(row=c.row, code=c.code, unit=c.code_unit, name=c.name, other=other, used=c.used)
+            problems.append((c.row, text))
         prefix = t["row"]
         lines.append(t["ok"] if self.ok else t["problems"])
         lines += [f"  {prefix} {text}" for _, text in sorted(problems, key=lambda p: p[0])]
-        if self.code_name_conflicts:
+        joined = [c for c in self.code_name_conflicts if c not in self.refused]
+        if joined:
             lines.append(t["warnings"])
-            for c in self.code_name_conflicts:
-                key = "conflict" if c.code_unit else "conflict_unknown"
-                other = self._label(c.name_code) if c.name_code else t["nothing"]
+            for c in joined:
+                key = "confirmed" if c.kind == "mismatch" else "conflict" if c.code_unit else "conflict_unknown"
+                other = self._conflict_other(c, lang)
                 lines.append(
                     f"  {prefix} "
                     + t[key].format(row=c.row, code=c.code, unit=c.code_unit, name=c.name, other=other, used=c.used)
                 )
+        if self.confirmed_rows:
+            lines.append(t["confirmed_rows"].format(rows=", ".join(map(str, self.confirmed_rows))))
+        if self.confirm_rows_unused:
+            lines.append(t["unused"].format(rows=", ".join(map(str, self.confirm_rows_unused))))
+        if self.namesakes:
+            lines.append(t["namesakes"])
+            for n in self.namesakes:
+                now = tuple(dict.fromkeys(c for o in n.namesakes for c in self.now.get(o, ())))
+                units = self.other_level_text(now, n.namesakes, lang)
+                text = t["namesake"].format(row=n.row, name=n.name, code=self._label(n.code), units=units)
+                lines.append(f"  {prefix} {text}")
         fuzzy = [m for m in self.matched_by_name if m.method != "exact"]
         if fuzzy:
             lines.append(t["fuzzy"])
@@ -500,6 +611,7 @@ def join_table(
     name_col: str | None = None,
     district_col: str | None = None,
     units: gpd.GeoDataFrame | None = None,
+    confirm_rows: Iterable[int] = (),
 ) -> JoinResult:
     """Match each row to a unit and left-join the rows onto the units.
 
@@ -509,21 +621,29 @@ def join_table(
     ``join_row`` / ``join_method``.  Row numbers come from the ``row``
     index of :func:`read_table`, else first row = 2.
 
+    A row whose code and name point at different units (``Match.mismatch``)
+    is not joined unless its row number is in ``confirm_rows``; it is listed
+    in ``report.code_name_conflicts`` either way (``confirmed`` says which).
+
     >>> r = join_table(pd.DataFrame({"xa": ["Ia Tơi", "Đăk Long"]})).report
     >>> [(m.row, m.code, m.method) for m in r.matched_by_name]
     [(2, '23538', 'normalized')]
     >>> r.ambiguous, r.ok
     ([AmbiguousRow(row=3, name='Đăk Long', candidates=('23368', '23504'))], False)
+    >>> bo_y = pd.DataFrame({"ma_xa": ["23398"], "ten_xa": ["Xã Bờ Y"]})
+    >>> join_table(bo_y).report.refused[0][:6]
+    (2, '23398', 'Xã Bờ Y', 'Xã Sa Loong', '23395', '23398')
+    >>> join_table(bo_y, confirm_rows=[2]).report.matched_by_code[0].code
+    '23398'
     """
-    units = load_units(level) if units is None else units
+    if level not in LEVELS:
+        raise ValueError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
+    units = load_level(level) if units is None else units
     cols = detect_columns(table, level, code_col, name_col, district_col)
-    index = NameIndex(units, level)
+    index = NameIndex(units, level, others=other_units(level))
     report = JoinReport(level=level, n_rows=len(table), n_units=len(units), columns=cols)
-    report.labels = {
-        code: u.name + (f" ({index.districts[u.district_code]})" if u.district_code else "")
-        for code, u in index.units.items()
-    }
-    report.labels.update({f"district:{c}": n for c, n in index.districts.items()})
+    _label_units(report, index)
+    confirm = {int(r) for r in confirm_rows}
     first_row: dict[str, int] = {}
     kept: list[tuple[int, str, int, str]] = []
     for pos, row in enumerate(_row_numbers(table)):
@@ -533,7 +653,10 @@ def join_table(
         if m.method == "ambiguous":
             report.ambiguous.append(AmbiguousRow(row, label, m.candidates))
         elif not m.matched:
-            report.unmatched.append(UnmatchedRow(row, label, m.reason, m.detail or "", m.elsewhere))
+            label = label or (f"code {m.code_given}" if m.reason == "other_level" else "")
+            report.unmatched.append(UnmatchedRow(row, label, m.reason, m.detail or "", m.elsewhere, m.others))
+        elif m.mismatch and row not in confirm:
+            report.code_name_conflicts.append(_conflict(row, label, m, index, confirmed=False))
         elif m.gso_code in first_row:
             report.duplicates.append(DuplicateRow(row, m.gso_code, first_row[m.gso_code]))
         else:
@@ -542,11 +665,39 @@ def join_table(
             item = MatchedRow(row, label, m.gso_code, m.name, m.method, m.key)
             (report.matched_by_code if m.method == "code" else report.matched_by_name).append(item)
             if m.conflict:
-                name_code = m.name_match.gso_code if m.method == "code" else m.gso_code
-                code_unit = m.name if m.method == "code" else None
-                report.code_name_conflicts.append(Conflict(row, m.code_given, label, code_unit, name_code, m.gso_code))
+                report.code_name_conflicts.append(_conflict(row, label, m, index, confirmed=row in confirm))
+            if m.namesakes:
+                report.namesakes.append(NamesakeRow(row, label, m.gso_code, m.namesakes))
+    conflicts = {c.row for c in report.code_name_conflicts}
+    report.confirmed_rows = sorted(r for r in confirm if r in conflicts)
+    report.confirm_rows_unused = sorted(r for r in confirm if r not in conflicts)
     report.units_without_data = [MissingUnit(c, u.name) for c, u in index.units.items() if c not in first_row]
     return JoinResult(_merge(units, table, kept), report)
+
+
+def _label_units(report: JoinReport, index: NameIndex) -> None:
+    """The names the report shows: units of this level, districts, units of the other vintage."""
+    report.labels = {
+        code: u.name + (f" ({index.districts[u.district_code]})" if u.district_code else "")
+        for code, u in index.units.items()
+    }
+    report.labels.update({f"district:{c}": n for c, n in index.districts.items()})
+    report.labels.update({f"other:{c}": o.label() for c, o in index.others.items()})
+    report.now = {c: o.now for c, o in index.others.items()}
+
+
+def _conflict(row: int, label: str, m, index: NameIndex, confirmed: bool) -> Conflict:
+    """The :class:`Conflict` of a row whose code and name disagree (``m``: its match)."""
+    if m.method == "code":
+        name_match = m.name_match
+        kind = "mismatch" if m.mismatch else "name_unmatched"
+        name_others = name_match.others if name_match.reason == "other_level" else ()
+        return Conflict(row, m.code_given, label, m.name, name_match.gso_code, m.gso_code, kind, confirmed, name_others)
+    if m.code_other_level:
+        other = index.others[m.code_given]
+        code_unit = f"{other.label()}, {VINTAGE.get(index.other_level, '?')}"
+        return Conflict(row, m.code_given, label, code_unit, m.gso_code, m.gso_code, "mismatch", confirmed)
+    return Conflict(row, m.code_given, label, None, m.gso_code, m.gso_code, "unknown_code", confirmed)
 
 
 def _merge(units: gpd.GeoDataFrame, table: pd.DataFrame, kept) -> gpd.GeoDataFrame:
@@ -563,6 +714,41 @@ def _merge(units: gpd.GeoDataFrame, table: pd.DataFrame, kept) -> gpd.GeoDataFra
 # ---------------------------------------------------------------- CLI
 
 
+def row_numbers(text: object) -> tuple[int, ...]:
+    """Spreadsheet row numbers from "4,7", "4 7; 9", a list or a JSON list; ``ValueError`` otherwise.
+
+    >>> row_numbers("4,7"), row_numbers(" 9; 4 7 "), row_numbers([3, "5"]), row_numbers("[2, 3]"), row_numbers("")
+    ((4, 7), (4, 7, 9), (3, 5), (2, 3), ())
+    >>> row_numbers("4,x")
+    Traceback (most recent call last):
+    ...
+    ValueError: row numbers must be whole numbers from 2 up, like 4,7 (not 'x')
+    """
+    if text is None:
+        return ()
+    if isinstance(text, str):
+        items: list = text.strip().strip("[]").replace(";", ",").replace(",", " ").split()
+    elif isinstance(text, (list, tuple)):
+        items = list(text)
+    else:
+        items = [text]
+    rows = set()
+    for item in items:
+        value = str(item).strip()
+        if not value.isdigit() or int(value) < 2 or len(value) > 7:
+            raise ValueError(f"row numbers must be whole numbers from 2 up, like 4,7 (not {value[:20]!r})")
+        rows.add(int(value))
+    return tuple(sorted(rows))
+
+
+def rows_argument(text: str) -> tuple[int, ...]:
+    """:func:`row_numbers` for argparse (``--confirm-rows``): a bad value is a usage error."""
+    try:
+        return row_numbers(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def register(subparsers: Any) -> None:  # argparse add_subparsers() action (its class is private)
     p = subparsers.add_parser(
         "join",
@@ -576,6 +762,14 @@ def register(subparsers: Any) -> None:  # argparse add_subparsers() action (its 
     p.add_argument("--code-col", help="column of GSO codes (guessed when omitted)")
     p.add_argument("--name-col", help="column of unit names (guessed when omitted)")
     p.add_argument("--district-col", help="column of district names or codes (commune level)")
+    p.add_argument(
+        "--confirm-rows",
+        type=rows_argument,
+        default=(),
+        metavar="ROWS",
+        help="rows (as the spreadsheet numbers them, e.g. 4,7) whose code and name point at different "
+        "units, confirmed: they are joined on their code",
+    )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--lang", choices=("en", "vi"), default="en", help="language of the text report")
     p.set_defaults(func=run)
@@ -584,7 +778,9 @@ def register(subparsers: Any) -> None:  # argparse add_subparsers() action (its 
 def run(args: argparse.Namespace) -> int:
     try:
         table = read_table(args.file)
-        result = join_table(table, args.level, args.code_col, args.name_col, args.district_col)
+        result = join_table(
+            table, args.level, args.code_col, args.name_col, args.district_col, confirm_rows=args.confirm_rows
+        )
     except (OSError, ValueError) as exc:
         raise CliError(str(exc)) from None
     report = result.report

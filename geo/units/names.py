@@ -89,7 +89,14 @@ FORMER_NAMES = {
 }
 
 METHODS = ("code", "exact", "normalized", "folded", "former", "ambiguous", "unmatched")
-CODE_WIDTH = {"commune": 5, "district": 3}
+#: The levels a table can be matched to (a minimal registry of unit levels:
+#: the 2020 communes, the 2020 districts and the 40 communes of 1 July 2025).
+LEVELS = ("commune", "district", "commune_2025")
+CODE_WIDTH = {"commune": 5, "district": 3, "commune_2025": 5}
+#: The other vintage of a commune level: its names are reported, never matched.
+OTHER_LEVEL = {"commune": "commune_2025", "commune_2025": "commune"}
+#: The year of each level's list of units, as the reports say it.
+VINTAGE = {"commune": "2020", "district": "2020", "commune_2025": "2025"}
 
 
 def _missing(value) -> bool:
@@ -113,8 +120,12 @@ def clean_text(value: object) -> str | None:
 def clean_code(value: object, width: int | None = None) -> str | None:
     """A code as text: ``23344.0`` → ``"23344"``, zero-padded to ``width``.
 
+    Extra leading zeros beyond ``width`` go ("023500" → "23500").
+
     >>> clean_code(23344.0), clean_code(" 608 "), clean_code(62, 3), clean_code("")
     ('23344', '608', '062', None)
+    >>> clean_code("023500", 5), clean_code("0608", 3), clean_code("123500", 5)
+    ('23500', '608', '123500')
     """
     if _missing(value):
         return None
@@ -127,6 +138,8 @@ def clean_code(value: object, width: int | None = None) -> str | None:
         return None
     if width and text.isdigit() and len(text) < width:
         text = text.zfill(width)
+    elif width and text.isdigit() and len(text) > width and not text[: len(text) - width].strip("0"):
+        text = text[len(text) - width :]
     return text
 
 
@@ -203,9 +216,16 @@ class Match:
     :data:`METHODS`; ``candidates`` lists the codes of an ambiguous name;
     ``key`` is the form that matched.  ``reason`` explains ``unmatched``
     (``empty``, ``unknown_code``, ``unknown_district``, ``not_in_district``,
-    ``not_found``) with ``detail`` (the code or district) and ``elsewhere``
-    (codes of the name in other districts).  When a code was given,
-    ``code_given`` holds it and ``name_match`` what the name alone gave.
+    ``not_found``, ``other_level``) with ``detail`` (the code, the district,
+    or the other level) and ``elsewhere`` (codes of the name in other
+    districts; for ``other_level`` the units of this level that now hold, or
+    were formed from, the unit named).  ``others`` are the codes of the units
+    of the other vintage a name or code names; ``namesakes`` those sharing
+    the name of a matched unit without being the same territory.  When a
+    code was given, ``code_given`` holds it, ``name_match`` what the name
+    alone gave and ``code_other_level`` whether the code is one of the other
+    vintage only.  ``namesakes`` are noted at level ``commune_2025`` only: there
+    a 2020 name may mean the smaller 2020 commune.
     """
 
     gso_code: str | None
@@ -219,6 +239,9 @@ class Match:
     warnings: tuple[str, ...] = ()
     code_given: str | None = None
     name_match: Match | None = None
+    others: tuple[str, ...] = ()
+    namesakes: tuple[str, ...] = ()
+    code_other_level: bool = False
 
     @property
     def matched(self) -> bool:
@@ -237,6 +260,23 @@ class Match:
             return True  # the code was unknown; the name was used
         return self.name_match is not None and not self.name_match.allows(self.gso_code)
 
+    @property
+    def mismatch(self) -> bool:
+        """The code and the name point at different units (not merely an unknown code or name).
+
+        The name resolves to another unit of this level, to several units
+        none of which is the code's, or to a unit of the other vintage; or the
+        row was joined by its name while its code is a unit of the other vintage.
+        """
+        if not self.matched or self.code_given is None:
+            return False
+        if self.method != "code":
+            return self.code_other_level
+        name = self.name_match
+        if name is None or name.allows(self.gso_code):
+            return False
+        return name.matched or name.method == "ambiguous" or name.reason == "other_level"
+
 
 @dataclass(frozen=True)
 class _Unit:
@@ -246,8 +286,75 @@ class _Unit:
     district_code: str | None
 
 
+@dataclass(frozen=True)
+class OtherUnit:
+    """A unit of the other vintage: ``now`` are the codes, at the index's level, of the unit(s)
+    that hold it (a 2020 commune: its 2025 commune) or that it was formed from (a 2025
+    commune: its 2020 communes)."""
+
+    code: str
+    name: str
+    unit_type: str | None
+    district_name: str | None
+    now: tuple[str, ...]
+
+    def label(self) -> str:
+        return self.name + (f" ({self.district_name})" if self.district_name else "")
+
+
+def _unit_type(row) -> str | None:
+    """The row's ``unit_type``, else the type its name's prefix says ("Xã Măng Đen" → Xã)."""
+    given = getattr(row, "unit_type", None)
+    return given if isinstance(given, str) and given else split_prefix(row.name)[0]
+
+
+def load_level(level: str) -> pd.DataFrame:
+    """The units of ``level`` (one of :data:`LEVELS`).
+
+    >>> [len(load_level(lv)) for lv in LEVELS]
+    [102, 10, 40]
+    """
+    from geo.units.boundaries import load_communes_2025, load_units
+
+    if level == "commune_2025":
+        return load_communes_2025()
+    if level not in LEVELS:
+        raise ValueError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
+    return load_units(level)
+
+
+def other_units(level: str) -> tuple[OtherUnit, ...]:
+    """The units of the other vintage of ``level``, linked to ``level``'s units by the crosswalk.
+
+    The 2020 communes and their 2025 communes come from the 2020 list's
+    ``code_2025`` (``admin_units_2020.csv``, the crosswalk of NQ 1677); the
+    2025 communes list their members (``member_gso_codes_2020``).
+
+    >>> kroong = next(u for u in other_units("commune_2025") if u.name == "Xã Kroong")
+    >>> kroong.code, kroong.now
+    ('23314', ('23317',))
+    >>> other_units("district")
+    ()
+    """
+    if level == "commune_2025":
+        return tuple(
+            OtherUnit(r.gso_code, r.name, _unit_type(r), r.district_name, (clean_code(r.code_2025, 5),))
+            for r in load_level("commune").itertuples(index=False)
+        )
+    if level == "commune":
+        return tuple(
+            OtherUnit(r.gso_code, r.name, _unit_type(r), None, tuple(str(r.member_gso_codes_2020).split(",")))
+            for r in load_level("commune_2025").itertuples(index=False)
+        )
+    return ()
+
+
 class NameIndex:
-    """Match names to the units of one level (``commune`` or ``district``).
+    """Match names to the units of one level (:data:`LEVELS`).
+
+    A name of the other vintage (a 2020 commune at level ``commune_2025``,
+    a 2025 commune at level ``commune``) is never matched: it comes back
+    unmatched, reason ``other_level``, with the units that hold it now.
 
     >>> idx = NameIndex.load("commune")
     >>> m = idx.match("ia toi")
@@ -259,14 +366,27 @@ class NameIndex:
     '23504'
     >>> idx.match("Hà Mòn", code=23509).gso_code, idx.match("Hà Mòn", code=23509).conflict
     ('23509', True)
+    >>> new = NameIndex.load("commune_2025")
+    >>> new.match("Xã Đăk Hà").gso_code, new.match("Xa Dak Long").gso_code
+    ('23500', '23368')
+    >>> m = new.match("Xã Kroong")
+    >>> m.reason, m.others, m.elsewhere
+    ('other_level', ('23314',), ('23317',))
+    >>> idx.match("Phường Kon Tum").reason, idx.match("Phường Kon Tum").others
+    ('other_level', ('23293',))
     """
 
     def __init__(
-        self, units: pd.DataFrame, level: str = "commune", former_names: dict[str, tuple[str, ...]] | None = None
+        self,
+        units: pd.DataFrame,
+        level: str = "commune",
+        former_names: dict[str, tuple[str, ...]] | None = None,
+        others: tuple[OtherUnit, ...] = (),
     ):
         if level not in CODE_WIDTH:
-            raise ValueError(f"unknown level {level!r}; expected commune or district")
+            raise ValueError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
         self.level = level
+        self.other_level = OTHER_LEVEL.get(level)
         self.width = CODE_WIDTH[level]
         has_district = level == "commune" and "district_code" in units.columns
         self.units: dict[str, _Unit] = {}
@@ -275,14 +395,22 @@ class NameIndex:
             self.units[code] = _Unit(
                 code,
                 row.name,
-                getattr(row, "unit_type", None),
+                _unit_type(row),
                 clean_code(row.district_code, 3) if has_district else None,
             )
         self._current = self._key_table((u, u.name) for u in self.units.values())
-        former = FORMER_NAMES if former_names is None else former_names
+        former = (FORMER_NAMES if level == "commune" else {}) if former_names is None else former_names
         self._former = self._key_table(
             (self.units[c], n) for c, names in former.items() if c in self.units for n in names
         )
+        self.others: dict[str, OtherUnit] = {o.code: o for o in others}
+        self._other_keys: dict[str, list[OtherUnit]] = {}
+        for o in others:
+            self._other_keys.setdefault(compact(o.name), []).append(o)
+        self._parts: dict[str, int] = {}  # units of the other vintage inside each unit of this level
+        for o in others:
+            for code in o.now:
+                self._parts[code] = self._parts.get(code, 0) + 1
         self.districts: dict[str, str] = {}
         self._district_keys: dict[str, str] = {}
         if has_district:
@@ -301,10 +429,8 @@ class NameIndex:
 
     @classmethod
     def load(cls, level: str = "commune") -> NameIndex:
-        """The index of the project's units (:func:`geo.units.boundaries.load_units`)."""
-        from geo.units.boundaries import load_units
-
-        return cls(load_units(level), level)
+        """The index of the project's units of ``level`` (:func:`load_level`), other vintage linked."""
+        return cls(load_level(level), level, others=other_units(level))
 
     def resolve_district(self, district: object) -> str | None:
         """A district code from a code or a name in any spelling, else ``None``.
@@ -327,8 +453,9 @@ class NameIndex:
         """Resolve a name (with an optional district context) or a code.
 
         A known code wins over the name; a disagreeing name is kept in
-        ``name_match`` and flagged by ``conflict``.  An unknown code falls
-        back on the name.
+        ``name_match`` and flagged by ``conflict`` (and ``mismatch`` when it
+        names another unit).  An unknown code falls back on the name; a code
+        of the other vintage only too, flagged ``code_other_level``.
         """
         text = clean_text(name)
         code_in = clean_code(code, self.width)
@@ -345,37 +472,87 @@ class NameIndex:
                     code_given=code_in,
                 )
         if code_in is not None and code_in in self.units:
-            unit = self.units[code_in]
-            name_match = self._match_name(text, district_code) if text else None
-            warnings = []
-            if name_match is not None and not name_match.allows(unit.code):
-                warnings.append(
-                    f"code {code_in} is {unit.name}, but the name {text!r} "
-                    f"gives {name_match.gso_code or name_match.method}"
-                )
-            if district_code and unit.district_code and district_code != unit.district_code:
-                warnings.append(
-                    f"code {code_in} is in {self.districts.get(unit.district_code)}, "
-                    f"not {self.districts.get(district_code)}"
-                )
-            return Match(
-                unit.code,
-                "code",
-                key=code_in,
-                name=unit.name,
-                warnings=tuple(warnings),
-                code_given=code_in,
-                name_match=name_match,
-            )
+            return self._match_code(code_in, text, district_code)
+        other = self.others.get(code_in) if code_in is not None else None
         if text is None:
+            if other is not None:
+                return self._other_match(code_in, [other], code_given=code_in)
             reason, detail = ("unknown_code", code_in) if code_in else ("empty", "")
             return Match(None, "unmatched", reason=reason, detail=detail, code_given=code_in)
         found = self._match_name(text, district_code)
         if code_in is None:
             return found
+        if other is not None:
+            what = f"code {code_in} is a {VINTAGE[self.other_level]} unit ({other.label()})"
+            return replace(
+                found,
+                code_given=code_in,
+                code_other_level=True,
+                others=found.others or (code_in,),
+                warnings=found.warnings + (what,),
+            )
         return replace(found, code_given=code_in, warnings=found.warnings + (f"unknown code {code_in}",))
 
+    def _match_code(self, code_in: str, text: str | None, district_code: str | None) -> Match:
+        unit = self.units[code_in]
+        name_match = self._match_name(text, district_code) if text else None
+        warnings = []
+        if name_match is not None and not name_match.allows(unit.code):
+            warnings.append(
+                f"code {code_in} is {unit.name}, but the name {text!r} gives {name_match.gso_code or name_match.method}"
+            )
+        if district_code and unit.district_code and district_code != unit.district_code:
+            warnings.append(
+                f"code {code_in} is in {self.districts.get(unit.district_code)}, "
+                f"not {self.districts.get(district_code)}"
+            )
+        return Match(
+            unit.code,
+            "code",
+            key=code_in,
+            name=unit.name,
+            warnings=tuple(warnings),
+            code_given=code_in,
+            name_match=name_match,
+        )
+
     def _match_name(self, text: str, district_code: str | None) -> Match:
+        found = self._match_current(text, district_code)
+        others = self._other_keys.get(compact(text), [])
+        if not others:
+            return found
+        prefix_type, _ = split_prefix(text)
+        if found.matched:
+            unit = self.units[found.gso_code]
+            typed = [o for o in others if o.unit_type == prefix_type]
+            retyped = prefix_type and unit.unit_type and prefix_type != unit.unit_type
+            if retyped and typed and found.method != "former" and district_code is None:
+                return self._other_match(text, typed)  # "Thị trấn Đắk Hà" at the 2025 level
+            if self.level != "commune_2025":
+                return found  # most 2025 communes took a 2020 commune's name: not worth a note at 2020 level
+            namesakes = tuple(o.code for o in others if not self._same_territory(o, unit.code))
+            return replace(found, namesakes=namesakes)
+        if found.reason == "not_found":
+            return self._other_match(text, others)
+        return found
+
+    def _same_territory(self, other: OtherUnit, code: str) -> bool:
+        """Whether the unit ``other`` of the other vintage is exactly the unit ``code`` of this level."""
+        return other.now == (code,) and self._parts.get(code) == 1
+
+    def _other_match(self, text: str, others: list[OtherUnit], code_given: str | None = None) -> Match:
+        return Match(
+            None,
+            "unmatched",
+            key=fold(text) if code_given is None else text,
+            reason="other_level",
+            detail=self.other_level or "",
+            elsewhere=tuple(dict.fromkeys(c for o in others for c in o.now)),
+            others=tuple(o.code for o in others),
+            code_given=code_given,
+        )
+
+    def _match_current(self, text: str, district_code: str | None) -> Match:
         key = compact(text)
         prefix_type, _ = split_prefix(text)
         anywhere: list[_Unit] = []

@@ -27,9 +27,18 @@ that a later :func:`commit` (web) can turn it into a dataset version
 
 Command line::
 
-    python -m geo ingest FILE --year 2020 --standard 2016-2020 [--level commune]
+    python -m geo ingest FILE --year 2020 --standard 2016-2020
+                         [--level commune|district|commune_2025] [--confirm-rows 4,7]
                          [--status official|reported] [--note "..."] [--who NAME]
                          [--dry-run] [--json] [--lang vi|en]
+
+Level ``commune_2025``: the table is keyed by the codes or names of the 40
+communes of 1 July 2025; its figures are stored with that ``unit_level`` and
+never split onto the 2020 communes.  A name or code of the other vintage is
+an error that says which unit holds it now.  A row whose code and name point
+at different units is an error unless its row number is confirmed
+(``confirm_rows``, ``--confirm-rows``); confirmed rows are joined on their
+code and listed in the preview and the version's manifest.
 
 Exit status: 0 committed (or a clean dry run), 2 refused (nothing written).
 
@@ -61,8 +70,17 @@ from geo import paths, settings
 from geo.backends.base import BackendError
 from geo.indicators import values as indicators
 from geo.io import encoding, storage
-from geo.units.boundaries import LEVELS
-from geo.units.join import CODE_COLUMNS, DISTRICT_COLUMNS, NAME_COLUMNS, header_key, join_table
+from geo.units.join import (
+    CODE_COLUMNS,
+    DISTRICT_COLUMNS,
+    LEVELS,
+    NAME_COLUMNS,
+    JoinReport,
+    header_key,
+    join_table,
+    row_numbers,
+    rows_argument,
+)
 from geo.units.names import clean_code, clean_text, fold
 from geo.uploads import versions
 from geo.uploads.common import Problem, UploadError, max_bytes, run_cli
@@ -472,7 +490,7 @@ def map_columns(headers: list[str], level: str, catalogue: pd.DataFrame | None) 
         else:
             cols.ignored.append(h)
     if cols.code is None and cols.name is None:
-        what = "commune (Mã xã / Tên xã)" if level == "commune" else "district (Mã huyện / Tên huyện)"
+        what = "district (Mã huyện / Tên huyện)" if level == "district" else "commune (Mã xã / Tên xã)"
         problems.append(Problem("error", f"no {what} code or name column; the columns are: " + ", ".join(headers)))
     if not cols.values:
         problems.append(
@@ -616,6 +634,8 @@ class Preview:
     observations: pd.DataFrame = field(default_factory=pd.DataFrame)
     id: str | None = None
     expires: str | None = None
+    confirm_rows: tuple[int, ...] = ()  # rows the uploader confirmed (code and name of different units)
+    confirmed_rows: list[int] = field(default_factory=list)  # of those, the rows that had a conflict
 
     @property
     def errors(self) -> list[Problem]:
@@ -670,6 +690,8 @@ class Preview:
             "warnings": [p.to_dict() for p in sorted(self.warnings, key=_by_row)],
             "join": {str(y): r for y, r in self.join.items()},
             "changes": self.changes,
+            "confirm_rows": list(self.confirm_rows),
+            "confirmed_rows": list(self.confirmed_rows),
         }
 
     def to_text(self, limit: int = 40) -> str:
@@ -688,6 +710,10 @@ class Preview:
                 f"  join {year}: {n['matched_by_code']} by code, {n['matched_by_name']} by name, "
                 f"{n['ambiguous']} ambiguous, {n['unmatched']} unmatched, {n['duplicates']} duplicates, "
                 f"{n['units_without_data']} of {rep['units']} units without data"
+            )
+        if self.confirmed_rows:
+            lines.append(
+                "  confirmed rows (code and name of different units): " + ", ".join(map(str, self.confirmed_rows))
             )
         for p in sorted(self.problems, key=lambda p: (p.severity != "error", *_by_row(p))):
             lines.append("  " + p.line())
@@ -809,13 +835,19 @@ def preview(
     who: str = "cli",
     context: tuple[pd.DataFrame, pd.DataFrame] | None = None,
     today: dt.date | None = None,
+    confirm_rows: object = (),
 ) -> Preview:
     """Read and validate an upload; return the :class:`Preview` (writes nothing).
 
     Raises :class:`UploadError` when the file cannot be read at all (wrong
     type, empty, too large, undecodable, bad parameters); row-level problems
-    are listed in the preview instead.
+    are listed in the preview instead.  ``confirm_rows`` (row numbers, or
+    text like "4,7") are the rows whose code/name conflict the uploader confirms.
     """
+    try:
+        confirm = row_numbers(confirm_rows)
+    except ValueError as exc:
+        raise UploadError(f"confirm_rows: {exc}") from None
     if level not in LEVELS:
         raise UploadError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
     if status not in STATUSES:
@@ -852,7 +884,19 @@ def preview(
     cols, col_problems = map_columns(headers, level, cat)
     problems += col_problems
     pv = Preview(
-        filename, sha, len(data), kind, level, std_key, status, note, who, sheet.encoding, sheet.sheet, columns=cols
+        filename,
+        sha,
+        len(data),
+        kind,
+        level,
+        std_key,
+        status,
+        note,
+        who,
+        sheet.encoding,
+        sheet.sheet,
+        columns=cols,
+        confirm_rows=confirm,
     )
     if any(p.severity == "error" for p in col_problems):
         pv.problems = problems
@@ -938,11 +982,13 @@ def preview(
     for y in sorted(by_year):
         sub = table.loc[by_year[y], unit_cells]
         try:
-            result = join_table(sub, level, cols.code, cols.name, cols.district)
+            result = join_table(sub, level, cols.code, cols.name, cols.district, confirm_rows=confirm)
         except ValueError as exc:
             raise UploadError(str(exc)) from None
         rep = result.report
         pv.join[y] = rep.to_dict()
+        pv.confirmed_rows += rep.confirmed_rows
+        problems += _vintage_problems(rep)
         for m in rep.matched_by_code + rep.matched_by_name:
             matched[m.row] = (m.code, m.unit_name)
             if m.method in ("folded", "former"):
@@ -958,6 +1004,7 @@ def preview(
             )
         for u in rep.unmatched:
             problems.append(Problem("error", _unmatched_message(u, rep), u.row))
+        other_level = [u.row for u in rep.unmatched if u.reason == "other_level"]
         for d in rep.duplicates:
             problems.append(
                 Problem(
@@ -968,14 +1015,23 @@ def preview(
                 )
             )
         for c in rep.code_name_conflicts:
-            other = f"{c.name_code} {rep.labels.get(c.name_code, '?')}" if c.name_code else "no unique unit"
-            what = (
-                f"code {c.code} is {c.code_unit} but the name '{c.name}' gives {other}"
-                if c.code_unit
-                else f"unknown code {c.code}; joined by the name '{c.name}'"
+            problems.append(_conflict_problem(c, rep))
+        if other_level and level == "commune":
+            problems.append(
+                Problem(
+                    "warning",
+                    f"{len(other_level)} rows name communes of 1 July 2025 (rows "
+                    + ", ".join(map(str, other_level[:10]))
+                    + "): if the table is of the 2025 communes, upload it at level commune_2025",
+                )
             )
-            problems.append(Problem("warning", f"{what}; joined on {c.used}", c.row))
     pv.years = sorted(by_year)
+    for row in confirm:
+        if row not in pv.confirmed_rows:
+            where = "has no conflict between its code and its name" if row in table.index else "is not a data row"
+            problems.append(
+                Problem("error", f"confirmed, but this row {where}; confirm only the rows listed as conflicts", row)
+            )
 
     # ---- observation rows, derived rates, changes
     when = today or dt.date.today()
@@ -986,6 +1042,7 @@ def preview(
             continue
         code, unit_name = matched[row]
         vals = {k: v[0] for k, v in p["values"].items()}
+        confirmed = " (code/name conflict confirmed by the uploader)" if row in pv.confirmed_rows else ""
         for ind, value in vals.items():
             if _needs_standard(catalogue.get(ind, {})) and not std_label:
                 continue  # reported above: the standard must be declared
@@ -1001,7 +1058,7 @@ def preview(
                     std_label,
                     status,
                     source,
-                    f"upload: {filename} row {row}",
+                    f"upload: {filename} row {row}{confirmed}",
                     row,
                 )
             )
@@ -1020,7 +1077,7 @@ def preview(
                         std_label,
                         status,
                         f"{source}; computed: {count} ÷ households × 100",
-                        f"upload: {filename} row {row} (rate computed from the counts)",
+                        f"upload: {filename} row {row} (rate computed from the counts){confirmed}",
                         row,
                     )
                 )
@@ -1033,8 +1090,59 @@ def preview(
     return pv
 
 
+def _conflict_problem(c, rep: JoinReport) -> Problem:
+    """A code/name conflict: an error when they name different units and the row is not confirmed."""
+    if c.kind == "mismatch":
+        if c.name_others:
+            now = tuple(dict.fromkeys(x for o in c.name_others for x in rep.now.get(o, ())))
+            other = rep.other_level_text(now, c.name_others)
+        elif c.name_code:
+            other = f"{c.name_code} {rep.labels.get(c.name_code, '?')}"
+        else:
+            other = "several units, none of them that code"
+        what = f"code {c.code} is {c.code_unit} but the name '{c.name}' is {other}: they point at different units"
+        if c.confirmed:
+            return Problem("warning", f"{what}; confirmed by the uploader, joined on {c.used}", c.row)
+        return Problem(
+            "error",
+            f"{what}; nothing is written unless you correct the row or confirm it "
+            f"(--confirm-rows {c.row} / confirm_rows={c.row}) to join it on {c.used}",
+            c.row,
+        )
+    other = f"{c.name_code} {rep.labels.get(c.name_code, '?')}" if c.name_code else "no unique unit"
+    what = (
+        f"code {c.code} is {c.code_unit} but the name '{c.name}' gives {other}"
+        if c.code_unit
+        else f"unknown code {c.code}; joined by the name '{c.name}'"
+    )
+    return Problem("warning", f"{what}; joined on {c.used}", c.row)
+
+
+def _vintage_problems(rep: JoinReport) -> list[Problem]:
+    """At level commune_2025, a warning for each row whose name is also a 2020 commune's elsewhere."""
+    out = []
+    for n in rep.namesakes:
+        now = tuple(dict.fromkeys(c for o in n.namesakes for c in rep.now.get(o, ())))
+        out.append(
+            Problem(
+                "warning",
+                f"'{n.name}' matched the 2025 commune {n.code} {rep.labels.get(n.code, '?')}; it is also the name of "
+                + rep.other_level_text(now, n.namesakes)
+                + ": check that the figures are for the 2025 commune",
+                n.row,
+            )
+        )
+    return out
+
+
 def _unmatched_message(u, rep) -> str:
     name = u.name or ""
+    if u.reason == "other_level":
+        other = u.detail
+        return (
+            f"'{name}' is {rep.other_level_text(tuple(u.elsewhere), tuple(u.others))}; not matched: "
+            f"figures of the {'2020' if other == 'commune' else '2025'} units go to level {other}"
+        )
     if u.reason == "empty":
         return "no code and no name"
     if u.reason == "unknown_code":
@@ -1174,6 +1282,7 @@ def commit_preview(pv: Preview, data: bytes, who: str, where: versions.Store | N
         "standard": pv.standard,
         "status": pv.status,
         "previewed_by": pv.who,
+        "confirmed_rows": list(pv.confirmed_rows),
         "counts": {
             "rows": c["rows"],
             "observations": c["observations"],
@@ -1207,6 +1316,7 @@ def _cmd_ingest(args) -> int:
             status=args.status,
             note=args.note or "",
             who=args.who,
+            confirm_rows=args.confirm_rows,
         ),
         commit_preview,
         lambda pv, v: (
@@ -1228,6 +1338,14 @@ def register(sub: Any) -> None:  # sub: argparse add_subparsers() action (its cl
     p.add_argument("--year", type=int, help="the review year (else a 'Năm' column)")
     p.add_argument("--standard", help="poverty standard: " + " or ".join(STANDARDS))
     p.add_argument("--level", choices=LEVELS, default="commune")
+    p.add_argument(
+        "--confirm-rows",
+        type=rows_argument,
+        default=(),
+        metavar="ROWS",
+        help="rows (spreadsheet numbers, e.g. 4,7) whose code and name point at different units, "
+        "confirmed by you: they are joined on their code (otherwise nothing is written)",
+    )
     p.add_argument("--status", choices=STATUSES, default="official")
     p.add_argument("--note", help="source note: who published the figures, document number, date")
     p.add_argument("--who", default=settings.active().user, help="who uploads (recorded)")

@@ -108,6 +108,18 @@ def _load(path: Path, sid: str) -> tuple[bytes, dict]:
     return data, meta
 
 
+def restage(sid: str, changes: dict) -> tuple[str, str]:
+    """Stage the table upload ``sid`` again, its parameters updated by ``changes`` (e.g.
+    ``confirm_rows``), and discard the old one; return the new ``(id, expiry)``.  The file
+    is the one previewed."""
+    data, meta = load_staged(sid)
+    if meta.get("kind") == "boundaries":
+        raise UploadError("a boundary upload has no rows to confirm", 400)
+    new = stage(data, meta["filename"], {**meta.get("params", {}), **changes}, meta.get("who", "?"), "observations")
+    discard(sid)
+    return new
+
+
 def discard(sid: str) -> None:
     if isinstance(sid, str) and _ID_RE.match(sid):
         shutil.rmtree(staging_dir() / sid, ignore_errors=True)

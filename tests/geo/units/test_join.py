@@ -32,8 +32,9 @@ PYTHON = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv").exists() els
 BY_CODE = [
     MatchedRow(2, "Xã Đắk Blô", "23344", "Xã Đắk Blô", "code", "23344"),
     MatchedRow(14, "", "23518", "Xã Ngok Réo", "code", "23518"),  # code only
-    MatchedRow(15, "Hà Mòn", "23509", "Xã Đắk Ui", "code", "23509"),  # code contradicts name
 ]
+# Row 15: code 23509 (Đắk Ui) but the name Hà Mòn (23521): refused unless confirmed.
+CONFIRMED_15 = MatchedRow(15, "Hà Mòn", "23509", "Xã Đắk Ui", "code", "23509")
 BY_NAME = [
     MatchedRow(3, "Dak Choong", "23356", "Xã Đắk Choong", "folded", "dak chong"),
     MatchedRow(4, "Đăk Kroong", "23371", "Xã Đắk KRoong", "folded", "dak krong"),
@@ -55,8 +56,8 @@ UNMATCHED = [
 ]
 DUPLICATES = [DuplicateRow(16, "23344", 2)]
 CONFLICTS = [
-    Conflict(15, "23509", "Hà Mòn", "Xã Đắk Ui", "23521", "23509"),
-    Conflict(20, "99999", "Ya Ly", None, "23554", "23554"),
+    Conflict(15, "23509", "Hà Mòn", "Xã Đắk Ui", "23521", "23509", "mismatch", False),
+    Conflict(20, "99999", "Ya Ly", None, "23554", "23554", "unknown_code", False),
 ]
 MATCHED = {m.code for m in BY_CODE + BY_NAME}
 
@@ -92,9 +93,12 @@ def assert_messy_report(report):
     assert report.unmatched == UNMATCHED
     assert report.duplicates == DUPLICATES
     assert report.code_name_conflicts == CONFLICTS
-    assert len(report.units_without_data) == 102 - len(MATCHED) == 87
+    assert report.refused == CONFLICTS[:1]
+    assert len(report.units_without_data) == 102 - len(MATCHED) == 88
     assert {u.code for u in report.units_without_data}.isdisjoint(MATCHED)
     assert ("23368", "Xã Đắk Long") in report.units_without_data  # ambiguous row not assigned
+    assert ("23509", "Xã Đắk Ui") in report.units_without_data  # refused row not assigned
+    assert report.namesakes == []  # noted at the 2025 level only
     assert not report.ok
 
 
@@ -114,8 +118,21 @@ def test_every_row_is_accounted_for(result):
         + [a.row for a in r.ambiguous]
         + [u.row for u in r.unmatched]
         + [d.row for d in r.duplicates]
+        + [c.row for c in r.refused]
     )
     assert sorted(rows) == [2, 3, 4, 5, 6, 7] + list(range(9, 22))
+
+
+def test_a_confirmed_mismatch_is_joined_on_its_code():
+    report = join_table(read_table(MESSY), confirm_rows=[15]).report
+    assert report.matched_by_code == BY_CODE + [CONFIRMED_15]
+    assert report.code_name_conflicts[0] == CONFLICTS[0]._replace(confirmed=True)
+    assert report.refused == [] and report.confirmed_rows == [15] and report.confirm_rows_unused == []
+    assert len(report.units_without_data) == 87
+    assert "row 15: code 23509 (Xã Đắk Ui)" in report.to_text() and "confirmed, joined on 23509" in report.to_text()
+    # a confirmed row without a conflict is reported, not silently accepted
+    other = join_table(read_table(MESSY), confirm_rows=[15, 3]).report
+    assert other.confirmed_rows == [15] and other.confirm_rows_unused == [3]
 
 
 def test_joined_gdf_has_one_row_per_unit(result):
@@ -126,7 +143,8 @@ def test_joined_gdf_has_one_row_per_unit(result):
     assert set(joined.index) == MATCHED
     # the duplicate (row 16, 121 households) did not overwrite row 2
     assert joined.loc["23344", "Số hộ nghèo"] == 120 and joined.loc["23344", "join_row"] == 2
-    assert joined.loc["23509", "join_method"] == "code"
+    assert "23509" not in joined.index  # its code and name disagree: not joined
+    assert joined.loc["23518", "join_method"] == "code"
     assert joined.loc["23538", "Tên xã"] == "ia toi"
 
 
@@ -134,29 +152,45 @@ def test_to_dict_is_json(result):
     d = json.loads(json.dumps(result.report.to_dict()))
     assert d["ok"] is False
     assert d["counts"] == {
-        "matched_by_code": 3,
+        "matched_by_code": 2,
         "matched_by_name": 12,
         "ambiguous": 1,
         "unmatched": 2,
         "duplicates": 1,
         "code_name_conflicts": 2,
-        "units_without_data": 87,
+        "units_without_data": 88,
     }
     assert d["ambiguous"] == [{"row": 12, "name": "Đăk Long", "candidates": ["23368", "23504"]}]
     assert d["duplicates"] == [{"row": 16, "code": "23344", "first_row": 2}]
+    assert d["code_name_conflicts"][0] == {
+        "row": 15,
+        "code": "23509",
+        "name": "Hà Mòn",
+        "code_unit": "Xã Đắk Ui",
+        "name_code": "23521",
+        "used": "23509",
+        "kind": "mismatch",
+        "confirmed": False,
+        "name_others": [],
+    }
+    assert d["confirmed_rows"] == [] and d["namesakes"] == []
 
 
 def test_to_text_counts_first_then_problems(result):
     lines = result.report.to_text().splitlines()
-    assert lines[1].split() == ["matched", "by", "code", "3"]
+    assert lines[1].split() == ["matched", "by", "code", "2"]
     assert lines[2].split() == ["matched", "by", "name", "12"]
-    assert lines[7].split() == ["units", "without", "data", "87", "of", "102"]
+    assert lines[7].split() == ["units", "without", "data", "88", "of", "102"]
     assert lines[8] == "Problems:"
-    problems = lines[9:13]
-    assert [p.split(":")[0].strip() for p in problems] == ["row 11", "row 12", "row 16", "row 19"]
+    problems = lines[9:14]
+    assert [p.split(":")[0].strip() for p in problems] == ["row 11", "row 12", "row 15", "row 16", "row 19"]
     assert "23368" in problems[1] and "23504" in problems[1]
-    text = "\n".join(lines)
-    assert "row 15: code 23509" in text and "23521" in text
+    assert problems[2] == (
+        '  row 15: code 23509 (Xã Đắk Ui) but name "Hà Mòn" (23521 Xã Hà Mòn (Huyện Đắk Hà)): they point at '
+        "different units; not joined (confirm row 15 to join it on 23509)"
+    )
+    assert lines[14] == "Warnings (the row was joined):"
+    assert lines[15] == '  row 20: unknown code 99999; joined by the name "Ya Ly" on 23554'
 
 
 def test_to_text_vietnamese(result):
@@ -268,12 +302,12 @@ def test_cli_messy_exits_1_and_prints_counts():
     proc = run_cli("tests/fixtures/messy_communes.csv")
     assert proc.returncode == 1, proc.stderr
     for line in [
-        "matched by code      3",
+        "matched by code      2",
         "matched by name      12",
         "ambiguous            1",
         "unmatched            2",
         "duplicates           1",
-        "units without data   87 of 102",
+        "units without data   88 of 102",
     ]:
         assert line in proc.stdout
     assert "Traceback" not in proc.stderr
