@@ -16,8 +16,9 @@ Endpoints
                                             joins them to the shared geometry)
 ``GET /layers/geometry/<source>.geojson``   display geometry of ``communes`` / ``districts``
                                             (simplified once, shared by every polygon layer)
-``GET /layers/series.json``                 poor / near-poor rates 2015–2020 per commune and
-                                            district (the popup chart)
+``GET /layers/series.json``                 poor / near-poor rates per level, unit and poverty
+                                            standard, every year with a value (the popup
+                                            chart: one line per standard, never joined)
 
 The layer files (``layers/*.toml``, or the ``layers_dir`` setting, ``GEO_LAYERS_DIR``) are loaded and
 validated when the blueprint is registered, so :func:`app.create_app`
@@ -50,6 +51,7 @@ from shapely.geometry import box
 from geo import cache
 from geo.analysis import classify
 from geo.backends.base import Backend, BackendError
+from geo.indicators import standards as poverty_standards
 from geo.indicators import values as indicators
 from geo.maplayers import layerspec
 
@@ -384,15 +386,21 @@ def _field_label(field: str, lang: str, cat: dict, source: str) -> str:
 
 
 def _standard(text: str, lang: str) -> str:
-    """Poverty standards as worded in the data (English) read in Vietnamese on a Vietnamese page."""
-    if lang != "vi":
-        return text
-    return (
-        text.replace("2016-2020 multidimensional", "Đa chiều 2016–2020")
-        .replace("2022-2025 multidimensional", "Đa chiều 2022–2025")
-        .replace("2011-2015 income", "Thu nhập 2011–2015")
-        .replace("income standard", "chuẩn thu nhập")
-    )
+    """A poverty standard as people read it, with its legal basis ("Đa chiều 2016–2020
+    (QĐ 59/2015/QĐ-TTg)", "Multidimensional 2016–2020 (…)"); an unknown one as worded."""
+    return poverty_standards.long(text, lang)
+
+
+def _standard_short(text: str, lang: str) -> str:
+    """The short label of a poverty standard ("Thu nhập 2011–2015" / "Income 2011–2015")."""
+    return poverty_standards.short(text, lang)
+
+
+def _missing_text(year, lang: str) -> str:
+    """What a popup field without a value of the layer's year and standard says."""
+    if year is None:
+        return T[lang]["no_data"]
+    return f"không có số liệu năm {year}" if lang == "vi" else f"no {year} value"
 
 
 def _drop_none(d: dict) -> dict:
@@ -608,7 +616,19 @@ def layer_payload(
 
         items = []
         for item in r["popup"]:
-            if "status" in item:
+            if item.get("missing"):  # no value of the layer's year and standard: say so
+                items.append(
+                    _drop_none(
+                        {
+                            "id": item["id"],
+                            "text": _missing_text(item.get("year"), lang),
+                            "year": item.get("year"),
+                            "std": standards(item.get("standard")),
+                            "missing": True,
+                        }
+                    )
+                )
+            elif "status" in item:
                 iu = item.get("unit") or cat.get(item["id"], {}).get("unit")
                 items.append(
                     _drop_none(
@@ -645,6 +665,7 @@ def layer_payload(
                         "status": x["status"],
                         "src": sources(x["source"]),
                         "std": standards(x["standard"]),
+                        "other_standard": True if not x.get("comparable", True) else None,
                         "note": x["note"] or None,
                     }
                 )
@@ -703,6 +724,8 @@ def layer_payload(
         "popup_fields": [{"id": f, "label": _field_label(f, lang, cat, spec.source)} for f in spec.popup_fields],
         "sources": sources.items,
         "standards": [_standard(x, lang) for x in standards.items],
+        "standards_short": [_standard_short(x, lang) for x in standards.items],
+        "standard": frame.attrs.get("standard"),
     }
     return {"type": "FeatureCollection", "layer": meta, "features": features}
 
@@ -753,23 +776,57 @@ def geometry_payload(source: str, path) -> dict:
 
 
 def series_payload(path) -> dict:
-    """Poor and near-poor rates per unit and year; ``status`` given where not synthetic."""
-    data = layerspec.unit_series(SERIES_INDICATORS, ANALYSIS_YEARS, path)
-    units = {}
-    for code, by_ind in data.items():
-        entry = {}
-        for ind, pairs in by_ind.items():
-            entry[ind] = [None if v is None else round(v, 2) for v, _ in pairs]
-            sts = [s for _, s in pairs]
-            if any(s not in (None, "synthetic") for s in sts):
-                entry[ind + "_status"] = sts
-        units[code] = entry
+    """Poor and near-poor rates per level, unit, indicator and poverty standard.
+
+    ``levels[level][code][indicator]`` is a list of lines, one per standard
+    (``{"std": i, "values": […], "status": […]?}``, ``std`` indexing
+    ``standards``): a chart draws each line on its own and never joins two
+    standards.  ``status`` is given where a value is not synthetic.
+    """
+    years = _series_years(path)
+    data = layerspec.unit_series(SERIES_INDICATORS, tuple(years), path)
+    labels: list[str] = []
+    levels: dict[str, dict] = {}
+    for level, units in data.items():
+        out = levels.setdefault(level, {})
+        for code, by_ind in units.items():
+            entry = {}
+            for ind, lines in by_ind.items():
+                entry[ind] = [_series_line(label, pairs, labels) for label, pairs in sorted(lines.items())]
+            out[code] = entry
     return {
-        "years": list(ANALYSIS_YEARS),
+        "years": years,
         "indicators": list(SERIES_INDICATORS),
         "default_status": "synthetic",
-        "units": units,
+        "standards": [
+            {
+                "label": x,
+                "key": getattr(poverty_standards.by_label(x), "key", x),
+                "short": {lang: _standard_short(x, lang) for lang in LANGS},
+            }
+            for x in labels
+        ],
+        "levels": levels,
     }
+
+
+def _series_years(path) -> list[int]:
+    """Every year with a value of the chart's indicators (the x axis)."""
+    obs = layerspec.read_source("observations", path)
+    rows = indicators.usable(obs)
+    rows = rows[rows["indicator"].isin(SERIES_INDICATORS) & (rows["unit_level"] != "province")]
+    return sorted({int(y) for y in rows["year"].dropna()})
+
+
+def _series_line(label: str, pairs: list, labels: list[str]) -> dict:
+    """One standard's line: values (2 decimals), statuses where not all synthetic."""
+    if label not in labels:
+        labels.append(label)
+    line = {"std": labels.index(label), "values": [None if v is None else round(v, 2) for v, _ in pairs]}
+    sts = [st for _, st in pairs]
+    if any(st not in (None, "synthetic") for st in sts):
+        line["status"] = sts
+    return line
 
 
 # ------------------------------------------------------------------- routes
@@ -1072,7 +1129,13 @@ def _js_strings(lang: str) -> dict:
         "source": "Nguồn" if vi else "Source",
         "more": "chi tiết" if vi else "details",
         "reported": "Số liệu đã công bố (không dùng để tô màu)" if vi else "Published figures (not used for colouring)",
-        "chart_title": "Tỷ lệ hộ nghèo, cận nghèo 2015–2020 (%)" if vi else "Poor and near-poor rates 2015–2020 (%)",
+        "chart_title": "Tỷ lệ hộ nghèo, cận nghèo (%)" if vi else "Poor and near-poor rates (%)",
+        "chart_standards": (
+            "mỗi chuẩn nghèo một đường, không nối giữa hai chuẩn (không so sánh được)"
+            if vi
+            else "one line per poverty standard, never joined across standards (not comparable)"
+        ),
+        "other_standard": "chuẩn khác, không so sánh được" if vi else "another standard, not comparable",
         "poor": "nghèo" if vi else "poor",
         "near_poor": "cận nghèo" if vi else "near-poor",
         "classes": "Phân loại" if vi else "Classes",

@@ -35,6 +35,7 @@ from flask import Blueprint, Response, current_app, render_template, request, ur
 
 from geo import crs as crs_ref
 from geo.backends.base import BackendConfigError, BackendError
+from geo.indicators import standards as poverty_standards
 from geo.ogc import features as F
 
 from . import context as app_context
@@ -491,6 +492,14 @@ def _property_schema(name: str, info: dict, meta: dict, lang: str) -> dict:
         out["description"] = other
     if info.get("unit"):
         out["x-ogc-unit"] = info["unit"]
+    year = info.get("year") or info.get("data_year")
+    if year:
+        out["x-year"] = year
+    if info.get("standard"):  # one poverty standard per column, declared (never two)
+        std = poverty_standards.long(info["standard"], lang)
+        word = "Chuẩn nghèo" if lang == "vi" else "Poverty standard"
+        out["description"] = "; ".join(x for x in (out.get("description"), f"{word}: {std}") if x)
+        out["x-standard"] = info["standard"]
     if name == meta["id_field"]:
         out["x-ogc-role"] = "id"
     return out

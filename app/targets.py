@@ -10,7 +10,10 @@ Routes
 
     ``level`` commune|district|commune_2025 (the 40 communes of 1 July
     2025; ``district`` does not apply there) · ``indicator`` one id · ``weights``
-    ``id:w,id:w`` · ``year`` · ``near`` border|roads|point:LON,LAT ·
+    ``id:w,id:w`` · ``year`` · ``standard`` the poverty standard
+    (2011-2015 | 2016-2020 | 2022-2025; default: the year's, or the default
+    period's — the same year and standard at every level; a year must agree
+    with it) · ``near`` border|roads|point:LON,LAT ·
     ``country`` LAO|KHM (implies near=border) · ``within_km`` ≥ 0 (with
     near; default 0 = on the border / crossed by a road / containing the
     point) · ``intersects`` WKT or GeoJSON polygon (WGS84) · ``bbox``
@@ -23,7 +26,10 @@ Routes
     ``f=json``: a GeoJSON FeatureCollection with ``query`` (the request as
     understood), ``count``, ``matched``, ``missing_count``, ``synthetic``
     and ``metadata`` (sources, synthetic note, CRS); the other formats are
-    downloads (``Content-Disposition: attachment``).
+    downloads (``Content-Disposition: attachment``).  Every row, in every
+    format, carries ``year`` and ``standard`` (and ``<id>_year``,
+    ``<id>_standard`` per indicator); a ranking never combines two poverty
+    standards: indicators that would come from two are refused (400 naming both).
 ``GET /communes/<gso_code>/neighbours``
     Communes sharing a boundary line (``shared_km``).
 ``GET /communes/<gso_code>/nearest-works?n=5&kind=…``
@@ -52,6 +58,7 @@ from flask import Blueprint, Response, current_app, request
 from geo import cache
 from geo.analysis import query, targeting
 from geo.backends.base import BackendError
+from geo.indicators import standards
 from geo.io import export
 from geo.units import levels as unit_levels
 
@@ -72,6 +79,7 @@ TARGET_PARAMS = (
     "indicator",
     "weights",
     "year",
+    "standard",
     "near",
     "country",
     "within_km",
@@ -344,6 +352,7 @@ def targets():
     else:
         chosen = {indicator or DEFAULT_INDICATOR: 1.0}
     year = _int(params, "year", 1900, 2100)
+    standard = _standard(params)
     top = _int(params, "top", 1, MAX_TOP)
 
     constraints, echo = [], {"level": level, "indicators": chosen, "year": year}
@@ -390,9 +399,10 @@ def targets():
         echo["status"] = status
     echo.update(top=top, lang=lang)
 
-    result = _geo_call(ctx.rank, level, chosen, year, constraints, top)
+    result = _geo_call(ctx.rank, level, chosen, year, constraints, top, standard)
     specs = result.attrs["indicators"]
     echo["year"] = year if year is not None else {s["id"]: s["year"] for s in specs}
+    echo["standard"] = result.attrs["standard"]
     echo["constraints"] = result.attrs["constraints"]
     sources = [src for s in specs for src in s["sources"]]
     name_key = "name_vi" if lang == "vi" else "name_en"
@@ -406,6 +416,8 @@ def targets():
                 "polarity": s["polarity"],
                 "weight": s["weight"],
                 "year": s["year"],
+                "standard": s["standard"],
+                "standard_short": standards.short(s["standard"], lang) if s["standard"] else None,
                 "statuses": s["statuses"],
             }
             for s in specs
@@ -430,6 +442,17 @@ def targets():
         ctx.geometry_text.get(level),
         geometry=geometry,
     )
+
+
+def _standard(params) -> str | None:
+    """``standard=``: a poverty standard's key (``2016-2020``) or label; 400 when unknown."""
+    text = _text(params, "standard")
+    if not text:
+        return None
+    try:
+        return standards.resolve(text).key
+    except standards.StandardError as exc:
+        raise bad_request(str(exc)) from None
 
 
 def _file_name(level, chosen, specs, echo) -> str:

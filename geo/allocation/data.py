@@ -23,6 +23,7 @@ import pandas as pd
 
 from geo.allocation.engine import column
 from geo.allocation.rules import Rule, RuleError, standard_years
+from geo.indicators import standards as stds
 from geo.indicators import values as ind
 from geo.io import storage
 
@@ -105,6 +106,17 @@ def _kind(catalogue: pd.DataFrame, indicator: str, field: str, rule: Rule) -> st
     return str(row.get("kind", ""))
 
 
+def _agrees(standard: str, year: int) -> bool:
+    """Whether ``year``'s figures may be by ``standard``: the registry's review years
+    (:mod:`geo.indicators.standards`; the 2021 review is the first of 2022-2025), else
+    the years the standard's name covers."""
+    known = stds.by_label(standard)
+    if known is not None:
+        return stds.agrees(known, year)
+    span = standard_years(standard)
+    return not span or span[0] <= year <= span[1]
+
+
 def _picked(
     obs, indicator: str, obs_level: str, year: int, kind: str, standard: str | None, field: str, rule: Rule
 ) -> pd.DataFrame:
@@ -113,13 +125,13 @@ def _picked(
         v = ind.values(obs, indicator, obs_level, None)
         v = v.assign(value=(pd.to_numeric(v["value"], errors="coerce").fillna(1) != 0).astype(float))
     else:
-        if standard:
-            span = standard_years(standard)
-            if span and not span[0] <= year <= span[1]:
-                raise RuleError(
-                    f"{_where(rule)}{field.rsplit('.', 1)[0]}.standard: {standard!r} does not match "
-                    f"year {year} (it covers {span[0]}–{span[1]})"
-                )
+        if standard and not _agrees(standard, year):
+            known = stds.by_label(standard)
+            span = (known.first, known.last) if known else standard_years(standard)
+            raise RuleError(
+                f"{_where(rule)}{field.rsplit('.', 1)[0]}.standard: {standard!r} does not match "
+                f"year {year} (it covers {span[0]}–{span[1]})"
+            )
         v = ind.values(obs, indicator, obs_level, year, standard)
         if v.empty:
             have = ind.years(obs, indicator, obs_level)
@@ -129,12 +141,15 @@ def _picked(
                 + f"; years with data: {', '.join(map(str, have)) or 'none'}"
             )
         for std in sorted(set(v["standard"].dropna().astype(str))):
-            span = standard_years(std)
-            if span and not span[0] <= year <= span[1]:
+            if not _agrees(std, year):
                 raise RuleError(
                     f"{_where(rule)}{field}: the {year} values of {indicator!r} are by standard "
                     f"{std!r}, which does not match the year"
                 )
+        try:
+            ind.one_standard(v, f"{_where(rule)}{field}: the {year} {obs_level} values of {indicator!r}")
+        except stds.StandardError as exc:
+            raise RuleError(f"{exc}; give the criterion a standard") from None
     v = v.assign(gso_code=v["gso_code"].astype(str)).set_index("gso_code")
     return v[["value", "year", "standard", "status", "source"]]
 
@@ -159,6 +174,18 @@ def _attach(frame: pd.DataFrame, picked: pd.DataFrame, col: str, key: pd.Series,
     frame[f"{col}__source"] = t["source"].astype(object).where(t["source"].notna(), None).to_numpy()
 
 
+def _one_standard(used: dict[str, str], picked: pd.DataFrame, field: str, indicator: str, rule: Rule) -> None:
+    """Refuse a rule whose criteria would read two poverty standards (a composite is one standard)."""
+    for std in ind.standards_of(picked.reset_index()):
+        used.setdefault(std, f"{field} ({indicator})")
+    if len(used) > 1:
+        (a, first), (b, second) = list(used.items())[:2]
+        raise RuleError(
+            f"{_where(rule)}{second}: the rule would combine two poverty standards, {a} ({first}) and {b} "
+            f"({second}), which are not comparable; give every criterion the same standard"
+        )
+
+
 def unit_frame(
     rule: Rule, year: int, level: str | None = None, tables: Tables | None = None, path: Path | str | None = None
 ) -> pd.DataFrame:
@@ -175,6 +202,7 @@ def unit_frame(
         if c.indicator and not c.is_attribute:
             wanted.append((c.indicator, c.scope, c.standard, f"criteria[{i}].indicator"))
     done: set[tuple[str, str]] = set()
+    used: dict[str, str] = {}  # poverty standard → the first criterion reading it
     for indicator, scope, standard, field in wanted:
         if (indicator, scope) in done:
             continue
@@ -182,6 +210,7 @@ def unit_frame(
         kind = _kind(tables.catalogue, indicator, field, rule)
         src_level = "district" if scope == "district" else obs_level
         picked = _picked(tables.observations, indicator, src_level, year, kind, standard, field, rule)
+        _one_standard(used, picked, field, indicator, rule)
         key = frame["district_code"] if scope == "district" else frame["gso_code"]
         _attach(frame, picked, column(indicator, scope), key, kind == "flag")
     hh = rule.per_household

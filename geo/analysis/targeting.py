@@ -14,7 +14,13 @@
 * units lacking a value for an indicator are kept, at the end, with
   ``score`` NaN, ``rank`` <NA> and the ids in ``missing``;
 * flag indicators (catalogue kind ``flag``, e.g. ``p135_2016``) are 1 for
-  the units listed and 0 for the others, never missing.
+  the units listed and 0 for the others, never missing;
+* a poverty value's standard is a dimension like its year
+  (:mod:`geo.indicators.standards`): each poverty indicator takes one
+  (year, standard), chosen the same way at every level
+  (:func:`geo.indicators.values.period`); a ranking never combines two
+  standards — one whose indicators would come from two is refused with a
+  ``ValueError`` naming both.
 
 Constraints (:mod:`geo.analysis.query`) filter the units first; the first distance
 constraint gives the ``distance_km`` column.
@@ -47,6 +53,7 @@ import pandas as pd
 from geopandas.array import from_shapely
 
 from geo.analysis.query import Constraint
+from geo.indicators import standards as stds
 from geo.indicators import values as ind
 from geo.units import levels as unit_levels
 
@@ -148,28 +155,27 @@ def _years(obs, indicator, level, cache) -> list[int]:
     return val
 
 
-def _default_year(obs, indicator, level, cache) -> int:
-    """The year with the most units having a value (the latest among equals)."""
-    key = ("default_year", indicator, level)
+def _period(obs, indicator, year, standard, cache) -> tuple[int | None, str | None]:
+    """The (year, standard) of ``indicator``: :func:`geo.indicators.values.period`, the same at every level."""
+    key = ("period", indicator, year, standard)
     hit = _lookup(cache, key)
     if hit is not _MISSING:
         return hit
-    rows = ind.usable(obs)
-    rows = rows[(rows["indicator"] == indicator) & (rows["unit_level"] == level) & rows["year"].notna()]
-    counts = rows.groupby(rows["year"].astype(int))["gso_code"].nunique()
-    year = int(max(counts.index, key=lambda y: (counts[y], y)))
+    val = ind.period(obs, indicator, year, standard)
     if cache is not None:
-        cache[key] = year
-    return year
+        cache[key] = val
+    return val
 
 
-def _values(obs, indicator, level, year, cache) -> pd.DataFrame:
-    key = ("values", indicator, level, year)
+def _values(obs, indicator, level, year, cache, standard: str | None = None) -> pd.DataFrame:
+    key = ("values", indicator, level, year, standard)
     hit = _lookup(cache, key)
     if hit is not _MISSING:
         return hit
-    v = ind.values(obs, indicator, level, year)
-    v = v.assign(gso_code=v["gso_code"].astype(str)).set_index("gso_code")[["value", "status", "year", "source"]]
+    v = ind.values(obs, indicator, level, year, standard)
+    ind.one_standard(v, f"the {level} values of {indicator} for {year}")
+    cols = ["value", "status", "year", "source", "standard"]
+    v = v.assign(gso_code=v["gso_code"].astype(str)).set_index("gso_code")[cols]
     if cache is not None:
         cache[key] = v
     return v
@@ -182,12 +188,15 @@ def resolve(
     year: int | None = None,
     level: str = "commune",
     cache: dict | None = None,
+    standard: str | None = None,
 ) -> list[dict]:
-    """Check indicators, weights and year; return one spec per indicator.
+    """Check indicators, weights, year and standard; return one spec per indicator.
 
-    Each spec: ``id``, ``weight``, ``year`` (None for flags), ``polarity``,
-    ``kind``, ``name_vi``, ``name_en``, ``unit``.  Raises ``ValueError``
-    listing the valid choices.
+    Each spec: ``id``, ``weight``, ``year`` (None for flags), ``standard``
+    (the label of the poverty standard, None for other indicators),
+    ``polarity``, ``kind``, ``name_vi``, ``name_en``, ``unit``.  Raises
+    ``ValueError`` listing the valid choices, and when the indicators would
+    come from two poverty standards (naming both).
     """
     if level not in LEVELS:
         raise ValueError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
@@ -216,19 +225,54 @@ def resolve(
             "unit": str(row.get("unit", "")),
         }
         have = [] if kind == "flag" else _years(obs, key, level, cache)
+        spec["standard"] = None
         if not have:  # a flag, or an undated value (e.g. remoteness): the same for every year
             spec["year"] = None
         else:
-            if year is None:
-                spec["year"] = _default_year(obs, key, level, cache)
-            elif int(year) in have:
-                spec["year"] = int(year)
-            else:
-                raise ValueError(
-                    f"no {level} values of {key} for {year}; years with data: {', '.join(str(y) for y in have)}"
-                )
+            spec["year"], spec["standard"] = _checked_period(obs, key, level, year, standard, have, cache)
         specs.append(spec)
+    _one_standard(specs)
     return specs
+
+
+def _checked_period(obs, key, level, year, standard, have, cache) -> tuple[int, str | None]:
+    """The (year, standard) of one indicator, with values at ``level`` (else ``ValueError``)."""
+    try:
+        y, std = _period(obs, key, year, standard, cache)
+    except stds.StandardError as exc:
+        raise ValueError(str(exc)) from None
+    if std is None:
+        if y not in have:
+            raise ValueError(f"no {level} values of {key} for {y}; years with data: {', '.join(map(str, have))}")
+        return y, None
+    if _values(obs, key, level, y, cache, std).empty:
+        s = stds.by_label(std)
+        chosen = "" if year is not None or standard else " (the default, the same at every level)"
+        raise ValueError(
+            f"no {level} values of {key} for {y} by the {s.key if s else std} poverty standard{chosen}; "
+            f"years with data: {ind.coverage(obs, key, level)}; give year= and standard="
+        )
+    return y, std
+
+
+def _one_standard(specs: list[dict]) -> None:
+    """Refuse a ranking whose indicators would come from two poverty standards (naming both)."""
+    by_std: dict[str, list[str]] = {}
+    for spec in specs:
+        if spec.get("standard"):
+            by_std.setdefault(spec["standard"], []).append(spec["id"])
+    if len(by_std) < 2:
+        return
+    parts, keys = [], []
+    for label, ids in by_std.items():
+        s = stds.by_label(label)
+        keys.append(s.key if s else label)
+        parts.append(f"{', '.join(ids)} from the {label} standard")
+    raise ValueError(
+        "these indicators would come from two poverty standards, which are not comparable: "
+        + "; ".join(parts)
+        + f". Choose one: standard={' or standard='.join(keys)} (or a year=)"
+    )
 
 
 def _years_or_flag(obs, key, level, cat, cache) -> bool:
@@ -270,7 +314,7 @@ def _aligned(obs, spec, level, codes: tuple, cache, universe: tuple | None = Non
         if (pos < 0).any():
             raise ValueError("units outside the universe of the level")
         return {k: v[pos] for k, v in full.items()}
-    key = ("aligned", spec["id"], level, spec["year"], spec["polarity"], codes)
+    key = ("aligned", spec["id"], level, spec["year"], spec.get("standard"), spec["polarity"], codes)
     hit = _lookup(cache, key)
     if hit is not _MISSING:
         return hit
@@ -283,7 +327,7 @@ def _aligned(obs, spec, level, codes: tuple, cache, universe: tuple | None = Non
         list_status = next((s for s, r in ind.STATUS_RANK.items() if r == best), "official")
         status = t["status"].astype(object).where(t["status"].notna(), list_status).to_numpy(dtype=object)
     else:
-        table = _values(obs, spec["id"], level, spec["year"], cache)
+        table = _values(obs, spec["id"], level, spec["year"], cache, spec.get("standard"))
         t = table.reindex(index)
         value = pd.to_numeric(t["value"], errors="coerce").to_numpy(dtype=float)
         status = t["status"].astype(object).where(t["status"].notna(), None).to_numpy(dtype=object)
@@ -294,6 +338,7 @@ def _aligned(obs, spec, level, codes: tuple, cache, universe: tuple | None = Non
         "year": year,
         "norm": _normalise(value, spec["polarity"]),
         "source": t["source"].astype(object).where(t["source"].notna(), None).to_numpy(dtype=object),
+        "standard": np.array([spec.get("standard")] * len(index), dtype=object),
     }
     if cache is not None:
         cache[key] = out
@@ -311,6 +356,7 @@ def rank(
     top: int | None = None,
     cache: dict | None = None,
     universe: Iterable[str] | None = None,
+    standard: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Rank ``units`` (of ``level``) on ``indicators`` (id → weight), most in need first.
 
@@ -321,15 +367,19 @@ def rank(
     (one data version, e.g. a :class:`geo.cache.Memo`) to memoise value look-ups.
     ``universe``: the gso_codes of every unit of the level, when ``units``
     holds only some of them (already filtered, e.g. in SQL): values are
-    still normalised over the whole level.
+    still normalised over the whole level.  ``standard``: the poverty
+    standard of the poverty indicators (a key such as ``"2022-2025"``);
+    None takes the year's (or the default period's) standard.
 
-    Columns: ``rank``, ``score``, the units' id columns, per indicator
-    ``<id>``, ``<id>_status``, ``<id>_year``; ``distance_km`` when a
-    distance constraint is given; ``on_border``, ``border_countries``
-    (when the units carry them), ``synthetic``, ``missing``, geometry.
-    ``attrs``: ``matched`` (rows before ``top``), ``missing_count``,
-    ``indicators`` (the specs with their sources), ``constraints``,
-    ``synthetic``.
+    Columns: ``rank``, ``score``, the units' id columns, ``year`` (the
+    ranking's year when its dated indicators share one, else None) and
+    ``standard`` (the ranking's poverty standard, None when no indicator has
+    one), per indicator ``<id>``, ``<id>_status``, ``<id>_year``,
+    ``<id>_standard``; ``distance_km`` when a distance constraint is given;
+    ``on_border``, ``border_countries`` (when the units carry them),
+    ``synthetic``, ``missing``, geometry.  ``attrs``: ``matched`` (rows
+    before ``top``), ``missing_count``, ``indicators`` (the specs with their
+    sources), ``constraints``, ``synthetic``, ``year``, ``standard``.
     """
     if isinstance(indicators, str):
         indicators = {indicators: 1.0}
@@ -337,7 +387,8 @@ def rank(
         indicators = {i: 1.0 for i in indicators}
     if top is not None and (isinstance(top, bool) or not isinstance(top, (int, np.integer)) or top < 1):
         raise ValueError(f"top must be a whole number ≥ 1, got {top!r}")
-    specs = resolve(obs, catalogue, indicators, year, level, cache)
+    specs = resolve(obs, catalogue, indicators, year, level, cache, standard)
+    the_year, the_standard = ranking_period(specs)
 
     codes_all = units["gso_code"].astype(str).to_numpy(dtype=object)
     codes_key = tuple(codes_all)
@@ -358,6 +409,8 @@ def rank(
         if col in units.columns:
             cols[col] = units[col].to_numpy()[sel]
     cols["gso_code"] = codes
+    cols["year"] = pd.array([the_year] * len(sel), dtype="Int64")
+    cols["standard"] = np.array([the_standard] * len(sel), dtype=object)
     total = np.zeros(len(sel))
     synthetic = np.zeros(len(sel), dtype=bool)
     lacks = []
@@ -369,6 +422,7 @@ def rank(
         cols[key] = a["value"][sel]
         cols[f"{key}_status"] = a["status"][sel]
         cols[f"{key}_year"] = a["year"][sel]
+        cols[f"{key}_standard"] = a["standard"][sel]
         total = total + a["norm"][sel] * spec["weight"]  # NaN where missing
         synthetic |= a["status"][sel] == "synthetic"
         lacks.append(np.where(np.isnan(a["value"][sel]), key, ""))
@@ -414,5 +468,20 @@ def rank(
         "indicators": specs,
         "constraints": labels,
         "synthetic": bool(synthetic[order].any()),
+        "year": the_year,
+        "standard": the_standard,
     }
     return out
+
+
+def ranking_period(specs: list[dict]) -> tuple[int | None, str | None]:
+    """The ranking's year (when its dated indicators share one) and its one poverty standard.
+
+    >>> ranking_period([{"year": 2020, "standard": "s"}, {"year": None, "standard": None}])
+    (2020, 's')
+    >>> ranking_period([{"year": 2020, "standard": None}, {"year": 2019, "standard": None}])
+    (None, None)
+    """
+    years = {s["year"] for s in specs if s.get("year") is not None}
+    found = {s["standard"] for s in specs if s.get("standard")}
+    return (years.pop() if len(years) == 1 else None), (found.pop() if len(found) == 1 else None)

@@ -218,9 +218,19 @@ class EmbeddedTargets:
         year: int | None = None,
         constraints: Iterable[query.Constraint] = (),
         top: int | None = None,
+        standard: str | None = None,
     ) -> gpd.GeoDataFrame:
         return targeting.rank(
-            self.units[level], self.obs, self.catalogue, indicators, year, level, constraints, top, self.cache
+            self.units[level],
+            self.obs,
+            self.catalogue,
+            indicators,
+            year,
+            level,
+            constraints,
+            top,
+            self.cache,
+            standard=standard,
         )
 
     # relations

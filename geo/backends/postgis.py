@@ -1335,6 +1335,7 @@ class PostGISTargets:
         year: int | None = None,
         constraints: Iterable[query.Constraint] = (),
         top: int | None = None,
+        standard: str | None = None,
     ) -> gpd.GeoDataFrame:
         if level not in targeting.LEVELS:
             raise ValueError(f"unknown level {level!r}; expected one of {', '.join(targeting.LEVELS)}")
@@ -1354,7 +1355,9 @@ class PostGISTargets:
         usable = "qualifier IN ('=', '~') AND NOT starts_with(coalesce(note, ''), 'alternative:')"
         obs = self.db._observations(
             lay,
-            "unit_level = %(level)s AND (indicator = ANY(%(chosen)s) OR seq IN ("
+            # the chosen indicators at every level: their (year, standard) is chosen the same
+            # way at every level (geo.indicators.values.period)
+            "indicator = ANY(%(chosen)s) OR (unit_level = %(level)s AND seq IN ("
             f"SELECT DISTINCT ON (indicator) seq FROM observations WHERE version = %(dv)s "
             f"AND unit_level = %(level)s AND {usable} ORDER BY indicator, seq))",
             {"level": level, "chosen": chosen},
@@ -1370,6 +1373,7 @@ class PostGISTargets:
             top,
             None,
             universe=self._universe(level),
+            standard=standard,
         )
         return self._with_geometry(result, level)
 

@@ -592,10 +592,22 @@ def check_year(spec: LayerSpec, year: int | None) -> int | None:
     return year
 
 
-def _pick(obs, indicator: str, level: str, year: int | None):
-    rows = indicators.values(obs, indicator, level, year)
-    if year is not None and rows.empty:
-        rows = indicators.values(obs, indicator, level, None)
+def layer_standard(obs: pd.DataFrame, indicator: str, year: int | None) -> str | None:
+    """The poverty standard a layer of ``indicator`` shows in ``year`` (None: no standard).
+
+    The year's own standard (:func:`geo.indicators.values.period`: the same at every
+    level); without a year, the indicator's default period's standard.
+    """
+    if not indicators.has_standard(obs, indicator):
+        return None
+    return indicators.period(obs, indicator, year)[1]
+
+
+def _pick(obs, indicator: str, level: str, year: int | None, standard: str | None = None):
+    """One value per unit of ``indicator`` for ``year`` and ``standard`` — never another
+    year's or another standard's: a unit without one has none."""
+    rows = indicators.values(obs, indicator, level, year, standard)
+    indicators.one_standard(rows, f"the {level} values of {indicator}")
     return rows.set_index("gso_code")
 
 
@@ -608,8 +620,12 @@ def layer_frame(spec: LayerSpec, year: int | None = None, path: Path | str | Non
     categorical layers ``category`` (a category value or None = no data).
     ``popup`` holds, per row, a list of dicts (``id``, ``value``, ``status``,
     ``year``, ``period``, ``source``, ``standard``, ``unit``) for each of the
-    spec's ``popup_fields``; ``reported`` lists other real figures of the
-    indicator that are not drawn (bounds such as ">58").
+    spec's ``popup_fields``: values of the layer's year and poverty standard
+    only (``frame.attrs["standard"]``); a field without one is
+    ``{"id", "value": None, "year", "standard", "missing": True}``, never
+    another year's or standard's value.  ``reported`` lists other real
+    figures of the indicator that are not drawn (bounds such as ">58"), each
+    with its ``standard`` and ``comparable`` (the layer's standard or not).
     """
     year = check_year(spec, year)
     gdf = read_source(spec.source, path)
@@ -626,8 +642,9 @@ def layer_frame(spec: LayerSpec, year: int | None = None, path: Path | str | Non
         if col not in gdf.columns:
             gdf[col] = None
 
+    standard = layer_standard(obs, spec.indicator, year) if spec.indicator else None
     if spec.indicator:
-        picked = _pick(obs, spec.indicator, spec.level, year)
+        picked = _pick(obs, spec.indicator, spec.level, year, standard)
         codes = gdf[key]
         gdf["value"] = codes.map(picked["value"]).astype(float)
         gdf["obs_year"] = codes.map(picked["year"]).astype(float)
@@ -656,10 +673,12 @@ def layer_frame(spec: LayerSpec, year: int | None = None, path: Path | str | Non
         gdf["filled"] = filled & gdf["category"].notna()
 
     if spec.popup_fields:
-        gdf["popup"] = _popup_values(spec, gdf, obs, year)
+        gdf["popup"] = _popup_values(spec, gdf, obs, year, standard)
     else:
         gdf["popup"] = [[] for _ in range(len(gdf))]
-    gdf["reported"] = _reported(spec, gdf, obs) if spec.indicator else [[] for _ in range(len(gdf))]
+    gdf["reported"] = _reported(spec, gdf, obs, standard) if spec.indicator else [[] for _ in range(len(gdf))]
+    gdf.attrs["standard"] = standard
+    gdf.attrs["year"] = year
     return gdf
 
 
@@ -668,14 +687,22 @@ def read_list_source(obs: pd.DataFrame, indicator: str, level: str) -> str:
     return "; ".join(dict.fromkeys(rows["source"].dropna().astype(str))) or "?"
 
 
-def _popup_values(spec: LayerSpec, gdf, obs, year) -> list[list[dict]]:
+def _popup_field_standard(obs, field: str, year: int | None, standard: str | None) -> str | None:
+    """The standard of a popup field: the layer's, else the field's own for the year (None: no standard)."""
+    if not indicators.has_standard(obs, field):
+        return None
+    return standard or indicators.period(obs, field, year)[1]
+
+
+def _popup_values(spec: LayerSpec, gdf, obs, year, standard: str | None = None) -> list[list[dict]]:
     key = ID_COLUMN[spec.source]
-    columns = {}
+    columns, stds = {}, {}
     for p in spec.popup_fields:
         if p in gdf.columns and p not in ("value", "status", "source"):
             columns[p] = None
         else:
-            columns[p] = _pick(obs, p, spec.level, year)
+            stds[p] = _popup_field_standard(obs, p, year, standard)
+            columns[p] = _pick(obs, p, spec.level, year, stds[p])
     out = []
     for _, row in gdf.iterrows():
         items = []
@@ -699,14 +726,15 @@ def _popup_values(spec: LayerSpec, gdf, obs, year) -> list[list[dict]]:
                         "unit": r["unit"],
                     }
                 )
-            else:
-                items.append({"id": p, "value": None})
+            else:  # says so: no value of this year and standard (never another's)
+                items.append({"id": p, "value": None, "year": year, "standard": stds[p], "missing": True})
         out.append(items)
     return out
 
 
-def _reported(spec: LayerSpec, gdf, obs) -> list[list[dict]]:
-    """Real figures of the indicator that are shown in popups but never drawn (bounds)."""
+def _reported(spec: LayerSpec, gdf, obs, standard: str | None = None) -> list[list[dict]]:
+    """Real figures of the indicator that are shown in popups but never drawn (bounds),
+    each with its standard and whether it is the layer's (``comparable``)."""
     rows = obs[
         (obs["indicator"] == spec.indicator) & (obs["unit_level"] == spec.level) & (obs["status"] != "synthetic")
     ]
@@ -723,6 +751,7 @@ def _reported(spec: LayerSpec, gdf, obs) -> list[list[dict]]:
                 "status": r.status,
                 "source": r.source,
                 "standard": r.standard,
+                "comparable": standard is None or r.standard == standard,
                 "note": r.note,
             }
         )
@@ -738,29 +767,36 @@ def _isna(v) -> bool:
 
 
 def unit_series(
-    indicators_: tuple[str, ...], years: tuple[int, ...], path: Path | str | None = None
-) -> dict[str, dict[str, list[tuple[float | None, str | None]]]]:
-    """Per unit (commune and district codes), each indicator's values over ``years``.
+    indicators_: tuple[str, ...], years: tuple[int, ...] | None = None, path: Path | str | None = None
+) -> dict[str, dict[str, dict[str, dict[str, list[tuple[float | None, str | None]]]]]]:
+    """Per level and unit, each indicator's values over ``years``, one series per poverty standard.
 
-    ``{"23281": {"poor_rate": [(value, status), …one per year]}}`` — the
-    best status per year, ``(None, None)`` where there is none.
+    ``{"district": {"617": {"poor_rate": {"2016-2020 multidimensional (…)": [(value, status), …],
+    "2022-2025 (…)": […]}}}}`` — one list per standard (a chart draws each as its own
+    line, never joined), one ``(value, status)`` per year of ``years`` (default: every
+    year with a value), the best status per year, ``(None, None)`` where there is none.
+    Indicators without a standard have one series keyed ``""``.  Every level of the
+    observations but the province.
     """
     obs = read_source("observations", path)
     rows = indicators.usable(obs)
-    rows = rows[
-        rows["indicator"].isin(indicators_)
-        & rows["unit_level"].isin(["commune", "district"])
-        & rows["year"].isin(years)
-    ]
-    rows = rows.assign(_rank=rows["status"].map(indicators.STATUS_RANK).fillna(9))
-    rows = rows.sort_values(["_rank"]).drop_duplicates(["unit_level", "gso_code", "indicator", "year"])
-    out: dict[str, dict[str, list]] = {}
+    rows = rows[rows["indicator"].isin(indicators_) & (rows["unit_level"] != "province") & rows["year"].notna()]
+    if years is None:
+        years = tuple(sorted({int(y) for y in rows["year"]}))
+    rows = rows[rows["year"].isin(years)]
+    rows = rows.assign(
+        _rank=rows["status"].map(indicators.STATUS_RANK).fillna(9),
+        std_label=rows["standard"].map(lambda x: x.strip() if isinstance(x, str) else ""),
+    )
+    rows = rows.sort_values(["_rank"], kind="stable").drop_duplicates(
+        ["unit_level", "gso_code", "indicator", "std_label", "year"]
+    )
+    out: dict[str, dict[str, dict[str, dict[str, list]]]] = {}
     index = {y: i for i, y in enumerate(years)}
     for r in rows.itertuples():
-        unit = out.setdefault(r.gso_code, {ind: [(None, None)] * len(years) for ind in indicators_})
-        series = list(unit[r.indicator])
-        series[index[int(r.year)]] = (float(r.value), r.status)
-        unit[r.indicator] = series
+        unit = out.setdefault(str(r.unit_level), {}).setdefault(str(r.gso_code), {})
+        line = unit.setdefault(r.indicator, {}).setdefault(r.std_label, [(None, None)] * len(years))
+        line[index[int(r.year)]] = (float(r.value), r.status)
     return out
 
 

@@ -22,12 +22,26 @@ id                 id field      what
 
 Indicator columns (communes, districts and 2025 communes) come from the observations
 table through :func:`geo.indicators.values.values` (so the best status wins and
-bounds such as ">58" are never used as values).  Time series indicators
-(:data:`YEARLY`) get one column per year, ``poor_rate_2015`` …
-``poor_rate_2020``; the others one column with the latest value.  Every
-value column has a companion ``<column>_status`` (official / reported /
-derived / synthetic), and a feature with any synthetic value carries a
-``synthetic_note`` ("dữ liệu minh họa / demo data …"), otherwise null.
+bounds such as ">58" are never used as values).  One column never holds two
+years or two poverty standards (:mod:`geo.indicators.standards`); the names:
+
+* ``<indicator>_<year>`` — one column per year for a poverty indicator (its
+  values carry a standard), a time series (:data:`YEARLY`) or any indicator
+  with values in several years (``poor_rate_2015`` … ``poor_rate_2022``,
+  ``em_poor_households_2021``); the column holds the values of that year's
+  own standard (:func:`geo.indicators.standards.of_year`);
+* ``<indicator>_<year>_<standard>`` — values of that year under another
+  standard (``poor_rate_2021_2016_2020``: the 2016–2020 standard, still used
+  for some 2021 assessments);
+* ``<indicator>`` — an indicator without a standard with values in one year
+  only (the year is declared: ``population_2019``, ``p135_2016``) or undated;
+  a name already taken gets ``_<year>`` (or ``_in_<year>`` / ``_reported``).
+
+Every value column has a companion ``<column>_status`` (official / reported /
+derived / synthetic), a poverty column a companion ``<column>_standard`` (the
+standard's label, the same on every row), and the metadata declare each
+column's ``year`` and ``standard``; a feature with any synthetic value
+carries a ``synthetic_note`` ("dữ liệu minh họa / demo data …"), otherwise null.
 
 The built collections are cached per GeoPackage version (:mod:`geo.cache`,
 path, modification time and size); each row is serialised once, as UTF-8 pieces (the row's head and one
@@ -78,6 +92,7 @@ import shapely.geometry
 
 from geo import cache, paths
 from geo.crs import ServedCrs, bbox_to_crs84, from_crs84
+from geo.indicators import standards as poverty_standards
 from geo.indicators import values as indicators
 from geo.io import storage
 
@@ -96,7 +111,8 @@ YEARLY = (
     "road_village_hardened_pct",
     "road_commune_hardened_pct",
 )
-#: The years of the yearly columns (the 2016–2020 poverty standard period).
+#: The years of the 2016–2020 poverty standard period (the years of the yearly
+#: commune columns today; a collection's own years are ``Collection.years``).
 YEARS = tuple(range(2015, 2021))
 STATUSES = ("official", "reported", "derived", "synthetic")
 DEMO_NOTE = "dữ liệu minh họa / demo data"
@@ -239,6 +255,8 @@ class Column:
     title_vi: str = ""
     title_en: str = ""
     unit: str = ""
+    standard: str | None = None  # the poverty standard of every value in the column (label)
+    data_year: int | None = None  # the year of every value in the column (None: undated)
 
 
 class Packed:
@@ -487,6 +505,8 @@ def _build(spec: Spec, gdf: gpd.GeoDataFrame, obs: pd.DataFrame | None, cat: pd.
                 info.get("title_vi", ""),
                 info.get("title_en", ""),
                 info.get("unit", ""),
+                info.get("standard"),
+                info.get("data_year"),
             )
         if added:
             props = pd.concat([props, pd.DataFrame(added, index=props.index)], axis=1)
@@ -551,22 +571,14 @@ def _indicator_columns(
     code_list = codes.astype(str).tolist()
     taken = set(base_columns)
     shared: dict[str, str] = {}
+    base = set(base_columns)
     for ind in order:
         info = catalogue.get(ind, {})
         rows_ind = by_indicator[ind]
-        if ind in YEARLY:
-            picks = [(f"{ind}_{y}", y, indicators.values(rows_ind, ind, level, y)) for y in YEARS]
-            picks = [p for p in picks if not p[2].empty]
-        else:
-            rows = indicators.values(rows_ind, ind, level, None)
-            name = ind
-            if ind in taken:  # e.g. the yearbook's area_km2 beside the computed one
-                latest = pd.to_numeric(rows["year"], errors="coerce").max()
-                name = f"{ind}_{int(latest)}" if pd.notna(latest) else f"{ind}_reported"
-            picks = [(name, None, rows)]
-        for name, year, rows in picks:
+        for name, year, std, rows, data_year in _picks(ind, rows_ind, level, base, (taken | set(present)) - {ind}):
             if rows.empty:
                 continue
+            taken.add(name)
             rows = rows.set_index("gso_code").reindex(code_list)
             wide[name] = pd.to_numeric(rows["value"], errors="coerce").to_numpy()
             status = rows["status"].tolist()
@@ -578,9 +590,14 @@ def _indicator_columns(
                 title_vi=info.get("name_vi", ""),
                 title_en=info.get("name_en", ""),
                 unit=str(info.get("unit", "") or ""),
+                standard=std,
+                data_year=data_year,
             )
             meta[name] = dict(base, kind=kind)
             meta[name + "_status"] = dict(base, kind="string", unit="")
+            if std:
+                wide[name + "_standard"] = pd.array([std] * len(code_list), dtype="object")
+                meta[name + "_standard"] = dict(base, kind="string", unit="")
             note_col = rows["note"].tolist() if "note" in rows else [None] * len(code_list)
             row_notes = []
             for n, s in zip(note_col, status):
@@ -592,6 +609,36 @@ def _indicator_columns(
             if any(n is not None for n in row_notes):
                 notes[name + "_status"] = np.array(row_notes, dtype=object)
     return wide, meta, notes
+
+
+def _picks(ind: str, rows: pd.DataFrame, level: str, base: set, taken: set) -> list[tuple]:
+    """``(column name, served year, standard, values, data year)`` of one indicator at ``level``: one column
+    per year and standard (see the module doc for the names).  ``base``: the unit
+    layer's own columns; ``taken``: names used by other columns or indicators."""
+    years = sorted({int(y) for y in rows["year"].dropna()})
+    labels = indicators.standards_of(rows)
+    if not labels and ind not in YEARLY and len(years) <= 1:
+        name, year = ind, (years[0] if years else None)
+        if ind in base or ind in taken:  # e.g. the yearbook's area_km2 beside the computed one
+            name = f"{ind}_{year}" if year is not None else f"{ind}_reported"
+        # served with the columns without a year (every request gets it); its one year is
+        # declared in the metadata (``data_year``)
+        return [(name, None, None, indicators.values(rows, ind, level, year), year)]
+    out = []
+    for year in years:
+        in_year = rows[rows["year"] == year]
+        own = poverty_standards.of_year(year)
+        found = indicators.standards_of(in_year) or [None]
+        found.sort(key=lambda lab: (lab != getattr(own, "label", None), lab or ""))
+        for std in found:
+            name = f"{ind}_{year}"
+            s = poverty_standards.by_label(std)
+            if std and own is not None and std != own.label:
+                name += f"_{s.suffix if s else 'other'}"
+            if name in taken or name in base:
+                name = f"{ind}_in_{year}" + name[len(f"{ind}_{year}") :]
+            out.append((name, year, std, indicators.values(in_year, ind, level, year, std), year))
+    return out
 
 
 COUNT_UNITS = (
@@ -742,6 +789,8 @@ def _describe(c: Collection, path) -> dict:
             "title_en": col.title_en,
             "unit": col.unit,
             "year": col.year,
+            "data_year": col.data_year,
+            "standard": col.standard,
         }
     if c.synthetic_notes:
         props["synthetic_note"] = {
@@ -750,6 +799,8 @@ def _describe(c: Collection, path) -> dict:
             "title_en": "Synthetic data note",
             "unit": "",
             "year": None,
+            "data_year": None,
+            "standard": None,
         }
     return {
         "id": s.id,

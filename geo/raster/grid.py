@@ -292,13 +292,17 @@ def indicator_product(
     communes: gpd.GeoDataFrame | None = None,
     observations: pd.DataFrame | None = None,
     catalogue: pd.DataFrame | None = None,
+    standard: str | None = None,
 ) -> RasterProduct:
     """The unit values of ``indicator`` for ``year`` rasterised on the province grid.
 
     ``level`` is ``commune`` (default) or ``district``; ``communes`` are the
     units of that level.  Layers not passed are read from the built
     GeoPackage.  With ``year=None`` each unit's latest value is used (the
-    description says so when the years differ).  With ``classes`` (2–9) the
+    description says so when the years differ) — for a poverty indicator, the
+    default year and standard instead, the same at every level
+    (:func:`geo.indicators.values.period`; ``standard`` selects another, and
+    must agree with ``year``).  With ``classes`` (2–9) the
     band holds class numbers 1…k (quantile classes of the unit values, 0 =
     nodata) with a colour table; otherwise float32 values with nodata -9999.
     A cell takes the unit whose polygon holds its centre.
@@ -315,11 +319,17 @@ def indicator_product(
         raise RasterError(f"unknown indicator {indicator!r}")
     if classes is not None and not 2 <= int(classes) <= 9:
         raise RasterError(f"classes must be between 2 and 9 (got {classes})")
-    picked = indicators.values(obs, indicator, level, year)
+    std = None
+    if indicators.has_standard(obs, indicator):
+        try:
+            year, std = indicators.period(obs, indicator, year, standard)
+        except ValueError as exc:
+            raise RasterError(str(exc)) from None
+    picked = indicators.values(obs, indicator, level, year, std)
     picked = picked[pd.to_numeric(picked["value"], errors="coerce").notna()]
     if picked.empty:
         have = indicators.years(obs, indicator, level)
-        when = f" for {year}" if year is not None else ""
+        when = (f" for {year}" if year is not None else "") + (f" by the standard {std}" if std else "")
         raise RasterError(
             f"indicator {indicator!r} has no {level} values{when}"
             + (f"; years with values: {', '.join(map(str, have))}" if have else "")
@@ -382,7 +392,9 @@ def indicator_product(
 
 def _cmd_export(args) -> int:
     try:
-        product = indicator_product(args.indicator, args.year, args.resolution, args.classes, level=args.level)
+        product = indicator_product(
+            args.indicator, args.year, args.resolution, args.classes, level=args.level, standard=args.standard
+        )
     except RasterError as exc:
         raise CliError(str(exc)) from None
     path = write_geotiff(args.out, product)
@@ -398,6 +410,11 @@ def register_export(sub: Any) -> None:  # sub: argparse add_subparsers() action 
     p.add_argument("--indicator", required=True, help="indicator id, e.g. poor_rate")
     p.add_argument("--year", type=int, default=None, help="year (default: each unit's latest)")
     p.add_argument("--level", choices=("commune", "district"), default="commune")
+    p.add_argument(
+        "--standard",
+        default=None,
+        help="poverty standard (2011-2015, 2016-2020, 2022-2025; default: the year's); must agree with --year",
+    )
     p.add_argument("--out", type=Path, required=True, help="output .tif")
     p.add_argument("--resolution", type=float, default=DEFAULT_RESOLUTION, help="cell size in metres")
     p.add_argument("--classes", type=int, default=None, help="classed export with a colour table (2–9)")

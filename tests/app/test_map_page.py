@@ -285,12 +285,19 @@ def test_shared_geometry_and_series(client, commune_codes):
     districts = client.get("/layers/geometry/districts.geojson").get_json()
     assert len(districts["features"]) == 10
     series = client.get("/layers/series.json").get_json()
-    assert series["years"] == [2015, 2016, 2017, 2018, 2019, 2020]
-    assert commune_codes <= set(series["units"])
-    unit = series["units"]["23545"]
-    assert len(unit["poor_rate"]) == 6 and all(v is not None for v in unit["poor_rate"])
-    tu_mo_rong = series["units"]["617"]
-    assert tu_mo_rong["poor_rate"][2] == 58.66 and tu_mo_rong["poor_rate_status"][2] == "official"
+    assert series["years"] == [2015, 2016, 2017, 2018, 2019, 2020, 2021, 2022]
+    assert commune_codes <= set(series["levels"]["commune"])
+    std = {s["key"]: i for i, s in enumerate(series["standards"])}
+    (line,) = series["levels"]["commune"]["23545"]["poor_rate"]  # one standard: one line
+    assert line["std"] == std["2016-2020"]
+    assert all(v is not None for v in line["values"][:6]) and line["values"][6:] == [None, None]
+    # Tu Mơ Rông: the 2016–2020 line and the real 2021 review (NĐ 07/2021) as a line of its own
+    lines = {series["standards"][x["std"]]["key"]: x for x in series["levels"]["district"]["617"]["poor_rate"]}
+    assert set(lines) == {"2016-2020", "2022-2025"}
+    assert lines["2016-2020"]["values"][2] == 58.66 and lines["2016-2020"]["status"][2] == "official"
+    assert lines["2016-2020"]["values"][6:] == [None, None]
+    assert lines["2022-2025"]["values"] == [None] * 6 + [52.11, None]
+    assert lines["2022-2025"]["status"][6] == "derived"
 
 
 def test_payload_is_cached_per_gpkg_version(client, gpkg):

@@ -157,7 +157,7 @@ def test_click_on_a_commune_opens_its_popup(tab, gpkg):
     text = popup.inner_text()
     assert "Huyện Sa Thầy" in text and "Mã GSO 23545" in text
     assert f"{value:.1f}".replace(".", ",") + "%" in text
-    assert "Tỷ lệ hộ nghèo (2020)" in text and "minh họa" in text
+    assert "Tỷ lệ hộ nghèo (2020 · Đa chiều 2016–2020)" in text and "minh họa" in text
     assert "Chuẩn nghèo" in text and "Đa chiều 2016–2020" in text
     assert "Chất lượng ranh giới" in text and "Nguồn:" in text
     assert "dữ liệu minh họa / demo data" in text

@@ -430,6 +430,13 @@
     return "";
   }
 
+  // "2020 · Đa chiều 2016–2020": the year (or period) and, for a poverty value, its standard.
+  function whenStd(meta, p) {
+    var w = when(p);
+    var std = (p.std !== null && p.std !== undefined && meta.standards_short) ? meta.standards_short[p.std] : "";
+    return [w, std].filter(function (x) { return x; }).join(" \u00B7 ");
+  }
+
   function fieldLabel(meta, id) {
     var f = (meta.popup_fields || []).filter(function (x) { return x.id === id; })[0];
     return f ? f.label : id;
@@ -458,7 +465,7 @@
     var table = el("table");
     if (meta.kind === "choropleth" || meta.kind === "categorical") {
       var label = meta.indicator ? meta.indicator.name : meta.title;
-      var w = when(p);
+      var w = whenStd(meta, p);
       var valueText = meta.kind === "choropleth" ? (p.value_text || t("no_data")) : (categoryLabel(meta, p) || t("no_data"));
       table.appendChild(row(label + (w ? " (" + w + ")" : ""), [
         el("span", { class: "kt-main", text: valueText }), badge(p.status)]));
@@ -467,8 +474,9 @@
       }
     }
     (p.popup || []).forEach(function (item) {
-      var lw = item.period || (item.year !== undefined && item.year !== null ? item.year : "");
-      table.appendChild(row(fieldLabel(meta, item.id) + (lw ? " (" + lw + ")" : ""), [item.text || "–", badge(item.status)]));
+      var lw = whenStd(meta, item);
+      var text = item.missing ? el("span", { class: "kt-missing", text: item.text || t("no_data") }) : (item.text || "\u2013");
+      table.appendChild(row(fieldLabel(meta, item.id) + (lw ? " (" + lw + ")" : ""), [text, badge(item.status)]));
       if (item.status === "synthetic") synthetic = true;
     });
     if (p.quality_flag) {
@@ -485,7 +493,9 @@
     if (p.reported && p.reported.length) {
       var list = el("ul", { style: "margin:2px 0 0;padding-left:16px" });
       p.reported.forEach(function (r) {
-        var li = el("li", null, [r.text + " (" + when(r) + ") ", badge(r.status)]);
+        var li = el("li", { class: r.other_standard ? "kt-other-standard" : null },
+          [r.text + " (" + whenStd(meta, r) + ") ", badge(r.status)]);
+        if (r.other_standard) li.appendChild(el("em", { text: " \u2014 " + t("other_standard") }));
         if (r.src !== null && r.src !== undefined) {
           li.appendChild(el("div", { class: "kt-source" }, [linkified(meta.sources[r.src] || "")]));
         }
@@ -498,7 +508,7 @@
         var chart = el("div", { class: "kt-chart" });
         box.appendChild(chart);
         S.seriesPromise.then(function () {
-          var syn = drawChart(chart, f.id);
+          var syn = drawChart(chart, meta.level, f.id);
           if (syn && !synthetic) { synthetic = true; box.appendChild(demoMark()); }
         });
       }
@@ -536,20 +546,50 @@
     return box;
   }
 
-  // Inline SVG line chart of the unit's poor / near-poor rates 2015–2020.
-  function drawChart(container, code) {
+  // Inline SVG line chart of the unit's poor / near-poor rates: one line per indicator
+  // and poverty standard, never joined across standards (each later standard dashed),
+  // over the years this unit has values.
+  function drawChart(container, level, code) {
     var s = S.series;
-    var unit = s && s.units ? s.units[code] : null;
+    var unit = s && s.levels && s.levels[level] ? s.levels[level][code] : null;
     if (!unit) return false;
-    var years = s.years;
-    var series = [["poor_rate", "#d7301f", t("poor")], ["near_poor_rate", "#7a0177", t("near_poor")]];
-    var all = [];
-    series.forEach(function (d) { (unit[d[0]] || []).forEach(function (v) { if (v !== null) all.push(v); }); });
+    var allYears = s.years;
+    var inds = [["poor_rate", "#d7301f", t("poor")], ["near_poor_rate", "#7a0177", t("near_poor")]];
+    var lines = [];
+    inds.forEach(function (d) {
+      (unit[d[0]] || []).forEach(function (line) { lines.push({ ind: d, line: line }); });
+    });
+    var lo = null, hi = null, all = [];
+    lines.forEach(function (l) {
+      l.line.values.forEach(function (v, i) {
+        if (v === null) return;
+        all.push(v);
+        lo = lo === null ? i : Math.min(lo, i);
+        hi = hi === null ? i : Math.max(hi, i);
+      });
+    });
     if (!all.length) return false;
+    var years = allYears.slice(lo, hi + 1);
+    var stdOrder = [];
+    lines.forEach(function (l) { if (stdOrder.indexOf(l.line.std) < 0) stdOrder.push(l.line.std); });
+    stdOrder.sort(function (a, b) { return firstIndex(a) - firstIndex(b); });
+    function firstIndex(std) {
+      var best = 1e9;
+      lines.forEach(function (l) {
+        if (l.line.std !== std) return;
+        l.line.values.forEach(function (v, i) { if (v !== null && i < best) best = i; });
+      });
+      return best;
+    }
+    function stdName(i) {
+      var x0 = s.standards[i];
+      return x0 ? (x0.short[S.lang] || x0.label) : "";
+    }
     var W = 300, H = 118, L0 = 30, R0 = 16, T0 = 8, B0 = 20;
     var max = Math.max.apply(null, all);
     var top = max <= 10 ? 10 : Math.ceil(max / 10) * 10;
-    var x = function (i) { return L0 + i * (W - L0 - R0) / (years.length - 1); };
+    var n = Math.max(years.length - 1, 1);
+    var x = function (i) { return L0 + (i - lo) * (W - L0 - R0) / n; };
     var y = function (v) { return T0 + (H - T0 - B0) * (1 - v / top); };
     var svg = svgEl("svg", { width: W, height: H, viewBox: "0 0 " + W + " " + H, role: "img",
       "aria-label": t("chart_title"), class: "kt-chart-svg" });
@@ -557,15 +597,17 @@
       svg.appendChild(svgEl("line", { x1: L0, x2: W - R0, y1: y(v), y2: y(v), stroke: "#e0e0e0" }));
       svg.appendChild(svgEl("text", { x: L0 - 4, y: y(v) + 3, "text-anchor": "end", "font-size": 9, fill: "#666" }, fmt(v, 0)));
     });
-    var yi = years.indexOf(S.year);
-    if (yi >= 0) svg.appendChild(svgEl("line", { x1: x(yi), x2: x(yi), y1: T0, y2: H - B0, stroke: "#90a4ae", "stroke-dasharray": "3 2" }));
-    years.forEach(function (yr, i) {
-      svg.appendChild(svgEl("text", { x: x(i), y: H - 6, "text-anchor": "middle", "font-size": 9, fill: "#555" }, yr));
+    var yi = allYears.indexOf(S.year);
+    if (yi >= lo && yi <= hi) svg.appendChild(svgEl("line", { x1: x(yi), x2: x(yi), y1: T0, y2: H - B0, stroke: "#90a4ae", "stroke-dasharray": "3 2" }));
+    var step = years.length > 7 ? 2 : 1;
+    years.forEach(function (yr, k) {
+      if (k % step && k !== years.length - 1) return;
+      svg.appendChild(svgEl("text", { x: x(lo + k), y: H - 6, "text-anchor": "middle", "font-size": 9, fill: "#555" }, yr));
     });
     var synthetic = false;
-    series.forEach(function (d) {
-      var vals = unit[d[0]] || [];
-      var statuses = unit[d[0] + "_status"];
+    lines.forEach(function (l) {
+      var d = l.ind, line = l.line, vals = line.values, statuses = line.status;
+      var dashed = stdOrder.indexOf(line.std) > 0;
       var pts = [];
       vals.forEach(function (v, i) {
         if (v === null) return;
@@ -573,22 +615,30 @@
         var st = statuses ? statuses[i] : s.default_status;
         if (st === "synthetic") synthetic = true;
       });
-      svg.appendChild(svgEl("polyline", { points: pts.join(" "), fill: "none", stroke: d[1], "stroke-width": 2 }));
+      var attrs = { points: pts.join(" "), fill: "none", stroke: d[1], "stroke-width": 2,
+        class: "kt-series", "data-indicator": d[0], "data-standard": (s.standards[line.std] || {}).key || "" };
+      if (dashed) attrs["stroke-dasharray"] = "4 2";
+      var poly = svgEl("polyline", attrs);
+      poly.appendChild(svgEl("title", {}, d[2] + " \u00B7 " + stdName(line.std)));
+      svg.appendChild(poly);
       vals.forEach(function (v, i) {
         if (v === null) return;
         var st = statuses ? statuses[i] : s.default_status;
         var c = svgEl("circle", { cx: x(i), cy: y(v), r: st === "synthetic" ? 2.5 : 3.5,
           fill: st === "synthetic" ? "#fff" : d[1], stroke: d[1], "stroke-width": 1.5 });
-        c.appendChild(svgEl("title", {}, d[2] + " " + years[i] + ": " + fmt(v, 1) + "% (" + (S.cfg.status[st] || st || "") + ")"));
+        c.appendChild(svgEl("title", {}, d[2] + " " + allYears[i] + ": " + fmt(v, 1) + "% \u00B7 " + stdName(line.std) +
+          " (" + (S.cfg.status[st] || st || "") + ")"));
         svg.appendChild(c);
       });
     });
     var legend = el("div", { class: "kt-chart-title" }, [
-      t("chart_title") + " — ",
+      t("chart_title") + " \u2014 ",
       el("span", { style: "color:#d7301f", text: "\u25CF " + t("poor") }), " ",
       el("span", { style: "color:#7a0177", text: "\u25CF " + t("near_poor") })]);
     container.appendChild(legend);
     container.appendChild(svg);
+    var names = stdOrder.map(function (i, k) { return (k > 0 ? "- - " : "\u2014 ") + stdName(i); });
+    container.appendChild(el("div", { class: "kt-chart-standards", title: t("chart_standards"), text: names.join(" \u00B7 ") }));
     return synthetic;
   }
 

@@ -214,13 +214,17 @@ def test_export_refuses_mixed_standards_and_labels_years():
             "note": ["", ""],
         }
     )
-    with pytest.raises(RasterError, match="mix poverty standards"):
-        indicator_product("poor_rate", None, 250, communes=strip_units(), observations=obs, catalogue=cat)
-    obs["standard"] = "A"
+    # a poverty indicator's default is one year and one standard (the same at every
+    # level): the latest best-covered, 2021 by "B" — never 2020's "A" beside it
     p = indicator_product("poor_rate", None, 250, communes=strip_units(), observations=obs, catalogue=cat)
-    assert "latest 2020–2021" in p.description and "official 1, synthetic 1" in p.description
+    assert p.tags["YEAR"] == "2021" and p.tags["STANDARD"] == "B"
+    assert set(np.unique(p.array).tolist()) == {20.0, FLOAT_NODATA}
     assert "demo data" in p.description
-    assert {10.0, 20.0} <= set(np.unique(p.array).tolist()) <= {10.0, 20.0, FLOAT_NODATA}
+    # a standard these values do not have: a clear error, never another standard's values
+    with pytest.raises(RasterError, match="has no commune values by the standard 2016-2020"):
+        indicator_product(
+            "poor_rate", None, 250, communes=strip_units(), observations=obs, catalogue=cat, standard="2016-2020"
+        )
 
 
 def test_district_level_export(gpkg, tmp_path):
