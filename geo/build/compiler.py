@@ -36,7 +36,7 @@ from geo.io import storage
 from geo.raster import remoteness
 from geo.synthetic import demo
 from geo.units import boundaries as units
-from geo.units.border import flag_border_communes
+from geo.units.border import flag_border_communes, official_lengths, with_official_lengths
 
 REMOTENESS_RESOLUTION_M = 250
 
@@ -48,6 +48,7 @@ def compile_layers() -> dict[str, pd.DataFrame]:
     border = units.load_border()
     communes = flag_border_communes(communes, border)
     real = catalogue.load_observations()
+    border = with_official_lengths(border, *official_lengths(real))
     cat = catalogue.load_catalogue()
     works = catalogue.load_works()
     generated = demo.generate(communes, districts, real)
