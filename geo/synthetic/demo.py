@@ -368,7 +368,9 @@ def generate(
     return out
 
 
-def household_note(prov_anchor: dict[int, int], dist_anchor: dict[tuple[str, int], int], hh_prov: dict[int, int]):
+def household_note(
+    prov_anchor: dict[int, int], dist_anchor: dict[tuple[str, int], int], hh_prov: dict[int, int]
+) -> str:
     """How the household series was made, with the real anchors (shown with every household row)."""
     real = ", ".join(f"{y}: {h:,}" for y, h in sorted(prov_anchor.items()))
     dist = ", ".join(f"{d} {y}: {h:,}" for (d, y), h in sorted(dist_anchor.items()))
