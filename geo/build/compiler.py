@@ -73,8 +73,10 @@ def compile_layers() -> dict[str, pd.DataFrame]:
 
 def run_checks(layers: dict[str, pd.DataFrame]) -> list[checks.Check]:
     cat = layers["catalogue"].set_index("id")
-    return checks.check_units(layers["communes"], layers["districts"]) + checks.check_observations(
-        layers["observations"], cat, layers["communes"], layers["districts"]
+    return (
+        checks.check_units(layers["communes"], layers["districts"])
+        + checks.check_observations(layers["observations"], cat, layers["communes"], layers["districts"])
+        + checks.check_semantics(layers, cat)
     )
 
 
