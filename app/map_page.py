@@ -162,6 +162,8 @@ FIELD_LABELS = {
     "border_km": ("Chiều dài giáp biên giới (km)", "Length along the border (km)"),
     "border_countries": ("Giáp nước", "Borders"),
     "length_km": ("Chiều dài (km)", "Length (km)"),
+    "official_length_km": ("Chiều dài công bố (km)", "Published length (km)"),
+    "official_source": ("Nguồn chiều dài công bố", "Source of the published length"),
     "road_type": ("Loại đường", "Road type"),
     "road_class": ("Cấp đường", "Road class"),
     "n_communes": ("Số xã", "Communes"),

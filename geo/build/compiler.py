@@ -38,7 +38,7 @@ from geo.io import storage
 from geo.raster import remoteness
 from geo.synthetic import demo
 from geo.units import boundaries as units
-from geo.units.border import flag_border_communes
+from geo.units.border import flag_border_communes, official_lengths, with_official_lengths
 
 REMOTENESS_RESOLUTION_M = 250
 
@@ -50,6 +50,7 @@ def compile_layers() -> dict[str, pd.DataFrame]:
     border = units.load_border()
     communes = flag_border_communes(communes, border)
     real = catalogue.load_observations()
+    border = with_official_lengths(border, *official_lengths(real))
     cat = catalogue.load_catalogue()
     works = catalogue.load_works()
     generated = demo.generate(communes, districts, real)
@@ -77,8 +78,10 @@ def compile_layers() -> dict[str, pd.DataFrame]:
 
 def run_checks(layers: dict[str, pd.DataFrame]) -> list[checks.Check]:
     cat = layers["catalogue"].set_index("id")
-    return checks.check_units(layers["communes"], layers["districts"]) + checks.check_observations(
-        layers["observations"], cat, layers["communes"], layers["districts"]
+    return (
+        checks.check_units(layers["communes"], layers["districts"])
+        + checks.check_observations(layers["observations"], cat, layers["communes"], layers["districts"])
+        + checks.check_semantics(layers, cat)
     )
 
 

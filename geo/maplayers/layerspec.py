@@ -137,7 +137,7 @@ SOURCE_FIELDS: dict[str, tuple[str, ...]] = {
         "source",
     ),
     "roads": ("road_id", "code", "name", "road_type", "road_class", "length_km"),
-    "border": ("country", "name_vi", "name_en", "length_km"),
+    "border": ("country", "name_vi", "name_en", "length_km", "official_length_km", "official_source"),
 }
 
 _ALLOWED = {

@@ -50,3 +50,33 @@ def flag_border_communes(
     out["on_border"] = touching.any(axis=1)
     out["border_countries"] = touching.apply(lambda row: ";".join(sorted(c for c, hit in row.items() if hit)), axis=1)
     return out
+
+
+#: Observation indicators holding the published frontier lengths (province 62), per border line.
+OFFICIAL_INDICATORS = {"LAO": "frontier_length_lao_km", "KHM": "frontier_length_khm_km"}
+OFFICIAL_TOTAL = "frontier_length_km"
+
+
+def official_lengths(obs: pd.DataFrame) -> tuple[dict[str, float], str]:
+    """The published frontier lengths (km) from the observations table, by country and ``"total"``,
+    with their source.
+
+    >>> obs = pd.DataFrame({"indicator": ["frontier_length_km", "frontier_length_lao_km"],
+    ...     "unit_level": ["province"] * 2, "value": [292.5, 154.2], "source": ["s", "s"]})
+    >>> official_lengths(obs)
+    ({'LAO': 154.2, 'total': 292.5}, 's')
+    """
+    wanted = {**OFFICIAL_INDICATORS, "total": OFFICIAL_TOTAL}
+    rows = obs[(obs["unit_level"] == "province") & obs["indicator"].isin(wanted.values())]
+    by_indicator = dict(zip(rows["indicator"], pd.to_numeric(rows["value"], errors="coerce")))
+    out = {key: float(by_indicator[ind]) for key, ind in wanted.items() if ind in by_indicator}
+    return out, "; ".join(dict.fromkeys(rows["source"].dropna().astype(str)))
+
+
+def with_official_lengths(border: gpd.GeoDataFrame, official: dict[str, float], source: str) -> gpd.GeoDataFrame:
+    """``border`` with the published length of each line beside the computed ``length_km``:
+    ``official_length_km`` (NaN where none is published) and ``official_source``."""
+    out = border.copy()
+    out["official_length_km"] = out["country"].map(official).astype(float)
+    out["official_source"] = source
+    return out
