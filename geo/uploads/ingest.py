@@ -65,7 +65,7 @@ from geo.units.boundaries import LEVELS
 from geo.units.join import CODE_COLUMNS, DISTRICT_COLUMNS, NAME_COLUMNS, header_key, join_table
 from geo.units.names import clean_code, clean_text, fold
 from geo.uploads import versions
-from geo.uploads.common import Problem, UploadError, max_bytes, run_cli
+from geo.uploads.common import Problem, UploadError, disk_full_error, max_bytes, run_cli
 
 # ---------------------------------------------------------------- settings
 
@@ -227,6 +227,10 @@ def _xlsx_cells(data: bytes) -> Sheet:
             else []
         )
         return Sheet(rows, "xlsx", ws.title, warnings)
+    except UploadError:
+        raise
+    except Exception as exc:  # a damaged sheet is only read here: ParseError, BadZipFile (CRC), zlib…
+        raise UploadError(f"not a readable .xlsx workbook: its sheet is damaged ({type(exc).__name__})") from None
     finally:
         wb.close()
 
@@ -1190,6 +1194,8 @@ def commit_preview(pv: Preview, data: bytes, who: str, where: versions.Store | N
         raise UploadError(str(exc), 503 if "python -m geo build" in str(exc) else 409, "Conflict") from None
     except BackendError as exc:  # DATABASE_URL: the database is unreachable; nothing was written
         raise UploadError(str(exc), 503, "ServiceUnavailable") from None
+    except OSError as exc:  # a full disk (or another write failure) in the state folder
+        raise disk_full_error(exc) from exc
 
 
 # ---------------------------------------------------------------- CLI

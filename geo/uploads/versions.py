@@ -57,6 +57,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import json
 import os
 import re
@@ -91,6 +92,31 @@ TMP_PREFIX = ".tmp-"
 
 class VersionError(ValueError):
     """A version that does not exist, or a version that may not be written."""
+
+
+class DiskFullError(OSError):
+    """The disk of the state folder is full: the new version was not written (nothing left behind)."""
+
+
+#: How a full disk shows in the messages of libraries that do not raise ``OSError`` (GDAL/SQLite).
+DISK_FULL_TEXT = ("database or disk is full", "no space left on device", "disk quota exceeded")
+DISK_FULL_MESSAGE = (
+    "the server's disk is full: the new version was not written, nothing was changed and the "
+    "current version is still served; try again once space is freed"
+)
+
+
+def disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` says the disk is full (``ENOSPC``/``EDQUOT``, or SQLite's and GDAL's words).
+
+    >>> disk_full(OSError(errno.ENOSPC, "No space left on device")), disk_full(ValueError("x"))
+    (True, False)
+    >>> disk_full(RuntimeError("sqlite3_step() failed: database or disk is full"))
+    True
+    """
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    return any(text in str(exc).lower() for text in DISK_FULL_TEXT)
 
 
 # ---------------------------------------------------------------- places
@@ -548,7 +574,10 @@ def _file_create(
             write_payload(tmp, files)
             manifest = {"version": number, "kind": kind, "parent": parent, "created": _now(), **info}
             layers = check_new_layers(compose(parent, (tmp, manifest, number)), new_rows, validate)
-            storage.write_gpkg(tmp / GPKG, layers)
+            try:
+                storage.write_gpkg(tmp / GPKG, layers)
+            except (OSError, RuntimeError) as exc:  # pyogrio's errors are RuntimeErrors
+                raise write_failure(exc, tmp) from exc
             write_stage("after_gpkg")
             check = storage.list_layers(tmp / GPKG)
             missing = set(layers) - set(check)
@@ -566,14 +595,53 @@ def _file_create(
             _freeze(tmp)
             os.rename(tmp, _dir(number))
             _fsync_dir(root)
-        except BaseException:
+        except BaseException as exc:
             with contextlib.suppress(OSError):
                 os.chmod(tmp, 0o755)
             shutil.rmtree(tmp, ignore_errors=True)
+            if disk_full(exc) and not isinstance(exc, DiskFullError):
+                raise DiskFullError(errno.ENOSPC, DISK_FULL_MESSAGE) from exc
             raise
         write_stage("before_pointer")
-        _set_pointer(number)
+        try:
+            _set_pointer(number)
+        except OSError as exc:  # the pointer could not be written: the new version never existed
+            _unpublish(number)
+            if disk_full(exc):
+                raise DiskFullError(errno.ENOSPC, DISK_FULL_MESSAGE) from exc
+            raise
     return _file_get(number)
+
+
+def write_failure(exc: BaseException, folder: Path) -> OSError:
+    """The error to raise when writing into ``folder`` failed with ``exc``: a
+    :class:`DiskFullError` when the disk is full — said by ``exc``, or seen on the disk,
+    since SQLite often only says "Failed to commit transaction" — else an ``OSError``."""
+    if disk_full(exc) or low_space(folder):
+        return DiskFullError(errno.ENOSPC, DISK_FULL_MESSAGE)
+    first = str(exc).splitlines()[0][:160] if str(exc) else ""
+    return OSError(errno.EIO, f"the new GeoPackage could not be written ({type(exc).__name__}: {first})")
+
+
+def low_space(folder: Path) -> bool:
+    """Whether the disk of ``folder`` has less room left than one more base build."""
+    try:
+        st = os.statvfs(folder)
+        need = base_gpkg().stat().st_size
+    except OSError:
+        return False
+    return st.f_bavail * st.f_frsize < need
+
+
+def _unpublish(number: int) -> None:
+    """Remove version ``number``, renamed into place but never made current (lock held)."""
+    path = _dir(number)
+    with contextlib.suppress(OSError):
+        os.chmod(path, 0o755)
+    shutil.rmtree(path, ignore_errors=True)
+    for child in state_dir().glob(f".{POINTER}.*"):
+        with contextlib.suppress(OSError):
+            child.unlink()
 
 
 def restore(number: int, where: Store | None = None) -> Version | None:

@@ -186,8 +186,9 @@ def test_refused_commit_writes_nothing(state, monkeypatch):
     data = (FIX / "review_2020_bom_semicolon.csv").read_bytes()
     pv = ingest.preview(data, "b.csv", year=2020, standard="2016-2020")
     monkeypatch.setattr(versions.storage, "write_gpkg", boom)
-    with pytest.raises(OSError):
+    with pytest.raises(ingest.UploadError, match="nothing was changed") as exc:
         ingest.commit_preview(pv, data, "x")
+    assert exc.value.status == 503
     assert snapshot(state) == before
     assert not [p for p in (state / "versions").iterdir() if p.name.startswith(".")]
     assert versions.current_number() == 1
