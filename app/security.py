@@ -79,16 +79,28 @@ def _failed(resp: Response) -> bool:
     return resp.status_code == 401
 
 
+LIMITER = "kontum_limiter"
+
+
+def limiter(app: Flask, conf: Settings) -> Limiter:
+    """The app's one Flask-Limiter (per client address, storage ``MAP_RATELIMIT_STORAGE``),
+    made the first time a blueprint asks for it."""
+    if LIMITER not in app.extensions:
+        app.extensions[LIMITER] = Limiter(
+            get_remote_address, app=app, storage_uri=conf.ratelimit_storage, strategy="fixed-window"
+        )
+    return app.extensions[LIMITER]
+
+
 def limit_failed_logins(app: Flask, conf: Settings, blueprint) -> Limiter:
     """Count the 401 answers of ``blueprint`` per client address; over ``MAP_LOGIN_LIMIT``: 429."""
-    limiter = Limiter(get_remote_address, app=app, storage_uri=conf.ratelimit_storage, strategy="fixed-window")
-    limiter.limit(
+    limiter_ = limiter(app, conf)
+    limiter_.limit(
         conf.login_limit,
         deduct_when=_failed,
         error_message="too many wrong upload tokens from this address; wait and try again later",
     )(blueprint)
-    app.extensions["kontum_limiter"] = limiter
-    return limiter
+    return limiter_
 
 
 def _headers(resp: Response) -> Response:
