@@ -51,6 +51,9 @@ CONFIG_KEYS = {
     "MAP_LOGIN_LIMIT": "login_limit",
     "MAP_RATELIMIT_STORAGE": "ratelimit_storage",
     "MAP_PUBLIC_URL": "public_url",
+    "MAP_RASTER_SLOTS": "raster_slots",
+    "MAP_RASTER_LIMIT": "raster_limit",
+    "MAP_ZONAL_LIMIT": "zonal_limit",
     "MAP_LANG": "lang",
     "DEFAULT_LANG": "lang",
 }

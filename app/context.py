@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Flask, current_app, g, has_request_context
+from flask import Flask, current_app, g, has_request_context, request, url_for
 
 from geo import cache
 from geo.backends.base import Backend, BackendError
@@ -75,3 +75,26 @@ def data_version() -> cache.Version:
         version = cache.version_of(backend())
         g.kontum_data_version = version
     return version
+
+
+def public_base() -> str:
+    """The base URL links in answers start with: ``MAP_PUBLIC_URL`` when set (the request's
+    ``Host`` header is then never used), else the request's own ``scheme://host`` — right on
+    loopback or behind a proxy that sets ``Host`` itself, wrong on a public address where any
+    client chooses its ``Host`` (set ``MAP_PUBLIC_URL`` there)."""
+    return settings().public_url or request.host_url.rstrip("/")
+
+
+def external_url(endpoint: str, **values) -> str:
+    """The absolute URL of ``endpoint`` (as :func:`flask.url_for`) on :func:`public_base`.
+
+    With ``MAP_PUBLIC_URL=https://map.example.vn/kontum`` the path is appended to it
+    (the proxy strips ``/kontum`` before the app sees it)."""
+    conf = settings()
+    if not conf.public_url:
+        return url_for(endpoint, _external=True, **values)
+    path = url_for(endpoint, _external=False, **values)
+    root = request.script_root
+    if root and path.startswith(root):
+        path = path[len(root) :]
+    return conf.public_url + path

@@ -31,7 +31,7 @@ import importlib
 import json
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask import Blueprint, Response, current_app, render_template, request
 
 from geo import crs as crs_ref
 from geo.backends.base import BackendConfigError, BackendError
@@ -251,9 +251,15 @@ def _format(allowed: tuple[str, ...]) -> str:
 
 
 def _url(endpoint: str, params: dict | None = None, **values) -> str:
-    base = url_for(endpoint, _external=True, **values)
+    base = app_context.external_url(endpoint, **values)
     params = {k: v for k, v in (params or {}).items() if v is not None}
     return base + ("?" + urlencode(params) if params else "")
+
+
+def _request_url() -> str:
+    """This request's URL on the public base (``MAP_PUBLIC_URL``), for an export's metadata."""
+    path = request.full_path.rstrip("?")
+    return app_context.public_base() + path if app_context.settings().public_url else request.url
 
 
 def _args(**override) -> dict:
@@ -766,7 +772,7 @@ def _export(meta: dict, sel, limit: int, start: int, crs: crs_ref.ServedCrs) -> 
             page,
             fmt,
             name,
-            metadata={"collection": meta["id"], "request": request.url, "features": extent},
+            metadata={"collection": meta["id"], "request": _request_url(), "features": extent},
             crs=crs,
         )
     except ValueError as exc:
@@ -895,7 +901,7 @@ def _exception_responses(*codes: int) -> dict:
 def openapi(lang: str = "vi") -> dict:
     """The OpenAPI 3.0 definition of this service (paths relative to ``/ogc``)."""
     t = TEXT[lang]
-    server = url_for("ogc.landing", _external=True).rstrip("/")
+    server = app_context.external_url("ogc.landing").rstrip("/")
     metas = _provider(lambda: _gpkg().collections())
     exports = _export_formats()
     ref = lambda name: {"$ref": f"#/components/parameters/{name}"}  # noqa: E731

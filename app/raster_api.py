@@ -10,6 +10,15 @@
     commune|district, optional ``all_touched``, ``stats``, ``band``)
     zonal statistics per unit as JSON.
 
+Heavy work is bounded (issue 17 item 3): resolutions come from the fixed set
+:data:`RESOLUTIONS` (so do the cache keys; any other is a 400 listing them), at most
+``MAP_RASTER_SLOTS`` rasters are computed at once per process (a request that finds
+them taken waits :data:`SLOT_WAIT_S`, then gets 503 with ``Retry-After``), each
+client address has ``MAP_RASTER_LIMIT`` requests to ``/raster/*`` and
+``MAP_ZONAL_LIMIT`` zonal uploads (429 beyond), and a zonal upload may read at most
+:data:`ZONAL_MAX_BYTES` (pixels over the units × bytes per pixel).  A cached raster
+is served without taking a slot.
+
 Every layer comes from the app's backend (:func:`app.context.backend`, the GeoPackage
 or PostGIS).  Downloads are cached in memory per data version and carry
 an ETag.  Bad input is a 400 with a clear message; the upload size is capped
@@ -18,14 +27,16 @@ by ``MAX_CONTENT_LENGTH`` (413).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import math
 import tempfile
+import threading
 from pathlib import Path
 
 import numpy as np
-from flask import Blueprint, jsonify, request, send_file
+from flask import Blueprint, abort, current_app, jsonify, request, send_file
 from werkzeug.utils import secure_filename
 
 from geo import cache
@@ -35,18 +46,57 @@ from geo.raster.grid import RasterError, check_resolution, geotiff_bytes, indica
 from geo.units.boundaries import LEVELS
 
 from . import context as app_context
-from .errors import ApiError, bad_request
+from . import security
+from .errors import ApiError, bad_request, error_payload
 
 bp = Blueprint("raster", __name__, url_prefix="/raster")
+#: ``POST /raster/zonal`` in a blueprint of its own, nested in :data:`bp`, for its own limit.
+zonal_bp = Blueprint("zonal", __name__)
 
 CACHE_SIZE = 16
 ZONAL_MAX_PIXELS = 50_000_000  # pixels read over the units for one upload
+ZONAL_MAX_BYTES = 256 * 1024 * 1024  # those pixels × the band's bytes per pixel
+#: The cell sizes (metres) the web service computes; the command line takes any from 50 to 5000.
+RESOLUTIONS = (100.0, 250.0, 500.0, 1000.0, 2000.0, 5000.0)
+SLOT_WAIT_S = 0.5  # how long a request waits for a free slot before 503
+RETRY_AFTER_S = 5
+SLOTS = "kontum_raster_slots"
+
+#: The messages of this module (one place, for the translation catalogue).
+MESSAGES = {
+    "resolution": "resolution must be one of {choices} metres (got {got!r})",
+    "busy": "the server is computing other rasters; try again in {seconds} seconds",
+}
 MAX_BLOCK_BYTES = 64 * 1024 * 1024  # refuse files whose blocks are huge (decompression bombs)
 TRUE = {"1", "true", "yes", "on"}
 FALSE = {"0", "false", "no", "off", ""}
 
 #: The rasters made (:mod:`geo.cache`): CACHE_SIZE at most, and 256 MiB.
 RASTERS = cache.partition("raster", max_bytes=256 * 1024 * 1024, max_entries=CACHE_SIZE)
+
+
+@bp.record_once
+def _setup(state) -> None:
+    conf = app_context.settings_of(state.app)
+    state.app.extensions[SLOTS] = threading.BoundedSemaphore(conf.raster_slots)
+    security.limit_blueprint(state.app, conf, bp, conf.raster_limit)
+    security.limit_blueprint(state.app, conf, zonal_bp, conf.zonal_limit)
+
+
+@contextlib.contextmanager
+def heavy():
+    """Hold one of the process's raster slots while computing; none free within
+    :data:`SLOT_WAIT_S`: answer 503 with ``Retry-After``."""
+    slots = current_app.extensions[SLOTS]
+    if not slots.acquire(timeout=SLOT_WAIT_S):
+        body, status = error_payload(503, "ServiceUnavailable", MESSAGES["busy"].format(seconds=RETRY_AFTER_S))
+        body.status_code = status
+        body.headers["Retry-After"] = str(RETRY_AFTER_S)
+        abort(body)
+    try:
+        yield
+    finally:
+        slots.release()
 
 
 def _source() -> tuple[Backend, str]:
@@ -60,15 +110,29 @@ def _source() -> tuple[Backend, str]:
 
 
 def _cached(source: Backend, key: tuple, make):
-    """``make()`` once per ``key`` and data version of ``source``."""
-    return RASTERS.get_or_make(cache.version_of(source), key, make)
+    """``make()`` once per ``key`` and data version of ``source``, in a raster slot (:func:`heavy`)."""
+
+    def bounded():
+        with heavy():
+            return make()
+
+    return RASTERS.get_or_make(cache.version_of(source), key, bounded)
 
 
 def _resolution(text) -> float:
+    """The cell size of a request: one of :data:`RESOLUTIONS` (then the cache key is that
+    member, never the float the client typed)."""
     try:
-        return check_resolution(text)
+        value = check_resolution(text)
     except RasterError as exc:
-        raise bad_request(str(exc)) from None
+        value = None
+        if "between" not in str(exc):
+            raise bad_request(str(exc)) from None
+    for choice in RESOLUTIONS:
+        if value == choice:
+            return choice
+    choices = ", ".join(f"{r:g}" for r in RESOLUTIONS)
+    raise bad_request(MESSAGES["resolution"].format(choices=choices, got=str(text)[:40]))
 
 
 def _int_arg(name: str, text, low: int | None = None, high: int | None = None) -> int | None:
@@ -171,7 +235,7 @@ def _clean(value):
     return value
 
 
-@bp.post("/zonal")
+@zonal_bp.post("/zonal")
 def zonal_post():
     upload = request.files.get("file") or request.files.get("raster")
     if upload is None:
@@ -210,9 +274,16 @@ def zonal_post():
                     "nodata": _clean(src.nodata),
                     "bounds": list(src.bounds),
                 }
-                table = zonal.zonal_stats(
-                    src, units, stats, all_touched=all_touched, band=band, max_pixels=ZONAL_MAX_PIXELS
-                )
+                with heavy():
+                    table = zonal.zonal_stats(
+                        src,
+                        units,
+                        stats,
+                        all_touched=all_touched,
+                        band=band,
+                        max_pixels=ZONAL_MAX_PIXELS,
+                        max_bytes=ZONAL_MAX_BYTES,
+                    )
         except RasterError as exc:
             raise bad_request(str(exc).replace("upload.tif", shown_name)) from None
     names = dict(zip(units["gso_code"].astype(str), units["name"]))
@@ -240,3 +311,6 @@ def zonal_post():
             "notes": notes,
         }
     )
+
+
+bp.register_blueprint(zonal_bp)

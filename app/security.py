@@ -83,21 +83,41 @@ def _failed(resp: Response) -> bool:
     return resp.status_code == 401
 
 
+LIMITER = "kontum_limiter"
+
+
+def limiter(app: Flask, conf: Settings) -> Limiter:
+    """The app's one Flask-Limiter (per client address, storage ``MAP_RATELIMIT_STORAGE``),
+    made the first time a blueprint asks for it."""
+    if LIMITER not in app.extensions:
+        made = Limiter(get_remote_address, app=app, storage_uri=conf.ratelimit_storage, strategy="fixed-window")
+        limited = app.extensions.setdefault(LIMITED_BLUEPRINTS, set())
+        # Flask-Limiter resolves the limits of every request before the view runs; the
+        # requests of blueprints without limits (the map, /targets, /ogc) skip that work.
+        made.request_filter(lambda: request.blueprint not in limited)
+        app.extensions[LIMITER] = made
+    return app.extensions[LIMITER]
+
+
+def limit_blueprint(app: Flask, conf: Settings, blueprint, value: str, **options) -> Limiter:
+    """Put the rate limit ``value`` (e.g. ``"30/minute"``) on every route of ``blueprint``,
+    per client address; the only way a blueprint gets a limit (see :func:`limiter`)."""
+    limiter_ = limiter(app, conf)
+    app.extensions[LIMITED_BLUEPRINTS].add(blueprint.name)
+    limiter_.limit(value, **options)(blueprint)
+    return limiter_
+
+
 def limit_failed_logins(app: Flask, conf: Settings, blueprint) -> Limiter:
     """Count the 401 answers of ``blueprint`` per client address; over ``MAP_LOGIN_LIMIT``: 429."""
-    limiter = Limiter(get_remote_address, app=app, storage_uri=conf.ratelimit_storage, strategy="fixed-window")
-    limiter.limit(
+    return limit_blueprint(
+        app,
+        conf,
+        blueprint,
         conf.login_limit,
         deduct_when=_failed,
         error_message="too many wrong upload tokens from this address; wait and try again later",
-    )(blueprint)
-    limited = app.extensions.setdefault(LIMITED_BLUEPRINTS, set())
-    limited.add(blueprint.name)
-    # Flask-Limiter resolves the limits of every request before the view runs; the
-    # requests of blueprints without limits (the map, /targets, /ogc) skip that work.
-    limiter.request_filter(lambda: request.blueprint not in limited)
-    app.extensions["kontum_limiter"] = limiter
-    return limiter
+    )
 
 
 def _headers(resp: Response) -> Response:

@@ -223,7 +223,10 @@ def api_upload():
     data, name = _file()
     params = _params(request.form)
     pv = _preview_for(data, name, params, who)
-    pv.id, pv.expires = staging.stage(data, name, params, who)
+    try:
+        pv.id, pv.expires = staging.stage(data, name, params, who)
+    except common.UploadError as exc:
+        raise _api_error(exc) from None
     return jsonify(pv.to_dict()), 201
 
 

@@ -113,6 +113,18 @@ class Settings:
         "instead of the request's Host header; `https://` also makes cookies Secure",
         "unset (the request's own URL)",
     )
+    raster_slots: int = _setting(
+        "MAP_RASTER_SLOTS",
+        1,
+        "raster computations (a new `/raster/*.tif`, `POST /raster/zonal`) run at once per worker "
+        "process; one more waits half a second, then gets 503 with `Retry-After`",
+    )
+    raster_limit: str = _setting(
+        "MAP_RASTER_LIMIT", "60 per minute", "`/raster/*` requests allowed per client address (else 429)"
+    )
+    zonal_limit: str = _setting(
+        "MAP_ZONAL_LIMIT", "10 per minute;60 per hour", "`POST /raster/zonal` uploads allowed per client address"
+    )
     lang: str = _setting("MAP_LANG", "vi", "default interface language (`vi` or `en`)")
     user: str = _setting("USER", "cli", "who the command line records as the uploader (`--who` default)")
 
@@ -121,7 +133,13 @@ class Settings:
             value = getattr(self, f.name)
             if f.type == "Path" or (f.type == "Path | None" and value is not None):
                 object.__setattr__(self, f.name, Path(value))
-        for name in ("database_pool_max", "database_pool_timeout", "max_upload_bytes", "staging_ttl_s"):
+        for name in (
+            "database_pool_max",
+            "database_pool_timeout",
+            "max_upload_bytes",
+            "staging_ttl_s",
+            "raster_slots",
+        ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise SettingsError(f"{env_name(name)} must be a whole number of at least 1, got {value!r}")

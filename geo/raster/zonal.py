@@ -318,6 +318,7 @@ def zonal_stats(
     band: int = 1,
     drivers: list[str] | None = None,
     max_pixels: int | None = None,
+    max_bytes: int | None = None,
 ) -> pd.DataFrame:
     """Statistics of ``raster`` (path or open rasterio dataset) per unit.
 
@@ -326,7 +327,8 @@ def zonal_stats(
     ``gso_code`` (same order as ``units``) with the requested ``stats``,
     always ``count`` and ``coverage``, and ``method``.  ``max_pixels``
     refuses rasters that would need more pixels than that over the units
-    (the web service uses it).
+    (the web service uses it); ``max_bytes`` those whose pixels over the units, times the
+    band's bytes per pixel, pass it (a float64 raster costs eight times a byte raster).
     """
     stats = parse_stats(stats)
     if isinstance(units, str):
@@ -352,16 +354,23 @@ def zonal_stats(
                 f"(raster bounds {tuple(round(v, 4) for v in src.bounds)} in "
                 f"{src.crs.to_string()})"
             )
-        if max_pixels is not None:
+        if max_pixels is not None or max_bytes is not None:
             need = 0
             for g, over in zip(geoms, overlaps):
                 if over:
                     r0, r1, c0, c1 = _pixel_box(src.transform, g.intersection(footprint).bounds)
                     need += max(0, min(r1, src.height) - max(r0, 0)) * max(0, min(c1, src.width) - max(c0, 0))
-            if need > max_pixels:
+            if max_pixels is not None and need > max_pixels:
                 raise RasterError(
                     f"{name}: too many pixels over the units ({need:,} > {max_pixels:,}); "
                     "use a coarser raster or the command line (python -m geo zonal)"
+                )
+            itemsize = np.dtype(src.dtypes[band - 1]).itemsize if 1 <= band <= src.count else 8
+            if max_bytes is not None and need * itemsize > max_bytes:
+                raise RasterError(
+                    f"{name}: {need:,} pixels of {src.dtypes[band - 1]} over the units need "
+                    f"{need * itemsize:,} bytes; at most {max_bytes:,} bytes are read: "
+                    "use a coarser raster, a smaller type (float32, int16) or the command line (python -m geo zonal)"
                 )
         chunk = chunk_shape(src)
         rows = []

@@ -40,6 +40,7 @@ import shutil
 import stat
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -61,7 +62,7 @@ from geo.units import boundaries as units
 from geo.units.border import flag_border_communes
 from geo.units.join import join_table
 from geo.uploads import versions
-from geo.uploads.common import Problem, UploadError, max_bytes, run_cli
+from geo.uploads.common import Problem, UploadError, disk_full_error, max_bytes, run_cli
 
 # Short names a planner may type for the usual Vietnamese systems.
 VN2000_TOWGS84 = "-191.90441429,-39.30318279,-111.45032835,-0.00928836,0.01975479,-0.00427372,0.252906278"
@@ -167,10 +168,31 @@ def _safe_extract(data: bytes, dest: Path) -> list[Path]:
             if dest.resolve() not in target.parents:
                 raise UploadError(f"unsafe path in the archive: {name[:100]!r}")
             target.parent.mkdir(parents=True, exist_ok=True)
-            with zf.open(info) as src, open(target, "wb") as dst:
-                shutil.copyfileobj(src, dst)
+            _extract_one(zf, info, target)
             out.append(target)
     return out
+
+
+def _extract_one(zf: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path) -> None:
+    """Copy one entry out of the archive; a damaged entry is a clear refusal, not a crash."""
+    try:
+        with zf.open(info) as src, open(target, "wb") as dst:
+            shutil.copyfileobj(src, dst)
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
+        # Bad CRC-32 (an entry that lies about its size or content), a local header whose
+        # name differs from the central directory, a truncated or encrypted entry…
+        raise UploadError(
+            f"the archive is damaged at {info.filename[:100]!r} ({str(exc)[:120]}); zip the files again"
+        ) from None
+    except OSError as exc:
+        if versions.disk_full(exc):
+            raise UploadError(
+                "the server's disk is full: the archive could not be unpacked (nothing was left behind); "
+                "try again later",
+                503,
+                "ServiceUnavailable",
+            ) from None
+        raise
 
 
 def _read_vector(path: Path, layer=None) -> gpd.GeoDataFrame:
@@ -554,6 +576,8 @@ def commit_preview(pv: BoundaryPreview, data: bytes, who: str, where: versions.S
         return versions.create_version("boundaries", files, info, where=where)
     except versions.VersionError as exc:
         raise UploadError(str(exc), 503 if "python -m geo build" in str(exc) else 409, "Conflict") from None
+    except OSError as exc:  # a full disk (or another write failure) in the state folder
+        raise disk_full_error(exc) from exc
 
 
 def commit_staged(data: bytes, meta: dict, who: str, where: versions.Store | None = None) -> versions.Version:

@@ -60,6 +60,7 @@ import math
 import re
 import unicodedata
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -83,11 +84,13 @@ from geo.units.join import (
 )
 from geo.units.names import clean_code, clean_text, fold
 from geo.uploads import versions
-from geo.uploads.common import Problem, UploadError, max_bytes, run_cli
+from geo.uploads.common import Problem, UploadError, disk_full_error, max_bytes, run_cli
 
 # ---------------------------------------------------------------- settings
 
 MAX_ROWS = 20_000
+#: A review table has a dozen columns; thousands only make every step slower (issue 17 item 4).
+MAX_COLUMNS = 200
 YEAR_MIN, YEAR_MAX = 2015, 2025
 STATUSES = ("official", "reported")
 
@@ -187,19 +190,44 @@ class Sheet:
     warnings: list[str] = field(default_factory=list)
 
 
+def check_shape(row: int, width: int) -> None:
+    """Refuse a table once its ``row``-th row (blank rows count) or a row of ``width`` cells
+    passes the caps, while it is being read: nothing bigger is ever built.
+
+    >>> check_shape(3, MAX_COLUMNS + 1)
+    Traceback (most recent call last):
+    ...
+    geo.uploads.common.UploadError: row 3 has 201 columns; at most 200 are read: remove the empty or unused columns
+    """
+    if row > MAX_ROWS + 50:
+        raise UploadError(f"more than {MAX_ROWS:,} rows; split the file by district")
+    if width > MAX_COLUMNS:
+        raise UploadError(
+            f"row {row} has {width:,} columns; at most {MAX_COLUMNS} are read: remove the empty or unused columns"
+        )
+
+
+def _first_line(text: str) -> str:
+    """The first line of ``text`` that is not blank (without splitting the whole text)."""
+    m = re.search(r"[^\s][^\r\n]*", text)
+    return m.group(0) if m else ""
+
+
 def _csv_cells(data: bytes) -> Sheet:
     try:
         decoded = encoding.decode(data)
     except encoding.EncodingError as exc:
         raise UploadError(str(exc)) from None
     text = decoded.text
-    first = next((line for line in text.splitlines() if line.strip()), "")
+    first = _first_line(text)
     delimiter = max(",;\t", key=first.count) if any(d in first for d in ",;\t") else ","
+    rows = []
     try:
-        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        for i, rec in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1):
+            check_shape(i, len(rec))
+            rows.append((i, [c if c.strip() else None for c in rec]))
     except csv.Error as exc:
         raise UploadError(f"the CSV cannot be read: {exc}") from None
-    rows = [(i, [c if c.strip() else None for c in rec]) for i, rec in enumerate(records, start=1)]
     return Sheet(rows, decoded.encoding, "", decoded.warnings)
 
 
@@ -226,6 +254,7 @@ def _xlsx_cells(data: bytes) -> Sheet:
             raise UploadError("the workbook has no worksheet")
         rows = []
         for i, cells in enumerate(ws.iter_rows(), start=1):
+            check_shape(i, len(cells))
             values = []
             for cell in cells:
                 v = getattr(cell, "value", None)
@@ -236,8 +265,6 @@ def _xlsx_cells(data: bytes) -> Sheet:
                     v = None
                 values.append(v)
             rows.append((i, values))
-            if i > MAX_ROWS + 50:
-                break
         others = [s.title for s in wb.worksheets[1:]]
         warnings = (
             [f"read the first sheet '{ws.title}'; the other sheets ({', '.join(others)}) were not read"]
@@ -245,6 +272,10 @@ def _xlsx_cells(data: bytes) -> Sheet:
             else []
         )
         return Sheet(rows, "xlsx", ws.title, warnings)
+    except UploadError:
+        raise
+    except Exception as exc:  # a damaged sheet is only read here: ParseError, BadZipFile (CRC), zlib…
+        raise UploadError(f"not a readable .xlsx workbook: its sheet is damaged ({type(exc).__name__})") from None
     finally:
         wb.close()
 
@@ -404,7 +435,13 @@ def _key(header) -> str:
     return key
 
 
-def _alias_table(catalogue: pd.DataFrame | None) -> dict[str, str]:
+def alias_table(catalogue: pd.DataFrame | None) -> dict[str, str]:
+    """Header key → indicator id (or ``"year"``): the catalogue's ids and names, then the
+    hand-made aliases.  Build it once per file and pass it to :func:`indicator_for_header`.
+
+    >>> alias_table(None)["so_ho_ngheo"]
+    'poor_households'
+    """
     table: dict[str, str] = {}
     if catalogue is not None:
         for row in catalogue.itertuples(index=False):
@@ -417,14 +454,17 @@ def _alias_table(catalogue: pd.DataFrame | None) -> dict[str, str]:
     return table
 
 
-def indicator_for_header(header: object, catalogue: pd.DataFrame | None = None) -> str | None:
-    """The indicator id (or ``"year"``) a column header names, else ``None``.
+def indicator_for_header(
+    header: object, catalogue: pd.DataFrame | None = None, aliases: Mapping[str, str] | None = None
+) -> str | None:
+    """The indicator id (or ``"year"``) a column header names, else ``None``; ``aliases`` is
+    :func:`alias_table` of ``catalogue``, built once by a caller that asks for many headers.
 
     >>> indicator_for_header("Tỷ lệ hộ nghèo (%)"), indicator_for_header("Năm"), indicator_for_header("Ghi chú")
     ('poor_rate', 'year', None)
     """
     key = _key(header)
-    table = _alias_table(catalogue)
+    table = alias_table(catalogue) if aliases is None else aliases
     if key in table:
         return table[key]
     if key.endswith("_pct") and key[:-4] in table:
@@ -472,10 +512,11 @@ def map_columns(headers: list[str], level: str, catalogue: pd.DataFrame | None) 
     cols = Columns(**units)
     problems: list[Problem] = []
     taken = {c for c in units.values() if c}
+    aliases = alias_table(catalogue)
     for h in headers:
         if h in taken:
             continue
-        ind = indicator_for_header(h, catalogue)
+        ind = indicator_for_header(h, aliases=aliases)
         if ind == YEAR:
             if cols.year is None:
                 cols.year = h
@@ -508,11 +549,12 @@ def map_columns(headers: list[str], level: str, catalogue: pd.DataFrame | None) 
 
 def _find_header(rows: list[tuple[int, list]], level: str, catalogue) -> int:
     """Index (in ``rows``) of the header row: the first with a unit column and a value column."""
+    aliases = alias_table(catalogue)
     for idx, (_, vals) in enumerate(rows[:30]):
         headers = [str(v) for v in vals if v is not None]
         units = _unit_columns(headers, level)
         if (units["code"] or units["name"]) and any(
-            indicator_for_header(h, catalogue) not in (None, YEAR) for h in headers
+            indicator_for_header(h, aliases=aliases) not in (None, YEAR) for h in headers
         ):
             return idx
     return 0
@@ -787,8 +829,10 @@ def _second_try(table: pd.DataFrame, level: str, cat, legacy: str) -> tuple[pd.D
     """In a legacy-font file, convert the headers and unit names that only make sense converted."""
     from geo.units.names import NameIndex
 
+    aliases = alias_table(cat)
+
     def known(header: str) -> bool:
-        return indicator_for_header(header, cat) is not None or any(_unit_columns([header], level).values())
+        return indicator_for_header(header, aliases=aliases) is not None or any(_unit_columns([header], level).values())
 
     fixed: list[str] = []
     rename = {}
@@ -1299,6 +1343,8 @@ def commit_preview(pv: Preview, data: bytes, who: str, where: versions.Store | N
         raise UploadError(str(exc), 503 if "python -m geo build" in str(exc) else 409, "Conflict") from None
     except BackendError as exc:  # DATABASE_URL: the database is unreachable; nothing was written
         raise UploadError(str(exc), 503, "ServiceUnavailable") from None
+    except OSError as exc:  # a full disk (or another write failure) in the state folder
+        raise disk_full_error(exc) from exc
 
 
 # ---------------------------------------------------------------- CLI

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from geo.uploads import boundaries, ingest, versions
-from geo.uploads.common import UploadError, staging_ttl
+from geo.uploads.common import MESSAGES, UploadError, staging_ttl
 
 _ID_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
@@ -58,12 +58,8 @@ def _read_meta(path: Path) -> dict | None:
 def stage(data: bytes, filename: str, params: dict, who: str, kind: str = "observations") -> tuple[str, str]:
     """Keep an upload for a later commit; return ``(id, expiry ISO time)``."""
     purge_expired()
-    root = staging_dir()
-    root.mkdir(parents=True, exist_ok=True)
-    os.chmod(root, 0o700)
     sid = secrets.token_urlsafe(18)
-    tmp = root / f".{sid}.tmp"
-    tmp.mkdir(mode=0o700)
+    tmp = staging_dir() / f".{sid}.tmp"
     expires = _now() + staging_ttl()
     meta = {
         "id": sid,
@@ -77,12 +73,31 @@ def stage(data: bytes, filename: str, params: dict, who: str, kind: str = "obser
         "expires_ts": expires,
         "expires": dt.datetime.fromtimestamp(expires, dt.UTC).isoformat(timespec="seconds"),
     }
-    fd = os.open(tmp / "upload.bin", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        write_staged(tmp, data, meta)
+        os.rename(tmp, staging_dir() / sid)
+    except OSError as exc:  # a full disk, a read-only state folder…: refused, nothing left behind
+        shutil.rmtree(tmp, ignore_errors=True)
+        if versions.disk_full(exc):
+            raise UploadError(MESSAGES["staging_full"], 503, "ServiceUnavailable") from None
+        raise UploadError(
+            MESSAGES["staging_failed"].format(error=type(exc).__name__), 503, "ServiceUnavailable"
+        ) from None
+    return sid, meta["expires"]
+
+
+def write_staged(folder: Path, data: bytes, meta: dict) -> None:
+    """Write a staged upload's bytes and metadata into the new private ``folder`` (the seam
+    where a full disk shows: tests replace it)."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    os.chmod(folder.parent, 0o700)
+    folder.mkdir(mode=0o700)
+    fd = os.open(folder / "upload.bin", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)
-    (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
-    os.rename(tmp, root / sid)
-    return sid, meta["expires"]
+        fh.flush()
+        os.fsync(fh.fileno())
+    (folder / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
 
 
 def load_staged(sid: str) -> tuple[bytes, dict]:

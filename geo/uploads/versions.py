@@ -28,9 +28,14 @@ are and simply lose to the upload in :func:`geo.indicators.values.values`.
 
 Writing is atomic: the new version is assembled in a hidden temporary
 folder (``versions/.tmp-…``), renamed into place in one ``os.rename`` and
-only then made current with ``os.replace`` on the pointer file.  A failed
-or killed write leaves the previous version served and no visible version;
-stale temporary folders are removed by the next write.
+only then made current with ``os.replace`` on the pointer file; last,
+``published`` (the highest number ever made current) is raised to it.  A
+version numbered above both ``published`` and the pointer was never made
+current — a writer killed between the rename and the pointer switch left
+it — so it is not listed, cannot be restored, and the next write removes it
+and takes its number (no ghost in ``/api/versions``, no duplicate on retry).
+A failed or killed write leaves the previous version served and no visible
+version; stale temporary folders are removed by the next write.
 
 :func:`geo.paths.gpkg_path` serves the current version (``$GEO_GPKG``
 still wins when set).
@@ -58,6 +63,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import json
 import os
 import re
@@ -88,10 +94,36 @@ KEY = catalogue.KEY
 OBS_COLUMNS = catalogue.OBS_COLUMNS
 _DIR_RE = re.compile(r"^\d{4,}$")
 TMP_PREFIX = ".tmp-"
+PUBLISHED = "published"
 
 
 class VersionError(ValueError):
     """A version that does not exist, or a version that may not be written."""
+
+
+class DiskFullError(OSError):
+    """The disk of the state folder is full: the new version was not written (nothing left behind)."""
+
+
+#: How a full disk shows in the messages of libraries that do not raise ``OSError`` (GDAL/SQLite).
+DISK_FULL_TEXT = ("database or disk is full", "no space left on device", "disk quota exceeded")
+DISK_FULL_MESSAGE = (
+    "the server's disk is full: the new version was not written, nothing was changed and the "
+    "current version is still served; try again once space is freed"
+)
+
+
+def disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` says the disk is full (``ENOSPC``/``EDQUOT``, or SQLite's and GDAL's words).
+
+    >>> disk_full(OSError(errno.ENOSPC, "No space left on device")), disk_full(ValueError("x"))
+    (True, False)
+    >>> disk_full(RuntimeError("sqlite3_step() failed: database or disk is full"))
+    True
+    """
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    return any(text in str(exc).lower() for text in DISK_FULL_TEXT)
 
 
 # ---------------------------------------------------------------- places
@@ -238,14 +270,42 @@ def list_versions(where: Store | None = None) -> list[Version]:
     return (where or store()).list()
 
 
+def _published() -> int | None:
+    """The highest version number ever made current (``None``: not recorded yet, a state
+    folder from before the record was kept)."""
+    try:
+        text = (state_dir() / PUBLISHED).read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return int(text) if text.isdigit() else None
+
+
+def _numbered() -> list[int]:
+    root = versions_dir()
+    return sorted(int(p.name) for p in root.iterdir() if _DIR_RE.match(p.name)) if root.is_dir() else []
+
+
+def visible_limit() -> int | None:
+    """Versions numbered above this were never made current (ghosts of a killed write);
+    ``None``: every complete version is visible (nothing recorded yet)."""
+    published = _published()
+    if published is None:
+        return None
+    return max(published, _file_current_number())
+
+
 def _file_list() -> list[Version]:
-    """Complete versions (folder with a manifest and a GeoPackage), oldest first."""
+    """Complete versions (folder with a manifest and a GeoPackage) that were made current
+    once, oldest first."""
     root = versions_dir()
     if not root.is_dir():
         return []
     out = []
+    limit = visible_limit()
     for child in root.iterdir():
         if not _DIR_RE.match(child.name) or not child.is_dir():
+            continue
+        if limit is not None and int(child.name) > limit:
             continue
         manifest = _read_manifest(child)
         if manifest is None or not (child / GPKG).is_file():
@@ -262,7 +322,8 @@ def get(number: int, where: Store | None = None) -> Version:
 def _file_get(number: int) -> Version:
     path = _dir(number)
     manifest = _read_manifest(path) if path.is_dir() else None
-    if manifest is None or not (path / GPKG).is_file():
+    limit = visible_limit()
+    if manifest is None or not (path / GPKG).is_file() or (limit is not None and number > limit):
         have = ", ".join(str(v.number) for v in _file_list()) or "none"
         raise VersionError(f"there is no dataset version {number} (versions: {have}; 0 is the base build)")
     return Version(number, path, manifest)
@@ -413,7 +474,7 @@ def compose(parent: int, extra: tuple[Path, dict, int] | None = None) -> dict:
 
 # ---------------------------------------------------------------- writing
 
-WRITE_STAGES = ("after_gpkg", "before_rename", "before_pointer")
+WRITE_STAGES = ("after_gpkg", "before_rename", "before_pointer", "before_published")
 
 
 def write_stage(point: str) -> None:
@@ -451,6 +512,25 @@ def _clean_stale() -> None:
     for child in state_dir().glob(f".{POINTER}.*"):
         with contextlib.suppress(OSError):
             child.unlink()
+    for child in state_dir().glob(f".{PUBLISHED}.*"):
+        with contextlib.suppress(OSError):
+            child.unlink()
+    _record_published()
+    limit = visible_limit()
+    for number in _numbered():
+        if limit is not None and number > limit:  # renamed into place, never made current
+            _unpublish(number)
+
+
+def _record_published() -> None:
+    """Make ``published`` at least the current version (lock held): the first write with the
+    record takes every complete version there as published; a writer killed after its pointer
+    switch is recorded here."""
+    published = _published()
+    if published is None:
+        _write_number(PUBLISHED, max([v.number for v in _file_list()] + [_file_current_number()]))
+    elif published < _file_current_number():
+        _write_number(PUBLISHED, _file_current_number())
 
 
 def _fsync_dir(path: Path) -> None:
@@ -482,11 +562,16 @@ def _freeze(path: Path) -> None:
     os.chmod(path, 0o555)
 
 
-def _set_pointer(number: int) -> None:
-    tmp = state_dir() / f".{POINTER}.{secrets.token_hex(6)}"
+def _write_number(name: str, number: int) -> None:
+    """Replace the file ``name`` of the state folder with ``number``, atomically."""
+    tmp = state_dir() / f".{name}.{secrets.token_hex(6)}"
     _write_text(tmp, f"{number}\n")
-    os.replace(tmp, state_dir() / POINTER)
+    os.replace(tmp, state_dir() / name)
     _fsync_dir(state_dir())
+
+
+def _set_pointer(number: int) -> None:
+    _write_number(POINTER, number)
 
 
 def _now() -> str:
@@ -586,7 +671,10 @@ def _file_create(
             write_payload(tmp, files)
             manifest = {"version": number, "kind": kind, "parent": parent, "created": _now(), **info}
             layers = check_new_layers(compose(parent, (tmp, manifest, number)), new_rows, validate)
-            storage.write_gpkg(tmp / GPKG, layers)
+            try:
+                storage.write_gpkg(tmp / GPKG, layers)
+            except (OSError, RuntimeError) as exc:  # pyogrio's errors are RuntimeErrors
+                raise write_failure(exc, tmp) from exc
             write_stage("after_gpkg")
             check = storage.list_layers(tmp / GPKG)
             missing = set(layers) - set(check)
@@ -604,14 +692,56 @@ def _file_create(
             _freeze(tmp)
             os.rename(tmp, _dir(number))
             _fsync_dir(root)
-        except BaseException:
+        except BaseException as exc:
             with contextlib.suppress(OSError):
                 os.chmod(tmp, 0o755)
             shutil.rmtree(tmp, ignore_errors=True)
+            if disk_full(exc) and not isinstance(exc, DiskFullError):
+                raise DiskFullError(errno.ENOSPC, DISK_FULL_MESSAGE) from exc
             raise
         write_stage("before_pointer")
-        _set_pointer(number)
+        try:
+            _set_pointer(number)
+        except OSError as exc:  # the pointer could not be written: the new version never existed
+            _unpublish(number)
+            if disk_full(exc):
+                raise DiskFullError(errno.ENOSPC, DISK_FULL_MESSAGE) from exc
+            raise
+        write_stage("before_published")
+        with contextlib.suppress(OSError):  # served already; the next write records it
+            _write_number(PUBLISHED, number)
     return _file_get(number)
+
+
+def write_failure(exc: BaseException, folder: Path) -> OSError:
+    """The error to raise when writing into ``folder`` failed with ``exc``: a
+    :class:`DiskFullError` when the disk is full — said by ``exc``, or seen on the disk,
+    since SQLite often only says "Failed to commit transaction" — else an ``OSError``."""
+    if disk_full(exc) or low_space(folder):
+        return DiskFullError(errno.ENOSPC, DISK_FULL_MESSAGE)
+    first = str(exc).splitlines()[0][:160] if str(exc) else ""
+    return OSError(errno.EIO, f"the new GeoPackage could not be written ({type(exc).__name__}: {first})")
+
+
+def low_space(folder: Path) -> bool:
+    """Whether the disk of ``folder`` has less room left than one more base build."""
+    try:
+        st = os.statvfs(folder)
+        need = base_gpkg().stat().st_size
+    except OSError:
+        return False
+    return st.f_bavail * st.f_frsize < need
+
+
+def _unpublish(number: int) -> None:
+    """Remove version ``number``, renamed into place but never made current (lock held)."""
+    path = _dir(number)
+    with contextlib.suppress(OSError):
+        os.chmod(path, 0o755)
+    shutil.rmtree(path, ignore_errors=True)
+    for child in state_dir().glob(f".{POINTER}.*"):
+        with contextlib.suppress(OSError):
+            child.unlink()
 
 
 def restore(number: int, where: Store | None = None) -> Version | None:
@@ -622,6 +752,7 @@ def restore(number: int, where: Store | None = None) -> Version | None:
 
 def _file_restore(number: int) -> Version | None:
     with _locked():
+        _record_published()  # before the pointer moves away from the current version
         if number == 0:
             if not base_gpkg().is_file():
                 raise VersionError(f"{base_gpkg()} does not exist: run `python -m geo build` first")

@@ -186,8 +186,9 @@ def test_refused_commit_writes_nothing(state, monkeypatch):
     data = (FIX / "review_2020_bom_semicolon.csv").read_bytes()
     pv = ingest.preview(data, "b.csv", year=2020, standard="2016-2020")
     monkeypatch.setattr(versions.storage, "write_gpkg", boom)
-    with pytest.raises(OSError):
+    with pytest.raises(ingest.UploadError, match="nothing was changed") as exc:
         ingest.commit_preview(pv, data, "x")
+    assert exc.value.status == 503
     assert snapshot(state) == before
     assert not [p for p in (state / "versions").iterdir() if p.name.startswith(".")]
     assert versions.current_number() == 1
@@ -197,7 +198,7 @@ def test_every_write_stage_is_tested():
     assert set(versions.WRITE_STAGES) == set(KILL_POINTS)
 
 
-KILL_POINTS = ["after_gpkg", "before_rename", "before_pointer"]
+KILL_POINTS = ["after_gpkg", "before_rename", "before_pointer", "before_published"]
 
 
 @pytest.mark.parametrize("point", KILL_POINTS)
@@ -239,6 +240,14 @@ def test_killed_ingest_leaves_the_served_version_intact(state, gpkg, tmp_path, p
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == -signal.SIGKILL
+    if point == "before_published":
+        # killed after the pointer switch: the new version is served and listed, and the next
+        # write records it as published (a restore of 1 then keeps 2)
+        assert versions.current_number() == 2 and [v.number for v in versions.list_versions()] == [1, 2]
+        assert commit("review_2020_communes.csv").number == 3
+        versions.restore(1)
+        assert [v.number for v in versions.list_versions()] == [1, 2, 3]
+        return
     # the served version is unchanged and loads
     assert versions.current_number() == 1 and paths.gpkg_path() == served_before
     pd.testing.assert_frame_equal(storage.read_layer("observations", paths.gpkg_path()), obs_before)
@@ -246,13 +255,17 @@ def test_killed_ingest_leaves_the_served_version_intact(state, gpkg, tmp_path, p
     assert {k: v for k, v in after.items() if k in before} == before  # nothing existing was touched
     numbered = [p.name for p in (state / "versions").iterdir() if not p.name.startswith(".")]
     if point == "before_pointer":
-        # complete, never made current: listed, restorable, not served
-        assert numbered == ["0001", "0002"] or sorted(numbered) == ["0001", "0002"]
-        assert versions.get(2).manifest["counts"]["observations"] == 10
+        # complete on disk but never made current: not listed, not restorable (no ghost)
+        assert sorted(numbered) == ["0001", "0002"]
+        with pytest.raises(versions.VersionError, match="no dataset version 2"):
+            versions.get(2)
+        with pytest.raises(versions.VersionError):
+            versions.restore(2)
     else:
         assert numbered == ["0001"]
-        assert [v.number for v in versions.list_versions()] == [1]
-        # the next write cleans what the killed one left and takes the free number
-        v = commit("review_2020_bom_semicolon.csv")
-        assert v.number == 2 and versions.current_number() == 2
-        assert not [p for p in (state / "versions").iterdir() if p.name.startswith(".")]
+    assert [v.number for v in versions.list_versions()] == [1]
+    # the retry cleans what the killed one left and takes the free number: no duplicate
+    v = commit("review_2020_bom_semicolon.csv")
+    assert v.number == 2 and versions.current_number() == 2
+    assert [v.number for v in versions.list_versions()] == [1, 2]
+    assert sorted(p.name for p in (state / "versions").iterdir()) == ["0001", "0002"]
