@@ -19,7 +19,8 @@ shp        zip of .shp/.shx/.dbf/.prj/.cpg (UTF-8), fields ≤ 10 characters
            (``fields.csv`` maps them back), ``nguon_sources.txt``
 kml        one Placemark per row, attributes as SchemaData, provenance in
            the Document description
-xlsx       sheet ``du_lieu_data`` + sheet ``nguon_sources``
+xlsx       sheet ``phu_luc_annex`` (the report annex, :mod:`geo.io.annex`),
+           sheet ``du_lieu_data`` (the plain data) + sheet ``nguon_sources``
 =========  ===============================================================
 
 Example
@@ -55,6 +56,7 @@ import pyogrio
 import shapely
 
 from geo.crs import WGS84
+from geo.io import annex as report_annex
 
 FORMATS = {
     "geojson": ("application/geo+json", ".geojson"),
@@ -350,14 +352,16 @@ def _csv(gdf, prov, geometry="wkt", **_):
     return text.encode("utf-8-sig")
 
 
-def _xlsx(gdf, prov, geometry="latlon", **_):
+def _xlsx(gdf, prov, geometry="latlon", annex=None, **_):
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
     table = _table(gdf, geometry)
     wb = Workbook()
-    ws = wb.active
-    ws.title = SHEET_DATA
+    first = wb.active
+    first.title = report_annex.SHEET_ANNEX
+    report_annex.write_annex(first, report_annex.annex_rows(_attributes(gdf), prov, **dict(annex or {})))
+    ws = wb.create_sheet(SHEET_DATA)
     ws.append([str(c) for c in table.columns])
     for row in table.itertuples(index=False):
         values = [_plain(v) for v in row]
@@ -587,7 +591,12 @@ _WRITERS = {"geojson": _geojson, "csv": _csv, "gpkg": _gpkg, "shp": _shp, "kml":
 
 
 def export(
-    gdf: gpd.GeoDataFrame, fmt: str, name: str, metadata: dict | None = None, geometry: str | None = None
+    gdf: gpd.GeoDataFrame,
+    fmt: str,
+    name: str,
+    metadata: dict | None = None,
+    geometry: str | None = None,
+    annex: dict | None = None,
 ) -> tuple[bytes, str, str]:
     """``gdf`` as a file of format ``fmt``: ``(bytes, mimetype, filename)``.
 
@@ -595,8 +604,10 @@ def export(
     becomes the ASCII file name; ``metadata`` adds to the provenance note
     (``sources``: a list, ``synthetic``, anything else JSON-friendly);
     ``geometry`` (csv, xlsx): ``wkt``, ``latlon`` or ``none`` (defaults:
-    csv ``wkt``, xlsx ``latlon``).  Raises ``ValueError`` for an unknown
-    format or option.
+    csv ``wkt``, xlsx ``latlon``); ``annex`` (xlsx): what the report annex
+    sheet needs beyond the table, the keyword arguments of
+    :func:`geo.io.annex.annex_rows` (``labels`` from the catalogue, ``lang``,
+    ``level``).  Raises ``ValueError`` for an unknown format or option.
     """
     key = str(fmt).lower().strip()
     if key not in FORMATS:
@@ -608,6 +619,8 @@ def export(
     options = {"title": str(name)}
     if key in ("csv", "xlsx"):
         options["geometry"] = geometry or ("wkt" if key == "csv" else "latlon")
+    if key == "xlsx":
+        options["annex"] = annex
     data = _WRITERS[key](gdf, prov, **options)
     mimetype, suffix = FORMATS[key]
     return data, mimetype, slugify(name) + suffix
