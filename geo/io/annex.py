@@ -87,7 +87,13 @@ TEXTS = {
         "annex": "PHỤ LỤC",
         "no": "STT",
         "level": "Cấp đơn vị: {level} ({n} đơn vị)",
-        "levels": {"commune": "xã", "district": "huyện", "commune_2025": "xã (sau sắp xếp 2025)", "unit": "đơn vị"},
+        "levels": {
+            "commune": "xã",
+            "commune_2020": "xã",
+            "district": "huyện",
+            "commune_2025": "xã (sau sắp xếp 2025)",
+            "unit": "đơn vị",
+        },
         "measure": "Đơn vị tính: {units}",
         "year": "Năm số liệu: {years}",
         "standard": "Chuẩn nghèo: {standards}",
@@ -111,7 +117,13 @@ TEXTS = {
         "annex": "ANNEX",
         "no": "No.",
         "level": "Units: {level} ({n} units)",
-        "levels": {"commune": "communes", "district": "districts", "commune_2025": "2025 communes", "unit": "units"},
+        "levels": {
+            "commune": "communes",
+            "commune_2020": "communes",
+            "district": "districts",
+            "commune_2025": "2025 communes",
+            "unit": "units",
+        },
         "measure": "Units of measure: {units}",
         "year": "Year of the data: {years}",
         "standard": "Poverty standard: {standards}",
@@ -260,7 +272,9 @@ def _value_columns(table: pd.DataFrame) -> list[str]:
     for c in cols:
         if c in HIDDEN or c.startswith("_"):
             continue
-        if any(c.endswith(s) and c[: -len(s)] in have for s in HIDDEN_SUFFIXES):
+        if any(c.endswith(s) and ({c[: -len(s)], c[: -len(s)] + "_value"} & have) for s in HIDDEN_SUFFIXES):
+            continue
+        if table[c].isna().all():  # nothing to show (an indicator without values, a base criterion)
             continue
         if c.endswith("_points") or c.endswith("_value") or c in KNOWN or f"{c}_status" in have:
             out.append(c)
@@ -298,7 +312,7 @@ def build_columns(table: pd.DataFrame, labels: Mapping[str, dict], lang: str) ->
                 unit = ""
         else:
             name, unit, dec, total = c, "", _decimals(s, ""), ""
-        if c.endswith("_points"):
+        if c.endswith("_points") and entry is None:
             name, unit, dec = f"{c[: -len('_points')]}: " + ("điểm" if vi else "points"), "", 3
         elif c.endswith("_value") and entry is None:
             name, dec = c[: -len("_value")], _decimals(s, "")
@@ -308,6 +322,8 @@ def build_columns(table: pd.DataFrame, labels: Mapping[str, dict], lang: str) ->
         shown = unit_label(unit, lang)
         if shown:
             units.append(shown)
+        if f"({shown})" in name:  # the label says its unit already
+            shown = ""
         in_year = year is not None and (f"{c}_year" in table or _YEARED.match(c))
         label = (
             name
@@ -434,11 +450,14 @@ def annex_rows(
     labels: Mapping[str, dict] | None = None,
     lang: str = "vi",
     level: str | None = None,
+    lines: list[str] | None = None,
 ) -> Annex:
     """The annex of ``table`` (one row per unit) as plain rows; ``prov`` is the export's provenance.
 
-    ``labels``: the catalogue (:func:`labels_from_catalogue`); ``level``:
-    ``commune``, ``district`` or ``commune_2025`` (guessed from the columns when None).
+    ``labels``: the catalogue (:func:`labels_from_catalogue`), or any column's
+    ``{"name_vi", "name_en", "unit", "kind"}``; ``level``: ``commune``,
+    ``district`` or ``commune_2025`` (guessed from the columns when None);
+    ``lines``: more lines for the title block (an allocation's rule and envelope).
     """
     lang = "en" if lang == "en" else "vi"
     t = TEXTS[lang]
@@ -475,7 +494,7 @@ def annex_rows(
     total = _aggregate(table, cols)
     total[name_at] = (t["total_2025"] if level == "commune_2025" else t["total"]).format(n=len(table))
     body.append(Row("total", total))
-    head = _title_block(prov, about, level, len(table), lang)
+    head = [*(lines or []), *_title_block(prov, about, level, len(table), lang)]
     n_syn = int(synthetic.sum())
     foot = _foot(prov, cols, lang)
     demo = t["demo"].format(n=n_syn) if n_syn or prov.get("synthetic") else ""
