@@ -29,6 +29,7 @@ BLUEPRINTS = [
     "app.uploads",
     "app.map_page",
     "app.print_map",
+    "app.allocations",
 ]
 
 # Keys of the mapping create_app accepts (tests pass Flask-style names) → settings fields.

@@ -36,6 +36,7 @@ from flask import Blueprint, Response, current_app, render_template, request
 from geo import crs as crs_ref
 from geo.backends.base import BackendConfigError, BackendError
 from geo.indicators import standards as poverty_standards
+from geo.io import annex
 from geo.ogc import features as F
 
 from . import context as app_context
@@ -774,12 +775,23 @@ def _export(meta: dict, sel, limit: int, start: int, crs: crs_ref.ServedCrs) -> 
             name,
             metadata={"collection": meta["id"], "request": _request_url(), "features": extent},
             crs=crs,
+            **_annex(fmt, meta["id"]),
         )
     except ValueError as exc:
         raise bad_request(f"export {fmt}: {exc}") from None
     resp = Response(data, content_type=mimetype)
     resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return _crs_header(resp, mod.written_crs(fmt, crs) or crs_ref.CRS84_SERVED)
+
+
+def _annex(fmt: str, collection_id: str) -> dict:
+    """The report annex's options for an XLSX download (labels from the catalogue, language, level)."""
+    if fmt != "xlsx":
+        return {}
+    levels = {"communes": "commune", "districts": "district", "communes_2025": "commune_2025"}
+    catalogue = _provider(app_context.backend().read_layer, "catalogue")
+    labels = annex.labels_from_catalogue(catalogue)
+    return {"annex": {"labels": labels, "lang": _lang(), "level": levels.get(collection_id)}}
 
 
 def _columns(page, meta) -> list[dict]:

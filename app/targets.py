@@ -59,7 +59,7 @@ from geo import cache
 from geo.analysis import query, targeting
 from geo.backends.base import BackendError
 from geo.indicators import standards
-from geo.io import export
+from geo.io import annex, export
 from geo.units import levels as unit_levels
 
 from . import context as app_context
@@ -256,6 +256,7 @@ def _respond(
     geometry_text: dict | None = None,
     id_column: str | None = "gso_code",
     geometry=None,
+    level: str | None = None,
 ):
     prov = export.provenance(gdf, members.pop("metadata", {}), title=name)
     if prov["synthetic"]:
@@ -267,10 +268,17 @@ def _respond(
         return Response(text, mimetype="application/json")
     meta = {**prov, "query": members.get("query")}
     meta.pop("title", None)
-    data, mimetype, filename = _geo_call(export.export, gdf, fmt, name, metadata=meta, geometry=geometry)
+    options = annex_options(lang, level) if fmt == "xlsx" else None
+    data, mimetype, filename = _geo_call(export.export, gdf, fmt, name, metadata=meta, geometry=geometry, annex=options)
     resp = Response(data, content_type=mimetype)
     resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return resp
+
+
+def annex_options(lang: str, level: str | None = None) -> dict:
+    """What the XLSX report annex needs beyond the rows: the catalogue's labels, language, level."""
+    catalogue = app_context.backend().read_layer("catalogue")
+    return {"labels": annex.labels_from_catalogue(catalogue), "lang": lang, "level": level}
 
 
 class _NoGeometry(dict):
@@ -441,6 +449,7 @@ def targets():
         lang,
         ctx.geometry_text.get(level),
         geometry=geometry,
+        level=level,
     )
 
 

@@ -21,7 +21,8 @@ shp        zip of .shp/.shx/.dbf/.prj/.cpg (UTF-8), fields ≤ 10 characters by
            texts cut at 254 bytes said so, ``nguon_sources.txt``
 kml        one Placemark per row, attributes as SchemaData, provenance in
            the Document description
-xlsx       sheet ``du_lieu_data`` + sheet ``nguon_sources``
+xlsx       sheet ``phu_luc_annex`` (the report annex, :mod:`geo.io.annex`),
+           sheet ``du_lieu_data`` (the plain data) + sheet ``nguon_sources``
 =========  ===============================================================
 
 Example
@@ -57,6 +58,7 @@ import pyogrio
 import shapely
 
 from geo.crs import WGS84, ServedCrs
+from geo.io import annex as report_annex
 
 FORMATS = {
     "geojson": ("application/geo+json", ".geojson"),
@@ -417,14 +419,16 @@ def _csv(gdf, prov, geometry="wkt", crs=None, **_):
     return text.encode("utf-8-sig")
 
 
-def _xlsx(gdf, prov, geometry="latlon", crs=None, **_):
+def _xlsx(gdf, prov, geometry="latlon", crs=None, annex=None, **_):
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
     table = _table(gdf, geometry, crs)
     wb = Workbook()
-    ws = wb.active
-    ws.title = SHEET_DATA
+    first = wb.active
+    first.title = report_annex.SHEET_ANNEX
+    report_annex.write_annex(first, report_annex.annex_rows(_attributes(gdf), prov, **dict(annex or {})))
+    ws = wb.create_sheet(SHEET_DATA)
     ws.append([str(c) for c in table.columns])
     for row in table.itertuples(index=False):
         values = [_plain(v) for v in row]
@@ -742,6 +746,7 @@ def export(
     metadata: dict | None = None,
     geometry: str | None = None,
     crs: ServedCrs | None = None,
+    annex: dict | None = None,
 ) -> tuple[bytes, str, str]:
     """``gdf`` as a file of format ``fmt``: ``(bytes, mimetype, filename)``.
 
@@ -753,8 +758,11 @@ def export(
     the coordinates' CRS, WGS84 when None; files keep the GIS axis order
     (x = easting or longitude) and say the CRS (GeoPackage and Shapefile
     ``.prj``, the GeoJSON ``crs`` member, the provenance note); KML is WGS84
-    by its standard whatever ``crs`` says (:func:`written_crs`).  Raises
-    ``ValueError`` for an unknown format or option.
+    by its standard whatever ``crs`` says (:func:`written_crs`).  ``annex``
+    (xlsx): what the report annex sheet needs beyond the table, the keyword
+    arguments of :func:`geo.io.annex.annex_rows` (``labels`` from the
+    catalogue, ``lang``, ``level``).  Raises ``ValueError`` for an unknown
+    format or option.
     """
     key = str(fmt).lower().strip()
     if key not in FORMATS:
@@ -771,6 +779,8 @@ def export(
     options = {"title": str(name), "crs": target}
     if key in ("csv", "xlsx"):
         options["geometry"] = geometry or ("wkt" if key == "csv" else "latlon")
+    if key == "xlsx":
+        options["annex"] = annex
     data = _WRITERS[key](gdf, prov, **options)
     mimetype, suffix = FORMATS[key]
     return data, mimetype, slugify(name) + suffix

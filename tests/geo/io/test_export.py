@@ -148,7 +148,7 @@ def test_kml_is_well_formed_with_provenance(ranked):
     assert [m.find("k:name", ns).text for m in marks] == list(ranked["name"])
 
 
-def test_xlsx_two_sheets(ranked):
+def test_xlsx_annex_then_data_sheets(ranked):
     from openpyxl import load_workbook
 
     frame = ranked.copy()
@@ -156,7 +156,7 @@ def test_xlsx_two_sheets(ranked):
     data, mime, filename = export.export(frame, "xlsx", NAME, metadata={"sources": ["Báo cáo thử"]})
     assert filename == SLUG + ".xlsx" and "spreadsheetml" in mime
     wb = load_workbook(io.BytesIO(data))
-    assert wb.sheetnames == ["du_lieu_data", "nguon_sources"]
+    assert wb.sheetnames == ["phu_luc_annex", "du_lieu_data", "nguon_sources"]  # the annex first
     rows = list(wb["du_lieu_data"].values)
     header = list(rows[0])
     assert len(rows) == 7 and {"poor_rate_status", "lon", "lat", "name"} <= set(header)

@@ -1,0 +1,152 @@
+"""POST /allocations: the worked 2020 example on the real data, edited rules, annex downloads, clear 4xx."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import tomllib
+
+import pytest
+from openpyxl import load_workbook
+
+from geo.allocation.rules import RULES_DIR
+from geo.io import annex
+
+RULE = "tmr_kp_2020_minh_hoa"
+BODY = {"rule": RULE, "envelope": 40744, "year": 2020}
+
+
+@pytest.fixture(scope="module")
+def client(gpkg, backend_config):
+    from app import create_app
+
+    return create_app({"GEO_GPKG": str(gpkg), "TESTING": True, **backend_config}).test_client()
+
+
+@pytest.fixture(scope="module")
+def answer(client):
+    r = client.post("/allocations", json=BODY)
+    assert r.status_code == 200, r.get_data(as_text=True)[:400]
+    return r.get_json()
+
+
+def _rule_object() -> dict:
+    return tomllib.loads((RULES_DIR / f"{RULE}.toml").read_text(encoding="utf-8"))
+
+
+def test_worked_example_sums_to_the_envelope(answer):
+    units, totals = answer["units"], answer["totals"]
+    assert len(units) == 102 and totals["units"] == 102
+    assert sum(u["amount"] for u in units) == 40744 == totals["allocated"]
+    eligible = [u for u in units if u["eligible"]]
+    assert {u["district_code"] for u in eligible} == {"613", "617"}  # Kon Plông and Tu Mơ Rông
+    assert all(u["amount"] == 0 for u in units if not u["eligible"])
+    assert totals["eligible"] == len(eligible) and totals["custom"] is False and totals["illustrative"] is True
+    assert totals["synthetic_share"] == 1.0  # commune poor households are synthetic: said, not hidden
+
+
+def test_rows_carry_each_criterion_value_year_standard_status_and_points(answer):
+    u = next(u for u in answer["units"] if u["eligible"])
+    assert u["reason"].startswith("đủ điều kiện")
+    assert u["poor_households_year"] == 2020 and u["poor_households_status"] == "synthetic"
+    assert u["poor_households_standard"].startswith("2016-2020 multidimensional")
+    assert u["poor_households_points"] == pytest.approx(0.02 * u["poor_households_value"])
+    assert u["amount_per_poor_household"] == pytest.approx(u["amount"] / u["poor_households"], abs=1e-3)
+
+
+def test_edited_rule_object_is_custom_and_changes_the_answer(client, answer):
+    same = client.post("/allocations", json={**BODY, "rule": _rule_object()})
+    assert same.status_code == 200 and same.get_json()["totals"]["custom"] is False
+    assert [u["amount"] for u in same.get_json()["units"]] == [u["amount"] for u in answer["units"]]
+    edited = _rule_object()
+    crit = next(c for c in edited["criteria"] if c["id"] == "poor_households")
+    crit["coefficient"] = 0.5  # poor households weigh far more
+    r = client.post("/allocations", json={**BODY, "rule": edited})
+    assert r.status_code == 200, r.get_data(as_text=True)[:300]
+    doc = r.get_json()
+    assert doc["totals"]["custom"] is True and doc["totals"]["allocated"] == 40744
+    assert [u["amount"] for u in doc["units"]] != [u["amount"] for u in answer["units"]]
+
+
+@pytest.mark.parametrize(
+    "body,status,words",
+    [
+        ({**BODY, "rule": "../../etc/passwd"}, 400, "rule: expected a rule id"),
+        ({**BODY, "rule": "no_such_rule"}, 400, "no rule 'no_such_rule'"),
+        ({**BODY, "envelope": True}, 400, "envelope:"),
+        ({**BODY, "envelope": -5}, 400, "envelope:"),
+        ({**BODY, "envelope": 10}, 400, "envelope: 10 million VND cannot meet the minimums"),
+        ({**BODY, "year": "2020"}, 400, "year:"),
+        ({**BODY, "year": 2023}, 400, "year: 2023 is outside the rule's period"),
+        ({**BODY, "level": "province"}, 400, "level:"),
+        ({**BODY, "color": 1}, 400, "unknown field 'color'"),
+        ({"rule": RULE, "year": 2020}, 400, "envelope: missing"),
+        ({**BODY, "f": "pdf"}, 400, "f: expected one of json, geojson, csv, xlsx"),
+    ],
+)
+def test_bad_requests_name_the_field(client, body, status, words):
+    r = client.post("/allocations", json=body)
+    assert r.status_code == status and words in r.get_json()["description"], r.get_json()
+
+
+def test_bad_edited_rule_names_the_field(client):
+    rule = _rule_object()
+    rule["criteria"][1]["indicator"] = "no_such_indicator"
+    r = client.post("/allocations", json={**BODY, "rule": rule})
+    assert (
+        r.status_code == 400
+        and "criteria[1].indicator: unknown indicator 'no_such_indicator'" in r.get_json()["description"]
+    )
+    rule = _rule_object()
+    rule["limits"]["min"] = "a lot"
+    r = client.post("/allocations", json={**BODY, "rule": rule})
+    assert r.status_code == 400 and r.get_json()["description"].startswith("rule: limits.min")
+
+
+def test_body_is_bounded_and_must_be_json(client):
+    big = json.dumps({**BODY, "rule": {"id": "x" * 70_000}})
+    r = client.post("/allocations", data=big, content_type="application/json")
+    assert r.status_code == 413 and "at most 65536 bytes" in r.get_json()["description"]
+    r = client.post("/allocations", data="{not json", content_type="application/json")
+    assert r.status_code == 400 and "not valid JSON" in r.get_json()["description"]
+    assert client.post("/allocations", json=[1, 2]).status_code == 400
+
+
+def test_xlsx_annex_subtotals_and_total_equal_the_amounts(client):
+    r = client.post("/allocations?f=xlsx", json=BODY)
+    assert r.status_code == 200 and "spreadsheetml" in r.mimetype
+    wb = load_workbook(io.BytesIO(r.data))
+    assert wb.sheetnames == ["phu_luc_annex", "du_lieu_data", "nguon_sources"]
+    ws = wb.worksheets[0]
+    head = annex.header_row(ws)
+    header = [c.value for c in ws[head]]
+    col, name_at = header.index("Số vốn phân bổ (triệu đồng)"), header.index("Tên đơn vị")
+    group, subtotals, total = [], [], None
+    for row in ws.iter_rows(min_row=head + 1, values_only=True):
+        if all(v is None for v in row):
+            break
+        label = str(row[name_at])
+        if label.startswith("Cộng "):
+            assert row[col] == sum(group), label
+            subtotals.append(row[col])
+            group = []
+        elif label.startswith("Toàn tỉnh"):
+            total = row[col]
+        elif isinstance(row[0], int):
+            assert isinstance(row[col], int)
+            group.append(row[col])
+    assert len(subtotals) == 10 and total == sum(subtotals) == 40744
+    top = [ws.cell(i, 1).value for i in range(1, head)]
+    assert any("Tổng vốn: 40.744 triệu đồng" in str(t) for t in top)
+    assert any("minh họa — không phải tiêu chí chính thức" in str(t) for t in top)
+
+
+def test_csv_and_geojson(client):
+    r = client.post("/allocations?f=csv", json=BODY)
+    rows = list(csv.DictReader(io.StringIO(r.data.decode("utf-8-sig"))))
+    assert len(rows) == 102 and sum(int(x["amount"]) for x in rows) == 40744
+    r = client.post("/allocations", json={**BODY, "f": "geojson"})
+    doc = r.get_json()
+    assert r.mimetype == "application/geo+json" and len(doc["features"]) == 102
+    assert doc["totals"]["allocated"] == 40744 and doc["features"][0]["geometry"]["type"] in ("Polygon", "MultiPolygon")
