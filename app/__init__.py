@@ -28,6 +28,7 @@ BLUEPRINTS = [
     "app.raster_api",
     "app.uploads",
     "app.map_page",
+    "app.workbench",
     "app.print_map",
     "app.allocations",
 ]

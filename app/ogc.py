@@ -775,6 +775,9 @@ def _export(meta: dict, sel, limit: int, start: int, crs: crs_ref.ServedCrs) -> 
             name,
             metadata={"collection": meta["id"], "request": _request_url(), "features": extent},
             crs=crs,
+            # GIS clients read a CSV's geometry: the OGC download keeps its WKT column
+            # (the page's Excel-friendly CSV has none by default).
+            geometry="wkt" if fmt == "csv" else None,
             **_annex(fmt, meta["id"]),
         )
     except ValueError as exc:

@@ -52,6 +52,7 @@ import math
 import re
 
 import geopandas as gpd
+import pandas as pd
 import shapely
 from flask import Blueprint, Response, current_app, request
 
@@ -63,6 +64,7 @@ from geo.io import annex, export
 from geo.units import levels as unit_levels
 
 from . import context as app_context
+from . import workbench
 from .errors import ApiError, bad_request, error_payload, not_found
 
 bp = Blueprint("targets", __name__)
@@ -257,6 +259,7 @@ def _respond(
     id_column: str | None = "gso_code",
     geometry=None,
     level: str | None = None,
+    labelled: bool = False,
 ):
     prov = export.provenance(gdf, members.pop("metadata", {}), title=name)
     if prov["synthetic"]:
@@ -268,8 +271,14 @@ def _respond(
         return Response(text, mimetype="application/json")
     meta = {**prov, "query": members.get("query")}
     meta.pop("title", None)
-    options = annex_options(lang, level) if fmt == "xlsx" else None
-    data, mimetype, filename = _geo_call(export.export, gdf, fmt, name, metadata=meta, geometry=geometry, annex=options)
+    options = {}
+    if labelled and fmt in ("csv", "xlsx", "kml"):  # headers in the reader's language, values as shown
+        options = workbench.export_options(
+            [c for c in gdf.columns if c != gdf.geometry.name], app_context.backend(), lang
+        )
+    if fmt == "xlsx":
+        options["annex"] = annex_options(lang, level)
+    data, mimetype, filename = _geo_call(export.export, gdf, fmt, name, metadata=meta, geometry=geometry, **options)
     resp = Response(data, content_type=mimetype)
     resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return resp
@@ -409,6 +418,9 @@ def targets():
 
     result = _geo_call(ctx.rank, level, chosen, year, constraints, top, standard)
     specs = result.attrs["indicators"]
+    dated = next((s["year"] for s in specs if s["year"] is not None), year)
+    result = _with_counts(ctx, result, level, dated)
+    result = _with_centre_distance(result, echo.get("country"))
     echo["year"] = year if year is not None else {s["id"]: s["year"] for s in specs}
     echo["standard"] = result.attrs["standard"]
     echo["constraints"] = result.attrs["constraints"]
@@ -439,17 +451,19 @@ def targets():
         "matched": result.attrs["matched"],
         "missing_count": result.attrs["missing_count"],
         "synthetic": result.attrs["synthetic"],
+        "totals": targeting.totals(result),
         "metadata": meta,
     }
     return _respond(
         result,
         fmt,
-        _file_name(level, chosen, specs, echo),
+        _file_name(level, chosen, specs, echo, _standards(specs, level) if fmt != "json" else ()),
         members,
         lang,
         ctx.geometry_text.get(level),
         geometry=geometry,
         level=level,
+        labelled=True,
     )
 
 
@@ -464,9 +478,75 @@ def _standard(params) -> str | None:
         raise bad_request(str(exc)) from None
 
 
-def _file_name(level, chosen, specs, echo) -> str:
+#: Counts not bound to a poverty standard: another year may stand in (households of 2019 beside a 2016
+#: ranking); poor and near-poor households are the ranking's year or nothing (standards never mix).
+ANY_YEAR_COUNTS = ("households", "population_2019")
+
+
+def _count_frame(ctx, level: str, indicator: str, year: int | None):
+    """Every unit's value of a count indicator for ``year`` (for :data:`ANY_YEAR_COUNTS` their own
+    best year when ``year`` has none), or None."""
+    tries = (year, None) if indicator in ANY_YEAR_COUNTS or year is None else (year,)
+    for y in tries:
+        try:
+            return ctx.rank(level, {indicator: 1.0}, y)
+        except ValueError:
+            continue
+    return None
+
+
+def _with_counts(ctx, result, level: str, year: int | None):
+    """``result`` with the household and population counts of its units (``<id>``, ``_status``, ``_year``)."""
+    codes = result["gso_code"].astype(str)
+    attrs = result.attrs
+    result = result.copy()
+    for ind in targeting.COUNT_INDICATORS:
+        if ind in result.columns:
+            continue
+        frame = _count_frame(ctx, level, ind, year)
+        if frame is None:
+            continue
+        frame = frame.set_index(frame["gso_code"].astype(str))
+        for col in (ind, f"{ind}_status", f"{ind}_year"):
+            result[col] = codes.map(frame[col]).to_numpy()
+    result.attrs = attrs
+    return result
+
+
+def _with_centre_distance(result, country: str | None):
+    """``result`` with ``centre_to_border_km``: from a point inside each unit to the border (of ``country``).
+
+    ``distance_km`` of a border constraint is 0 for every unit whose outline runs along the
+    border; this column says how far the unit itself lies from it.
+    """
+    attrs = result.attrs
+    border = app_context.backend().read_layer("border")
+    result = result.copy()
+    has = ~(result.geometry.isna() | result.geometry.is_empty)
+    dist = pd.Series(float("nan"), index=result.index)
+    if has.any():
+        dist[has] = query.centre_distances(result[has], border, country)
+    result["centre_to_border_km"] = dist.to_numpy()
+    result.attrs = attrs
+    return result
+
+
+def _standards(specs, level: str) -> list[str]:
+    """The poverty standards the ranked values were measured by (for the file name)."""
+    obs = app_context.backend().read_layer("observations")
+    out = []
+    for s in specs:
+        if s["year"] is None:
+            continue
+        tag = workbench.standard_tag(workbench.observed_standard(obs, s["id"], level, s["year"]))
+        if tag and tag not in out:
+            out.append(tag)
+    return out
+
+
+def _file_name(level, chosen, specs, echo, standards=()) -> str:
     years = sorted({s["year"] for s in specs if s["year"] is not None})
-    bits = ["kontum", unit_levels.get(level).layer, *chosen, *(str(y) for y in years)]
+    bits = ["kontum", unit_levels.get(level).layer, *chosen, *(str(y) for y in years), *standards]
     if echo.get("near") in ("border", "roads"):
         bits.append(echo["near"] + (f"_{echo['country']}" if echo.get("country") else ""))
     elif echo.get("near"):

@@ -185,6 +185,28 @@ def border_distances(
     return out
 
 
+def centre_distances(units: gpd.GeoDataFrame, border: gpd.GeoDataFrame, country: str | None = None) -> pd.Series:
+    """Distance in km (UTM 48N) from a point inside each unit (its representative point) to the border.
+
+    Unlike the units' own distance (0 for every unit whose outline runs along
+    the border), this says how far a unit's interior lies from the border
+    line of ``country`` (LAO / KHM; None: either).  Indexed like ``units``.
+
+    >>> from shapely.geometry import LineString, box
+    >>> u = gpd.GeoDataFrame(geometry=[box(0, 0, 4000, 2000)], crs=METRIC)
+    >>> b = gpd.GeoDataFrame({"country": ["LAO"]}, geometry=[LineString([(0, -1), (0, 3000)])], crs=METRIC)
+    >>> float(centre_distances(u, b).iloc[0]), float(distance_to(u, b).iloc[0])
+    (2.0, 0.0)
+    """
+    code = check_country(country)
+    lines = border if code is None else border[border["country"] == code]
+    if not len(lines):
+        return pd.Series(np.nan, index=units.index, name="centre_to_border_km")
+    points = shapely.point_on_surface(metric_geoms(units))
+    dist = np.round(shapely.distance(points, to_metric(lines)) / 1000.0, 3)
+    return pd.Series(dist, index=units.index, name="centre_to_border_km")
+
+
 def ensure_border_flags(units: gpd.GeoDataFrame, border: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
     """``units`` with ``on_border`` / ``border_countries`` (computed when missing)."""
     if {"on_border", "border_countries"} <= set(units.columns):

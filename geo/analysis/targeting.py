@@ -76,6 +76,41 @@ SYNTHETIC_NOTE = (
 )
 
 
+#: Counts a selection is summed over (households, poor and near-poor households, population).
+COUNT_INDICATORS = ("households", "poor_households", "near_poor_households", "population_2019")
+
+
+def totals(frame: pd.DataFrame, columns: Iterable[str] = COUNT_INDICATORS) -> dict[str, dict]:
+    """The sums of the count ``columns`` of ``frame`` (a selection), each with what it rests on.
+
+    Per column: ``total``, ``units`` (rows with a value), ``of`` (rows),
+    ``synthetic_share`` (the part of the total from values marked synthetic in
+    ``<col>_status``, 0–1) and ``years`` (from ``<col>_year``).
+
+    >>> f = pd.DataFrame({"households": [100.0, 300.0, None], "households_status": ["official", "synthetic", None],
+    ...                   "households_year": [2019, 2019, None]})
+    >>> totals(f)["households"]
+    {'total': 400.0, 'units': 2, 'of': 3, 'synthetic_share': 0.75, 'years': [2019]}
+    """
+    out: dict[str, dict] = {}
+    for col in columns:
+        if col not in frame.columns:
+            continue
+        values = pd.to_numeric(frame[col], errors="coerce").astype(float)
+        status = frame[f"{col}_status"].astype(str) if f"{col}_status" in frame.columns else None
+        total = float(values.sum())
+        synthetic = float(values[(status == "synthetic").to_numpy()].sum()) if status is not None else 0.0
+        years = frame[f"{col}_year"] if f"{col}_year" in frame.columns else pd.Series([], dtype=float)
+        out[col] = {
+            "total": total,
+            "units": int(values.notna().sum()),
+            "of": len(frame),
+            "synthetic_share": round(synthetic / total, 6) if total else 0.0,
+            "years": sorted({int(y) for y in pd.to_numeric(years, errors="coerce").dropna()}),
+        }
+    return out
+
+
 def parse_weights(text: str) -> dict[str, float]:
     """``"poor_rate:0.6,near_poor_rate:0.4"`` → ``{"poor_rate": 0.6, "near_poor_rate": 0.4}``.
 

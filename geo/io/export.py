@@ -11,19 +11,26 @@ synthetic value is marked as such wherever it goes:
 =========  ===============================================================
 geojson    RFC 7946 (WGS84 lon/lat, 6 decimals, no ``crs``), a top-level
            ``"metadata"`` member
-csv        UTF-8 with BOM (Excel shows Vietnamese), geometry as ``wkt``,
-           ``lon``/``lat`` (a point inside each feature) or none; a
-           ``provenance`` column
+csv        UTF-8 with BOM (Excel shows Vietnamese), no geometry by default
+           (a polygon's WKT overflows an Excel cell), ``lon``/``lat`` (a
+           point inside each feature) or ``wkt`` on request; a
+           ``provenance`` column (the synthetic note in Vietnamese and English)
 gpkg       GeoPackage 1.2: one layer (layer metadata = provenance) + table
            ``nguon_sources``
 shp        zip of .shp/.shx/.dbf/.prj/.cpg (UTF-8), fields ≤ 10 characters by
            :func:`shapefile_field`'s scheme (``fields.csv`` maps them back),
            texts cut at 254 bytes said so, ``nguon_sources.txt``
-kml        one Placemark per row, attributes as SchemaData, provenance in
-           the Document description
+kml        one Placemark per row, attributes as SchemaData and as a
+           description table (what Google Earth shows), provenance in the
+           Document description
 xlsx       sheet ``phu_luc_annex`` (the report annex, :mod:`geo.io.annex`),
            sheet ``du_lieu_data`` (the plain data) + sheet ``nguon_sources``
 =========  ===============================================================
+
+``labels`` (column → header in the reader's language, with its unit) name the
+columns of csv / xlsx and the rows of the KML description tables; ``shown``
+(column → decimals) adds, before each such column, the value rounded as the
+map shows it (column ``<name>_shown``), the exact value staying in ``<name>``.
 
 Example
 -------
@@ -79,6 +86,11 @@ SYNTHETIC_NOTE = (
     "geo/synthetic/generator.py and calibrated to the real province and district figures; they are "
     "not official statistics"
 )
+SYNTHETIC_NOTE_VI = (
+    "dữ liệu minh họa: các giá trị có trạng thái 'synthetic' do geo/synthetic/generator.py sinh ra, "
+    "khớp với số liệu thật của tỉnh và huyện; đây không phải số liệu thống kê chính thức"
+)
+SHOWN_SUFFIX = "_shown"
 SHEET_DATA = "du_lieu_data"
 SHEET_SOURCES = "nguon_sources"
 XLSX_CELL_MAX = 32_767
@@ -194,10 +206,14 @@ def provenance(gdf: pd.DataFrame, metadata: dict | None = None, title: str | Non
         "crs": CRS_NOTE,
         "synthetic": synthetic,
         "synthetic_note": SYNTHETIC_NOTE if synthetic else None,
+        "synthetic_note_vi": SYNTHETIC_NOTE_VI if synthetic else None,
         "sources": list(dict.fromkeys(sources)),
     }
     out.update(meta)
     return {k: v for k, v in out.items() if v is not None}
+
+
+NOTE_KEYS = ("synthetic_note_vi", "synthetic_note")
 
 
 def _note_lines(prov: dict) -> list[str]:
@@ -208,10 +224,11 @@ def _note_lines(prov: dict) -> list[str]:
         f"CRS: {prov['crs']}",
         f"synthetic values present: {'yes' if prov['synthetic'] else 'no'}",
     ]
-    if prov.get("synthetic_note"):
-        lines.append(prov["synthetic_note"])
+    for key in NOTE_KEYS:
+        if prov.get(key):
+            lines.append(prov[key])
     for key, value in prov.items():
-        if key not in ("title", "generated_by", "generated_at", "crs", "synthetic", "synthetic_note", "sources"):
+        if key not in ("title", "generated_by", "generated_at", "crs", "synthetic", *NOTE_KEYS, "sources"):
             lines.append(f"{key}: {json.dumps(_plain_tree(value), ensure_ascii=False)}")
     lines.append("sources / nguồn:")
     lines += [f"- {s}" for s in prov["sources"]] or ["- (none listed)"]
@@ -221,7 +238,7 @@ def _note_lines(prov: dict) -> list[str]:
 def _short_note(prov: dict) -> str:
     bits = [GENERATED_BY, f"CRS {WGS84}"]
     if prov["synthetic"]:
-        bits.append(SYNTHETIC_NOTE)
+        bits += [SYNTHETIC_NOTE_VI, SYNTHETIC_NOTE]
     if prov["sources"]:
         bits.append("sources: " + " | ".join(prov["sources"]))
     return "; ".join(bits)
@@ -397,8 +414,43 @@ def _geojson(gdf, prov, crs=None, **_):
 # CSV / XLSX (tables)
 
 
-def _table(gdf: gpd.GeoDataFrame, geometry: str, crs: ServedCrs | None = None) -> pd.DataFrame:
-    table = _attributes(gdf)
+def with_shown(table: pd.DataFrame, shown: dict[str, int] | None) -> pd.DataFrame:
+    """``table`` with, before each column of ``shown``, its values rounded to ``shown[col]`` decimals.
+
+    >>> with_shown(pd.DataFrame({"a": [12.345, None]}), {"a": 1}).to_dict("list")
+    {'a_shown': [12.3, nan], 'a': [12.345, nan]}
+    """
+    if not shown:
+        return table
+    out = {}
+    for col in table.columns:
+        if col in shown and pd.api.types.is_numeric_dtype(table[col].dtype):
+            rounded = pd.to_numeric(table[col], errors="coerce").astype(float).round(shown[col])
+            out[f"{col}{SHOWN_SUFFIX}"] = rounded.astype("Int64") if shown[col] == 0 else rounded
+        out[col] = table[col]
+    return pd.DataFrame(out, index=table.index)
+
+
+def headers(columns: Iterable[Hashable], labels: dict[str, str] | None) -> list[str]:
+    """Column headers: ``labels[col]`` where given, else the name; never two alike.
+
+    >>> headers(["a", "b", "c"], {"a": "Tên", "b": "Tên"})
+    ['Tên', 'Tên (b)', 'c']
+    """
+    out, seen = [], set()
+    for col in columns:
+        head = (labels or {}).get(str(col)) or str(col)
+        if head in seen:
+            head = f"{head} ({col})"
+        seen.add(head)
+        out.append(head)
+    return out
+
+
+def _table(
+    gdf: gpd.GeoDataFrame, geometry: str, shown: dict[str, int] | None = None, crs: ServedCrs | None = None
+) -> pd.DataFrame:
+    table = with_shown(_attributes(gdf), shown)
     geoms = gdf.geometry.to_numpy()
     digits = PRECISION if crs is None else min(PRECISION, crs.decimals)
     if geometry == "wkt":
@@ -412,24 +464,25 @@ def _table(gdf: gpd.GeoDataFrame, geometry: str, crs: ServedCrs | None = None) -
     return table
 
 
-def _csv(gdf, prov, geometry="wkt", crs=None, **_):
-    table = _table(gdf, geometry, crs)
+def _csv(gdf, prov, geometry="none", labels=None, shown=None, crs=None, **_):
+    table = _table(gdf, geometry, shown, crs)
     table["provenance"] = _short_note(prov)
+    table.columns = headers(table.columns, labels)
     text = _neutralised_table(table).to_csv(index=False, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     return text.encode("utf-8-sig")
 
 
-def _xlsx(gdf, prov, geometry="latlon", crs=None, annex=None, **_):
+def _xlsx(gdf, prov, geometry="latlon", labels=None, shown=None, crs=None, annex=None, **_):
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    table = _table(gdf, geometry, crs)
+    table = _table(gdf, geometry, shown, crs)
     wb = Workbook()
     first = wb.active
     first.title = report_annex.SHEET_ANNEX
     report_annex.write_annex(first, report_annex.annex_rows(_attributes(gdf), prov, **dict(annex or {})))
     ws = wb.create_sheet(SHEET_DATA)
-    ws.append([str(c) for c in table.columns])
+    ws.append(headers(table.columns, labels))
     for row in table.itertuples(index=False):
         values = [_plain(v) for v in row]
         for v in values:
@@ -449,10 +502,11 @@ def _xlsx(gdf, prov, geometry="latlon", crs=None, annex=None, **_):
         if prov.get(key):
             src.append([key, str(prov[key])])
     src.append(["synthetic", "yes / có" if prov["synthetic"] else "no / không"])
-    if prov.get("synthetic_note"):
-        src.append(["synthetic_note", prov["synthetic_note"]])
+    for key in NOTE_KEYS:
+        if prov.get(key):
+            src.append([key, prov[key]])
     for key, value in prov.items():
-        if key not in ("title", "generated_by", "generated_at", "crs", "synthetic", "synthetic_note", "sources"):
+        if key not in ("title", "generated_by", "generated_at", "crs", "synthetic", *NOTE_KEYS, "sources"):
             src.append([key, json.dumps(_plain_tree(value), ensure_ascii=False)[:XLSX_CELL_MAX]])
     for s in prov["sources"]:
         src.append(["source / nguồn", s[:XLSX_CELL_MAX]])
@@ -514,8 +568,7 @@ def _gpkg(gdf, prov, title="export", **_):
             ("crs", prov["crs"]),
             ("synthetic", "yes" if prov["synthetic"] else "no"),
         ]
-        if prov.get("synthetic_note"):
-            rows.append(("synthetic_note", prov["synthetic_note"]))
+        rows += [(key, prov[key]) for key in NOTE_KEYS if prov.get(key)]
         rows += [("source", s) for s in prov["sources"]]
         pyogrio.write_dataframe(
             pd.DataFrame(rows, columns=["item", "value"]), path, layer=SHEET_SOURCES, driver="GPKG", append=False
@@ -693,7 +746,21 @@ def _kml_geom(geom) -> str:
     return "<MultiGeometry>" + "".join(_kml_geom(g) for g in geom.geoms) + "</MultiGeometry>"
 
 
-def _kml(gdf, prov, title="export", **_):
+def kml_description(values: dict, labels: dict[str, str] | None = None) -> str:
+    """A Placemark's description: an HTML table of its attributes (label, value), as CDATA.
+
+    >>> kml_description({"name": "Xã Ia Tơi", "poor_rate": 12.5, "x": None}, {"poor_rate": "Tỷ lệ (%)"})
+    '<![CDATA[<table><tr><th>name</th><td>Xã Ia Tơi</td></tr><tr><th>Tỷ lệ (%)</th><td>12.5</td></tr></table>]]>'
+    """
+    rows = "".join(
+        f"<tr><th>{escape((labels or {}).get(str(k)) or str(k))}</th><td>{escape(_kml_text(v))}</td></tr>"
+        for k, v in values.items()
+        if _plain(v) is not None
+    )
+    return "<![CDATA[<table>" + rows.replace("]]>", "]]&gt;") + "</table>]]>"
+
+
+def _kml(gdf, prov, title="export", labels=None, **_):
     attrs = _attributes(gdf)
     geoms = _rounded(gdf.geometry.to_numpy())
     label = next((c for c in ("name", "name_vi", "gso_code", "work_id") if c in attrs.columns), None)
@@ -718,7 +785,8 @@ def _kml(gdf, prov, title="export", **_):
         )
         name = escape(str(_plain(values[label]) or "")) if label else ""
         parts.append(
-            f'<Placemark><name>{name}</name><ExtendedData><SchemaData schemaUrl="#attributes">'
+            f"<Placemark><name>{name}</name><description>{kml_description(values, labels)}</description>"
+            f'<ExtendedData><SchemaData schemaUrl="#attributes">'
             f"{cells}</SchemaData></ExtendedData>{_kml_geom(geom)}</Placemark>"
         )
     parts.append("</Folder></Document></kml>")
@@ -747,6 +815,8 @@ def export(
     geometry: str | None = None,
     crs: ServedCrs | None = None,
     annex: dict | None = None,
+    labels: dict[str, str] | None = None,
+    shown: dict[str, int] | None = None,
 ) -> tuple[bytes, str, str]:
     """``gdf`` as a file of format ``fmt``: ``(bytes, mimetype, filename)``.
 
@@ -754,7 +824,9 @@ def export(
     becomes the ASCII file name; ``metadata`` adds to the provenance note
     (``sources``: a list, ``synthetic``, anything else JSON-friendly);
     ``geometry`` (csv, xlsx): ``wkt``, ``latlon`` or ``none`` (defaults:
-    csv ``wkt``, xlsx ``latlon``).  ``crs`` (:data:`geo.crs.SERVED_CRS`):
+    csv ``none``, xlsx ``latlon``).  ``labels`` (column → header, csv / xlsx /
+    KML descriptions) and ``shown`` (column → decimals of the rounded copy,
+    csv / xlsx): see the module doc.  ``crs`` (:data:`geo.crs.SERVED_CRS`):
     the coordinates' CRS, WGS84 when None; files keep the GIS axis order
     (x = easting or longitude) and say the CRS (GeoPackage and Shapefile
     ``.prj``, the GeoJSON ``crs`` member, the provenance note); KML is WGS84
@@ -776,9 +848,9 @@ def export(
     prov = provenance(gdf, metadata, title=str(name))
     if target is not None:
         prov["crs"] = crs_note(target)
-    options = {"title": str(name), "crs": target}
+    options = {"title": str(name), "labels": labels, "shown": shown, "crs": target}
     if key in ("csv", "xlsx"):
-        options["geometry"] = geometry or ("wkt" if key == "csv" else "latlon")
+        options["geometry"] = geometry or ("none" if key == "csv" else "latlon")
     if key == "xlsx":
         options["annex"] = annex
     data = _WRITERS[key](gdf, prov, **options)

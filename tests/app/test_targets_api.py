@@ -133,7 +133,9 @@ def test_downloads(client, fmt, mime, suffix):
     r = _ok(client, f"/targets?near=border&f={fmt}")
     assert r.mimetype.startswith(mime) or r.content_type.startswith(mime)
     disp = r.headers["Content-Disposition"]
-    assert disp == f'attachment; filename="kontum_communes_poor_rate_2020_border{suffix}"'
+    assert (
+        disp == f'attachment; filename="kontum_communes_poor_rate_2020_std_2016_2020_multidimensional_border{suffix}"'
+    )
     data = r.get_data()
     if fmt == "geojson":
         doc = json.loads(data)
@@ -359,3 +361,72 @@ def test_random_commune_routes_never_500(client, route, code, params):
     url = route.format(quote(code, safe="") or "x")
     r = client.get(url, query_string=params)
     assert r.status_code in (200, 400, 404), (url, params, r.get_data(as_text=True)[:300])
+
+
+# --------------------------------------------------------------------------- the page's workbench (issue 14)
+
+
+def test_border_ranking_gives_real_distances_from_the_centre(client, communes, gpkg):
+    """distance_km is 0 for every commune along the border; centre_to_border_km is measured from inside."""
+    from geo.analysis import query
+    from geo.io import storage
+
+    border = storage.read_layer("border", gpkg)
+    expected = query.centre_distances(communes, border).set_axis(communes["gso_code"])
+    laos = query.centre_distances(communes, border, "LAO").set_axis(communes["gso_code"])
+    props = _props(_ok(client, "/targets?near=border&within_km=0&geometry=none").get_json())
+    assert len(props) == 13 and {p["distance_km"] for p in props} == {0.0}
+    for p in props:
+        assert p["centre_to_border_km"] == pytest.approx(expected[p["gso_code"]], abs=1e-3)
+        assert p["centre_to_border_km"] > 0.5
+    lao = _props(_ok(client, "/targets?country=LAO&geometry=none").get_json())
+    assert lao and all(p["centre_to_border_km"] == pytest.approx(laos[p["gso_code"]], abs=1e-3) for p in lao)
+
+
+def test_rankings_carry_household_counts_and_totals(client, gpkg):
+    from geo.indicators import values
+    from geo.io import storage
+
+    obs = storage.read_layer("observations", gpkg)
+    doc = _ok(client, "/targets?near=border&year=2016&geometry=none").get_json()
+    props = _props(doc)
+    codes = [p["gso_code"] for p in props]
+    poor = values.values(obs, "poor_households", "commune", 2016).set_index("gso_code")["value"]
+    homes = values.values(obs, "households", "commune", 2019).set_index("gso_code")["value"]
+    assert [p["poor_households"] for p in props] == [poor[c] for c in codes]
+    assert {p["poor_households_year"] for p in props} == {2016} and {p["households_year"] for p in props} == {2019}
+    totals = doc["totals"]
+    assert totals["poor_households"]["total"] == pytest.approx(float(poor[codes].sum()))
+    assert totals["poor_households"]["synthetic_share"] == 1.0 and totals["poor_households"]["years"] == [2016]
+    assert totals["households"]["total"] == pytest.approx(float(homes[codes].sum()))
+    assert totals["households"]["synthetic_share"] == 0.0 and totals["households"]["of"] == 13
+    # district poor households exist for 2021 only: a 2016 district ranking does not borrow them
+    districts = _ok(client, "/targets?level=district&year=2016&geometry=none").get_json()
+    assert (
+        "poor_households" not in districts["totals"] and "poor_households" not in districts["features"][0]["properties"]
+    )
+
+
+def test_csv_download_is_excel_friendly_and_in_the_readers_language(client, gpkg):
+    import csv as csv_mod
+
+    from geo.io import storage
+
+    cat = storage.read_layer("catalogue", gpkg).set_index("id")
+    for lang, name_col, shown, exact in (
+        ("vi", "name_vi", "làm tròn như trên bản đồ", "giá trị chính xác"),
+        ("en", "name_en", "rounded as on the map", "exact value"),
+    ):
+        data = _ok(client, f"/targets?near=border&top=10&f=csv&lang={lang}").get_data()
+        assert data.startswith(b"\xef\xbb\xbf") and len(data) < 100_000
+        rows = list(csv_mod.reader(io.StringIO(data.decode("utf-8-sig"))))
+        header, body = rows[0], rows[1:]
+        assert len(body) == 10 and max(len(v) for r in rows for v in r) <= 32_767
+        assert not {"wkt", "lon", "lat", "geometry"} & set(header)
+        rate = f"{cat.loc['poor_rate', name_col]} (%)"
+        i_shown, i_exact = header.index(f"{rate} — {shown}"), header.index(f"{rate} — {exact}")
+        for r in body:
+            assert float(r[i_shown]) == round(float(r[i_exact]), 1)
+        assert any(h.startswith(str(cat.loc["poor_households", name_col])) for h in header)
+        note = body[0][-1]
+        assert "không phải số liệu thống kê chính thức" in note and "not official statistics" in note

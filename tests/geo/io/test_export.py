@@ -336,3 +336,51 @@ def test_gpkg_is_version_1_2(ranked, tmp_path):
         assert con.execute("PRAGMA application_id").fetchone()[0] == 0x47504B47  # "GPKG"
         assert con.execute("PRAGMA user_version").fetchone()[0] == 10200
     assert [n for n, _ in pyogrio.list_layers(path)] == [SLUG, "nguon_sources"]
+
+
+# --------------------------------------------------------------------------- Excel-friendly tables (issue 14)
+
+
+def test_csv_has_no_geometry_by_default_and_cells_fit_excel(ranked):
+    data, _, _ = export.export(ranked, "csv", NAME)
+    table = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    assert data.startswith(b"\xef\xbb\xbf")
+    assert not {"wkt", "lon", "lat", "geometry"} & set(table.columns)
+    assert max(len(v) for col in table.columns for v in table[col]) <= export.XLSX_CELL_MAX
+    note = table["provenance"].iloc[0]
+    assert "không phải số liệu thống kê chính thức" in note and "not official statistics" in note
+
+
+def test_labels_and_rounded_copies_in_csv_and_xlsx(ranked):
+    from openpyxl import load_workbook
+
+    labels = {
+        "name": "Tên đơn vị",
+        "poor_rate": "Tỷ lệ hộ nghèo (%) — chính xác",
+        "poor_rate_shown": "Tỷ lệ (%) — làm tròn",
+    }
+    data, _, _ = export.export(ranked, "csv", NAME, labels=labels, shown={"poor_rate": 1})
+    table = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig")
+    cols = list(table.columns)
+    assert cols.index("Tỷ lệ (%) — làm tròn") == cols.index("Tỷ lệ hộ nghèo (%) — chính xác") - 1
+    exact = ranked["poor_rate"].to_numpy(dtype=float)
+    assert np.allclose(table["Tỷ lệ hộ nghèo (%) — chính xác"], exact)
+    assert np.allclose(table["Tỷ lệ (%) — làm tròn"], np.round(exact, 1))
+    assert list(table["Tên đơn vị"]) == list(ranked["name"])
+    data, _, _ = export.export(ranked, "xlsx", NAME, labels=labels, shown={"poor_rate": 1})
+    header = [c.value for c in load_workbook(io.BytesIO(data))["du_lieu_data"][1]]
+    assert "Tỷ lệ (%) — làm tròn" in header and "Tên đơn vị" in header
+
+
+def test_headers_never_repeat():
+    assert export.headers(["a", "b"], {"a": "X", "b": "X"}) == ["X", "X (b)"]
+
+
+def test_kml_placemarks_carry_a_description_table(ranked):
+    data, _, _ = export.export(ranked, "kml", NAME, labels={"poor_rate": "Tỷ lệ hộ nghèo (%)"})
+    ns = {"k": "http://www.opengis.net/kml/2.2"}
+    marks = ET.fromstring(data).findall(".//k:Placemark", ns)
+    assert len(marks) == len(ranked)
+    desc = marks[0].find("k:description", ns).text
+    assert desc.startswith("<table>") and "<th>Tỷ lệ hộ nghèo (%)</th>" in desc
+    assert f"<td>{ranked['name'].iloc[0]}</td>" in desc

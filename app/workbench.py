@@ -1,0 +1,351 @@
+"""The planner's workbench in the page: its strings, its options and the layer downloads.
+
+Routes
+------
+``GET /layers/<id>/download?f=&year=&lang=&codes=&geometry=``
+    One map layer as a file in any of the six formats (:mod:`geo.io.export`):
+    every unit or work of the layer, or exactly the rows ``codes`` (a comma
+    list of ids, in that order: what the page's attribute table shows).  CSV
+    and XLSX carry headers in the reader's language with units, the value
+    rounded as on the map beside the exact one, its status, year, poverty
+    standard and source, and the household and population counts.
+
+The page's own strings (vi and en) live in one file, ``workbench_strings.json``
+(its ``columns`` also name the columns of the downloads); :func:`strings` reads it.
+:func:`page_options` tells the page what ``/targets`` offers (levels, indicators
+with their standards and years, programme statuses, formats), so nothing of it
+is hard-coded in the JavaScript.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+from flask import Blueprint, Response, current_app, request
+
+from geo.analysis import query, targeting
+from geo.backends.base import Backend, BackendError
+from geo.indicators import values as indicators
+from geo.io import export
+from geo.maplayers import layerspec
+
+from . import context as app_context
+from .errors import ApiError, bad_request, not_found
+
+bp = Blueprint("workbench", __name__)
+
+STRINGS_FILE = Path(__file__).with_name("workbench_strings.json")
+LANGS = ("vi", "en")
+#: Decimals of the value "as shown" by unit (the map's rounding).
+SHOWN_DIGITS = {"%": 1, "km": 1, "km²": 1, "persons/km²": 1, "households": 0, "persons": 0, "count": 0}
+#: Columns of a layer's frame that are the map's bookkeeping, not data.
+LAYER_INTERNAL = ("popup", "reported", "filled", "category", "qualifier", "period", "note", "unit", "geom_method")
+_CODE = re.compile(r"[0-9A-Za-z_.:-]{1,40}")
+
+
+@functools.cache
+def _all_strings() -> dict:
+    return json.loads(STRINGS_FILE.read_text(encoding="utf-8"))
+
+
+def strings(lang: str) -> dict:
+    """The workbench's strings in ``lang`` (``vi`` or ``en``)."""
+    return _all_strings()[lang if lang in LANGS else "vi"]
+
+
+def standard_text(text: str | None, lang: str) -> str:
+    """A poverty standard as worded in the data, in ``lang`` (Vietnamese words on a vi page)."""
+    out = str(text or "")
+    for en, vi in strings(lang)["standards"].items():
+        out = out.replace(en, vi)
+    return out
+
+
+def standard_tag(text: str | None) -> str:
+    """A short tag of a poverty standard for file names (the words before its legal reference).
+
+    >>> standard_tag("2016-2020 multidimensional (QĐ 59/2015/QĐ-TTg)"), standard_tag("")
+    ('std 2016 2020 multidimensional', '')
+    """
+    head = str(text or "").split("(")[0].strip()
+    return ("std " + export.slugify(head).replace("_", " ")) if head else ""
+
+
+def unit_label(unit: str | None, lang: str) -> str:
+    """A catalogue unit in ``lang`` ("households" → "hộ")."""
+    return strings(lang)["units"].get(unit or "", unit or "")
+
+
+def column_labels(columns, catalogue: pd.DataFrame, lang: str, indicators_too: bool = True) -> dict[str, str]:
+    """Headers in ``lang`` with units for the columns of an export (ids, indicators and their companions).
+
+    ``indicators_too=False``: only the fixed column names (a works or lines table,
+    whose ``households`` are not the catalogue's indicator).
+    """
+    s = strings(lang)
+    fixed = s["columns"]
+    cat = catalogue.set_index("id") if "id" in catalogue.columns else catalogue
+    name_col = "name_vi" if lang == "vi" else "name_en"
+
+    def indicator(ind: str) -> str | None:
+        if ind not in cat.index:
+            return None
+        row = cat.loc[ind]
+        row = row.iloc[0] if isinstance(row, pd.DataFrame) else row
+        unit = unit_label(row.get("unit"), lang)
+        return f"{row.get(name_col) or ind}" + (f" ({unit})" if unit else "")
+
+    out: dict[str, str] = {}
+    for col in (str(c) for c in columns):
+        if col in fixed:
+            out[col] = fixed[col]
+            continue
+        if not indicators_too:
+            continue
+        for suffix, word in (("_status", "status_of"), ("_year", "year_of")):
+            if col.endswith(suffix) and indicator(col[: -len(suffix)]):
+                out[col] = f"{fixed[word]}: {indicator(col[: -len(suffix)])}"
+                break
+        else:
+            if col.endswith(export.SHOWN_SUFFIX) and indicator(col[: -len(export.SHOWN_SUFFIX)]):
+                out[col] = f"{indicator(col[: -len(export.SHOWN_SUFFIX)])} — {fixed['shown']}"
+            elif indicator(col):
+                out[col] = f"{indicator(col)} — {fixed['exact']}"
+    return out
+
+
+def shown_digits(columns, catalogue: pd.DataFrame) -> dict[str, int]:
+    """Decimals of the rounded copy of each indicator column (by its unit)."""
+    cat = catalogue.set_index("id") if "id" in catalogue.columns else catalogue
+    out = {}
+    for col in (str(c) for c in columns):
+        if col in cat.index:
+            unit = cat.loc[col, "unit"]
+            unit = unit.iloc[0] if isinstance(unit, pd.Series) else unit
+            if str(unit) != "flag":
+                out[col] = SHOWN_DIGITS.get(str(unit), 2)
+    return out
+
+
+def export_options(columns, backend: Backend, lang: str, indicators_too: bool = True) -> dict:
+    """``labels`` and ``shown`` for :func:`geo.io.export.export` of a table with ``columns``."""
+    catalogue = backend.read_layer("catalogue")
+    shown = shown_digits(columns, catalogue) if indicators_too else {}
+    names = list(columns) + [f"{c}{export.SHOWN_SUFFIX}" for c in shown] + ["provenance"]
+    return {"labels": column_labels(names, catalogue, lang, indicators_too), "shown": shown}
+
+
+def observed_standard(obs: pd.DataFrame, indicator: str, level: str, year: int | None) -> str:
+    """The poverty standard most rows of ``indicator`` at ``level`` in ``year`` were measured by ("" if none)."""
+    rows = indicators.values(obs, indicator, level, year)
+    std = rows["standard"].dropna().astype(str) if "standard" in rows.columns else pd.Series([], dtype=str)
+    std = std[std != ""]
+    return str(std.mode().iloc[0]) if len(std) else ""
+
+
+# --------------------------------------------------------------------------- page options
+
+
+def page_options(lang: str, backend: Backend) -> dict:
+    """What the page's targeting panel may offer, read from the data and from /targets."""
+    s = strings(lang)
+    obs = backend.read_layer("observations")
+    catalogue = backend.read_layer("catalogue")
+    cat = catalogue.set_index("id")
+    name_col = "name_vi" if lang == "vi" else "name_en"
+    levels, by_level = [], {}
+    for level in targeting.LEVELS:
+        levels.append({"id": level, "label": s["levels"].get(level, level)})
+        items = []
+        for ind in targeting.rankable(obs, catalogue, level):
+            row = cat.loc[ind]
+            rows = obs[(obs["indicator"] == ind) & (obs["unit_level"] == level)]
+            stds = sorted({str(x) for x in rows["standard"].dropna() if str(x)})
+            years = [int(y) for y in indicators.years(obs, ind, level)]
+            by_year = {str(y): standard_text(observed_standard(rows, ind, level, y), lang) for y in years if stds}
+            items.append(
+                {
+                    "id": ind,
+                    "name": str(row.get(name_col) or ind),
+                    "unit": unit_label(row.get("unit"), lang),
+                    "kind": str(row.get("kind") or ""),
+                    "standards": [standard_text(x, lang) for x in stds],
+                    "standard_by_year": {y: t for y, t in by_year.items() if t},
+                    "years": years,
+                }
+            )
+        by_level[level] = items
+    statuses = []
+    for name in query.status_names(catalogue):
+        label = s["statuses"].get(name) or (str(cat.loc[name].get(name_col)) if name in cat.index else name)
+        statuses.append({"id": name, "label": label})
+    first = ("p135", "poor_district", "ntm_recognised", "border")
+    statuses.sort(key=lambda x: (first.index(x["id"]) if x["id"] in first else len(first), x["label"]))
+    return {
+        "levels": levels,
+        "indicators": by_level,
+        "statuses": statuses,
+        "countries": [{"id": c, "label": s["countries"].get(c, c)} for c in query.COUNTRIES],
+        "formats": list(export.FORMATS),
+        "geometry_options": list(export.GEOMETRY_OPTIONS),
+        "counts": list(targeting.COUNT_INDICATORS),
+        "i18n": {k: v for k, v in s.items() if k not in ("columns", "standards")},
+    }
+
+
+# --------------------------------------------------------------------------- layer downloads
+
+
+def _backend() -> Backend:
+    try:
+        return app_context.backend()
+    except BackendError as exc:
+        raise ApiError(str(exc), 503, "ServiceUnavailable") from None
+
+
+def _spec(layer_id: str) -> layerspec.LayerSpec:
+    specs = current_app.extensions.get("map_layers", [])
+    for spec in specs:
+        if spec.id == layer_id:
+            return spec
+    raise not_found(f"unknown layer {layer_id!r}; layers: {', '.join(s.id for s in specs)}")
+
+
+def _arg_choice(name: str, choices, default):
+    raw = request.args.get(name)
+    if raw in (None, ""):
+        return default
+    if raw not in choices:
+        raise bad_request(f"unknown {name} {raw!r}; expected one of {', '.join(choices)}")
+    return raw
+
+
+def _arg_year(spec: layerspec.LayerSpec) -> int | None:
+    raw = request.args.get("year")
+    if raw in (None, ""):
+        return None
+    if not raw.isdigit():
+        raise bad_request(f"year must be a year such as 2020, got {raw!r}")
+    try:
+        return layerspec.check_year(spec, int(raw))
+    except layerspec.LayerDataError as exc:
+        raise bad_request(str(exc)) from None
+
+
+def _arg_codes(frame: pd.DataFrame, key: str) -> list[int] | None:
+    """Row positions of ``codes`` (in the order given), or None for every row; 400 on an unknown code."""
+    raw = request.args.get("codes")
+    if raw in (None, ""):
+        return None
+    codes = [c.strip() for c in raw.split(",") if c.strip()]
+    bad = [c for c in codes if not _CODE.fullmatch(c)]
+    if bad:
+        raise bad_request(f"codes: malformed id {bad[0]!r}; expected ids of the layer separated by commas")
+    where = {str(c): i for i, c in enumerate(frame[key])}
+    unknown = [c for c in codes if c not in where]
+    if unknown:
+        raise bad_request(f"codes: {', '.join(unknown[:5])} not in layer (ids: {key})")
+    if len(set(codes)) != len(codes):
+        raise bad_request("codes: an id is given twice")
+    return [where[c] for c in codes]
+
+
+def layer_table(spec: layerspec.LayerSpec, year: int | None, backend: Backend) -> tuple[gpd.GeoDataFrame, str]:
+    """The rows of a map layer as a table for export, and the poverty standard of its values."""
+    frame = layerspec.layer_frame(spec, year, backend)
+    frame = frame.drop(columns=[c for c in LAYER_INTERNAL if c in frame.columns])
+    standard = ""
+    if spec.indicator:
+        ind = spec.indicator
+        std = frame["standard"].dropna().astype(str)
+        std = std[std != ""]
+        standard = str(std.mode().iloc[0]) if len(std) else ""
+        frame = frame.rename(
+            columns={"value": ind, "status": f"{ind}_status", "obs_year": f"{ind}_year", "standard": "standard"}
+        )
+    elif spec.field:
+        frame = frame.drop(columns=[c for c in ("value", "obs_year", "standard") if c in frame.columns])
+    else:
+        frame = frame.drop(columns=[c for c in ("value", "obs_year") if c in frame.columns])
+    if spec.source in ("communes", "districts"):
+        frame = _with_counts(frame, spec, year, backend)
+    elif "households" in frame.columns:  # a work's households served, not the indicator
+        frame = frame.rename(columns={"households": "households_served"})
+    for col in frame.columns:  # years as whole numbers (2019, not 2019.0)
+        if (col == "year" or str(col).endswith("_year")) and pd.api.types.is_float_dtype(frame[col].dtype):
+            frame[col] = frame[col].round().astype("Int64")
+    return frame, standard
+
+
+def _with_counts(frame: gpd.GeoDataFrame, spec: layerspec.LayerSpec, year: int | None, backend: Backend):
+    """Household and population counts of the units (the layer's year where there is one)."""
+    obs = backend.read_layer("observations")
+    level = "commune" if spec.source == "communes" else "district"
+    codes = frame["gso_code"].astype(str)
+    for ind in targeting.COUNT_INDICATORS:
+        if ind in frame.columns:
+            continue
+        have = indicators.years(obs, ind, level)
+        if not have:
+            continue
+        pick = year if year in have else None
+        rows = indicators.values(obs, ind, level, pick).set_index("gso_code")
+        frame[ind] = codes.map(rows["value"]).astype(float).to_numpy()
+        frame[f"{ind}_status"] = codes.map(rows["status"]).astype(object).to_numpy()
+        frame[f"{ind}_year"] = codes.map(rows["year"]).astype(float).to_numpy()
+    return frame
+
+
+@bp.get("/layers/<layer_id>/download")
+def layer_download(layer_id: str):
+    spec = _spec(layer_id)
+    default_lang = current_app.config.get("DEFAULT_LANG")
+    lang = _arg_choice("lang", LANGS, default_lang if default_lang in LANGS else "vi")
+    fmt = _arg_choice("f", tuple(export.FORMATS), None)
+    if fmt is None:
+        raise bad_request(f"f: give a format, one of {', '.join(export.FORMATS)}")
+    geometry = _arg_choice("geometry", export.GEOMETRY_OPTIONS, None)
+    if geometry is not None and fmt not in ("csv", "xlsx"):
+        raise bad_request("geometry=wkt|latlon|none applies to f=csv and f=xlsx")
+    for name in request.args:
+        if name not in ("f", "year", "lang", "codes", "geometry"):
+            raise bad_request(f"unknown parameter {name!r}; expected: f, year, lang, codes, geometry")
+    backend = _backend()
+    year = _arg_year(spec)
+    try:
+        table, standard = layer_table(spec, year, backend)
+    except (layerspec.LayerDataError, ValueError) as exc:
+        raise bad_request(str(exc)) from None
+    key = layerspec.ID_COLUMN[spec.source]
+    rows = _arg_codes(table, key)
+    total = len(table)
+    if rows is not None:
+        table = table.iloc[rows]
+    shown_year = layerspec.check_year(spec, year)
+    bits = ["kontum", spec.id, str(shown_year) if shown_year else "", standard_tag(standard)]
+    if rows is not None:
+        bits.append(f"{len(rows)} of {total}")
+    name = " ".join(b for b in bits if b)
+    meta = {
+        "layer": spec.id,
+        "title_layer": spec.title(lang),
+        "year": shown_year,
+        "standard": standard or None,
+        "rows": f"{len(table)} selected in the page" if rows is not None else f"all {len(table)}",
+    }
+    units = spec.source in ("communes", "districts")
+    options = export_options(table.columns, backend, lang, units) if fmt in ("csv", "xlsx", "kml") else {}
+    try:
+        data, mimetype, filename = export.export(
+            table, fmt, name, metadata={k: v for k, v in meta.items() if v is not None}, geometry=geometry, **options
+        )
+    except ValueError as exc:
+        raise bad_request(f"export {fmt}: {exc}") from None
+    resp = Response(data, content_type=mimetype)
+    resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return resp
