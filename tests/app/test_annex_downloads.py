@@ -60,7 +60,8 @@ def test_border_ranking_annex(client):
     groups = [r[name_at] for r in rows if r[0] is None and not str(r[name_at]).startswith(("Cộng", "Toàn"))]
     assert groups and all(g.startswith("Huyện ") for g in groups)
     assert rows[-1][name_at] == "Toàn tỉnh (13 đơn vị)"
-    assert "Năm số liệu: 2020" in top and any("dữ liệu minh họa / demo data" in str(t) for t in top)
+    # the ranked year, and the 2019 census population the counts carry (each column says its year)
+    assert "Năm số liệu: 2019–2020" in top and any("dữ liệu minh họa / demo data" in str(t) for t in top)
     assert "Chuẩn nghèo: 2016-2020 multidimensional (QĐ 59/2015/QĐ-TTg)" in top
 
 

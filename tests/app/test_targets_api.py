@@ -392,19 +392,20 @@ def test_rankings_carry_household_counts_and_totals(client, gpkg):
     props = _props(doc)
     codes = [p["gso_code"] for p in props]
     poor = values.values(obs, "poor_households", "commune", 2016).set_index("gso_code")["value"]
-    homes = values.values(obs, "households", "commune", 2019).set_index("gso_code")["value"]
+    # households are a yearly series (2015–2021), so the ranking's own year is used
+    homes = values.values(obs, "households", "commune", 2016).set_index("gso_code")["value"]
     assert [p["poor_households"] for p in props] == [poor[c] for c in codes]
-    assert {p["poor_households_year"] for p in props} == {2016} and {p["households_year"] for p in props} == {2019}
+    assert {p["poor_households_year"] for p in props} == {2016} and {p["households_year"] for p in props} == {2016}
     totals = doc["totals"]
     assert totals["poor_households"]["total"] == pytest.approx(float(poor[codes].sum()))
     assert totals["poor_households"]["synthetic_share"] == 1.0 and totals["poor_households"]["years"] == [2016]
     assert totals["households"]["total"] == pytest.approx(float(homes[codes].sum()))
     assert totals["households"]["synthetic_share"] == 0.0 and totals["households"]["of"] == 13
-    # district poor households exist for 2021 only: a 2016 district ranking does not borrow them
+    # a 2016 district ranking carries the districts' 2016 poor households (sums of their communes),
+    # never the 2021 review's (another standard)
     districts = _ok(client, "/targets?level=district&year=2016&geometry=none").get_json()
-    assert (
-        "poor_households" not in districts["totals"] and "poor_households" not in districts["features"][0]["properties"]
-    )
+    assert districts["totals"]["poor_households"]["years"] == [2016]
+    assert {f["properties"]["poor_households_year"] for f in districts["features"]} == {2016}
 
 
 def test_csv_download_is_excel_friendly_and_in_the_readers_language(client, gpkg):
