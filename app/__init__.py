@@ -56,6 +56,8 @@ CONFIG_KEYS = {
     "MAP_RASTER_SLOTS": "raster_slots",
     "MAP_RASTER_LIMIT": "raster_limit",
     "MAP_ZONAL_LIMIT": "zonal_limit",
+    "MAP_PROXY_HOPS": "proxy_hops",
+    "MAP_KEEP_VERSIONS": "keep_versions",
     "MAP_LANG": "lang",
     "DEFAULT_LANG": "lang",
 }

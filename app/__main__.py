@@ -105,6 +105,22 @@ def _trim_heap() -> None:
         libc.malloc_trim(0)
 
 
+def server_options(host: str, port: int, workers: int) -> dict:
+    """Gunicorn's settings: the buffering thread worker (:mod:`app.serving`) with many more
+    connections than threads, so slow or idle clients hold a socket each, never a thread."""
+    return {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "worker_class": "app.serving.BufferingThreadWorker",
+        "threads": 4,
+        "worker_connections": 256,
+        "keepalive": 5,  # idle kept-alive connections close after 5 s
+        "timeout": 60,  # a worker stuck this long is restarted
+        "graceful_timeout": 10,
+        "accesslog": "-",
+    }
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m app", description="Serve the Kon Tum poverty map.")
     p.add_argument("--host", default="127.0.0.1")
@@ -119,7 +135,9 @@ def main(argv=None) -> int:
     gc.collect()
     gc.freeze()
     _trim_heap()
-    _Server(app, {"bind": f"{args.host}:{args.port}", "workers": args.workers, "threads": 4, "accesslog": "-"}).run()
+    if args.host not in ("127.0.0.1", "localhost", "::1") and not app.extensions["kontum"].settings.public_url:
+        app.logger.warning("serving on %s without MAP_PUBLIC_URL: links follow each request's Host header", args.host)
+    _Server(app, server_options(args.host, args.port, args.workers)).run()
     return 0
 
 

@@ -58,7 +58,7 @@ ZONAL_MAX_PIXELS = 50_000_000  # pixels read over the units for one upload
 ZONAL_MAX_BYTES = 256 * 1024 * 1024  # those pixels × the band's bytes per pixel
 #: The cell sizes (metres) the web service computes; the command line takes any from 50 to 5000.
 RESOLUTIONS = (100.0, 250.0, 500.0, 1000.0, 2000.0, 5000.0)
-SLOT_WAIT_S = 0.5  # how long a request waits for a free slot before 503
+SLOT_WAIT_S = 0.1  # how long a request waits for a free slot before 503 (a waiting request holds a thread)
 RETRY_AFTER_S = 5
 SLOTS = "kontum_raster_slots"
 

@@ -27,6 +27,7 @@ from flask import Flask, Response, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from geo.settings import Settings
 
@@ -172,3 +173,5 @@ def install(app: Flask, conf: Settings) -> None:
         app.config["SESSION_COOKIE_SECURE"] = True
     app.session_interface = _SessionInterface(conf)
     app.after_request(_headers)
+    if conf.proxy_hops:  # the client address and scheme as the trusted proxies saw them
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=conf.proxy_hops, x_proto=conf.proxy_hops)

@@ -117,13 +117,27 @@ class Settings:
         "MAP_RASTER_SLOTS",
         1,
         "raster computations (a new `/raster/*.tif`, `POST /raster/zonal`) run at once per worker "
-        "process; one more waits half a second, then gets 503 with `Retry-After`",
+        "process; one more waits 0.1 s, then gets 503 with `Retry-After`",
     )
     raster_limit: str = _setting(
         "MAP_RASTER_LIMIT", "60 per minute", "`/raster/*` requests allowed per client address (else 429)"
     )
     zonal_limit: str = _setting(
         "MAP_ZONAL_LIMIT", "10 per minute;60 per hour", "`POST /raster/zonal` uploads allowed per client address"
+    )
+    keep_versions: int = _setting(
+        "MAP_KEEP_VERSIONS",
+        0,
+        "dataset versions kept (the last N, the current one and those kept by `geo versions keep`); "
+        "older ones lose their GeoPackage, or go entirely when no kept version builds on them",
+        "0 (keep all)",
+    )
+    proxy_hops: int = _setting(
+        "MAP_PROXY_HOPS",
+        0,
+        "reverse proxies in front whose `X-Forwarded-For`/`-Proto` are trusted (1 behind nginx): the "
+        "client address the limits count and HTTPS come from them",
+        "0 (no proxy: the peer address)",
     )
     lang: str = _setting("MAP_LANG", "vi", "default interface language (`vi` or `en`)")
     user: str = _setting("USER", "cli", "who the command line records as the uploader (`--who` default)")
@@ -143,6 +157,10 @@ class Settings:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise SettingsError(f"{env_name(name)} must be a whole number of at least 1, got {value!r}")
+        if isinstance(self.keep_versions, bool) or not isinstance(self.keep_versions, int) or self.keep_versions < 0:
+            raise SettingsError(f"MAP_KEEP_VERSIONS must be a whole number of at least 0, got {self.keep_versions!r}")
+        if isinstance(self.proxy_hops, bool) or not isinstance(self.proxy_hops, int) or self.proxy_hops < 0:
+            raise SettingsError(f"MAP_PROXY_HOPS must be a whole number of at least 0, got {self.proxy_hops!r}")
         if self.lang not in LANGS:
             raise SettingsError(f"MAP_LANG must be one of {', '.join(LANGS)}, got {self.lang!r}")
         object.__setattr__(self, "database_url", str(self.database_url or "").strip())

@@ -95,6 +95,7 @@ OBS_COLUMNS = catalogue.OBS_COLUMNS
 _DIR_RE = re.compile(r"^\d{4,}$")
 TMP_PREFIX = ".tmp-"
 PUBLISHED = "published"
+KEPT = "kept.json"
 
 
 class VersionError(ValueError):
@@ -323,9 +324,20 @@ def _file_get(number: int) -> Version:
     path = _dir(number)
     manifest = _read_manifest(path) if path.is_dir() else None
     limit = visible_limit()
+    if manifest is not None and not (path / GPKG).is_file() and (limit is None or number <= limit):
+        raise VersionError(f"dataset version {number} was pruned (MAP_KEEP_VERSIONS); it cannot be restored")
     if manifest is None or not (path / GPKG).is_file() or (limit is not None and number > limit):
         have = ", ".join(str(v.number) for v in _file_list()) or "none"
         raise VersionError(f"there is no dataset version {number} (versions: {have}; 0 is the base build)")
+    return Version(number, path, manifest)
+
+
+def _payload(number: int) -> Version:
+    """Version ``number`` as a payload on its parent (its GeoPackage may have been pruned)."""
+    path = _dir(number)
+    manifest = _read_manifest(path) if path.is_dir() else None
+    if manifest is None:
+        raise VersionError(f"there is no dataset version {number} (its payload is gone)")
     return Version(number, path, manifest)
 
 
@@ -356,7 +368,7 @@ def chain(number: int) -> list[Version]:
     seen = set()
     while number and number not in seen:
         seen.add(number)
-        v = _file_get(number)
+        v = _payload(number)
         out.append(v)
         number = int(v.manifest.get("parent") or 0)
     return out[::-1]
@@ -710,7 +722,63 @@ def _file_create(
         write_stage("before_published")
         with contextlib.suppress(OSError):  # served already; the next write records it
             _write_number(PUBLISHED, number)
+        keep = settings.active().keep_versions
+        if keep:
+            with contextlib.suppress(OSError):  # pruning is housekeeping: the version is made
+                prune(keep)
     return _file_get(number)
+
+
+def kept_numbers() -> set[int]:
+    """The versions ``python -m geo versions keep N`` marked to keep whatever their age."""
+    try:
+        data = json.loads((state_dir() / KEPT).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return set()
+    return {int(n) for n in data if isinstance(n, int)} if isinstance(data, list) else set()
+
+
+def keep(number: int) -> None:
+    """Mark version ``number`` to be kept by :func:`prune` (it must exist)."""
+    with _locked():
+        _file_get(number)
+        numbers = sorted(kept_numbers() | {number})
+        tmp = state_dir() / f".{KEPT}.{secrets.token_hex(6)}"
+        _write_text(tmp, json.dumps(numbers))
+        os.replace(tmp, state_dir() / KEPT)
+
+
+def prune_plan(keep_last: int) -> tuple[list[int], list[int]]:
+    """``(folders to remove, GeoPackages to remove)`` to keep the last ``keep_last`` versions,
+    the current one and the kept ones (:func:`kept_numbers`) restorable.
+
+    A version is a payload on its parent chain: a version that a kept one builds on keeps its
+    payload and manifest (so the kept one can still be rebuilt and its children composed) and
+    loses only its GeoPackage, the ~18 MB; a version nothing kept builds on goes entirely.
+    """
+    complete = [v.number for v in _file_list()]
+    keep = set(complete[-keep_last:]) | kept_numbers() | {_file_current_number()}
+    keep &= set(complete)
+    needed = {v.number for k in keep for v in chain(k)}
+    limit = visible_limit()
+    folders = [n for n in _numbered() if n not in needed and (limit is None or n <= limit)]
+    gpkgs = [n for n in sorted(needed - keep) if (_dir(n) / GPKG).is_file()]
+    return folders, gpkgs
+
+
+def prune(keep_last: int) -> tuple[list[int], list[int]]:
+    """Apply :func:`prune_plan` (lock held by the caller or taken here); returns it."""
+    folders, gpkgs = prune_plan(keep_last)
+    for n in folders:
+        _unpublish(n)
+    for n in gpkgs:
+        path = _dir(n)
+        os.chmod(path, 0o755)
+        try:
+            (path / GPKG).unlink()
+        finally:
+            os.chmod(path, 0o555)
+    return folders, gpkgs
 
 
 def write_failure(exc: BaseException, folder: Path) -> OSError:
@@ -807,6 +875,15 @@ def _cmd_show(args) -> int:
     return 0
 
 
+def _cmd_keep(args) -> int:
+    try:
+        keep(args.number)
+    except VersionError as exc:
+        raise CliError(str(exc)) from None
+    print(f"version {args.number} is kept")
+    return 0
+
+
 def _cmd_restore(args) -> int:
     try:
         v = restore(args.number)
@@ -844,6 +921,9 @@ def register(sub: Any) -> None:  # sub: argparse add_subparsers() action (its cl
     p_show = vsub.add_parser("show", help="the manifest of version N")
     p_show.add_argument("number", type=int)
     p_show.set_defaults(func=_cli(_cmd_show))
+    p_keep = vsub.add_parser("keep", help="keep version N whatever MAP_KEEP_VERSIONS says")
+    p_keep.add_argument("number", type=int)
+    p_keep.set_defaults(func=_cli(_cmd_keep))
     p_restore = vsub.add_parser("restore", help="make version N current (0 = the base build)")
     p_restore.add_argument("number", type=int)
     p_restore.set_defaults(func=_cli(_cmd_restore))

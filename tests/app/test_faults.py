@@ -214,6 +214,6 @@ def test_a_real_full_disk(gpkg, tmp_path):
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert out["stage"][0] == 503 and "disk is full" in out["stage"][1]
     assert out["commit"][0] == 503 and "disk is full" in out["commit"][1]
-    # only the (empty) folders and the writers' lock are left; nothing served changed
-    assert [p for p in out["left"] if not p.endswith((".lock", "staging", "versions"))] == []
+    # only the (empty) folders, the writers' lock and the record of published versions are left
+    assert [p for p in out["left"] if not p.endswith((".lock", "staging", "versions", "published"))] == []
     assert out["current"] == 0

@@ -16,7 +16,15 @@ UTM = "EPSG:32648"
 
 @pytest.fixture(scope="module")
 def client(gpkg):
-    app = create_app({"GEO_GPKG": str(gpkg), "TESTING": True})
+    # the per-client limits have their own tests (test_raster_limits.py); this module makes many requests
+    app = create_app(
+        {
+            "GEO_GPKG": str(gpkg),
+            "TESTING": True,
+            "MAP_RASTER_LIMIT": "10000 per minute",
+            "MAP_ZONAL_LIMIT": "10000 per minute",
+        }
+    )
     return app.test_client()
 
 

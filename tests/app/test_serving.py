@@ -1,0 +1,94 @@
+"""Issue 17 items 2 and 3 on a real server (``python -m app``, one worker of four threads):
+64 slow clients, then eight heavy raster requests, and a cheap request still answers in
+under a second.  Measured figures: bench/RESULTS.md (``python -m bench.hardening``)."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from bench import hardening
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(gpkg, tmp_path_factory):
+    port = _free_port()
+    log = tmp_path_factory.mktemp("log") / "server.log"
+    env = {**os.environ, "GEO_GPKG": str(gpkg), "GEO_STATE_DIR": str(tmp_path_factory.mktemp("state"))}
+    env.update({"PYTHONPATH": str(ROOT), "MAP_RASTER_LIMIT": "1000 per minute"})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app", "--port", str(port), "--workers", "1"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("wb"),  # a file: a pipe nobody reads would fill and stall the server
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 300
+        while True:
+            assert proc.poll() is None, log.read_text()[-2000:]
+            assert time.time() < deadline, "the server did not start"
+            if hardening.cheap(base, timeout=5) < 5:  # answered (5: no answer)
+                break
+            time.sleep(1)
+        yield base, port
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+def test_64_slow_clients_do_not_stall_a_cheap_request(server):
+    base, _ = server
+    times = hardening.with_slow_clients(base, 64)
+    assert statistics.median(times) < 1.0 and max(times) < 3.0, times  # was: never within 30 s
+
+
+def test_a_slow_client_is_disconnected_past_the_header_deadline(server):
+    _, port = server
+    s = socket.create_connection(("127.0.0.1", port), timeout=30)
+    s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
+    start = time.perf_counter()
+    try:
+        while s.recv(1024):  # nothing is answered; the server closes the connection
+            pass
+    except ConnectionResetError:
+        pass
+    assert time.perf_counter() - start < 20  # HEADER_TIMEOUT_S + the loop's second
+
+
+def test_keep_alive_and_bodies_still_work(server):
+    _, port = server
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    for _ in range(3):  # three requests on one connection
+        conn.request("GET", hardening.CHEAP)
+        r = conn.getresponse()
+        assert r.status == 200 and b"conformsTo" in r.read()
+    body = b'{"indicator": "poor_rate", "near": "border", "within_km": 0, "top": 3, "geometry": "none"}'
+    conn.request("POST", "/targets", body, {"Content-Type": "application/json"})
+    r = conn.getresponse()
+    assert r.status == 200, r.read()[:300]
+    assert len(r.read()) > 100
+
+
+def test_eight_heavy_requests_do_not_stall_a_cheap_request(server):
+    base, _ = server
+    times, codes = hardening.with_heavy_requests(base, 8)
+    assert statistics.median(times) < 1.0 and max(times) < 3.0, times  # was: 19.9 s
+    assert set(codes) <= {200, 503} and 503 in codes  # beyond the slot: 503 + Retry-After
