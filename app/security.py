@@ -95,7 +95,10 @@ def limiter(app: Flask, conf: Settings) -> Limiter:
         limited = app.extensions.setdefault(LIMITED_BLUEPRINTS, set())
         # Flask-Limiter resolves the limits of every request before the view runs; the
         # requests of blueprints without limits (the map, /targets, /ogc) skip that work.
-        made.request_filter(lambda: request.blueprint not in limited)
+        # (a nested blueprint is "parent.child" in the request, "child" by its own name)
+        made.request_filter(
+            lambda: not any(b in limited or b.rsplit(".", 1)[-1] in limited for b in request.blueprints)
+        )
         app.extensions[LIMITER] = made
     return app.extensions[LIMITER]
 
