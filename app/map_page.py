@@ -56,6 +56,7 @@ from geo.indicators import values as indicators
 from geo.maplayers import layerspec
 
 from . import context as app_context
+from . import workbench
 from .errors import ApiError, bad_request, not_found
 
 bp = Blueprint("map_page", __name__, template_folder="templates")
@@ -965,8 +966,14 @@ class _Init(JSCSSMixin, MacroElement):
         super().__init__()
         self._name = "KontumInit"
         js, css = PLUGIN_ASSETS["markercluster"]
-        self.default_js = [(n, _static(u)) for n, u in js] + [("kontum_js", _static("map/kontum-map.js"))]
-        self.default_css = [(n, _static(u)) for n, u in css] + [("kontum_css", _static("map/kontum-map.css"))]
+        self.default_js = [(n, _static(u)) for n, u in js] + [
+            ("kontum_js", _static("map/kontum-map.js")),
+            ("kontum_workbench_js", _static("map/kontum-workbench.js")),
+        ]
+        self.default_css = [(n, _static(u)) for n, u in css] + [
+            ("kontum_css", _static("map/kontum-map.css")),
+            ("kontum_workbench_css", _static("map/kontum-workbench.css")),
+        ]
         self.map_name, self.control_name, self.drawn_name, self.bases = map_name, control_name, drawn_name, bases
 
 
@@ -1107,12 +1114,14 @@ def _page_config(lang: str, path) -> dict:
             "geometry": url_for("map_page.layer_geometry", source="__SRC__"),
             "series": url_for("map_page.layer_series"),
             "targets": (request.script_root or "") + "/targets",
+            "layer_download": url_for("workbench.layer_download", layer_id="__ID__"),
             "other_lang": url_for("map_page.index", lang=other),
         },
         "i18n": _js_strings(lang),
         "status": t["status"],
         "quality": t["quality"],
         "demo_label": DEMO_LABEL,
+        "workbench": workbench.page_options(lang, path),
     }
 
 

@@ -136,7 +136,7 @@ def export_options(columns, backend: Backend, lang: str, indicators_too: bool = 
     """``labels`` and ``shown`` for :func:`geo.io.export.export` of a table with ``columns``."""
     catalogue = backend.read_layer("catalogue")
     shown = shown_digits(columns, catalogue) if indicators_too else {}
-    names = list(columns) + [f"{c}{export.SHOWN_SUFFIX}" for c in shown] + ["provenance"]
+    names = list(columns) + [f"{c}{export.SHOWN_SUFFIX}" for c in shown] + ["provenance", "lon", "lat", "wkt"]
     return {"labels": column_labels(names, catalogue, lang, indicators_too), "shown": shown}
 
 

@@ -154,7 +154,7 @@ def test_downloads(client, fmt, mime, suffix):
 def test_csv_geometry_option(client):
     text = _ok(client, "/targets?near=border&f=csv&geometry=latlon").get_data().decode("utf-8-sig")
     header = text.splitlines()[0].split(",")
-    assert "lon" in header and "lat" in header and "wkt" not in header
+    assert "Kinh độ" in header and "Vĩ độ" in header and "Hình học (WKT)" not in header  # labelled in vi
 
 
 def test_json_without_geometry(client):

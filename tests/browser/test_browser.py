@@ -287,7 +287,7 @@ def test_poorest_border_communes_button(tab):
     assert first.startswith("1") and "Xã" in first and "%" in first and "km" in first
     assert page.locator(".leaflet-kt-highlight-pane path").count() >= 10
     hrefs = page.eval_on_selector_all("#kt-targets .kt-downloads a", "els => els.map(e => e.getAttribute('href'))")
-    assert [h.split("f=")[-1] for h in hrefs] == ["geojson", "csv", "xlsx"]
+    assert [h.split("f=")[1].split("&")[0] for h in hrefs] == ["geojson", "csv", "gpkg", "shp", "kml", "xlsx"]
     assert all("near=border" in h and "top=10" in h for h in hrefs)
     for h in hrefs:
         assert page.request.get(tab.base + h).status == 200
@@ -306,7 +306,7 @@ def test_drawing_an_area_lists_its_communes(tab):
     page.mouse.up()
     _targets_or_skip(page)
     assert page.locator("#kt-targets tbody tr").count() >= 1
-    assert "xã trong vùng vẽ" in page.inner_text("#kt-targets")
+    assert "Trong vùng vẽ trên bản đồ" in page.inner_text("#kt-targets")
     href = page.get_attribute('#kt-targets .kt-downloads a[data-format="csv"]', "href")
     assert "intersects=" in href
     assert page.request.get(tab.base + href).status == 200

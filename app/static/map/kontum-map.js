@@ -80,6 +80,15 @@
 
   function t(key) { return S.cfg.i18n[key]; }
 
+  // Events for the workbench (kontum-workbench.js): "year", "layer" (an entry drawn or removed).
+  var listeners = {};
+  KT.on = function (name, fn) { (listeners[name] = listeners[name] || []).push(fn); };
+  function emit(name, data) {
+    (listeners[name] || []).forEach(function (fn) {
+      try { fn(data); } catch (e) { console.error("Kon Tum map: " + name + ": " + e.message); }
+    });
+  }
+
   // ------------------------------------------------------------ pre-init
   // Runs from the page body, before Folium creates the drawing control.
   KT.preInit = function (cfg) {
@@ -145,8 +154,9 @@
     var yearSel = document.getElementById("kt-year");
     if (yearSel) yearSel.value = String(S.year);
     updateLangLink();
+    var restored = KT.workbench ? KT.workbench.init(S) : null;
 
-    KT.ready = Promise.all(first.concat([S.geometryPromise, S.seriesPromise])).then(function () {
+    KT.ready = Promise.all(first.concat([S.geometryPromise, S.seriesPromise, restored])).then(function () {
       document.body.setAttribute("data-kt-ready", "1");
     }).catch(function (err) {
       console.error("Kon Tum map: " + err.message);
@@ -179,7 +189,7 @@
     S.entries[spec.id] = entry;
     S.order.push(spec.id);
     group.on("add", function () { onEntryAdded(entry); });
-    group.on("remove", function () { S.legend.update(); });
+    group.on("remove", function () { S.legend.update(); emit("layer", entry); });
     S.control.addOverlay(group, '<span class="kt-layer-name">' + esc(spec.title) + "</span>");
     entry.stamp = L.Util.stamp(group);
   }
@@ -270,6 +280,8 @@
     return S.geometry[source];
   }
 
+  KT.reload = function (entry) { entry.loading = ensureLoaded(entry); return entry.loading; };
+
   function ensureLoaded(entry) {
     var key = entryKey(entry);
     if (entry.key === key && entry.leaflet) return Promise.resolve(entry);
@@ -284,6 +296,7 @@
       entry.key = key;
       entry.error = null;
       S.legend.update();
+      emit("layer", entry);
       return entry;
     }).catch(function (err) {
       entry.error = err.message;
@@ -351,7 +364,7 @@
     } else {
       layer.bindTooltip(function () { return hoverText(meta, p); }, { sticky: true, direction: "top", opacity: 0.95 });
     }
-    layer.bindPopup(function () { return popup(entry, f); }, { maxWidth: 360, minWidth: 250, maxHeight: 440, autoPanPadding: [20, 20] });
+    layer.bindPopup(function () { return popup(entry, f); }, popupOptions());
     if (meta.kind !== "lines") {
       layer.on("mouseover", function () {
         layer.setStyle({ weight: meta.display === "outline" ? (meta.style.weight || 3) + 2 : 2.2, color: meta.display === "outline" ? p.color : "#111" });
@@ -387,7 +400,7 @@
       var m = L.marker([c[1], c[0]], { icon: L.divIcon({ html: dot, className: "kt-point-wrap", iconSize: [18, 18] }),
         title: f.properties.name || "" });
       m.bindTooltip(el("span", { text: f.properties.name || "" }), { direction: "top", offset: [0, -8] });
-      m.bindPopup(function () { return popup(entry, f); }, { maxWidth: 360, minWidth: 250, maxHeight: 440 });
+      m.bindPopup(function () { return popup(entry, f); }, popupOptions());
       entry.byCode[f.id] = m;
       entry.group.addLayer(m);
     });
@@ -395,6 +408,14 @@
   }
 
   // -------------------------------------------------------------- popups
+  // Popups fit inside the map (below the header, on phones too): sizes from the map's own box.
+  function popupOptions() {
+    var size = S.map.getSize();
+    return { maxWidth: Math.max(200, Math.min(360, size.x - 60)), minWidth: Math.min(250, size.x - 80),
+      maxHeight: Math.max(160, Math.min(440, size.y - 90)), autoPanPaddingTopLeft: [16, 16],
+      autoPanPaddingBottomRight: [16, 16] };
+  }
+  KT.popupOptions = popupOptions;
   function badge(status) {
     if (!status) return null;
     return el("span", { class: "kt-badge kt-badge-" + status, title: status,
@@ -788,7 +809,7 @@
       else S.map.fitBounds(provinceBounds(), { padding: [10, 10] });
     });
     var btn = document.getElementById("kt-poorest-border");
-    if (btn) btn.addEventListener("click", poorestBorder);
+    if (btn) btn.addEventListener("click", function () { return KT.poorestBorder(); });
     wireSearch();
   }
 
@@ -803,12 +824,15 @@
 
   function setYear(year) {
     S.year = year;
+    var sel = document.getElementById("kt-year");
+    if (sel && sel.value !== String(year)) sel.value = String(year);
     S.order.forEach(function (id) {
       var e = S.entries[id];
       if (e.spec.years.length > 1 && S.map.hasLayer(e.group)) e.loading = ensureLoaded(e);
     });
     updateLangLink();
     S.legend.update();
+    emit("year", year);
   }
   KT.setYear = setYear;
 
@@ -816,30 +840,52 @@
     var a = document.getElementById("kt-lang-toggle");
     if (!a) return;
     var u = new URL(S.cfg.urls.other_lang, window.location.href);
+    var here = new URLSearchParams(window.location.search);  // the whole view goes along
+    here.forEach(function (v, k) { if (k !== "lang") u.searchParams.set(k, v); });
     u.searchParams.set("year", S.year);
     a.setAttribute("href", u.pathname + u.search);
   }
+  KT.updateLangLink = updateLangLink;
 
   // -------------------------------------------------------------- search
+  function bareName(name) {
+    return norm(String(name).replace(/^(Xã|Phường|Thị trấn|Huyện|Thành phố)\s+/i, ""));
+  }
+
+  // Communes by name, GSO code or district; districts by name or code.
   function buildSearchIndex(geo) {
     S.searchIndex = geo.fc.features.map(function (f) {
       var p = f.properties;
-      var key = norm(p.name);
-      var bare = norm(String(p.name).replace(/^(Xã|Phường|Thị trấn)\s+/i, ""));
-      return { code: f.id, name: p.name, district: p.district_name, key: key, bare: bare };
-    });
+      return { kind: "commune", code: f.id, name: p.name, district: p.district_name, key: norm(p.name),
+        bare: bareName(p.name), dkey: norm(p.district_name), dbare: bareName(p.district_name || "") };
+    }).concat(S.cfg.districts.map(function (d) {
+      return { kind: "district", code: d.code, name: d.name, district: "", key: norm(d.name), bare: bareName(d.name),
+        dkey: "", dbare: "" };
+    }));
     return geo;
+  }
+
+  // Score of an entry for the query: 0 name starts with it, 1 name contains it, 2 the district
+  // itself, 3 a commune of a district matching it, 4 a code starting with it; -1 no match.
+  function searchScore(x, q) {
+    if (/^[0-9]+$/.test(q)) return x.code.indexOf(q) === 0 ? (x.code === q ? 0 : 4) : -1;
+    if (x.kind === "district") return x.key.indexOf(q) >= 0 ? 2 : -1;
+    if (x.bare.indexOf(q) === 0) return 0;
+    if (x.key.indexOf(q) >= 0) return 1;
+    if (x.dkey && x.dkey.indexOf(q) >= 0) return 3;
+    return -1;
   }
 
   function search(query) {
     var q = norm(query);
     if (!q || !S.searchIndex) return [];
-    var hits = S.searchIndex.filter(function (x) { return x.key.indexOf(q) >= 0; });
-    hits.sort(function (a, b) {
-      var sa = a.bare.indexOf(q) === 0 ? 0 : 1, sb = b.bare.indexOf(q) === 0 ? 0 : 1;
-      return sa - sb || a.bare.localeCompare(b.bare);
+    var hits = [];
+    S.searchIndex.forEach(function (x) {
+      var sc = searchScore(x, q);
+      if (sc >= 0) hits.push({ x: x, s: sc });
     });
-    return hits.slice(0, 10);
+    hits.sort(function (a, b) { return a.s - b.s || a.x.bare.localeCompare(b.x.bare); });
+    return hits.slice(0, 12).map(function (h) { return h.x; });
   }
   KT.search = search;
 
@@ -856,9 +902,10 @@
         list.appendChild(el("li", { class: "kt-empty", text: t("no_match") }));
       }
       hits.forEach(function (h, i) {
-        var li = el("li", { role: "option", "data-code": h.code, class: i === active ? "kt-active" : null,
+        var li = el("li", { role: "option", "data-code": h.code, "data-kind": h.kind,
+          class: i === active ? "kt-active" : null,
           onmousedown: function (ev) { ev.preventDefault(); choose(h); } },
-          [h.name, " ", el("small", { text: "— " + (h.district || "") })]);
+          [h.name, " ", el("small", { text: "— " + (h.kind === "district" ? h.code : (h.district || "") + " · " + h.code) })]);
         list.appendChild(li);
       });
       list.hidden = false;
@@ -866,7 +913,7 @@
     function choose(h) {
       input.value = h.name;
       list.hidden = true;
-      goTo(h.code);
+      if (h.kind === "district") zoomDistrict(h.code); else goTo(h.code);
     }
     input.addEventListener("input", function () { active = -1; render(); });
     input.addEventListener("keydown", function (ev) {
@@ -878,6 +925,22 @@
     input.addEventListener("blur", function () { setTimeout(function () { list.hidden = true; }, 150); });
   }
 
+  function zoomDistrict(code) {
+    var d = S.cfg.districts.filter(function (x) { return x.code === code; })[0];
+    var sel = document.getElementById("kt-district");
+    if (sel) sel.value = d ? d.code : "";
+    if (d) S.map.fitBounds(d.bounds, { padding: [20, 20] });
+  }
+  KT.zoomDistrict = zoomDistrict;
+
+  // The map's view once it has stopped moving (a popup opened during a zoom pans wrongly).
+  function whenStill(fn) {
+    var done = false;
+    function go() { if (!done) { done = true; fn(); } }
+    S.map.once("moveend", go);
+    setTimeout(go, 600);
+  }
+
   // Zoom to a commune, flash its outline and open its popup on the area layer shown.
   function goTo(code) {
     return geometry("communes").then(function (geo) {
@@ -886,7 +949,19 @@
       if (S.flash) S.map.removeLayer(S.flash);
       S.flash = L.geoJSON(f, { pane: "kt-highlight", interactive: false,
         style: { color: "#00b8d4", weight: 4, fill: false } }).addTo(S.map);
-      S.map.fitBounds(S.flash.getBounds(), { maxZoom: 11.5, paddingTopLeft: [40, 40], paddingBottomRight: [280, 40] });
+      var size = S.map.getSize(), wide = size.x > 760;
+      return new Promise(function (resolve) {
+        whenStill(function () { openAt(code, f); resolve(); });
+        // room above the outline for the popup, which opens upwards from the commune's centre
+        S.map.fitBounds(S.flash.getBounds(), { maxZoom: 11.5, paddingTopLeft: [30, Math.min(320, size.y * 0.45)],
+          paddingBottomRight: [wide ? 280 : 30, 30], animate: false });
+      });
+    });
+  }
+  KT.goTo = goTo;
+
+  function openAt(code, f) {
+    {
       var area = null;
       S.order.forEach(function (id) {
         var e = S.entries[id];
@@ -899,9 +974,8 @@
             el("div", { class: "kt-sub", text: t("district") + ": " + (f.properties.district_name || "") + " · " + t("gso_code") + " " + code })]))
           .openOn(S.map);
       }
-    });
+    }
   }
-  KT.goTo = goTo;
 
   // ----------------------------------------------------------- targeting
   function targetsUrl(params) {
@@ -909,6 +983,7 @@
   }
 
   function poorestBorder() {
+    if (KT.workbench) return KT.workbench.poorestBorder();
     var params = { indicator: "poor_rate", year: S.year, near: "border", within_km: 0, top: 10, lang: S.lang };
     return runTargets(params, t("poorest_border") + " — " + S.year);
   }
@@ -987,14 +1062,18 @@
   }
 
   // Highlight the listed communes with the page's own (simplified) geometry.
-  function highlight(features) {
+  // ``fit`` false: keep the view (a view restored from a link).
+  function highlight(features, source, fit) {
     if (S.highlight) S.map.removeLayer(S.highlight);
     S.highlight = null;
-    if (!features.length) return;
-    geometry("communes").then(function (geo) { drawHighlight(features, geo); });
+    if (!features.length) return Promise.resolve();
+    if (source === null) { drawHighlight(features, { byCode: {} }, fit); return Promise.resolve(); }
+    return geometry(source || "communes").then(function (geo) { drawHighlight(features, geo, fit); });
   }
+  KT.highlight = highlight;
+  KT.clearHighlight = function () { if (S.highlight) S.map.removeLayer(S.highlight); S.highlight = null; };
 
-  function drawHighlight(features, geo) {
+  function drawHighlight(features, geo, fit) {
     var withGeom = features.map(function (f) {
       var code = f.properties && f.properties.gso_code;
       var g = code && geo.byCode[code];
@@ -1013,7 +1092,9 @@
         }
       }
     }).addTo(S.map);
-    S.map.fitBounds(S.highlight.getBounds(), { paddingTopLeft: [30, 30], paddingBottomRight: [280, 30], maxZoom: 11 });
+    if (fit === false) return;
+    var wide = S.map.getSize().x > 760;
+    S.map.fitBounds(S.highlight.getBounds(), { paddingTopLeft: [30, 30], paddingBottomRight: [wide ? 280 : 30, 30], maxZoom: 11 });
   }
 
   function clearTargets() {
@@ -1028,7 +1109,8 @@
     S.map.on(L.Draw.Event.DRAWSTART, function () { S.drawn.clearLayers(); });
     S.map.on(L.Draw.Event.CREATED, function (e) {
       var gj = e.layer.toGeoJSON(5);
-      selectArea(gj.geometry);
+      S.drawn.addLayer(e.layer);
+      if (KT.workbench) KT.workbench.selectArea(gj.geometry); else selectArea(gj.geometry);
     });
   }
 
