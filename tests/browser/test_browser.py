@@ -346,3 +346,73 @@ def test_classification_can_be_switched_in_the_legend(tab):
     assert after != before and "Khoảng đều" in after
     assert page.locator(".leaflet-kt-areas-pane path").count() == 102
     assert tab.errors == []
+
+
+def click_district(page, gso_code: str):
+    """Click inside the district (at its representative point) and wait for its popup."""
+    from geo.io import storage
+
+    pt = storage.read_layer("districts").set_index("gso_code").geometry[gso_code].representative_point()
+    page.evaluate("([lat, lng]) => { KontumMap.state.map.setView([lat, lng], 10, {animate: false}); }", [pt.y, pt.x])
+    page.wait_for_timeout(300)
+    x, y = page.evaluate(
+        """([lat, lng]) => { const m = KontumMap.state.map;
+        const p = m.latLngToContainerPoint([lat, lng]); const r = m.getContainer().getBoundingClientRect();
+        return [p.x + r.left, p.y + r.top]; }""",
+        [pt.y, pt.x],
+    )
+    page.mouse.click(x, y)
+    page.wait_for_selector(".leaflet-popup-content .kt-popup", timeout=30000)
+
+
+def _chart_lines(popup) -> dict[tuple[str, str], int]:
+    """(indicator, standard key) → number of points of each chart line."""
+    popup.locator("svg.kt-chart-svg polyline").first.wait_for(state="attached")
+    lines = popup.locator("svg.kt-chart-svg polyline.kt-series")
+    out = {}
+    for i in range(lines.count()):
+        line = lines.nth(i)
+        key = (line.get_attribute("data-indicator"), line.get_attribute("data-standard"))
+        out[key] = len(line.get_attribute("points").split())
+    return out
+
+
+@pytest.mark.parametrize(
+    "code, name, lines_22",
+    [("617", "Huyện Tu Mơ Rông", 1), ("611", "Huyện Ngọc Hồi", 2)],  # 2021 review; Ngọc Hồi also end-2022
+)
+def test_district_popup_one_standard_and_a_chart_line_per_standard(tab, tmp_path, code, name, lines_22):
+    page = tab.open("/")
+    toggle_layer(page, "district_poor_rate")
+    page.wait_for_function("() => KontumMap.state.entries.district_poor_rate.meta !== null")
+    click_district(page, code)
+    popup = page.locator(".leaflet-popup-content .kt-popup")
+    assert popup.locator("h3").inner_text() == name
+    text = popup.inner_text()
+    assert "Tỷ lệ hộ nghèo (2020 · Đa chiều 2016–2020)" in text
+    assert "Tỷ lệ hộ cận nghèo (2020 · Đa chiều 2016–2020)" in text
+    # no district count for 2020: said so, never the 2021 review's 3.546 or the end-2022 figure
+    assert "Số hộ nghèo (2020 · Đa chiều 2016–2020)" in text and "không có số liệu năm 2020" in text
+    assert "3.546" not in text and "2021" not in text.split("Tỷ lệ hộ nghèo, cận nghèo")[0]
+    lines = _chart_lines(popup)
+    assert lines == {
+        ("poor_rate", "2016-2020"): 6,
+        ("near_poor_rate", "2016-2020"): 6,
+        ("poor_rate", "2022-2025"): lines_22,  # the real NĐ 07/2021 figures: a line of their own
+    }
+    assert popup.locator("svg.kt-chart-svg polyline[data-standard='2022-2025']").get_attribute("stroke-dasharray")
+    key = popup.locator(".kt-chart-standards").inner_text()
+    assert "Đa chiều 2016–2020" in key and "Đa chiều 2022–2025" in key
+    page.screenshot(path=str(tmp_path / f"district_popup_{code}.png"))
+    if os.environ.get("KT_SCREENSHOTS"):
+        page.screenshot(path=os.path.join(os.environ["KT_SCREENSHOTS"], f"district_popup_{code}.png"))
+    assert tab.errors == []
+
+
+def test_kroong_popup_names_the_income_standard(tab):
+    page = tab.open("/")
+    click_commune(page, "23314")
+    text = page.locator(".leaflet-popup-content .kt-popup").inner_text()
+    assert ">35% (2013 · Thu nhập 2011–2015)" in text and "chuẩn khác, không so sánh được" in text
+    assert "Tỷ lệ hộ nghèo (2020 · Đa chiều 2016–2020)" in text
+    assert tab.errors == []
