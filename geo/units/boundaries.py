@@ -1,7 +1,10 @@
 """Load the administrative units and the other reference layers.
 
 Every loader returns a GeoDataFrame in WGS84 with the project's column
-names, whatever the source file calls them:
+names, whatever the source file calls them; the names of the 2020 units are
+the GSO list's (``admin_units_2020.csv``: "Huyện Ia H' Drai", not the
+boundary file's "Ia H'Drai"), one canonical name per unit — the variants
+are matched as aliases by :mod:`geo.units.names`:
 
 communes (level ``commune``)
     ``gso_code`` (5-digit GSO code, str), ``name`` (with its prefix, e.g.
@@ -68,13 +71,14 @@ def _communes() -> gpd.GeoDataFrame:
     src = _read(_SOURCES["communes"])
     admin = pd.read_csv(paths.facts_dir() / "admin_units_2020.csv", dtype=str)
     admin = admin.set_index("gso_commune_code")
+    codes = src["gso_commune_code"].astype(str)
     out = gpd.GeoDataFrame(
         {
-            "gso_code": src["gso_commune_code"].astype(str),
-            "name": src["commune_name"],
+            "gso_code": codes,
+            "name": _canonical(codes, admin["commune_name"], src["commune_name"]),
             "unit_type": src["commune_type"],
             "district_code": src["gso_district_code"].astype(str),
-            "district_name": src["district_name"],
+            "district_name": _canonical(codes, admin["district_name"], src["district_name"]),
             "province_code": src["gso_province_code"].astype(str),
             "quality_flag": src["quality_flag"],
             "geom_method": src["geom_method"],
@@ -89,6 +93,11 @@ def _communes() -> gpd.GeoDataFrame:
     return out.sort_values("gso_code").reset_index(drop=True)
 
 
+def _canonical(codes: pd.Series, gso: pd.Series, given: pd.Series) -> pd.Series:
+    """The GSO list's name of each code (``gso``, indexed by code), else the boundary file's."""
+    return codes.map(gso).fillna(given).astype(given.dtype)
+
+
 def load_communes() -> gpd.GeoDataFrame:
     """The 102 communes, wards and towns of Kon Tum (2020 GSO list)."""
     return BOUNDARIES.get_or_make(_source_version("communes"), "communes", _communes).copy()
@@ -97,11 +106,13 @@ def load_communes() -> gpd.GeoDataFrame:
 def _districts() -> gpd.GeoDataFrame:
     src = _read(_SOURCES["districts"])
     admin = pd.read_csv(paths.facts_dir() / "admin_units_2020.csv", dtype=str)
-    dtype = admin.drop_duplicates("gso_district_code").set_index("gso_district_code")["district_type"]
+    by_code = admin.drop_duplicates("gso_district_code").set_index("gso_district_code")
+    dtype = by_code["district_type"]
+    codes = src["gso_district_code"].astype(str)
     out = gpd.GeoDataFrame(
         {
-            "gso_code": src["gso_district_code"].astype(str),
-            "name": src["district_name"],
+            "gso_code": codes,
+            "name": _canonical(codes, by_code["district_name"], src["district_name"]),
             "unit_type": src["gso_district_code"].astype(str).map(dtype),
             "province_code": src["gso_province_code"].astype(str),
             "n_communes": src["n_communes"].astype(int),

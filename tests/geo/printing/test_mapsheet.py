@@ -71,7 +71,7 @@ def test_legend_lists_every_class_label_and_count(vi_text, specs, gpkg):
 
 def test_district_and_country_labels(vi_text):
     text = flat(vi_text)
-    for name in ("Đắk Glei", "Tu Mơ Rông", "Ia H'Drai", "TP Kon Tum"):
+    for name in ("Đắk Glei", "Tu Mơ Rông", "Ia H' Drai", "TP Kon Tum"):  # GSO spelling
         assert name in text
     assert "Lào" in text and "Campuchia" in text
     assert "Ranh giới huyện" in text and "Biên giới quốc gia" in text
