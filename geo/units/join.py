@@ -29,7 +29,8 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.errors import CliError
-from geo.units.boundaries import LEVELS, load_units
+from geo.units.boundaries import MATCHED_LEVELS as LEVELS
+from geo.units.boundaries import load_units
 from geo.units.names import NameIndex, clean_code, clean_text
 
 # ---------------------------------------------------------------- reading

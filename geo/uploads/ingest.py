@@ -61,7 +61,7 @@ from geo import paths, settings
 from geo.backends.base import BackendError
 from geo.indicators import values as indicators
 from geo.io import encoding, storage
-from geo.units.boundaries import LEVELS
+from geo.units.boundaries import MATCHED_LEVELS as LEVELS
 from geo.units.join import CODE_COLUMNS, DISTRICT_COLUMNS, NAME_COLUMNS, header_key, join_table
 from geo.units.names import clean_code, clean_text, fold
 from geo.uploads import versions
