@@ -47,7 +47,7 @@ from flask import Blueprint, Response, abort, current_app, g, jsonify, render_te
 from werkzeug.utils import secure_filename
 
 from geo.backends.base import BackendError
-from geo.units.boundaries import LEVELS
+from geo.units.boundaries import MATCHED_LEVELS as LEVELS
 from geo.uploads import boundaries as boundary_upload
 from geo.uploads import common, ingest, staging, versions
 
