@@ -41,6 +41,9 @@ from geo.units import levels
 
 #: The levels with polygons (:func:`geo.units.levels.polygon_names`): what :func:`load_units` loads.
 LEVELS = levels.polygon_names()
+#: The levels whose tables ``geo join`` / ``geo ingest`` and boundary uploads match today (by 2020
+#: codes and names); the 2025 level joins them with name matching at that level.
+MATCHED_LEVELS = ("commune", "district")
 #: The boundaries read, per version of their source files (see :func:`_source_version`).
 BOUNDARIES = cache.partition("boundaries", max_bytes=256 * cache.MiB)
 _SOURCES = {"communes": "kontum_communes_2020.geojson", "districts": "kontum_districts_2020.geojson"}

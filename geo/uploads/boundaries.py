@@ -440,8 +440,8 @@ def preview(
     served: dict | None = None,
 ) -> BoundaryPreview:
     """Read, reproject, repair, match and check a boundary upload (writes nothing)."""
-    if level not in units.LEVELS:
-        raise UploadError(f"unknown level {level!r}; expected one of {', '.join(units.LEVELS)}")
+    if level not in units.MATCHED_LEVELS:
+        raise UploadError(f"unknown level {level!r}; expected one of {', '.join(units.MATCHED_LEVELS)}")
     declared = parse_crs(crs)
     gdf, kind, warnings = read_boundaries(data, filename)
     pv = BoundaryPreview(
@@ -615,7 +615,7 @@ def register(sub: Any) -> None:  # sub: argparse add_subparsers() action (its cl
         "run the unit checks; unless --dry-run, commit as a new dataset version.",
     )
     p.add_argument("file")
-    p.add_argument("--level", choices=units.LEVELS, default="commune")
+    p.add_argument("--level", choices=units.MATCHED_LEVELS, default="commune")
     p.add_argument("--crs", help="coordinate system when the file declares none (e.g. EPSG:9216, EPSG:3405)")
     p.add_argument("--note", help="source note")
     p.add_argument("--who", default=settings.active().user)

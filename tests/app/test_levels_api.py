@@ -168,8 +168,8 @@ def test_each_2020_commune_names_its_2025_commune(client):
     assert len(props) == 102 and all(p["code_2025"] and p["name_2025"] for p in props.values())
     assert (props["23323"]["name_2025"], props["23323"]["code_2025"]) == ("Xã Đăk Rơ Wa", "23332")
     full = _ok(client, "/layers/poor_rate.geojson?geometry=full").get_json()
-    kroong = next(f["properties"] for f in full["features"] if f["id"] == "23323")
-    assert kroong["code_2025"] == "23332"
+    dak_bla = next(f["properties"] for f in full["features"] if f["id"] == "23323")
+    assert dak_bla["code_2025"] == "23332"
 
 
 # ---------------------------------------------------------------- uploads move the aggregates

@@ -135,7 +135,12 @@ def test_upload_creates_a_version_in_the_database(db, gpkg):
     assert m["who"] == "tester" and m["parent"] == 0 and m["counts"]["observations"] == 25
     assert m["sha256"] == pv.sha256 and m["source_file"] == "review_2020_communes.csv"
     obs = db.read_layer("observations")
-    assert len(obs) == len(base) + 25
+    # the 25 rows uploaded, plus the values carried again from the communes (geo.indicators.carry)
+    carried = obs["source"].str.startswith("carried from the 2020 communes")
+    base_carried = base["source"].str.startswith("carried from the 2020 communes")
+    assert (~carried).sum() == (~base_carried).sum() + 25
+    # a 2025 commune whose every member now has an uploaded 2020 count gets that count carried too
+    assert carried.sum() >= base_carried.sum() > 1000
     got = indicators.values(obs, "poor_households", "commune", 2020).set_index("gso_code")
     assert got.loc["23344", "status"] == "official" and got.loc["23344", "value"] == 131
     # unchanged layers share the rows of version 0; the changed ones were written for 1
@@ -532,3 +537,25 @@ def test_map_of_a_second_app_shows_an_upload_committed_through_the_first(db, tmp
     assert after["23344"]["status"] == "official" and after["23344"] != before["23344"]
     assert after["23344"]["value"] == pytest.approx(100 * 131 / 384, abs=0.05)
     assert not (tmp_path / "a" / "versions").exists() and not (tmp_path / "b").exists()
+
+
+def test_upload_recomputes_the_carried_values_in_the_database(db):
+    """The PostGIS store composes a version like the files do: the carried district and 2025 values move."""
+    base = db.read_layer("observations")
+    before = indicators.values(base, "poor_households", "district", 2020).set_index("gso_code")
+    pv, data = preview("review_2020_communes.csv")
+    ingest.commit_preview(pv, data, "tester")
+    obs = db.read_layer("observations")
+    communes = db.read_layer("communes").set_index("gso_code")
+    now = indicators.values(obs, "poor_households", "commune", 2020).set_index("gso_code")["value"]
+    for level, code, column in (("district", "610", "district_code"), ("commune_2025", "23344", "code_2025")):
+        members = communes.index[communes[column] == code]
+        got = indicators.values(obs, "poor_households", level, 2020).set_index("gso_code").loc[code]
+        assert got["value"] == now[members].sum() and got["source"].startswith("carried from the 2020 communes")
+    assert indicators.values(obs, "poor_households", "district", 2020).set_index("gso_code").loc[
+        "610", "value"
+    ] != pytest.approx(before.loc["610", "value"])
+    feature = json.loads(db.item_json("communes_2025", "23344"))
+    assert feature["properties"]["poor_households_2020"] == now[communes.index[communes["code_2025"] == "23344"]].sum()
+    ranked = db.targets().rank("commune_2025", {"poor_households": 1.0}, 2020, [], None)
+    assert len(ranked) == 40

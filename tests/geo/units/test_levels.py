@@ -53,8 +53,8 @@ def test_every_2020_commune_is_in_exactly_one_2025_commune():
     assert communes.set_index("gso_code")["code_2025"].to_dict() == cw.to_dict()
     names = new.set_index("gso_code")["name"]
     assert (communes["name_2025"] == communes["code_2025"].map(names)).all()
-    kroong = communes.set_index("gso_code").loc["23323"]  # Xã Kroong → Xã Đăk Rơ Wa (23332)
-    assert (kroong["code_2025"], kroong["name_2025"]) == ("23332", "Xã Đăk Rơ Wa")
+    dak_bla = communes.set_index("gso_code").loc["23323"]  # Xã Đắk Blà → Xã Đăk Rơ Wa (23332)
+    assert (dak_bla["code_2025"], dak_bla["name_2025"]) == ("23332", "Xã Đăk Rơ Wa")
 
 
 def test_border_communes_of_2025_are_the_successors_of_the_13(gpkg):
