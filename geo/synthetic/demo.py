@@ -456,8 +456,10 @@ def _commune_rows(units, hh, poor_n, near_n, poor_src, near_src, note, hh_note) 
 
 
 def _district_rows(units, hh, poor_n, near_n, poor_src, near_src, districts, note, hh_note) -> list[dict]:
-    """District sums of the communes: households (derived), synthetic counts and rates
-    (a real district figure, where one exists, wins over these)."""
+    """District households (derived) and synthetic rates = Σ commune counts ÷ Σ households
+    (a real district figure, where one exists, wins).  No district count rows: a
+    district's poor households stay real-only, so what uses them as a divisor (the
+    allocation rules) is not made synthetic by the demo."""
     names = districts.set_index("gso_code")["name"]
     rows = []
     for code, grp in units.groupby("district_code"):
@@ -502,21 +504,6 @@ def _district_rows(units, hh, poor_n, near_n, poor_src, near_src, districts, not
                         year,
                         round(100.0 * n / h, 4),
                         "%",
-                        "synthetic",
-                        source,
-                        STANDARD_2016,
-                        note,
-                    )
-                )
-                rows.append(
-                    _row(
-                        "district",
-                        code,
-                        names[code],
-                        ind.replace("_rate", "_households"),
-                        year,
-                        n,
-                        "households",
                         "synthetic",
                         source,
                         STANDARD_2016,

@@ -405,3 +405,21 @@ def test_served_layer_geometry_is_valid(client, url):
     feats = r.get_json()["features"]
     geoms = [shapely.geometry.shape(f["geometry"]) for f in feats]
     assert geoms and all(g.is_valid for g in geoms), [shapely.is_valid_reason(g) for g in geoms if not g.is_valid]
+
+
+def test_border_popup_shows_the_published_length_beside_the_computed(client):
+    fc = get_layer(client, "border", geometry="none")
+    popups = {
+        f["properties"]["country"]: {i["id"]: i["text"] for i in f["properties"]["popup"]} for f in fc["features"]
+    }
+    assert set(popups["LAO"]) == {"length_km", "official_length_km", "official_source"}
+    assert "154" in popups["LAO"]["official_length_km"] and "138" in popups["KHM"]["official_length_km"]
+    assert "150" in popups["LAO"]["length_km"]  # computed from the geometry (UTM 48N)
+    assert "vietnam.vn" in popups["KHM"]["official_source"]
+
+
+def test_ogc_border_collection_has_the_published_lengths(client):
+    resp = client.get("/ogc/collections/border/items", query_string={"f": "json"})
+    props = {f["properties"]["country"]: f["properties"] for f in resp.get_json()["features"]}
+    assert props["LAO"]["official_length_km"] == 154.2 and props["KHM"]["official_length_km"] == 138.3
+    assert props["LAO"]["length_km"] == pytest.approx(150.5, abs=0.1)
