@@ -28,7 +28,7 @@ from __future__ import annotations
 import io
 import re
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -520,7 +520,7 @@ def _quality(ctx: Context, u: Unit, lang: str) -> str:
     return "; ".join(f"{flags.get(k, k)}: {int(n)}" for k, n in sorted(of.items()))
 
 
-def geometry_path(geoms) -> MplPath:
+def geometry_path(geoms: Iterable[shapely.Geometry | None]) -> MplPath:
     """Polygons (rings closed) and lines of ``geoms`` as one matplotlib path: one artist, fast to draw.
 
     >>> from shapely.geometry import box
