@@ -1116,6 +1116,7 @@ def _page_config(lang: str, path) -> dict:
             "targets": (request.script_root or "") + "/targets",
             "layer_download": url_for("workbench.layer_download", layer_id="__ID__"),
             "other_lang": url_for("map_page.index", lang=other),
+            "print": (request.script_root or "") + "/print",
         },
         "i18n": _js_strings(lang),
         "status": t["status"],
@@ -1195,6 +1196,12 @@ def _js_strings(lang: str) -> dict:
         "distance": "Cách biên giới" if vi else "To border",
         "download": "Tải về" if vi else "Download",
         "clear": "Xóa kết quả" if vi else "Clear",
+        "print_map": "In bản đồ" if vi else "Print map",
+        "print_hint": (
+            "Bản đồ PDF khổ A4 của lớp, năm, phân loại và khung nhìn đang xem"
+            if vi
+            else "An A4 PDF map of the layer, year, classes and view on screen"
+        ),
         "loading": "Đang tải…" if vi else "Loading…",
         "targets_missing": (
             "Chức năng chọn đối tượng (/targets) chưa sẵn sàng trên máy chủ này."

@@ -8,6 +8,12 @@ so the page's print button gives what is on screen.  A bad parameter is a 400 th
 it; the sheet is drawn by :mod:`geo.printing.mapsheet` in memory (nothing is written to
 disk).  At most :data:`MAX_RENDERS` sheets are drawn at once per app; a request beyond
 that gets a 503 with ``Retry-After``.
+
+Profiles (:mod:`geo.printing.profile`): ``GET /communes/<code>/profile.pdf``,
+``/districts/<code>/profile.pdf`` and ``/communes_2025/<code>/profile.pdf`` (``lang``),
+and a batch in one PDF: ``GET /profiles.pdf?level=commune&codes=23368,23344`` or
+``?border=1`` (every border commune); ``/targets?…&f=profiles`` gives the ranking's
+units (see :func:`profiles_response`).  They share the render slots.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from geo.backends.base import Backend, BackendError
 from geo.maplayers import layerspec
-from geo.printing import mapsheet
+from geo.printing import mapsheet, profile
 
 from . import context as app_context
 from .errors import ApiError, bad_request
@@ -91,3 +97,76 @@ def print_map():
     resp.headers["Content-Disposition"] = f'inline; filename="{name}"'
     resp.headers["Cache-Control"] = "no-cache"
     return resp
+
+
+# ------------------------------------------------------------------ profiles
+
+PROFILE_PATHS = {"communes": "commune", "districts": "district", "communes_2025": "commune_2025"}
+
+
+def _lang(value: str | None) -> str:
+    lang = value or app_context.settings().lang
+    if lang not in profile.LANGS:
+        raise bad_request(f"lang: expected one of {', '.join(profile.LANGS)}, got {lang!r}")
+    return lang
+
+
+def _only(allowed: tuple[str, ...]) -> None:
+    for key in request.args:
+        if key not in allowed:
+            raise bad_request(f"unknown parameter {key!r}; expected: {', '.join(allowed)}")
+
+
+def profiles_response(codes: list[str], level: str, lang: str) -> Response:
+    """The profiles of ``codes`` as one PDF (400 naming the parameter, 503 when busy)."""
+    source = _gpkg()
+    slots = current_app.extensions["print_slots"]
+    if not slots.acquire(blocking=False):
+        return _busy()
+    try:
+        codes, level = profile.check_request(codes, level, source)
+        body = profile.render_profiles(codes, level, source, lang)
+    except profile.ProfileError as exc:
+        raise bad_request(str(exc)) from None
+    finally:
+        slots.release()
+    resp = Response(body, mimetype="application/pdf")
+    resp.headers["Content-Disposition"] = f'inline; filename="{profile.profile_filename(codes, level, lang)}"'
+    resp.headers["Cache-Control"] = "no-cache"
+    return resp
+
+
+@bp.get("/<any(communes, districts, communes_2025):kind>/<code>/profile.pdf")
+def unit_profile(kind: str, code: str):
+    """One unit's profile page."""
+    _only(("lang",))
+    lang = _lang(request.args.get("lang"))
+    level = PROFILE_PATHS[kind]
+    try:
+        profile.check_request([code], level, _gpkg())
+    except profile.ProfileError as exc:
+        status = 404 if str(exc).startswith("code: no ") else 400
+        raise ApiError(str(exc), status, "NotFound" if status == 404 else "InvalidParameterValue") from None
+    return profiles_response([code], level, lang)
+
+
+@bp.get("/profiles.pdf")
+def batch_profiles():
+    """Many profiles in one PDF: ``codes=a,b,c`` or ``border=1``, with ``level`` and ``lang``."""
+    _only(("codes", "border", "level", "lang"))
+    lang = _lang(request.args.get("lang"))
+    try:
+        level = profile.check_level(request.args.get("level"))
+    except profile.ProfileError as exc:
+        raise bad_request(str(exc)) from None
+    codes = [c for c in (request.args.get("codes") or "").split(",") if c.strip()]
+    border = (request.args.get("border") or "").strip().lower()
+    if border not in ("", "0", "1", "true", "false"):
+        raise bad_request(f"border: expected 1 or 0, got {border!r}")
+    if border in ("1", "true"):
+        if level != "commune":
+            raise bad_request("border: lists border communes; use it with level=commune")
+        codes += profile.border_codes(_gpkg())
+    if not codes:
+        raise bad_request("codes: give unit codes (codes=23368,23344) or border=1")
+    return profiles_response(codes, level, lang)

@@ -20,7 +20,8 @@ Routes
     minLon,minLat,maxLon,maxLat · ``district`` codes or names · ``status``
     p135, border, poor_district, any flag indicator, ``!x`` negates ·
     ``top`` 1..500 · ``lang`` vi|en · ``f`` json (default) | geojson | csv
-    | xlsx | gpkg | shp | kml · ``geometry`` wkt|latlon|none (csv, xlsx;
+    | xlsx | gpkg | shp | kml | profiles (the units' profiles, one PDF
+    page each) · ``geometry`` wkt|latlon|none (csv, xlsx;
     json: none → null geometries, a small fast answer for tables).
 
     ``f=json``: a GeoJSON FeatureCollection with ``query`` (the request as
@@ -64,7 +65,7 @@ from geo.io import annex, export
 from geo.units import levels as unit_levels
 
 from . import context as app_context
-from . import workbench
+from . import print_map, workbench
 from .errors import ApiError, bad_request, error_payload, not_found
 
 bp = Blueprint("targets", __name__)
@@ -72,6 +73,7 @@ bp = Blueprint("targets", __name__)
 MAX_TOP = 500
 MAX_N = 50
 FORMATS = ("json",) + tuple(export.FORMATS)
+TARGET_FORMATS = FORMATS + ("profiles",)  # /targets only: the ranked units' profiles in one PDF
 LANGS = ("vi", "en")
 LEVELS = targeting.LEVELS
 DEFAULT_INDICATOR = "poor_rate"
@@ -297,10 +299,10 @@ class _NoGeometry(dict):
         return "null"
 
 
-def _common(params) -> tuple[str, str, str | None]:
+def _common(params, formats: tuple[str, ...] = FORMATS) -> tuple[str, str, str | None]:
     default_lang = current_app.config.get("DEFAULT_LANG")
     lang = _choice(params, "lang", LANGS, default_lang if default_lang in LANGS else "vi")
-    fmt = _choice(params, "f", FORMATS, "json")
+    fmt = _choice(params, "f", formats, "json")
     geometry = _choice(params, "geometry", export.GEOMETRY_OPTIONS, None)
     if geometry is not None and fmt not in ("csv", "xlsx") and not (fmt == "json" and geometry == "none"):
         raise bad_request("geometry=wkt|latlon|none applies to f=csv and f=xlsx; f=json takes geometry=none only")
@@ -357,7 +359,7 @@ def cached_get(view):
 @cached_get
 def targets():
     params = _params(TARGET_PARAMS, _body())
-    lang, fmt, geometry = _common(params)
+    lang, fmt, geometry = _common(params, TARGET_FORMATS)
     ctx = context()
     level = _choice(params, "level", LEVELS, "commune")
 
@@ -417,6 +419,10 @@ def targets():
     echo.update(top=top, lang=lang)
 
     result = _geo_call(ctx.rank, level, chosen, year, constraints, top, standard)
+    if fmt == "profiles":
+        if result.empty:
+            raise bad_request("f=profiles: no unit matches the query")
+        return print_map.profiles_response(result["gso_code"].astype(str).tolist(), level, lang)
     specs = result.attrs["indicators"]
     dated = next((s["year"] for s in specs if s["year"] is not None), year)
     result = _with_counts(ctx, result, level, dated)

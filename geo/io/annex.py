@@ -39,6 +39,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -545,7 +546,7 @@ def _foot(prov: Mapping, cols: list[Column], lang: str) -> list[str]:
 # ------------------------------------------------------------------ workbook
 
 
-def write_annex(ws, annex: Annex) -> None:
+def write_annex(ws: Any, annex: Annex) -> None:  # ws: an openpyxl Worksheet (imported late)
     """Write ``annex`` onto the openpyxl worksheet ``ws`` (styles, number formats, print set-up)."""
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     from openpyxl.utils import get_column_letter
@@ -612,7 +613,7 @@ def _is_vi(annex: Annex) -> bool:
     return annex.columns[0].label == TEXTS["vi"]["no"]
 
 
-def header_row(ws) -> int:
+def header_row(ws: Any) -> int:
     """The row number of the annex's column header (the first row whose first cell is STT / No.)."""
     for row in ws.iter_rows(min_col=1, max_col=1):
         if row[0].value in (TEXTS["vi"]["no"], TEXTS["en"]["no"]):

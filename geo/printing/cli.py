@@ -4,8 +4,14 @@
 
     python -m geo map --layer poor_rate --year 2020 --out poor_rate_2020.pdf
     python -m geo map --layer p135_2016 --lang en --size A3 --orientation portrait --out p135.png
+    python -m geo profile 23368 23344 --out two_communes.pdf
+    python -m geo profile --border --lang en --out border_communes.pdf
+    python -m geo profile 617 --level district --out tu_mo_rong.pdf
 
-The format follows the file name (``.pdf`` or ``.png``).  The options are
+``map``: the format follows the file name (``.pdf`` or ``.png``).  ``profile``:
+one page per unit (:mod:`geo.printing.profile`), ``--border`` for every border
+commune.  With ``DATABASE_URL`` set (and no ``--gpkg``) both read the PostGIS
+database through the backend, like the app.  The options are
 checked like ``GET /print``'s parameters (:func:`geo.printing.mapsheet.parse_options`);
 a bad one is one line on stderr and exit status 2.  The file is written
 atomically (a temporary file beside it, then renamed).
@@ -20,9 +26,12 @@ from pathlib import Path
 from typing import Any
 
 from geo import paths
+from geo import settings as geo_settings
+from geo.backends import factory
+from geo.backends.base import BackendError
 from geo.errors import CliError
 from geo.maplayers import layerspec
-from geo.printing import mapsheet
+from geo.printing import mapsheet, profile
 
 
 def register(sub: Any) -> None:  # sub: argparse add_subparsers() action (its class is private)
@@ -45,15 +54,59 @@ def register(sub: Any) -> None:  # sub: argparse add_subparsers() action (its cl
     p.add_argument("--gpkg", type=Path, default=None, help="GeoPackage (default: the served data)")
     p.add_argument("--out", type=Path, required=True, help="output file, .pdf or .png")
     p.set_defaults(func=_cmd_map)
+    q = sub.add_parser("profile", help="print unit profiles, one page each, into one PDF")
+    q.add_argument("codes", nargs="*", metavar="CODE", help="GSO codes of the units, e.g. 23368 (5 digits: commune)")
+    q.add_argument("--level", default="commune", help=f"unit level: {', '.join(profile.LEVELS)} (default commune)")
+    q.add_argument("--border", action="store_true", help="every border commune (with --level commune)")
+    q.add_argument("--lang", default="vi", help="vi or en (default vi)")
+    q.add_argument("--gpkg", type=Path, default=None, help="GeoPackage (default: the served data)")
+    q.add_argument("--out", type=Path, required=True, help="output file, .pdf")
+    q.set_defaults(func=_cmd_profile)
+
+
+def _source(gpkg: Path | None) -> mapsheet.Source:
+    """Where the data come from: ``--gpkg``, else PostGIS when ``DATABASE_URL`` is set, else the served file."""
+    if gpkg is None and geo_settings.active().database_url:
+        try:
+            backend = factory.backend_for(geo_settings.active())
+            backend.version()
+        except BackendError as exc:
+            raise CliError(f"the database is not available ({exc})") from None
+        return backend
+    path = Path(gpkg or paths.gpkg_path())
+    if not path.exists():
+        raise CliError(f"the map data ({path}) has not been built: run `python -m geo build`")
+    return path
+
+
+def _cmd_profile(args: argparse.Namespace) -> int:
+    if args.out.suffix.lower() != ".pdf":
+        raise CliError(f"--out: the file name must end in .pdf, got {args.out.name!r}")
+    if args.lang not in profile.LANGS:
+        raise CliError(f"--lang: expected one of {', '.join(profile.LANGS)}, got {args.lang!r}")
+    source = _source(args.gpkg)
+    codes = list(args.codes)
+    if args.border:
+        if args.level != "commune":
+            raise CliError("--border: lists border communes; use it with --level commune")
+        codes += profile.border_codes(source)
+    if not codes:
+        raise CliError("give unit codes (e.g. 23368) or --border")
+    try:
+        data = profile.render_profiles(codes, args.level, source, args.lang)
+    except profile.ProfileError as exc:
+        raise CliError(f"--{exc}" if exc.param in ("level", "lang") else str(exc)) from None
+    _write(args.out, data)
+    pages = len(dict.fromkeys(codes))
+    print(f"wrote {args.out} ({pages} page{'s' if pages > 1 else ''}, {len(data) // 1024} KiB)")
+    return 0
 
 
 def _cmd_map(args: argparse.Namespace) -> int:
     fmt = args.out.suffix.lower().lstrip(".")
     if fmt not in mapsheet.FORMATS:
         raise CliError(f"--out: the file name must end in .pdf or .png, got {args.out.name!r}")
-    path = Path(args.gpkg or paths.gpkg_path())
-    if not path.exists():
-        raise CliError(f"the map data ({path}) has not been built: run `python -m geo build`")
+    path = _source(args.gpkg)
     try:
         specs = layerspec.load_layers()
         params = {

@@ -453,6 +453,11 @@ def _geometry(name: str, path: Path | str) -> gpd.GeoDataFrame:
     return _remember(path, ("geometry", name), make).copy()
 
 
+def dataset_version(path: Source) -> tuple[int, str]:
+    """The dataset version (0: the base build) and its date (YYYY-MM-DD) of the data behind ``path``."""
+    return _data_version(path)
+
+
 def _data_version(path: Source) -> tuple[int, str]:
     """Dataset version and date of the data: the version's manifest, else the file's date."""
     if isinstance(path, Backend):

@@ -810,8 +810,30 @@
     });
     var btn = document.getElementById("kt-poorest-border");
     if (btn) btn.addEventListener("click", function () { return KT.poorestBorder(); });
+    var pr = document.getElementById("kt-print");
+    if (pr) pr.addEventListener("click", function () { window.open(KT.printUrl(), "_blank"); });
     wireSearch();
   }
+
+  // The /print URL of what is on screen: the top visible layer (areas first), its year and
+  // classes, the current extent and the language (GET /print, geo.printing.mapsheet).
+  KT.printUrl = function () {
+    var visible = S.order.map(function (id) { return S.entries[id]; })
+      .filter(function (e) { return S.map.hasLayer(e.group); });
+    var entry = visible.filter(function (e) { return isPolySource(e.spec); })[0] || visible[0];
+    var q = new URLSearchParams({ format: "pdf", size: "A4", lang: S.lang });
+    if (entry) {
+      q.set("layer", entry.spec.id);
+      if (entry.spec.level) q.set("level", entry.spec.level);
+      if (entry.spec.years.length > 1 && entry.spec.years.indexOf(S.year) >= 0) q.set("year", S.year);
+      if (entry.scheme) q.set("scheme", entry.scheme);
+      if (entry.k) q.set("k", entry.k);
+      if (entry.breaks) q.set("breaks", entry.breaks);
+    }
+    var b = S.map.getBounds();
+    q.set("bbox", [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(5); }).join(","));
+    return S.cfg.urls.print + "?" + q.toString();
+  };
 
   function provinceBounds() {
     var b = null;
