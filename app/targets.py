@@ -54,6 +54,7 @@ from geo.backends.base import BackendError
 from geo.io import export
 
 from . import context as app_context
+from . import i18n
 from .errors import ApiError, bad_request, error_payload, not_found
 
 bp = Blueprint("targets", __name__)
@@ -96,18 +97,6 @@ COMMUNE_ID_COLUMNS = (
 _NUM = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _INT = re.compile(r"[+]?[0-9]{1,9}")
 _CODE = re.compile(r"[0-9]{5}")
-
-TEXT = {
-    "vi": {
-        "synthetic": "Có giá trị minh họa (dữ liệu minh họa / demo data)",
-        "level": {"commune": "xã", "district": "huyện"},
-    },
-    "en": {
-        "synthetic": "Contains synthetic demo values (dữ liệu minh họa / demo data)",
-        "level": {"commune": "commune", "district": "district"},
-    },
-}
-
 
 # --------------------------------------------------------------------------
 # data: the backend's targeting source for the served version
@@ -249,7 +238,7 @@ def _respond(
 ):
     prov = export.provenance(gdf, members.pop("metadata", {}), title=name)
     if prov["synthetic"]:
-        prov["synthetic_label"] = TEXT[lang]["synthetic"]
+        prov["synthetic_label"] = i18n.text("targets.synthetic", lang)
     if fmt == "json":
         if geometry == "none":
             geometry_text = _NoGeometry()

@@ -16,7 +16,12 @@ from geo.indicators import values as indicators
 from geo.synthetic import generator as synthetic
 
 STANDARD_2016 = "2016-2020 multidimensional (QĐ 59/2015/QĐ-TTg)"
-GENERATOR = "geo/synthetic/generator.py (this repository)"
+#: How a synthetic value was made, as its source says to a reader (data, shown as it is in both
+#: languages): what it is, then the method (README "What is real and what is not").
+GENERATOR = (
+    "Dữ liệu minh họa (tạo tự động) / Synthetic demo values (generated) — method: weighted to the real "
+    "province series and district figures (README, 'What is real and what is not')"
+)
 HH_SOURCE = (
     "derived: 2019 census population per commune (GSO, population_census2019_by_commune.csv) "
     "÷ district household size (2019 census population ÷ households of the 2021 review, "

@@ -78,32 +78,36 @@
     return s;
   }
 
-  function t(key) { return S.cfg.i18n[key]; }
+  // A message of the catalogue (geo/messages.toml, embedded in the page in the page's language):
+  // t("no_data") is page.no_data, t("scheme.quantiles") the table "scheme"; {name} placeholders
+  // are filled from params.
+  function message(i18n, key, params) {
+    var dot = key.indexOf("."), table = "page", k = key;
+    if (dot > 0 && i18n[key.slice(0, dot)]) { table = key.slice(0, dot); k = key.slice(dot + 1); }
+    var text = (i18n[table] || {})[k];
+    if (text === undefined) { console.error("Kon Tum map: no message " + key); return key; }
+    if (!params) return text;
+    return text.replace(/\{(\w+)(![rs])?\}/g, function (m, name) {
+      return params[name] === undefined || params[name] === null ? "" : String(params[name]);
+    });
+  }
+  function t(key, params) { return message(S.cfg.i18n, key, params); }
+  KT.t = function (key, params) { return t(key, params); };
 
   // ------------------------------------------------------------ pre-init
   // Runs from the page body, before Folium creates the drawing control.
+  // Every text of Leaflet.draw from the catalogue's table "draw" (its keys are paths in L.drawLocal).
   KT.preInit = function (cfg) {
-    if (window.L && L.drawLocal) {
-      var b = L.drawLocal.draw.toolbar.buttons;
-      b.polygon = cfg.i18n.draw_polygon;
-      b.rectangle = cfg.i18n.draw_rectangle;
-      if (cfg.lang === "vi") {
-        var h = L.drawLocal.draw.handlers;
-        h.polygon.tooltip = { start: "Nhấn để bắt đầu vẽ vùng.", cont: "Nhấn để vẽ tiếp.",
-          end: "Nhấn vào điểm đầu tiên để khép vùng." };
-        h.rectangle.tooltip = { start: "Nhấn và kéo để vẽ hình chữ nhật." };
-        h.simpleshape.tooltip = { end: "Thả chuột để kết thúc." };
-        var a = L.drawLocal.draw.toolbar;
-        a.actions = { title: "Hủy vẽ", text: "Hủy" };
-        a.finish = { title: "Kết thúc vẽ", text: "Xong" };
-        a.undo = { title: "Xóa điểm vừa vẽ", text: "Xóa điểm cuối" };
-        var e = L.drawLocal.edit.toolbar;
-        e.buttons.remove = "Xóa vùng đã vẽ"; e.buttons.removeDisabled = "Chưa có vùng nào";
-        e.actions.save = { title: "Lưu", text: "Lưu" };
-        e.actions.cancel = { title: "Hủy", text: "Hủy" };
-        e.actions.clearAll = { title: "Xóa tất cả", text: "Xóa tất cả" };
+    if (!(window.L && L.drawLocal)) return;
+    var table = cfg.i18n.draw || {};
+    Object.keys(table).forEach(function (path) {
+      var parts = path.split("."), node = L.drawLocal;
+      for (var i = 0; i < parts.length - 1; i++) {
+        if (typeof node[parts[i]] !== "object" || node[parts[i]] === null) node[parts[i]] = {};
+        node = node[parts[i]];
       }
-    }
+      node[parts[parts.length - 1]] = table[path];
+    });
   };
 
   // ---------------------------------------------------------------- init
@@ -142,6 +146,8 @@
     });
     wirePanel();
     wireDraw();
+    wireKeyboard();
+    wireBasemapFallback();
     var yearSel = document.getElementById("kt-year");
     if (yearSel) yearSel.value = String(S.year);
     updateLangLink();
@@ -350,6 +356,7 @@
       layer.bindTooltip(function () { return hoverText(meta, p); }, { sticky: true, direction: "top", opacity: 0.95 });
     }
     layer.bindPopup(function () { return popup(entry, f); }, { maxWidth: 360, minWidth: 250, maxHeight: 440, autoPanPadding: [20, 20] });
+    nameShape(layer, meta, p);
     if (meta.kind !== "lines") {
       layer.on("mouseover", function () {
         layer.setStyle({ weight: meta.display === "outline" ? (meta.style.weight || 3) + 2 : 2.2, color: meta.display === "outline" ? p.color : "#111" });
@@ -422,10 +429,17 @@
       el("details", null, [el("summary", { text: t("more") }), linkified(text)])]);
   }
 
+  // The year of a value; the period as worded in the source is data, shown labelled (periodNote).
   function when(p) {
-    if (p.period) return p.period;
     if (p.year !== null && p.year !== undefined) return String(p.year);
     return "";
+  }
+
+  function periodNote(p) {
+    var parts = [];
+    if (p.period) parts.push(t("period") + ": " + p.period);
+    if (p.note) parts.push(t("note") + ": " + p.note);
+    return parts.length ? el("div", { class: "kt-period", text: parts.join(" · ") }) : null;
   }
 
   function fieldLabel(meta, id) {
@@ -459,14 +473,15 @@
       var w = when(p);
       var valueText = meta.kind === "choropleth" ? (p.value_text || t("no_data")) : (categoryLabel(meta, p) || t("no_data"));
       table.appendChild(row(label + (w ? " (" + w + ")" : ""), [
-        el("span", { class: "kt-main", text: valueText }), badge(p.status)]));
+        el("span", { class: "kt-main", text: valueText }), badge(p.status), periodNote(p)]));
       if (p.std !== null && p.std !== undefined && meta.standards[p.std]) {
         table.appendChild(row(t("standard"), [meta.standards[p.std]]));
       }
     }
     (p.popup || []).forEach(function (item) {
-      var lw = item.period || (item.year !== undefined && item.year !== null ? item.year : "");
-      table.appendChild(row(fieldLabel(meta, item.id) + (lw ? " (" + lw + ")" : ""), [item.text || "–", badge(item.status)]));
+      var lw = item.year !== undefined && item.year !== null ? item.year : "";
+      table.appendChild(row(fieldLabel(meta, item.id) + (lw ? " (" + lw + ")" : ""), [item.text || "–", badge(item.status),
+        periodNote(item)]));
       if (item.status === "synthetic") synthetic = true;
     });
     if (p.quality_flag) {
@@ -479,7 +494,8 @@
     if (p.reported && p.reported.length) {
       var list = el("ul", { style: "margin:2px 0 0;padding-left:16px" });
       p.reported.forEach(function (r) {
-        var li = el("li", null, [r.text + " (" + when(r) + ") ", badge(r.status)]);
+        var w = when(r);
+        var li = el("li", null, [r.text + (w ? " (" + w + ") " : " "), badge(r.status), periodNote(r)]);
         if (r.src !== null && r.src !== undefined) {
           li.appendChild(el("div", { class: "kt-source" }, [linkified(meta.sources[r.src] || "")]));
         }
@@ -510,13 +526,13 @@
     var p = f.properties;
     box.appendChild(el("div", { class: "kt-sub", text: p.kind_label || meta.title }));
     var table = el("table");
-    if (p.commune) table.appendChild(row(S.lang === "vi" ? "Xã" : "Commune", [p.commune]));
+    if (p.commune) table.appendChild(row(t("commune"), [p.commune]));
     if (p.district_name) table.appendChild(row(t("district"), [p.district_name]));
     if (p.gso_code) table.appendChild(row(t("gso_code"), [p.gso_code]));
     (p.popup || []).forEach(function (item) {
       table.appendChild(row(fieldLabel(meta, item.id), [item.text || "–"]));
     });
-    table.appendChild(row(S.lang === "vi" ? "Trạng thái" : "Status", [badge(p.status) || "–"]));
+    table.appendChild(row(t("status_label"), [badge(p.status) || "–"]));
     box.appendChild(table);
     box.appendChild(el("div", { class: "kt-location", text: p.location || "" }));
     if (p.description) {
@@ -613,7 +629,7 @@
   NorthControl = L.Control.extend({
     onAdd: function () {
       var div = L.DomUtil.create("div", "kt-north");
-      div.title = S.lang === "vi" ? "Hướng Bắc" : "North";
+      div.title = t("north_title");
       var svg = svgEl("svg", { width: 26, height: 38, viewBox: "0 0 26 38" });
       svg.appendChild(svgEl("polygon", { points: "13,2 21,24 13,19 5,24", fill: "#263238" }));
       svg.appendChild(svgEl("text", { x: 13, y: 36, "text-anchor": "middle", "font-size": 11, "font-weight": 700, fill: "#263238" }, t("north")));
@@ -658,7 +674,7 @@
           entry.loading = ensureLoaded(entry);
         } });
       cls.schemes.forEach(function (sc) {
-        var o = el("option", { value: sc, text: t("schemes")[sc] || sc });
+        var o = el("option", { value: sc, text: t("scheme." + sc) });
         if (sc === cls.scheme) o.selected = true;
         sel.appendChild(o);
       });
@@ -847,6 +863,77 @@
   }
   KT.goTo = goTo;
 
+  // ------------------------------------------------------------ keyboard
+  // Leaflet's own controls in the page's language; Esc closes a popup wherever the focus is.
+  function wireKeyboard() {
+    var map = S.map, box = map.getContainer();
+    [["zoom-in", "leaflet.zoom_in"], ["zoom-out", "leaflet.zoom_out"]].forEach(function (z) {
+      var a = box.querySelector(".leaflet-control-zoom-" + z[0]);
+      if (a) { a.title = t(z[1]); a.setAttribute("aria-label", t(z[1])); }
+    });
+    var toggle = S.control.getContainer().querySelector(".leaflet-control-layers-toggle");
+    if (toggle) { toggle.title = t("leaflet.layers"); toggle.setAttribute("aria-label", t("leaflet.layers")); }
+    var ctl = S.control.getContainer();
+    ctl.setAttribute("aria-label", t("layers"));
+    map.on("popupopen", function (ev) {
+      var close = ev.popup.getElement() && ev.popup.getElement().querySelector(".leaflet-popup-close-button");
+      if (close) { close.setAttribute("aria-label", t("popup_close")); close.title = t("popup_close"); }
+      S.popupReturn = S.popupReturn || document.activeElement;
+    });
+    map.on("popupclose", function () {
+      var back = S.popupReturn;
+      S.popupReturn = null;
+      if (back && back !== document.body && document.contains(back) && back.focus) back.focus();
+    });
+    document.addEventListener("keydown", function (ev) {
+      if (ev.key !== "Escape" || !map._popup || !map.hasLayer(map._popup)) return;
+      map.closePopup();
+      ev.stopPropagation();
+    });
+  }
+  KT.wireKeyboard = wireKeyboard;
+
+  // An accessible name on a shape of the map: "Xã Đắk Blô: 12,3%".
+  function nameShape(layer, meta, p) {
+    layer.on("add", function () {
+      var node = layer.getElement && layer.getElement();
+      if (!node) return;
+      var name = p.name || p.label || p.country_name || "";
+      var value = meta.kind === "choropleth" ? (p.value_text || t("no_data"))
+        : meta.kind === "categorical" ? (categoryLabel(meta, p) || t("no_data")) : meta.title;
+      node.setAttribute("role", "img");
+      node.setAttribute("aria-label", t("shape_name", { name: name, value: value }));
+    });
+  }
+
+  // --------------------------------------------------------------- basemap
+  // OpenStreetMap needs the Internet: when its tiles fail (and none loaded), say so in the
+  // page's language and go back to the offline background.
+  function wireBasemapFallback() {
+    var osm = S.bases && S.bases.osm, context = S.bases && S.bases.context;
+    if (!osm || !context) return;
+    var failed = 0, loaded = 0;
+    osm.on("add", function () { failed = 0; loaded = 0; });
+    osm.on("tileload", function () { loaded += 1; });
+    osm.on("tileerror", function () {
+      failed += 1;
+      if (loaded || failed < 2 || !S.map.hasLayer(osm)) return;
+      S.map.removeLayer(osm);
+      S.map.addLayer(context);
+      showNotice(t("osm_offline"));
+    });
+  }
+
+  function showNotice(text) {
+    var box = document.getElementById("kt-notice");
+    if (!box) return;
+    box.textContent = "";
+    box.appendChild(el("span", { text: text }));
+    box.appendChild(el("button", { type: "button", text: t("dismiss"), onclick: function () { box.hidden = true; } }));
+    box.hidden = false;
+  }
+  KT.showNotice = showNotice;
+
   // ----------------------------------------------------------- targeting
   function targetsUrl(params) {
     return S.cfg.urls.targets + "?" + new URLSearchParams(params).toString();
@@ -909,7 +996,11 @@
         if (p.synthetic) synthetic = true;
         var v = p[ind];
         var dist = p.distance_km;
-        body.appendChild(el("tr", { "data-code": p.gso_code, onclick: function () { goTo(p.gso_code); } }, [
+        var rankNo = p.rank !== undefined && p.rank !== null ? p.rank : i + 1;
+        body.appendChild(el("tr", { "data-code": p.gso_code, tabindex: "0",
+          "aria-label": t("rank_row", { rank: rankNo, name: p.name || "", district: p.district_name || "" }),
+          onclick: function () { goTo(p.gso_code); },
+          onkeydown: function (ev) { if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); goTo(p.gso_code); } } }, [
           el("td", { text: p.rank !== undefined && p.rank !== null ? p.rank : i + 1 }),
           el("td", null, [el("span", { class: "kt-target-name", text: p.name || "" }),
             el("small", { text: p.district_name || "" })]),
