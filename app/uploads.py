@@ -195,7 +195,7 @@ def api_upload():
     params = _params(request.form)
     pv = _preview_for(data, name, params, who)
     pv.id, pv.expires = staging.stage(data, name, params, who)
-    return jsonify(pv.to_dict()), 201
+    return jsonify(pv.to_dict(i18n.error_lang())), 201
 
 
 @bp.get("/api/uploads/<sid>")
@@ -205,7 +205,7 @@ def api_upload_get(sid: str):
         pv = staging.staged_preview(sid)
     except common.UploadError as exc:
         raise _api_error(exc) from None
-    return jsonify(pv.to_dict())
+    return jsonify(pv.to_dict(i18n.error_lang()))
 
 
 @bp.delete("/api/uploads/<sid>")
@@ -272,7 +272,7 @@ def api_boundaries():
         )
     except common.UploadError as exc:
         raise _api_error(exc) from None
-    return jsonify(pv.to_dict()), 201
+    return jsonify(pv.to_dict(i18n.error_lang())), 201
 
 
 @bp.get("/api/versions")
@@ -440,7 +440,7 @@ def form_post():
         return _form_error(_api_error(exc), form=request.form)
     staged = [s for s in session.get("staged", []) if isinstance(s, str)][-9:] + [pv.id]
     session["staged"] = staged
-    return _page("uploads/preview.html", 200 if pv.ok else 400, pv=pv.to_dict())
+    return _page("uploads/preview.html", 200 if pv.ok else 400, pv=pv.to_dict(_lang()))
 
 
 @bp.post("/upload/<sid>/commit")

@@ -113,34 +113,44 @@ def _section(prefix: str, lang: str) -> dict[str, str]:
     }
 
 
-class Message:
+class Message(str):
     """A message id and its parameters, rendered late in the reader's language.
 
-    Errors of ``geo/`` carry one (``raise ClassifyError(Message(...))``);
-    ``str()`` is the English text.
+    Errors of ``geo/`` carry one (``raise ClassifyError(Message(...))``).  It *is* its English
+    text (a ``str``: logs, the CLI, JSON and code that compares or searches messages keep
+    working); :meth:`text` renders it in another language.
+
+    >>> m = Message("error.ingest.not_year", got="x")
+    >>> m == "'x' is not a year", "not a year" in m, m.text("vi")
+    (True, True, "'x' không phải là năm")
     """
 
-    __slots__ = ("id", "params")
+    id: str
+    params: dict[str, Any]
 
-    def __init__(self, mid: str, **params: Any):
-        self.id, self.params = mid, params
+    def __new__(cls, mid: str, **params: Any) -> Message:
+        obj = super().__new__(cls, _render(mid, "en", params))
+        obj.id, obj.params = mid, params
+        return obj
 
     def text(self, lang: str = "en") -> str:
         """The message in ``lang`` (parameters that are themselves messages rendered in it too)."""
-        params = {k: (v.text(lang) if isinstance(v, Message) else v) for k, v in self.params.items()}
-        return text(self.id, lang, **params)
-
-    def __str__(self) -> str:
-        return self.text("en")
+        return _render(self.id, lang, self.params)
 
     def __repr__(self) -> str:
         return f"Message({self.id!r}, **{self.params!r})"
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Message) and (self.id, self.params) == (other.id, other.params)
+    def __reduce__(self):
+        return (_rebuild, (self.id, self.params))
 
-    def __hash__(self) -> int:
-        return hash(self.id)
+
+def _rebuild(mid: str, params: dict[str, Any]) -> Message:
+    return Message(mid, **params)
+
+
+def _render(mid: str, lang: str, params: Mapping[str, Any]) -> str:
+    values = {k: (v.text(lang) if isinstance(v, Message) else v) for k, v in params.items()}
+    return text(mid, lang, **values)
 
 
 def localise(value: Any, lang: str) -> str:
