@@ -865,16 +865,20 @@
 
   // ------------------------------------------------------------ keyboard
   // Leaflet's own controls in the page's language; Esc closes a popup wherever the focus is.
-  function wireKeyboard() {
-    var map = S.map, box = map.getContainer();
-    [["zoom-in", "leaflet.zoom_in"], ["zoom-out", "leaflet.zoom_out"]].forEach(function (z) {
+  function localiseControls() {
+    var box = S.map.getContainer();
+    [["in", "leaflet.zoom_in"], ["out", "leaflet.zoom_out"]].forEach(function (z) {
       var a = box.querySelector(".leaflet-control-zoom-" + z[0]);
       if (a) { a.title = t(z[1]); a.setAttribute("aria-label", t(z[1])); }
     });
     var toggle = S.control.getContainer().querySelector(".leaflet-control-layers-toggle");
     if (toggle) { toggle.title = t("leaflet.layers"); toggle.setAttribute("aria-label", t("leaflet.layers")); }
-    var ctl = S.control.getContainer();
-    ctl.setAttribute("aria-label", t("layers"));
+    S.control.getContainer().setAttribute("aria-label", t("layers"));
+  }
+
+  function wireKeyboard() {
+    var map = S.map;
+    localiseControls();
     map.on("popupopen", function (ev) {
       var close = ev.popup.getElement() && ev.popup.getElement().querySelector(".leaflet-popup-close-button");
       if (close) { close.setAttribute("aria-label", t("popup_close")); close.title = t("popup_close"); }
@@ -907,21 +911,38 @@
   }
 
   // --------------------------------------------------------------- basemap
-  // OpenStreetMap needs the Internet: when its tiles fail (and none loaded), say so in the
-  // page's language and go back to the offline background.
+  // OpenStreetMap needs the Internet: before its tiles are asked for, one tile is tried; when it
+  // fails, the page says so in its language and goes back to the offline background (instead of
+  // some 40 failed requests and an empty map).  Chosen again later, it tries again.
   function wireBasemapFallback() {
     var osm = S.bases && S.bases.osm, context = S.bases && S.bases.context;
-    if (!osm || !context) return;
-    var failed = 0, loaded = 0;
-    osm.on("add", function () { failed = 0; loaded = 0; });
-    osm.on("tileload", function () { loaded += 1; });
-    osm.on("tileerror", function () {
-      failed += 1;
-      if (loaded || failed < 2 || !S.map.hasLayer(osm)) return;
-      S.map.removeLayer(osm);
-      S.map.addLayer(context);
-      showNotice(t("osm_offline"));
-    });
+    if (!osm || !context || !osm._update) return;
+    var state = null;  // null: not tried, "trying", "ok"
+    var update = osm._update;
+    osm._update = function () {
+      if (state === "ok") return update.apply(this, arguments);
+      if (state === null) probe();
+    };
+    osm.on("remove", function () { if (state !== "ok") state = null; });
+    function probe() {
+      state = "trying";
+      var map = S.map, z = Math.max(osm.options.minZoom || 0, Math.min(osm.options.maxZoom || 19, Math.round(map.getZoom())));
+      var p = map.project(map.getCenter(), z).divideBy(256).floor();
+      var url = L.Util.template(osm._url, L.extend({ s: "a", x: p.x, y: p.y, z: z, r: "" }, osm.options));
+      var img = new Image();
+      img.onload = function () {
+        state = "ok";
+        if (S.map.hasLayer(osm)) osm.redraw();
+      };
+      img.onerror = function () {
+        state = null;
+        if (!S.map.hasLayer(osm)) return;
+        S.map.removeLayer(osm);
+        S.map.addLayer(context);
+        showNotice(t("osm_offline"));
+      };
+      img.src = url;
+    }
   }
 
   function showNotice(text) {
