@@ -2,7 +2,10 @@
 
 Routes raise :class:`ApiError` (or call :func:`bad_request`) for bad input;
 anything unexpected becomes a 500 with a generic message (the details go to
-the log, not to the client).
+the log, not to the client).  A message is a :class:`geo.messages.Message`
+(an id of the catalogue and its parameters) or an exception carrying one: the
+description is written in the request's language (:func:`app.i18n.error_lang`:
+``?lang=``, else ``Accept-Language``, else Vietnamese).
 """
 
 from __future__ import annotations
@@ -10,23 +13,31 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from geo.messages import Message
+
+from . import i18n
+
 bp = Blueprint("errors", __name__)
 
 
 class ApiError(Exception):
     """An error with an HTTP status and a message for the client."""
 
-    def __init__(self, message: str, status: int = 400, code: str = "InvalidParameterValue"):
+    def __init__(self, message: str | Message | Exception, status: int = 400, code: str = "InvalidParameterValue"):
         super().__init__(message)
         self.message, self.status, self.code = message, status, code
 
+    def text(self, lang: str | None = None) -> str:
+        """The message in ``lang`` (default: the request's error language)."""
+        return i18n.localise(self.message, lang)
 
-def bad_request(message: str, code: str = "InvalidParameterValue") -> ApiError:
+
+def bad_request(message: str | Message | Exception, code: str = "InvalidParameterValue") -> ApiError:
     """Return (for ``raise``) a 400 error with ``message``."""
     return ApiError(message, 400, code)
 
 
-def not_found(message: str) -> ApiError:
+def not_found(message: str | Message) -> ApiError:
     return ApiError(message, 404, "NotFound")
 
 
@@ -38,12 +49,12 @@ def error_payload(status: int, code: str, message: str):
 
 @bp.app_errorhandler(ApiError)
 def _api_error(exc: ApiError):
-    return error_payload(exc.status, exc.code, exc.message)
+    return error_payload(exc.status, exc.code, exc.text())
 
 
 @bp.app_errorhandler(HTTPException)
 def _http_error(exc: HTTPException):
-    body, status = error_payload(exc.code or 500, exc.name.replace(" ", ""), exc.description or exc.name)
+    body, status = error_payload(exc.code or 500, exc.name.replace(" ", ""), _http_description(exc))
     # Keep the exception's own headers that say how to retry (405: Allow, RFC 9110 §15.5.6).
     for name, value in exc.get_headers():
         if name.lower() in ("allow", "retry-after", "www-authenticate"):
@@ -51,9 +62,21 @@ def _http_error(exc: HTTPException):
     return body, status
 
 
+def _http_description(exc: HTTPException) -> str:
+    """Werkzeug's own errors (404 of an unknown path, 405 …) in the request's language; a
+    description a route gave (``abort(404, "…")``) as it is."""
+    default = type(exc).description
+    if exc.code and (exc.description is None or exc.description == default):
+        try:
+            return i18n.localise(Message(f"error.http.{exc.code}"))
+        except ValueError:
+            pass
+    return exc.description or exc.name
+
+
 @bp.app_errorhandler(Exception)
 def _unexpected(exc: Exception):
     from flask import current_app
 
     current_app.logger.exception("unhandled error on %s", request.path)
-    return error_payload(500, "ServerError", "internal error; the request was not completed")
+    return error_payload(500, "ServerError", i18n.localise(Message("error.http.500")))

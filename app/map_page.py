@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import uuid
 
 import folium
@@ -54,9 +55,10 @@ from geo.backends.base import Backend, BackendError
 from geo.indicators import standards as poverty_standards
 from geo.indicators import values as indicators
 from geo.maplayers import layerspec
+from geo.messages import Message as M
 
 from . import context as app_context
-from . import workbench
+from . import i18n, workbench
 from .errors import ApiError, bad_request, not_found
 
 bp = Blueprint("map_page", __name__, template_folder="templates")
@@ -64,7 +66,8 @@ bp = Blueprint("map_page", __name__, template_folder="templates")
 LANGS = ("vi", "en")
 ANALYSIS_YEARS = (2015, 2016, 2017, 2018, 2019, 2020)
 SERIES_INDICATORS = ("poor_rate", "near_poor_rate")
-DEMO_LABEL = "dữ liệu minh họa / demo data"
+#: The synthetic mark, the same in both languages (a house rule: "dữ liệu minh họa / demo data").
+DEMO_LABEL = i18n.section("page", "vi")["demo_mark"]
 VENDOR = "vendor"
 
 # Local copies of the Leaflet assets (see app/static/vendor/README.md).
@@ -89,113 +92,19 @@ PLUGIN_ASSETS = {
 }
 
 # ------------------------------------------------------------------- wording
-
-T = {
-    "vi": {
-        "title": "Bản đồ nghèo tỉnh Kon Tum",
-        "subtitle": "Hộ nghèo, cận nghèo và chương trình giảm nghèo cấp xã 2015–2020 · 102 xã, 10 huyện (địa giới 2020)",
-        "demo_notice": "Tỷ lệ nghèo cấp xã: dữ liệu minh họa / demo data (chưa có số liệu công bố)",
-        "lang_switch": "English",
-        "base_context": "Nền: tỉnh lân cận, quốc gia (ngoại tuyến)",
-        "base_none": "Không có nền",
-        "base_osm": "OpenStreetMap (cần Internet)",
-        "fullscreen": "Toàn màn hình",
-        "fullscreen_exit": "Thoát toàn màn hình",
-        "no_data": "không có dữ liệu / no data",
-        "status": {"official": "chính thức", "reported": "báo cáo", "derived": "tính toán", "synthetic": "minh họa"},
-        "quality": {
-            "exact_official_2025": "chính xác (ranh giới chính thức 2025)",
-            "good": "tốt",
-            "uncertain": "chưa chắc chắn",
-        },
-        "precision": {
-            "commune": "vị trí: trung tâm xã (gần đúng)",
-            "village": "vị trí: trung tâm xã (gần đúng); thôn/làng ghi trong nguồn",
-            "district": "vị trí: trung tâm huyện (gần đúng)",
-            "province": "vị trí: không rõ xã, huyện — đặt tại trung tâm tỉnh (gần đúng)",
-        },
-        "kinds": {
-            "electrification": "Cấp điện",
-            "poverty_model": "Mô hình giảm nghèo",
-            "road": "Giao thông",
-            "other": "Khác",
-        },
-        "countries": {"LAO": "Lào", "KHM": "Campuchia", "VNM": "Việt Nam"},
-        "yes": "Có",
-        "no": "Không",
-        "unnamed_road": "đường không rõ tên",
-    },
-    "en": {
-        "title": "Kon Tum poverty map",
-        "subtitle": "Poor and near-poor households, poverty programmes by commune 2015–2020 · 102 communes, 10 districts (2020)",
-        "demo_notice": "Commune poverty rates: dữ liệu minh họa / demo data (no published figures)",
-        "lang_switch": "Tiếng Việt",
-        "base_context": "Base: neighbouring provinces, countries (offline)",
-        "base_none": "No basemap",
-        "base_osm": "OpenStreetMap (needs Internet)",
-        "fullscreen": "Full screen",
-        "fullscreen_exit": "Exit full screen",
-        "no_data": "không có dữ liệu / no data",
-        "status": {"official": "official", "reported": "reported", "derived": "derived", "synthetic": "synthetic"},
-        "quality": {"exact_official_2025": "exact (official 2025 boundary)", "good": "good", "uncertain": "uncertain"},
-        "precision": {
-            "commune": "location: commune centre (approximate)",
-            "village": "location: commune centre (approximate); village named in the source",
-            "district": "location: district centre (approximate)",
-            "province": "location: commune and district unknown — placed at the province centre (approximate)",
-        },
-        "kinds": {
-            "electrification": "Electrification",
-            "poverty_model": "Poverty-reduction model",
-            "road": "Roads",
-            "other": "Other",
-        },
-        "countries": {"LAO": "Laos", "KHM": "Cambodia", "VNM": "Vietnam"},
-        "yes": "Yes",
-        "no": "No",
-        "unnamed_road": "unnamed road",
-    },
-}
-
-# Labels of source columns used as popup fields.
-FIELD_LABELS = {
-    "area_km2": ("Diện tích (km²)", "Area (km²)"),
-    "border_km": ("Chiều dài giáp biên giới (km)", "Length along the border (km)"),
-    "border_countries": ("Giáp nước", "Borders"),
-    "length_km": ("Chiều dài (km)", "Length (km)"),
-    "official_length_km": ("Chiều dài công bố (km)", "Published length (km)"),
-    "official_source": ("Nguồn chiều dài công bố", "Source of the published length"),
-    "road_type": ("Loại đường", "Road type"),
-    "road_class": ("Cấp đường", "Road class"),
-    "n_communes": ("Số xã", "Communes"),
-    "year": ("Năm", "Year"),
-    "date": ("Thời gian", "Date"),
-    "village": ("Thôn, làng", "Village"),
-    "households": ("Số hộ hưởng lợi", "Households served"),
-    "line_mv_km": ("Đường dây trung thế (km)", "Medium-voltage line (km)"),
-    "line_lv_km": ("Đường dây hạ thế (km)", "Low-voltage line (km)"),
-    "transformers": ("Trạm biến áp", "Transformers"),
-    "budget_million_vnd": ("Kinh phí (triệu đồng)", "Budget (million VND)"),
-    "on_border": ("Xã biên giới", "Border commune"),
-    "unit_type": ("Loại đơn vị", "Unit type"),
-    "name_2025": ("Đơn vị sau 1/7/2025", "Unit after 1 July 2025"),
-}
-UNIT_LABELS = {
-    "households": ("hộ", "households"),
-    "persons": ("người", "persons"),
-    "persons/km²": ("người/km²", "persons/km²"),
-    "criteria": ("tiêu chí", "criteria"),
-    "million VND": ("triệu đồng", "million VND"),
-    "km²": ("km²", "km²"),
-    "km": ("km", "km"),
-    "count": ("", ""),
-    "flag": ("", ""),
-    "%": ("%", "%"),
-}
+# Every text is in the one catalogue, geo/messages.toml (app/i18n.py reads it): page.*, field.*
+# (popup fields from source columns), unit.*, status.*, quality.*, precision.*, kind.*, country.*.
 
 
-def _t(lang: str, key: str):
-    return T[lang][key]
+def _t(lang: str, key: str, **params) -> str:
+    """The catalogue's ``page.<key>`` in ``lang``."""
+    return i18n.text(f"page.{key}", lang, **params)
+
+
+def _label(prefix: str, key, lang: str, default=None) -> str:
+    """``<prefix>.<key>`` of the catalogue in ``lang``; ``default`` (else the key) when there is none."""
+    table = i18n.section(prefix, lang)
+    return table.get(str(key), str(key) if default is None else default)
 
 
 # ------------------------------------------------------------- registration
@@ -219,7 +128,7 @@ def _spec(layer_id: str) -> layerspec.LayerSpec:
     for s in _specs():
         if s.id == layer_id:
             return s
-    raise not_found(f"unknown layer {layer_id!r}; layers: {', '.join(s.id for s in _specs())}")
+    raise not_found(M("error.map.unknown_layer", got=layer_id, layers=", ".join(s.id for s in _specs())))
 
 
 # ---------------------------------------------------------------- parameters
@@ -228,7 +137,7 @@ def _spec(layer_id: str) -> layerspec.LayerSpec:
 def _lang() -> str:
     lang = request.args.get("lang") or current_app.config.get("DEFAULT_LANG") or "vi"
     if lang not in LANGS:
-        raise bad_request(f"unknown lang {lang!r}; expected one of {', '.join(LANGS)}")
+        raise bad_request(M("error.unknown_lang", got=lang, expected=", ".join(LANGS)))
     return lang
 
 
@@ -239,7 +148,7 @@ def _year() -> int | None:
     try:
         return int(raw)
     except ValueError:
-        raise bad_request(f"year must be an integer such as 2020, got {raw!r}") from None
+        raise bad_request(M("error.map.year_integer", got=raw)) from None
 
 
 def _source() -> tuple[Backend, cache.Version]:
@@ -250,7 +159,7 @@ def _source() -> tuple[Backend, cache.Version]:
         data = app_context.backend()
         return data, cache.version_of(data)
     except BackendError as exc:
-        raise ApiError(str(exc), 503, "ServiceUnavailable") from None
+        raise ApiError(exc, 503, "ServiceUnavailable") from None
 
 
 def _gpkg() -> Backend:
@@ -325,7 +234,7 @@ def format_value(value, unit: str | None, lang: str, qualifier: str | None = Non
         return _t(lang, "yes") if float(value) else _t(lang, "no")
     bound = qualifier in (">", "<")
     text = classify.format_number(float(value), lang, None if bound else _digits(unit, float(value)))
-    label = UNIT_LABELS.get(unit or "", (unit or "", unit or ""))[0 if lang == "vi" else 1]
+    label = "" if unit in (None, "", "count") else _label("unit", unit, lang)
     if label == "%":
         text += "%"
     elif label:
@@ -381,11 +290,12 @@ def _indicator_name(cat: dict, ind: str, lang: str) -> str:
 
 def _field_label(field: str, lang: str, cat: dict, source: str) -> str:
     """Label of a popup field: a column of the source, else a catalogue indicator."""
-    if field in layerspec.SOURCE_FIELDS.get(source, ()) and field in FIELD_LABELS:
-        return FIELD_LABELS[field][0 if lang == "vi" else 1]
+    labels = i18n.section("field", lang)
+    if field in layerspec.SOURCE_FIELDS.get(source, ()) and field in labels:
+        return labels[field]
     if field in cat:
         return _indicator_name(cat, field, lang)
-    return FIELD_LABELS.get(field, (field, field))[0 if lang == "vi" else 1]
+    return labels.get(field, field)
 
 
 def _standard(text: str, lang: str) -> str:
@@ -402,8 +312,8 @@ def _standard_short(text: str, lang: str) -> str:
 def _missing_text(year, lang: str) -> str:
     """What a popup field without a value of the layer's year and standard says."""
     if year is None:
-        return T[lang]["no_data"]
-    return f"không có số liệu năm {year}" if lang == "vi" else f"no {year} value"
+        return _t(lang, "no_data")
+    return _t(lang, "no_value_year", year=year)
 
 
 def _drop_none(d: dict) -> dict:
@@ -440,10 +350,9 @@ def layer_payload(
     try:
         frame = layerspec.layer_frame(spec, year, path)
     except layerspec.LayerDataError as exc:
-        raise bad_request(str(exc)) from None
+        raise bad_request(exc) from None
     year = layerspec.check_year(spec, year)
     sources, standards = _Refs(), _Refs()
-    t = T[lang]
     key = layerspec.ID_COLUMN[spec.source]
     n = len(frame)
     info = cat.get(spec.indicator, {}) if spec.indicator else {}
@@ -459,11 +368,9 @@ def layer_payload(
         own_breaks = list(breaks) if breaks else cls.breaks
         chosen = scheme or ("user_defined" if breaks else cls.scheme)
         if chosen not in classify.SCHEMES:
-            raise bad_request(f"unknown scheme {chosen!r}; expected one of {', '.join(classify.SCHEMES)}")
+            raise bad_request(M("error.map.unknown_scheme", got=chosen, expected=", ".join(classify.SCHEMES)))
         if chosen == "user_defined" and not own_breaks:
-            raise bad_request(
-                f"layer {spec.id!r} has no user-defined breaks; use quantiles, fisher_jenks or equal_interval"
-            )
+            raise bad_request(M("error.map.no_user_breaks", layer=spec.id))
         reference = None
         if cls.across_years and len(spec.years) > 1 and spec.indicator:
             obs = layerspec.read_source("observations", path)
@@ -473,7 +380,7 @@ def layer_payload(
         try:
             classes = classify.classify(frame["value"].tolist(), chosen, k or cls.k, own_breaks, reference)
         except classify.ClassifyError as exc:
-            raise bad_request(str(exc)) from None
+            raise bad_request(exc) from None
         colors = classes.color_of(spec.palette)
         bins = [int(b) if b >= 0 else None for b in classes.bins]
         legend = classes.legend(spec.palette, lang)
@@ -495,7 +402,7 @@ def layer_payload(
             "notes": classes.notes,
         }
         if classes.n_missing:
-            no_data = {"label": t["no_data"], "count": classes.n_missing}
+            no_data = {"label": _t(lang, "no_data"), "count": classes.n_missing}
     elif spec.kind == "categorical":
         by_value = {c.value: c for c in spec.categories}
         first = spec.categories[0].value
@@ -512,7 +419,7 @@ def layer_payload(
             )
         n_none = int(frame["category"].isna().sum())
         if n_none and spec.display == "fill":
-            no_data = {"label": t["no_data"], "count": n_none}
+            no_data = {"label": _t(lang, "no_data"), "count": n_none}
     elif spec.kind == "points":
         legend.append({"color": spec.color or "#333333", "label": spec.title(lang), "count": n, "symbol": "point"})
     else:
@@ -568,20 +475,20 @@ def layer_payload(
             props.update(
                 work_id=r["work_id"],
                 kind=r["kind"],
-                kind_label=t["kinds"].get(r["kind"], r["kind"]),
+                kind_label=_label("kind", r["kind"], lang),
                 name=(r["name_en"] if lang == "en" and r.get("name_en") else r["name_vi"]),
                 gso_code=code or None,
                 commune=communes.at[code, "name"] if code in communes.index else None,
                 district_name=districts.at[dcode, "name"] if dcode in districts.index else None,
                 location_precision=r["location_precision"],
-                location=t["precision"].get(r["location_precision"], r["location_precision"]),
+                location=_label("precision", r["location_precision"], lang),
                 description=r.get("description_vi") or None,
             )
         elif spec.source == "roads":
-            name = r["name"] if r["name"] and r["name"] != "Không biết" else t["unnamed_road"]
+            name = r["name"] if r["name"] and r["name"] != "Không biết" else _t(lang, "unnamed_road")
             props.update(road_id=r["road_id"], name=name)
         elif spec.source == "border":
-            props.update(country=r["country"], country_name=t["countries"].get(r["country"], r["country"]))
+            props.update(country=r["country"], country_name=_label("country", r["country"], lang))
         if spec.label_field:
             lf = spec.label_field
             if lang == "en" and lf.endswith("_vi") and lf[:-3] + "_en" in r:
@@ -651,7 +558,7 @@ def layer_payload(
             else:
                 v = item["value"]
                 if item["id"] == "border_countries" and v:
-                    v = ", ".join(t["countries"].get(c, c) for c in str(v).split(";"))
+                    v = ", ".join(_label("country", c, lang) for c in str(v).split(";"))
                 text = _plain(v, lang, item["id"])
                 if text:
                     items.append({"id": item["id"], "text": text})
@@ -866,16 +773,16 @@ def layer_geojson(layer_id: str):
     lang, year = _lang(), _year()
     scheme = request.args.get("scheme") or None
     if scheme is not None and spec.kind != "choropleth":
-        raise bad_request(f"'scheme' applies to choropleth layers; {spec.id!r} is {spec.kind}")
+        raise bad_request(M("error.map.scheme_not_choropleth", layer=spec.id, kind=spec.kind))
     if scheme is not None and scheme not in classify.SCHEMES:
-        raise bad_request(f"unknown scheme {scheme!r}; expected one of {', '.join(classify.SCHEMES)}")
+        raise bad_request(M("error.map.unknown_scheme", got=scheme, expected=", ".join(classify.SCHEMES)))
     geometry = request.args.get("geometry", "full")
     if geometry not in ("full", "none"):
-        raise bad_request(f"geometry must be 'full' or 'none', got {geometry!r}")
+        raise bad_request(M("error.map.geometry_param", got=geometry))
     try:
         layerspec.check_year(spec, year)
     except layerspec.LayerDataError as exc:
-        raise bad_request(str(exc)) from None
+        raise bad_request(exc) from None
     k, breaks = _classes_args(spec, scheme)
     payload = _cached(
         ("layer", spec.id, year, lang, scheme, geometry, k, breaks),
@@ -888,35 +795,29 @@ def _classes_args(spec: layerspec.LayerSpec, scheme: str | None) -> tuple[int | 
     """``?k=`` and ``?breaks=`` of a layer request, checked (400 with the reason)."""
     raw_k, raw_breaks = request.args.get("k"), request.args.get("breaks")
     if (raw_k or raw_breaks) and spec.kind != "choropleth":
-        raise bad_request(f"'k' and 'breaks' apply to choropleth layers; {spec.id!r} is {spec.kind}")
+        raise bad_request(M("error.map.classes_not_choropleth", layer=spec.id, kind=spec.kind))
     if raw_k and raw_breaks:
-        raise bad_request("give either k (a number of classes) or breaks (class bounds), not both")
+        raise bad_request(M("error.map.k_or_breaks"))
     k = breaks = None
     if raw_k:
         if not (raw_k.strip().isdigit() and classify.MIN_K <= int(raw_k) <= classify.MAX_K):
-            raise bad_request(
-                f"k: expected a whole number of classes from {classify.MIN_K} to {classify.MAX_K}, got {raw_k!r}"
-            )
+            raise bad_request(M("error.map.k_range", low=classify.MIN_K, high=classify.MAX_K, got=raw_k))
         if scheme == "user_defined":
-            raise bad_request("k does not apply to user_defined classes (their breaks set them)")
+            raise bad_request(M("error.map.k_user_defined"))
         k = int(raw_k)
     if raw_breaks:
         if scheme not in (None, "user_defined"):
-            raise bad_request(f"breaks are user-defined classes; they do not go with scheme={scheme!r}")
+            raise bad_request(M("error.map.breaks_scheme", scheme=scheme))
         try:
             values = [float(b.strip().replace(",", ".")) for b in raw_breaks.split(";" if ";" in raw_breaks else ",")]
         except ValueError:
-            raise bad_request(
-                f"breaks: expected ascending numbers separated by commas, e.g. 10,20,40; got {raw_breaks!r}"
-            ) from None
+            raise bad_request(M("error.map.breaks_numbers", got=raw_breaks)) from None
         if not all(math.isfinite(v) for v in values):
-            raise bad_request("breaks: numbers must be finite")
+            raise bad_request(M("error.map.breaks_finite"))
         if any(b <= a for a, b in zip(values, values[1:])):
-            raise bad_request(f"breaks must be strictly ascending, got {raw_breaks!r}")
+            raise bad_request(M("error.classify.breaks_ascending", got=raw_breaks))
         if len(values) + 1 > classify.MAX_K:
-            raise bad_request(
-                f"breaks: at most {classify.MAX_K - 1} bounds ({classify.MAX_K} classes), got {len(values)}"
-            )
+            raise bad_request(M("error.map.breaks_max", max=classify.MAX_K - 1, k=classify.MAX_K, got=len(values)))
         breaks = tuple(values)
     return k, breaks
 
@@ -924,7 +825,7 @@ def _classes_args(spec: layerspec.LayerSpec, scheme: str | None) -> tuple[int | 
 @bp.get("/layers/geometry/<source>.geojson")
 def layer_geometry(source: str):
     if source not in layerspec.LEVELS:
-        raise not_found(f"no shared geometry {source!r}; expected {', '.join(layerspec.LEVELS)}")
+        raise not_found(M("error.map.no_shared_geometry", got=source, expected=", ".join(layerspec.LEVELS)))
     payload = _cached(("geometry", source), lambda p: _dumps(geometry_payload(source, p)))
     return _json_response(payload, "application/geo+json")
 
@@ -989,8 +890,7 @@ def _localise(element, which: str) -> None:
 
 def _context_layer(lang: str, path, bounds) -> folium.FeatureGroup:
     """Offline basemap: neighbouring countries and provinces from the GeoPackage, with labels."""
-    t = T[lang]
-    group = folium.FeatureGroup(name=t["base_context"], overlay=False, control=True, show=True)
+    group = folium.FeatureGroup(name=_t(lang, "base_context"), overlay=False, control=True, show=True)
     countries = _display("countries", path)
     provinces = _display("provinces", path)
     raw_c = layerspec.read_source("countries", path)
@@ -1047,6 +947,7 @@ def _context_layer(lang: str, path, bounds) -> folium.FeatureGroup:
         folium.Marker(
             [round(pt.y, 4), round(pt.x, 4)],
             interactive=False,
+            keyboard=False,  # a place name, not a tab stop
             icon=folium.DivIcon(
                 html=f'<div class="kt-ctx-label">{escape(label)}</div>',
                 class_name="kt-ctx",
@@ -1062,10 +963,11 @@ def _context_layer(lang: str, path, bounds) -> folium.FeatureGroup:
         if part.is_empty:
             continue
         pt = part.representative_point()
-        name = t["countries"].get(code, code).upper()
+        name = _label("country", code, lang).upper()
         folium.Marker(
             [round(pt.y, 4), round(pt.x, 4)],
             interactive=False,
+            keyboard=False,  # a place name, not a tab stop
             icon=folium.DivIcon(
                 html=f'<div class="kt-country-label">{escape(name)}</div>',
                 class_name="kt-ctx",
@@ -1077,7 +979,6 @@ def _context_layer(lang: str, path, bounds) -> folium.FeatureGroup:
 
 
 def _page_config(lang: str, path) -> dict:
-    t = T[lang]
     districts = layerspec.read_source("districts", path)
     dlist = []
     for code, name, geom in zip(districts["gso_code"], districts["name"], districts.geometry.values):
@@ -1118,120 +1019,12 @@ def _page_config(lang: str, path) -> dict:
             "other_lang": url_for("map_page.index", lang=other),
             "print": (request.script_root or "") + "/print",
         },
-        "i18n": _js_strings(lang),
-        "status": t["status"],
-        "quality": t["quality"],
+        "i18n": i18n.js_messages(lang),
+        "status": i18n.section("status", lang),
+        "quality": i18n.section("quality", lang),
         "demo_label": DEMO_LABEL,
         "workbench": workbench.page_options(lang, path),
     }
-
-
-def _js_strings(lang: str) -> dict:
-    vi = lang == "vi"
-    s = {
-        "no_data": T[lang]["no_data"],
-        "demo": DEMO_LABEL,
-        "district": "Huyện" if vi else "District",
-        "gso_code": "Mã GSO" if vi else "GSO code",
-        "quality": "Chất lượng ranh giới" if vi else "Boundary quality",
-        "unit_2025": "Xã từ 1/7/2025" if vi else "Commune from 1 July 2025",
-        "members_2020": "Gồm các xã (2020)" if vi else "Made of the 2020 communes",
-        "year": "Năm" if vi else "Year",
-        "standard": "Chuẩn nghèo" if vi else "Poverty standard",
-        "source": "Nguồn" if vi else "Source",
-        "more": "chi tiết" if vi else "details",
-        "reported": "Số liệu đã công bố (không dùng để tô màu)" if vi else "Published figures (not used for colouring)",
-        "chart_title": "Tỷ lệ hộ nghèo, cận nghèo (%)" if vi else "Poor and near-poor rates (%)",
-        "chart_standards": (
-            "mỗi chuẩn nghèo một đường, không nối giữa hai chuẩn (không so sánh được)"
-            if vi
-            else "one line per poverty standard, never joined across standards (not comparable)"
-        ),
-        "other_standard": "chuẩn khác, không so sánh được" if vi else "another standard, not comparable",
-        "poor": "nghèo" if vi else "poor",
-        "near_poor": "cận nghèo" if vi else "near-poor",
-        "classes": "Phân loại" if vi else "Classes",
-        "schemes": (
-            {
-                "quantiles": "Phân vị",
-                "fisher_jenks": "Ngắt tự nhiên (Jenks)",
-                "equal_interval": "Khoảng đều",
-                "user_defined": "Ngưỡng cố định",
-            }
-            if vi
-            else {
-                "quantiles": "Quantiles",
-                "fisher_jenks": "Natural breaks (Jenks)",
-                "equal_interval": "Equal interval",
-                "user_defined": "Fixed breaks",
-            }
-        ),
-        "across_years": "cùng thang màu cho mọi năm" if vi else "same classes for every year",
-        "n_classes": "Số lớp" if vi else "Classes",
-        "own_breaks": "Ngưỡng riêng" if vi else "Own breaks",
-        "breaks_ph": "vd. 10; 20; 40" if vi else "e.g. 10, 20, 40",
-        "apply": "Áp dụng" if vi else "Apply",
-        "legend": "Chú giải" if vi else "Legend",
-        "search": "Tìm xã" if vi else "Find a commune",
-        "search_ph": "Tên xã, ví dụ: ia toi" if vi else "Commune name, e.g. ia toi",
-        "no_match": "Không tìm thấy xã nào" if vi else "No commune found",
-        "zoom_district": "Phóng tới huyện" if vi else "Zoom to district",
-        "whole_province": "— Toàn tỉnh —" if vi else "— Whole province —",
-        "year_label": "Năm số liệu" if vi else "Data year",
-        "targeting": "Chọn đối tượng ưu tiên" if vi else "Targeting",
-        "poorest_border": "Xã nghèo nhất vùng biên giới" if vi else "Poorest border communes",
-        "poorest_border_hint": (
-            "10 xã biên giới có tỷ lệ hộ nghèo cao nhất (năm đang chọn)"
-            if vi
-            else "The 10 border communes with the highest poor-household rate (selected year)"
-        ),
-        "draw_hint": (
-            "Hoặc vẽ một vùng (đa giác, chữ nhật) trên bản đồ để liệt kê các xã trong vùng."
-            if vi
-            else "Or draw an area (polygon, rectangle) on the map to list the communes inside it."
-        ),
-        "rank": "#",
-        "name": "Xã" if vi else "Commune",
-        "poor_rate": "Tỷ lệ nghèo" if vi else "Poor rate",
-        "distance": "Cách biên giới" if vi else "To border",
-        "download": "Tải về" if vi else "Download",
-        "clear": "Xóa kết quả" if vi else "Clear",
-        "print_map": "In bản đồ" if vi else "Print map",
-        "print_hint": (
-            "Bản đồ PDF khổ A4 của lớp, năm, phân loại và khung nhìn đang xem"
-            if vi
-            else "An A4 PDF map of the layer, year, classes and view on screen"
-        ),
-        "loading": "Đang tải…" if vi else "Loading…",
-        "targets_missing": (
-            "Chức năng chọn đối tượng (/targets) chưa sẵn sàng trên máy chủ này."
-            if vi
-            else "The targeting service (/targets) is not available on this server yet."
-        ),
-        "error": "Lỗi" if vi else "Error",
-        "in_area": "xã trong vùng vẽ" if vi else "communes in the drawn area",
-        "none_in_area": "Không có xã nào trong vùng vẽ." if vi else "No commune in the drawn area.",
-        "north": "B" if vi else "N",
-        "attribution": (
-            "Ranh giới xã 2020: GSO, sapnhap.bando.com.vn, choisy/vietnam63 · Biên giới, quốc gia: Natural Earth · "
-            "Tỉnh lân cận: gis.chinhphu.vn · Đường: CTU-SematX/LegoCity (CC BY-SA 4.0) · Số liệu: xem nguồn trong từng cửa sổ"
-            if vi
-            else "2020 commune boundaries: GSO, sapnhap.bando.com.vn, choisy/vietnam63 · Border, countries: Natural Earth · "
-            "Neighbouring provinces: gis.chinhphu.vn · Roads: CTU-SematX/LegoCity (CC BY-SA 4.0) · Figures: see the source in each popup"
-        ),
-        "points": "điểm" if vi else "points",
-        "layers": "Lớp bản đồ" if vi else "Map layers",
-        "attribution_short": (
-            "Ranh giới: GSO 2020, Natural Earth, gis.chinhphu.vn · Đường: LegoCity (CC BY-SA 4.0)"
-            if vi
-            else "Boundaries: GSO 2020, Natural Earth, gis.chinhphu.vn · Roads: LegoCity (CC BY-SA 4.0)"
-        ),
-        "layer_error": "Không tải được lớp" if vi else "Could not load layer",
-        "draw_polygon": "Vẽ vùng để chọn xã" if vi else "Draw an area to select communes",
-        "draw_rectangle": "Vẽ hình chữ nhật để chọn xã" if vi else "Draw a rectangle to select communes",
-        "score": "Điểm" if vi else "Score",
-    }
-    return s
 
 
 def render_page(lang: str, path) -> str:
@@ -1239,7 +1032,7 @@ def render_page(lang: str, path) -> str:
     communes = layerspec.read_source("communes", path)
     x0, y0, x1, y1 = communes.total_bounds
     bounds = (x0, y0, x1, y1)
-    t = T[lang]
+    t = i18n.section("page", lang)
     m = folium.Map(
         location=[(y0 + y1) / 2, (x0 + x1) / 2],
         zoom_start=9,
@@ -1296,7 +1089,12 @@ def render_page(lang: str, path) -> str:
 
     config = _page_config(lang, path)
     panel = render_template(
-        "map/panel.html", t=t, lang=lang, config=config, s=config["i18n"], other_lang_url=config["urls"]["other_lang"]
+        "map/panel.html",
+        t=t,
+        lang=lang,
+        config=config,
+        s=config["i18n"]["page"],
+        other_lang_url=config["urls"]["other_lang"],
     )
     root.html.add_child(Element(panel), name="kt_panel")
     m.add_child(
@@ -1308,4 +1106,15 @@ def render_page(lang: str, path) -> str:
         )
     )
     html = root.render()
+    html = _PINCH_BLOCKED.sub('<meta name="viewport" content="width=device-width, initial-scale=1.0">', html, count=1)
+    # The map is the page's main landmark (the header is the banner, the panel complementary).
+    html = html.replace(
+        f'<div class="folium-map" id="{m.get_name()}" >',
+        f'<div class="folium-map" id="{m.get_name()}" role="main" aria-label="{escape(t["map_region"])}">',
+        1,
+    )
     return html.replace("<html>", f'<html lang="{lang}">', 1)
+
+
+#: Folium's viewport tag forbids pinch zoom (maximum-scale=1, user-scalable=no): replaced.
+_PINCH_BLOCKED = re.compile(r'<meta name="viewport"[^>]*user-scalable=no[^>]*/?>', re.S)

@@ -40,6 +40,7 @@ from geo.io import annex
 from geo.ogc import features as F
 
 from . import context as app_context
+from . import i18n
 from .errors import ApiError, bad_request, not_found
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
@@ -71,100 +72,10 @@ ITEMS_PARAMS = ("f", "lang", "bbox", "bbox-crs", "crs", "limit", "offset", "date
 #: The CRS served (Part 2), CRS84 first: the same list for every collection.
 CRS_URIS = [c.uri for c in crs_ref.SERVED_CRS]
 
-TEXT = {
-    "vi": {
-        "site": "Bản đồ nghèo Kon Tum – OGC API Features",
-        "site_desc": "Dữ liệu xã, huyện, công trình, đường và biên giới của tỉnh Kon Tum (2015–2020) "
-        "theo chuẩn OGC API – Features. Giá trị có status=synthetic là dữ liệu minh họa "
-        "(demo data), không phải số liệu thật.",
-        "landing": "Trang chủ",
-        "collections": "Tập dữ liệu",
-        "conformance": "Lớp tuân thủ",
-        "api": "Định nghĩa API (OpenAPI 3.0)",
-        "api_doc": "Tài liệu API",
-        "items": "Đối tượng",
-        "item": "Đối tượng",
-        "links": "Liên kết",
-        "extent": "Phạm vi",
-        "bbox": "Khung bao (WGS84)",
-        "temporal": "Thời gian",
-        "count": "Số đối tượng",
-        "id_field": "Trường mã",
-        "queryables": "Thuộc tính lọc được (tên=giá trị)",
-        "properties": "Thuộc tính",
-        "property": "Thuộc tính",
-        "value": "Giá trị",
-        "type": "Kiểu",
-        "matched": "Số khớp",
-        "returned": "Số trả về",
-        "next": "Trang sau",
-        "prev": "Trang trước",
-        "json": "JSON",
-        "html": "HTML",
-        "other_lang": "English",
-        "other_lang_code": "en",
-        "demo": "Giá trị có trạng thái “synthetic” là dữ liệu minh họa (demo data), không phải số liệu thật.",
-        "no_items": "Không có đối tượng nào khớp.",
-        "geometry": "Hình học",
-        "path": "Đường dẫn",
-        "parameters": "Tham số",
-        "responses": "Mã phản hồi",
-        "collection": "Tập dữ liệu",
-        "years": "Năm chỉ tiêu",
-        "download": "Tải về",
-        "schema": "Lược đồ đối tượng (JSON Schema)",
-        "download_all": "Tải về cả tập dữ liệu ({n} đối tượng, {fmt})",
-        "this_page": "chỉ trang này",
-        "all_matched": "mọi đối tượng khớp",
-        "none": "—",
-    },
-    "en": {
-        "site": "Kon Tum poverty map – OGC API Features",
-        "site_desc": "Communes, districts, works, roads and the border of Kon Tum (2015–2020) served "
-        "as OGC API – Features. Values with status=synthetic are demo data, not real "
-        "figures.",
-        "landing": "Landing page",
-        "collections": "Collections",
-        "conformance": "Conformance",
-        "api": "API definition (OpenAPI 3.0)",
-        "api_doc": "API documentation",
-        "items": "Features",
-        "item": "Feature",
-        "links": "Links",
-        "extent": "Extent",
-        "bbox": "Bounding box (WGS84)",
-        "temporal": "Time",
-        "count": "Features",
-        "id_field": "Id field",
-        "queryables": "Queryable properties (name=value)",
-        "properties": "Properties",
-        "property": "Property",
-        "value": "Value",
-        "type": "Type",
-        "matched": "Matched",
-        "returned": "Returned",
-        "next": "Next page",
-        "prev": "Previous page",
-        "json": "JSON",
-        "html": "HTML",
-        "other_lang": "Tiếng Việt",
-        "other_lang_code": "vi",
-        "demo": "Values with status “synthetic” are demo data (dữ liệu minh họa), not real figures.",
-        "no_items": "No feature matches.",
-        "geometry": "Geometry",
-        "path": "Path",
-        "parameters": "Parameters",
-        "responses": "Responses",
-        "collection": "Collection",
-        "years": "Indicator years",
-        "download": "Download",
-        "schema": "Feature schema (JSON Schema)",
-        "download_all": "Download the whole collection ({n} features, {fmt})",
-        "this_page": "this page only",
-        "all_matched": "every matching feature",
-        "none": "—",
-    },
-}
+
+def _text(lang: str) -> dict[str, str]:
+    """The OGC pages' wording in ``lang`` (the catalogue's table ``ogc``, geo/messages.toml)."""
+    return i18n.section("ogc", lang)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -287,9 +198,9 @@ def _json_response(doc, mimetype: str = JSON, status: int = 200) -> Response:
 
 def _html_response(template: str, **ctx) -> Response:
     lang = ctx.setdefault("lang", _lang())
-    ctx.setdefault("t", TEXT[lang])
+    ctx.setdefault("t", _text(lang))
     ctx.setdefault("json_href", _url(request.endpoint, _args(f="json"), **request.view_args))
-    ctx.setdefault("lang_href", _url(request.endpoint, _args(lang=TEXT[lang]["other_lang_code"]), **request.view_args))
+    ctx.setdefault("lang_href", _url(request.endpoint, _args(lang=_text(lang)["other_lang_code"]), **request.view_args))
     resp = Response(render_template(template, **ctx), mimetype=HTML)
     resp.headers["Vary"] = "Accept"
     return resp
@@ -336,7 +247,7 @@ def landing():
     _check_params(COMMON_PARAMS)
     lang = _lang()
     fmt = _format(("json", "html"))
-    t = TEXT[lang]
+    t = _text(lang)
     p = {"lang": lang} if "lang" in request.args else {}
     links = [
         _link(
@@ -404,19 +315,19 @@ def _collection_doc(meta: dict, lang: str, fmt: str) -> dict:
             _url("ogc.items", dict(p, f="json"), collection_id=cid),
             "items",
             GEOJSON,
-            TEXT[lang]["items"] + " (GeoJSON)",
+            _text(lang)["items"] + " (GeoJSON)",
         ),
-        _link(_url("ogc.items", dict(p, f="html"), collection_id=cid), "items", HTML, TEXT[lang]["items"] + " (HTML)"),
+        _link(_url("ogc.items", dict(p, f="html"), collection_id=cid), "items", HTML, _text(lang)["items"] + " (HTML)"),
     ]
     links.append(
-        _link(_url("ogc.schema", {}, collection_id=cid), "describedby", SCHEMA, TEXT[lang]["schema"]),
+        _link(_url("ogc.schema", {}, collection_id=cid), "describedby", SCHEMA, _text(lang)["schema"]),
     )
     links.append(
         _link(
             _url("ogc.queryables_", {}, collection_id=cid),
             "http://www.opengis.net/def/rel/ogc/1.0/queryables",
             SCHEMA,
-            TEXT[lang]["queryables"],
+            _text(lang)["queryables"],
         )
     )
     for f in _export_formats():
@@ -425,7 +336,7 @@ def _collection_doc(meta: dict, lang: str, fmt: str) -> dict:
                 _url("ogc.items", dict(p, f=f), collection_id=cid),
                 "items",
                 _export_type(f),
-                TEXT[lang]["download_all"].format(n=meta["count"], fmt=f.upper()),
+                _text(lang)["download_all"].format(n=meta["count"], fmt=f.upper()),
             )
         )
     doc = {
@@ -504,7 +415,7 @@ def _property_schema(name: str, info: dict, meta: dict, lang: str) -> dict:
         out["x-year"] = year
     if info.get("standard"):  # one poverty standard per column, declared (never two)
         std = poverty_standards.long(info["standard"], lang)
-        word = "Chuẩn nghèo" if lang == "vi" else "Poverty standard"
+        word = i18n.text("page.standard", lang)
         out["description"] = "; ".join(x for x in (out.get("description"), f"{word}: {std}") if x)
         out["x-standard"] = info["standard"]
     if name == meta["id_field"]:
@@ -697,7 +608,7 @@ def _batches(pieces: list[bytes], size: int = BATCH_BYTES) -> _Pieces:
 
 
 def _items_links(cid, fmt, lang, limit, offset, returned, matched) -> list[dict]:
-    t = TEXT[lang]
+    t = _text(lang)
     kinds = [("json", GEOJSON, "GeoJSON"), ("html", HTML, "HTML")]
     scope = t["this_page"] if "limit" in request.args else t["all_matched"]
     kinds += [(f, _export_type(f), f"{f.upper()}, {scope}") for f in _export_formats()]
@@ -843,7 +754,7 @@ def item(collection_id: str, feature_id: str):
     crs = _crs_param("crs")
     text = _provider(lambda: _gpkg().item_json(collection_id, feature_id))
     text = F.reproject_features([text.encode("utf-8")], crs)[0].decode("utf-8")
-    t = TEXT[lang]
+    t = _text(lang)
     p = {"lang": lang} if "lang" in request.args else {}
     links = [
         _link(
@@ -915,7 +826,7 @@ def _exception_responses(*codes: int) -> dict:
 
 def openapi(lang: str = "vi") -> dict:
     """The OpenAPI 3.0 definition of this service (paths relative to ``/ogc``)."""
-    t = TEXT[lang]
+    t = _text(lang)
     server = app_context.external_url("ogc.landing").rstrip("/")
     metas = _provider(lambda: _gpkg().collections())
     exports = _export_formats()

@@ -62,10 +62,11 @@ from geo.analysis import query, targeting
 from geo.backends.base import BackendError
 from geo.indicators import standards
 from geo.io import annex, export
+from geo.messages import Message as M
 from geo.units import levels as unit_levels
 
 from . import context as app_context
-from . import print_map, workbench
+from . import i18n, print_map, workbench
 from .errors import ApiError, bad_request, error_payload, not_found
 
 bp = Blueprint("targets", __name__)
@@ -111,18 +112,6 @@ _NUM = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _INT = re.compile(r"[+]?[0-9]{1,9}")
 _CODE = re.compile(r"[0-9]{5}")
 
-TEXT = {
-    "vi": {
-        "synthetic": "Có giá trị minh họa (dữ liệu minh họa / demo data)",
-        "level": {lv.name: lv.name_vi for lv in unit_levels.polygon_levels()},
-    },
-    "en": {
-        "synthetic": "Contains synthetic demo values (dữ liệu minh họa / demo data)",
-        "level": {lv.name: lv.name_en for lv in unit_levels.polygon_levels()},
-    },
-}
-
-
 # --------------------------------------------------------------------------
 # data: the backend's targeting source for the served version
 
@@ -132,7 +121,7 @@ def context():
     try:
         return app_context.backend().targets()
     except BackendError as exc:
-        raise ApiError(str(exc), 503, "ServiceUnavailable") from None
+        raise ApiError(exc, 503, "ServiceUnavailable") from None
 
 
 @bp.errorhandler(BackendError)
@@ -153,17 +142,17 @@ def _params(allowed: tuple[str, ...], body: dict | None = None) -> dict[str, obj
             continue
         values = request.args.getlist(key)
         if key not in allowed:
-            raise bad_request(f"unknown parameter {key!r}; expected: {', '.join(allowed)}")
+            raise bad_request(M("error.targets.unknown_param", key=key, expected=", ".join(allowed)))
         if len(values) > 1:
-            raise bad_request(f"parameter {key!r} given {len(values)} times; give it once")
+            raise bad_request(M("error.targets.param_twice", key=key, n=len(values)))
         out[key] = values[0]
     for key, value in (body or {}).items():
         if key.startswith("_"):
             continue
         if key not in allowed:
-            raise bad_request(f"unknown parameter {key!r} in the JSON body; expected: {', '.join(allowed)}")
+            raise bad_request(M("error.targets.unknown_body_param", key=key, expected=", ".join(allowed)))
         if key in out:
-            raise bad_request(f"parameter {key!r} given both in the query string and in the body")
+            raise bad_request(M("error.targets.param_both", key=key))
         out[key] = value
     return out
 
@@ -173,7 +162,7 @@ def _text(params, key, default=None):
     if value is None:
         return None
     if isinstance(value, (dict, list)) or isinstance(value, bool):
-        raise bad_request(f"parameter {key!r} must be text, got {type(value).__name__}")
+        raise bad_request(M("error.targets.param_text", key=key, kind=type(value).__name__))
     return str(value).strip()
 
 
@@ -183,7 +172,7 @@ def _choice(params, key, choices, default):
         return default
     value = value.lower()
     if value not in choices:
-        raise bad_request(f"unknown {key} {params[key]!r}; expected one of {', '.join(choices)}")
+        raise bad_request(M("error.targets.unknown_choice", key=key, got=params[key], expected=", ".join(choices)))
     return value
 
 
@@ -192,10 +181,10 @@ def _int(params, key, lo, hi, default=None):
     if value is None or value == "":
         return default
     if not _INT.fullmatch(value):
-        raise bad_request(f"{key} must be a whole number from {lo} to {hi}, got {value!r}")
+        raise bad_request(M("error.targets.int_range", key=key, lo=lo, hi=hi, got=value))
     n = int(value)
     if not lo <= n <= hi:
-        raise bad_request(f"{key} must be from {lo} to {hi}, got {n}")
+        raise bad_request(M("error.targets.range", key=key, lo=lo, hi=hi, got=n))
     return n
 
 
@@ -204,12 +193,12 @@ def _km(params, key="within_km"):
     if value is None or value == "":
         return None
     if not _NUM.fullmatch(value):
-        raise bad_request(f"{key} must be a number of kilometres ≥ 0, got {value!r}")
+        raise bad_request(M("error.targets.km", key=key, got=value))
     km = float(value)
     if not math.isfinite(km) or km < 0:
-        raise bad_request(f"{key} must be a finite number of kilometres ≥ 0, got {value!r}")
+        raise bad_request(M("error.targets.km_finite", key=key, got=value))
     if km > query.MAX_WITHIN_KM:
-        raise bad_request(f"{key} must be at most {query.MAX_WITHIN_KM:g} km, got {value!r}")
+        raise bad_request(M("error.targets.km_max", key=key, max=f"{query.MAX_WITHIN_KM:g}", got=value))
     return km
 
 
@@ -221,13 +210,13 @@ def _body() -> dict | None:
     if not raw or not raw.strip():
         return None
     if len(raw) > query.MAX_GEOMETRY_CHARS + 10_000:
-        raise bad_request(f"request body too large ({len(raw)} bytes)")
+        raise bad_request(M("error.targets.body_large", n=len(raw)))
     try:
         data = json.loads(raw)
     except (ValueError, RecursionError) as exc:
-        raise bad_request(f"the body is not valid JSON: {str(exc)[:200]}") from None
+        raise bad_request(M("error.targets.body_json", reason=str(exc)[:200])) from None
     if not isinstance(data, dict):
-        raise bad_request("the JSON body must be an object: parameters, or a GeoJSON geometry / Feature")
+        raise bad_request(M("error.targets.body_object"))
     if "type" in data:
         return {"intersects": data}
     return data
@@ -244,7 +233,7 @@ def _geo_call(fn, *args, **kwargs):
     try:
         return fn(*args, **kwargs)
     except ValueError as exc:
-        raise bad_request(str(exc)) from None
+        raise bad_request(exc) from None
 
 
 # --------------------------------------------------------------------------
@@ -265,7 +254,7 @@ def _respond(
 ):
     prov = export.provenance(gdf, members.pop("metadata", {}), title=name)
     if prov["synthetic"]:
-        prov["synthetic_label"] = TEXT[lang]["synthetic"]
+        prov["synthetic_label"] = i18n.text("targets.synthetic", lang)
     if fmt == "json":
         if geometry == "none":
             geometry_text = _NoGeometry()
@@ -305,7 +294,7 @@ def _common(params, formats: tuple[str, ...] = FORMATS) -> tuple[str, str, str |
     fmt = _choice(params, "f", formats, "json")
     geometry = _choice(params, "geometry", export.GEOMETRY_OPTIONS, None)
     if geometry is not None and fmt not in ("csv", "xlsx") and not (fmt == "json" and geometry == "none"):
-        raise bad_request("geometry=wkt|latlon|none applies to f=csv and f=xlsx; f=json takes geometry=none only")
+        raise bad_request(M("error.targets.geometry_format"))
     return lang, fmt, geometry
 
 
@@ -365,7 +354,7 @@ def targets():
 
     indicator, weights = _text(params, "indicator"), _text(params, "weights")
     if indicator and weights:
-        raise bad_request("give either indicator or weights, not both")
+        raise bad_request(M("error.targets.indicator_or_weights"))
     if weights:
         chosen = _geo_call(targeting.parse_weights, weights)
     else:
@@ -381,9 +370,9 @@ def targets():
     if country and not near:
         near = "border"
     if within is not None and not near:
-        raise bad_request(f"within_km needs near ({NEAR_HELP})")
+        raise bad_request(M("error.targets.within_needs_near", help=NEAR_HELP))
     if country and near != "border":
-        raise bad_request("country applies to near=border only")
+        raise bad_request(M("error.targets.country_border"))
     if near:
         km = within or 0.0
         if near == "border":
@@ -397,7 +386,7 @@ def targets():
             constraints.append(_geo_call(ctx.near_point, level, lon, lat, km))
             echo.update(near=f"point:{lon:g},{lat:g}", within_km=km)
         else:
-            raise bad_request(f"unknown near {near!r}; expected {NEAR_HELP}")
+            raise bad_request(M("error.targets.unknown_near", got=near, help=NEAR_HELP))
     if "intersects" in params and params["intersects"] not in (None, ""):
         geom = _geo_call(_geometry, params["intersects"])
         constraints.append(_geo_call(ctx.intersecting, level, geom))
@@ -421,7 +410,7 @@ def targets():
     result = _geo_call(ctx.rank, level, chosen, year, constraints, top, standard)
     if fmt == "profiles":
         if result.empty:
-            raise bad_request("f=profiles: no unit matches the query")
+            raise bad_request(M("error.targets.no_profiles"))
         return print_map.profiles_response(result["gso_code"].astype(str).tolist(), level, lang)
     specs = result.attrs["indicators"]
     dated = next((s["year"] for s in specs if s["year"] is not None), year)
@@ -569,10 +558,10 @@ def _file_name(level, chosen, specs, echo, standards=()) -> str:
 def _commune(ctx, gso_code: str) -> str:
     """The name of commune ``gso_code`` (400 when malformed, 404 when unknown)."""
     if not _CODE.fullmatch(gso_code or ""):
-        raise bad_request(f"malformed commune code {gso_code!r}; expected 5 digits (GSO code, e.g. 23344)")
+        raise bad_request(M("error.targets.bad_code", got=gso_code))
     name = ctx.commune_name(gso_code)
     if name is None:
-        raise not_found(f"no commune with GSO code {gso_code}")
+        raise not_found(M("error.targets.no_commune", code=gso_code))
     return name
 
 
@@ -584,7 +573,7 @@ def _precisions(params) -> tuple[str, ...] | None:
     items = [p.strip().lower() for p in text.split(",") if p.strip()]
     bad = [p for p in items if p not in valid]
     if bad or not items:
-        raise bad_request(f"unknown precision {text!r}; expected a comma list of {', '.join(valid)}")
+        raise bad_request(M("error.targets.unknown_precision", got=text, expected=", ".join(valid)))
     return None if "all" in items else tuple(items)
 
 

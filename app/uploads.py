@@ -53,13 +53,14 @@ from flask import Blueprint, Response, abort, current_app, g, jsonify, render_te
 from werkzeug.utils import secure_filename
 
 from geo.backends.base import BackendError
+from geo.messages import Message as M
 from geo.units.boundaries import LEVELS
 from geo.units.join import row_numbers
 from geo.uploads import boundaries as boundary_upload
 from geo.uploads import common, ingest, staging, versions
 
 from . import context as app_context
-from . import security
+from . import i18n, security
 from .errors import ApiError
 
 bp = Blueprint("uploads", __name__)
@@ -112,12 +113,7 @@ def _who(given: str | None) -> str | None:
 
 
 def _disabled() -> ApiError:
-    return ApiError(
-        "uploads are disabled on this server: no upload token is configured "
-        "(set MAP_UPLOAD_TOKEN); reading stays public",
-        403,
-        "Forbidden",
-    )
+    return ApiError(M("error.upload.disabled"), 403, "Forbidden")
 
 
 def _require_bearer() -> str:
@@ -127,11 +123,7 @@ def _require_bearer() -> str:
     scheme, _, given = header.partition(" ")
     who = _who(given.strip()) if scheme.lower() == "bearer" else None
     if who is None:
-        msg = (
-            "a valid upload token is required: send 'Authorization: Bearer <token>'"
-            if not header
-            else "the upload token is not valid"
-        )
+        msg = i18n.localise(M("error.upload.bearer_required" if not header else "error.upload.token_invalid"))
         body = {"code": "Unauthorized", "description": msg, "error": msg, "status": 401}
         resp = jsonify(body)
         resp.status_code = 401
@@ -141,7 +133,7 @@ def _require_bearer() -> str:
 
 
 def _api_error(exc: common.UploadError) -> ApiError:
-    return ApiError(exc.message, exc.status, exc.code)
+    return ApiError(exc, exc.status, exc.code)
 
 
 # ---------------------------------------------------------------- reading the request
@@ -151,14 +143,12 @@ def _file() -> tuple[bytes, str]:
     """The uploaded file's bytes (size-capped) and its sanitised name."""
     f = request.files.get("file")
     if f is None or not (f.filename or "").strip():
-        raise ApiError("no file: send it as the multipart field 'file'", 400)
+        raise ApiError(M("error.upload.no_file"), 400)
     cap = _max_bytes()
     data = f.stream.read(cap + 1)
     if len(data) > cap:
         raise ApiError(
-            f"the file is larger than the limit of {cap:,} bytes ({cap / 1048576:.1f} MB); split it by district",
-            413,
-            "PayloadTooLarge",
+            M("error.upload.file_too_large", cap=f"{cap:,}", mb=f"{cap / 1048576:.1f}"), 413, "PayloadTooLarge"
         )
     name = secure_filename(f.filename or "") or "upload"
     return data, name[:120]
@@ -169,7 +159,7 @@ def _params(form) -> dict:
     year = (form.get("year") or "").strip()
     if year:
         if not re.fullmatch(r"\d{4}", year):
-            raise ApiError(f"year must be a four-digit year, not {year[:20]!r}", 400)
+            raise ApiError(M("error.upload.year_digits", got=year[:20]), 400)
         out["year"] = int(year)
     else:
         out["year"] = None
@@ -177,16 +167,16 @@ def _params(form) -> dict:
     out["standard"] = standard or None
     level = (form.get("level") or "commune").strip()
     if level not in ingest.LEVELS:
-        raise ApiError(f"level must be one of {', '.join(ingest.LEVELS)}", 400)
+        raise ApiError(M("error.upload.level", expected=", ".join(ingest.LEVELS)), 400)
     out["level"] = level
     out["confirm_rows"] = _confirm_rows(form.getlist("confirm_rows"))
     status = (form.get("status") or "official").strip()
     if status not in ingest.STATUSES:
-        raise ApiError(f"status must be one of {', '.join(ingest.STATUSES)}", 400)
+        raise ApiError(M("error.upload.status", expected=", ".join(ingest.STATUSES)), 400)
     out["status"] = status
     note = form.get("note") or ""
     if len(note) > 500:
-        raise ApiError("note is longer than 500 characters", 400)
+        raise ApiError(M("error.upload.note_long", max=500), 400)
     out["note"] = " ".join(note.split())
     return out
 
@@ -198,7 +188,7 @@ def _confirm_rows(values: list) -> list[int]:
         try:
             rows.update(row_numbers(value))
         except ValueError as exc:
-            raise ApiError(f"confirm_rows: {exc}", 400) from None
+            raise ApiError(M("error.upload.confirm_rows", reason=str(exc)), 400) from None
     return sorted(rows)
 
 
@@ -227,7 +217,7 @@ def api_upload():
         pv.id, pv.expires = staging.stage(data, name, params, who)
     except common.UploadError as exc:
         raise _api_error(exc) from None
-    return jsonify(pv.to_dict()), 201
+    return jsonify(pv.to_dict(i18n.error_lang())), 201
 
 
 def _restaged(sid: str, rows: list[int], who: str) -> ingest.Preview:
@@ -245,12 +235,12 @@ def api_confirm(sid: str):
     who = _require_bearer()
     body = request.get_json(silent=True) if request.is_json else None
     if request.is_json and not isinstance(body, dict):
-        raise ApiError('send a JSON object like {"confirm_rows": [4, 7]}', 400)
+        raise ApiError(M("error.upload.confirm_json"), 400)
     values = [body.get("confirm_rows")] if body is not None else request.form.getlist("confirm_rows")
     if values in ([], [None]):
-        raise ApiError("confirm_rows is missing: the row numbers to confirm, like [4, 7]", 400)
+        raise ApiError(M("error.upload.confirm_missing"), 400)
     pv = _restaged(sid, _confirm_rows(values), who)
-    return jsonify(pv.to_dict()), 201
+    return jsonify(pv.to_dict(i18n.error_lang())), 201
 
 
 @bp.get("/api/uploads/<sid>")
@@ -260,7 +250,7 @@ def api_upload_get(sid: str):
         pv = staging.staged_preview(sid)
     except common.UploadError as exc:
         raise _api_error(exc) from None
-    return jsonify(pv.to_dict())
+    return jsonify(pv.to_dict(i18n.error_lang()))
 
 
 @bp.delete("/api/uploads/<sid>")
@@ -291,12 +281,7 @@ def _commit(sid: str, who: str) -> versions.Version:
         raise ApiError(str(exc), 409, "Conflict") from None
     except OSError as exc:
         current_app.logger.exception("writing a dataset version failed")
-        raise ApiError(
-            f"the server could not write the new version ({type(exc).__name__}); nothing was "
-            "changed and the current version is still served",
-            503,
-            "ServiceUnavailable",
-        ) from None
+        raise ApiError(M("error.upload.write_failed", kind=type(exc).__name__), 503, "ServiceUnavailable") from None
 
 
 def _version_dict(v: versions.Version) -> dict:
@@ -322,7 +307,7 @@ def api_boundaries():
     data, name = _file()
     level = (request.form.get("level") or "commune").strip()
     if level not in LEVELS:
-        raise ApiError(f"level must be one of {', '.join(LEVELS)}", 400)
+        raise ApiError(M("error.upload.level", expected=", ".join(LEVELS)), 400)
     crs = (request.form.get("crs") or "").strip() or None
     note = " ".join((request.form.get("note") or "").split())[:500]
     try:
@@ -332,7 +317,7 @@ def api_boundaries():
         )
     except common.UploadError as exc:
         raise _api_error(exc) from None
-    return jsonify(pv.to_dict()), 201
+    return jsonify(pv.to_dict(i18n.error_lang())), 201
 
 
 @bp.get("/api/versions")
@@ -355,129 +340,9 @@ def api_restore(number: int):
 
 # ---------------------------------------------------------------- HTML form
 
-_T = {
-    "vi": {
-        "title": "Tải lên kết quả rà soát hộ nghèo, hộ cận nghèo",
-        "file": "Tệp (CSV hoặc Excel .xlsx)",
-        "year": "Năm rà soát",
-        "standard": "Chuẩn nghèo",
-        "level": "Cấp",
-        "commune": "xã",
-        "district": "huyện",
-        "commune_2025": "xã, phường từ 1/7/2025",
-        "confirm_rows": "Xác nhận các dòng có mã và tên chỉ hai đơn vị khác nhau (số dòng, ví dụ 4,7)",
-        "conflicts": "Mã và tên chỉ hai đơn vị khác nhau",
-        "confirm_help": "Các dòng này không được ghi. Nếu chắc chắn mã là đúng, hãy xác nhận từng dòng; "
-        "dòng được xác nhận sẽ ghép theo mã.",
-        "confirm": "Xác nhận các dòng đã chọn và xem trước lại",
-        "confirmed_rows": "Các dòng đã xác nhận",
-        "code": "Mã",
-        "name": "Tên",
-        "status": "Tình trạng số liệu",
-        "official": "chính thức",
-        "reported": "báo cáo",
-        "note": "Nguồn (văn bản, cơ quan, ngày)",
-        "token": "Mã tải lên",
-        "token_kept": "(đã nhập trong phiên này)",
-        "preview": "Xem trước",
-        "commit": "Ghi thành phiên bản mới",
-        "errors": "Lỗi (phải sửa trước khi ghi)",
-        "warnings": "Cảnh báo",
-        "changes": "Giá trị sẽ thay đổi",
-        "row": "Dòng",
-        "column": "Cột",
-        "reason": "Lý do",
-        "unit": "Đơn vị",
-        "indicator": "Chỉ tiêu",
-        "old": "Cũ",
-        "new": "Mới",
-        "join": "Ghép với danh mục đơn vị",
-        "versions": "Các phiên bản dữ liệu",
-        "current": "đang dùng",
-        "base": "bản dựng gốc",
-        "disabled": "Chức năng tải lên đang tắt trên máy chủ (chưa cấu hình MAP_UPLOAD_TOKEN).",
-        "committed": "Đã ghi phiên bản",
-        "back": "Tải tệp khác",
-        "none": "không có",
-        "demo": "minh họa",
-        "no_commit": "Tệp có lỗi nên không thể ghi. Hãy sửa tệp và tải lên lại.",
-        "expires": "Hết hạn lúc",
-        "matched_by_code": "khớp theo mã",
-        "matched_by_name": "khớp theo tên",
-        "ambiguous": "trùng tên",
-        "unmatched": "không khớp",
-        "duplicates": "dòng trùng",
-        "units_without_data": "đơn vị không có số liệu",
-        "n_values": "giá trị",
-        "n_units": "đơn vị",
-        "unchanged": "không đổi",
-        "lang": "English",
-        "lang_code": "en",
-    },
-    "en": {
-        "title": "Upload poor and near-poor household review results",
-        "file": "File (CSV or Excel .xlsx)",
-        "year": "Review year",
-        "standard": "Poverty standard",
-        "level": "Level",
-        "commune": "commune",
-        "district": "district",
-        "commune_2025": "commune or ward from 1 July 2025",
-        "confirm_rows": "Confirm rows whose code and name point at different units (row numbers, e.g. 4,7)",
-        "conflicts": "Code and name point at different units",
-        "confirm_help": "These rows are not written. If you are sure the code is right, confirm each row; "
-        "a confirmed row is joined on its code.",
-        "confirm": "Confirm the chosen rows and preview again",
-        "confirmed_rows": "Confirmed rows",
-        "code": "Code",
-        "name": "Name",
-        "status": "Status of the figures",
-        "official": "official",
-        "reported": "reported",
-        "note": "Source (document, office, date)",
-        "token": "Upload token",
-        "token_kept": "(given in this session)",
-        "preview": "Preview",
-        "commit": "Commit as a new version",
-        "errors": "Errors (fix before committing)",
-        "warnings": "Warnings",
-        "changes": "Values that would change",
-        "row": "Row",
-        "column": "Column",
-        "reason": "Reason",
-        "unit": "Unit",
-        "indicator": "Indicator",
-        "old": "Old",
-        "new": "New",
-        "join": "Join with the units",
-        "versions": "Dataset versions",
-        "current": "current",
-        "base": "base build",
-        "disabled": "Uploads are disabled on this server (no MAP_UPLOAD_TOKEN configured).",
-        "committed": "Committed version",
-        "back": "Upload another file",
-        "none": "none",
-        "demo": "demo",
-        "no_commit": "The file has errors and cannot be committed. Fix it and upload it again.",
-        "expires": "Expires at",
-        "matched_by_code": "matched by code",
-        "matched_by_name": "matched by name",
-        "ambiguous": "ambiguous",
-        "unmatched": "unmatched",
-        "duplicates": "duplicates",
-        "units_without_data": "units without data",
-        "n_values": "values",
-        "n_units": "units",
-        "unchanged": "unchanged",
-        "lang": "Tiếng Việt",
-        "lang_code": "vi",
-    },
-}
-
 
 def _lang() -> str:
-    lang = request.args.get("lang") or request.form.get("lang") or current_app.config.get("DEFAULT_LANG", "vi")
-    return "en" if lang == "en" else "vi"
+    return i18n.asked_lang() if i18n.asked_lang() in i18n.LANGS else i18n.default_lang()
 
 
 CSRF_COOKIE = "upload_csrf"
@@ -509,11 +374,7 @@ def _check_csrf() -> None:
         or len(expected) < 32
         or not hmac.compare_digest(sent.encode("utf-8", "surrogatepass"), expected.encode("utf-8"))
     ):
-        raise ApiError(
-            "the form's security token (CSRF) is missing or wrong; reload the upload page and submit again",
-            403,
-            "Forbidden",
-        )
+        raise ApiError(M("error.upload.csrf"), 403, "Forbidden")
 
 
 def _login(who: str) -> None:
@@ -526,7 +387,7 @@ def _page(template: str, status: int = 200, **context) -> Response:
     lang = _lang()
     html = render_template(
         template,
-        t=_T[lang],
+        t=i18n.section("upload", lang),
         lang=lang,
         csrf_token=_csrf_token(),
         enabled=bool(_tokens()),
@@ -586,20 +447,20 @@ def _form_who() -> str:
     if typed:
         who = _who(typed)
         if who is None:
-            raise ApiError("the upload token is not valid", 401, "Unauthorized")
+            raise ApiError(M("error.upload.token_invalid"), 401, "Unauthorized")
         _login(who)
         return who
     who = session.get("upload_who")
     if isinstance(who, str) and who in {n for n, _ in _tokens()}:
         return who
-    raise ApiError("type the upload token", 401, "Unauthorized")
+    raise ApiError(M("error.upload.token_missing"), 401, "Unauthorized")
 
 
 def _form_error(exc: ApiError, template: str = "uploads/form.html", **context) -> Response:
     return _page(
         template,
         exc.status,
-        error=exc.message,
+        error=exc.text(_lang()),
         versions=_versions_list(),
         current=versions.current_number(_versions()),
         **context,
@@ -624,7 +485,7 @@ def form_post():
         return _form_error(_api_error(exc), form=request.form)
     staged = [s for s in session.get("staged", []) if isinstance(s, str)][-9:] + [pv.id]
     session["staged"] = staged
-    return _page("uploads/preview.html", 200 if pv.ok else 400, pv=pv.to_dict())
+    return _page("uploads/preview.html", 200 if pv.ok else 400, pv=pv.to_dict(_lang()))
 
 
 @bp.post("/upload/<sid>/confirm")
@@ -636,17 +497,17 @@ def form_confirm(sid: str):
             raise _disabled()
         who = session.get("upload_who")
         if not isinstance(who, str) or who not in {n for n, _ in _tokens()}:
-            raise ApiError("type the upload token again (the session has no valid token)", 401, "Unauthorized")
+            raise ApiError(M("error.upload.token_again"), 401, "Unauthorized")
         if sid not in session.get("staged", []):
-            raise ApiError("no such upload in this session; upload the file again", 404, "NotFound")
+            raise ApiError(M("error.upload.no_such_upload"), 404, "NotFound")
         rows = _confirm_rows(request.form.getlist("confirm_rows"))
         if not rows:
-            raise ApiError("tick at least one row to confirm", 400)
+            raise ApiError(M("error.upload.confirm_none"), 400)
         pv = _restaged(sid, rows, who)
     except ApiError as exc:
         return _form_error(exc)
     session["staged"] = [s for s in session.get("staged", []) if s != sid][-9:] + [pv.id]
-    return _page("uploads/preview.html", 200 if pv.ok else 400, pv=pv.to_dict())
+    return _page("uploads/preview.html", 200 if pv.ok else 400, pv=pv.to_dict(_lang()))
 
 
 @bp.post("/upload/<sid>/commit")
@@ -657,9 +518,9 @@ def form_commit(sid: str):
             raise _disabled()
         who = session.get("upload_who")
         if not isinstance(who, str) or who not in {n for n, _ in _tokens()}:
-            raise ApiError("type the upload token again (the session has no valid token)", 401, "Unauthorized")
+            raise ApiError(M("error.upload.token_again"), 401, "Unauthorized")
         if sid not in session.get("staged", []):
-            raise ApiError("no such upload in this session; upload the file again", 404, "NotFound")
+            raise ApiError(M("error.upload.no_such_upload"), 404, "NotFound")
         v = _commit(sid, who)
     except ApiError as exc:
         return _form_error(exc)
@@ -673,9 +534,7 @@ def form_commit(sid: str):
 @bp.app_errorhandler(413)
 def _too_large(exc):
     cap = request.max_content_length or current_app.config.get("MAX_CONTENT_LENGTH") or 0
-    msg = (
-        f"the request is larger than the limit of {cap:,} bytes ({cap / 1048576:.1f} MB); split the file by district"
-        if cap
-        else "the request is too large"
+    msg = i18n.localise(
+        M("error.upload.request_too_large", cap=f"{cap:,}", mb=f"{cap / 1048576:.1f}") if cap else M("error.http.413")
     )
     return jsonify({"code": "PayloadTooLarge", "description": msg, "error": msg, "status": 413}), 413

@@ -46,6 +46,8 @@ from functools import lru_cache
 import mapclassify
 import numpy as np
 
+from geo.messages import Message
+
 SCHEMES = ("quantiles", "fisher_jenks", "equal_interval", "user_defined")
 MAX_K = 9
 MIN_K = 2
@@ -96,11 +98,11 @@ def palette(name: str, n: int) -> list[str]:
     ['#3182bd', '#deebf7']
     """
     if not is_palette(name):
-        raise ClassifyError(f"unknown palette {name!r}; known: {', '.join(palette_names())}")
+        raise ClassifyError(Message("error.classify.unknown_palette", got=name, known=", ".join(palette_names())))
     reverse = name.endswith("_r")
     base = name[:-2] if reverse else name
     if not 1 <= n <= MAX_K:
-        raise ClassifyError(f"palette {name}: {n} colours asked, 1–{MAX_K} available")
+        raise ClassifyError(Message("error.classify.palette_size", name=name, n=n, max=MAX_K))
     colors = list(_brewer()[f"{base}_{max(n, 3):02d}"])
     if n == 2:
         colors = [colors[0], colors[2]]
@@ -236,7 +238,7 @@ def classify(
     1
     """
     if scheme not in SCHEMES:
-        raise ClassifyError(f"unknown classification scheme {scheme!r}; expected one of {', '.join(SCHEMES)}")
+        raise ClassifyError(Message("error.classify.unknown_scheme", got=scheme, expected=", ".join(SCHEMES)))
     vals = _as_array(values)
     ref = vals if reference is None else _as_array(reference)
     present = ref[~np.isnan(ref)]
@@ -247,19 +249,19 @@ def classify(
 
     if scheme == "user_defined":
         if not breaks:
-            raise ClassifyError("user_defined classification needs 'breaks' (ascending upper bounds)")
+            raise ClassifyError(Message("error.classify.needs_breaks"))
         bounds = [float(b) for b in breaks]
         if any(b2 <= b1 for b1, b2 in zip(bounds, bounds[1:])):
-            raise ClassifyError(f"breaks must be strictly ascending, got {list(breaks)}")
+            raise ClassifyError(Message("error.classify.breaks_ascending", got=list(breaks)))
         if len(bounds) + 1 > MAX_K:
-            raise ClassifyError(f"at most {MAX_K - 1} breaks (that is {MAX_K} classes), got {len(bounds)}")
+            raise ClassifyError(Message("error.classify.breaks_max", max=MAX_K - 1, k=MAX_K, got=len(bounds)))
         top = float(present.max()) if present.size else bounds[-1]
         open_top = top > bounds[-1]
         edges = bounds + ([top] if open_top else [])
         k = len(edges)
     else:
         if not isinstance(k, (int, np.integer)) or not MIN_K <= k <= MAX_K:
-            raise ClassifyError(f"k must be an integer from {MIN_K} to {MAX_K}, got {k!r}")
+            raise ClassifyError(Message("error.classify.k_range", low=MIN_K, high=MAX_K, got=k))
         distinct = np.unique(present)
         if distinct.size == 0:
             edges, k = [], 0

@@ -77,6 +77,7 @@ from geo.crs import METRIC, WGS84
 from geo.indicators import catalogue
 from geo.indicators import values as indicators
 from geo.io import storage
+from geo.messages import Message
 from geo.units import levels as unit_levels
 
 KINDS = ("choropleth", "categorical", "points", "lines")
@@ -586,9 +587,11 @@ def check_year(spec: LayerSpec, year: int | None) -> int | None:
     if year is None:
         return spec.year
     if not spec.years:
-        raise LayerDataError(f"layer {spec.id!r} has no years; leave 'year' out")
+        raise LayerDataError(Message("error.map.layer_no_years", layer=spec.id))
     if year not in spec.years:
-        raise LayerDataError(f"layer {spec.id!r} has no year {year}; years: {', '.join(map(str, spec.years))}")
+        raise LayerDataError(
+            Message("error.map.layer_no_year", layer=spec.id, year=year, years=", ".join(map(str, spec.years)))
+        )
     return year
 
 

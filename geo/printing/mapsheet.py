@@ -56,7 +56,7 @@ from matplotlib.patches import Rectangle
 from shapely.geometry import box
 from shapely.ops import polylabel
 
-from geo import cache
+from geo import cache, messages
 from geo.analysis import classify
 from geo.backends.base import Backend
 from geo.crs import METRIC, WGS84
@@ -94,92 +94,29 @@ LEVELS_POLYGON = ("communes", "districts")
 
 # ------------------------------------------------------------------- wording
 #
-# Every string of the sheet, in one table (a later issue moves them to the
-# project's message catalogue).
+# Every string of the sheet is in the project's message catalogue (geo/messages.toml: [print],
+# [print.scheme], [country]); TEXTS is the sheet's view of it, by language.
 
-TEXTS: dict[str, dict] = {
-    "vi": {
-        "province": "Tỉnh Kon Tum",
-        "year": "Năm {year}",
-        "indicator": "Chỉ tiêu: {name}",
-        "standard": "Chuẩn nghèo: {standard}",
-        "legend": "Chú giải",
-        "no_data": "không có dữ liệu / no data",
-        "classes": "Phân loại: {scheme}, {k} lớp",
-        "across_years": "cùng thang màu cho mọi năm",
-        "schemes": {
-            "quantiles": "phân vị",
-            "fisher_jenks": "ngắt tự nhiên (Jenks)",
-            "equal_interval": "khoảng đều",
-            "user_defined": "ngưỡng cố định",
-        },
-        "district_line": "Ranh giới huyện",
-        "province_line": "Ranh giới tỉnh Kon Tum",
-        "border_line": "Biên giới quốc gia",
-        "communes": "Ranh giới xã",
-        "countries": {"LAO": "Lào", "KHM": "Campuchia", "VNM": "Việt Nam"},
-        "north": "B",
-        "km": "km",
-        "sources": "Nguồn",
-        "base_sources": "Ranh giới xã 2020: GSO, sapnhap.bando.com.vn, choisy/vietnam63; biên giới, "
-        "quốc gia: Natural Earth; tỉnh lân cận: gis.chinhphu.vn",
-        "roads_source": "Đường: CTU-SematX/LegoCity (CC BY-SA 4.0)",
-        "more_sources": "… và {n} dòng nữa: xem bản đồ trực tuyến",
-        "demo": "dữ liệu minh họa / demo data",
-        "demo_note": "{n} giá trị trên bản đồ là số liệu minh họa (tổng hợp), không phải số liệu "
-        "công bố: không dùng để ra quyết định.",
-        "version": "Dữ liệu: {version}, ngày {date} · mã {digest}",
-        "base_build": "bản dựng gốc (phiên bản 0)",
-        "version_n": "phiên bản {n}",
-        "crs": "WGS 84 / UTM 48N (EPSG:32648)",
-        "made": "In từ Bản đồ nghèo tỉnh Kon Tum",
-        "point": "điểm",
-        "standards": [
-            ("2016-2020 multidimensional", "Đa chiều 2016–2020"),
-            ("2022-2025 multidimensional", "Đa chiều 2022–2025"),
-            ("2011-2015 income", "Thu nhập 2011–2015"),
-            ("income standard", "chuẩn thu nhập"),
-        ],
-    },
-    "en": {
-        "province": "Kon Tum province",
-        "year": "Year {year}",
-        "indicator": "Indicator: {name}",
-        "standard": "Poverty standard: {standard}",
-        "legend": "Legend",
-        "no_data": "không có dữ liệu / no data",
-        "classes": "Classes: {scheme}, {k} classes",
-        "across_years": "same classes for every year",
-        "schemes": {
-            "quantiles": "quantiles",
-            "fisher_jenks": "natural breaks (Jenks)",
-            "equal_interval": "equal interval",
-            "user_defined": "fixed breaks",
-        },
-        "district_line": "District boundary",
-        "province_line": "Kon Tum province boundary",
-        "border_line": "International border",
-        "communes": "Commune boundaries",
-        "countries": {"LAO": "Laos", "KHM": "Cambodia", "VNM": "Vietnam"},
-        "north": "N",
-        "km": "km",
-        "sources": "Sources",
-        "base_sources": "2020 commune boundaries: GSO, sapnhap.bando.com.vn, choisy/vietnam63; border, "
-        "countries: Natural Earth; neighbouring provinces: gis.chinhphu.vn",
-        "roads_source": "Roads: CTU-SematX/LegoCity (CC BY-SA 4.0)",
-        "more_sources": "… and {n} more lines: see the web map",
-        "demo": "dữ liệu minh họa / demo data",
-        "demo_note": "{n} values on this map are synthetic demonstration figures, not published "
-        "statistics: do not use them for decisions.",
-        "version": "Data: {version}, {date} · digest {digest}",
-        "base_build": "base build (version 0)",
-        "version_n": "version {n}",
-        "crs": "WGS 84 / UTM 48N (EPSG:32648)",
-        "made": "Printed from the Kon Tum poverty map",
-        "point": "points",
-        "standards": [],
-    },
-}
+#: How the data word a poverty standard, and how a Vietnamese sheet says it (data made readable).
+STANDARD_WORDS_VI = [
+    ("2016-2020 multidimensional", "Đa chiều 2016–2020"),
+    ("2022-2025 multidimensional", "Đa chiều 2022–2025"),
+    ("2011-2015 income", "Thu nhập 2011–2015"),
+    ("income standard", "chuẩn thu nhập"),
+]
+
+
+def _texts(lang: str) -> dict:
+    out: dict = messages.section("print", lang)
+    for key in [k for k in out if "." in k]:
+        del out[key]
+    out["schemes"] = messages.section("print.scheme", lang)
+    out["countries"] = messages.section("country", lang)
+    out["standards"] = STANDARD_WORDS_VI if lang == "vi" else []
+    return out
+
+
+TEXTS: dict[str, dict] = {lang: _texts(lang) for lang in LANGS}
 
 
 class PrintError(ValueError):

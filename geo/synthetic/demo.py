@@ -16,7 +16,12 @@ from geo.indicators import values as indicators
 from geo.synthetic import generator as synthetic
 
 STANDARD_2016 = "2016-2020 multidimensional (QĐ 59/2015/QĐ-TTg)"
-GENERATOR = "geo/synthetic/generator.py (this repository)"
+#: How a synthetic value was made, as its source says to a reader (data, shown as it is in both
+#: languages): what it is, then the method (README "What is real and what is not").
+GENERATOR = (
+    "Dữ liệu minh họa (tạo tự động) / Synthetic demo values (generated) — method: weighted to the real "
+    "province series and district figures (README, 'What is real and what is not')"
+)
 REVIEW_SOURCE = "households of the 2021 review, Ban Dân tộc tỉnh Kon Tum 'Biểu số 05', 21-3-2022"
 CENSUS_SOURCE = "2019 census population per commune (GSO, population_census2019_by_commune.csv)"
 #: The years with a household series: the synthetic years and the 2021 review they are anchored to.

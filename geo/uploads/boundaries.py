@@ -375,7 +375,7 @@ class BoundaryPreview:
     def ok(self) -> bool:
         return not self.errors and bool(self.layers)
 
-    def to_dict(self) -> dict:
+    def to_dict(self, lang: str = "en") -> dict:
         return {
             "id": self.id,
             "expires": self.expires,
@@ -391,8 +391,8 @@ class BoundaryPreview:
                 "errors": len(self.errors),
                 "warnings": len(self.problems) - len(self.errors),
             },
-            "errors": [p.to_dict() for p in self.errors],
-            "warnings": [p.to_dict() for p in self.problems if p.severity == "warning"],
+            "errors": [p.to_dict(lang) for p in self.errors],
+            "warnings": [p.to_dict(lang) for p in self.problems if p.severity == "warning"],
             "join": self.join,
             "checks": self.checks,
             "area_changes": self.areas,

@@ -25,6 +25,7 @@ from typing import Any
 
 from geo import settings
 from geo.errors import CliError
+from geo.messages import Message, localise
 from geo.uploads import versions
 
 
@@ -49,7 +50,7 @@ MESSAGES = {
 class UploadError(ValueError):
     """A refused upload: one clear message and the HTTP status it maps to."""
 
-    def __init__(self, message: str, status: int = 400, code: str = "InvalidUpload"):
+    def __init__(self, message: str | Message, status: int = 400, code: str = "InvalidUpload"):
         super().__init__(message)
         self.message, self.status, self.code = message, status, code
 
@@ -59,12 +60,14 @@ class Problem:
     """One validation finding: spreadsheet row (``None`` for the whole file), column, reason."""
 
     severity: str  # "error" blocks the commit; "warning" does not
-    message: str
+    message: str | Message  # a catalogue message (geo/messages.toml), rendered in the reader's language
     row: int | None = None
     column: str | None = None
 
-    def to_dict(self) -> dict:
-        return {"severity": self.severity, "row": self.row, "column": self.column, "message": self.message}
+    def to_dict(self, lang: str = "en") -> dict:
+        """The finding as JSON, its message in ``lang``."""
+        message = localise(self.message, lang)
+        return {"severity": self.severity, "row": self.row, "column": self.column, "message": message}
 
     def line(self) -> str:
         where = f"row {self.row}" if self.row is not None else "file"

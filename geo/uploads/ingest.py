@@ -71,6 +71,8 @@ from geo import paths, settings
 from geo.backends.base import BackendError
 from geo.indicators import values as indicators
 from geo.io import encoding, storage
+from geo.messages import Message
+from geo.messages import Message as M
 from geo.units.join import (
     CODE_COLUMNS,
     DISTRICT_COLUMNS,
@@ -106,17 +108,17 @@ STANDARDS = {
 # ---------------------------------------------------------------- file type
 
 _MAGIC = (
-    (b"\xd0\xcf\x11\xe0", "an old Excel 97-2003 .xls (or another OLE) file: save it as .xlsx or 'CSV UTF-8'"),
-    (b"%PDF", "a PDF document, not a table: upload the Excel or CSV file"),
-    (b"\x89PNG", "a PNG image, not a table"),
-    (b"\xff\xd8\xff", "a JPEG image, not a table"),
-    (b"GIF8", "a GIF image, not a table"),
-    (b"MZ", "a Windows program, not a table"),
-    (b"\x7fELF", "a program, not a table"),
-    (b"\x1f\x8b", "a gzip archive, not a table"),
-    (b"Rar!", "a RAR archive, not a table"),
-    (b"7z\xbc\xaf", "a 7-Zip archive, not a table"),
-    (b"SQLite format 3\x00", "a GeoPackage/SQLite database: boundaries go to the boundary upload"),
+    (b"\xd0\xcf\x11\xe0", "xls"),
+    (b"%PDF", "pdf"),
+    (b"\x89PNG", "png"),
+    (b"\xff\xd8\xff", "jpeg"),
+    (b"GIF8", "gif"),
+    (b"MZ", "exe"),
+    (b"\x7fELF", "elf"),
+    (b"\x1f\x8b", "gzip"),
+    (b"Rar!", "rar"),
+    (b"7z\xbc\xaf", "7z"),
+    (b"SQLite format 3\x00", "sqlite"),
 )
 TABLE_SUFFIXES = (".csv", ".txt", ".xlsx")
 
@@ -131,40 +133,36 @@ def sniff(data: bytes, filename: str = "") -> str:
     """
     name = filename or "upload"
     if not data:
-        raise UploadError(f"{name}: the file is empty")
+        raise UploadError(M("error.ingest.empty_file", name=name))
     if len(data) > max_bytes():
         raise UploadError(
-            f"{name}: the file is {len(data):,} bytes; the limit is {max_bytes():,} bytes (split it by district)",
+            M("error.ingest.too_large", name=name, size=f"{len(data):,}", cap=f"{max_bytes():,}"),
             413,
             "PayloadTooLarge",
         )
     suffix = Path(name).suffix.lower()
     if suffix and suffix not in TABLE_SUFFIXES:
-        raise UploadError(f"{name}: unsupported file type {suffix}; upload a .xlsx workbook or a .csv table")
+        raise UploadError(M("error.ingest.file_type", name=name, suffix=suffix))
     for magic, what in _MAGIC:
         if data.startswith(magic):
-            raise UploadError(f"{name}: {what}")
+            raise UploadError(M("error.ingest.not_a_table", name=name, what=M(f"error.ingest.magic.{what}")))
     if data.startswith(b"PK\x03\x04") or data.startswith(b"PK\x05\x06"):
         kind = "xlsx" if _is_xlsx(data) else None
         if kind is None:
-            raise UploadError(
-                f"{name}: a ZIP archive, not an .xlsx workbook (zipped Shapefiles go to the boundary upload)"
-            )
+            raise UploadError(M("error.ingest.zip", name=name))
         if suffix in (".csv", ".txt"):
-            raise UploadError(
-                f"{name}: the name says {suffix} but the content is an .xlsx workbook; rename it to .xlsx"
-            )
+            raise UploadError(M("error.ingest.named_csv_is_xlsx", name=name, suffix=suffix))
         return kind
     if suffix == ".xlsx":
-        raise UploadError(f"{name}: the name says .xlsx but the content is not an Excel workbook")
+        raise UploadError(M("error.ingest.named_xlsx", name=name))
     head = data[:8192]
     if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise UploadError(f"{name}: binary content, not a text table")
+        raise UploadError(M("error.ingest.binary", name=name))
     start = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:16].lower()
     if start.startswith((b"<!doctype", b"<html", b"<?xml", b"<svg", b"<")):
-        raise UploadError(f"{name}: HTML or XML, not a table")
+        raise UploadError(M("error.ingest.html", name=name))
     if start.startswith((b"{", b"[")):
-        raise UploadError(f"{name}: JSON, not a table (GeoJSON boundaries go to the boundary upload)")
+        raise UploadError(M("error.ingest.json", name=name))
     return "csv"
 
 
@@ -200,11 +198,9 @@ def check_shape(row: int, width: int) -> None:
     geo.uploads.common.UploadError: row 3 has 201 columns; at most 200 are read: remove the empty or unused columns
     """
     if row > MAX_ROWS + 50:
-        raise UploadError(f"more than {MAX_ROWS:,} rows; split the file by district")
+        raise UploadError(M("error.ingest.too_many_rows", max=f"{MAX_ROWS:,}"))
     if width > MAX_COLUMNS:
-        raise UploadError(
-            f"row {row} has {width:,} columns; at most {MAX_COLUMNS} are read: remove the empty or unused columns"
-        )
+        raise UploadError(M("error.ingest.too_many_columns", row=row, width=f"{width:,}", max=MAX_COLUMNS))
 
 
 def _first_line(text: str) -> str:
@@ -227,7 +223,7 @@ def _csv_cells(data: bytes) -> Sheet:
             check_shape(i, len(rec))
             rows.append((i, [c if c.strip() else None for c in rec]))
     except csv.Error as exc:
-        raise UploadError(f"the CSV cannot be read: {exc}") from None
+        raise UploadError(M("error.ingest.csv_unreadable", reason=str(exc))) from None
     return Sheet(rows, decoded.encoding, "", decoded.warnings)
 
 
@@ -241,17 +237,17 @@ def _xlsx_cells(data: bytes) -> Sheet:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             infos = zf.infolist()
     except (zipfile.BadZipFile, ValueError, OSError):
-        raise UploadError("not a readable .xlsx workbook") from None
+        raise UploadError(M("error.ingest.xlsx_unreadable")) from None
     if len(infos) > 2000 or sum(i.file_size for i in infos) > _XLSX_MAX_UNZIPPED:
-        raise UploadError("the workbook unpacks to more than 100 MB; it is refused")
+        raise UploadError(M("error.ingest.xlsx_huge"))
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # BadZipFile, InvalidFileException, KeyError, XML errors…
-        raise UploadError(f"not a readable .xlsx workbook ({type(exc).__name__})") from None
+        raise UploadError(M("error.ingest.xlsx_unreadable_kind", kind=type(exc).__name__)) from None
     try:
         ws = wb.worksheets[0] if wb.worksheets else None
         if ws is None:
-            raise UploadError("the workbook has no worksheet")
+            raise UploadError(M("error.ingest.no_sheet"))
         rows = []
         for i, cells in enumerate(ws.iter_rows(), start=1):
             check_shape(i, len(cells))
@@ -275,7 +271,7 @@ def _xlsx_cells(data: bytes) -> Sheet:
     except UploadError:
         raise
     except Exception as exc:  # a damaged sheet is only read here: ParseError, BadZipFile (CRC), zlib…
-        raise UploadError(f"not a readable .xlsx workbook: its sheet is damaged ({type(exc).__name__})") from None
+        raise UploadError(M("error.ingest.xlsx_damaged", kind=type(exc).__name__)) from None
     finally:
         wb.close()
 
@@ -288,7 +284,7 @@ def read_cells(data: bytes, kind: str) -> Sheet:
     """The raw cells of a ``csv`` or ``xlsx`` upload, legacy-font text converted."""
     sheet = _csv_cells(data) if kind == "csv" else _xlsx_cells(data)
     if len(sheet.rows) > MAX_ROWS + 50:
-        raise UploadError(f"more than {MAX_ROWS:,} rows; split the file by district")
+        raise UploadError(M("error.ingest.too_many_rows", max=f"{MAX_ROWS:,}"))
     converted, info = encoding.convert_cells([vals for _, vals in sheet.rows])
     sheet.rows = [(i, vals) for (i, _), vals in zip(sheet.rows, converted)]
     if (w := info.warning()) is not None:
@@ -323,13 +319,13 @@ def parse_number(value: object) -> tuple[float | None, bool]:
     if isinstance(value, _Percent):
         return float(value), True
     if isinstance(value, bool):
-        raise ValueError(f"{value!r} is not a number")
+        raise ValueError(M("error.ingest.not_number", got=value))
     if isinstance(value, (int, float)):
         if not math.isfinite(float(value)):
-            raise ValueError(f"{value!r} is not a finite number")
+            raise ValueError(M("error.ingest.not_finite", got=value))
         return float(value), False
     if not isinstance(value, str):
-        raise ValueError(f"{str(value)[:40]!r} is not a number")
+        raise ValueError(M("error.ingest.not_number", got=str(value)[:40]))
     raw = value
     text = unicodedata.normalize("NFKC", value).strip().replace("\u2212", "-")
     text = re.sub(r"(?<=\d)[\s\u00a0\u202f](?=\d{3}\b)", "", text)
@@ -343,16 +339,16 @@ def parse_number(value: object) -> tuple[float | None, bool]:
         elif _THOUSANDS_COMMA.match(text):  # 1,234.5
             text = text.replace(",", "")
         else:
-            raise ValueError(f"{raw!r} is not a number")
+            raise ValueError(M("error.ingest.not_number", got=raw))
     elif _THOUSANDS_DOT.match(text):  # 1.234 / 1.234.567
         text = text.replace(".", "")
     elif text.count(",") == 1 and "." not in text:  # 12,5
         text = text.replace(",", ".")
     if not _PLAIN.match(text) or text.count(".") > 1 or "," in text:
-        raise ValueError(f"{raw[:40]!r} is not a number")
+        raise ValueError(M("error.ingest.not_number", got=raw[:40]))
     number = float(text)
     if not math.isfinite(number):
-        raise ValueError(f"{raw[:40]!r} is not a finite number")
+        raise ValueError(M("error.ingest.not_finite", got=raw[:40]))
     return number, percent
 
 
@@ -521,29 +517,23 @@ def map_columns(headers: list[str], level: str, catalogue: pd.DataFrame | None) 
             if cols.year is None:
                 cols.year = h
             else:
-                problems.append(Problem("error", f"two year columns: '{cols.year}' and '{h}'", column=h))
+                problems.append(Problem("error", M("error.ingest.two_year_columns", a=cols.year, b=h), column=h))
         elif ind is not None:
             other = next((c for c, i in cols.values.items() if i == ind), None)
             if other is not None:
-                problems.append(Problem("error", f"columns '{other}' and '{h}' both give {ind}", column=h))
+                problems.append(Problem("error", M("error.ingest.same_indicator", a=other, b=h, ind=ind), column=h))
             else:
                 cols.values[h] = ind
         else:
             cols.ignored.append(h)
     if cols.code is None and cols.name is None:
-        what = "district (Mã huyện / Tên huyện)" if level == "district" else "commune (Mã xã / Tên xã)"
-        problems.append(Problem("error", f"no {what} code or name column; the columns are: " + ", ".join(headers)))
+        mid = "error.ingest.no_unit_column_district" if level == "district" else "error.ingest.no_unit_column_commune"
+        problems.append(Problem("error", M(mid, columns=", ".join(headers))))
     if not cols.values:
-        problems.append(
-            Problem(
-                "error",
-                "no value column: name columns like 'Tổng số hộ', 'Số hộ nghèo', "
-                "'Số hộ cận nghèo', 'Tỷ lệ hộ nghèo (%)' or an indicator id; the columns are: " + ", ".join(headers),
-            )
-        )
+        problems.append(Problem("error", M("error.ingest.no_value_column", columns=", ".join(headers))))
     real_ignored = [c for c in cols.ignored if _key(c) not in _IGNORED_HEADERS and not c.startswith("column_")]
     if real_ignored:
-        problems.append(Problem("warning", "columns not recognised, not imported: " + ", ".join(real_ignored)))
+        problems.append(Problem("warning", M("error.ingest.ignored_columns", columns=", ".join(real_ignored))))
     return cols, problems
 
 
@@ -564,18 +554,18 @@ def _table(sheet: Sheet, level: str, catalogue) -> tuple[pd.DataFrame, list[str]
     problems: list[Problem] = []
     rows = [(i, vals) for i, vals in sheet.rows if any(v is not None for v in vals)]
     if not rows:
-        raise UploadError("the file is empty (no header row)")
+        raise UploadError(M("error.ingest.no_header"))
     h = _find_header(rows, level, catalogue)
     if h:
         problems.append(
             Problem(
                 "warning",
-                f"rows {rows[0][0]}–{rows[h - 1][0]} above the header (row {rows[h][0]}) were skipped as a title",
+                M("error.ingest.title_rows", first=rows[0][0], last=rows[h - 1][0], header=rows[h][0]),
             )
         )
     header, body = rows[h][1], rows[h + 1 :]
     if not body:
-        raise UploadError("no data rows below the header")
+        raise UploadError(M("error.ingest.no_rows"))
     width = max(len(v) for _, v in rows[h:])
     names: list[str] = []
     for j in range(width):
@@ -646,7 +636,7 @@ def resolve_standard(value: str | None) -> tuple[str | None, str | None]:
     for key, (label, _) in STANDARDS.items():
         if text in (key, label) or text.replace("–", "-").replace(" ", "") == key or fold(text) == fold(label):
             return key, label
-    raise UploadError(f"unknown poverty standard {text!r}; use one of: " + ", ".join(STANDARDS))
+    raise UploadError(M("error.ingest.unknown_standard", got=text, expected=", ".join(STANDARDS)))
 
 
 # ---------------------------------------------------------------- the preview
@@ -705,7 +695,8 @@ class Preview:
             "warnings": len(self.warnings),
         }
 
-    def to_dict(self) -> dict:
+    def to_dict(self, lang: str = "en") -> dict:
+        """The preview as JSON, its findings in ``lang``."""
         label = STANDARDS[self.standard][0] if self.standard else None
         return {
             "id": self.id,
@@ -728,8 +719,8 @@ class Preview:
             "who": self.who,
             "columns": self.columns.to_dict(),
             "counts": self.counts(),
-            "errors": [p.to_dict() for p in sorted(self.errors, key=_by_row)],
-            "warnings": [p.to_dict() for p in sorted(self.warnings, key=_by_row)],
+            "errors": [p.to_dict(lang) for p in sorted(self.errors, key=_by_row)],
+            "warnings": [p.to_dict(lang) for p in sorted(self.warnings, key=_by_row)],
             "join": {str(y): r for y, r in self.join.items()},
             "changes": self.changes,
             "confirm_rows": list(self.confirm_rows),
@@ -780,26 +771,26 @@ def _rate_ok(info: dict) -> bool:
     return str(info.get("unit")) == "%"
 
 
-def _check_value(ind: str, info: dict, value: float, percent: bool) -> str | None:
+def _check_value(ind: str, info: dict, value: float, percent: bool) -> Message | None:
     kind, unit = str(info.get("kind", "")), str(info.get("unit", ""))
     if percent and unit != "%":
-        return f"{value:g}% is a percentage, but {ind} is counted in {unit or 'units'}"
+        return M("error.ingest.percent_not_rate", value=f"{value:g}", ind=ind, unit=unit or "units")
     if unit == "%":
         if not 0 <= value <= 100:
-            return f"{value:g} is outside 0–100 %"
+            return M("error.ingest.outside_percent", value=f"{value:g}")
         return None
     if kind == "flag":
-        return None if value in (0, 1) else f"{value:g} is not a flag (0 or 1)"
+        return None if value in (0, 1) else M("error.ingest.not_flag", value=f"{value:g}")
     if kind == "count" or unit in ("households", "persons", "count"):
         if value < 0:
-            return f"{value:g} is negative"
+            return M("error.ingest.negative", value=f"{value:g}")
         if not float(value).is_integer():
-            return f"{value:g} is not a whole number (a dot groups thousands: 1.234 = 1234)"
+            return M("error.ingest.not_whole", value=f"{value:g}")
         return None
     if unit == "pp":
         return None
     if value < 0:
-        return f"{value:g} is negative"
+        return M("error.ingest.negative", value=f"{value:g}")
     return None
 
 
@@ -807,21 +798,21 @@ def _parse_year(value) -> int:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if float(value).is_integer():
             return int(value)
-        raise ValueError(f"{value!r} is not a year")
+        raise ValueError(M("error.ingest.not_year", got=value))
     text = str(value).strip()
     m = re.fullmatch(r"(?:năm|nam|cuối năm|cuoi nam|end-?)?\s*(\d{4})(?:\.0+)?", text, re.IGNORECASE)
     if not m:
-        raise ValueError(f"{text[:20]!r} is not a year")
+        raise ValueError(M("error.ingest.not_year", got=text[:20]))
     return int(m.group(1))
 
 
-def _year_problem(year: int, standard: str | None, needs_standard: bool) -> str | None:
+def _year_problem(year: int, standard: str | None, needs_standard: bool) -> Message | None:
     if not YEAR_MIN <= year <= YEAR_MAX:
-        return f"year {year} is outside {YEAR_MIN}–{YEAR_MAX}"
+        return M("error.ingest.year_outside", year=year, low=YEAR_MIN, high=YEAR_MAX)
     if needs_standard and standard:
         label, years = STANDARDS[standard]
         if year not in years:
-            return f"year {year} was not reviewed under the {standard} standard ({years.start}–{years.stop - 1})"
+            return M("error.ingest.year_standard", year=year, standard=standard, first=years.start, last=years.stop - 1)
     return None
 
 
@@ -891,18 +882,18 @@ def preview(
     try:
         confirm = row_numbers(confirm_rows)
     except ValueError as exc:
-        raise UploadError(f"confirm_rows: {exc}") from None
+        raise UploadError(M("error.ingest.confirm_rows", reason=str(exc))) from None
     if level not in LEVELS:
-        raise UploadError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
+        raise UploadError(M("error.ingest.unknown_level", got=level, expected=", ".join(LEVELS)))
     if status not in STATUSES:
-        raise UploadError(f"unknown status {status!r}; expected one of {', '.join(STATUSES)}")
+        raise UploadError(M("error.ingest.unknown_status", got=status, expected=", ".join(STATUSES)))
     note = " ".join(str(note or "").split())[:500]
     std_key, std_label = resolve_standard(standard)
     if year is not None:
         try:
             year = _parse_year(year)
         except ValueError as exc:
-            raise UploadError(str(exc)) from None
+            raise UploadError(_reason(exc)) from None
         if (msg := _year_problem(year, None, False)) is not None:
             raise UploadError(msg)
     kind = sniff(data, filename)
@@ -948,20 +939,12 @@ def preview(
     values_cols = {c: i for c, i in cols.values.items() if i in catalogue or i in HEADER_ALIASES}
     unknown = [i for i in cols.values.values() if i not in catalogue]
     if unknown:
-        problems.append(Problem("error", f"indicators not in the catalogue: {', '.join(sorted(set(unknown)))}"))
+        problems.append(Problem("error", M("error.ingest.unknown_indicators", ids=", ".join(sorted(set(unknown))))))
     poverty = [i for i in values_cols.values() if _needs_standard(catalogue.get(i, {}))]
     if poverty and std_key is None:
-        problems.append(
-            Problem(
-                "error",
-                "declare the poverty standard (2016-2020 or 2022-2025) for "
-                + ", ".join(sorted(set(poverty)))
-                + ": figures under different standards "
-                "are not comparable",
-            )
-        )
+        problems.append(Problem("error", M("error.ingest.declare_standard", ids=", ".join(sorted(set(poverty))))))
     if cols.year is None and year is None:
-        problems.append(Problem("error", "no year: give --year (the year field) or a 'Năm' column"))
+        problems.append(Problem("error", M("error.ingest.no_year")))
 
     # ---- rows: year, totals, numbers
     parsed: dict[int, dict] = {}  # row → {"year", "values": {ind: (value, percent)}}
@@ -970,7 +953,7 @@ def preview(
         code = rec[cols.code] if cols.code else None
         total = next((rec[c] for c in unit_cells if _is_total(rec[c])), None)
         if total is not None and not str(clean_code(code) or "").isdigit():
-            problems.append(Problem("warning", f"'{clean_text(total)}' looks like a total row; skipped", row))
+            problems.append(Problem("warning", M("error.ingest.total_row", text=clean_text(total)), row))
             continue
         if all(rec[c] is None for c in values_cols) and all(rec[c] is None for c in unit_cells):
             continue
@@ -979,10 +962,10 @@ def preview(
             try:
                 row_year = _parse_year(rec[cols.year])
             except ValueError as exc:
-                problems.append(Problem("error", str(exc), row, cols.year))
+                problems.append(Problem("error", _reason(exc), row, cols.year))
                 continue
         if row_year is None:
-            problems.append(Problem("error", "no year in this row", row, cols.year))
+            problems.append(Problem("error", M("error.ingest.no_year_in_row"), row, cols.year))
             continue
         if (msg := _year_problem(row_year, std_key, False)) is not None:
             problems.append(Problem("error", msg, row, cols.year))
@@ -993,7 +976,7 @@ def preview(
             try:
                 number, percent = parse_number(rec[col])
             except ValueError as exc:
-                problems.append(Problem("error", str(exc), row, col))
+                problems.append(Problem("error", _reason(exc), row, col))
                 bad = True
                 continue
             if number is None:
@@ -1001,7 +984,7 @@ def preview(
             info = catalogue.get(ind, {})
             if (msg := _check_value(ind, info, number, percent)) is not None:
                 if _THOUSANDS_DOT.match(str(rec[col]).strip()) and _rate_ok(info):
-                    msg += " (a dot groups thousands in Vietnamese: write 12,345 for a decimal)"
+                    msg = M("error.ingest.thousands_dot", reason=msg)
                 problems.append(Problem("error", msg, row, col))
                 bad = True
                 continue
@@ -1011,7 +994,7 @@ def preview(
                 continue
             vals[ind] = (number, percent)
         if not vals and not bad:
-            problems.append(Problem("warning", "no values in this row; skipped", row))
+            problems.append(Problem("warning", M("error.ingest.no_values_in_row"), row))
             continue
         cross = _cross_checks(row, vals, values_cols)
         bad = bad or any(p.severity == "error" for p in cross)
@@ -1038,14 +1021,14 @@ def preview(
             if m.method in ("folded", "former"):
                 problems.append(
                     Problem(
-                        "warning", f"'{m.name}' matched {m.code} {m.unit_name} by its {m.method} name; check it", m.row
+                        "warning",
+                        M(f"error.ingest.matched_{m.method}", name=m.name, code=m.code, unit=m.unit_name),
+                        m.row,
                     )
                 )
         for a in rep.ambiguous:
             cands = "; ".join(f"{c} {rep.labels.get(c, '?')}" for c in a.candidates)
-            problems.append(
-                Problem("error", f"'{a.name}' matches several units ({cands}); add the district or the GSO code", a.row)
-            )
+            problems.append(Problem("error", M("error.ingest.ambiguous", name=a.name, candidates=cands), a.row))
         for u in rep.unmatched:
             problems.append(Problem("error", _unmatched_message(u, rep), u.row))
         other_level = [u.row for u in rep.unmatched if u.reason == "other_level"]
@@ -1053,29 +1036,26 @@ def preview(
             problems.append(
                 Problem(
                     "error",
-                    f"duplicate: {d.code} {rep.labels.get(d.code, '?')} is already in "
-                    f"row {d.first_row}" + (f" for {y}" if cols.year else ""),
+                    M(
+                        "error.ingest.duplicate_year" if cols.year else "error.ingest.duplicate",
+                        code=d.code,
+                        unit=rep.labels.get(d.code, "?"),
+                        first=d.first_row,
+                        year=y,
+                    ),
                     d.row,
                 )
             )
         for c in rep.code_name_conflicts:
             problems.append(_conflict_problem(c, rep))
         if other_level and level == "commune":
-            problems.append(
-                Problem(
-                    "warning",
-                    f"{len(other_level)} rows name communes of 1 July 2025 (rows "
-                    + ", ".join(map(str, other_level[:10]))
-                    + "): if the table is of the 2025 communes, upload it at level commune_2025",
-                )
-            )
+            rows = ", ".join(map(str, other_level[:10]))
+            problems.append(Problem("warning", M("error.ingest.rows_of_2025", n=len(other_level), rows=rows)))
     pv.years = sorted(by_year)
     for row in confirm:
         if row not in pv.confirmed_rows:
-            where = "has no conflict between its code and its name" if row in table.index else "is not a data row"
-            problems.append(
-                Problem("error", f"confirmed, but this row {where}; confirm only the rows listed as conflicts", row)
-            )
+            mid = "error.ingest.confirmed_no_conflict" if row in table.index else "error.ingest.confirmed_not_data_row"
+            problems.append(Problem("error", M(mid), row))
 
     # ---- observation rows, derived rates, changes
     when = today or dt.date.today()
@@ -1129,7 +1109,7 @@ def preview(
         pv.observations = pd.DataFrame(rows_out)
         pv.changes, pv.unchanged = _changes(pv.observations, obs_now, level)
     elif not any(p.severity == "error" for p in problems):
-        problems.append(Problem("error", "no values to import"))
+        problems.append(Problem("error", M("error.ingest.nothing_to_import")))
     pv.problems = problems
     return pv
 
@@ -1143,23 +1123,18 @@ def _conflict_problem(c, rep: JoinReport) -> Problem:
         elif c.name_code:
             other = f"{c.name_code} {rep.labels.get(c.name_code, '?')}"
         else:
-            other = "several units, none of them that code"
-        what = f"code {c.code} is {c.code_unit} but the name '{c.name}' is {other}: they point at different units"
+            other = M("error.ingest.several_units")
+        what = M("error.ingest.code_name_mismatch", code=c.code, unit=c.code_unit, name=c.name, other=other)
         if c.confirmed:
-            return Problem("warning", f"{what}; confirmed by the uploader, joined on {c.used}", c.row)
-        return Problem(
-            "error",
-            f"{what}; nothing is written unless you correct the row or confirm it "
-            f"(--confirm-rows {c.row} / confirm_rows={c.row}) to join it on {c.used}",
-            c.row,
-        )
-    other = f"{c.name_code} {rep.labels.get(c.name_code, '?')}" if c.name_code else "no unique unit"
+            return Problem("warning", M("error.ingest.confirmed_joined_on", what=what, used=c.used), c.row)
+        return Problem("error", M("error.ingest.mismatch_unconfirmed", what=what, row=c.row, used=c.used), c.row)
+    other = f"{c.name_code} {rep.labels.get(c.name_code, '?')}" if c.name_code else M("error.ingest.no_unique_unit")
     what = (
-        f"code {c.code} is {c.code_unit} but the name '{c.name}' gives {other}"
+        M("error.ingest.code_name_conflict", code=c.code, unit=c.code_unit, name=c.name, other=other)
         if c.code_unit
-        else f"unknown code {c.code}; joined by the name '{c.name}'"
+        else M("error.ingest.unknown_code_by_name", code=c.code, name=c.name)
     )
-    return Problem("warning", f"{what}; joined on {c.used}", c.row)
+    return Problem("warning", M("error.ingest.joined_on", what=what, used=c.used), c.row)
 
 
 def _vintage_problems(rep: JoinReport) -> list[Problem]:
@@ -1167,37 +1142,39 @@ def _vintage_problems(rep: JoinReport) -> list[Problem]:
     out = []
     for n in rep.namesakes:
         now = tuple(dict.fromkeys(c for o in n.namesakes for c in rep.now.get(o, ())))
+        other = rep.other_level_text(now, n.namesakes)
+        label = rep.labels.get(n.code, "?")
         out.append(
             Problem(
-                "warning",
-                f"'{n.name}' matched the 2025 commune {n.code} {rep.labels.get(n.code, '?')}; it is also the name of "
-                + rep.other_level_text(now, n.namesakes)
-                + ": check that the figures are for the 2025 commune",
-                n.row,
+                "warning", M("error.ingest.namesake_2025", name=n.name, code=n.code, label=label, other=other), n.row
             )
         )
     return out
 
 
-def _unmatched_message(u, rep) -> str:
+def _reason(exc: Exception) -> Message | str:
+    """The message an exception carries (a :class:`Message` when it has one)."""
+    return exc.args[0] if exc.args and isinstance(exc.args[0], Message) else str(exc)
+
+
+def _unmatched_message(u, rep) -> Message:
     name = u.name or ""
     if u.reason == "other_level":
         other = u.detail
-        return (
-            f"'{name}' is {rep.other_level_text(tuple(u.elsewhere), tuple(u.others))}; not matched: "
-            f"figures of the {'2020' if other == 'commune' else '2025'} units go to level {other}"
-        )
+        text = rep.other_level_text(tuple(u.elsewhere), tuple(u.others))
+        vintage = "2020" if other == "commune" else "2025"
+        return M("error.ingest.other_level", name=name, other=text, vintage=vintage, level=other)
     if u.reason == "empty":
-        return "no code and no name"
+        return M("error.ingest.no_code_no_name")
     if u.reason == "unknown_code":
-        return f"unknown GSO code {u.detail}"
+        return M("error.ingest.unknown_code", code=u.detail)
     if u.reason == "unknown_district":
-        return f"'{name}': unknown district '{u.detail}'"
+        return M("error.ingest.unknown_district", name=name, district=u.detail)
     if u.reason == "not_in_district":
         where = "; ".join(f"{c} {rep.labels.get(c, '?')}" for c in u.elsewhere)
         district = rep.labels.get(f"district:{u.detail}", u.detail)
-        return f"'{name}' is not in {district}; that name is in {where}"
-    return f"'{name}': no unit of that name"
+        return M("error.ingest.not_in_district", name=name, district=district, where=where)
+    return M("error.ingest.no_such_name", name=name)
 
 
 def _obs_row(level, code, unit_name, ind, year, value, catalogue, std_label, status, source, note, row) -> dict:
@@ -1228,13 +1205,15 @@ def _cross_checks(row: int, vals: dict, values_cols: dict) -> list[Problem]:
     near = vals.get("near_poor_households", (None,))[0]
     if hh is not None and poor is not None and poor > hh:
         out.append(
-            Problem("error", f"poor households ({poor:g}) exceed households ({hh:g})", row, col.get("poor_households"))
+            Problem(
+                "error", M("error.ingest.poor_gt_hh", poor=f"{poor:g}", hh=f"{hh:g}"), row, col.get("poor_households")
+            )
         )
     if hh is not None and near is not None and near > hh:
         out.append(
             Problem(
                 "error",
-                f"near-poor households ({near:g}) exceed households ({hh:g})",
+                M("error.ingest.near_gt_hh", near=f"{near:g}", hh=f"{hh:g}"),
                 row,
                 col.get("near_poor_households"),
             )
@@ -1243,7 +1222,7 @@ def _cross_checks(row: int, vals: dict, values_cols: dict) -> list[Problem]:
         out.append(
             Problem(
                 "error",
-                f"poor + near-poor households ({poor + near:g}) exceed households ({hh:g})",
+                M("error.ingest.both_gt_hh", sum=f"{poor + near:g}", hh=f"{hh:g}"),
                 row,
                 col.get("near_poor_households"),
             )
@@ -1256,19 +1235,20 @@ def _cross_checks(row: int, vals: dict, values_cols: dict) -> list[Problem]:
                 out.append(
                     Problem(
                         "warning",
-                        f"{rate} {r:g} differs from {rate.replace('_rate', '')} "
-                        f"households ÷ households = {computed:.2f}",
+                        M(
+                            "error.ingest.rate_differs",
+                            rate=rate,
+                            value=f"{r:g}",
+                            count=rate.replace("_rate", ""),
+                            computed=f"{computed:.2f}",
+                        ),
                         row,
                         col.get(rate),
                     )
                 )
     pr, nr = vals.get("poor_rate", (None,))[0], vals.get("near_poor_rate", (None,))[0]
     if pr is not None and nr is not None and pr + nr > 100:
-        out.append(
-            Problem(
-                "error", f"poverty rate + near-poverty rate ({pr + nr:g}) exceed 100 %", row, col.get("near_poor_rate")
-            )
-        )
+        out.append(Problem("error", M("error.ingest.rates_gt_100", sum=f"{pr + nr:g}"), row, col.get("near_poor_rate")))
     return out
 
 

@@ -16,6 +16,10 @@ from geo.maplayers import layerspec
 BUDGET_BYTES = 1_000_000
 
 
+#: English error descriptions (the default language is Vietnamese).
+EN = {"Accept-Language": "en"}
+
+
 @pytest.fixture(scope="module")
 def client(gpkg):
     from app import create_app
@@ -74,10 +78,12 @@ def test_page_in_english(client):
 
 
 def test_bad_lang_is_a_400_json(client):
-    resp = client.get("/?lang=fr")
+    resp = client.get("/?lang=fr", headers=EN)
     assert resp.status_code == 400
     body = resp.get_json()
     assert body["status"] == 400 and "unknown lang 'fr'" in body["description"]
+    # without Accept-Language the description is Vietnamese, the default
+    assert "ngôn ngữ không hỗ trợ 'fr'" in client.get("/?lang=fr").get_json()["description"]
 
 
 def test_static_assets_are_served(client):
@@ -184,11 +190,11 @@ def test_no_data_is_drawn_apart_and_labelled(client):
     fc = get_layer(client, "ntm_criteria_met", geometry="none")
     meta = fc["layer"]
     missing = [f for f in fc["features"] if f["properties"]["value"] is None]
-    assert missing and meta["no_data"] == {"label": "không có dữ liệu / no data", "count": len(missing)}
+    assert missing and meta["no_data"] == {"label": "không có dữ liệu", "count": len(missing)}
     assert all(f["properties"]["color"] is None for f in missing)
     assert all(f["properties"]["color"] for f in fc["features"] if f["properties"]["value"] is not None)
     en = get_layer(client, "ntm_criteria_met", geometry="none", lang="en")["layer"]
-    assert "no data" in en["no_data"]["label"]
+    assert en["no_data"]["label"] == "no data"
 
 
 def test_categorical_partial_list_is_marked(client):
@@ -206,7 +212,7 @@ def test_popup_fields_and_sources(client):
     assert [x["id"] for x in meta["popup_fields"]] == ["poor_households", "near_poor_rate", "households"]
     assert meta["indicator"]["name"] == "Tỷ lệ hộ nghèo" and meta["indicator"]["unit"] == "%"
     p = fc["features"][0]["properties"]
-    assert meta["sources"][p["src"]].startswith("geo/synthetic/generator.py")
+    assert meta["sources"][p["src"]].startswith("Dữ liệu minh họa (tạo tự động) / Synthetic demo values (generated)")
     assert "Đa chiều 2016–2020" in meta["standards"][p["std"]]
     assert {i["id"] for i in p["popup"]} == {"poor_households", "near_poor_rate", "households"}
     # bounds such as ">58" are shown (reported), never drawn
@@ -272,10 +278,13 @@ def test_scheme_can_be_switched(client):
     ],
 )
 def test_bad_requests_are_clear_json_errors(client, url, status, text):
-    resp = client.get(url)
+    resp = client.get(url, headers=EN)
     assert resp.status_code == status
     body = resp.get_json()
     assert set(body) == {"code", "description", "error", "status"} and text in body["description"]
+    # the same error in Vietnamese (the default): another text, from the catalogue
+    vi = client.get(url).get_json()
+    assert vi["status"] == status and vi["description"] and text not in vi["description"]
 
 
 def test_shared_geometry_and_series(client, commune_codes):

@@ -278,6 +278,11 @@ def test_messages_list_valid_choices(client):
     assert "2015" in msg and "2020" in msg
     msg = client.get("/targets?f=pdf").get_json()["description"]
     assert "geojson" in msg and "xlsx" in msg
+    # in the request's language: Vietnamese by default, English with lang=en or Accept-Language
+    assert "chọn một trong" in msg
+    assert "expected one of" in client.get("/targets?f=pdf&lang=en").get_json()["description"]
+    en = client.get("/targets?f=pdf", headers={"Accept-Language": "en-GB,en;q=0.8"}).get_json()["description"]
+    assert en.startswith("unknown f 'pdf'; expected one of")
 
 
 def test_missing_build_is_503_not_500(tmp_path):

@@ -82,7 +82,10 @@ def test_form_flow_and_commit(app, state):
     assert resp.status_code == 200
 
 
-@pytest.mark.parametrize("token, status, text", [("", 401, "type the upload token"), ("wrong", 401, "not valid")])
+# the form page is Vietnamese (the default language), its errors too
+@pytest.mark.parametrize(
+    "token, status, text", [("", 401, "hãy nhập mã tải lên"), ("wrong", 401, "mã tải lên không đúng")]
+)
 def test_form_needs_a_valid_token(app, state, token, status, text):
     c = app.test_client()
     resp = form_upload(c, "review_2020_communes.csv", token=token, csrf_token=csrf(c))
@@ -204,9 +207,13 @@ def test_request_too_large_is_a_clear_json_413(state):
     from app import create_app
 
     c = create_app({"TESTING": True, "MAP_UPLOAD_TOKEN": TOKEN, "UPLOAD_MAX_BYTES": 2000}).test_client()
-    resp = c.post("/upload", data={"file": (io.BytesIO(b"x" * 400_000), "a.csv")}, content_type="multipart/form-data")
+    body = {"file": (io.BytesIO(b"x" * 400_000), "a.csv")}
+    resp = c.post("/upload", data=body, content_type="multipart/form-data", headers={"Accept-Language": "en"})
     assert resp.status_code == 413 and resp.is_json
     assert "larger than the limit" in resp.get_json()["error"]
+    body = {"file": (io.BytesIO(b"x" * 400_000), "a.csv")}
+    resp = c.post("/upload", data=body, content_type="multipart/form-data")
+    assert resp.status_code == 413 and "lớn hơn giới hạn" in resp.get_json()["error"]
 
 
 # ---------------------------------------------------------------- in a real browser

@@ -9,7 +9,8 @@ from geo.io import storage
 from geo.uploads import versions
 
 TOKEN = "tok-names-0123456789"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
+#: The token, and English error descriptions (the default language is Vietnamese).
+AUTH = {"Authorization": f"Bearer {TOKEN}", "Accept-Language": "en"}
 TABLE = "Mã xã,Tên xã,Tổng số hộ,Số hộ nghèo\n23500,Xã Đăk Hà,5000,400\n23392,Xã Bờ Y,3000,500\n".encode()
 FIELDS = {"year": "2025", "standard": "2022-2025", "level": "commune_2025"}
 

@@ -20,7 +20,10 @@ ALICE, BOB = "tok-alice-0123456789", "tok-bob-9876543210"
 def make_client(**config):
     from app import create_app
 
-    return create_app({"TESTING": True, **config}).test_client()
+    client = create_app({"TESTING": True, **config}).test_client()
+    # the messages these tests read are the English ones (the default language is Vietnamese)
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
 
 
 @pytest.fixture

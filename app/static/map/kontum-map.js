@@ -78,7 +78,21 @@
     return s;
   }
 
-  function t(key) { return S.cfg.i18n[key]; }
+  // A message of the catalogue (geo/messages.toml, embedded in the page in the page's language):
+  // t("no_data") is page.no_data, t("scheme.quantiles") the table "scheme"; {name} placeholders
+  // are filled from params.
+  function message(i18n, key, params) {
+    var dot = key.indexOf("."), table = "page", k = key;
+    if (dot > 0 && i18n[key.slice(0, dot)]) { table = key.slice(0, dot); k = key.slice(dot + 1); }
+    var text = (i18n[table] || {})[k];
+    if (text === undefined) { console.error("Kon Tum map: no message " + key); return key; }
+    if (!params) return text;
+    return text.replace(/\{(\w+)(![rs])?\}/g, function (m, name) {
+      return params[name] === undefined || params[name] === null ? "" : String(params[name]);
+    });
+  }
+  function t(key, params) { return message(S.cfg.i18n, key, params); }
+  KT.t = function (key, params) { return t(key, params); };
 
   // Events for the workbench (kontum-workbench.js): "year", "layer" (an entry drawn or removed).
   var listeners = {};
@@ -91,28 +105,18 @@
 
   // ------------------------------------------------------------ pre-init
   // Runs from the page body, before Folium creates the drawing control.
+  // Every text of Leaflet.draw from the catalogue's table "draw" (its keys are paths in L.drawLocal).
   KT.preInit = function (cfg) {
-    if (window.L && L.drawLocal) {
-      var b = L.drawLocal.draw.toolbar.buttons;
-      b.polygon = cfg.i18n.draw_polygon;
-      b.rectangle = cfg.i18n.draw_rectangle;
-      if (cfg.lang === "vi") {
-        var h = L.drawLocal.draw.handlers;
-        h.polygon.tooltip = { start: "Nhấn để bắt đầu vẽ vùng.", cont: "Nhấn để vẽ tiếp.",
-          end: "Nhấn vào điểm đầu tiên để khép vùng." };
-        h.rectangle.tooltip = { start: "Nhấn và kéo để vẽ hình chữ nhật." };
-        h.simpleshape.tooltip = { end: "Thả chuột để kết thúc." };
-        var a = L.drawLocal.draw.toolbar;
-        a.actions = { title: "Hủy vẽ", text: "Hủy" };
-        a.finish = { title: "Kết thúc vẽ", text: "Xong" };
-        a.undo = { title: "Xóa điểm vừa vẽ", text: "Xóa điểm cuối" };
-        var e = L.drawLocal.edit.toolbar;
-        e.buttons.remove = "Xóa vùng đã vẽ"; e.buttons.removeDisabled = "Chưa có vùng nào";
-        e.actions.save = { title: "Lưu", text: "Lưu" };
-        e.actions.cancel = { title: "Hủy", text: "Hủy" };
-        e.actions.clearAll = { title: "Xóa tất cả", text: "Xóa tất cả" };
+    if (!(window.L && L.drawLocal)) return;
+    var table = cfg.i18n.draw || {};
+    Object.keys(table).forEach(function (path) {
+      var parts = path.split("."), node = L.drawLocal;
+      for (var i = 0; i < parts.length - 1; i++) {
+        if (typeof node[parts[i]] !== "object" || node[parts[i]] === null) node[parts[i]] = {};
+        node = node[parts[i]];
       }
-    }
+      node[parts[parts.length - 1]] = table[path];
+    });
   };
 
   // ---------------------------------------------------------------- init
@@ -151,6 +155,8 @@
     });
     wirePanel();
     wireDraw();
+    wireKeyboard();
+    wireBasemapFallback();
     var yearSel = document.getElementById("kt-year");
     if (yearSel) yearSel.value = String(S.year);
     updateLangLink();
@@ -365,6 +371,7 @@
       layer.bindTooltip(function () { return hoverText(meta, p); }, { sticky: true, direction: "top", opacity: 0.95 });
     }
     layer.bindPopup(function () { return popup(entry, f); }, popupOptions());
+    nameShape(layer, meta, p);
     if (meta.kind !== "lines") {
       layer.on("mouseover", function () {
         layer.setStyle({ weight: meta.display === "outline" ? (meta.style.weight || 3) + 2 : 2.2, color: meta.display === "outline" ? p.color : "#111" });
@@ -445,8 +452,8 @@
       el("details", null, [el("summary", { text: t("more") }), linkified(text)])]);
   }
 
+  // The year of a value; the period as worded in the source is data, shown labelled (periodNote).
   function when(p) {
-    if (p.period) return p.period;
     if (p.year !== null && p.year !== undefined) return String(p.year);
     return "";
   }
@@ -456,6 +463,13 @@
     var w = when(p);
     var std = (p.std !== null && p.std !== undefined && meta.standards_short) ? meta.standards_short[p.std] : "";
     return [w, std].filter(function (x) { return x; }).join(" \u00B7 ");
+  }
+
+  function periodNote(p) {
+    var parts = [];
+    if (p.period) parts.push(t("period") + ": " + p.period);
+    if (p.note) parts.push(t("note") + ": " + p.note);
+    return parts.length ? el("div", { class: "kt-period", text: parts.join(" · ") }) : null;
   }
 
   function fieldLabel(meta, id) {
@@ -489,7 +503,7 @@
       var w = whenStd(meta, p);
       var valueText = meta.kind === "choropleth" ? (p.value_text || t("no_data")) : (categoryLabel(meta, p) || t("no_data"));
       table.appendChild(row(label + (w ? " (" + w + ")" : ""), [
-        el("span", { class: "kt-main", text: valueText }), badge(p.status)]));
+        el("span", { class: "kt-main", text: valueText }), badge(p.status), periodNote(p)]));
       if (p.std !== null && p.std !== undefined && meta.standards[p.std]) {
         table.appendChild(row(t("standard"), [meta.standards[p.std]]));
       }
@@ -497,7 +511,8 @@
     (p.popup || []).forEach(function (item) {
       var lw = whenStd(meta, item);
       var text = item.missing ? el("span", { class: "kt-missing", text: item.text || t("no_data") }) : (item.text || "\u2013");
-      table.appendChild(row(fieldLabel(meta, item.id) + (lw ? " (" + lw + ")" : ""), [text, badge(item.status)]));
+      table.appendChild(row(fieldLabel(meta, item.id) + (lw ? " (" + lw + ")" : ""), [text, badge(item.status),
+        periodNote(item)]));
       if (item.status === "synthetic") synthetic = true;
     });
     if (p.quality_flag) {
@@ -515,7 +530,7 @@
       var list = el("ul", { style: "margin:2px 0 0;padding-left:16px" });
       p.reported.forEach(function (r) {
         var li = el("li", { class: r.other_standard ? "kt-other-standard" : null },
-          [r.text + " (" + whenStd(meta, r) + ") ", badge(r.status)]);
+          [r.text + " (" + whenStd(meta, r) + ") ", badge(r.status), periodNote(r)]);
         if (r.other_standard) li.appendChild(el("em", { text: " \u2014 " + t("other_standard") }));
         if (r.src !== null && r.src !== undefined) {
           li.appendChild(el("div", { class: "kt-source" }, [linkified(meta.sources[r.src] || "")]));
@@ -547,13 +562,13 @@
     var p = f.properties;
     box.appendChild(el("div", { class: "kt-sub", text: p.kind_label || meta.title }));
     var table = el("table");
-    if (p.commune) table.appendChild(row(S.lang === "vi" ? "Xã" : "Commune", [p.commune]));
+    if (p.commune) table.appendChild(row(t("commune"), [p.commune]));
     if (p.district_name) table.appendChild(row(t("district"), [p.district_name]));
     if (p.gso_code) table.appendChild(row(t("gso_code"), [p.gso_code]));
     (p.popup || []).forEach(function (item) {
       table.appendChild(row(fieldLabel(meta, item.id), [item.text || "–"]));
     });
-    table.appendChild(row(S.lang === "vi" ? "Trạng thái" : "Status", [badge(p.status) || "–"]));
+    table.appendChild(row(t("status_label"), [badge(p.status) || "–"]));
     box.appendChild(table);
     box.appendChild(el("div", { class: "kt-location", text: p.location || "" }));
     if (p.description) {
@@ -690,7 +705,7 @@
   NorthControl = L.Control.extend({
     onAdd: function () {
       var div = L.DomUtil.create("div", "kt-north");
-      div.title = S.lang === "vi" ? "Hướng Bắc" : "North";
+      div.title = t("north_title");
       var svg = svgEl("svg", { width: 26, height: 38, viewBox: "0 0 26 38" });
       svg.appendChild(svgEl("polygon", { points: "13,2 21,24 13,19 5,24", fill: "#263238" }));
       svg.appendChild(svgEl("text", { x: 13, y: 36, "text-anchor": "middle", "font-size": 11, "font-weight": 700, fill: "#263238" }, t("north")));
@@ -735,7 +750,7 @@
           entry.loading = ensureLoaded(entry);
         } });
       cls.schemes.forEach(function (sc) {
-        var o = el("option", { value: sc, text: t("schemes")[sc] || sc });
+        var o = el("option", { value: sc, text: t("scheme." + sc) });
         if (sc === cls.scheme) o.selected = true;
         sel.appendChild(o);
       });
@@ -999,6 +1014,98 @@
     }
   }
 
+  // ------------------------------------------------------------ keyboard
+  // Leaflet's own controls in the page's language; Esc closes a popup wherever the focus is.
+  function localiseControls() {
+    var box = S.map.getContainer();
+    [["in", "leaflet.zoom_in"], ["out", "leaflet.zoom_out"]].forEach(function (z) {
+      var a = box.querySelector(".leaflet-control-zoom-" + z[0]);
+      if (a) { a.title = t(z[1]); a.setAttribute("aria-label", t(z[1])); }
+    });
+    var toggle = S.control.getContainer().querySelector(".leaflet-control-layers-toggle");
+    if (toggle) { toggle.title = t("leaflet.layers"); toggle.setAttribute("aria-label", t("leaflet.layers")); }
+    S.control.getContainer().setAttribute("aria-label", t("layers"));
+  }
+
+  function wireKeyboard() {
+    var map = S.map;
+    localiseControls();
+    map.on("popupopen", function (ev) {
+      var close = ev.popup.getElement() && ev.popup.getElement().querySelector(".leaflet-popup-close-button");
+      if (close) { close.setAttribute("aria-label", t("popup_close")); close.title = t("popup_close"); }
+      S.popupReturn = S.popupReturn || document.activeElement;
+    });
+    map.on("popupclose", function () {
+      var back = S.popupReturn;
+      S.popupReturn = null;
+      if (back && back !== document.body && document.contains(back) && back.focus) back.focus();
+    });
+    document.addEventListener("keydown", function (ev) {
+      if (ev.key !== "Escape" || !map._popup || !map.hasLayer(map._popup)) return;
+      map.closePopup();
+      ev.stopPropagation();
+    });
+  }
+  KT.wireKeyboard = wireKeyboard;
+
+  // An accessible name on a shape of the map: "Xã Đắk Blô: 12,3%".
+  function nameShape(layer, meta, p) {
+    layer.on("add", function () {
+      var node = layer.getElement && layer.getElement();
+      if (!node) return;
+      var name = p.name || p.label || p.country_name || "";
+      var value = meta.kind === "choropleth" ? (p.value_text || t("no_data"))
+        : meta.kind === "categorical" ? (categoryLabel(meta, p) || t("no_data")) : meta.title;
+      node.setAttribute("role", "img");
+      node.setAttribute("aria-label", t("shape_name", { name: name, value: value }));
+    });
+  }
+
+  // --------------------------------------------------------------- basemap
+  // OpenStreetMap needs the Internet: before its tiles are asked for, one tile is tried; when it
+  // fails, the page says so in its language and goes back to the offline background (instead of
+  // some 40 failed requests and an empty map).  Chosen again later, it tries again.
+  function wireBasemapFallback() {
+    var osm = S.bases && S.bases.osm, context = S.bases && S.bases.context;
+    if (!osm || !context || !osm._update) return;
+    var state = null;  // null: not tried, "trying", "ok"
+    var update = osm._update;
+    osm._update = function () {
+      if (state === "ok") return update.apply(this, arguments);
+      if (state === null) probe();
+    };
+    osm.on("remove", function () { if (state !== "ok") state = null; });
+    function probe() {
+      state = "trying";
+      var map = S.map, z = Math.max(osm.options.minZoom || 0, Math.min(osm.options.maxZoom || 19, Math.round(map.getZoom())));
+      var p = map.project(map.getCenter(), z).divideBy(256).floor();
+      var url = L.Util.template(osm._url, L.extend({ s: "a", x: p.x, y: p.y, z: z, r: "" }, osm.options));
+      var img = new Image();
+      img.onload = function () {
+        state = "ok";
+        if (S.map.hasLayer(osm)) osm.redraw();
+      };
+      img.onerror = function () {
+        state = null;
+        if (!S.map.hasLayer(osm)) return;
+        S.map.removeLayer(osm);
+        S.map.addLayer(context);
+        showNotice(t("osm_offline"));
+      };
+      img.src = url;
+    }
+  }
+
+  function showNotice(text) {
+    var box = document.getElementById("kt-notice");
+    if (!box) return;
+    box.textContent = "";
+    box.appendChild(el("span", { text: text }));
+    box.appendChild(el("button", { type: "button", text: t("dismiss"), onclick: function () { box.hidden = true; } }));
+    box.hidden = false;
+  }
+  KT.showNotice = showNotice;
+
   // ----------------------------------------------------------- targeting
   function targetsUrl(params) {
     return S.cfg.urls.targets + "?" + new URLSearchParams(params).toString();
@@ -1062,7 +1169,11 @@
         if (p.synthetic) synthetic = true;
         var v = p[ind];
         var dist = p.distance_km;
-        body.appendChild(el("tr", { "data-code": p.gso_code, onclick: function () { goTo(p.gso_code); } }, [
+        var rankNo = p.rank !== undefined && p.rank !== null ? p.rank : i + 1;
+        body.appendChild(el("tr", { "data-code": p.gso_code, tabindex: "0",
+          "aria-label": t("rank_row", { rank: rankNo, name: p.name || "", district: p.district_name || "" }),
+          onclick: function () { goTo(p.gso_code); },
+          onkeydown: function (ev) { if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); goTo(p.gso_code); } } }, [
           el("td", { text: p.rank !== undefined && p.rank !== null ? p.rank : i + 1 }),
           el("td", null, [el("span", { class: "kt-target-name", text: p.name || "" }),
             el("small", { text: p.district_name || "" })]),

@@ -177,7 +177,7 @@ def test_every_synthetic_row_is_marked(obs):
     syn = obs[obs["status"] == "synthetic"]
     assert not syn.empty
     assert syn["note"].str.contains("demo data").all()
-    assert syn["source"].str.contains("geo/synthetic/generator.py").all()
+    assert syn["source"].str.startswith("Dữ liệu minh họa (tạo tự động) / Synthetic demo values (generated)").all()
 
 
 def test_generator_is_deterministic():
