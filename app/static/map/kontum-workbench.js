@@ -376,7 +376,9 @@
         var km = p[d.key];
         cells.push(el("td", { class: "kt-num", "data-col": d.key, text: km === null || km === undefined ? "–" : fmt(km, 1) + " km" }));
       });
+      var rankNo = p.rank !== null && p.rank !== undefined ? p.rank : "–";
       tbody.appendChild(el("tr", { "data-code": p.gso_code, tabindex: 0,
+        "aria-label": KT.t("rank_row", { rank: rankNo, name: p.name || "", district: p.district_name || p.gso_code || "" }),
         onclick: function () { if (W.q.level === "commune") KT.goTo(p.gso_code); else if (W.q.level === "district") KT.zoomDistrict(p.gso_code); },
         onkeydown: function (ev) { if (ev.key === "Enter") ev.currentTarget.click(); } }, cells));
       void i;
