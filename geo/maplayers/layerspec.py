@@ -878,15 +878,15 @@ def without_collapsed_parts(geom: shapely.Geometry) -> shapely.Geometry:
     """``geom`` without the polygon parts (or line parts) that have no area (no length) left.
 
     >>> from shapely import wkt
-    >>> g = wkt.loads("MULTIPOLYGON (((0 0, 1 0, 1 1, 0 0)), ((5 5, 5 5, 5 5, 5 5)))")
+    >>> g = wkt.loads("MULTIPOLYGON (((0 0, 1 0, 1 1, 0 0)), ((5 5, 6 5, 5 5, 5 5)))")
     >>> without_collapsed_parts(g).wkt
     'POLYGON ((0 0, 1 0, 1 1, 0 0))'
     """
-    parts = shapely.get_parts(shapely.remove_repeated_points(geom))
+    parts = shapely.get_parts(geom)
     if geom.geom_type in ("Polygon", "MultiPolygon"):
-        kept = [p for p in parts if len(p.exterior.coords) >= 4 and p.area > 0]
+        kept = [p for p in parts if len(np.unique(shapely.get_coordinates(p.exterior), axis=0)) >= 3 and p.area > 0]
         return shapely.multipolygons(kept) if len(kept) > 1 else (kept[0] if kept else shapely.Polygon())
     if geom.geom_type in ("LineString", "MultiLineString"):
-        kept = [p for p in parts if len(p.coords) >= 2 and p.length > 0]
+        kept = [p for p in parts if len(np.unique(shapely.get_coordinates(p), axis=0)) >= 2]
         return shapely.multilinestrings(kept) if len(kept) > 1 else (kept[0] if kept else shapely.LineString())
     return geom

@@ -507,6 +507,7 @@ def catalogue_entry(args: argparse.Namespace) -> pd.DataFrame:
                 "standard": "",
                 "description_vi": f"Thống kê vùng ({args.value_stat}) của ảnh {raster} theo {args.level}.",
                 "description_en": f"Zonal {args.value_stat} of the raster {raster} per {args.level}.",
+                "carry": "none",  # a zonal statistic of members is not the parent's: recompute it
             }
         ]
     )

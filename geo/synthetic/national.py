@@ -634,11 +634,15 @@ def generate(
                 "name_vi": BORDER_NAMES[code][0],
                 "name_en": BORDER_NAMES[code][1],
                 "length_km": round(float(shapely.length(_to_metric(line)[0])) / 1000, 2),
+                # the published lengths are Kon Tum's; a generated coverage has none
+                "official_length_km": None,
+                "official_source": None,
                 "geometry": line,
             }
         )
     border = gpd.GeoDataFrame(rows, geometry="geometry", crs=WGS84)
     communes = _flag_border(communes, border)
+    communes_2025 = _flag_border(communes_2025, border)  # the 2025 level has its border flags too
     step(f"{int(communes['on_border'].sum())} border communes")
 
     # ---- synthetic values

@@ -108,15 +108,24 @@ def test_targets_refusals_at_2025_level(client, query, text):
 
 
 @pytest.mark.parametrize("fmt", ["geojson", "csv", "xlsx", "gpkg", "shp", "kml"])
-def test_every_export_format_at_2025_level(client, fmt):
+def test_every_export_format_at_2025_level(client, gpkg, fmt):
     r = _ok(client, f"/targets?level=commune_2025&near=border&f={fmt}")
     assert "attachment" in r.headers["Content-Disposition"] and "communes_2025" in r.headers["Content-Disposition"]
     data = r.data
     if fmt == "geojson":
         assert {f["properties"]["gso_code"] for f in json.loads(data)["features"]} == BORDER_2025
     elif fmt == "csv":
+        import csv
+
+        from app import workbench
+
         text = data.decode("utf-8-sig")
-        assert all(code in text for code in BORDER_2025) and "poor_rate_status" in text
+        header = next(csv.reader(io.StringIO(text)))
+        # headers are labelled in the reader's language (vi by default): the status column of
+        # poor_rate appears under its label "Trạng thái: <indicator> (<unit>)", not its column name
+        status = workbench.column_labels(["poor_rate_status"], storage.read_layer("catalogue", gpkg), "vi")
+        assert status.get("poor_rate_status", "").startswith(workbench.strings("vi")["columns"]["status_of"] + ": ")
+        assert all(code in text for code in BORDER_2025) and status["poor_rate_status"] in header
     elif fmt == "kml":
         assert data.count(b"<Placemark") == 9
     elif fmt in ("xlsx", "shp"):
@@ -184,7 +193,12 @@ def test_an_upload_of_commune_rates_recomputes_the_district_and_the_2025_commune
     base = storage.read_layer("observations", paths.gpkg_path())
     before_d = indicators.values(base, "poor_rate", "district", 2020).set_index("gso_code").loc["610"]
     before_n = indicators.values(base, "poor_rate", "commune_2025", 2020).set_index("gso_code").loc["23368"]
-    hh = indicators.values(base, "households", "commune", 2019).set_index("gso_code")["value"]
+    # households are a yearly series: the weights are the members' households of the rate's year
+    # (2020) where every member has one, else the closest such year (geo.indicators.carry)
+    hh_years = indicators.years(base, "households", "commune")
+    hh_by_year = {
+        y: indicators.values(base, "households", "commune", y).set_index("gso_code")["value"] for y in hh_years
+    }
     rates = indicators.values(base, "poor_rate", "commune", 2020).set_index("gso_code")["value"]
 
     client = create_app({"TESTING": True, "MAP_UPLOAD_TOKEN": f"alice:{TOKEN}"}).test_client()
@@ -206,9 +220,16 @@ def test_an_upload_of_commune_rates_recomputes_the_district_and_the_2025_commune
         ("commune_2025", "23368", "code_2025", before_n),
     ):
         members = communes.index[communes[column] == code]
+        wy = min(
+            (y for y, v in hh_by_year.items() if set(members) <= set(v.dropna().index)),
+            key=lambda y: (abs(y - 2020), y),
+        )
+        hh = hh_by_year[wy]
         expected = round(float((rates[members] * hh[members]).sum() / hh[members].sum()), 4)
         row = indicators.values(obs, "poor_rate", level, 2020).set_index("gso_code").loc[code]
         assert row["value"] == pytest.approx(expected, abs=1e-4) and row["value"] != pytest.approx(old["value"])
+        if len(members) > 1:
+            assert f"weights: households {wy}" in row["note"], row["note"]
         n = len(members)
         if n == 1:  # Xã Đăk Long of 2025 is Xã Đắk Long of 2020 alone: the official figure, carried
             assert (row["status"], row["value"]) == ("derived", 41.3)

@@ -57,8 +57,6 @@ def _ok(client, url):
         ("level=district&indicator=poor_rate&year=2021&standard=2016-2020", ["no district values of poor_rate"]),
         ("indicator=poor_rate&year=2021", ["no commune values of poor_rate for 2021 by the 2022-2025"]),
         ("level=district&weights=poor_rate:1,near_poor_rate:1&standard=2022-2025", ["near_poor_rate", "2022-2025"]),
-        # the default period is the same at every level: district poor households have none in 2020
-        ("level=district&indicator=poor_households", ["for 2020 by the 2016-2020", "2021–2022 (2022-2025)"]),
         ("standard=2030", ["unknown poverty standard '2030'"]),
         ("standard=", None),  # empty: the default (not refused)
     ],
@@ -73,6 +71,18 @@ def test_mixed_standard_requests_are_refused(client, query, words):
     assert set(body) == {"code", "description", "error", "status"}
     for w in words:
         assert w in body["description"], (w, body["description"])
+
+
+def test_district_poor_households_default_to_2020_of_the_2016_2020_standard(client):
+    """The default period is the same at every level: district poor households of 2020 are the
+    carried sums of the communes' synthetic counts (status synthetic), never the 2021 review."""
+    doc = _ok(client, "/targets?level=district&indicator=poor_households&geometry=none").get_json()
+    assert doc["query"]["standard"] == S16 and doc["query"]["year"] == {"poor_households": 2020}
+    assert len(doc["features"]) == 10
+    for f in doc["features"]:
+        p = f["properties"]
+        assert p["year"] == 2020 and p["standard"] == S16 and p["poor_households_standard"] == S16
+        assert p["poor_households_status"] == "synthetic" and p["poor_households"] > 0
 
 
 def test_composite_refusal_names_both_standards_and_how_to_choose(client):
@@ -120,11 +130,27 @@ def _csv_rows(data: bytes) -> list[dict]:
     return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
 
 
+def _raw_names(client, gpkg, query: str, lang: str) -> dict[str, str]:
+    """Header label → column name, by the table the workbench labels CSV/XLSX headers with."""
+    from app import workbench
+    from geo.io import export, storage
+
+    doc = _ok(client, f"/targets?{query}&geometry=none").get_json()
+    cols = list(doc["features"][0]["properties"])
+    cols += [f"{c}{export.SHOWN_SUFFIX}" for c in cols]
+    labels = workbench.column_labels(cols, storage.read_layer("catalogue", gpkg), lang)
+    assert len(set(labels.values())) == len(labels)  # one header, one column
+    return {v: k for k, v in labels.items()}
+
+
 @pytest.mark.parametrize("fmt", ["csv", "xlsx", "geojson", "gpkg", "kml", "shp"])
-def test_every_export_row_carries_standard_and_year(client, fmt, tmp_path):
-    r = _ok(client, f"/targets?level=district&weights=poor_rate:1,near_poor_rate:1&f={fmt}")
+def test_every_export_row_carries_standard_and_year(client, gpkg, fmt, tmp_path):
+    query = "level=district&weights=poor_rate:1,near_poor_rate:1"
+    # CSV/XLSX headers are labelled in the reader's language: read them back through the label table
+    r = _ok(client, f"/targets?{query}&f={fmt}" + ("&lang=en" if fmt in ("csv", "xlsx") else ""))
+    raw = _raw_names(client, gpkg, query, "en") if fmt in ("csv", "xlsx") else {}
     if fmt == "csv":
-        rows = _csv_rows(r.data)
+        rows = [{raw.get(k, k): v for k, v in x.items()} for x in _csv_rows(r.data)]
         assert len(rows) == 10
         assert all(x["standard"] == S16 and x["year"] == "2020" for x in rows)
         assert all(x["poor_rate_standard"] == S16 and x["near_poor_rate_standard"] == S16 for x in rows)
@@ -132,7 +158,7 @@ def test_every_export_row_carries_standard_and_year(client, fmt, tmp_path):
         import openpyxl
 
         sheet = openpyxl.load_workbook(io.BytesIO(r.data))["du_lieu_data"]
-        head = [c.value for c in next(sheet.iter_rows(max_row=1))]
+        head = [raw.get(c.value, c.value) for c in next(sheet.iter_rows(max_row=1))]
         rows = [dict(zip(head, [c.value for c in row])) for row in sheet.iter_rows(min_row=2)]
         assert len(rows) == 10 and all(x["standard"] == S16 and int(x["year"]) == 2020 for x in rows)
     elif fmt == "geojson":
@@ -227,7 +253,7 @@ def _feature(client, layer, code, lang="vi", year=None):
 
 @pytest.mark.parametrize("code", ["617", "611"])  # Tu Mơ Rông, Ngọc Hồi
 @pytest.mark.parametrize("year", [2020, 2018])
-def test_district_popup_shows_only_its_year_and_standard(map_client, code, year):
+def test_district_popup_shows_only_its_year_and_standard(map_client, gpkg, code, year):
     meta, p = _feature(map_client, "district_poor_rate", code, year=year)
     assert meta["standard"] == S16 and p["year"] == year
     assert meta["standards_short"][p["std"]] == "Đa chiều 2016–2020"
@@ -237,20 +263,27 @@ def test_district_popup_shows_only_its_year_and_standard(map_client, code, year)
     hh = next(x for x in p["popup"] if x["id"] == "poor_households")
     text = json.dumps(p, ensure_ascii=False)
     assert "3.546" not in text and "690" not in text
-    if year == 2020:  # no district poor-household count for 2020: says so
-        assert hh == {
-            "id": "poor_households",
-            "text": "không có số liệu năm 2020",
-            "year": 2020,
-            "std": 0,
-            "missing": True,
-        }
+    if year == 2020:  # the 2020 district count: carried sums of the communes' synthetic counts
+        from geo.indicators import values as ind
+        from geo.io import storage
+
+        want = ind.values(storage.read_layer("observations", gpkg), "poor_households", "district", 2020, S16)
+        want = want.set_index("gso_code")["value"][code]
+        assert hh["text"] == f"{int(want):,} hộ".replace(",", ".") and hh["status"] == "synthetic", hh
+        assert hh["year"] == 2020 and not hh.get("missing"), hh
 
 
-def test_district_popup_in_english_says_the_value_is_missing(map_client):
+def test_district_popup_in_english_names_the_value_and_its_standard(map_client, gpkg):
+    """2020 district poor households are carried synthetic sums: worded in English, one standard."""
+    from geo.indicators import values as ind
+    from geo.io import storage
+
+    want = ind.values(storage.read_layer("observations", gpkg), "poor_households", "district", 2020, S16)
+    want = want.set_index("gso_code")["value"]["617"]
     meta, p = _feature(map_client, "district_poor_rate", "617", "en")
     hh = next(x for x in p["popup"] if x["id"] == "poor_households")
-    assert hh["text"] == "no 2020 value" and meta["standards_short"][hh["std"]] == "Multidimensional 2016–2020"
+    assert hh["text"] == f"{int(want):,} households" and hh["status"] == "synthetic" and not hh.get("missing")
+    assert meta["standards_short"][hh["std"]] == "Multidimensional 2016–2020"
 
 
 def test_district_popup_in_a_year_with_a_real_count(map_client, gpkg):

@@ -176,7 +176,7 @@ SELECTIONS = [
     dict(collection_id="communes", bbox=(107.5, 14.2, 107.9, 14.6), sortby=[("poor_rate_2020", True)]),
     dict(collection_id="communes", filters={"on_border": "1"}, year=2019),
     dict(collection_id="communes", datetime=(2016, None), sortby=[("district_name", False), ("name", True)]),
-    dict(collection_id="districts", sortby=[("households", True)]),
+    dict(collection_id="districts", sortby=[("households_2019", True)]),  # households: a yearly series
     dict(collection_id="works", datetime=(None, 2018), filters={"kind": "electrification"}),
     dict(collection_id="roads", bbox=(107.0, 13.0, 109.0, 16.0)),
 ]

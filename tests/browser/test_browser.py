@@ -219,7 +219,8 @@ def test_english_page(tab):
     assert page.inner_text("#kt-poorest-border") == "Poorest border communes"
     click_commune(page, "23545")
     text = page.inner_text(".leaflet-popup-content")
-    assert "Poverty rate (2020)" in text and "synthetic" in text and "Boundary quality" in text
+    assert "Poverty rate (2020 · Multidimensional 2016–2020)" in text  # year and its standard, in English
+    assert "synthetic" in text and "Boundary quality" in text
     assert tab.errors == [] and tab.foreign_hosts() == set()
 
 
@@ -381,7 +382,13 @@ def _chart_lines(popup) -> dict[tuple[str, str], int]:
     "code, name, lines_22",
     [("617", "Huyện Tu Mơ Rông", 1), ("611", "Huyện Ngọc Hồi", 2)],  # 2021 review; Ngọc Hồi also end-2022
 )
-def test_district_popup_one_standard_and_a_chart_line_per_standard(tab, tmp_path, code, name, lines_22):
+def test_district_popup_one_standard_and_a_chart_line_per_standard(tab, gpkg, tmp_path, code, name, lines_22):
+    from geo.indicators import values as indicators
+    from geo.io import storage
+
+    obs = storage.read_layer("observations")
+    hh = indicators.values(obs, "poor_households", "district", 2020, "2016-2020 multidimensional (QĐ 59/2015/QĐ-TTg)")
+    hh = int(hh.set_index("gso_code")["value"][code])
     page = tab.open("/")
     toggle_layer(page, "district_poor_rate")
     page.wait_for_function("() => KontumMap.state.entries.district_poor_rate.meta !== null")
@@ -391,8 +398,9 @@ def test_district_popup_one_standard_and_a_chart_line_per_standard(tab, tmp_path
     text = popup.inner_text()
     assert "Tỷ lệ hộ nghèo (2020 · Đa chiều 2016–2020)" in text
     assert "Tỷ lệ hộ cận nghèo (2020 · Đa chiều 2016–2020)" in text
-    # no district count for 2020: said so, never the 2021 review's 3.546 or the end-2022 figure
-    assert "Số hộ nghèo (2020 · Đa chiều 2016–2020)" in text and "không có số liệu năm 2020" in text
+    # the 2020 district count (carried sums of the communes' synthetic counts), never the 2021
+    # review's 3.546 or the end-2022 figure
+    assert "Số hộ nghèo (2020 · Đa chiều 2016–2020)" in text and f"{hh:,} hộ".replace(",", ".") in text
     assert "3.546" not in text and "2021" not in text.split("Tỷ lệ hộ nghèo, cận nghèo")[0]
     lines = _chart_lines(popup)
     assert lines == {

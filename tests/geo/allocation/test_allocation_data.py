@@ -48,7 +48,10 @@ def test_district_rule_gives_ia_hdrai_70_percent(tables):
     out = engine.allocate(data.unit_frame(rule, 2020, tables=tables), rule, 2700)
     got = dict(zip(out["gso_code"], out["amount"]))
     assert (got["613"], got["617"], got["618"]) == (1000, 1000, 700)
-    assert sum(got.values()) == 2700 and out.attrs["synthetic_share"] == 0.0
+    # the amounts rest on real statuses; the amount per poor household divides by the districts'
+    # 2020 poor households, carried from synthetic commune counts, so those units are marked synthetic
+    assert sum(got.values()) == 2700 and out.attrs["synthetic_share"] == 1.0
+    assert set(out.loc[out["amount"] > 0, "synthetic"]) == {True}
 
 
 def test_p135_rule_covers_the_known_list(tables):
@@ -89,7 +92,7 @@ def test_unknown_indicator_and_standard_that_does_not_match_the_year(tables):
             }
         ],
     )
-    with pytest.raises(RuleError, match=r"criteria\[0\].standard: .* does not match year 2022 \(it covers 2016–2020\)"):
+    with pytest.raises(RuleError, match=r"criteria\[0\].standard: .* does not match year 2022 \(it covers 2015–2020\)"):
         data.unit_frame(std, 2022, tables=tables)
     no_year = make_rule(
         period="2010-2020",

@@ -88,8 +88,11 @@ def test_commit_serves_official_values_only_where_uploaded(state, gpkg):
     poor = indicators.values(obs, "poor_households", "commune", 2020).set_index("gso_code")
     assert poor.loc["23344", "value"] == 131 and "QĐ 04/QĐ-UBND" in poor.loc["23344", "source"]
     # the synthetic rows are still there (traceable), only outranked
-    syn = obs[(obs.gso_code == "23344") & (obs.indicator == "poor_households") & (obs.year == 2020)]
+    # (the commune's own rows: the 2025 commune 23344 carried from its members is a 'derived' row)
+    rows = obs[(obs.gso_code == "23344") & (obs.indicator == "poor_households") & (obs.year == 2020)]
+    syn = rows[rows.unit_level == "commune"]
     assert sorted(syn["status"]) == ["official", "synthetic"]
+    assert set(rows.loc[rows.unit_level != "commune", "unit_level"]) <= {"commune_2025"}
     # every other layer is the base's
     assert set(storage.list_layers(v.gpkg)) == set(storage.list_layers(gpkg))
     assert len(storage.read_layer("communes", v.gpkg)) == 102
