@@ -162,7 +162,10 @@ GDAL_TYPES = {"string": {"object"}, "integer": {"int32", "int64"}, "number": {"f
 @pytest.mark.parametrize(
     "cid,names",
     [
-        ("communes", ["area_ha", "population_2019", "p135_2016", "p135_2017_2020", "ntm_recognised_2020", "poor_rate_2020"]),
+        (
+            "communes",
+            ["area_ha", "population_2019", "p135_2016", "p135_2017_2020", "ntm_recognised_2020", "poor_rate_2020"],
+        ),
         ("works", ["line_mv_km", "line_lv_km", "transformers", "budget_million_vnd"]),
     ],
 )
@@ -184,7 +187,10 @@ def test_the_schema_types_columns_null_in_the_first_page(base_url, cid, names):
 @pytest.mark.parametrize(
     "cid,names",
     [
-        ("communes", ["area_ha", "population_2019", "p135_2016", "p135_2017_2020", "ntm_recognised_2020", "poor_rate_2020"]),
+        (
+            "communes",
+            ["area_ha", "population_2019", "p135_2016", "p135_2017_2020", "ntm_recognised_2020", "poor_rate_2020"],
+        ),
         ("works", ["line_mv_km", "line_lv_km", "transformers", "budget_million_vnd"]),
     ],
 )
