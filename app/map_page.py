@@ -41,6 +41,7 @@ import uuid
 
 import folium
 import folium.plugins
+import geopandas as gpd
 import shapely
 from branca.element import Element, MacroElement
 from flask import Blueprint, Response, current_app, render_template, request, url_for
@@ -54,7 +55,7 @@ from geo.analysis import classify
 from geo.backends.base import Backend, BackendError
 from geo.indicators import standards as poverty_standards
 from geo.indicators import values as indicators
-from geo.maplayers import layerspec
+from geo.maplayers import layerspec, topology
 from geo.messages import Message as M
 
 from . import context as app_context
@@ -685,6 +686,16 @@ def geometry_payload(source: str, path) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
+def topology_payload(path) -> dict:
+    """The display geometry of every polygon level, with the same properties and ids as
+    :func:`geometry_payload`, as one TopoJSON topology (:func:`geo.maplayers.topology.topology`)."""
+    frames = {}
+    for source in layerspec.LEVELS:
+        fc = geometry_payload(source, path)
+        frames[source] = gpd.GeoDataFrame.from_features(fc["features"], crs=layerspec.WGS84)
+    return topology.topology(frames)
+
+
 def series_payload(path) -> dict:
     """Poor and near-poor rates per level, unit, indicator and poverty standard.
 
@@ -830,6 +841,14 @@ def layer_geometry(source: str):
     return _json_response(payload, "application/geo+json")
 
 
+@bp.get("/layers/geometry/topology.json")
+def layer_topology():
+    """Every shared polygon geometry (communes, districts, 2025 communes) as one TopoJSON
+    topology: the page's one geometry download (each border once, a sixth of the GeoJSON)."""
+    payload = _cached(("topology",), lambda p: _dumps(topology_payload(p)))
+    return _json_response(payload)
+
+
 @bp.get("/layers/series.json")
 def layer_series():
     payload = _cached(("series",), lambda p: _dumps(series_payload(p)))
@@ -868,6 +887,7 @@ class _Init(JSCSSMixin, MacroElement):
         self._name = "KontumInit"
         js, css = PLUGIN_ASSETS["markercluster"]
         self.default_js = [(n, _static(u)) for n, u in js] + [
+            ("topojson_client", _static(f"{VENDOR}/topojson-client-3.1.0/topojson-client.min.js")),
             ("kontum_js", _static("map/kontum-map.js")),
             ("kontum_workbench_js", _static("map/kontum-workbench.js")),
         ]
@@ -1013,6 +1033,7 @@ def _page_config(lang: str, path) -> dict:
         "urls": {
             "layer": url_for("map_page.layer_geojson", layer_id="__ID__"),
             "geometry": url_for("map_page.layer_geometry", source="__SRC__"),
+            "topology": url_for("map_page.layer_topology"),
             "series": url_for("map_page.layer_series"),
             "targets": (request.script_root or "") + "/targets",
             "layer_download": url_for("workbench.layer_download", layer_id="__ID__"),

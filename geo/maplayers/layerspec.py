@@ -826,15 +826,8 @@ def display_geometry(source: str, path: Path | str | None = None) -> gpd.GeoData
     by one (topology-preserving); points are only rounded.  Returns a
     GeoDataFrame with the source's id column and geometry (WGS84).
     """
-    if source == "districts":
-        communes = display_geometry("communes", path)
-        units = read_source("communes", path)[["gso_code", "district_code"]]
-        communes = communes.merge(units, on="gso_code")
-        dissolved = communes.dissolve(by="district_code").reset_index()
-        out = gpd.GeoDataFrame(
-            {"gso_code": dissolved["district_code"]}, geometry=_round(dissolved.geometry.values), crs=WGS84
-        )
-        return out
+    if source in UNIONS_OF_COMMUNES and UNIONS_OF_COMMUNES[source] in read_source("communes", path).columns:
+        return _union_of_communes(source, path)
     gdf = read_source(source, path)
     key = ID_COLUMN.get(source)
     if source in ("provinces", "countries"):  # context only: clipped around Kon Tum
@@ -860,6 +853,32 @@ def display_geometry(source: str, path: Path | str | None = None) -> gpd.GeoData
         geoms = gdf.geometry.values
     cols = {key: gdf[key]} if key else {c: gdf[c] for c in gdf.columns if c != gdf.geometry.name}
     return gpd.GeoDataFrame(cols, geometry=_round(geoms), crs=WGS84)
+
+
+#: Polygon levels whose units are unions of whole 2020 communes, and the commune column naming
+#: the unit: a district is its communes; a commune of 1 July 2025 is the 2020 communes merged into
+#: it (NQ 1677/NQ-UBTVQH15 merges whole communes — the built 2025 polygons equal that union to
+#: within 3 ppm of their area).
+UNIONS_OF_COMMUNES = {"districts": "district_code", "communes_2025": "code_2025"}
+
+
+def _union_of_communes(source: str, path: Path | str | None) -> gpd.GeoDataFrame:
+    """The display geometry of ``source`` as the union of the simplified communes.
+
+    So the units nest exactly in the communes drawn on the map (no slivers between
+    a 2025 commune and its 2020 communes) and no vertex is sent that the communes
+    do not already have.
+    """
+    column = UNIONS_OF_COMMUNES[source]
+    communes = display_geometry("communes", path)
+    units = read_source("communes", path)[["gso_code", column]]
+    communes = communes.merge(units, on="gso_code")
+    dissolved = communes.dissolve(by=column).reset_index()
+    keep = set(read_source(source, path)[ID_COLUMN.get(source, "gso_code")])
+    dissolved = dissolved[dissolved[column].isin(keep)]
+    return gpd.GeoDataFrame(
+        {"gso_code": dissolved[column].to_numpy()}, geometry=_round(dissolved.geometry.values), crs=WGS84
+    )
 
 
 def _round(geoms):

@@ -321,11 +321,6 @@ def test_payload_is_cached_per_gpkg_version(client, gpkg):
     assert client.get("/layers/poor_rate.geojson?geometry=none").get_data() == first
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known regression: with the six 2025 layers the page's data is 1.19 MB (budget 1 MB); "
-    "next: build the 2025 display geometry from the simplified 2020 communes, trim popup text",
-)
 def test_page_with_all_layer_data_stays_under_1_mb(client, specs):
     """What the page downloads (besides the vendored libraries): HTML, own JS/CSS,
     the shared geometry once, and every layer at its default year."""
@@ -335,8 +330,8 @@ def test_page_with_all_layer_data_stays_under_1_mb(client, specs):
         "/static/map/kontum-map.js",
         "/static/map/kontum-map.css",
         # the shared display geometry of every polygon level (communes, districts and the
-        # 2025 communes), each fetched once by the page (kontum-map.js ``isPolySource``)
-        *(f"/layers/geometry/{source}.geojson" for source in layerspec.LEVELS),
+        # 2025 communes), one TopoJSON topology fetched once by the page (kontum-map.js ``geometry``)
+        "/layers/geometry/topology.json",
         "/layers/series.json",
     ):
         resp = client.get(path)
@@ -439,3 +434,56 @@ def test_ogc_border_collection_has_the_published_lengths(client):
     props = {f["properties"]["country"]: f["properties"] for f in resp.get_json()["features"]}
     assert props["LAO"]["official_length_km"] == 154.2 and props["KHM"]["official_length_km"] == 138.3
     assert props["LAO"]["length_km"] == pytest.approx(150.5, abs=0.1)
+
+
+def test_the_topology_carries_every_level_with_the_geojson_geometry(client):
+    """The page's one geometry download holds the three polygon levels with the same ids,
+    properties and shapes as their GeoJSON (within the 5-decimal display grid), in a third of the bytes or less."""
+    import shapely
+
+    topo_bytes = client.get("/layers/geometry/topology.json").get_data()
+    topo = json.loads(topo_bytes)
+    assert topo["type"] == "Topology" and set(topo["objects"]) == set(layerspec.LEVELS)
+    geojson_bytes = 0
+    for source in layerspec.LEVELS:
+        raw = client.get(f"/layers/geometry/{source}.geojson").get_data()
+        geojson_bytes += len(raw)
+        fc = json.loads(raw)
+        geoms = topo["objects"][source]["geometries"]
+        assert [g["id"] for g in geoms] == [f["id"] for f in fc["features"]]
+        assert [g["properties"] for g in geoms] == [{k: v for k, v in f["properties"].items()} for f in fc["features"]]
+        assert len(geoms) == {"communes": 102, "districts": 10, "communes_2025": 40}[source]
+        decoded = _decode_topology(topo, source)
+        for f in fc["features"]:
+            g = shape(f["geometry"])
+            # every vertex within half a step of the 1e-5° display grid (about half a metre)
+            assert shapely.hausdorff_distance(decoded[f["id"]], g) <= 0.5e-5 + 1e-9, f["id"]
+    assert len(topo_bytes) * 3 < geojson_bytes
+
+
+def _decode_topology(topo: dict, name: str) -> dict:
+    """TopoJSON → shapely by id (quantised, delta-coded arcs; the spec's decoding)."""
+    import shapely
+
+    (kx, ky), (tx, ty) = topo["transform"]["scale"], topo["transform"]["translate"]
+    arcs = []
+    for arc in topo["arcs"]:
+        x = y = 0
+        pts = []
+        for dx, dy in arc:
+            x, y = x + dx, y + dy
+            pts.append((x * kx + tx, y * ky + ty))
+        arcs.append(pts)
+
+    def ring(indexes):
+        pts = []
+        for i in indexes:
+            seg = arcs[i] if i >= 0 else arcs[~i][::-1]
+            pts.extend(seg if not pts else seg[1:])
+        return pts
+
+    out = {}
+    for g in topo["objects"][name]["geometries"]:
+        polys = g["arcs"] if g["type"] == "MultiPolygon" else [g["arcs"]]
+        out[g["id"]] = shapely.union_all([shapely.Polygon(ring(p[0]), [ring(h) for h in p[1:]]) for p in polys])
+    return out

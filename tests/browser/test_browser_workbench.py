@@ -415,19 +415,7 @@ def _popup_fits(page):
     )
 
 
-@pytest.mark.parametrize(
-    "lang",
-    [
-        "vi",
-        pytest.param(
-            "en",
-            marks=pytest.mark.xfail(
-                reason="known regression after the merges: the popup opened from search sits above the "
-                "header's bottom; the pan into view on the search path needs fixing"
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("lang", ["vi", "en"])
 def test_search_opens_a_popup_fully_below_the_header(tab, lang, shots):
     page = tab.open(f"/?lang={lang}")
     page.fill("#kt-search", "ia toi")
@@ -441,10 +429,6 @@ def test_search_opens_a_popup_fully_below_the_header(tab, lang, shots):
     assert "sel=23538" in page.url
 
 
-@pytest.mark.xfail(
-    reason="known regression after the merges: the popup opened from search sits above the header's "
-    "bottom (top y=14.6 < 58); the pan into view on the search path needs fixing",
-)
 @pytest.mark.parametrize("lang", ["vi", "en"])
 def test_phone_layout(phone, lang, shots):
     page = phone.open(f"/?lang={lang}")

@@ -275,9 +275,17 @@
     return S.cfg.urls.layer.replace("__ID__", encodeURIComponent(entry.spec.id)) + "?" + q.toString();
   }
 
+  // The shared polygon geometry of every level comes in one TopoJSON topology (each border
+  // once); topojson-client turns the level asked for into GeoJSON features keyed by GSO code.
+  function topologyOnce() {
+    if (!S.topology) S.topology = getJSON(S.cfg.urls.topology);
+    return S.topology;
+  }
+
   function geometry(source) {
     if (!S.geometry[source]) {
-      S.geometry[source] = getJSON(S.cfg.urls.geometry.replace("__SRC__", source)).then(function (fc) {
+      S.geometry[source] = topologyOnce().then(function (topo) {
+        var fc = topojson.feature(topo, topo.objects[source]);
         var byCode = {};
         fc.features.forEach(function (f) { byCode[f.id] = f; });
         return { fc: fc, byCode: byCode };
@@ -423,6 +431,26 @@
       autoPanPaddingBottomRight: [16, 16] };
   }
   KT.popupOptions = popupOptions;
+
+  // Leaflet pans an opening popup into view once, from its size at that moment; a popup whose
+  // content grows afterwards (the chart, a longer English text) or that opens right after a
+  // programmatic move (search, ranking, attribute table) can still reach above the map's top,
+  // under the header. After it is laid out, move the map down (or up) by what is missing.
+  function keepPopupInView(popup) {
+    window.requestAnimationFrame(function () {
+      var box = popup.getElement(), map = S.map;
+      if (!box || !map.hasLayer(popup)) return;
+      var r = box.getBoundingClientRect(), c = map.getContainer().getBoundingClientRect(), pad = 12;
+      var dy = 0;
+      if (r.top < c.top + pad) dy = r.top - c.top - pad;
+      else if (r.bottom > c.bottom - pad && r.height < c.height - 2 * pad) dy = r.bottom - c.bottom + pad;
+      var dx = 0;
+      if (r.left < c.left + pad) dx = r.left - c.left - pad;
+      else if (r.right > c.right - pad && r.width < c.width - 2 * pad) dx = r.right - c.right + pad;
+      if (dx || dy) map.panBy([dx, dy], { animate: false });
+    });
+  }
+  KT.keepPopupInView = keepPopupInView;
   function badge(status) {
     if (!status) return null;
     return el("span", { class: "kt-badge kt-badge-" + status, title: status,
@@ -1031,6 +1059,7 @@
     var map = S.map;
     localiseControls();
     map.on("popupopen", function (ev) {
+      keepPopupInView(ev.popup);
       var close = ev.popup.getElement() && ev.popup.getElement().querySelector(".leaflet-popup-close-button");
       if (close) { close.setAttribute("aria-label", t("popup_close")); close.title = t("popup_close"); }
       S.popupReturn = S.popupReturn || document.activeElement;
