@@ -97,10 +97,6 @@ def test_the_2025_layer_draws_and_its_popup_shows_the_carried_value(page, gpkg, 
     assert page.errors == []
 
 
-@pytest.mark.xfail(
-    reason="known defect after the merges: a click on the c2025_population_2019 layer opens no popup "
-    "(the path is hit, no page error); to be fixed, see the session notes",
-)
 def test_a_derived_carried_value_shows_its_status(page, gpkg):
     from geo.indicators import values as indicators
     from geo.io import storage
