@@ -94,6 +94,12 @@ def test_the_2025_layer_draws_and_its_popup_shows_the_carried_value(page, gpkg, 
     assert "minh họa" in text and "dữ liệu minh họa / demo data" in text  # carried from synthetic communes
     assert "Gồm các xã (2020)" in text and "(23473)" in text
     assert "Đa chiều 2016–2020" in text
+    # the 2025 commune's own series (carried from its 2020 communes), one line per indicator and standard
+    page.wait_for_selector(".leaflet-popup-content .kt-chart svg")
+    lines = page.eval_on_selector_all(
+        ".leaflet-popup-content .kt-chart .kt-series", "els => els.map(e => [e.dataset.indicator, e.dataset.standard])"
+    )
+    assert sorted(set(map(tuple, lines))) == [("near_poor_rate", "2016-2020"), ("poor_rate", "2016-2020")]
     assert page.errors == []
 
 

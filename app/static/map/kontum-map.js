@@ -567,7 +567,7 @@
       });
       box.appendChild(el("div", { class: "kt-source" }, [el("strong", { text: t("reported") + ":" }), list]));
     }
-    if (meta.source === "communes" || meta.source === "districts") {
+    if (isPolySource(meta)) {  // communes, districts and the 2025 communes: the series of their level
       if (meta.kind !== "lines" || meta.source === "districts") {
         var chart = el("div", { class: "kt-chart" });
         box.appendChild(chart);
