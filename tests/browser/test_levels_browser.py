@@ -67,6 +67,11 @@ def _click(page, layer: str, gso_code: str) -> str:
         return [p.x + r.left, p.y + r.top]; }""",
         [pt.y, pt.x],
     )
+    # under load the shapes are redrawn a moment after the view changes: click once a shape is there
+    page.wait_for_function(
+        "([x, y]) => { const e = document.elementFromPoint(x, y); return e && e.classList.contains('leaflet-interactive'); }",
+        arg=[x, y],
+    )
     page.mouse.click(x, y)
     page.wait_for_selector(".leaflet-popup-content .kt-popup")
     return page.inner_text(".leaflet-popup-content .kt-popup")
