@@ -63,16 +63,19 @@ from geo.crs import METRIC, WGS84
 from geo.indicators import values as indicator_values
 from geo.io import storage
 from geo.maplayers import layerspec
+from geo.printing import fonts
 from geo.uploads import versions
 
 # Fonts: matplotlib's bundled DejaVu Sans (Vietnamese diacritics), embedded as TrueType
 # so that pdftotext and readers find the words.  Set once for the process (rc_context
 # would be undone under a concurrent render).
+# DejaVu Sans reduced to the scripts of the sheets (geo.printing.fonts: subsetting the full font
+# at every save was most of a profile's time); the full font stays the fallback.
 matplotlib.rcParams["pdf.fonttype"] = 42
 matplotlib.rcParams["ps.fonttype"] = 42
-matplotlib.rcParams["font.family"] = ["DejaVu Sans"]
+FONT = list(dict.fromkeys([fonts.printing_family(), fonts.SOURCE_FAMILY]))  # families, with fallback
+matplotlib.rcParams["font.family"] = FONT
 matplotlib.rcParams["svg.hashsalt"] = "kontum"
-FONT = "DejaVu Sans"
 
 FORMATS = ("pdf", "png")
 SIZES = {"A4": (297.0, 210.0), "A3": (420.0, 297.0)}  # landscape width × height, mm
