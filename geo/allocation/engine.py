@@ -268,7 +268,10 @@ def allocate(frame: pd.DataFrame, rule: Rule, envelope: float) -> pd.DataFrame:
     ``reason``, per criterion ``<id>_value`` / ``_year`` / ``_standard`` /
     ``_status`` / ``_points``, ``score``, ``amount`` (million VND),
     ``poor_households``, ``amount_per_poor_household`` (million VND),
-    ``synthetic``; ``geometry`` when the frame has one.  ``attrs`` holds
+    ``synthetic`` (any input synthetic), split into ``synthetic_criteria``
+    (a value deciding eligibility or points) and ``synthetic_per_household``
+    (the per-household denominator only divides, it never moves money);
+    ``geometry`` when the frame has one.  ``attrs`` holds
     the totals (see ``docs/ALLOCATION.md``).
     """
     total_units = check_envelope(envelope, rule)
@@ -312,11 +315,33 @@ def allocate(frame: pd.DataFrame, rule: Rule, envelope: float) -> pd.DataFrame:
     return _result(frame, rule, envelope, ok, reasons, pts, amount)
 
 
+def _any_synthetic(statuses: list, n: int) -> np.ndarray:
+    """Which units have a synthetic value among ``statuses`` (one array of statuses per input)."""
+    out = np.zeros(n, dtype=bool)
+    for st in statuses:
+        out |= np.asarray([s == "synthetic" for s in st], dtype=bool)
+    return out
+
+
+def _synthetic_part(prefix: str, which: np.ndarray, amount: np.ndarray, allocated: int) -> dict:
+    """``<prefix>_units``, ``_amount`` and ``_share`` of the envelope for the units ``which``.
+
+    >>> _synthetic_part("s", np.array([True, False]), np.array([30, 70]), 100)
+    {'s_units': 1, 's_amount': 30, 's_share': 0.3}
+    """
+    part = int(amount[which].sum())
+    return {
+        f"{prefix}_units": int(which.sum()),
+        f"{prefix}_amount": part,
+        f"{prefix}_share": round(part / allocated, 6) if allocated else 0.0,
+    }
+
+
 def _result(frame, rule: Rule, envelope, ok, reasons, pts, amount) -> pd.DataFrame:
     cols: dict[str, object] = {c: frame[c].to_numpy() for c in ID_COLUMNS if c in frame.columns}
     cols["eligible"] = ok
     cols["reason"] = reasons
-    statuses = []
+    statuses = []  # the statuses of the values that decide eligibility and points
     for i, crit in enumerate(rule.criteria):
         cols[f"{crit.id}_value"] = (
             criterion_values(frame, crit, rule, f"criteria[{i}]")
@@ -343,16 +368,16 @@ def _result(frame, rule: Rule, envelope, ok, reasons, pts, amount) -> pd.DataFra
         else np.full(len(frame), np.nan)
     )
     hh_status = frame.get(f"{rule.per_household}__status")
-    if hh_status is not None:
-        statuses.append(hh_status.to_numpy())
     cols["poor_households"] = households
     with np.errstate(divide="ignore", invalid="ignore"):
         per = np.where(households > 0, amount / households, np.nan)
     cols["amount_per_poor_household"] = np.round(per, 3)
-    synthetic = np.zeros(len(frame), dtype=bool)
-    for st in statuses:
-        synthetic |= np.asarray([s == "synthetic" for s in st], dtype=bool)
+    in_criteria = _any_synthetic(statuses, len(frame))
+    in_denominator = _any_synthetic([] if hh_status is None else [hh_status.to_numpy()], len(frame))
+    synthetic = in_criteria | in_denominator
     cols["synthetic"] = synthetic
+    cols["synthetic_criteria"] = in_criteria
+    cols["synthetic_per_household"] = in_denominator
     out = pd.DataFrame(cols, index=frame.index)
     if "geometry" in frame.columns:
         out["geometry"] = frame["geometry"].to_numpy()
@@ -379,6 +404,8 @@ def _result(frame, rule: Rule, envelope, ok, reasons, pts, amount) -> pd.DataFra
         "synthetic_units": int((synthetic & ok).sum()),
         "synthetic_amount": synthetic_amount,
         "synthetic_share": round(synthetic_amount / allocated, 6) if allocated else 0.0,
+        **_synthetic_part("synthetic_criteria", in_criteria & ok, amount, allocated),
+        **_synthetic_part("synthetic_per_household", in_denominator & ok, amount, allocated),
         "min": rule.min,
         "max": rule.max,
         "rounding_unit": rule.rounding_unit,
