@@ -221,3 +221,31 @@ def unit_frame(
             _attach(frame, picked[["value", "year", "standard", "status", "source"]], hh, frame["gso_code"], False)
     frame.attrs = {"year": int(year), "level": level}
     return frame
+
+
+def equity_frame(frame: pd.DataFrame, result: pd.DataFrame, rule: Rule, tables: Tables) -> pd.DataFrame:
+    """The columns :func:`geo.allocation.equity.equity` reads, for the units of one allocation.
+
+    ``frame`` is the :func:`unit_frame` the allocation ran on, ``result`` its
+    answer.  The poverty rate ranking "the poorest" is the year's
+    (``poor_rate``, the standard of that year, with its status), the poor
+    households are the rule's per-household denominator (with its status);
+    ``on_border`` comes from the unit layer (districts have none).
+    """
+    year, level = frame.attrs.get("year"), frame.attrs.get("level", rule.levels[0])
+    cols = ["gso_code", "district_code", "district_name", "eligible", "amount", "poor_households"]
+    out = pd.DataFrame({c: result[c].to_numpy() for c in cols if c in result.columns})
+    hh = rule.per_household
+    if hh and f"{hh}__status" in frame.columns:
+        out["poor_households__status"] = frame[f"{hh}__status"].to_numpy()
+    if "on_border" in frame.columns:
+        out["on_border"] = frame["on_border"].to_numpy()
+    if "poor_rate" in frame.columns:
+        out["poor_rate"] = frame["poor_rate"].to_numpy()
+        out["poor_rate__status"] = frame["poor_rate__status"].to_numpy()
+        return out
+    rows = ind.values(tables.observations, "poor_rate", OBS_LEVEL[level], year)
+    if len(rows):
+        picked = rows.assign(gso_code=rows["gso_code"].astype(str)).set_index("gso_code")
+        _attach(out, picked[["value", "year", "standard", "status", "source"]], "poor_rate", out["gso_code"], False)
+    return out
