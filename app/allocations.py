@@ -23,14 +23,15 @@ from __future__ import annotations
 import json
 import math
 import re
+import tomllib
 
 import geopandas as gpd
 import pandas as pd
 from flask import Blueprint, Response, request
 
 from geo.allocation import data as alloc_data
-from geo.allocation import engine
-from geo.allocation.rules import LEVELS, Rule, RuleError, load_rule, parse_rule
+from geo.allocation import engine, equity
+from geo.allocation.rules import LEVELS, Rule, RuleError, list_rules, load_rule, parse_rule, rule_path
 from geo.backends.base import BackendError
 from geo.io import annex, export
 
@@ -238,15 +239,16 @@ def allocations():
     except RuleError as exc:
         raise bad_request(str(exc)) from None
     totals = {**result.attrs, "custom": custom}
+    fair = equity.equity(alloc_data.equity_frame(frame, result, rule, tables))
     if fmt == "json":
         units = json.loads(export.feature_collection_text(_frame(result), {}, None))["features"]
-        return _json({"totals": totals, "units": [f["properties"] for f in units]})
+        return _json({"totals": totals, "equity": fair, "units": [f["properties"] for f in units]})
     gdf = _frame(result)
     name = f"kontum allocation {rule.id}{' custom' if custom else ''} {year} {int(envelope)} million VND"
     sources = [f"{rule.source.document}; {rule.source.article}; {rule.source.date}"]
     if fmt == "geojson":
         prov = export.provenance(gdf, {"sources": sources}, title=name)
-        text = export.feature_collection_text(gdf, {"totals": totals, "metadata": prov})
+        text = export.feature_collection_text(gdf, {"totals": totals, "equity": fair, "metadata": prov})
         return Response(text, mimetype="application/geo+json")
     meta = {"sources": sources, "totals": totals, "synthetic": totals["synthetic_units"] > 0}
     options = {
@@ -262,6 +264,34 @@ def allocations():
     resp = Response(data, content_type=mimetype)
     resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return resp
+
+
+@bp.get("/allocations/rules")
+def allocation_rules():
+    """The shipped rules, each as its file's table (what ``POST /allocations`` takes as an edited rule).
+
+    With each: ``years`` (the period as a list), ``illustrative`` and the
+    file it was read from, so the page can show the name, the legal source or
+    the "minh họa" flag, and offer the rule's own years and levels.
+    """
+    out = []
+    for rule_id in list_rules(None):
+        try:
+            rule = load_rule(rule_id, None)
+        except RuleError as exc:  # a broken file is named, never hidden
+            raise ApiError(f"rule {rule_id}: {exc}", 503, "ServiceUnavailable") from None
+        table = tomllib.loads(rule_path(rule_id, None).read_text(encoding="utf-8"))
+        lo, hi = rule.years
+        out.append(
+            {
+                "id": rule.id,
+                "rule": table,
+                "years": list(range(lo, hi + 1)),
+                "illustrative": rule.illustrative,
+                "file": f"rules/{rule_id}.toml",
+            }
+        )
+    return _json({"rules": out})
 
 
 def _json(doc: dict) -> Response:

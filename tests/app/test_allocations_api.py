@@ -150,3 +150,43 @@ def test_csv_and_geojson(client):
     doc = r.get_json()
     assert r.mimetype == "application/geo+json" and len(doc["features"]) == 102
     assert doc["totals"]["allocated"] == 40744 and doc["features"][0]["geometry"]["type"] in ("Polygon", "MultiPolygon")
+
+
+def test_equity_view_of_the_worked_example(answer):
+    e = answer["equity"]
+    units = answer["units"]
+    assert len(e["districts"]) == 10 and sum(d["amount"] for d in e["districts"]) == 40744
+    money = {d["district_code"]: d["amount"] for d in e["districts"] if d["amount"]}
+    assert set(money) == {"613", "617"}  # only Kon Plông and Tu Mơ Rông receive
+    assert e["poorest"]["units"] == 21  # ceil(102 × 0.2) communes with the highest 2020 poverty rate
+    poorest = set(e["poorest"]["codes"])
+    assert e["poorest"]["amount"] == sum(u["amount"] for u in units if u["gso_code"] in poorest)
+    border = [u for u in units if u["gso_code"] in set(e["border"]["codes"])]
+    assert len(border) == 13 and e["border"]["amount"] == sum(u["amount"] for u in border)
+    curve = e["lorenz"]
+    assert curve[0] == [0.0, 0.0] and curve[-1] == [1.0, 1.0] and len(curve) == 103
+    assert all(a[0] <= b[0] and a[1] <= b[1] for a, b in zip(curve, curve[1:]))
+    assert 0 < e["gini_eligible"] < e["gini"] < 1  # 82 communes get nothing: far less even province-wide
+    assert e["synthetic"] == {"poor_rate": True, "poor_households": True}
+
+
+def test_synthetic_share_names_what_is_synthetic(client):
+    # QĐ 275: districts chosen and weighted by official lists; only the poor-household denominator is synthetic
+    r = client.post("/allocations", json={"rule": "poor_districts_qd275_2018_2020", "envelope": 10000, "year": 2020})
+    t = r.get_json()["totals"]
+    assert t["synthetic_share"] == 1.0
+    assert t["synthetic_criteria_share"] == 0.0 and t["synthetic_criteria_units"] == 0
+    assert t["synthetic_per_household_share"] == 1.0 and t["synthetic_per_household_units"] == 3
+    assert r.get_json()["equity"]["border"] is None  # districts carry no border flag
+
+
+def test_rules_list_gives_each_rule_as_its_file(client):
+    r = client.get("/allocations/rules")
+    assert r.status_code == 200
+    rules = {x["id"]: x for x in r.get_json()["rules"]}
+    assert set(rules) == {"p135_2020_minh_hoa", "poor_districts_qd275_2018_2020", RULE}
+    assert rules[RULE]["rule"] == _rule_object() and rules[RULE]["years"] == [2020]
+    assert rules[RULE]["illustrative"] is True and rules["poor_districts_qd275_2018_2020"]["illustrative"] is False
+    assert rules["p135_2020_minh_hoa"]["years"] == [2017, 2018, 2019, 2020]
+    same = client.post("/allocations", json={**BODY, "rule": rules[RULE]["rule"]})
+    assert same.get_json()["totals"]["custom"] is False  # the page sends it back unedited: not custom
