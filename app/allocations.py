@@ -33,9 +33,11 @@ from geo.allocation import data as alloc_data
 from geo.allocation import engine, equity
 from geo.allocation.rules import LEVELS, Rule, RuleError, list_rules, load_rule, parse_rule, rule_path
 from geo.backends.base import BackendError
+from geo.indicators import standards as stds
 from geo.io import annex, export
 
 from . import context as app_context
+from . import i18n
 from .errors import ApiError, bad_request
 
 bp = Blueprint("allocations", __name__)
@@ -46,27 +48,6 @@ LANGS = ("vi", "en")
 FIELDS = ("rule", "envelope", "year", "level", "lang", "f")
 MAX_ENVELOPE = 10**9  # million VND: a billion million (10^15 VND), far above any programme
 _RULE_ID = re.compile(r"[a-z0-9_]{1,80}")
-
-TEXT = {
-    "vi": {
-        "rule": "Quy tắc phân bổ: {name} ({status})",
-        "illustrative": "minh họa — không phải tiêu chí chính thức",
-        "official": "theo văn bản",
-        "custom": "đã điều chỉnh (custom)",
-        "envelope": "Tổng vốn: {envelope} triệu đồng; đã phân bổ {allocated} triệu đồng cho {eligible}/{units} đơn vị",
-        "synthetic": "{share} số vốn đến các đơn vị tính bằng dữ liệu minh họa ({n} đơn vị)",
-        "legal": "Căn cứ: {document}; {article}; {date}",
-    },
-    "en": {
-        "rule": "Allocation rule: {name} ({status})",
-        "illustrative": "illustrative — not the official criteria",
-        "official": "as in the legal text",
-        "custom": "edited (custom)",
-        "envelope": "Envelope: {envelope} million VND; {allocated} million VND allocated to {eligible}/{units} units",
-        "synthetic": "{share} of the envelope went to units valued with synthetic data ({n} units)",
-        "legal": "Legal basis: {document}; {article}; {date}",
-    },
-}
 
 
 def _body() -> dict:
@@ -187,6 +168,13 @@ def _labels(rule: Rule, catalogue: pd.DataFrame) -> dict[str, dict]:
             "unit": "",
             "kind": "score",
         }
+    for col in ("synthetic_criteria", "synthetic_per_household"):
+        labels[col] = {
+            "name_vi": i18n.text(f"alloc.annex.col_{col}", "vi"),
+            "name_en": i18n.text(f"alloc.annex.col_{col}", "en"),
+            "unit": "",
+            "kind": "flag",
+        }
     return labels
 
 
@@ -201,20 +189,39 @@ def _share(x: float, lang: str) -> str:
 
 
 def _title_lines(totals: dict, lang: str) -> list[str]:
-    t = TEXT[lang]
-    status = t["custom"] if totals.get("custom") else t["illustrative" if totals["illustrative"] else "official"]
+    """The annex's title block: the rule and its status, the legal basis, the envelope, what is synthetic."""
+
+    def t(key: str, **params) -> str:
+        return i18n.text(f"alloc.annex.{key}", lang, **params)
+
+    status = t("custom") if totals.get("custom") else t("illustrative" if totals["illustrative"] else "official")
     src = totals["source"]
     return [
-        t["rule"].format(name=totals["name_en" if lang == "en" else "name_vi"], status=status),
-        t["legal"].format(document=src["document"], article=src["article"], date=src["date"]),
-        t["envelope"].format(
+        t("rule", name=totals["name_en" if lang == "en" else "name_vi"], status=status),
+        t("legal", document=src["document"], article=src["article"], date=src["date"]),
+        t(
+            "envelope",
             envelope=_number(totals["envelope"]),
             allocated=_number(totals["allocated"]),
             eligible=totals["eligible"],
             units=totals["units"],
         ),
-        t["synthetic"].format(share=_share(totals["synthetic_share"], lang), n=totals["synthetic_units"]),
+        t("synthetic", share=_share(totals["synthetic_share"], lang), n=totals["synthetic_units"]),
+        t(
+            "synthetic_split",
+            criteria=_share(totals["synthetic_criteria_share"], lang),
+            denominator=_share(totals["synthetic_per_household_share"], lang),
+        ),
     ]
+
+
+def _annex_table(result: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The result as the annex shows it: the reason in ``lang`` (one column)."""
+    out = result.copy()
+    out.attrs = result.attrs
+    if lang == "en" and "reason_en" in out.columns:
+        out["reason"] = out["reason_en"]
+    return out.drop(columns=["reason_en"], errors="ignore")
 
 
 def _frame(result: pd.DataFrame) -> gpd.GeoDataFrame:
@@ -243,7 +250,7 @@ def allocations():
     if fmt == "json":
         units = json.loads(export.feature_collection_text(_frame(result), {}, None))["features"]
         return _json({"totals": totals, "equity": fair, "units": [f["properties"] for f in units]})
-    gdf = _frame(result)
+    gdf = _frame(result if fmt == "geojson" else _annex_table(result, lang))
     name = f"kontum allocation {rule.id}{' custom' if custom else ''} {year} {int(envelope)} million VND"
     sources = [f"{rule.source.document}; {rule.source.article}; {rule.source.date}"]
     if fmt == "geojson":
@@ -291,7 +298,9 @@ def allocation_rules():
                 "file": f"rules/{rule_id}.toml",
             }
         )
-    return _json({"rules": out})
+    lang = _choice({}, "lang", LANGS, app_context.settings().lang)
+    labels = {std.label: stds.short(std.label, lang) for std in stds.STANDARDS}
+    return _json({"rules": out, "standards": labels})
 
 
 def _json(doc: dict) -> Response:

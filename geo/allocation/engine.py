@@ -40,6 +40,7 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
+from geo import messages
 from geo.allocation.rules import Condition, Criterion, Rule, RuleError
 
 ID_COLUMNS = ("gso_code", "name", "unit_type", "district_code", "district_name")
@@ -98,8 +99,13 @@ def _test(values: pd.Series, cond: Condition) -> np.ndarray:
     return out & ~np.isnan(num)
 
 
-def eligibility(frame: pd.DataFrame, rule: Rule) -> tuple[np.ndarray, list[str]]:
-    """``(eligible, reason)`` per unit: all conditions must hold; the reason says which failed."""
+def _label(cond: Condition, lang: str) -> str:
+    return (cond.label_en or cond.label_vi) if lang == "en" else cond.label_vi
+
+
+def eligibility(frame: pd.DataFrame, rule: Rule, lang: str = "vi") -> tuple[np.ndarray, list[str]]:
+    """``(eligible, reason)`` per unit: all conditions must hold; the reason (in ``lang``, words from
+    the message catalogue, ``alloc.reason_*``) says which failed."""
     n = len(frame)
     ok = np.ones(n, dtype=bool)
     failed: list[list[str]] = [[] for _ in range(n)]
@@ -109,10 +115,18 @@ def eligibility(frame: pd.DataFrame, rule: Rule) -> tuple[np.ndarray, list[str]]
         ok &= passed
         for k in np.flatnonzero(~passed):
             v = values.iloc[k]
-            shown = "no value" if v is None or (isinstance(v, float) and math.isnan(v)) else f"value {v}"
-            failed[k].append(f"{cond.label_vi} ({shown})")
-    met = "; ".join(c.label_vi for c in rule.eligibility) or "không có điều kiện / no condition"
-    reasons = [f"đủ điều kiện: {met}" if ok[k] else "không đủ điều kiện: " + "; ".join(failed[k]) for k in range(n)]
+            missing = v is None or (isinstance(v, float) and math.isnan(v))
+            shown = (
+                messages.text("alloc.reason_no_value", lang)
+                if missing
+                else messages.text("alloc.reason_value", lang, value=v)
+            )
+            failed[k].append(f"{_label(cond, lang)} ({shown})")
+    met = "; ".join(_label(c, lang) for c in rule.eligibility) or messages.text("alloc.reason_no_condition", lang)
+    yes = messages.text("alloc.reason_eligible", lang, met=met)
+    reasons = [
+        yes if ok[k] else messages.text("alloc.reason_ineligible", lang, failed="; ".join(failed[k])) for k in range(n)
+    ]
     return ok, reasons
 
 
@@ -265,7 +279,7 @@ def allocate(frame: pd.DataFrame, rule: Rule, envelope: float) -> pd.DataFrame:
     """Divide ``envelope`` (million VND) among the units of ``frame`` by ``rule``.
 
     Returns one row per unit (the frame's order): id columns, ``eligible``,
-    ``reason``, per criterion ``<id>_value`` / ``_year`` / ``_standard`` /
+    ``reason`` (Vietnamese) and ``reason_en``, per criterion ``<id>_value`` / ``_year`` / ``_standard`` /
     ``_status`` / ``_points``, ``score``, ``amount`` (million VND),
     ``poor_households``, ``amount_per_poor_household`` (million VND),
     ``synthetic`` (any input synthetic), split into ``synthetic_criteria``
@@ -341,6 +355,7 @@ def _result(frame, rule: Rule, envelope, ok, reasons, pts, amount) -> pd.DataFra
     cols: dict[str, object] = {c: frame[c].to_numpy() for c in ID_COLUMNS if c in frame.columns}
     cols["eligible"] = ok
     cols["reason"] = reasons
+    cols["reason_en"] = eligibility(frame, rule, "en")[1]
     statuses = []  # the statuses of the values that decide eligibility and points
     for i, crit in enumerate(rule.criteria):
         cols[f"{crit.id}_value"] = (
