@@ -35,6 +35,7 @@ from geo.allocation.rules import LEVELS, Rule, RuleError, list_rules, load_rule,
 from geo.backends.base import BackendError
 from geo.indicators import standards as stds
 from geo.io import annex, export
+from geo.messages import Message
 
 from . import context as app_context
 from . import i18n
@@ -58,45 +59,45 @@ def _body() -> dict:
     if len(raw) > MAX_BODY_BYTES:
         raise ApiError(f"request body too large (at most {MAX_BODY_BYTES} bytes)", 413, "PayloadTooLarge")
     if not raw.strip():
-        raise bad_request('the body must be a JSON object: {"rule": …, "envelope": …, "year": …}')
+        raise bad_request(Message("error.alloc.body_object"))
     try:
         body = json.loads(raw)
     except (ValueError, RecursionError) as exc:
-        raise bad_request(f"the body is not valid JSON: {str(exc)[:200]}") from None
+        raise bad_request(Message("error.alloc.body_json", detail=str(exc)[:200])) from None
     if not isinstance(body, dict):
-        raise bad_request('the body must be a JSON object: {"rule": …, "envelope": …, "year": …}')
+        raise bad_request(Message("error.alloc.body_object"))
     unknown = [k for k in body if k not in FIELDS]
     if unknown:
-        raise bad_request(f"unknown field {unknown[0]!r}; expected: {', '.join(FIELDS)}")
+        raise bad_request(Message("error.alloc.unknown_field", got=unknown[0], expected=", ".join(FIELDS)))
     for key in ("rule", "envelope", "year"):
         if key not in body:
-            raise bad_request(f"{key}: missing")
+            raise bad_request(Message("error.alloc.missing", key=key))
     return body
 
 
 def _choice(body: dict, key: str, choices: tuple[str, ...], default: str) -> str:
     """``key`` from the body or the query string (not both), one of ``choices``."""
     if key in body and key in request.args:
-        raise bad_request(f"{key}: given both in the query string and in the body")
+        raise bad_request(Message("error.alloc.both_places", key=key))
     value = body.get(key, request.args.get(key))
     if value is None or value == "":
         return default
     if not isinstance(value, str) or value.lower() not in choices:
-        raise bad_request(f"{key}: expected one of {', '.join(choices)}, got {value!r}")
+        raise bad_request(Message("error.alloc.choice", key=key, choices=", ".join(choices), got=value))
     return value.lower()
 
 
 def _envelope(value) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise bad_request(f"envelope: expected a number of million VND, got {value!r}")
+        raise bad_request(Message("error.alloc.envelope_number", got=value))
     if not math.isfinite(value) or value <= 0 or value > MAX_ENVELOPE:
-        raise bad_request(f"envelope: expected a positive number of million VND up to {MAX_ENVELOPE}, got {value!r}")
+        raise bad_request(Message("error.alloc.envelope_range", max=MAX_ENVELOPE, got=value))
     return float(value)
 
 
 def _year(value) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1900 <= value <= 2100:
-        raise bad_request(f"year: expected a whole year such as 2020, got {value!r}")
+        raise bad_request(Message("error.alloc.year_whole", got=value))
     return value
 
 
@@ -104,7 +105,7 @@ def _level(value) -> str | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str) or value not in LEVELS:
-        raise bad_request(f"level: expected one of {', '.join(LEVELS)}, got {value!r}")
+        raise bad_request(Message("error.alloc.level", choices=", ".join(LEVELS), got=value))
     return value
 
 
@@ -113,15 +114,13 @@ def _rule(value) -> tuple[Rule, bool]:
     rules_dir = None  # rules/ of the repository (geo.allocation.rules.RULES_DIR)
     if isinstance(value, str):
         if not _RULE_ID.fullmatch(value):
-            raise bad_request(
-                f"rule: expected a rule id (lower-case letters, digits, _) or a rule object, got {value!r}"
-            )
+            raise bad_request(Message("error.alloc.rule_id", got=value))
         try:
             return load_rule(value, rules_dir), False
         except RuleError as exc:
             raise bad_request(f"rule: {exc}") from None
     if not isinstance(value, dict):
-        raise bad_request(f"rule: expected a rule id or a rule object, got {type(value).__name__}")
+        raise bad_request(Message("error.alloc.rule_type", got=type(value).__name__))
     try:
         rule = parse_rule(value, "rule")
     except RuleError as exc:
@@ -244,7 +243,7 @@ def allocations():
         frame = alloc_data.unit_frame(rule, year, level, tables=tables)
         result = engine.allocate(frame, rule, envelope)
     except RuleError as exc:
-        raise bad_request(str(exc)) from None
+        raise bad_request(exc) from None  # in the request's language where the error carries a Message
     totals = {**result.attrs, "custom": custom}
     fair = equity.equity(alloc_data.equity_frame(frame, result, rule, tables))
     if fmt == "json":

@@ -26,6 +26,7 @@ from geo.allocation.rules import Rule, RuleError, standard_years
 from geo.indicators import standards as stds
 from geo.indicators import values as ind
 from geo.io import storage
+from geo.messages import Message
 
 OBS_LEVEL = {"commune_2020": "commune", "district": "district"}
 UNIT_COLUMNS = (
@@ -80,7 +81,7 @@ def check_request(rule: Rule, year: int, level: str | None) -> str:
         raise RuleError(f"year: must be a whole year, got {year!r}")
     lo, hi = rule.years
     if not lo <= year <= hi:
-        raise RuleError(f"year: {year} is outside the rule's period {rule.period} (rule {rule.id})")
+        raise RuleError(Message("error.alloc.year_outside", year=year, period=rule.period, rule=rule.id))
     return level
 
 

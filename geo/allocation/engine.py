@@ -42,6 +42,7 @@ import pandas as pd
 
 from geo import messages
 from geo.allocation.rules import Condition, Criterion, Rule, RuleError
+from geo.messages import Message
 
 ID_COLUMNS = ("gso_code", "name", "unit_type", "district_code", "district_name")
 
@@ -261,11 +262,10 @@ def check_envelope(envelope: float, rule: Rule) -> int:
         or not math.isfinite(envelope)
         or envelope <= 0
     ):
-        raise RuleError(f"envelope: must be a positive number of million VND, got {envelope!r}")
+        raise RuleError(Message("error.alloc.envelope_positive", got=envelope))
     if envelope != int(envelope) or int(envelope) % rule.rounding_unit:
         raise RuleError(
-            f"envelope: {envelope:g} million VND is not a multiple of the rule's rounding unit "
-            f"({rule.rounding_unit} million VND, rounding.unit of {rule.id})"
+            Message("error.alloc.envelope_rounding", envelope=envelope, unit=rule.rounding_unit, rule=rule.id)
         )
     return int(envelope) // rule.rounding_unit
 
@@ -293,14 +293,20 @@ def allocate(frame: pd.DataFrame, rule: Rule, envelope: float) -> pd.DataFrame:
     pts = points(frame, rule)
     score = pts["score"].to_numpy(dtype=float)
     if not ok.any():
-        raise RuleError(f"{_where(rule)}eligibility: no eligible unit among the {len(frame)} units")
+        raise RuleError(Message("error.alloc.no_eligible", where=_where(rule), n=len(frame)))
     for i, crit in enumerate(rule.criteria):
         bad = ok & np.isnan(pts[crit.id].to_numpy(dtype=float))
         if bad.any():
             names = ", ".join(str(x) for x in frame.loc[bad, "name"].head(5)) if "name" in frame else ""
             raise RuleError(
-                f"{_where(rule)}criteria[{i}].indicator: {crit.indicator!r} has no value for "
-                f"{int(bad.sum())} eligible unit(s): {names}"
+                Message(
+                    "error.alloc.no_value",
+                    where=_where(rule),
+                    i=i,
+                    indicator=crit.indicator,
+                    n=int(bad.sum()),
+                    names=names,
+                )
             )
     idx = np.flatnonzero(ok)
     unit = rule.rounding_unit
@@ -310,17 +316,15 @@ def allocate(frame: pd.DataFrame, rule: Rule, envelope: float) -> pd.DataFrame:
     least, most = feasible_range(scores, lo, hi)
     if total_units < least:
         raise RuleError(
-            f"envelope: {envelope:g} million VND cannot meet the minimums: {len(idx)} eligible "
-            f"unit(s) × limits.min {rule.min} = {least * unit} million VND"
+            Message("error.alloc.below_minimums", envelope=envelope, n=len(idx), min=rule.min, least=least * unit)
         )
     if most is not None and total_units > most:
         why = (
-            f"the maximums allow at most {most * unit} million VND (limits.max {rule.max})"
+            Message("error.alloc.maximums_allow", most=most * unit, max=rule.max)
             if any(s > 0 for s in scores)
-            else "every eligible unit scores 0, so nothing beyond limits.min "
-            f"({least * unit} million VND) can be shared"
+            else Message("error.alloc.all_zero", least=least * unit)
         )
-        raise RuleError(f"envelope: {envelope:g} million VND is more than the units can take: {why}")
+        raise RuleError(Message("error.alloc.above_maximums", envelope=envelope, why=why))
     shares = water_fill(scores, total_units, lo, hi)
     keys = _tie_keys(frame.iloc[idx], score[idx], rule)
     rounded = largest_remainder(shares, total_units, keys)

@@ -86,7 +86,7 @@ def test_edited_rule_object_is_custom_and_changes_the_answer(client, answer):
     ],
 )
 def test_bad_requests_name_the_field(client, body, status, words):
-    r = client.post("/allocations", json=body)
+    r = client.post("/allocations", json=body, headers={"Accept-Language": "en"})  # errors default to Vietnamese
     assert r.status_code == status and words in r.get_json()["description"], r.get_json()
 
 
@@ -108,7 +108,9 @@ def test_body_is_bounded_and_must_be_json(client):
     big = json.dumps({**BODY, "rule": {"id": "x" * 70_000}})
     r = client.post("/allocations", data=big, content_type="application/json")
     assert r.status_code == 413 and "at most 65536 bytes" in r.get_json()["description"]
-    r = client.post("/allocations", data="{not json", content_type="application/json")
+    r = client.post(
+        "/allocations", data="{not json", content_type="application/json", headers={"Accept-Language": "en"}
+    )
     assert r.status_code == 400 and "not valid JSON" in r.get_json()["description"]
     assert client.post("/allocations", json=[1, 2]).status_code == 400
 
@@ -190,3 +192,35 @@ def test_rules_list_gives_each_rule_as_its_file(client):
     assert rules["p135_2020_minh_hoa"]["years"] == [2017, 2018, 2019, 2020]
     same = client.post("/allocations", json={**BODY, "rule": rules[RULE]["rule"]})
     assert same.get_json()["totals"]["custom"] is False  # the page sends it back unedited: not custom
+
+
+def test_errors_are_in_the_request_language(client):
+    body = {**BODY, "envelope": 100}  # 20 eligible communes × limits.min 1000 cannot fit in 100
+    vi = client.post("/allocations?lang=vi", json=body).get_json()["description"]
+    en = client.post("/allocations", json=body, headers={"Accept-Language": "en"}).get_json()["description"]
+    assert (
+        vi
+        == "envelope: 100 triệu đồng không đủ cho mức tối thiểu: 20 đơn vị đủ điều kiện × limits.min 1000 = 20000 triệu đồng"
+    )
+    assert (
+        en
+        == "envelope: 100 million VND cannot meet the minimums: 20 eligible unit(s) × limits.min 1000 = 20000 million VND"
+    )
+    r = client.post("/allocations?lang=vi", json={**BODY, "year": 2019})
+    assert r.status_code == 400 and "nằm ngoài giai đoạn 2020" in r.get_json()["description"]
+    r = client.post("/allocations?lang=vi", json={"rule": RULE, "year": 2020})
+    assert r.status_code == 400 and r.get_json()["description"] == "envelope: thiếu"
+
+
+def test_annex_in_english_gives_the_reason_and_the_synthetic_split_in_english(client):
+    r = client.post("/allocations?f=xlsx&lang=en", json=BODY)
+    ws = load_workbook(io.BytesIO(r.data)).worksheets[0]
+    head = annex.header_row(ws)
+    top = " ".join(str(ws.cell(i, 1).value) for i in range(1, head))
+    assert "a synthetic per-poor-household denominator (it only divides): 100.0%" in top
+    header = [c.value for c in ws[head]]
+    why = header.index("Why")
+    reasons = {row[why] for row in ws.iter_rows(min_row=head + 1, values_only=True) if row[why]}
+    assert reasons and all(x.startswith(("eligible: ", "not eligible: ")) for x in reasons)
+    rows = list(csv.DictReader(io.StringIO(client.post("/allocations?f=csv", json=BODY).data.decode("utf-8-sig"))))
+    assert {r["synthetic_per_household"] for r in rows if int(r["amount"])} == {"True"}
