@@ -23,18 +23,22 @@ from __future__ import annotations
 import json
 import math
 import re
+import tomllib
 
 import geopandas as gpd
 import pandas as pd
 from flask import Blueprint, Response, request
 
 from geo.allocation import data as alloc_data
-from geo.allocation import engine
-from geo.allocation.rules import LEVELS, Rule, RuleError, load_rule, parse_rule
+from geo.allocation import engine, equity
+from geo.allocation.rules import LEVELS, Rule, RuleError, list_rules, load_rule, parse_rule, rule_path
 from geo.backends.base import BackendError
+from geo.indicators import standards as stds
 from geo.io import annex, export
+from geo.messages import Message
 
 from . import context as app_context
+from . import i18n
 from .errors import ApiError, bad_request
 
 bp = Blueprint("allocations", __name__)
@@ -46,27 +50,6 @@ FIELDS = ("rule", "envelope", "year", "level", "lang", "f")
 MAX_ENVELOPE = 10**9  # million VND: a billion million (10^15 VND), far above any programme
 _RULE_ID = re.compile(r"[a-z0-9_]{1,80}")
 
-TEXT = {
-    "vi": {
-        "rule": "Quy tắc phân bổ: {name} ({status})",
-        "illustrative": "minh họa — không phải tiêu chí chính thức",
-        "official": "theo văn bản",
-        "custom": "đã điều chỉnh (custom)",
-        "envelope": "Tổng vốn: {envelope} triệu đồng; đã phân bổ {allocated} triệu đồng cho {eligible}/{units} đơn vị",
-        "synthetic": "{share} số vốn đến các đơn vị tính bằng dữ liệu minh họa ({n} đơn vị)",
-        "legal": "Căn cứ: {document}; {article}; {date}",
-    },
-    "en": {
-        "rule": "Allocation rule: {name} ({status})",
-        "illustrative": "illustrative — not the official criteria",
-        "official": "as in the legal text",
-        "custom": "edited (custom)",
-        "envelope": "Envelope: {envelope} million VND; {allocated} million VND allocated to {eligible}/{units} units",
-        "synthetic": "{share} of the envelope went to units valued with synthetic data ({n} units)",
-        "legal": "Legal basis: {document}; {article}; {date}",
-    },
-}
-
 
 def _body() -> dict:
     """The JSON object of the request, bounded in size; 400 otherwise."""
@@ -76,45 +59,45 @@ def _body() -> dict:
     if len(raw) > MAX_BODY_BYTES:
         raise ApiError(f"request body too large (at most {MAX_BODY_BYTES} bytes)", 413, "PayloadTooLarge")
     if not raw.strip():
-        raise bad_request('the body must be a JSON object: {"rule": …, "envelope": …, "year": …}')
+        raise bad_request(Message("error.alloc.body_object"))
     try:
         body = json.loads(raw)
     except (ValueError, RecursionError) as exc:
-        raise bad_request(f"the body is not valid JSON: {str(exc)[:200]}") from None
+        raise bad_request(Message("error.alloc.body_json", detail=str(exc)[:200])) from None
     if not isinstance(body, dict):
-        raise bad_request('the body must be a JSON object: {"rule": …, "envelope": …, "year": …}')
+        raise bad_request(Message("error.alloc.body_object"))
     unknown = [k for k in body if k not in FIELDS]
     if unknown:
-        raise bad_request(f"unknown field {unknown[0]!r}; expected: {', '.join(FIELDS)}")
+        raise bad_request(Message("error.alloc.unknown_field", got=unknown[0], expected=", ".join(FIELDS)))
     for key in ("rule", "envelope", "year"):
         if key not in body:
-            raise bad_request(f"{key}: missing")
+            raise bad_request(Message("error.alloc.missing", key=key))
     return body
 
 
 def _choice(body: dict, key: str, choices: tuple[str, ...], default: str) -> str:
     """``key`` from the body or the query string (not both), one of ``choices``."""
     if key in body and key in request.args:
-        raise bad_request(f"{key}: given both in the query string and in the body")
+        raise bad_request(Message("error.alloc.both_places", key=key))
     value = body.get(key, request.args.get(key))
     if value is None or value == "":
         return default
     if not isinstance(value, str) or value.lower() not in choices:
-        raise bad_request(f"{key}: expected one of {', '.join(choices)}, got {value!r}")
+        raise bad_request(Message("error.alloc.choice", key=key, choices=", ".join(choices), got=value))
     return value.lower()
 
 
 def _envelope(value) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise bad_request(f"envelope: expected a number of million VND, got {value!r}")
+        raise bad_request(Message("error.alloc.envelope_number", got=value))
     if not math.isfinite(value) or value <= 0 or value > MAX_ENVELOPE:
-        raise bad_request(f"envelope: expected a positive number of million VND up to {MAX_ENVELOPE}, got {value!r}")
+        raise bad_request(Message("error.alloc.envelope_range", max=MAX_ENVELOPE, got=value))
     return float(value)
 
 
 def _year(value) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1900 <= value <= 2100:
-        raise bad_request(f"year: expected a whole year such as 2020, got {value!r}")
+        raise bad_request(Message("error.alloc.year_whole", got=value))
     return value
 
 
@@ -122,7 +105,7 @@ def _level(value) -> str | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str) or value not in LEVELS:
-        raise bad_request(f"level: expected one of {', '.join(LEVELS)}, got {value!r}")
+        raise bad_request(Message("error.alloc.level", choices=", ".join(LEVELS), got=value))
     return value
 
 
@@ -131,15 +114,13 @@ def _rule(value) -> tuple[Rule, bool]:
     rules_dir = None  # rules/ of the repository (geo.allocation.rules.RULES_DIR)
     if isinstance(value, str):
         if not _RULE_ID.fullmatch(value):
-            raise bad_request(
-                f"rule: expected a rule id (lower-case letters, digits, _) or a rule object, got {value!r}"
-            )
+            raise bad_request(Message("error.alloc.rule_id", got=value))
         try:
             return load_rule(value, rules_dir), False
         except RuleError as exc:
             raise bad_request(f"rule: {exc}") from None
     if not isinstance(value, dict):
-        raise bad_request(f"rule: expected a rule id or a rule object, got {type(value).__name__}")
+        raise bad_request(Message("error.alloc.rule_type", got=type(value).__name__))
     try:
         rule = parse_rule(value, "rule")
     except RuleError as exc:
@@ -186,6 +167,13 @@ def _labels(rule: Rule, catalogue: pd.DataFrame) -> dict[str, dict]:
             "unit": "",
             "kind": "score",
         }
+    for col in ("synthetic_criteria", "synthetic_per_household"):
+        labels[col] = {
+            "name_vi": i18n.text(f"alloc.annex.col_{col}", "vi"),
+            "name_en": i18n.text(f"alloc.annex.col_{col}", "en"),
+            "unit": "",
+            "kind": "flag",
+        }
     return labels
 
 
@@ -200,20 +188,39 @@ def _share(x: float, lang: str) -> str:
 
 
 def _title_lines(totals: dict, lang: str) -> list[str]:
-    t = TEXT[lang]
-    status = t["custom"] if totals.get("custom") else t["illustrative" if totals["illustrative"] else "official"]
+    """The annex's title block: the rule and its status, the legal basis, the envelope, what is synthetic."""
+
+    def t(key: str, **params) -> str:
+        return i18n.text(f"alloc.annex.{key}", lang, **params)
+
+    status = t("custom") if totals.get("custom") else t("illustrative" if totals["illustrative"] else "official")
     src = totals["source"]
     return [
-        t["rule"].format(name=totals["name_en" if lang == "en" else "name_vi"], status=status),
-        t["legal"].format(document=src["document"], article=src["article"], date=src["date"]),
-        t["envelope"].format(
+        t("rule", name=totals["name_en" if lang == "en" else "name_vi"], status=status),
+        t("legal", document=src["document"], article=src["article"], date=src["date"]),
+        t(
+            "envelope",
             envelope=_number(totals["envelope"]),
             allocated=_number(totals["allocated"]),
             eligible=totals["eligible"],
             units=totals["units"],
         ),
-        t["synthetic"].format(share=_share(totals["synthetic_share"], lang), n=totals["synthetic_units"]),
+        t("synthetic", share=_share(totals["synthetic_share"], lang), n=totals["synthetic_units"]),
+        t(
+            "synthetic_split",
+            criteria=_share(totals["synthetic_criteria_share"], lang),
+            denominator=_share(totals["synthetic_per_household_share"], lang),
+        ),
     ]
+
+
+def _annex_table(result: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The result as the annex shows it: the reason in ``lang`` (one column)."""
+    out = result.copy()
+    out.attrs = result.attrs
+    if lang == "en" and "reason_en" in out.columns:
+        out["reason"] = out["reason_en"]
+    return out.drop(columns=["reason_en"], errors="ignore")
 
 
 def _frame(result: pd.DataFrame) -> gpd.GeoDataFrame:
@@ -236,17 +243,18 @@ def allocations():
         frame = alloc_data.unit_frame(rule, year, level, tables=tables)
         result = engine.allocate(frame, rule, envelope)
     except RuleError as exc:
-        raise bad_request(str(exc)) from None
+        raise bad_request(exc) from None  # in the request's language where the error carries a Message
     totals = {**result.attrs, "custom": custom}
+    fair = equity.equity(alloc_data.equity_frame(frame, result, rule, tables))
     if fmt == "json":
         units = json.loads(export.feature_collection_text(_frame(result), {}, None))["features"]
-        return _json({"totals": totals, "units": [f["properties"] for f in units]})
-    gdf = _frame(result)
+        return _json({"totals": totals, "equity": fair, "units": [f["properties"] for f in units]})
+    gdf = _frame(result if fmt == "geojson" else _annex_table(result, lang))
     name = f"kontum allocation {rule.id}{' custom' if custom else ''} {year} {int(envelope)} million VND"
     sources = [f"{rule.source.document}; {rule.source.article}; {rule.source.date}"]
     if fmt == "geojson":
         prov = export.provenance(gdf, {"sources": sources}, title=name)
-        text = export.feature_collection_text(gdf, {"totals": totals, "metadata": prov})
+        text = export.feature_collection_text(gdf, {"totals": totals, "equity": fair, "metadata": prov})
         return Response(text, mimetype="application/geo+json")
     meta = {"sources": sources, "totals": totals, "synthetic": totals["synthetic_units"] > 0}
     options = {
@@ -262,6 +270,36 @@ def allocations():
     resp = Response(data, content_type=mimetype)
     resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return resp
+
+
+@bp.get("/allocations/rules")
+def allocation_rules():
+    """The shipped rules, each as its file's table (what ``POST /allocations`` takes as an edited rule).
+
+    With each: ``years`` (the period as a list), ``illustrative`` and the
+    file it was read from, so the page can show the name, the legal source or
+    the "minh họa" flag, and offer the rule's own years and levels.
+    """
+    out = []
+    for rule_id in list_rules(None):
+        try:
+            rule = load_rule(rule_id, None)
+        except RuleError as exc:  # a broken file is named, never hidden
+            raise ApiError(f"rule {rule_id}: {exc}", 503, "ServiceUnavailable") from None
+        table = tomllib.loads(rule_path(rule_id, None).read_text(encoding="utf-8"))
+        lo, hi = rule.years
+        out.append(
+            {
+                "id": rule.id,
+                "rule": table,
+                "years": list(range(lo, hi + 1)),
+                "illustrative": rule.illustrative,
+                "file": f"rules/{rule_id}.toml",
+            }
+        )
+    lang = _choice({}, "lang", LANGS, app_context.settings().lang)
+    labels = {std.label: stds.short(std.label, lang) for std in stds.STANDARDS}
+    return _json({"rules": out, "standards": labels})
 
 
 def _json(doc: dict) -> Response:

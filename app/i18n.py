@@ -19,7 +19,7 @@ from geo import messages
 from geo.messages import LANGS, Message
 
 #: The catalogue's tables the map page's script reads (``t("no_data")`` is ``page.no_data``).
-JS_SECTIONS = ("page", "status", "quality", "scheme", "leaflet", "draw")
+JS_SECTIONS = ("page", "status", "quality", "scheme", "leaflet", "draw", "alloc")
 
 
 def default_lang() -> str:

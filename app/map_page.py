@@ -890,10 +890,12 @@ class _Init(JSCSSMixin, MacroElement):
             ("topojson_client", _static(f"{VENDOR}/topojson-client-3.1.0/topojson-client.min.js")),
             ("kontum_js", _static("map/kontum-map.js")),
             ("kontum_workbench_js", _static("map/kontum-workbench.js")),
+            ("kontum_allocation_js", _static("map/kontum-allocation.js")),
         ]
         self.default_css = [(n, _static(u)) for n, u in css] + [
             ("kontum_css", _static("map/kontum-map.css")),
             ("kontum_workbench_css", _static("map/kontum-workbench.css")),
+            ("kontum_allocation_css", _static("map/kontum-allocation.css")),
         ]
         self.map_name, self.control_name, self.drawn_name, self.bases = map_name, control_name, drawn_name, bases
 
@@ -1039,6 +1041,7 @@ def _page_config(lang: str, path) -> dict:
             "layer_download": url_for("workbench.layer_download", layer_id="__ID__"),
             "other_lang": url_for("map_page.index", lang=other),
             "print": (request.script_root or "") + "/print",
+            "allocations": (request.script_root or "") + "/allocations",
         },
         "i18n": i18n.js_messages(lang),
         "status": i18n.section("status", lang),

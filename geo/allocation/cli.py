@@ -117,6 +117,11 @@ def format_table(result: pd.DataFrame) -> str:
             f"{a['units']} units; {a['synthetic_share']:.1%} went to units valued with synthetic data "
             f"({a['synthetic_units']} units)"
         ),
+        (
+            f"  by what is synthetic: criterion or eligibility values (they move money) "
+            f"{a['synthetic_criteria_share']:.1%}; the per-household denominator (it only divides the amount) "
+            f"{a['synthetic_per_household_share']:.1%}"
+        ),
     ]
     return "\n".join(lines)
 

@@ -26,6 +26,7 @@ from geo.allocation.rules import Rule, RuleError, standard_years
 from geo.indicators import standards as stds
 from geo.indicators import values as ind
 from geo.io import storage
+from geo.messages import Message
 
 OBS_LEVEL = {"commune_2020": "commune", "district": "district"}
 UNIT_COLUMNS = (
@@ -80,7 +81,7 @@ def check_request(rule: Rule, year: int, level: str | None) -> str:
         raise RuleError(f"year: must be a whole year, got {year!r}")
     lo, hi = rule.years
     if not lo <= year <= hi:
-        raise RuleError(f"year: {year} is outside the rule's period {rule.period} (rule {rule.id})")
+        raise RuleError(Message("error.alloc.year_outside", year=year, period=rule.period, rule=rule.id))
     return level
 
 
@@ -221,3 +222,31 @@ def unit_frame(
             _attach(frame, picked[["value", "year", "standard", "status", "source"]], hh, frame["gso_code"], False)
     frame.attrs = {"year": int(year), "level": level}
     return frame
+
+
+def equity_frame(frame: pd.DataFrame, result: pd.DataFrame, rule: Rule, tables: Tables) -> pd.DataFrame:
+    """The columns :func:`geo.allocation.equity.equity` reads, for the units of one allocation.
+
+    ``frame`` is the :func:`unit_frame` the allocation ran on, ``result`` its
+    answer.  The poverty rate ranking "the poorest" is the year's
+    (``poor_rate``, the standard of that year, with its status), the poor
+    households are the rule's per-household denominator (with its status);
+    ``on_border`` comes from the unit layer (districts have none).
+    """
+    year, level = frame.attrs.get("year"), frame.attrs.get("level", rule.levels[0])
+    cols = ["gso_code", "district_code", "district_name", "eligible", "amount", "poor_households"]
+    out = pd.DataFrame({c: result[c].to_numpy() for c in cols if c in result.columns})
+    hh = rule.per_household
+    if hh and f"{hh}__status" in frame.columns:
+        out["poor_households__status"] = frame[f"{hh}__status"].to_numpy()
+    if "on_border" in frame.columns:
+        out["on_border"] = frame["on_border"].to_numpy()
+    if "poor_rate" in frame.columns:
+        out["poor_rate"] = frame["poor_rate"].to_numpy()
+        out["poor_rate__status"] = frame["poor_rate__status"].to_numpy()
+        return out
+    rows = ind.values(tables.observations, "poor_rate", OBS_LEVEL[level], year)
+    if len(rows):
+        picked = rows.assign(gso_code=rows["gso_code"].astype(str)).set_index("gso_code")
+        _attach(out, picked[["value", "year", "standard", "status", "source"]], "poor_rate", out["gso_code"], False)
+    return out

@@ -40,7 +40,9 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
+from geo import messages
 from geo.allocation.rules import Condition, Criterion, Rule, RuleError
+from geo.messages import Message
 
 ID_COLUMNS = ("gso_code", "name", "unit_type", "district_code", "district_name")
 
@@ -98,8 +100,13 @@ def _test(values: pd.Series, cond: Condition) -> np.ndarray:
     return out & ~np.isnan(num)
 
 
-def eligibility(frame: pd.DataFrame, rule: Rule) -> tuple[np.ndarray, list[str]]:
-    """``(eligible, reason)`` per unit: all conditions must hold; the reason says which failed."""
+def _label(cond: Condition, lang: str) -> str:
+    return (cond.label_en or cond.label_vi) if lang == "en" else cond.label_vi
+
+
+def eligibility(frame: pd.DataFrame, rule: Rule, lang: str = "vi") -> tuple[np.ndarray, list[str]]:
+    """``(eligible, reason)`` per unit: all conditions must hold; the reason (in ``lang``, words from
+    the message catalogue, ``alloc.reason_*``) says which failed."""
     n = len(frame)
     ok = np.ones(n, dtype=bool)
     failed: list[list[str]] = [[] for _ in range(n)]
@@ -109,10 +116,18 @@ def eligibility(frame: pd.DataFrame, rule: Rule) -> tuple[np.ndarray, list[str]]
         ok &= passed
         for k in np.flatnonzero(~passed):
             v = values.iloc[k]
-            shown = "no value" if v is None or (isinstance(v, float) and math.isnan(v)) else f"value {v}"
-            failed[k].append(f"{cond.label_vi} ({shown})")
-    met = "; ".join(c.label_vi for c in rule.eligibility) or "không có điều kiện / no condition"
-    reasons = [f"đủ điều kiện: {met}" if ok[k] else "không đủ điều kiện: " + "; ".join(failed[k]) for k in range(n)]
+            missing = v is None or (isinstance(v, float) and math.isnan(v))
+            shown = (
+                messages.text("alloc.reason_no_value", lang)
+                if missing
+                else messages.text("alloc.reason_value", lang, value=v)
+            )
+            failed[k].append(f"{_label(cond, lang)} ({shown})")
+    met = "; ".join(_label(c, lang) for c in rule.eligibility) or messages.text("alloc.reason_no_condition", lang)
+    yes = messages.text("alloc.reason_eligible", lang, met=met)
+    reasons = [
+        yes if ok[k] else messages.text("alloc.reason_ineligible", lang, failed="; ".join(failed[k])) for k in range(n)
+    ]
     return ok, reasons
 
 
@@ -247,11 +262,10 @@ def check_envelope(envelope: float, rule: Rule) -> int:
         or not math.isfinite(envelope)
         or envelope <= 0
     ):
-        raise RuleError(f"envelope: must be a positive number of million VND, got {envelope!r}")
+        raise RuleError(Message("error.alloc.envelope_positive", got=envelope))
     if envelope != int(envelope) or int(envelope) % rule.rounding_unit:
         raise RuleError(
-            f"envelope: {envelope:g} million VND is not a multiple of the rule's rounding unit "
-            f"({rule.rounding_unit} million VND, rounding.unit of {rule.id})"
+            Message("error.alloc.envelope_rounding", envelope=envelope, unit=rule.rounding_unit, rule=rule.id)
         )
     return int(envelope) // rule.rounding_unit
 
@@ -265,10 +279,13 @@ def allocate(frame: pd.DataFrame, rule: Rule, envelope: float) -> pd.DataFrame:
     """Divide ``envelope`` (million VND) among the units of ``frame`` by ``rule``.
 
     Returns one row per unit (the frame's order): id columns, ``eligible``,
-    ``reason``, per criterion ``<id>_value`` / ``_year`` / ``_standard`` /
+    ``reason`` (Vietnamese) and ``reason_en``, per criterion ``<id>_value`` / ``_year`` / ``_standard`` /
     ``_status`` / ``_points``, ``score``, ``amount`` (million VND),
     ``poor_households``, ``amount_per_poor_household`` (million VND),
-    ``synthetic``; ``geometry`` when the frame has one.  ``attrs`` holds
+    ``synthetic`` (any input synthetic), split into ``synthetic_criteria``
+    (a value deciding eligibility or points) and ``synthetic_per_household``
+    (the per-household denominator only divides, it never moves money);
+    ``geometry`` when the frame has one.  ``attrs`` holds
     the totals (see ``docs/ALLOCATION.md``).
     """
     total_units = check_envelope(envelope, rule)
@@ -276,14 +293,20 @@ def allocate(frame: pd.DataFrame, rule: Rule, envelope: float) -> pd.DataFrame:
     pts = points(frame, rule)
     score = pts["score"].to_numpy(dtype=float)
     if not ok.any():
-        raise RuleError(f"{_where(rule)}eligibility: no eligible unit among the {len(frame)} units")
+        raise RuleError(Message("error.alloc.no_eligible", where=_where(rule), n=len(frame)))
     for i, crit in enumerate(rule.criteria):
         bad = ok & np.isnan(pts[crit.id].to_numpy(dtype=float))
         if bad.any():
             names = ", ".join(str(x) for x in frame.loc[bad, "name"].head(5)) if "name" in frame else ""
             raise RuleError(
-                f"{_where(rule)}criteria[{i}].indicator: {crit.indicator!r} has no value for "
-                f"{int(bad.sum())} eligible unit(s): {names}"
+                Message(
+                    "error.alloc.no_value",
+                    where=_where(rule),
+                    i=i,
+                    indicator=crit.indicator,
+                    n=int(bad.sum()),
+                    names=names,
+                )
             )
     idx = np.flatnonzero(ok)
     unit = rule.rounding_unit
@@ -293,17 +316,15 @@ def allocate(frame: pd.DataFrame, rule: Rule, envelope: float) -> pd.DataFrame:
     least, most = feasible_range(scores, lo, hi)
     if total_units < least:
         raise RuleError(
-            f"envelope: {envelope:g} million VND cannot meet the minimums: {len(idx)} eligible "
-            f"unit(s) × limits.min {rule.min} = {least * unit} million VND"
+            Message("error.alloc.below_minimums", envelope=envelope, n=len(idx), min=rule.min, least=least * unit)
         )
     if most is not None and total_units > most:
         why = (
-            f"the maximums allow at most {most * unit} million VND (limits.max {rule.max})"
+            Message("error.alloc.maximums_allow", most=most * unit, max=rule.max)
             if any(s > 0 for s in scores)
-            else "every eligible unit scores 0, so nothing beyond limits.min "
-            f"({least * unit} million VND) can be shared"
+            else Message("error.alloc.all_zero", least=least * unit)
         )
-        raise RuleError(f"envelope: {envelope:g} million VND is more than the units can take: {why}")
+        raise RuleError(Message("error.alloc.above_maximums", envelope=envelope, why=why))
     shares = water_fill(scores, total_units, lo, hi)
     keys = _tie_keys(frame.iloc[idx], score[idx], rule)
     rounded = largest_remainder(shares, total_units, keys)
@@ -312,11 +333,34 @@ def allocate(frame: pd.DataFrame, rule: Rule, envelope: float) -> pd.DataFrame:
     return _result(frame, rule, envelope, ok, reasons, pts, amount)
 
 
+def _any_synthetic(statuses: list, n: int) -> np.ndarray:
+    """Which units have a synthetic value among ``statuses`` (one array of statuses per input)."""
+    out = np.zeros(n, dtype=bool)
+    for st in statuses:
+        out |= np.asarray([s == "synthetic" for s in st], dtype=bool)
+    return out
+
+
+def _synthetic_part(prefix: str, which: np.ndarray, amount: np.ndarray, allocated: int) -> dict:
+    """``<prefix>_units``, ``_amount`` and ``_share`` of the envelope for the units ``which``.
+
+    >>> _synthetic_part("s", np.array([True, False]), np.array([30, 70]), 100)
+    {'s_units': 1, 's_amount': 30, 's_share': 0.3}
+    """
+    part = int(amount[which].sum())
+    return {
+        f"{prefix}_units": int(which.sum()),
+        f"{prefix}_amount": part,
+        f"{prefix}_share": round(part / allocated, 6) if allocated else 0.0,
+    }
+
+
 def _result(frame, rule: Rule, envelope, ok, reasons, pts, amount) -> pd.DataFrame:
     cols: dict[str, object] = {c: frame[c].to_numpy() for c in ID_COLUMNS if c in frame.columns}
     cols["eligible"] = ok
     cols["reason"] = reasons
-    statuses = []
+    cols["reason_en"] = eligibility(frame, rule, "en")[1]
+    statuses = []  # the statuses of the values that decide eligibility and points
     for i, crit in enumerate(rule.criteria):
         cols[f"{crit.id}_value"] = (
             criterion_values(frame, crit, rule, f"criteria[{i}]")
@@ -343,16 +387,16 @@ def _result(frame, rule: Rule, envelope, ok, reasons, pts, amount) -> pd.DataFra
         else np.full(len(frame), np.nan)
     )
     hh_status = frame.get(f"{rule.per_household}__status")
-    if hh_status is not None:
-        statuses.append(hh_status.to_numpy())
     cols["poor_households"] = households
     with np.errstate(divide="ignore", invalid="ignore"):
         per = np.where(households > 0, amount / households, np.nan)
     cols["amount_per_poor_household"] = np.round(per, 3)
-    synthetic = np.zeros(len(frame), dtype=bool)
-    for st in statuses:
-        synthetic |= np.asarray([s == "synthetic" for s in st], dtype=bool)
+    in_criteria = _any_synthetic(statuses, len(frame))
+    in_denominator = _any_synthetic([] if hh_status is None else [hh_status.to_numpy()], len(frame))
+    synthetic = in_criteria | in_denominator
     cols["synthetic"] = synthetic
+    cols["synthetic_criteria"] = in_criteria
+    cols["synthetic_per_household"] = in_denominator
     out = pd.DataFrame(cols, index=frame.index)
     if "geometry" in frame.columns:
         out["geometry"] = frame["geometry"].to_numpy()
@@ -379,6 +423,8 @@ def _result(frame, rule: Rule, envelope, ok, reasons, pts, amount) -> pd.DataFra
         "synthetic_units": int((synthetic & ok).sum()),
         "synthetic_amount": synthetic_amount,
         "synthetic_share": round(synthetic_amount / allocated, 6) if allocated else 0.0,
+        **_synthetic_part("synthetic_criteria", in_criteria & ok, amount, allocated),
+        **_synthetic_part("synthetic_per_household", in_denominator & ok, amount, allocated),
         "min": rule.min,
         "max": rule.max,
         "rounding_unit": rule.rounding_unit,

@@ -86,7 +86,7 @@ def test_edited_rule_object_is_custom_and_changes_the_answer(client, answer):
     ],
 )
 def test_bad_requests_name_the_field(client, body, status, words):
-    r = client.post("/allocations", json=body)
+    r = client.post("/allocations", json=body, headers={"Accept-Language": "en"})  # errors default to Vietnamese
     assert r.status_code == status and words in r.get_json()["description"], r.get_json()
 
 
@@ -108,7 +108,9 @@ def test_body_is_bounded_and_must_be_json(client):
     big = json.dumps({**BODY, "rule": {"id": "x" * 70_000}})
     r = client.post("/allocations", data=big, content_type="application/json")
     assert r.status_code == 413 and "at most 65536 bytes" in r.get_json()["description"]
-    r = client.post("/allocations", data="{not json", content_type="application/json")
+    r = client.post(
+        "/allocations", data="{not json", content_type="application/json", headers={"Accept-Language": "en"}
+    )
     assert r.status_code == 400 and "not valid JSON" in r.get_json()["description"]
     assert client.post("/allocations", json=[1, 2]).status_code == 400
 
@@ -150,3 +152,75 @@ def test_csv_and_geojson(client):
     doc = r.get_json()
     assert r.mimetype == "application/geo+json" and len(doc["features"]) == 102
     assert doc["totals"]["allocated"] == 40744 and doc["features"][0]["geometry"]["type"] in ("Polygon", "MultiPolygon")
+
+
+def test_equity_view_of_the_worked_example(answer):
+    e = answer["equity"]
+    units = answer["units"]
+    assert len(e["districts"]) == 10 and sum(d["amount"] for d in e["districts"]) == 40744
+    money = {d["district_code"]: d["amount"] for d in e["districts"] if d["amount"]}
+    assert set(money) == {"613", "617"}  # only Kon Plông and Tu Mơ Rông receive
+    assert e["poorest"]["units"] == 21  # ceil(102 × 0.2) communes with the highest 2020 poverty rate
+    poorest = set(e["poorest"]["codes"])
+    assert e["poorest"]["amount"] == sum(u["amount"] for u in units if u["gso_code"] in poorest)
+    border = [u for u in units if u["gso_code"] in set(e["border"]["codes"])]
+    assert len(border) == 13 and e["border"]["amount"] == sum(u["amount"] for u in border)
+    curve = e["lorenz"]
+    assert curve[0] == [0.0, 0.0] and curve[-1] == [1.0, 1.0] and len(curve) == 103
+    assert all(a[0] <= b[0] and a[1] <= b[1] for a, b in zip(curve, curve[1:]))
+    assert 0 < e["gini_eligible"] < e["gini"] < 1  # 82 communes get nothing: far less even province-wide
+    assert e["synthetic"] == {"poor_rate": True, "poor_households": True}
+
+
+def test_synthetic_share_names_what_is_synthetic(client):
+    # QĐ 275: districts chosen and weighted by official lists; only the poor-household denominator is synthetic
+    r = client.post("/allocations", json={"rule": "poor_districts_qd275_2018_2020", "envelope": 10000, "year": 2020})
+    t = r.get_json()["totals"]
+    assert t["synthetic_share"] == 1.0
+    assert t["synthetic_criteria_share"] == 0.0 and t["synthetic_criteria_units"] == 0
+    assert t["synthetic_per_household_share"] == 1.0 and t["synthetic_per_household_units"] == 3
+    assert r.get_json()["equity"]["border"] is None  # districts carry no border flag
+
+
+def test_rules_list_gives_each_rule_as_its_file(client):
+    r = client.get("/allocations/rules")
+    assert r.status_code == 200
+    rules = {x["id"]: x for x in r.get_json()["rules"]}
+    assert set(rules) == {"p135_2020_minh_hoa", "poor_districts_qd275_2018_2020", RULE}
+    assert rules[RULE]["rule"] == _rule_object() and rules[RULE]["years"] == [2020]
+    assert rules[RULE]["illustrative"] is True and rules["poor_districts_qd275_2018_2020"]["illustrative"] is False
+    assert rules["p135_2020_minh_hoa"]["years"] == [2017, 2018, 2019, 2020]
+    same = client.post("/allocations", json={**BODY, "rule": rules[RULE]["rule"]})
+    assert same.get_json()["totals"]["custom"] is False  # the page sends it back unedited: not custom
+
+
+def test_errors_are_in_the_request_language(client):
+    body = {**BODY, "envelope": 100}  # 20 eligible communes × limits.min 1000 cannot fit in 100
+    vi = client.post("/allocations?lang=vi", json=body).get_json()["description"]
+    en = client.post("/allocations", json=body, headers={"Accept-Language": "en"}).get_json()["description"]
+    assert (
+        vi
+        == "envelope: 100 triệu đồng không đủ cho mức tối thiểu: 20 đơn vị đủ điều kiện × limits.min 1000 = 20000 triệu đồng"
+    )
+    assert (
+        en
+        == "envelope: 100 million VND cannot meet the minimums: 20 eligible unit(s) × limits.min 1000 = 20000 million VND"
+    )
+    r = client.post("/allocations?lang=vi", json={**BODY, "year": 2019})
+    assert r.status_code == 400 and "nằm ngoài giai đoạn 2020" in r.get_json()["description"]
+    r = client.post("/allocations?lang=vi", json={"rule": RULE, "year": 2020})
+    assert r.status_code == 400 and r.get_json()["description"] == "envelope: thiếu"
+
+
+def test_annex_in_english_gives_the_reason_and_the_synthetic_split_in_english(client):
+    r = client.post("/allocations?f=xlsx&lang=en", json=BODY)
+    ws = load_workbook(io.BytesIO(r.data)).worksheets[0]
+    head = annex.header_row(ws)
+    top = " ".join(str(ws.cell(i, 1).value) for i in range(1, head))
+    assert "a synthetic per-poor-household denominator (it only divides): 100.0%" in top
+    header = [c.value for c in ws[head]]
+    why = header.index("Why")
+    reasons = {row[why] for row in ws.iter_rows(min_row=head + 1, values_only=True) if row[why]}
+    assert reasons and all(x.startswith(("eligible: ", "not eligible: ")) for x in reasons)
+    rows = list(csv.DictReader(io.StringIO(client.post("/allocations?f=csv", json=BODY).data.decode("utf-8-sig"))))
+    assert {r["synthetic_per_household"] for r in rows if int(r["amount"])} == {"True"}

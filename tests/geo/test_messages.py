@@ -61,7 +61,7 @@ def _used_ids() -> set[str]:
             table = key.split(".", 1)[0]
             ids.add(
                 key
-                if "." in key and table in ("page", "status", "quality", "scheme", "leaflet", "draw")
+                if "." in key and table in ("page", "status", "quality", "scheme", "leaflet", "draw", "alloc")
                 else f"page.{key}"
             )
     # templates: t.key / s.key read the catalogue's table of the page they belong to

@@ -161,6 +161,7 @@
     if (yearSel) yearSel.value = String(S.year);
     updateLangLink();
     var restored = KT.workbench ? KT.workbench.init(S) : null;
+    if (KT.allocation) KT.allocation.init(S);
 
     KT.ready = Promise.all(first.concat([S.geometryPromise, S.seriesPromise, restored])).then(function () {
       document.body.setAttribute("data-kt-ready", "1");
@@ -293,6 +294,8 @@
     }
     return S.geometry[source];
   }
+
+  KT.geometry = geometry;  // the page's own simplified shapes of a source, by code (a promise)
 
   KT.reload = function (entry) { entry.loading = ensureLoaded(entry); return entry.loading; };
 

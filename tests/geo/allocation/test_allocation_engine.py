@@ -214,3 +214,23 @@ def test_same_inputs_same_output_whatever_the_row_order(case, rnd):
     rnd.shuffle(order)
     c = engine.allocate(f.iloc[order].reset_index(drop=True), rule, envelope)
     assert amounts(c) == amounts(a)  # ties are broken by keys of the units, never by their position
+
+
+def test_synthetic_share_is_split_between_criteria_and_the_per_household_denominator():
+    f = frame([1, 3])
+    f["poor_households__status"] = ["synthetic", "synthetic"]  # only the denominator is synthetic
+    out = engine.allocate(f, make_rule(), 100)
+    a = out.attrs
+    assert a["synthetic_share"] == 1.0  # the old total says "everything"…
+    assert (a["synthetic_criteria_share"], a["synthetic_criteria_units"]) == (0.0, 0)  # …no money moved by it
+    assert (a["synthetic_per_household_share"], a["synthetic_per_household_amount"]) == (1.0, 100)
+    assert out["synthetic_criteria"].tolist() == [False, False]
+    assert out["synthetic_per_household"].tolist() == [True, True]
+    f = frame([1, 3])
+    f["x__status"] = ["synthetic", "official"]
+    a = engine.allocate(f, make_rule(), 100).attrs
+    assert (a["synthetic_criteria_amount"], a["synthetic_criteria_share"], a["synthetic_per_household_share"]) == (
+        25,
+        0.25,
+        0.0,
+    )
