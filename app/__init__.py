@@ -25,6 +25,7 @@ BLUEPRINTS = [
     "app.errors",
     "app.targets",
     "app.ogc",
+    "app.ogc_tiles",
     "app.raster_api",
     "app.uploads",
     "app.map_page",
