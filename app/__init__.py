@@ -59,6 +59,7 @@ CONFIG_KEYS = {
     "MAP_ZONAL_LIMIT": "zonal_limit",
     "MAP_PROXY_HOPS": "proxy_hops",
     "MAP_KEEP_VERSIONS": "keep_versions",
+    "MAP_TILES_MIN_UNITS": "tiles_min_units",
     "MAP_LANG": "lang",
     "DEFAULT_LANG": "lang",
 }
