@@ -308,6 +308,9 @@
     entry.inflight = Promise.all(jobs).then(function (res) {
       if (entry.inflightKey !== key) return entry;       // a newer request won
       build(entry, res[0], res[1]);
+      return entry.tilesDrawn || entry;  // tiles: loaded once the view's tiles are drawn
+    }).then(function () {
+      if (entry.inflightKey !== key) return entry;
       entry.key = key;
       entry.error = null;
       S.legend.update();
@@ -391,6 +394,10 @@
     });
     // data-kt-tiles: the filled communes of the view are drawn (tests and bench/browser.py wait for it)
     if (meta.display !== "outline") vg.on("load", function () { document.body.setAttribute("data-kt-tiles", "1"); });
+    entry.tilesDrawn = new Promise(function (resolve) {  // (a view with no tile to load fires none)
+      vg.once("load", function () { resolve(entry); });
+      setTimeout(function () { resolve(entry); }, 30000);
+    });
     entry.leaflet = vg;
     entry.group.addLayer(vg);
   }
