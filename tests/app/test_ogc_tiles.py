@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import gzip
 import json
+from urllib.parse import quote
 
 import mapbox_vector_tile
 import numpy as np
 import pytest
 import shapely
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from shapely.geometry import shape
 
 from geo.ogc import tiles
@@ -182,3 +185,16 @@ def test_tileset_metadata_and_links(client):
     assert tms["id"] == "WebMercatorQuad" and len(tms["tileMatrices"]) == tiles.MAX_ZOOM + 1
     assert tms["tileMatrices"][0]["matrixWidth"] == 1 and tms["tileMatrices"][7]["matrixWidth"] == 128
     assert json.dumps(tms["tileMatrices"][0]["pointOfOrigin"]) == json.dumps([-tiles.ORIGIN, tiles.ORIGIN])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    z=st.one_of(st.integers(-3, 20).map(str), st.text(max_size=4)),
+    y=st.one_of(st.integers(-3, 2**21).map(str), st.sampled_from(["", "1.5", "٣", "0x1"])),
+    x=st.integers(-3, 2**21).map(str),
+)
+def test_any_tile_address_is_an_answer_or_a_clear_error(client, z, y, x):
+    resp = client.get(f"{TILES}/{quote(z, safe='')}/{quote(y, safe='')}/{x}", headers={"Accept-Language": "en"})
+    assert resp.status_code in (200, 204, 400, 404)
+    if resp.status_code >= 400:
+        assert resp.get_json()["description"]
