@@ -25,6 +25,7 @@ BLUEPRINTS = [
     "app.errors",
     "app.targets",
     "app.ogc",
+    "app.ogc_tiles",
     "app.raster_api",
     "app.uploads",
     "app.map_page",
@@ -58,6 +59,7 @@ CONFIG_KEYS = {
     "MAP_ZONAL_LIMIT": "zonal_limit",
     "MAP_PROXY_HOPS": "proxy_hops",
     "MAP_KEEP_VERSIONS": "keep_versions",
+    "MAP_TILES_MIN_UNITS": "tiles_min_units",
     "MAP_LANG": "lang",
     "DEFAULT_LANG": "lang",
 }

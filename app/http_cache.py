@@ -67,6 +67,7 @@ COMPRESSIBLE = frozenset(
         "image/svg+xml",
         "text/plain",
         "text/csv",
+        "application/vnd.mapbox-vector-tile",
     }
 )
 #: Paths whose GET answers carry an ETag (the data answers).

@@ -57,6 +57,7 @@ from geo.indicators import standards as poverty_standards
 from geo.indicators import values as indicators
 from geo.maplayers import layerspec, topology
 from geo.messages import Message as M
+from geo.ogc import tiles as ogc_tiles
 
 from . import context as app_context
 from . import i18n, workbench
@@ -83,6 +84,7 @@ PLUGIN_ASSETS = {
         [("leaflet_draw_js", f"{VENDOR}/leaflet-draw-1.0.4/leaflet.draw.js")],
         [("leaflet_draw_css", f"{VENDOR}/leaflet-draw-1.0.4/leaflet.draw.css")],
     ),
+    "vectorgrid": ([("leaflet_vectorgrid_js", f"{VENDOR}/leaflet.vectorgrid-1.3.0/Leaflet.VectorGrid.bundled.js")], []),
     "markercluster": (
         [("markerclusterjs", f"{VENDOR}/leaflet.markercluster-1.5.3/leaflet.markercluster.js")],
         [
@@ -882,10 +884,12 @@ class _Init(JSCSSMixin, MacroElement):
         {% endmacro %}
     """)
 
-    def __init__(self, map_name, control_name, drawn_name, bases):
+    def __init__(self, map_name, control_name, drawn_name, bases, tiled: bool = False):
         super().__init__()
         self._name = "KontumInit"
         js, css = PLUGIN_ASSETS["markercluster"]
+        if tiled:
+            js = js + PLUGIN_ASSETS["vectorgrid"][0]
         self.default_js = [(n, _static(u)) for n, u in js] + [
             ("topojson_client", _static(f"{VENDOR}/topojson-client-3.1.0/topojson-client.min.js")),
             ("kontum_js", _static("map/kontum-map.js")),
@@ -1000,6 +1004,32 @@ def _context_layer(lang: str, path, bounds) -> folium.FeatureGroup:
     return group
 
 
+#: Sources drawn from the OGC vector tiles in the national mode (:func:`tiled`).
+TILED_SOURCES = ("communes",)
+#: The national map opens on the whole country (Kon Tum's page keeps zoom 7 as its floor).
+TILED_MIN_ZOOM = 5
+
+
+def tiled(path) -> bool:
+    """Whether the page draws its communes from vector tiles: from ``MAP_TILES_MIN_UNITS``
+    communes on (the national coverage); Kon Tum's 102 stay one GeoJSON, drawn as today."""
+    return len(layerspec.read_source("communes", path)) >= app_context.settings().tiles_min_units
+
+
+def _tiles_config(path) -> dict | None:
+    """The page's ``tiles`` member: the tile URL template (Leaflet's ``{z}/{y}/{x}``), the item
+    URL a click fetches, the tiled sources and the deepest zoom served; None for GeoJSON."""
+    if not tiled(path):
+        return None
+    url = url_for("ogc_tiles.tile", collection_id="__SRC__", tms=ogc_tiles.TMS_ID, z="__Z__", y="__Y__", x="__X__")
+    return {
+        "url": url.replace("__Z__", "{z}").replace("__Y__", "{y}").replace("__X__", "{x}"),
+        "item": url_for("ogc.item", collection_id="__SRC__", feature_id="__ID__", f="json"),
+        "sources": list(TILED_SOURCES),
+        "max_zoom": ogc_tiles.MAX_ZOOM,
+    }
+
+
 def _page_config(lang: str, path) -> dict:
     districts = layerspec.read_source("districts", path)
     dlist = []
@@ -1048,6 +1078,7 @@ def _page_config(lang: str, path) -> dict:
         "quality": i18n.section("quality", lang),
         "demo_label": DEMO_LABEL,
         "workbench": workbench.page_options(lang, path),
+        "tiles": _tiles_config(path),
     }
 
 
@@ -1057,6 +1088,7 @@ def render_page(lang: str, path) -> str:
     x0, y0, x1, y1 = communes.total_bounds
     bounds = (x0, y0, x1, y1)
     t = i18n.section("page", lang)
+    national = tiled(path)
     m = folium.Map(
         location=[(y0 + y1) / 2, (x0 + x1) / 2],
         zoom_start=9,
@@ -1064,7 +1096,7 @@ def render_page(lang: str, path) -> str:
         control_scale=True,
         zoom_snap=0.25,
         zoom_delta=0.5,
-        **{"minZoom": 7, "maxZoom": 17},
+        **{"minZoom": TILED_MIN_ZOOM if national else 7, "maxZoom": 17},
     )
     m.default_js = [(n, _static(u)) for n, u in LEAFLET_JS]
     m.default_css = [(n, _static(u)) for n, u in LEAFLET_CSS]
@@ -1127,6 +1159,7 @@ def render_page(lang: str, path) -> str:
             control.get_name(),
             drawn.get_name(),
             [("context", context.get_name()), ("none", blank.get_name()), ("osm", osm.get_name())],
+            national,
         )
     )
     html = root.render()

@@ -38,6 +38,7 @@ from geo.backends.base import BackendConfigError, BackendError
 from geo.indicators import standards as poverty_standards
 from geo.io import annex
 from geo.ogc import features as F
+from geo.ogc import tiles as ogc_tiles
 
 from . import context as app_context
 from . import i18n
@@ -51,7 +52,7 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
-]
+] + ogc_tiles.CONFORMANCE
 
 JSON = "application/json"
 GEOJSON = "application/geo+json"
@@ -330,6 +331,15 @@ def _collection_doc(meta: dict, lang: str, fmt: str) -> dict:
             _text(lang)["queryables"],
         )
     )
+    if cid in ogc_tiles.TILED:
+        links.append(
+            _link(
+                _url("ogc_tiles.tilesets", {}, collection_id=cid),
+                "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector",
+                JSON,
+                _text(lang)["tilesets"],
+            )
+        )
     for f in _export_formats():
         links.append(
             _link(

@@ -33,12 +33,14 @@ INIT_SCRIPT = """
   }));
   const check = () => {
     const pane = document.querySelector('.leaflet-kt-areas-pane');
-    if (window.__kt.areas === null && pane && pane.querySelector('path')) done('areas');
+    // national mode: the communes are canvas tiles; the page sets data-kt-tiles once they are drawn
+    const tiled = document.body && document.body.hasAttribute('data-kt-tiles');
+    if (window.__kt.areas === null && pane && (pane.querySelector('path') || tiled)) done('areas');
     const r = document.body && document.body.getAttribute('data-kt-ready');
     if (r && window.__kt.readyValue === null) { window.__kt.readyValue = r; done('ready'); }
   };
   new MutationObserver(check).observe(document, {subtree: true, childList: true, attributes: true,
-                                                 attributeFilter: ['data-kt-ready']});
+                                                 attributeFilter: ['data-kt-ready', 'data-kt-tiles']});
 })();
 """
 
@@ -242,6 +244,7 @@ def measure_network(base: str, profile: str, path: str = "/", reloads: int = 2, 
                         "decoded_bytes": sum(r["decoded"] or 0 for r in data["resources"]),
                         "requests": len(data["resources"]),
                         "area_paths_drawn": data["area_paths_drawn"],
+                        **tile_counts(data["resources"]),
                     }
                 )
             ctx.close()
@@ -256,6 +259,22 @@ def measure_network(base: str, profile: str, path: str = "/", reloads: int = 2, 
         "reload_areas_drawn_ms": round(statistics.median(r["areas_drawn_ms"] for r in warm)) if warm else None,
         "reload_transferred_bytes": runs[-1]["transferred_bytes"],
         "runs": runs,
+    }
+
+
+def tile_counts(resources: list[dict]) -> dict:
+    """The vector tiles among a load's ``resources`` (national mode): how many, and their bytes
+    on the wire (``transferSize``) and decoded.
+
+    >>> tile_counts([{"name": "http://h/ogc/collections/communes/tiles/WebMercatorQuad/6/28/51",
+    ...               "transfer": 900, "decoded": 2000}, {"name": "http://h/", "transfer": 5, "decoded": 5}])
+    {'tile_requests': 1, 'tile_transferred_bytes': 900, 'tile_decoded_bytes': 2000}
+    """
+    tiles = [r for r in resources if "/tiles/WebMercatorQuad/" in r["name"]]
+    return {
+        "tile_requests": len(tiles),
+        "tile_transferred_bytes": sum(r["transfer"] or 0 for r in tiles),
+        "tile_decoded_bytes": sum(r["decoded"] or 0 for r in tiles),
     }
 
 

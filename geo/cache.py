@@ -52,9 +52,11 @@ partition           budget       what
                                  (:mod:`geo.printing.profile`)
 ``static``          64 MiB       static files' content hashes and their
                                  compressed variants (per file version)
+``tiles``           64 MiB,      vector tiles (MVT) of both backends
+                    8192 entries (:mod:`geo.ogc.tiles`)
 ==================  ===========  ==========================================
 
-The owners declare them (:mod:`geo.io.storage`, :mod:`geo.ogc.features`,
+The owners declare them (:mod:`geo.io.storage`, :mod:`geo.ogc.features`, :mod:`geo.ogc.tiles`,
 :mod:`geo.backends.embedded`, :mod:`geo.backends.postgis`, :mod:`geo.units.boundaries`,
 :mod:`app.targets`, :mod:`app.map_page`, :mod:`app.raster_api`, :mod:`app.http_cache`).  Today's
 limits are kept: the /targets answers, map payloads, sort orders and rasters

@@ -139,6 +139,12 @@ class Settings:
         "client address the limits count and HTTPS come from them",
         "0 (no proxy: the peer address)",
     )
+    tiles_min_units: int = _setting(
+        "MAP_TILES_MIN_UNITS",
+        2000,
+        "from this many communes the map draws them from the OGC vector tiles "
+        "(`/ogc/collections/communes/tiles`) instead of one GeoJSON (the national coverage)",
+    )
     lang: str = _setting("MAP_LANG", "vi", "default interface language (`vi` or `en`)")
     user: str = _setting("USER", "cli", "who the command line records as the uploader (`--who` default)")
 
@@ -153,6 +159,7 @@ class Settings:
             "max_upload_bytes",
             "staging_ttl_s",
             "raster_slots",
+            "tiles_min_units",
         ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:

@@ -110,6 +110,11 @@ class Backend:
     def item(self, collection_id: str, fid: str) -> gpd.GeoDataFrame:
         raise NotImplementedError
 
+    # OGC API – Tiles provider (geo.ogc.tiles: WebMercatorQuad, Mapbox Vector Tiles)
+    def tile(self, collection_id: str, z: int, y: int, x: int, properties: tuple[str, ...] = ()) -> bytes:
+        """Tile ``z/y/x`` of a collection as MVT bytes (``b""`` when no feature is in it)."""
+        raise NotImplementedError
+
     # targeting
     def targets(self) -> Any:  # the backend's targets (EmbeddedTargets, PostGISTargets: no shared class)
         raise NotImplementedError

@@ -24,7 +24,7 @@ from geo import settings as geo_settings
 from geo.analysis import query, targeting
 from geo.backends.base import Backend, BackendUnavailable
 from geo.io import export, storage
-from geo.ogc import features
+from geo.ogc import features, tiles
 from geo.settings import Settings
 from geo.uploads import versions
 
@@ -98,6 +98,13 @@ class EmbeddedBackend(Backend):
 
     def item(self, collection_id: str, fid: str) -> gpd.GeoDataFrame:
         return features.item(collection_id, fid, self.path)
+
+    def tile(self, collection_id: str, z: int, y: int, x: int, properties: tuple[str, ...] = ()) -> bytes:
+        """Tile ``z/y/x`` (:func:`geo.ogc.tiles.embedded_tile`), kept in :data:`geo.ogc.tiles.TILES` per data version."""
+        c = features.get(collection_id, self.path)
+        version = cache.Version(str(self.path), self.version())
+        key = (collection_id, z, y, x, tuple(properties))
+        return tiles.TILES.get_or_make(version, key, lambda: tiles.embedded_tile(c, z, y, x, properties))
 
     # targeting
     def targets(self) -> EmbeddedTargets:

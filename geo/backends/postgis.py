@@ -82,7 +82,7 @@ from geo.analysis import query, targeting
 from geo.backends.base import Backend, BackendError, BackendUnavailable, parse_url, redact
 from geo.indicators import catalogue
 from geo.io import storage
-from geo.ogc import features
+from geo.ogc import features, tiles
 from geo.uploads import versions
 from geo.uploads.versions import Version, VersionError
 
@@ -927,6 +927,53 @@ class PostGISBackend(Backend):
         if not rows:
             raise features.UnknownFeature(f"no feature {fid!r} in collection {collection_id!r}")
         return lay, rows[0]
+
+    def tile(self, collection_id: str, z: int, y: int, x: int, properties: tuple[str, ...] = ()) -> bytes:
+        """Tile ``z/y/x`` as MVT: ``ST_AsMVTGeom`` + ``ST_AsMVT`` in one query (the rules of
+        :mod:`geo.ogc.tiles`), kept in :data:`geo.ogc.tiles.TILES` per data version."""
+        tiles.check_tile(z, y, x)
+        snap = self.snapshot()
+        lay = self._ogc(snap, collection_id)
+        types = {c["name"]: c["type"] for c in lay.info["columns"]}
+        props = tiles.tile_properties(types, lay.info["id_field"], properties, z)
+        key = (collection_id, z, y, x, tuple(properties))
+        return tiles.TILES.get_or_make(
+            self.data_version(snap.token), key, lambda: self._tile(lay, collection_id, z, y, x, props)
+        )
+
+    def _tile(self, lay: Layer, collection_id: str, z: int, y: int, x: int, props) -> bytes:
+        from psycopg import sql
+
+        casts = {"number": "::double precision", "integer": "::bigint", "boolean": "::boolean"}
+        columns = sql.SQL(", ").join(
+            sql.SQL("(props ->> {}){} AS {}").format(
+                sql.Literal(name), sql.SQL(casts.get(jtype, "")), sql.Identifier(name)
+            )
+            for name, jtype in props
+        )
+        query = sql.SQL(
+            "WITH env AS (SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS tile, "
+            "ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => %(margin)s), 4326) AS box) "
+            "SELECT ST_AsMVT(t, %(layer)s, %(extent)s, 'geom', 'fid') FROM ("
+            "SELECT pos AS fid, {columns}, ST_AsMVTGeom(ST_Simplify(ST_Transform(f.geom, 3857), %(tol)s), "
+            "env.tile, %(extent)s, %(buffer)s, true) AS geom "
+            "FROM ogc_features f, env WHERE f.version = %(dv)s AND f.collection = %(cid)s AND f.geom && env.box "
+            "AND ST_Intersects(f.geom, env.box)) t WHERE t.geom IS NOT NULL"
+        ).format(columns=columns)
+        params = {
+            "z": z,
+            "x": x,
+            "y": y,
+            "margin": tiles.BUFFER / tiles.EXTENT,
+            "layer": collection_id,
+            "extent": tiles.EXTENT,
+            "buffer": tiles.BUFFER,
+            "tol": tiles.tolerance(z),
+            "dv": lay.data_version,
+            "cid": collection_id,
+        }
+        rows = self._rows(query, params)
+        return bytes(rows[0][0]) if rows and rows[0][0] is not None else b""
 
     # ------------------------------------------------------------------ targeting
     def targets(self) -> PostGISTargets:

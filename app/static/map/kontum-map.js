@@ -146,7 +146,10 @@
     cfg.layers.forEach(function (spec) { addEntry(spec); });
     S.seriesPromise = getJSON(cfg.urls.series).then(function (s) { S.series = s; return s; })
       .catch(function () { S.series = { units: {}, years: [] }; return S.series; });
-    S.geometryPromise = geometry("communes").then(buildSearchIndex);
+    // National mode (cfg.tiles): the communes come as vector tiles; their names for the search
+    // are fetched when the search box is first used, not at the opening view.
+    S.geometryPromise = isTiled({ source: "communes" }) ? Promise.resolve(null)
+      : geometry("communes").then(buildSearchIndex);
 
     var first = [];
     S.order.forEach(function (id) {
@@ -174,6 +177,12 @@
   // -------------------------------------------------------------- layers
   function isPolySource(spec) {
     return spec.source === "communes" || spec.source === "districts" || spec.source === "communes_2025";
+  }
+
+  // Drawn from the OGC vector tiles (national mode) rather than the shared GeoJSON geometry.
+  function isTiled(spec) {
+    var tiles = S.cfg.tiles;
+    return !!(tiles && window.L && L.vectorGrid && tiles.sources.indexOf(spec.source) >= 0);
   }
 
   function addEntry(spec) {
@@ -305,11 +314,14 @@
     if (entry.inflight && entry.inflightKey === key) return entry.inflight;
     S.pending += 1;
     var jobs = [getJSON(layerUrl(entry))];
-    if (isPolySource(entry.spec)) jobs.push(geometry(entry.spec.source));
+    if (isPolySource(entry.spec) && !isTiled(entry.spec)) jobs.push(geometry(entry.spec.source));
     entry.inflightKey = key;
     entry.inflight = Promise.all(jobs).then(function (res) {
       if (entry.inflightKey !== key) return entry;       // a newer request won
       build(entry, res[0], res[1]);
+      return entry.tilesDrawn || entry;  // tiles: loaded once the view's tiles are drawn
+    }).then(function () {
+      if (entry.inflightKey !== key) return entry;
       entry.key = key;
       entry.error = null;
       S.legend.update();
@@ -330,6 +342,7 @@
     entry.group.clearLayers();
     entry.byCode = {};
     if (meta.kind === "points") { buildPoints(entry, payload); return; }
+    if (isTiled(meta)) { buildTiled(entry, payload); return; }
     var features = payload.features;
     if (geom) {
       features = features.map(function (f) {
@@ -352,6 +365,77 @@
     entry.leaflet = gj;
     entry.group.addLayer(gj);
   }
+
+  // ------------------------------------------------------- vector tiles
+  // National mode: the layer's polygons come from /ogc/collections/<source>/tiles (MVT, drawn on
+  // canvas by Leaflet.VectorGrid); colours and popups come from the layer's own payload
+  // (geometry=none), joined by code, so they are the GeoJSON mode's; a click fetches the unit
+  // from the OGC items route for its name and outline.
+  var NO_DATA_FILL = "#d9d9d9";  // canvas has no SVG pattern: the no-data hatching becomes grey
+
+  function tileStyle(entry, props) {
+    var f = entry.tileFeatures[props.gso_code];
+    var meta = entry.meta;
+    if (!f) return [];
+    if (meta.display === "outline" && !f.properties.color) return [];
+    var st = styleFor(meta, f);
+    if (meta.display === "outline") return st;
+    st.fill = true;
+    if (!f.properties.color) { st.fillColor = NO_DATA_FILL; st.fillOpacity = 0.9; }
+    return st;
+  }
+
+  function buildTiled(entry, payload) {
+    var meta = entry.meta;
+    entry.tileFeatures = {};
+    payload.features.forEach(function (f) { entry.tileFeatures[f.id] = f; });
+    var styles = {};
+    styles[entry.spec.source] = function (props) { return tileStyle(entry, props); };
+    var url = S.cfg.tiles.url.replace("__SRC__", encodeURIComponent(entry.spec.source));
+    // An interactive tile canvas takes every pointer event over its whole tile: the outlines
+    // (drawn above the areas) stay non-interactive so a click reaches the filled communes.
+    var vg = L.vectorGrid.protobuf(url, {
+      rendererFactory: L.canvas.tile, vectorTileLayerStyles: styles, interactive: meta.display !== "outline",
+      pane: meta.display === "outline" ? "kt-outlines" : "kt-areas", maxNativeZoom: S.cfg.tiles.max_zoom,
+      getFeatureId: function (f) { return f.properties.gso_code; }
+    });
+    vg.on("click", function (ev) {
+      var code = ev.layer && ev.layer.properties && ev.layer.properties.gso_code;
+      if (code) openTiled(entry, String(code), ev.latlng);
+    });
+    // data-kt-tiles: the filled communes of the view are drawn (tests and bench/browser.py wait for it)
+    if (meta.display !== "outline") vg.on("load", function () { document.body.setAttribute("data-kt-tiles", "1"); });
+    entry.tilesDrawn = new Promise(function (resolve) {  // (a view with no tile to load fires none)
+      vg.once("load", function () { resolve(entry); });
+      setTimeout(function () { resolve(entry); }, 30000);
+    });
+    entry.leaflet = vg;
+    entry.group.addLayer(vg);
+  }
+
+  // The unit from the OGC items route: its properties (name, district …) and its outline.
+  function tiledItem(source, code) {
+    var url = S.cfg.tiles.item.replace("__SRC__", encodeURIComponent(source)).replace("__ID__", encodeURIComponent(code));
+    return getJSON(url);
+  }
+
+  function openTiled(entry, code, latlng) {
+    var f = entry.tileFeatures[code];
+    if (!f) return Promise.resolve(null);
+    return tiledItem(entry.spec.source, code).then(function (item) {
+      var p = item.properties || {};
+      var props = Object.assign({ gso_code: code, name: p.name, district_name: p.district_name,
+        quality_flag: p.quality_flag, name_2025: p.name_2025, code_2025: p.code_2025 }, f.properties);
+      if (S.flash) S.map.removeLayer(S.flash);
+      S.flash = L.geoJSON(item, { pane: "kt-highlight", interactive: false,
+        style: { color: "#00b8d4", weight: 3, fill: false } }).addTo(S.map);
+      var feature = { type: "Feature", id: code, properties: props, geometry: null };
+      L.popup(popupOptions()).setLatLng(latlng || S.flash.getBounds().getCenter())
+        .setContent(popup(entry, feature)).openOn(S.map);
+      return feature;
+    }).catch(function (err) { console.error("Kon Tum map: " + err.message); return null; });
+  }
+  KT.openTiled = function (layerId, code, latlng) { return openTiled(S.entries[layerId], code, latlng); };
 
   function styleFor(meta, f) {
     var p = f.properties;
@@ -984,6 +1068,11 @@
       if (h.kind === "district") zoomDistrict(h.code); else goTo(h.code);
     }
     input.addEventListener("input", function () { active = -1; render(); });
+    if (isTiled({ source: "communes" })) {  // national mode: the names come with the first use of the search
+      input.addEventListener("focus", function () {
+        geometry("communes").then(buildSearchIndex).then(function () { if (input.value.trim()) render(); });
+      }, { once: true });
+    }
     input.addEventListener("keydown", function (ev) {
       if (ev.key === "ArrowDown") { active = Math.min(active + 1, hits.length - 1); render(); ev.preventDefault(); }
       else if (ev.key === "ArrowUp") { active = Math.max(active - 1, 0); render(); ev.preventDefault(); }
@@ -1033,9 +1122,11 @@
       var area = null;
       S.order.forEach(function (id) {
         var e = S.entries[id];
-        if (!area && e.spec.area && e.spec.source === "communes" && S.map.hasLayer(e.group) && e.byCode[code]) area = e;
+        if (!area && e.spec.area && e.spec.source === "communes" && S.map.hasLayer(e.group) &&
+          (e.byCode[code] || (e.tileFeatures && e.tileFeatures[code]))) area = e;
       });
-      if (area) area.byCode[code].openPopup(S.flash.getBounds().getCenter());
+      if (area && area.tileFeatures) openTiled(area, code, S.flash.getBounds().getCenter());
+      else if (area) area.byCode[code].openPopup(S.flash.getBounds().getCenter());
       else {
         L.popup().setLatLng(S.flash.getBounds().getCenter())
           .setContent(el("div", { class: "kt-popup" }, [el("h3", { text: f.properties.name }),
