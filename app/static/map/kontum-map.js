@@ -287,6 +287,8 @@
 
   // The shared polygon geometry of every level comes in one TopoJSON topology (each border
   // once); topojson-client turns the level asked for into GeoJSON features keyed by GSO code.
+  // In the national mode (communes as vector tiles) a level that is not tiled comes as its own
+  // GeoJSON: a topology of every commune of the country is what the tiles avoid sending.
   function topologyOnce() {
     if (!S.topology) S.topology = getJSON(S.cfg.urls.topology);
     return S.topology;
@@ -294,8 +296,9 @@
 
   function geometry(source) {
     if (!S.geometry[source]) {
-      S.geometry[source] = topologyOnce().then(function (topo) {
-        var fc = topojson.feature(topo, topo.objects[source]);
+      var fcPromise = S.cfg.tiles ? getJSON(S.cfg.urls.geometry.replace("__SRC__", source))
+        : topologyOnce().then(function (topo) { return topojson.feature(topo, topo.objects[source]); });
+      S.geometry[source] = fcPromise.then(function (fc) {
         var byCode = {};
         fc.features.forEach(function (f) { byCode[f.id] = f; });
         return { fc: fc, byCode: byCode };
