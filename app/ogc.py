@@ -37,6 +37,8 @@ from geo import crs as crs_ref
 from geo.backends.base import BackendConfigError, BackendError
 from geo.indicators import standards as poverty_standards
 from geo.io import annex
+from geo.messages import Message
+from geo.ogc import cql2
 from geo.ogc import features as F
 
 from . import context as app_context
@@ -51,6 +53,7 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    *cql2.CONFORMANCE,  # Part 3 and CQL2: the classes geo.ogc.cql2 implements (tests/app/test_ogc_filter.py)
 ]
 
 JSON = "application/json"
@@ -68,7 +71,20 @@ EXPORT_TYPES = {
 }
 LANGS = ("vi", "en")
 COMMON_PARAMS = ("f", "lang")
-ITEMS_PARAMS = ("f", "lang", "bbox", "bbox-crs", "crs", "limit", "offset", "datetime", "sortby")
+ITEMS_PARAMS = (
+    "f",
+    "lang",
+    "bbox",
+    "bbox-crs",
+    "crs",
+    "limit",
+    "offset",
+    "datetime",
+    "sortby",
+    "filter",
+    "filter-lang",
+    "filter-crs",
+)
 #: The CRS served (Part 2), CRS84 first: the same list for every collection.
 CRS_URIS = [c.uri for c in crs_ref.SERVED_CRS]
 
@@ -227,7 +243,7 @@ def _provider(call, *args, **kwargs):
     except F.UnknownFeature as exc:
         raise not_found(exc.args[0]) from None
     except F.QueryError as exc:
-        raise bad_request(str(exc)) from None
+        raise bad_request(exc) from None  # a catalogue message is written in the request's language
     except FileNotFoundError as exc:
         raise ApiError(f"the data are not built yet ({exc})", 503, "ServiceUnavailable") from None
     except BackendError as exc:
@@ -454,12 +470,13 @@ def schema(collection_id: str):
 
 @bp.get("/collections/<collection_id>/queryables", strict_slashes=False)
 def queryables_(collection_id: str):
-    """The properties ``name=value`` filters accept (Features Part 3, /req/queryables)."""
+    """The properties a ``filter`` may name (Features Part 3, /req/queryables): every typed
+    property, numbers included (``name=value`` takes the strings, integers and booleans only)."""
     meta = _provider(lambda: _gpkg().collection(collection_id))
     _check_params(COMMON_PARAMS)
     lang = _lang()
     _format(("json",))
-    names = [n for n in meta["properties"] if n in meta["queryables"]]
+    names = list(filterables(meta))
     return _json_response(_schema_doc(meta, lang, names, "queryables_"), SCHEMA)
 
 
@@ -524,10 +541,40 @@ def _items_query(collection_id: str):
         for k, v in request.args.items()
         if k in meta["queryables"] and not (k == "year" and meta["time"] == "indicators")
     }
+    cql = _filter_param(meta)
     sel = _provider(
-        lambda: _gpkg().select(collection_id, bbox=bbox, filters=filters, datetime=datetime, year=year, sortby=sortby)
+        lambda: _gpkg().select(
+            collection_id, bbox=bbox, filters=filters, datetime=datetime, year=year, sortby=sortby, cql=cql
+        )
     )
     return meta, sel, limit, offset, fmt, lang, crs
+
+
+def filterables(meta: dict) -> dict[str, str]:
+    """The properties a CQL2 filter may name, and their types: every typed property of the
+    collection (numbers too, unlike ``name=value``), the synthetic note aside (it depends on
+    the years served)."""
+    types = ("string", "integer", "number", "boolean")
+    return {n: p["type"] for n, p in meta["properties"].items() if p["type"] in types and n != "synthetic_note"}
+
+
+def _filter_param(meta: dict) -> cql2.Filter | None:
+    """The checked CQL2 filter of ``filter`` / ``filter-lang`` / ``filter-crs`` (Features Part 3), or None."""
+    for name in ("filter-lang", "filter-crs"):
+        if name in request.args and "filter" not in request.args:
+            raise bad_request(Message("error.filter.without", name=name))
+    if "filter" not in request.args:
+        return None
+    lang = request.args.get("filter-lang", cql2.LANGS[0]).strip().lower()
+    if lang not in cql2.LANGS:
+        raise bad_request(Message("error.filter.lang", got=request.args["filter-lang"], expected=", ".join(cql2.LANGS)))
+    crs = crs_ref.CRS84_SERVED
+    if "filter-crs" in request.args:
+        crs = crs_ref.parse_crs(request.args["filter-crs"])
+        if crs is None:
+            served = ", ".join(f"{c.uri} ({c.name})" for c in crs_ref.SERVED_CRS)
+            raise bad_request(Message("error.filter.crs", got=request.args["filter-crs"], served=served))
+    return _provider(cql2.compile_filter, request.args["filter"], filterables(meta), meta["id"], lang, crs)
 
 
 @bp.get("/collections/<collection_id>/items", strict_slashes=False)
@@ -882,6 +929,7 @@ def openapi(lang: str = "vi") -> dict:
         paths[f"/collections/{cid}"] = simple(f"describeCollection_{cid}", title, cid, "collection")
         params = [ref("f_items"), ref("lang"), ref("bbox"), ref("bbox-crs"), ref("crs")]
         params += [ref("limit"), ref("offset"), ref("datetime"), ref("sortby")]
+        params += [ref("filter"), ref("filter-lang"), ref("filter-crs")]
         if m["time"] == "indicators":
             params.append(
                 {
@@ -1007,7 +1055,33 @@ def openapi(lang: str = "vi") -> dict:
             for name, desc in (
                 ("bbox-crs", "Hệ tọa độ của bbox, theo thứ tự trục của nó / CRS of bbox, in its axis order"),
                 ("crs", "Hệ tọa độ trả về (VN-2000: EPSG 4756, 3405, 9216) / CRS of the response"),
+                (
+                    "filter-crs",
+                    "Hệ tọa độ của hình học trong filter, theo thứ tự trục của nó / CRS of the "
+                    "geometries in filter, in its axis order",
+                ),
             )
+        },
+        "filter": {
+            "name": "filter",
+            "in": "query",
+            "required": False,
+            "description": "Biểu thức lọc CQL2 (Part 3) / a CQL2 filter over the queryables "
+            "(/collections/{collectionId}/queryables), e.g. on_border = true AND poor_rate_2020 > 20 "
+            "AND S_INTERSECTS(geometry, BBOX(107.5, 14.2, 107.9, 14.6)). Comparisons, AND/OR/NOT, "
+            "LIKE, IN, BETWEEN, IS NULL, S_INTERSECTS, S_WITHIN and the other S_ functions.",
+            "schema": {"type": "string"},
+            "style": "form",
+            "explode": False,
+        },
+        "filter-lang": {
+            "name": "filter-lang",
+            "in": "query",
+            "required": False,
+            "description": "Ngôn ngữ của filter / the language of filter",
+            "schema": {"type": "string", "enum": list(cql2.LANGS), "default": cql2.LANGS[0]},
+            "style": "form",
+            "explode": False,
         },
         "limit": {
             "name": "limit",

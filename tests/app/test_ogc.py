@@ -13,7 +13,7 @@ import os
 import re
 import shutil
 import zipfile
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pyogrio
 import pytest
@@ -30,6 +30,18 @@ CONFORMANCE = {
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    # Part 3 filtering and CQL2 (tests/app/test_ogc_filter.py)
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
+    "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/property-property",
 }
 
 
@@ -654,6 +666,10 @@ def test_every_documented_items_parameter_is_accepted(client):
                 continue
             value = schema["enum"][0] if "enum" in schema else samples[schema["type"]]
             extra = "&bbox=-180,-90,180,90" if p["name"] == "bbox-crs" else ""
+            if p["name"] == "filter":  # a CQL2 expression (tests/app/test_ogc_filter.py)
+                value = "S_INTERSECTS(geometry, BBOX(-180, -90, 180, 90))"
+            elif p["name"] in ("filter-lang", "filter-crs"):
+                extra = "&filter=" + quote("S_INTERSECTS(geometry, BBOX(-180, -90, 180, 90))")
             r = client.get(f"/ogc/collections/{cid}/items", query_string=f"{p['name']}={value}{extra}")
             assert r.status_code == 200, (cid, p["name"], r.get_data(as_text=True)[:200])
 
@@ -805,7 +821,9 @@ def test_schema_and_queryables_documents(client, cid):
     items = get_json(client, f"/ogc/collections/{cid}/items?limit=1")
     assert set(props) - {"geometry"} == set(items["features"][0]["properties"])
     q = client.get(f"/ogc/collections/{cid}/queryables").get_json()["properties"]
-    assert set(q) - {"geometry"} <= set(props) and all(q[n]["type"] != "number" for n in q if n != "geometry")
+    # the queryables of filter (Part 3): every typed property, numbers too; not the synthetic note
+    assert set(q) == set(props) - {"synthetic_note"}
+    assert all(q[n]["type"] == props[n]["type"] for n in q if n != "geometry")
     assert any(x["rel"] == "describedby" for x in items["links"])
 
 
