@@ -338,14 +338,9 @@ def _collection_doc(meta: dict, lang: str, fmt: str) -> dict:
     links.append(
         _link(_url("ogc.schema", {}, collection_id=cid), "describedby", SCHEMA, _text(lang)["schema"]),
     )
-    links.append(
-        _link(
-            _url("ogc.queryables_", {}, collection_id=cid),
-            "http://www.opengis.net/def/rel/ogc/1.0/queryables",
-            SCHEMA,
-            _text(lang)["queryables"],
-        )
-    )
+    for rel in ("http://www.opengis.net/def/rel/ogc/1.0/queryables", "queryables"):
+        # the short rel of Part 3's drafts is the one GDAL's OAPIF driver follows
+        links.append(_link(_url("ogc.queryables_", {}, collection_id=cid), rel, SCHEMA, _text(lang)["queryables"]))
     for f in _export_formats():
         links.append(
             _link(
@@ -477,7 +472,18 @@ def queryables_(collection_id: str):
     lang = _lang()
     _format(("json",))
     names = list(filterables(meta))
-    return _json_response(_schema_doc(meta, lang, names, "queryables_"), SCHEMA)
+    doc = _schema_doc(meta, lang, names, "queryables_")
+    # The same list in the form of Part 3's drafts ({"queryables": [{"id"}]}), an annotation
+    # JSON Schema ignores: GDAL's OAPIF driver (3.6 … 3.12) reads only this one, and sends to
+    # the server only the parts of a -where whose properties it finds here.
+    doc["queryables"] = [{"id": n, "type": doc["properties"][n]["type"]} for n in names]
+    # A client that accepts application/json and not application/schema+json (GDAL) gets the
+    # same document as application/json, rather than a type it refuses.
+    accept = request.headers.get("Accept", "")
+    plain = "application/json" in accept and SCHEMA not in accept
+    resp = _json_response(doc, JSON if plain else SCHEMA)
+    resp.headers["Vary"] = "Accept"
+    return resp
 
 
 # --------------------------------------------------------------------------- items
@@ -566,6 +572,7 @@ def _filter_param(meta: dict) -> cql2.Filter | None:
     if "filter" not in request.args:
         return None
     lang = request.args.get("filter-lang", cql2.LANGS[0]).strip().lower()
+    lang = cql2.ALIASES.get(lang, lang)
     if lang not in cql2.LANGS:
         raise bad_request(Message("error.filter.lang", got=request.args["filter-lang"], expected=", ".join(cql2.LANGS)))
     crs = crs_ref.CRS84_SERVED
@@ -1079,7 +1086,8 @@ def openapi(lang: str = "vi") -> dict:
             "in": "query",
             "required": False,
             "description": "Ngôn ngữ của filter / the language of filter",
-            "schema": {"type": "string", "enum": list(cql2.LANGS), "default": cql2.LANGS[0]},
+            # the draft name last: GDAL's OAPIF driver sends filters only when it finds it here
+            "schema": {"type": "string", "enum": [*cql2.LANGS, *cql2.ALIASES], "default": cql2.LANGS[0]},
             "style": "form",
             "explode": False,
         },

@@ -78,6 +78,10 @@ from .features import QueryError
 
 #: The filter languages accepted (``filter-lang``), the first the default.
 LANGS = ("cql2-text", "cql2-json")
+#: Names of the drafts of Part 3 that clients still send: GDAL's OAPIF driver (3.6 in
+#: Debian 12, still 3.12) sends ``filter-lang=cql-text`` and only when the API definition
+#: lists that name; what it writes (comparisons, AND/OR/NOT, LIKE, IS NULL) is CQL2 text.
+ALIASES = {"cql-text": "cql2-text"}
 #: The name of the feature geometry in a filter (as in the queryables document).
 GEOMETRY = "geometry"
 #: Longest filter accepted, in characters, and deepest nesting of conditions.
@@ -223,6 +227,7 @@ rhs=LessThan(lhs=ATTRIBUTE area_km2, rhs=50)))
     ...
     geo.ogc.cql2.FilterError: filter (cql2-text) cannot be read after column 14, at: the end
     """
+    lang = ALIASES.get(lang, lang)
     if lang not in LANGS:
         raise FilterError(Message("error.filter.lang", got=lang, expected=", ".join(LANGS)))
     if len(text) > MAX_CHARS:
@@ -356,9 +361,7 @@ class _Checker:
             return self.like(node)
         if isinstance(node, ast.In):
             a = self.operand(node.lhs)
-            items = tuple(self.operand(v) for v in node.sub_nodes)
-            for item in items:
-                self.comparable(a, item)
+            items = tuple(self.comparable(a, self.operand(v))[1] for v in node.sub_nodes)
             return ("in", a, items, bool(node.not_))
         if isinstance(node, ast.IsNull):
             return ("null", self.operand(node.lhs, geometry_ok=True), bool(node.not_))
@@ -394,15 +397,18 @@ class _Checker:
             raise FilterError(Message("error.filter.geometry_value", what=_describe(node)))
         raise FilterError(Message("error.filter.unsupported", what=_describe(node)))
 
-    def comparable(self, a: Prop | Lit, b: Prop | Lit) -> None:
+    def comparable(self, a: Prop | Lit, b: Prop | Lit) -> tuple[Prop | Lit, Prop | Lit]:
+        """``a`` and ``b`` if they can be compared (a 0 or 1 beside a boolean property is
+        FALSE or TRUE: GDAL writes booleans so), else a :class:`FilterError`."""
+        a, b = _as_boolean(a, b), _as_boolean(b, a)
         if _KIND.get(a.type) != _KIND.get(b.type):
             raise FilterError(
                 Message("error.filter.types", left=_show(a), ltype=_type(a.type), right=_show(b), rtype=_type(b.type))
             )
+        return a, b
 
     def comparison(self, op: str, lhs: Any, rhs: Any) -> tuple:
-        a, b = self.operand(lhs), self.operand(rhs)
-        self.comparable(a, b)
+        a, b = self.comparable(self.operand(lhs), self.operand(rhs))
         return ("cmp", op, a, b)
 
     def between(self, node: ast.Between) -> tuple:
@@ -448,6 +454,14 @@ class _Checker:
                 Message("error.filter.geometry_invalid", wkt=_short(geom.wkt), reason=shapely.is_valid_reason(geom))
             )
         return geom
+
+
+def _as_boolean(x: Prop | Lit, other: Prop | Lit) -> Prop | Lit:
+    """The number literal 0 or 1 as FALSE or TRUE when ``other`` is a boolean property."""
+    if isinstance(x, Lit) and x.type == "number" and isinstance(other, Prop) and other.type == "boolean":
+        if x.value in (0.0, 1.0):
+            return Lit(bool(x.value), "boolean")
+    return x
 
 
 def _chain(node: ast.Node, cls: type) -> list:

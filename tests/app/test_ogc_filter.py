@@ -14,8 +14,8 @@ import json
 from urllib.parse import quote
 
 import geopandas as gpd
-import pandas as pd
 import numpy as np
+import pandas as pd
 import pyproj
 import pytest
 import shapely
@@ -37,6 +37,7 @@ FILTER_CLASSES = {
     "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
     "http://www.opengis.net/spec/cql2/1.0/conf/property-property",
 }
+OGC_QUERYABLES = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
 #: A polygon over the centre of the province (lon/lat), not a rectangle.
 POLYGON = Polygon([(107.6, 14.2), (108.0, 14.3), (107.9, 14.7), (107.7, 14.8), (107.55, 14.5), (107.6, 14.2)])
 
@@ -94,6 +95,28 @@ def test_queryables_list_every_filterable_property(client):
     assert q["geometry"]["x-ogc-role"] == "primary-geometry"
     assert set(q) == set(schema) - {"synthetic_note"}
     assert all(q[n]["type"] == schema[n]["type"] for n in q if n != "geometry")
+
+
+def test_queryables_for_gdal(client):
+    """GDAL's OAPIF driver follows rel=queryables, asks for application/json and reads the
+    draft's {"queryables": [{"id"}]} list: the same names as the schema's properties."""
+    coll = client.get("/ogc/collections/communes").get_json()
+    hrefs = {x["href"] for x in coll["links"] if x["rel"] in ("queryables", OGC_QUERYABLES)}
+    assert len(hrefs) == 1 and next(iter(hrefs)).endswith("/collections/communes/queryables")
+    r = client.get("/ogc/collections/communes/queryables", headers={"Accept": "application/geo+json, application/json"})
+    assert r.status_code == 200 and r.mimetype == "application/json"
+    doc = r.get_json()
+    assert [q["id"] for q in doc["queryables"]] == list(doc["properties"])[1:]  # geometry first in properties
+    assert client.get("/ogc/collections/communes/queryables").mimetype == "application/schema+json"
+
+
+def test_gdal_dialect(client, communes):
+    """GDAL sends filter-lang=cql-text (the drafts' name) and booleans as 0 / 1."""
+    border = sorted(communes.loc[communes["on_border"], "gso_code"])
+    assert codes(client, filter="(on_border = 1)", **{"filter-lang": "cql-text"}) == border
+    assert codes(client, filter="on_border <> 0") == border
+    assert len(codes(client, filter="on_border = 0")) == 102 - 13
+    assert "a boolean" in error(client, "en", filter="on_border = 2")
 
 
 # --------------------------------------------------------------------------- real answers

@@ -211,3 +211,40 @@ def test_gdal_types_every_field_from_the_schema(base_url, cid, names):
 def test_gdal_pages_with_a_big_page_size(base_url):
     df = pyogrio.read_dataframe(oapif(base_url), layer="communes", PAGE_SIZE=5000)
     assert len(df) == 102 and df["gso_code"].is_unique
+
+
+def _fetched_with(base_url, tmp_path, **read):
+    """Read through GDAL with its debug log on: the frame and the URLs GDAL fetched."""
+    log = tmp_path / "gdal.log"
+    pyogrio.set_gdal_config_options({"CPL_DEBUG": "ON", "CPL_LOG": str(log)})
+    try:
+        df = pyogrio.read_dataframe(oapif(base_url), **read)
+    finally:
+        pyogrio.set_gdal_config_options({"CPL_DEBUG": None, "CPL_LOG": None})
+    text = log.read_text(encoding="utf-8", errors="replace")
+    return df, text
+
+
+def test_where_goes_to_the_server_as_cql2(base_url, gpkg, tmp_path):
+    """ogr2ogr -where / pyogrio where= on numbers, booleans and LIKE: GDAL finds the filter
+    language and the queryables, sends the whole expression as a CQL2 filter, and the
+    answer is the pandas one."""
+    from urllib.parse import unquote
+
+    from geo.indicators import values as indicators
+    from geo.io import storage
+
+    communes = storage.read_layer("communes", gpkg)
+    obs = storage.read_layer("observations", gpkg)
+    rate = indicators.values(obs, "poor_rate", "commune", 2020).set_index("gso_code")["value"]
+    communes = communes.assign(rate=communes["gso_code"].map(rate).astype(float))
+    want = sorted(communes.loc[communes["on_border"] & (communes["rate"] > 20), "gso_code"])
+    assert len(want) == 6
+    df, log = _fetched_with(base_url, tmp_path, layer="communes", where="poor_rate_2020 > 20 AND on_border = 1")
+    assert sorted(df["gso_code"]) == want
+    fetched = [unquote(line) for line in log.splitlines() if "Fetch(" in line and "/items?" in line]
+    assert any("filter=(poor_rate_2020 > 20) AND (on_border = 1)" in u for u in fetched), fetched
+    assert "evaluated on client side" not in log and "Only part of the filter" not in log
+    like = sorted(communes.loc[communes["name"].str.startswith("Xã Đắk") | (communes["rate"] < 1), "gso_code"])
+    df, log = _fetched_with(base_url, tmp_path, layer="communes", where="name LIKE 'Xã Đắk%' OR poor_rate_2020 < 1")
+    assert sorted(df["gso_code"]) == like and "evaluated on client side" not in log
