@@ -335,6 +335,16 @@ def _collection_doc(meta: dict, lang: str, fmt: str) -> dict:
         ),
         _link(_url("ogc.items", dict(p, f="html"), collection_id=cid), "items", HTML, _text(lang)["items"] + " (HTML)"),
     ]
+    # GDAL's OAPIF driver follows the first describedBy link to a JSON Schema and reads it as
+    # the schema of a GeoJSON Feature: that one first, so it types columns null in its first page.
+    links.append(
+        _link(
+            _url("ogc.schema", {"profile": "geojson"}, collection_id=cid),
+            "describedBy",
+            SCHEMA,
+            _text(lang)["schema_geojson"],
+        )
+    )
     links.append(
         _link(_url("ogc.schema", {}, collection_id=cid), "describedby", SCHEMA, _text(lang)["schema"]),
     )
@@ -455,12 +465,52 @@ def _schema_doc(meta: dict, lang: str, names, kind: str) -> dict:
 
 @bp.get("/collections/<collection_id>/schema", strict_slashes=False)
 def schema(collection_id: str):
-    """The schema of the collection's features (Features Part 5, ``rel=describedby``)."""
+    """The schema of the collection's features (Features Part 5, ``rel=describedby``);
+    ``profile=geojson``: the schema of their GeoJSON encoding (a Feature whose ``properties``
+    member holds the typed properties), the one GDAL's OAPIF driver types its fields from."""
     meta = _provider(lambda: _gpkg().collection(collection_id))
-    _check_params(COMMON_PARAMS)
+    _check_params((*COMMON_PARAMS, "profile"))
     lang = _lang()
     _format(("json",))
-    return _json_response(_schema_doc(meta, lang, list(meta["properties"]), "schema"), SCHEMA)
+    profile = request.args.get("profile")
+    if profile is not None and profile != "geojson":
+        raise bad_request(Message("error.ogc_schema.profile", got=profile))
+    doc = _schema_doc(meta, lang, list(meta["properties"]), "schema")
+    if profile == "geojson":
+        doc = _geojson_schema_doc(doc)
+    return _json_response(doc, SCHEMA)
+
+
+#: The ``profile`` parameter of ``/schema`` (in the API definition).
+SCHEMA_PROFILE = {
+    "name": "profile",
+    "in": "query",
+    "required": False,
+    "description": "geojson: lược đồ của dạng mã hóa GeoJSON / the schema of the GeoJSON encoding "
+    "(a Feature whose properties member holds the typed properties)",
+    "schema": {"type": "string", "enum": ["geojson"]},
+    "style": "form",
+    "explode": False,
+}
+
+
+def _geojson_schema_doc(doc: dict) -> dict:
+    """The Part 5 schema ``doc`` as the schema of a GeoJSON Feature (geometry and id beside
+    ``properties``)."""
+    props = {k: v for k, v in doc["properties"].items() if k != "geometry"}
+    return {
+        "$schema": doc["$schema"],
+        "$id": doc["$id"] + "?profile=geojson",
+        "type": "object",
+        "title": doc["title"],
+        "required": ["type", "geometry", "properties"],
+        "properties": {
+            "type": {"type": "string", "enum": ["Feature"]},
+            "id": {"type": "string"},
+            "geometry": {"type": "object", **{k: v for k, v in doc["properties"]["geometry"].items() if k == "format"}},
+            "properties": {"type": "object", "properties": props},
+        },
+    }
 
 
 @bp.get("/collections/<collection_id>/queryables", strict_slashes=False)
@@ -983,7 +1033,7 @@ def openapi(lang: str = "vi") -> dict:
                     "operationId": f"{op}_{cid}",
                     "summary": f"{t['schema' if kind == 'schema' else 'queryables']}: {title}",
                     "tags": [cid],
-                    "parameters": [ref("lang")],
+                    "parameters": [ref("lang")] + ([SCHEMA_PROFILE] if kind == "schema" else []),
                     "responses": {
                         "200": {"description": kind, "content": {SCHEMA: {"schema": {"type": "object"}}}},
                         **_exception_responses(400, 404, 500, 503),

@@ -836,3 +836,22 @@ def test_schema_types_columns_null_in_the_first_page(client):
     assert props["area_ha"]["type"] == "number" and props["population_2013"]["type"] == "integer"
     assert props["p135_2016"]["type"] == "boolean"
     assert get_json(client, "/ogc/collections/nope/schema", 404)["status"] == 404
+
+
+def test_geojson_schema_for_gdal(client):
+    """The first describedBy link is the schema of the GeoJSON encoding (what GDAL types fields
+    from): a Feature whose properties member has the Part 5 schema's properties and types."""
+    coll = get_json(client, "/ogc/collections/works")
+    described = [x for x in coll["links"] if x["rel"].lower() == "describedby"]
+    assert [x["rel"] for x in described] == ["describedBy", "describedby"]
+    assert all(x["type"] == "application/schema+json" for x in described)
+    doc = get_json(client, urlsplit(described[0]["href"]).path + "?" + urlsplit(described[0]["href"]).query)
+    flat = get_json(client, "/ogc/collections/works/schema")["properties"]
+    assert doc["properties"]["type"]["enum"] == ["Feature"]
+    assert doc["properties"]["geometry"]["format"] == "geometry-point"
+    props = doc["properties"]["properties"]["properties"]
+    assert list(props) == [n for n in flat if n != "geometry"]
+    assert {n: p["type"] for n, p in props.items()} == {n: p["type"] for n, p in flat.items() if n != "geometry"}
+    assert props["line_mv_km"]["type"] == "number" and props["transformers"]["type"] == "integer"
+    bad = get_json(client, "/ogc/collections/works/schema?profile=gml&lang=en", 400)
+    assert "profile" in bad["description"] and "geojson" in bad["description"]

@@ -179,11 +179,6 @@ def test_the_schema_types_columns_null_in_the_first_page(base_url, cid, names):
     assert set(names) <= set(queryables)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="GDAL fetches /schema (describedby) but still types all-null first-page columns as String; "
-    "not yet found which schema shape GDAL's OAPIF driver applies (issue 18 item 2, open)",
-)
 @pytest.mark.parametrize(
     "cid,names",
     [
@@ -195,7 +190,8 @@ def test_the_schema_types_columns_null_in_the_first_page(base_url, cid, names):
     ],
 )
 def test_gdal_types_every_field_from_the_schema(base_url, cid, names):
-    """Columns null in the first page (GDAL's type sniffing) still get their type (describedby)."""
+    """Columns null in the first page (GDAL's type sniffing) still get their type: GDAL follows the
+    first describedBy link and reads it as the schema of a GeoJSON Feature (profile=geojson)."""
     schema = _server_schema(base_url, cid)
     info = pyogrio.read_info(oapif(base_url), layer=cid)
     types = dict(zip(info["fields"], (str(t) for t in info["dtypes"])))
