@@ -31,6 +31,7 @@ import importlib
 import json
 from urllib.parse import urlencode
 
+import pandas as pd
 from flask import Blueprint, Response, current_app, render_template, request
 
 from geo import crs as crs_ref
@@ -788,7 +789,12 @@ def _export(meta: dict, sel, limit: int, start: int, crs: crs_ref.ServedCrs) -> 
             page,
             fmt,
             name,
-            metadata={"collection": meta["id"], "request": _request_url(), "features": extent},
+            metadata={
+                "collection": meta["id"],
+                "request": _request_url(),
+                "features": extent,
+                "sources": _export_sources(meta, page),
+            },
             crs=crs,
             # GIS clients read a CSV's geometry: the OGC download keeps its WKT column
             # (the page's Excel-friendly CSV has none by default).
@@ -800,6 +806,36 @@ def _export(meta: dict, sel, limit: int, start: int, crs: crs_ref.ServedCrs) -> 
     resp = Response(data, content_type=mimetype)
     resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return _crs_header(resp, mod.written_crs(fmt, crs) or crs_ref.CRS84_SERVED)
+
+
+#: The unit level of the collections with indicator columns (their values are observations).
+LEVELS = {"communes": "commune", "districts": "district", "communes_2025": "commune_2025"}
+
+
+def _export_sources(meta: dict, page) -> list[str]:
+    """The sources of the indicator values in an exported page, as a /layers download lists
+    them: the ``source`` of every observation behind a column of the file (indicator and
+    year) for the units in it. Works, roads and the border carry their own ``source``
+    column, which the export reads itself."""
+    level = LEVELS.get(meta["id"])
+    if level is None or page.empty:
+        return []
+    obs = _provider(app_context.backend().read_layer, "observations")
+    obs = obs[(obs["unit_level"] == level) & obs["gso_code"].astype(str).isin(set(page[meta["id_field"]].astype(str)))]
+    indicators_ = sorted({str(i) for i in obs["indicator"].dropna()}, key=len, reverse=True)
+    wanted: set[tuple[str, float | None]] = set()
+    for col in page.columns:
+        info = meta["properties"].get(col)
+        if info is None or col.endswith(("_status", "_standard")):
+            continue
+        ind = next((i for i in indicators_ if col == i or col.startswith(i + "_")), None)
+        if ind is not None:
+            year = info.get("year") or info.get("data_year")
+            wanted.add((ind, float(year) if year else None))
+    years = pd.to_numeric(obs["year"], errors="coerce")
+    keep = [(ind, y) in wanted or (ind, None) in wanted for ind, y in zip(obs["indicator"].astype(str), years.tolist())]
+    sources = obs.loc[keep, "source"].dropna().astype(str)
+    return list(dict.fromkeys(s for s in sources if s.strip()))
 
 
 def _annex(fmt: str, collection_id: str) -> dict:

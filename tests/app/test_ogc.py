@@ -855,3 +855,25 @@ def test_geojson_schema_for_gdal(client):
     assert props["line_mv_km"]["type"] == "number" and props["transformers"]["type"] == "integer"
     bad = get_json(client, "/ogc/collections/works/schema?profile=gml&lang=en", 400)
     assert "profile" in bad["description"] and "geojson" in bad["description"]
+
+
+def _listed_sources(zip_bytes: bytes) -> list[str]:
+    note = zipfile.ZipFile(io.BytesIO(zip_bytes)).read("nguon_sources.txt").decode("utf-8")
+    lines = note.split("sources / nguồn:\n", 1)[1].splitlines()
+    return [x[2:] for x in lines if x.startswith("- ")]
+
+
+def test_ogc_exports_list_the_sources_of_their_values(client, gpkg):
+    """An OGC download names the sources of the observations behind its columns, as the
+    /layers download of the same values does (issue 18 item 6: it said "(none listed)")."""
+    from geo.indicators import values as indicators
+
+    ogc = _listed_sources(client.get("/ogc/collections/communes/items?f=shp&year=2020").data)
+    assert ogc and "(none listed)" not in ogc
+    layer = _listed_sources(client.get("/layers/poor_rate/download?f=shp&year=2020").data)
+    assert layer and set(layer) <= set(ogc)
+    obs = storage.read_layer("observations", gpkg)
+    want = set(indicators.values(obs, "poor_rate", "commune", 2020)["source"].dropna())
+    assert want <= set(ogc)
+    one = _listed_sources(client.get("/ogc/collections/districts/items?f=shp&limit=1&year=2016").data)
+    assert one and len(one) < len(_listed_sources(client.get("/ogc/collections/districts/items?f=shp").data))
