@@ -286,7 +286,10 @@ def _normalise_json(node: Any, depth: int = 0) -> Any:
     if out.get("op") == "between" and isinstance(out.get("args"), list) and len(out["args"]) == 3:
         a, lo, hi = out["args"]
         out["args"] = [a, [lo, hi]]
-    if out.get("op") == "not" and isinstance(out.get("args"), list) and len(out["args"]) != 1:
+    bad_not = out.get("op") == "not" and isinstance(out.get("args"), list) and len(out["args"]) != 1
+    args = out.get("args")
+    bad_in = out.get("op") == "in" and not (isinstance(args, list) and len(args) == 2 and isinstance(args[1], list))
+    if bad_not or bad_in:
         raise FilterError(Message("error.filter.json_expr", got=_short(json.dumps(node, ensure_ascii=False))))
     return out
 
@@ -441,7 +444,8 @@ class _Checker:
         try:
             geom = shapely.geometry.shape(literal.geometry)
         except (ValueError, TypeError, KeyError, IndexError, AttributeError, shapely.errors.ShapelyError) as exc:
-            raise FilterError(Message("error.filter.geometry_invalid", wkt="?", reason=str(exc))) from None
+            wkt = _short(json.dumps(literal.geometry, ensure_ascii=False, default=str))
+            raise FilterError(Message("error.filter.geometry_invalid", wkt=wkt, reason=str(exc))) from None
         if geom.is_empty:
             raise FilterError(Message("error.filter.geometry_empty"))
         coords = shapely.get_coordinates(geom)
