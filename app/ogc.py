@@ -31,12 +31,15 @@ import importlib
 import json
 from urllib.parse import urlencode
 
+import pandas as pd
 from flask import Blueprint, Response, current_app, render_template, request
 
 from geo import crs as crs_ref
 from geo.backends.base import BackendConfigError, BackendError
 from geo.indicators import standards as poverty_standards
 from geo.io import annex
+from geo.messages import Message
+from geo.ogc import cql2
 from geo.ogc import features as F
 from geo.ogc import tiles as ogc_tiles
 
@@ -52,6 +55,7 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    *cql2.CONFORMANCE,  # Part 3 and CQL2: the classes geo.ogc.cql2 implements (tests/app/test_ogc_filter.py)
 ] + ogc_tiles.CONFORMANCE
 
 JSON = "application/json"
@@ -69,7 +73,20 @@ EXPORT_TYPES = {
 }
 LANGS = ("vi", "en")
 COMMON_PARAMS = ("f", "lang")
-ITEMS_PARAMS = ("f", "lang", "bbox", "bbox-crs", "crs", "limit", "offset", "datetime", "sortby")
+ITEMS_PARAMS = (
+    "f",
+    "lang",
+    "bbox",
+    "bbox-crs",
+    "crs",
+    "limit",
+    "offset",
+    "datetime",
+    "sortby",
+    "filter",
+    "filter-lang",
+    "filter-crs",
+)
 #: The CRS served (Part 2), CRS84 first: the same list for every collection.
 CRS_URIS = [c.uri for c in crs_ref.SERVED_CRS]
 
@@ -228,7 +245,7 @@ def _provider(call, *args, **kwargs):
     except F.UnknownFeature as exc:
         raise not_found(exc.args[0]) from None
     except F.QueryError as exc:
-        raise bad_request(str(exc)) from None
+        raise bad_request(exc) from None  # a catalogue message is written in the request's language
     except FileNotFoundError as exc:
         raise ApiError(f"the data are not built yet ({exc})", 503, "ServiceUnavailable") from None
     except BackendError as exc:
@@ -320,17 +337,22 @@ def _collection_doc(meta: dict, lang: str, fmt: str) -> dict:
         ),
         _link(_url("ogc.items", dict(p, f="html"), collection_id=cid), "items", HTML, _text(lang)["items"] + " (HTML)"),
     ]
+    # GDAL's OAPIF driver follows the first describedBy link to a JSON Schema and reads it as
+    # the schema of a GeoJSON Feature: that one first, so it types columns null in its first page.
+    links.append(
+        _link(
+            _url("ogc.schema", {"profile": "geojson"}, collection_id=cid),
+            "describedBy",
+            SCHEMA,
+            _text(lang)["schema_geojson"],
+        )
+    )
     links.append(
         _link(_url("ogc.schema", {}, collection_id=cid), "describedby", SCHEMA, _text(lang)["schema"]),
     )
-    links.append(
-        _link(
-            _url("ogc.queryables_", {}, collection_id=cid),
-            "http://www.opengis.net/def/rel/ogc/1.0/queryables",
-            SCHEMA,
-            _text(lang)["queryables"],
-        )
-    )
+    for rel in ("http://www.opengis.net/def/rel/ogc/1.0/queryables", "queryables"):
+        # the short rel of Part 3's drafts is the one GDAL's OAPIF driver follows
+        links.append(_link(_url("ogc.queryables_", {}, collection_id=cid), rel, SCHEMA, _text(lang)["queryables"]))
     if cid in ogc_tiles.TILED:
         links.append(
             _link(
@@ -454,23 +476,75 @@ def _schema_doc(meta: dict, lang: str, names, kind: str) -> dict:
 
 @bp.get("/collections/<collection_id>/schema", strict_slashes=False)
 def schema(collection_id: str):
-    """The schema of the collection's features (Features Part 5, ``rel=describedby``)."""
+    """The schema of the collection's features (Features Part 5, ``rel=describedby``);
+    ``profile=geojson``: the schema of their GeoJSON encoding (a Feature whose ``properties``
+    member holds the typed properties), the one GDAL's OAPIF driver types its fields from."""
     meta = _provider(lambda: _gpkg().collection(collection_id))
-    _check_params(COMMON_PARAMS)
+    _check_params((*COMMON_PARAMS, "profile"))
     lang = _lang()
     _format(("json",))
-    return _json_response(_schema_doc(meta, lang, list(meta["properties"]), "schema"), SCHEMA)
+    profile = request.args.get("profile")
+    if profile is not None and profile != "geojson":
+        raise bad_request(Message("error.ogc_schema.profile", got=profile))
+    doc = _schema_doc(meta, lang, list(meta["properties"]), "schema")
+    if profile == "geojson":
+        doc = _geojson_schema_doc(doc)
+    return _json_response(doc, SCHEMA)
+
+
+#: The ``profile`` parameter of ``/schema`` (in the API definition).
+SCHEMA_PROFILE = {
+    "name": "profile",
+    "in": "query",
+    "required": False,
+    "description": "geojson: lược đồ của dạng mã hóa GeoJSON / the schema of the GeoJSON encoding "
+    "(a Feature whose properties member holds the typed properties)",
+    "schema": {"type": "string", "enum": ["geojson"]},
+    "style": "form",
+    "explode": False,
+}
+
+
+def _geojson_schema_doc(doc: dict) -> dict:
+    """The Part 5 schema ``doc`` as the schema of a GeoJSON Feature (geometry and id beside
+    ``properties``)."""
+    props = {k: v for k, v in doc["properties"].items() if k != "geometry"}
+    return {
+        "$schema": doc["$schema"],
+        "$id": doc["$id"] + "?profile=geojson",
+        "type": "object",
+        "title": doc["title"],
+        "required": ["type", "geometry", "properties"],
+        "properties": {
+            "type": {"type": "string", "enum": ["Feature"]},
+            "id": {"type": "string"},
+            "geometry": {"type": "object", **{k: v for k, v in doc["properties"]["geometry"].items() if k == "format"}},
+            "properties": {"type": "object", "properties": props},
+        },
+    }
 
 
 @bp.get("/collections/<collection_id>/queryables", strict_slashes=False)
 def queryables_(collection_id: str):
-    """The properties ``name=value`` filters accept (Features Part 3, /req/queryables)."""
+    """The properties a ``filter`` may name (Features Part 3, /req/queryables): every typed
+    property, numbers included (``name=value`` takes the strings, integers and booleans only)."""
     meta = _provider(lambda: _gpkg().collection(collection_id))
     _check_params(COMMON_PARAMS)
     lang = _lang()
     _format(("json",))
-    names = [n for n in meta["properties"] if n in meta["queryables"]]
-    return _json_response(_schema_doc(meta, lang, names, "queryables_"), SCHEMA)
+    names = list(filterables(meta))
+    doc = _schema_doc(meta, lang, names, "queryables_")
+    # The same list in the form of Part 3's drafts ({"queryables": [{"id"}]}), an annotation
+    # JSON Schema ignores: GDAL's OAPIF driver (3.6 … 3.12) reads only this one, and sends to
+    # the server only the parts of a -where whose properties it finds here.
+    doc["queryables"] = [{"id": n, "type": doc["properties"][n]["type"]} for n in names]
+    # A client that accepts application/json and not application/schema+json (GDAL) gets the
+    # same document as application/json, rather than a type it refuses.
+    accept = request.headers.get("Accept", "")
+    plain = "application/json" in accept and SCHEMA not in accept
+    resp = _json_response(doc, JSON if plain else SCHEMA)
+    resp.headers["Vary"] = "Accept"
+    return resp
 
 
 # --------------------------------------------------------------------------- items
@@ -534,10 +608,41 @@ def _items_query(collection_id: str):
         for k, v in request.args.items()
         if k in meta["queryables"] and not (k == "year" and meta["time"] == "indicators")
     }
+    cql = _filter_param(meta)
     sel = _provider(
-        lambda: _gpkg().select(collection_id, bbox=bbox, filters=filters, datetime=datetime, year=year, sortby=sortby)
+        lambda: _gpkg().select(
+            collection_id, bbox=bbox, filters=filters, datetime=datetime, year=year, sortby=sortby, cql=cql
+        )
     )
     return meta, sel, limit, offset, fmt, lang, crs
+
+
+def filterables(meta: dict) -> dict[str, str]:
+    """The properties a CQL2 filter may name, and their types: every typed property of the
+    collection (numbers too, unlike ``name=value``), the synthetic note aside (it depends on
+    the years served)."""
+    types = ("string", "integer", "number", "boolean")
+    return {n: p["type"] for n, p in meta["properties"].items() if p["type"] in types and n != "synthetic_note"}
+
+
+def _filter_param(meta: dict) -> cql2.Filter | None:
+    """The checked CQL2 filter of ``filter`` / ``filter-lang`` / ``filter-crs`` (Features Part 3), or None."""
+    for name in ("filter-lang", "filter-crs"):
+        if name in request.args and "filter" not in request.args:
+            raise bad_request(Message("error.filter.without", name=name))
+    if "filter" not in request.args:
+        return None
+    lang = request.args.get("filter-lang", cql2.LANGS[0]).strip().lower()
+    lang = cql2.ALIASES.get(lang, lang)
+    if lang not in cql2.LANGS:
+        raise bad_request(Message("error.filter.lang", got=request.args["filter-lang"], expected=", ".join(cql2.LANGS)))
+    crs = crs_ref.CRS84_SERVED
+    if "filter-crs" in request.args:
+        crs = crs_ref.parse_crs(request.args["filter-crs"])
+        if crs is None:
+            served = ", ".join(f"{c.uri} ({c.name})" for c in crs_ref.SERVED_CRS)
+            raise bad_request(Message("error.filter.crs", got=request.args["filter-crs"], served=served))
+    return _provider(cql2.compile_filter, request.args["filter"], filterables(meta), meta["id"], lang, crs)
 
 
 @bp.get("/collections/<collection_id>/items", strict_slashes=False)
@@ -694,7 +799,12 @@ def _export(meta: dict, sel, limit: int, start: int, crs: crs_ref.ServedCrs) -> 
             page,
             fmt,
             name,
-            metadata={"collection": meta["id"], "request": _request_url(), "features": extent},
+            metadata={
+                "collection": meta["id"],
+                "request": _request_url(),
+                "features": extent,
+                "sources": _export_sources(meta, page),
+            },
             crs=crs,
             # GIS clients read a CSV's geometry: the OGC download keeps its WKT column
             # (the page's Excel-friendly CSV has none by default).
@@ -706,6 +816,36 @@ def _export(meta: dict, sel, limit: int, start: int, crs: crs_ref.ServedCrs) -> 
     resp = Response(data, content_type=mimetype)
     resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return _crs_header(resp, mod.written_crs(fmt, crs) or crs_ref.CRS84_SERVED)
+
+
+#: The unit level of the collections with indicator columns (their values are observations).
+LEVELS = {"communes": "commune", "districts": "district", "communes_2025": "commune_2025"}
+
+
+def _export_sources(meta: dict, page) -> list[str]:
+    """The sources of the indicator values in an exported page, as a /layers download lists
+    them: the ``source`` of every observation behind a column of the file (indicator and
+    year) for the units in it. Works, roads and the border carry their own ``source``
+    column, which the export reads itself."""
+    level = LEVELS.get(meta["id"])
+    if level is None or page.empty:
+        return []
+    obs = _provider(app_context.backend().read_layer, "observations")
+    obs = obs[(obs["unit_level"] == level) & obs["gso_code"].astype(str).isin(set(page[meta["id_field"]].astype(str)))]
+    indicators_ = sorted({str(i) for i in obs["indicator"].dropna()}, key=len, reverse=True)
+    wanted: set[tuple[str, float | None]] = set()
+    for col in page.columns:
+        info = meta["properties"].get(col)
+        if info is None or col.endswith(("_status", "_standard")):
+            continue
+        ind = next((i for i in indicators_ if col == i or col.startswith(i + "_")), None)
+        if ind is not None:
+            year = info.get("year") or info.get("data_year")
+            wanted.add((ind, float(year) if year else None))
+    years = pd.to_numeric(obs["year"], errors="coerce")
+    keep = [(ind, y) in wanted or (ind, None) in wanted for ind, y in zip(obs["indicator"].astype(str), years.tolist())]
+    sources = obs.loc[keep, "source"].dropna().astype(str)
+    return list(dict.fromkeys(s for s in sources if s.strip()))
 
 
 def _annex(fmt: str, collection_id: str) -> dict:
@@ -892,6 +1032,7 @@ def openapi(lang: str = "vi") -> dict:
         paths[f"/collections/{cid}"] = simple(f"describeCollection_{cid}", title, cid, "collection")
         params = [ref("f_items"), ref("lang"), ref("bbox"), ref("bbox-crs"), ref("crs")]
         params += [ref("limit"), ref("offset"), ref("datetime"), ref("sortby")]
+        params += [ref("filter"), ref("filter-lang"), ref("filter-crs")]
         if m["time"] == "indicators":
             params.append(
                 {
@@ -938,7 +1079,7 @@ def openapi(lang: str = "vi") -> dict:
                     "operationId": f"{op}_{cid}",
                     "summary": f"{t['schema' if kind == 'schema' else 'queryables']}: {title}",
                     "tags": [cid],
-                    "parameters": [ref("lang")],
+                    "parameters": [ref("lang")] + ([SCHEMA_PROFILE] if kind == "schema" else []),
                     "responses": {
                         "200": {"description": kind, "content": {SCHEMA: {"schema": {"type": "object"}}}},
                         **_exception_responses(400, 404, 500, 503),
@@ -1017,7 +1158,34 @@ def openapi(lang: str = "vi") -> dict:
             for name, desc in (
                 ("bbox-crs", "Hệ tọa độ của bbox, theo thứ tự trục của nó / CRS of bbox, in its axis order"),
                 ("crs", "Hệ tọa độ trả về (VN-2000: EPSG 4756, 3405, 9216) / CRS of the response"),
+                (
+                    "filter-crs",
+                    "Hệ tọa độ của hình học trong filter, theo thứ tự trục của nó / CRS of the "
+                    "geometries in filter, in its axis order",
+                ),
             )
+        },
+        "filter": {
+            "name": "filter",
+            "in": "query",
+            "required": False,
+            "description": "Biểu thức lọc CQL2 (Part 3) / a CQL2 filter over the queryables "
+            "(/collections/{collectionId}/queryables), e.g. on_border = true AND poor_rate_2020 > 20 "
+            "AND S_INTERSECTS(geometry, BBOX(107.5, 14.2, 107.9, 14.6)). Comparisons, AND/OR/NOT, "
+            "LIKE, IN, BETWEEN, IS NULL, S_INTERSECTS, S_WITHIN and the other S_ functions.",
+            "schema": {"type": "string"},
+            "style": "form",
+            "explode": False,
+        },
+        "filter-lang": {
+            "name": "filter-lang",
+            "in": "query",
+            "required": False,
+            "description": "Ngôn ngữ của filter / the language of filter",
+            # the draft name last: GDAL's OAPIF driver sends filters only when it finds it here
+            "schema": {"type": "string", "enum": [*cql2.LANGS, *cql2.ALIASES], "default": cql2.LANGS[0]},
+            "style": "form",
+            "explode": False,
         },
         "limit": {
             "name": "limit",

@@ -87,6 +87,7 @@ class Backend:
         datetime: tuple[int | None, int | None] | None = None,
         year: int | None = None,
         sortby: list[tuple[str, bool]] | None = None,
+        cql: Any = None,  # a checked CQL2 filter (geo.ogc.cql2.Filter), or None
     ) -> Any:  # the backend's selection (EmbeddedSelection, PostGISSelection: no shared class)
         raise NotImplementedError
 

@@ -10,6 +10,7 @@ per version too.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,7 @@ from geo import settings as geo_settings
 from geo.analysis import query, targeting
 from geo.backends.base import Backend, BackendUnavailable
 from geo.io import export, storage
-from geo.ogc import features, tiles
+from geo.ogc import cql2, features, tiles
 from geo.settings import Settings
 from geo.uploads import versions
 
@@ -90,8 +91,12 @@ class EmbeddedBackend(Backend):
         datetime: tuple[int | None, int | None] | None = None,
         year: int | None = None,
         sortby: list[tuple[str, bool]] | None = None,
+        cql: cql2.Filter | None = None,
     ) -> EmbeddedSelection:
-        return EmbeddedSelection(features.select(collection_id, bbox, filters, datetime, year, sortby, self.path))
+        where = None if cql is None else functools.partial(cql2.mask, cql)
+        return EmbeddedSelection(
+            features.select(collection_id, bbox, filters, datetime, year, sortby, self.path, where=where)
+        )
 
     def item_json(self, collection_id: str, fid: str) -> str:
         return features.item_json(collection_id, fid, self.path)

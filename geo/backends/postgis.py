@@ -82,7 +82,7 @@ from geo.analysis import query, targeting
 from geo.backends.base import Backend, BackendError, BackendUnavailable, parse_url, redact
 from geo.indicators import catalogue
 from geo.io import storage
-from geo.ogc import features, tiles
+from geo.ogc import cql2, features, tiles
 from geo.uploads import versions
 from geo.uploads.versions import Version, VersionError
 
@@ -837,8 +837,12 @@ class PostGISBackend(Backend):
         datetime: tuple[int | None, int | None] | None = None,
         year: int | None = None,
         sortby: list[tuple[str, bool]] | None = None,
+        cql: cql2.Filter | None = None,
     ) -> PostGISSelection:
-        """Like :func:`geo.ogc.features.select`, with the WHERE / ORDER BY in SQL (same checks, same messages)."""
+        """Like :func:`geo.ogc.features.select`, with the WHERE / ORDER BY in SQL (same checks, same messages).
+
+        A CQL2 filter ``cql`` becomes part of the WHERE clause (:func:`geo.ogc.cql2.to_sql`,
+        every value a bound parameter)."""
         snap = self.snapshot()
         lay = self._ogc(snap, collection_id)
         info, meta = lay.info, lay.info["meta"]
@@ -878,6 +882,10 @@ class PostGISBackend(Backend):
         if q.feature_years is not None:
             params["ylo"], params["yhi"] = q.feature_years
             where.append("(feature_year IS NULL OR feature_year BETWEEN %(ylo)s AND %(yhi)s)")
+        if cql is not None:
+            sql, cql_params = cql2.to_sql(cql, _prop_sql, "geom")
+            where.append(sql)
+            params.update(cql_params)
         years = q.years
         order = []
         for k, (name, desc) in enumerate(q.sortby):
@@ -1136,6 +1144,17 @@ class DatabaseVersion(Version):
 
 
 # --------------------------------------------------------------------------- OGC pages
+
+
+#: The SQL type of a queryable property read from ``props`` (jsonb).
+PROP_CASTS = {"number": "double precision", "integer": "double precision", "boolean": "boolean"}
+
+
+def _prop_sql(name: str, ptype: str, bind) -> str:
+    """A property of ``ogc_features.props`` as a typed SQL value (its name a bound parameter)."""
+    sql = f"(props ->> {bind(name)})"
+    cast = PROP_CASTS.get(ptype)
+    return f"({sql})::{cast}" if cast else sql
 
 
 def _served(info: dict, years) -> list[int]:

@@ -78,7 +78,7 @@ import json
 import math
 import os
 import re
-from collections.abc import Container, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -877,8 +877,13 @@ def select(
     year: int | None = None,
     sortby: list[tuple[str, bool]] | None = None,
     path: Path | str | None = None,
+    where: Callable[[gpd.GeoDataFrame, np.ndarray], np.ndarray] | None = None,
 ) -> Selection:
-    """Every feature matching the query, in order (see :func:`items`)."""
+    """Every feature matching the query, in order (see :func:`items`).
+
+    ``where`` is one more condition: a function of the collection's frame and
+    geometries giving a boolean mask (a CQL2 filter, :func:`geo.ogc.cql2.mask`).
+    """
     c = get(collection_id, path)
     q = validate_query(
         collection_id,
@@ -906,6 +911,8 @@ def select(
         mask &= hit.fillna(False).to_numpy(dtype=bool)
     if q.matches_none:
         mask &= False
+    if where is not None and mask.any():
+        mask &= where(c.frame, c.geoms)
     if q.feature_years is not None and c.feature_years is not None:
         lo, hi = q.feature_years
         fy = c.feature_years

@@ -13,7 +13,7 @@ import os
 import re
 import shutil
 import zipfile
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pyogrio
 import pytest
@@ -36,6 +36,18 @@ CONFORMANCE = {
     "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tilesets-list",
     "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/geodata-tilesets",
     "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/mvt",
+    # Part 3 filtering and CQL2 (tests/app/test_ogc_filter.py)
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
+    "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/property-property",
 }
 
 
@@ -660,6 +672,10 @@ def test_every_documented_items_parameter_is_accepted(client):
                 continue
             value = schema["enum"][0] if "enum" in schema else samples[schema["type"]]
             extra = "&bbox=-180,-90,180,90" if p["name"] == "bbox-crs" else ""
+            if p["name"] == "filter":  # a CQL2 expression (tests/app/test_ogc_filter.py)
+                value = "S_INTERSECTS(geometry, BBOX(-180, -90, 180, 90))"
+            elif p["name"] in ("filter-lang", "filter-crs"):
+                extra = "&filter=" + quote("S_INTERSECTS(geometry, BBOX(-180, -90, 180, 90))")
             r = client.get(f"/ogc/collections/{cid}/items", query_string=f"{p['name']}={value}{extra}")
             assert r.status_code == 200, (cid, p["name"], r.get_data(as_text=True)[:200])
 
@@ -811,7 +827,9 @@ def test_schema_and_queryables_documents(client, cid):
     items = get_json(client, f"/ogc/collections/{cid}/items?limit=1")
     assert set(props) - {"geometry"} == set(items["features"][0]["properties"])
     q = client.get(f"/ogc/collections/{cid}/queryables").get_json()["properties"]
-    assert set(q) - {"geometry"} <= set(props) and all(q[n]["type"] != "number" for n in q if n != "geometry")
+    # the queryables of filter (Part 3): every typed property, numbers too; not the synthetic note
+    assert set(q) == set(props) - {"synthetic_note"}
+    assert all(q[n]["type"] == props[n]["type"] for n in q if n != "geometry")
     assert any(x["rel"] == "describedby" for x in items["links"])
 
 
@@ -824,3 +842,44 @@ def test_schema_types_columns_null_in_the_first_page(client):
     assert props["area_ha"]["type"] == "number" and props["population_2013"]["type"] == "integer"
     assert props["p135_2016"]["type"] == "boolean"
     assert get_json(client, "/ogc/collections/nope/schema", 404)["status"] == 404
+
+
+def test_geojson_schema_for_gdal(client):
+    """The first describedBy link is the schema of the GeoJSON encoding (what GDAL types fields
+    from): a Feature whose properties member has the Part 5 schema's properties and types."""
+    coll = get_json(client, "/ogc/collections/works")
+    described = [x for x in coll["links"] if x["rel"].lower() == "describedby"]
+    assert [x["rel"] for x in described] == ["describedBy", "describedby"]
+    assert all(x["type"] == "application/schema+json" for x in described)
+    doc = get_json(client, urlsplit(described[0]["href"]).path + "?" + urlsplit(described[0]["href"]).query)
+    flat = get_json(client, "/ogc/collections/works/schema")["properties"]
+    assert doc["properties"]["type"]["enum"] == ["Feature"]
+    assert doc["properties"]["geometry"]["format"] == "geometry-point"
+    props = doc["properties"]["properties"]["properties"]
+    assert list(props) == [n for n in flat if n != "geometry"]
+    assert {n: p["type"] for n, p in props.items()} == {n: p["type"] for n, p in flat.items() if n != "geometry"}
+    assert props["line_mv_km"]["type"] == "number" and props["transformers"]["type"] == "integer"
+    bad = get_json(client, "/ogc/collections/works/schema?profile=gml&lang=en", 400)
+    assert "profile" in bad["description"] and "geojson" in bad["description"]
+
+
+def _listed_sources(zip_bytes: bytes) -> list[str]:
+    note = zipfile.ZipFile(io.BytesIO(zip_bytes)).read("nguon_sources.txt").decode("utf-8")
+    lines = note.split("sources / nguồn:\n", 1)[1].splitlines()
+    return [x[2:] for x in lines if x.startswith("- ")]
+
+
+def test_ogc_exports_list_the_sources_of_their_values(client, gpkg):
+    """An OGC download names the sources of the observations behind its columns, as the
+    /layers download of the same values does (issue 18 item 6: it said "(none listed)")."""
+    from geo.indicators import values as indicators
+
+    ogc = _listed_sources(client.get("/ogc/collections/communes/items?f=shp&year=2020").data)
+    assert ogc and "(none listed)" not in ogc
+    layer = _listed_sources(client.get("/layers/poor_rate/download?f=shp&year=2020").data)
+    assert layer and set(layer) <= set(ogc)
+    obs = storage.read_layer("observations", gpkg)
+    want = set(indicators.values(obs, "poor_rate", "commune", 2020)["source"].dropna())
+    assert want <= set(ogc)
+    one = _listed_sources(client.get("/ogc/collections/districts/items?f=shp&limit=1&year=2016").data)
+    assert one and len(one) < len(_listed_sources(client.get("/ogc/collections/districts/items?f=shp").data))

@@ -44,6 +44,21 @@ OGC = [
     "/ogc/collections/communes/items/23281",
     "/ogc/collections/works/items?f=html&limit=5",
     "/ogc/collections/communes/items/23281?f=html",
+    # CQL2 filters (Part 3): a frame mask on one side, a WHERE with bound parameters on the other
+    "/ogc/collections/communes/items?limit=1000&filter=on_border%20%3D%20true%20AND%20poor_rate_2020%20%3E%2020",
+    "/ogc/collections/communes/items?limit=7&offset=3&sortby=-poor_rate_2020&filter=poor_rate_2020%20%3E%2010",
+    "/ogc/collections/communes/items?limit=1000&filter=name%20LIKE%20%27X%C3%A3%20%C4%90%E1%BA%AFk%25%27",
+    "/ogc/collections/communes/items?limit=1000&filter=NOT%20(ntm_criteria_met_2019%20%3C%2010)",
+    "/ogc/collections/communes/items?limit=1000&filter=district_code%20NOT%20IN%20(%27610%27%2C%27618%27)",
+    "/ogc/collections/communes/items?limit=1000&filter=name%20%3C%20%27X%C3%A3%20Ia%27",
+    "/ogc/collections/communes/items?limit=1000&filter=poor_rate_2020%20%3C%20near_poor_rate_2020",
+    "/ogc/collections/communes/items?limit=1000&filter=S_WITHIN(geometry%2C%20BBOX(107.5%2C14.2%2C107.9%2C14.6))",
+    "/ogc/collections/communes/items?limit=1000&filter=S_TOUCHES(geometry%2C%20POINT(108.008303%2014.362284))",
+    "/ogc/collections/communes/items?filter-crs=EPSG:32648&filter=S_INTERSECTS(geometry%2C%20POINT(800000%201600000))",
+    "/ogc/collections/works/items?limit=1000&filter=year%20BETWEEN%202016%20AND%202018%20OR%20kind%20%3D%20%27road%27",
+    "/ogc/collections/communes_2025/items?limit=100&filter=n_members%20%3E%3D%203&f=csv",
+    "/ogc/collections/communes/items?filter=poor_rate_2020%20%3D%20%27x%27",
+    "/ogc/collections/communes/items?filter=nope%20%3D%201&lang=en",
     # errors: same status, same message
     "/ogc/collections/communes/items/99999",
     "/ogc/collections/nope/items",
@@ -214,6 +229,36 @@ BAD_SELECTIONS = [
     dict(collection_id="communes", year=2014),
     dict(collection_id="communes", sortby=[("nope", False)]),
 ]
+
+
+def test_filter_values_are_bound_parameters(pg_backend):
+    """A CQL2 filter reaches SQL as placeholders; the values, patterns and names are parameters."""
+    from geo.ogc import cql2
+
+    props = {"name": "string", "poor_rate_2020": "number"}
+    f = cql2.compile_filter(
+        "name LIKE 'x''); DROP TABLE ogc_features; --%' OR poor_rate_2020 > 12.5", props, "communes"
+    )
+    sel = pg_backend.select("communes", cql=f)
+    assert sel.number_matched == 45
+    assert "DROP" not in sel.where_sql and "12.5" not in sel.where_sql and "poor_rate_2020" not in sel.where_sql
+    assert "x'); DROP TABLE ogc_features; --%" in sel.params.values() and 12.5 in sel.params.values()
+    assert pg_backend.select("communes").number_matched == 102
+
+
+def test_sortby_is_sorted_by_the_database(pg_backend):
+    """sortby is an ORDER BY of the page query (the database sorts and cuts the page:
+    a Limit over a Sort in the plan), never rows sorted in Python after fetching all."""
+    sel = pg_backend.select("communes", sortby=[("poor_rate_2020", True), ("name", False)])
+    assert "props ->>" in sel.order_sql and "DESC" in sel.order_sql
+    with pg_backend.connection() as conn:
+        plan = conn.execute(
+            f"EXPLAIN SELECT id_json FROM ogc_features WHERE {sel.where_sql} ORDER BY {sel.order_sql} LIMIT 5",
+            sel.params,
+        ).fetchall()
+    text = "\n".join(r[0] for r in plan)
+    assert "Limit" in text and "Sort" in text
+    assert len(sel.page_json(5, 0)) == 5
 
 
 @pytest.mark.parametrize("q", BAD_SELECTIONS)
