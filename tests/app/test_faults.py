@@ -32,7 +32,9 @@ ROOT = Path(__file__).resolve().parents[2]
 def client(state):
     from app import create_app
 
-    return create_app({"TESTING": True, "MAP_UPLOAD_TOKEN": "alice:tok-alice-0123456789"}).test_client()
+    client = create_app({"TESTING": True, "MAP_UPLOAD_TOKEN": "alice:tok-alice-0123456789"}).test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"  # the assertions read the English messages
+    return client
 
 
 def _xlsx() -> bytes:
