@@ -9,7 +9,7 @@ GPKG   := build/kontum.gpkg
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test lint format build check bench browser postgis poppler gdal clean
+.PHONY: run test lint format build check bench browser postgis poppler gdal nginx clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -n "$(PYTHON)" || { echo "python3.11 not found; set PYTHON=/path/to/python3.11"; exit 1; }
@@ -62,10 +62,19 @@ gdal:
 	  SUDO=$$(command -v sudo >/dev/null 2>&1 && [ $$(id -u) -ne 0 ] && echo sudo); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq gdal-bin >/dev/null; }
 
+# Debian nginx (and openssl) for the reverse-proxy tests (tests/app/test_nginx.py runs
+# deploy/nginx.conf); installed only when missing. Without them those tests are skipped.
+nginx:
+	@{ command -v nginx || test -x /usr/sbin/nginx; } >/dev/null 2>&1 && command -v openssl >/dev/null 2>&1 || { \
+	  echo "Installing Debian nginx for the reverse-proxy tests"; \
+	  SUDO=$$(command -v sudo >/dev/null 2>&1 && [ $$(id -u) -ne 0 ] && echo sudo); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nginx-light openssl >/dev/null \
+	  || echo "warning: nginx could not be installed; the reverse-proxy tests will be skipped"; }
+
 # Both backends: unless TEST_DATABASE_URL or DATABASE_URL names a PostGIS database, a
 # throwaway server (tests/pg/start.sh: a temp dir, a unix socket and a free loopback
 # port) serves the test session and is stopped afterwards, whatever happens.
-test: $(GPKG) browser postgis poppler gdal
+test: $(GPKG) browser postgis poppler gdal nginx
 	@if [ -n "$$TEST_DATABASE_URL$$DATABASE_URL" ]; then \
 	  $(PY) -m pytest -q -n 2; \
 	else \

@@ -78,6 +78,7 @@ if TYPE_CHECKING:  # annotations only: psycopg is imported where a connection is
     import psycopg
 
 from geo import cache
+from geo import settings as geo_settings
 from geo.analysis import query, targeting
 from geo.backends.base import Backend, BackendError, BackendUnavailable, parse_url, redact
 from geo.indicators import catalogue
@@ -99,6 +100,14 @@ WGS84_SRID, UTM_SRID = 4326, 32648
 MAX_ROWS = 2**62  # LIMIT / OFFSET beyond any table (bigint)
 LINE_LAYERS = ("border", "roads")  # cut into line_parts for distance queries
 LINE_PART_VERTICES = 32
+#: The tables of data rows and how a row names its layer in ``dataset_layers`` (for pruning).
+PRUNED_ROWS = (
+    ("layer_rows", "t.layer"),
+    ("line_parts", "t.layer"),
+    ("observations", "'observations'"),
+    ("target_units", "'units:' || t.level"),
+    ("ogc_features", "'ogc:' || t.collection"),
+)
 ID_FIELDS = {
     "communes": "gso_code",
     "districts": "gso_code",
@@ -1003,16 +1012,55 @@ class PostGISBackend(Backend):
 
     def list_versions(self) -> list:
         rows = self._rows("SELECT version, manifest FROM dataset_versions WHERE version > 0 ORDER BY version")
-        return [self._version_obj(r[0], r[1]) for r in rows]
+        return [self._version_obj(r[0], r[1]) for r in rows if not r[1].get("pruned")]
 
     def get_version(self, number: int) -> DatabaseVersion:
         rows = self._rows(
             "SELECT version, manifest FROM dataset_versions WHERE version = %s AND version > 0", (int(number),)
         )
+        if rows and rows[0][1].get("pruned"):
+            raise VersionError(f"dataset version {number} was pruned (MAP_KEEP_VERSIONS); it cannot be restored")
         if not rows:
             have = ", ".join(str(v.number) for v in self.list_versions()) or "none"
             raise VersionError(f"there is no dataset version {number} (versions: {have}; 0 is the base build)")
         return self._version_obj(rows[0][0], rows[0][1])
+
+    def keep_version(self, number: int) -> None:
+        """Mark version ``number`` to be kept by :meth:`prune_versions` whatever its age
+        (``"kept": true`` in its manifest)."""
+        with self.connect() as conn, conn.transaction():
+            self._lock_xact(conn, LOCK_VERSIONS)
+            manifest = {**self.get_version(number).manifest, "kept": True}
+            conn.execute("UPDATE dataset_versions SET manifest = %s WHERE version = %s", (_json(manifest), number))
+
+    def prune_versions(self, keep_last: int) -> list[int]:
+        """Keep the last ``keep_last`` versions, the current one, the kept ones and the base
+        (version 0); the others are pruned: their rows go, except those a kept version shares
+        (``dataset_layers.data_version``), and their record stays, marked ``"pruned": true``
+        (who and when remain known; restoring one says it was pruned).  Returns their numbers."""
+        with self.connect() as conn, conn.transaction():
+            self._lock_xact(conn, LOCK_VERSIONS)
+            rows = conn.execute(
+                "SELECT version, manifest, current FROM dataset_versions WHERE version > 0 ORDER BY version"
+            ).fetchall()
+            live = [r for r in rows if not r[1].get("pruned")]
+            keep = {r[0] for r in live[-keep_last:]} | {r[0] for r in live if r[2] or r[1].get("kept")}
+            gone = [r for r in live if r[0] not in keep]
+            if not gone:
+                return []
+            numbers = [r[0] for r in gone]
+            for number, manifest, _ in gone:
+                marked = _json({**manifest, "pruned": True})
+                conn.execute("UPDATE dataset_versions SET manifest = %s WHERE version = %s", (marked, number))
+            conn.execute("DELETE FROM dataset_layers WHERE version = ANY(%s)", (numbers,))
+            for table, layer in PRUNED_ROWS:
+                conn.execute(
+                    # table and layer are the constants of PRUNED_ROWS, never input
+                    f"DELETE FROM {table} t WHERE t.version = ANY(%s) AND NOT EXISTS ("
+                    f"SELECT 1 FROM dataset_layers l WHERE l.data_version = t.version AND l.name = {layer})",
+                    (numbers,),
+                )
+        return numbers
 
     def restore(self, number: int) -> DatabaseVersion | None:
         """Make version ``number`` current (0: the base)."""
@@ -1032,6 +1080,8 @@ class PostGISBackend(Backend):
                     f"there is no dataset version {number} (versions: "
                     f"{', '.join(map(str, have)) or 'none'}; 0 is the base build)"
                 )
+            if number != 0:
+                self.get_version(number)  # a pruned version has no rows to serve: refused
             conn.execute("UPDATE dataset_versions SET current = false WHERE current")
             conn.execute("UPDATE dataset_versions SET current = true WHERE version = %s", (int(number),))
         return None if number == 0 else self.get_version(number)
@@ -1080,6 +1130,12 @@ class PostGISBackend(Backend):
                 self._write_version(conn, gpkg, number, kind, parent, manifest)
             conn.execute("UPDATE dataset_versions SET current = false WHERE current")
             conn.execute("UPDATE dataset_versions SET current = true WHERE version = %s", (number,))
+        keep = geo_settings.active().keep_versions
+        if keep:
+            import psycopg
+
+            with contextlib.suppress(psycopg.Error, BackendError):  # pruning is housekeeping: the version is made
+                self.prune_versions(keep)
         return self.get_version(number)
 
 
@@ -1130,6 +1186,12 @@ class DatabaseStore(versions.Store):
 
     def restore(self, number: int) -> Version | None:
         return self.backend.restore(number)
+
+    def keep(self, number: int) -> None:
+        self.backend.keep_version(number)
+
+    def prune(self, keep_last: int) -> list[int]:
+        return self.backend.prune_versions(keep_last)
 
 
 @dataclass(frozen=True)

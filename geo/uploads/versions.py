@@ -196,6 +196,15 @@ class Store:
     def restore(self, number: int) -> Version | None:
         raise NotImplementedError
 
+    def keep(self, number: int) -> None:
+        """Mark version ``number`` to be kept by :meth:`prune` whatever its age."""
+        raise NotImplementedError
+
+    def prune(self, keep_last: int) -> list[int]:
+        """Keep the last ``keep_last`` versions, the current one and the kept ones restorable;
+        the versions that can no longer be restored (their numbers)."""
+        raise NotImplementedError
+
 
 class FileStore(Store):
     """The versions in the state folder of the settings in force (:func:`geo.paths.state_dir`)."""
@@ -221,6 +230,14 @@ class FileStore(Store):
 
     def restore(self, number: int) -> Version | None:
         return _file_restore(number)
+
+    def keep(self, number: int) -> None:
+        _file_keep(number)
+
+    def prune(self, keep_last: int) -> list[int]:
+        with _locked():
+            folders, gpkgs = prune(keep_last)
+        return sorted(folders + gpkgs)
 
 
 FILES = FileStore()
@@ -738,8 +755,14 @@ def kept_numbers() -> set[int]:
     return {int(n) for n in data if isinstance(n, int)} if isinstance(data, list) else set()
 
 
-def keep(number: int) -> None:
-    """Mark version ``number`` to be kept by :func:`prune` (it must exist)."""
+def keep(number: int, where: Store | None = None) -> None:
+    """Mark version ``number`` of ``where`` (default :func:`store`) to be kept whatever
+    ``MAP_KEEP_VERSIONS`` says (it must exist)."""
+    (where or store()).keep(number)
+
+
+def _file_keep(number: int) -> None:
+    """Mark version ``number`` of the state folder to be kept by :func:`prune`."""
     with _locked():
         _file_get(number)
         numbers = sorted(kept_numbers() | {number})

@@ -32,7 +32,9 @@ ROOT = Path(__file__).resolve().parents[2]
 def client(state):
     from app import create_app
 
-    return create_app({"TESTING": True, "MAP_UPLOAD_TOKEN": "alice:tok-alice-0123456789"}).test_client()
+    client = create_app({"TESTING": True, "MAP_UPLOAD_TOKEN": "alice:tok-alice-0123456789"}).test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"  # the assertions read the English messages
+    return client
 
 
 def _xlsx() -> bytes:
@@ -165,25 +167,44 @@ def test_full_disk_at_the_pointer_switch_removes_the_new_version(state, monkeypa
 
 REAL_FULL_DISK = textwrap.dedent(
     """
-    import json, os, sys
+    import io, json, os, subprocess, sys
     from pathlib import Path
-    from geo import settings
-    from geo.uploads import common, ingest, staging, versions
-    state = Path(sys.argv[1])
-    settings.activate(settings.Settings.from_env().replace(state_dir=state, gpkg=None))
+    from app import create_app
+    state, csv = Path(sys.argv[1]), Path(sys.argv[2]).read_bytes()
+    token = "tok-alice-0123456789"
+    client = create_app({"TESTING": True, "GEO_STATE_DIR": str(state), "MAP_UPLOAD_TOKEN": "alice:" + token}).test_client()
+    auth = {"Authorization": "Bearer " + token, "Accept-Language": "en"}
     out = {}
-    data = Path(sys.argv[2]).read_bytes()
-    try:
-        staging.stage(os.urandom(2 * 1024 * 1024), "big.csv", {}, "x")
-    except common.UploadError as exc:
-        out["stage"] = [exc.status, exc.message]
-    pv = ingest.preview(data, "r.csv", year=2020, standard="2016-2020")
-    try:
-        ingest.commit_preview(pv, data, "x")
-    except common.UploadError as exc:
-        out["commit"] = [exc.status, exc.message]
-    out["left"] = sorted(str(p.relative_to(state)) for p in state.rglob("*"))
-    out["current"] = versions.current_number()
+
+    def answer(resp):
+        return [resp.status_code, (resp.get_json() or {}).get("description", "")]
+
+    def upload():
+        form = {"file": (io.BytesIO(csv), "r.csv"), "year": "2020", "standard": "2016-2020"}
+        return client.post("/api/uploads", data=form, headers=auth, content_type="multipart/form-data")
+
+    def left():
+        return sorted(str(p.relative_to(state)) for p in state.rglob("*") if p.name != "filler")
+
+    # 1. staging: the disk holds less than the upload
+    vfs = os.statvfs(state)
+    with open(state / "filler", "wb") as fh:
+        fh.write(b"x" * (vfs.f_bavail * vfs.f_frsize - len(csv) // 2))
+    out["stage"] = answer(upload())
+    out["left_stage"] = left()
+    os.unlink(state / "filler")
+    # 2. commit: staged fine, but the new version's GeoPackage does not fit in 1 MiB
+    resp = upload()
+    out["staged"] = resp.status_code
+    sid = resp.get_json()["id"]
+    out["commit"] = answer(client.post(f"/api/uploads/{sid}/commit", headers=auth))
+    out["left_commit"] = left()
+    out["current_after_failure"] = client.get("/api/versions").get_json()["current"]
+    # 3. room again: the upload that stayed staged commits now
+    subprocess.run(["mount", "-o", "remount,size=64m", str(state)], check=True)
+    out["retry"] = client.post(f"/api/uploads/{sid}/commit", headers=auth).status_code
+    out["current"] = client.get("/api/versions").get_json()["current"]
+    out["left_retry"] = left()
     print(json.dumps(out))
     """
 )
@@ -199,6 +220,9 @@ def _unshare_works() -> bool:
 
 @pytest.mark.skipif(not _unshare_works(), reason="no unprivileged user namespaces (unshare -rm) here")
 def test_a_real_full_disk(gpkg, tmp_path):
+    """A 1 MiB state folder, really full: at staging (through the app, a real upload) and at
+    the commit of a staged upload; each a 503 that leaves nothing behind but the upload kept
+    for the retry, which succeeds once the folder has room."""
     state = tmp_path / "state"
     state.mkdir()
     env = {**os.environ, "GEO_BUILD_DIR": str(gpkg.parent), "PYTHONPATH": str(ROOT)}
@@ -212,8 +236,16 @@ def test_a_real_full_disk(gpkg, tmp_path):
     proc = subprocess.run(["unshare", "-rm", "sh", "-c", cmd], capture_output=True, text=True, env=env, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert out["stage"][0] == 503 and "disk is full" in out["stage"][1]
-    assert out["commit"][0] == 503 and "disk is full" in out["commit"][1]
-    # only the (empty) folders, the writers' lock and the record of published versions are left
-    assert [p for p in out["left"] if not p.endswith((".lock", "staging", "versions", "published"))] == []
-    assert out["current"] == 0
+    # what any state folder holds: the writers' lock, the session key, the empty folders
+    ordinary = {".lock", "session.key", "staging", "versions", "published"}
+    assert out["stage"][0] == 503 and "disk is full" in out["stage"][1], out["stage"]
+    assert set(out["left_stage"]) <= ordinary, out["left_stage"]  # no half-written staged upload
+    assert out["staged"] == 201
+    assert out["commit"][0] == 503 and "disk is full" in out["commit"][1], out["commit"]
+    assert out["current_after_failure"] == 0
+    # the staged upload is back in place (a file and its metadata), nothing else: no half version
+    kept = [p for p in out["left_commit"] if p not in ordinary]
+    assert len(kept) == 3 and all(p.startswith("staging/") and ".commit-" not in p for p in kept), kept
+    assert not any(p.startswith("versions/") for p in out["left_commit"])
+    assert out["retry"] == 201 and out["current"] == 1
+    assert not any(p.startswith("staging/") for p in out["left_retry"]), out["left_retry"]
