@@ -53,6 +53,9 @@ from . import context
 MIN_BYTES = 1024
 #: The compressed variants of cached payloads, keyed by ETag under the data version.
 COMPRESSED = cache.partition("compressed", max_bytes=128 * cache.MiB, max_item=16 * cache.MiB, max_entries=1024)
+#: Whole coded answers of the OGC items pages (status, headers, body) by ETag and coding, per
+#: data version: a repeated page is answered before its view runs (:func:`before`).
+ANSWERS = cache.partition("answers", max_bytes=128 * cache.MiB, max_item=16 * cache.MiB, max_entries=1024)
 #: Content hashes and compressed variants of the static files, per file version.
 STATIC = cache.partition("static", max_bytes=64 * cache.MiB, max_item=16 * cache.MiB)
 
@@ -211,6 +214,7 @@ def _dynamic(resp: Response) -> Response:
         version = context.data_version()
         out = COMPRESSED.get_or_make(version, (base, coding), lambda: compress(b"".join(body), coding))
         _set_body(resp, out, coding)
+        _keep_answer(resp, version, base, coding)
         return resp
     if pieces:
         body = resp.response
@@ -272,6 +276,51 @@ def _static(resp: Response) -> Response:
     return resp
 
 
+def _answerable() -> bool:
+    """Whether the request is for a page of OGC items (answers that depend only on the data
+    version, the URL and the headers of their ETag: no session, no cookie)."""
+    path = request.path
+    return request.method in ("GET", "HEAD") and path.startswith("/ogc/collections/") and path.endswith("/items")
+
+
+#: Headers of a kept answer made again for each request (or by the hooks after this one).
+_FRESH = frozenset({"content-length", "date", "set-cookie"})
+
+
+def _keep_answer(resp: Response, version: cache.Version, base: str, coding: str) -> None:
+    """Keep the coded answer ``resp`` of an items page for :func:`before`."""
+    if not _answerable() or resp.status_code != 200 or "Set-Cookie" in resp.headers:
+        return
+    headers = [(k, v) for k, v in resp.headers.items() if k.lower() not in _FRESH]
+    body = resp.get_data()
+    ANSWERS.put(version, (base, coding), (headers, body), size=len(body) + 1024)
+
+
+def before() -> Response | None:
+    """The kept coded answer of the same ETag for a page of OGC items, without running its view.
+
+    The view of an items page joins and reprojects its features for every
+    request (Kon Tum ``items?limit=102``: 4 MB); once a page has been coded
+    (:func:`_dynamic`) its answer is kept under the data version, so a repeat
+    costs a look-up — or ``304`` on a matching ``If-None-Match``.  Identity
+    answers and other paths are left to their views.
+    """
+    if not _answerable():
+        return None
+    coding = choose_coding()
+    base = data_etag() if coding else None
+    if base is None:
+        return None
+    kept = ANSWERS.get(context.data_version(), (base, coding))
+    if kept is None:
+        return None
+    headers, body = kept
+    resp = Response(body, status=200, headers=headers)
+    if _matches(base + "-" + coding):
+        return _not_modified(resp, base + "-" + coding)
+    return resp
+
+
 def after(resp: Response) -> Response:
     """Validators and compression for the answer ``resp`` (see the module's docstring)."""
     if request.endpoint == "static":
@@ -282,4 +331,5 @@ def after(resp: Response) -> Response:
 def register(app: Flask) -> None:
     """Install the validators, the compression and the hashed static URLs on ``app``."""
     app.url_defaults(_static_url_defaults)
+    app.before_request(before)
     app.after_request(after)

@@ -148,3 +148,29 @@ def _static_urls(page: str) -> list[str]:
     import re
 
     return re.findall(r'(?:src|href)="(/static/[^"]+)"', page)
+
+
+def test_a_repeated_coded_items_page_is_answered_without_its_view(client, monkeypatch):
+    """Once coded, an items page is kept whole (headers and bytes) under its ETag: a repeat, or its
+    304, does not build the page again; an identity request still does."""
+    from geo.ogc import features
+
+    url = "/ogc/collections/communes/items?limit=102&offset=3"
+    first = client.get(url, headers={"Accept-Encoding": "gzip"})
+    built = []
+    real = features.page_bytes
+    monkeypatch.setattr(features, "page_bytes", lambda *a, **k: built.append(1) or real(*a, **k))
+    again = client.get(url, headers={"Accept-Encoding": "gzip"})
+    assert built == []
+    assert again.status_code == 200 and again.get_data() == first.get_data()
+    for name in ("Content-Type", "Content-Encoding", "ETag", "Vary", "Cache-Control", "Content-Crs"):
+        assert again.headers[name] == first.headers[name]
+    assert int(again.headers["Content-Length"]) == len(again.get_data())
+    assert json.loads(decoded(again))["numberReturned"] == 99
+    assert again.headers["X-Content-Type-Options"] == "nosniff"  # the security headers still apply
+    revalidated = client.get(url, headers={"Accept-Encoding": "gzip", "If-None-Match": first.headers["ETag"]})
+    assert revalidated.status_code == 304 and revalidated.get_data() == b"" and built == []
+    plain = client.get(url)
+    assert plain.status_code == 200 and "Content-Encoding" not in plain.headers and built == [1]
+    brotli_first = client.get(url, headers={"Accept-Encoding": "br"})  # another coding: built once more
+    assert brotli_first.headers["Content-Encoding"] == "br" and built == [1, 1]
