@@ -53,9 +53,9 @@ from . import context
 MIN_BYTES = 1024
 #: The compressed variants of cached payloads, keyed by ETag under the data version.
 COMPRESSED = cache.partition("compressed", max_bytes=128 * cache.MiB, max_item=16 * cache.MiB, max_entries=1024)
-#: Whole coded answers of the OGC items pages (status, headers, body) by ETag and coding, per
+#: Whole coded answers of the OGC items pages (headers, body) by ETag and coding, per
 #: data version: a repeated page is answered before its view runs (:func:`before`).
-ANSWERS = cache.partition("answers", max_bytes=128 * cache.MiB, max_item=16 * cache.MiB, max_entries=1024)
+PAGES = cache.partition("coded_pages", max_bytes=128 * cache.MiB, max_item=16 * cache.MiB, max_entries=256)
 #: Content hashes and compressed variants of the static files, per file version.
 STATIC = cache.partition("static", max_bytes=64 * cache.MiB, max_item=16 * cache.MiB)
 
@@ -293,7 +293,7 @@ def _keep_answer(resp: Response, version: cache.Version, base: str, coding: str)
         return
     headers = [(k, v) for k, v in resp.headers.items() if k.lower() not in _FRESH]
     body = resp.get_data()
-    ANSWERS.put(version, (base, coding), (headers, body), size=len(body) + 1024)
+    PAGES.put(version, (base, coding), (headers, body), size=len(body) + 1024)
 
 
 def before() -> Response | None:
@@ -311,7 +311,7 @@ def before() -> Response | None:
     base = data_etag() if coding else None
     if base is None:
         return None
-    kept = ANSWERS.get(context.data_version(), (base, coding))
+    kept = PAGES.get(context.data_version(), (base, coding))
     if kept is None:
         return None
     headers, body = kept
