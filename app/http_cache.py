@@ -15,8 +15,10 @@ Compression
     are sent as brotli or gzip when the client accepts it, with
     ``Vary: Accept-Encoding``.  An answer with an ETag is compressed once:
     the compressed bytes are kept in the :data:`COMPRESSED` partition of
-    :mod:`geo.cache` under the same data version, keyed by the ETag.  A
-    streamed answer, or one made of pieces (the OGC items pages), is
+    :mod:`geo.cache` under the same data version, keyed by the ETag — an
+    answer made of pieces with an ETag (the OGC items pages) too, so the same
+    page is coded once (its ``timeStamp`` is then the time it was first made,
+    as from any HTTP cache).  A streamed answer, or pieces without an ETag, is
     compressed on the fly, piece by piece.
 Static files
     ``url_for("static", …)`` adds ``?v=<content hash>``; such a URL is
@@ -51,6 +53,9 @@ from . import context
 MIN_BYTES = 1024
 #: The compressed variants of cached payloads, keyed by ETag under the data version.
 COMPRESSED = cache.partition("compressed", max_bytes=128 * cache.MiB, max_item=16 * cache.MiB, max_entries=1024)
+#: Whole coded answers of the OGC items pages (headers, body) by ETag and coding, per
+#: data version: a repeated page is answered before its view runs (:func:`before`).
+PAGES = cache.partition("coded_pages", max_bytes=128 * cache.MiB, max_item=16 * cache.MiB, max_entries=256)
 #: Content hashes and compressed variants of the static files, per file version.
 STATIC = cache.partition("static", max_bytes=64 * cache.MiB, max_item=16 * cache.MiB)
 
@@ -203,6 +208,15 @@ def _dynamic(resp: Response) -> Response:
             return _not_modified(resp, etag)
     if coding is None:
         return resp
+    if pieces and base is not None and isinstance(resp.response, (list, tuple)):
+        # A page made of pieces (the OGC items) with an ETag is a payload too: coded once and
+        # kept, never coded again per request (Kon Tum items: 4 MB, ~100 ms of gzip each time).
+        body = resp.response
+        version = context.data_version()
+        out = COMPRESSED.get_or_make(version, (base, coding), lambda: compress(b"".join(body), coding))
+        _set_body(resp, out, coding)
+        _keep_answer(resp, version, base, coding)
+        return resp
     if pieces:
         body = resp.response
         resp.response = compress_stream(body, coding)
@@ -263,6 +277,51 @@ def _static(resp: Response) -> Response:
     return resp
 
 
+def _answerable() -> bool:
+    """Whether the request is for a page of OGC items (answers that depend only on the data
+    version, the URL and the headers of their ETag: no session, no cookie)."""
+    path = request.path
+    return request.method in ("GET", "HEAD") and path.startswith("/ogc/collections/") and path.endswith("/items")
+
+
+#: Headers of a kept answer made again for each request (or by the hooks after this one).
+_FRESH = frozenset({"content-length", "date", "set-cookie"})
+
+
+def _keep_answer(resp: Response, version: cache.Version, base: str, coding: str) -> None:
+    """Keep the coded answer ``resp`` of an items page for :func:`before`."""
+    if not _answerable() or resp.status_code != 200 or "Set-Cookie" in resp.headers:
+        return
+    headers = [(k, v) for k, v in resp.headers.items() if k.lower() not in _FRESH]
+    body = resp.get_data()
+    PAGES.put(version, (base, coding), (headers, body), size=len(body) + 1024)
+
+
+def before() -> Response | None:
+    """The kept coded answer of the same ETag for a page of OGC items, without running its view.
+
+    The view of an items page joins and reprojects its features for every
+    request (Kon Tum ``items?limit=102``: 4 MB); once a page has been coded
+    (:func:`_dynamic`) its answer is kept under the data version, so a repeat
+    costs a look-up — or ``304`` on a matching ``If-None-Match``.  Identity
+    answers and other paths are left to their views.
+    """
+    if not _answerable():
+        return None
+    coding = choose_coding()
+    base = data_etag() if coding else None
+    if base is None:
+        return None
+    kept = PAGES.get(context.data_version(), (base, coding))
+    if kept is None:
+        return None
+    headers, body = kept
+    resp = Response(body, status=200, headers=headers)
+    if _matches(base + "-" + coding):
+        return _not_modified(resp, base + "-" + coding)
+    return resp
+
+
 def after(resp: Response) -> Response:
     """Validators and compression for the answer ``resp`` (see the module's docstring)."""
     if request.endpoint == "static":
@@ -273,4 +332,5 @@ def after(resp: Response) -> Response:
 def register(app: Flask) -> None:
     """Install the validators, the compression and the hashed static URLs on ``app``."""
     app.url_defaults(_static_url_defaults)
+    app.before_request(before)
     app.after_request(after)

@@ -19,15 +19,22 @@ units (see :func:`profiles_response`).  They share the render slots.
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from geo.backends.base import Backend, BackendError
 from geo.maplayers import layerspec
-from geo.printing import mapsheet, profile
 
 from . import context as app_context
+from . import lazy
 from .errors import ApiError, bad_request
+
+if TYPE_CHECKING:
+    from geo.printing import mapsheet, profile
+else:  # matplotlib only when a sheet or a profile is drawn (app/lazy.py)
+    mapsheet = lazy.module("geo.printing.mapsheet")
+    profile = lazy.module("geo.printing.profile")
 
 bp = Blueprint("print_map", __name__)
 

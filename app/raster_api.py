@@ -34,6 +34,7 @@ import math
 import tempfile
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from flask import Blueprint, abort, current_app, jsonify, request, send_file
@@ -41,13 +42,18 @@ from werkzeug.utils import secure_filename
 
 from geo import cache
 from geo.backends.base import Backend, BackendError
-from geo.raster import remoteness, zonal
-from geo.raster.grid import RasterError, check_resolution, geotiff_bytes, indicator_product
 from geo.units.boundaries import LEVELS
 
 from . import context as app_context
-from . import security
+from . import lazy, security
 from .errors import ApiError, bad_request, error_payload
+
+if TYPE_CHECKING:
+    from geo.raster import grid, remoteness, zonal
+else:  # rasterio and scipy.ndimage only when a raster is asked for (app/lazy.py)
+    grid = lazy.module("geo.raster.grid")
+    remoteness = lazy.module("geo.raster.remoteness")
+    zonal = lazy.module("geo.raster.zonal")
 
 bp = Blueprint("raster", __name__, url_prefix="/raster")
 #: ``POST /raster/zonal`` in a blueprint of its own, nested in :data:`bp`, for its own limit.
@@ -123,8 +129,8 @@ def _resolution(text) -> float:
     """The cell size of a request: one of :data:`RESOLUTIONS` (then the cache key is that
     member, never the float the client typed)."""
     try:
-        value = check_resolution(text)
-    except RasterError as exc:
+        value = grid.check_resolution(text)
+    except grid.RasterError as exc:
         value = None
         if "between" not in str(exc):
             raise bad_request(str(exc)) from None
@@ -185,9 +191,9 @@ def remoteness_tif():
             product = remoteness.remoteness_surface(
                 target, source.read_layer("communes"), features, resolution
             ).product()
-        except RasterError as exc:
+        except grid.RasterError as exc:
             raise bad_request(str(exc)) from None
-        return geotiff_bytes(product), product.filename
+        return grid.geotiff_bytes(product), product.filename
 
     data, filename = _cached(source, key, make)
     return _tiff(data, filename, key)
@@ -209,7 +215,7 @@ def indicator_tif():
 
     def make():
         try:
-            product = indicator_product(
+            product = grid.indicator_product(
                 indicator,
                 year,
                 resolution,
@@ -219,9 +225,9 @@ def indicator_tif():
                 observations=source.read_layer("observations"),
                 catalogue=source.read_layer("catalogue"),
             )
-        except RasterError as exc:
+        except grid.RasterError as exc:
             raise bad_request(str(exc)) from None
-        return geotiff_bytes(product), product.filename
+        return grid.geotiff_bytes(product), product.filename
 
     data, filename = _cached(source, key, make)
     return _tiff(data, filename, key)
@@ -247,7 +253,7 @@ def zonal_post():
     band = _int_arg("band", request.form.get("band", request.args.get("band")), 1, 65535) or 1
     try:
         stats = zonal.parse_stats(request.form.get("stats") or request.args.get("stats") or None)
-    except RasterError as exc:
+    except grid.RasterError as exc:
         raise bad_request(str(exc)) from None
     source, _ = _source()
     units = source.read_layer("communes" if level == "commune" else "districts")
@@ -261,7 +267,7 @@ def zonal_post():
             with zonal.open_raster(tif, drivers=["GTiff"]) as src:
                 bh, bw = src.block_shapes[0]
                 if bh * bw * np.dtype(src.dtypes[0]).itemsize > MAX_BLOCK_BYTES:
-                    raise RasterError("the file's blocks are too large; write it tiled (-co TILED=YES)")
+                    raise grid.RasterError("the file's blocks are too large; write it tiled (-co TILED=YES)")
                 info = {
                     "name": shown_name,
                     "crs": src.crs.to_string(),
@@ -284,7 +290,7 @@ def zonal_post():
                         max_pixels=ZONAL_MAX_PIXELS,
                         max_bytes=ZONAL_MAX_BYTES,
                     )
-        except RasterError as exc:
+        except grid.RasterError as exc:
             raise bad_request(str(exc).replace("upload.tif", shown_name)) from None
     names = dict(zip(units["gso_code"].astype(str), units["name"]))
     rows = []

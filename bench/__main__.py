@@ -141,7 +141,7 @@ def ensure_national(path: Path, n: int) -> dict:
     """Generate build/national.gpkg unless it is newer than geo/synthetic/national.py (same n)."""
     import pyogrio
 
-    src = util.ROOT / "geo" / "national.py"
+    src = util.ROOT / "geo" / "synthetic" / "national.py"
     stamp = path.with_suffix(".args")
     want = f"n={n} seed=1"
     if path.exists() and path.stat().st_mtime > src.stat().st_mtime and stamp.exists() and stamp.read_text() == want:

@@ -11,8 +11,17 @@ from . import util
 LUA = util.BENCH / "wrk_report.lua"
 
 
-def wrk(url: str, connections: int, duration_s: float, timeout_s: float = 30.0, threads: int = 1) -> dict:
-    """One bounded wrk run; throughput (req/s, MB/s) and latency percentiles (ms)."""
+def wrk(
+    url: str,
+    connections: int,
+    duration_s: float,
+    timeout_s: float = 30.0,
+    threads: int = 1,
+    headers: dict[str, str] | None = None,
+) -> dict:
+    """One bounded wrk run; throughput (req/s, MB/s) and latency percentiles (ms).
+
+    ``headers``: sent with every request (e.g. ``{"Accept-Encoding": "gzip"}``)."""
     exe = shutil.which("wrk")
     if not exe:
         raise RuntimeError("wrk is not installed (python -m bench installs it from Debian)")
@@ -30,6 +39,7 @@ def wrk(url: str, connections: int, duration_s: float, timeout_s: float = 30.0, 
         f"{timeout_s:g}s",
         "-s",
         str(LUA),
+        *[arg for k, v in (headers or {}).items() for arg in ("-H", f"{k}: {v}")],
         url,
     ]
     load_before = util.loadavg()
@@ -47,6 +57,7 @@ def wrk(url: str, connections: int, duration_s: float, timeout_s: float = 30.0, 
     return {
         "command": " ".join(cmd),
         "url": url,
+        "headers": headers or {},
         "connections": connections,
         "duration_s": round(secs, 2),
         "requests": raw["requests"],

@@ -140,7 +140,105 @@ def verdicts(r: dict) -> list[tuple[str, str, object]]:
                 m["all_pss_sum_mib"] < GB,
             )
         )
+    return out + verdicts_16(r)
+
+
+#: Issue 16's page targets on emulated networks: (profile, load, limit in ms).
+NETWORK_TARGETS = (("fast3g", "cold", 1500), ("fast3g", "reload", 800), ("4g", "cold", 700))
+
+
+def verdicts_16(r: dict) -> list[tuple[str, str, object]]:
+    """(target, measured, met?) for the targets of issue 16 this run measured."""
+    out = []
+    k = r.get("kontum")
+    if k and not k.get("failed"):
+        started = k.get("servers", {}).get("app", {}).get("started_s")
+        if started is not None:
+            out.append(("Kon Tum start-up < 3 s (launch to first 200)", f"{started:.2f} s", started < 3))
+        first = k.get("first_targets_s")
+        if first is not None:
+            out.append(("Kon Tum first /targets after start < 100 ms", _ms(first * 1000), first < 0.1))
+        if k.get("memory"):
+            m = k["memory"]
+            out.append(
+                (
+                    f"Kon Tum memory < 300 MiB (PSS of master + {len(m['workers'])} workers, after the run)",
+                    f"{m['all_pss_sum_mib']:,.0f} MiB (master {m['master'].get('pss_mib', 0):,.0f})",
+                    m["all_pss_sum_mib"] < 300,
+                )
+            )
+        ref = k.get("reference") or {}
+        ratio = ref.get("ratio_app_gzip_over_nginx_gzip_static")
+        if ratio is not None:
+            by = {(x["server"], x["coding"]): x["rps"] for x in ref["runs"]}
+            out.append(
+                (
+                    f"items?limit=102 (gzip) ≥ 0.5× nginx gzip_static, same bytes (c={ref['connections']})",
+                    f"{ratio}× ({by[('this app', 'gzip')]:,.1f} vs {by[('nginx gzip_static', 'gzip')]:,.1f} req/s)",
+                    ratio >= 0.5,
+                )
+            )
+        for n in k.get("network") or []:
+            for profile, load, limit in NETWORK_TARGETS:
+                if n["profile"] != profile:
+                    continue
+                ms = n[f"{load}_areas_drawn_ms"]
+                out.append(
+                    (
+                        f"Kon Tum communes drawn on {profile} ({load}) < {limit / 1000:g} s",
+                        _ms(ms),
+                        ms is not None and ms < limit,
+                    )
+                )
+    n = r.get("national")
+    if n and not n.get("failed") and n.get("server", {}).get("started_s") is not None:
+        started = n["server"]["started_s"]
+        out.append(("National start-up < 10 s (launch to first 200)", f"{started:.2f} s", started < 10))
+        m = n.get("memory")
+        if m:
+            out.append(
+                (
+                    f"National memory < 600 MiB (PSS of master + {len(m['workers'])} workers)",
+                    f"{m['all_pss_sum_mib']:,.0f} MiB",
+                    m["all_pss_sum_mib"] < 600,
+                )
+            )
     return out
+
+
+def _reference_lines(k: dict) -> list[str]:
+    """items?limit=102 against nginx (the same bytes from files), pygeoapi SQLiteGPKG and tipg."""
+    ref = k.get("reference")
+    if not ref:
+        return []
+    L = [
+        "",
+        f"**`/collections/communes/items?limit=102` against the references**, {ref['connections']} connections, "
+        f"one run: nginx serves the app's own answer from files ({ref['bytes']['identity']:,} bytes identity, "
+        f"{ref['bytes']['gzip']:,} gzip, `gzip_static`); pygeoapi's SQLiteGPKG provider reads a copy of the "
+        "exported GeoPackage; tipg reads the same data from a PostGIS table. Ratios: app gzip / nginx "
+        f"gzip_static **{ref.get('ratio_app_gzip_over_nginx_gzip_static')}×**, app identity / nginx identity "
+        f"**{ref.get('ratio_app_identity_over_nginx_identity')}×**.",
+        "",
+        "| server | coding | conns | requests | req/s | p50 | p95 | p99 | bytes/req | errors | CPU busy |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|",
+    ]
+    for run in ref["runs"]:
+        L.append(
+            _wrk_row(run["server"], run).replace(f"| {run['server']} |", f"| {run['server']} | {run['coding']} |", 1)
+        )
+    for name in ("nginx", "tipg"):
+        if ref.get(name, {}).get("command"):
+            L.append(f"\n- {name}: `{ref[name]['command']}`")
+        elif ref.get(name, {}).get("skipped"):
+            L.append(f"\n- {name}: skipped ({ref[name]['skipped']})")
+    if ref.get("equivalence_tipg"):
+        e = ref["equivalence_tipg"]
+        L.append(
+            f"- tipg answers {e['tipg']['features']} features × {e['tipg']['properties']} properties, "
+            f"same ids as the app: {e['same_ids']}"
+        )
+    return L
 
 
 def summary(r: dict) -> str:
@@ -259,6 +357,7 @@ def render(r: dict) -> str:
             L.append(_wrk_row(name, t))
         L += ["", "**Kon Tum map page** (`/`, headless Chromium, fresh context per load, 1400×900):", ""]
         L += _page_lines(k["map_page"])
+        L += _reference_lines(k)
         L += _network_lines(k)
         mem = k["memory"]
         L += [

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import json
+import subprocess
 import time
 from pathlib import Path
 
-from . import browser, load, ogc_export, servers, util
+from . import browser, load, ogc_export, servers, setup_env, tipg_data, util
 
 ITEMS = "/collections/communes/items?limit=102"
 #: A bbox around Kon Tum city (38 of the 102 communes).
@@ -74,6 +75,9 @@ def kontum(cfg: dict, gpkg: Path, pygeoapi_venv: Path) -> dict:
     try:
         util.log(f"Kon Tum: starting the app and pygeoapi ({workers} workers × {servers.THREADS} threads each)")
         ours.start()
+        # issue 16: the first /targets after start must find the caches warm (< 100 ms)
+        status, _, first = util.get(ours.base + TARGETS)
+        res["first_targets_s"] = round(first, 3) if status == 200 else None
         pg.start()
         res["servers"] = {
             "app": {"command": ours.command, "started_s": ours.started_s},
@@ -114,6 +118,7 @@ def kontum(cfg: dict, gpkg: Path, pygeoapi_venv: Path) -> dict:
                 )
                 comparison.append(row)
         res["comparison"] = comparison
+        res["reference"] = reference(cfg, ours, pg, data)
         pg.stop()
 
         targets = []
@@ -138,6 +143,68 @@ def kontum(cfg: dict, gpkg: Path, pygeoapi_venv: Path) -> dict:
     finally:
         ours.stop()
         pg.stop()
+    return res
+
+
+GZIP = {"Accept-Encoding": "gzip"}
+
+
+def reference(cfg: dict, ours: servers.Server, pg: servers.Server, data: Path) -> dict:
+    """``items?limit=102`` at the largest connection count against the references, in one run:
+    Debian nginx serving the app's own answer bytes from files (identity, and ``gzip_static``
+    with the app's gzip bytes: the physical limit), pygeoapi's SQLiteGPKG provider (on a copy)
+    and tipg on PostGIS (the same exported data), identity and gzip where the server has it."""
+    out_dir = util.OUT
+    workers, dur = cfg["workers"], cfg["duration_s"]
+    conns = max(cfg["connections"])
+    url = ours.base + "/ogc" + ITEMS
+    _, identity, _ = util.get(url)
+    _, gz, _ = util.get(url, headers=GZIP)
+    res: dict = {"connections": conns, "bytes": {"identity": len(identity), "gzip": len(gz)}, "runs": []}
+    started: list[servers.Server] = []
+    try:
+        ngx = servers.nginx(out_dir / "nginx", {"items.json": (identity, gz)}, workers, out_dir / "logs" / "nginx.log")
+        ngx.start(timeout=30)
+        started.append(ngx)
+        version = subprocess.run([ngx.argv[0], "-v"], capture_output=True, text=True).stderr.strip()
+        res["nginx"] = {"command": ngx.command, "version": version}
+        targets = [
+            ("nginx", "identity", ngx.base + "/identity/items.json", None),
+            ("this app", "identity", url, None),
+            ("nginx gzip_static", "gzip", ngx.base + "/gzip/items.json", GZIP),
+            ("this app", "gzip", url, GZIP),
+            ("pygeoapi SQLiteGPKG", "identity", pg.base + ITEMS.replace("communes", "communes_sqlite"), None),
+        ]
+        db = tipg_data.database_url()
+        if db and setup_env.TIPG_VENV.exists():
+            res["tipg_data"] = tipg_data.load(data, db)
+            tp = servers.tipg(setup_env.TIPG_VENV, db, tipg_data.SCHEMA, workers, out_dir / "logs" / "tipg.log")
+            tp.start(timeout=60)
+            started.append(tp)
+            res["tipg"] = {"command": tp.command}
+            tipg_items = f"{tp.base}/collections/{tipg_data.SCHEMA}.communes/items?limit=102"
+            theirs, mine = _features(util.get(tipg_items)[1]), _features(identity)
+            res["equivalence_tipg"] = {
+                "tipg": {k: v for k, v in theirs.items() if k != "ids"},
+                "same_ids": theirs["ids"] == mine["ids"],
+            }
+            targets += [("tipg", "identity", tipg_items, None), ("tipg", "gzip", tipg_items, GZIP)]
+        else:
+            res["tipg"] = {"skipped": "no PostGIS URL (BENCH_DATABASE_URL or /tmp/pgurl) or no tipg venv"}
+        for name, coding, target, headers in targets:
+            d = dur * 2 if name.startswith("pygeoapi") else dur
+            util.log(f"Kon Tum reference: wrk {name} ({coding}) c={conns} {d:g}s")
+            util.get(target, headers=headers)  # warm
+            run = load.wrk(target, conns, d, headers=headers)
+            res["runs"].append({"server": name, "coding": coding, **run})
+    finally:
+        for srv in started:
+            srv.stop()
+    by = {(r["server"], r["coding"]): r["rps"] for r in res["runs"]}
+    limit = by.get(("nginx gzip_static", "gzip"))
+    res["ratio_app_gzip_over_nginx_gzip_static"] = round(by[("this app", "gzip")] / limit, 2) if limit else None
+    ident = by.get(("nginx", "identity"))
+    res["ratio_app_identity_over_nginx_identity"] = round(by[("this app", "identity")] / ident, 2) if ident else None
     return res
 
 

@@ -123,6 +123,8 @@ def pygeoapi(venv: Path, config: Path, openapi: Path, data: Path, workers: int, 
         "PYGEOAPI_OPENAPI": str(openapi),
         "BENCH_PYGEOAPI_PORT": str(port),
         "BENCH_COMMUNES_GPKG": str(data),
+        # the SQLiteGPKG provider writes a virtual table into the file it reads: give it a copy
+        "BENCH_COMMUNES_GPKG_COPY": str(_copy(data)),
     }
     # pygeoapi serves a pre-generated OpenAPI document (with this port in it)
     subprocess.run(
@@ -133,6 +135,14 @@ def pygeoapi(venv: Path, config: Path, openapi: Path, data: Path, workers: int, 
         text=True,
     )
     return Server("pygeoapi", argv, env, port, "/conformance?f=json", log_path)
+
+
+def _copy(data: Path) -> Path:
+    import shutil
+
+    copy = data.with_name(data.stem + "-sqlite-copy" + data.suffix)
+    shutil.copyfile(data, copy)
+    return copy
 
 
 def prototype(gpkg: Path, workers: int, log_path: Path) -> Server:
@@ -150,3 +160,70 @@ def prototype(gpkg: Path, workers: int, log_path: Path) -> Server:
         str(workers),
     ]
     return Server("app (prototype)", argv, {"GEO_GPKG": str(gpkg)}, port, "/ogc/conformance?f=json", log_path)
+
+
+def tipg(venv: Path, database_url: str, schema: str, workers: int, log_path: Path) -> Server:
+    """tipg (FastAPI + asyncpg) on PostGIS, under uvicorn with ``workers`` processes, serving the
+    tables of ``schema`` (bench/tipg_data.py); access log on, 127.0.0.1 only."""
+    port = util.free_port()
+    argv = [
+        str(venv / "bin" / "uvicorn"),
+        "tipg.main:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
+    env = {"DATABASE_URL": database_url, "TIPG_DB_SCHEMAS": f'["{schema}"]', "TIPG_MAX_FEATURES_PER_QUERY": "10000"}
+    srv = Server("tipg", argv, env, port, "/conformance?f=json", log_path)
+    return srv
+
+
+NGINX_CONF = """worker_processes {workers};
+daemon off;
+pid {root}/nginx.pid;
+error_log {root}/error.log warn;
+events {{ worker_connections 256; }}
+http {{
+    access_log {root}/access.log;
+    types {{ application/geo+json json; }}
+    default_type application/octet-stream;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_timeout 5;
+    client_body_temp_path {root}/tmp/body;
+    proxy_temp_path {root}/tmp/proxy;
+    fastcgi_temp_path {root}/tmp/fastcgi;
+    uwsgi_temp_path {root}/tmp/uwsgi;
+    scgi_temp_path {root}/tmp/scgi;
+    server {{
+        listen 127.0.0.1:{port};
+        root {root}/www;
+        location /identity/ {{ gzip_static off; }}
+        location /gzip/ {{ gzip_static on; }}
+    }}
+}}
+"""
+
+
+def nginx(root: Path, files: dict[str, tuple[bytes, bytes]], workers: int, log_path: Path) -> Server:
+    """Debian nginx serving ``files`` (name → (identity bytes, gzip bytes)) from ``root``:
+    ``/identity/<name>`` as they are, ``/gzip/<name>`` with ``gzip_static`` (the ``.gz`` file
+    to a client that accepts gzip) — the physical limit of serving those bytes."""
+    import shutil
+
+    port = util.free_port()
+    exe = shutil.which("nginx") or "/usr/sbin/nginx"
+    for sub in ("www/identity", "www/gzip", "tmp"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    for name, (identity, gz) in files.items():
+        (root / "www" / "identity" / name).write_bytes(identity)
+        (root / "www" / "gzip" / name).write_bytes(identity)
+        (root / "www" / "gzip" / (name + ".gz")).write_bytes(gz)
+    os.chmod(root, 0o755)
+    conf = root / "nginx.conf"
+    conf.write_text(NGINX_CONF.format(workers=workers, root=root, port=port))
+    probe = "/identity/" + next(iter(files))
+    return Server("nginx", [exe, "-p", str(root), "-c", str(conf)], {}, port, probe, log_path)

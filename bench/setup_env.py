@@ -5,6 +5,10 @@
 * ``bench/.venv-pygeoapi``: a virtualenv of Debian's ``/usr/bin/python3.11``
   with ``--system-site-packages`` (so pygeoapi's OGR provider finds Debian's
   GDAL bindings, ``osgeo``), holding the pinned ``bench/requirements-pygeoapi.txt``;
+* ``bench/.venv-tipg``: a virtualenv of the same python holding the pinned
+  ``bench/requirements-tipg.txt`` (tipg on PostGIS, under uvicorn);
+* ``nginx-light`` (the physical-limit reference, ``gzip_static``) and
+  ``libsqlite3-mod-spatialite`` (pygeoapi's SQLiteGPKG provider) from Debian;
 * headless Chromium is installed by ``make browser`` (a prerequisite of
   ``make bench``).
 """
@@ -20,6 +24,9 @@ from . import util
 
 VENV = util.BENCH / ".venv-pygeoapi"
 REQUIREMENTS = util.BENCH / "requirements-pygeoapi.txt"
+TIPG_VENV = util.BENCH / ".venv-tipg"
+TIPG_REQUIREMENTS = util.BENCH / "requirements-tipg.txt"
+SPATIALITE = "/usr/lib/x86_64-linux-gnu/mod_spatialite.so"
 SYSTEM_PYTHON = "/usr/bin/python3.11"
 APT_PACKAGES = {"wrk": "wrk", "python3-gdal": None}
 
@@ -50,6 +57,10 @@ def ensure() -> Path:
         missing.append("python3-gdal")
     if not os.path.exists(SYSTEM_PYTHON):
         missing += ["python3.11", "python3.11-venv"]
+    if not (shutil.which("nginx") or os.path.exists("/usr/sbin/nginx")):
+        missing.append("nginx-light")
+    if not os.path.exists(SPATIALITE):
+        missing.append("libsqlite3-mod-spatialite")
     if missing:
         _apt_install(missing)
     py = VENV / "bin" / "python"
@@ -61,4 +72,20 @@ def ensure() -> Path:
         subprocess.run([str(py), "-m", "pip", "install", "-q", "-r", str(REQUIREMENTS)], check=True)
         subprocess.run([str(py), "-c", "from osgeo import ogr; import pygeoapi.provider.ogr"], check=True)
         stamp.write_text(REQUIREMENTS.read_text())
+    _ensure_tipg()
     return py
+
+
+def _ensure_tipg() -> None:
+    """``bench/.venv-tipg`` with the pinned tipg (its own venv: its FastAPI/pydantic stack
+    is none of the app's business)."""
+    py = TIPG_VENV / "bin" / "python"
+    stamp = TIPG_VENV / ".installed"
+    if stamp.exists() and stamp.read_text() == TIPG_REQUIREMENTS.read_text():
+        return
+    util.log(f"creating {TIPG_VENV.relative_to(util.ROOT)} (tipg, pinned in {TIPG_REQUIREMENTS.name})")
+    if not py.exists():
+        subprocess.run([SYSTEM_PYTHON, "-m", "venv", str(TIPG_VENV)], check=True)
+    subprocess.run([str(py), "-m", "pip", "install", "-q", "-r", str(TIPG_REQUIREMENTS)], check=True)
+    subprocess.run([str(py), "-c", "import tipg.main"], check=True)
+    stamp.write_text(TIPG_REQUIREMENTS.read_text())

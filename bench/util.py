@@ -29,10 +29,36 @@ def log(msg: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
+def _port_ranges(spec: str) -> list[int]:
+    """``"8745-8749,8760"`` → [8745, …, 8749, 8760]."""
+    ports = []
+    for part in spec.split(","):
+        lo, _, hi = part.strip().partition("-")
+        if lo:
+            ports += range(int(lo), int(hi or lo) + 1)
+    return ports
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free port on 127.0.0.1: any, or one of ``BENCH_PORTS`` (e.g. ``8745-8749,8760-8769``)
+    when set — on a shared machine each developer has their own ports."""
+    allowed = _port_ranges(os.environ.get("BENCH_PORTS", ""))
+    for port in allowed or [0]:
+        if port in _TAKEN:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            port = s.getsockname()[1]
+        _TAKEN.add(port)
+        return port
+    raise RuntimeError(f"no free port in BENCH_PORTS={os.environ['BENCH_PORTS']}")
+
+
+#: Ports handed out in this run (a server may not have bound its port yet).
+_TAKEN: set[int] = set()
 
 
 def loadavg() -> list[float]:

@@ -1,4 +1,4 @@
-"""Class breaks for choropleth maps (a thin wrapper over :mod:`mapclassify`).
+"""Class breaks for choropleth maps (mapclassify's schemes, in numpy).
 
 A choropleth layer turns numbers into a few classes, each drawn in one
 colour of a ColorBrewer palette.  :func:`classify` picks the breaks with one
@@ -38,12 +38,10 @@ from __future__ import annotations
 import json
 import math
 import os
-import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-import mapclassify
 import numpy as np
 
 from geo.messages import Message
@@ -302,19 +300,108 @@ JENKS_MAX = 1000
 
 
 def _mapclassify_edges(present: np.ndarray, scheme: str, k: int) -> list[float]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        if scheme == "quantiles":
-            mc = mapclassify.Quantiles(present, k=k)
-        elif scheme == "fisher_jenks":
-            # Exact Fisher-Jenks is O(k·n²): above JENKS_MAX values classify an evenly
-            # spaced quantile sample (deterministic; min and max kept exactly).
-            sample = present if present.size <= JENKS_MAX else np.quantile(present, np.linspace(0.0, 1.0, JENKS_MAX))
-            mc = mapclassify.FisherJenks(sample, k=k)
-        else:
-            mc = mapclassify.EqualInterval(present, k=k)
+    if scheme == "quantiles":
+        bins = quantile_bins(present, k)
+    elif scheme == "fisher_jenks":
+        # Exact Fisher-Jenks is O(k·n²): above JENKS_MAX values classify an evenly
+        # spaced quantile sample (deterministic; min and max kept exactly).
+        sample = present if present.size <= JENKS_MAX else np.quantile(present, np.linspace(0.0, 1.0, JENKS_MAX))
+        bins = fisher_jenks_bins(sample, k)
+    else:
+        bins = equal_interval_bins(present, k)
     edges = []
-    for b in np.asarray(mc.bins, dtype=float):
+    for b in np.asarray(bins, dtype=float):
         if not edges or b > edges[-1] + 1e-12:
             edges.append(float(b))
     return edges
+
+
+# --------------------------------------------------------- breaks (numpy)
+#
+# mapclassify's Quantiles, EqualInterval and FisherJenks (mapclassify 2.10,
+# BSD-3-Clause), reimplemented in numpy with the same arithmetic, so the breaks
+# are the same to the bit (tests/geo/analysis/test_classify.py compares them):
+# importing mapclassify pulls in scipy.stats, scikit-learn and matplotlib —
+# about 110 MiB and seconds of start-up in every server process.
+
+
+def score_at_percentile(ordered: np.ndarray, per: float) -> float:
+    """``scipy.stats.scoreatpercentile(…, per)`` (``fraction``) of the sorted values ``ordered``."""
+    idx = per / 100.0 * (ordered.shape[0] - 1)
+    i = int(idx)
+    if i == idx:
+        return float(np.add.reduce(ordered[i : i + 1] * np.array(1)) / 1.0)
+    weights = np.array([(i + 1 - idx), (idx - i)], float)
+    return float(np.add.reduce(ordered[i : i + 2] * weights) / weights.sum())
+
+
+def quantile_bins(present: np.ndarray, k: int) -> np.ndarray:
+    """The upper bounds of ``k`` quantile classes (``mapclassify.Quantiles(present, k).bins``).
+
+    >>> quantile_bins(np.arange(1000.0), 4).tolist()
+    [249.75, 499.5, 749.25, 999.0]
+    """
+    w = 100.0 / k
+    p = np.arange(w, 100 + w, w)
+    if p[-1] > 100.0:
+        p[-1] = 100.0
+    ordered = np.sort(present)
+    return np.unique(np.array([score_at_percentile(ordered, pct) for pct in p]))
+
+
+def equal_interval_bins(present: np.ndarray, k: int) -> np.ndarray:
+    """The upper bounds of ``k`` classes of equal width (``mapclassify.EqualInterval(present, k).bins``).
+
+    >>> equal_interval_bins(np.array([1.0, 2, 3, 4, 10]), 3).tolist()
+    [4.0, 7.0, 10.0]
+    """
+    max_y, min_y = max(present), min(present)
+    width = (max_y - min_y) * 1.0 / k
+    cuts = np.arange(min_y + width, max_y + width, width)
+    if len(cuts) > k:  # overshooting
+        cuts = cuts[0:k]
+    cuts[-1] = max_y
+    return cuts.copy()
+
+
+def fisher_jenks_bins(present: np.ndarray, k: int) -> np.ndarray:
+    """The upper bounds of ``k`` natural-breaks classes (``mapclassify.FisherJenks(present, k).bins``).
+
+    Fisher–Jenks in float32 as mapclassify computes it, the inner loops
+    vectorised: for every end ``l`` of a class, the best start over all
+    ``m`` at once (a tie goes to the largest ``m``, as its ``>=`` does).
+
+    >>> fisher_jenks_bins(np.array([1.0, 2, 3, 10, 11, 12, 30]), 3).tolist()
+    [3.0, 12.0, 30.0]
+    """
+    values = np.sort(present).astype("f8")
+    n = len(values)
+    mat1 = np.zeros((n + 1, k + 1), dtype=np.int32)
+    mat2 = np.zeros((n + 1, k + 1), dtype=np.float32)
+    mat1[1, 1:] = 1
+    mat2[2:, 1:] = np.inf
+    f32 = values.astype(np.float32)
+    for end in range(2, n + 1):
+        vals = f32[end - 1 :: -1]  # m = 1..end: values[end - m]
+        s1 = np.cumsum(vals, dtype=np.float32)
+        s2 = np.cumsum(vals * vals, dtype=np.float32)
+        w = np.arange(1, end + 1, dtype=np.float32)
+        v = s2 - (s1 * s1) / w  # v[m-1]
+        i4 = end - np.arange(1, end)  # m = 1..end-1 (i4 = end-m ≠ 0)
+        cand = v[: end - 1, None] + mat2[i4, 1:k]  # (m, j-1) for j = 2..k
+        best = cand.min(axis=0)
+        last = (end - 2) - np.argmax((cand == best)[::-1], axis=0)  # largest m index reaching the minimum
+        better = mat2[end, 2:] >= best
+        mat1[end, 2:] = np.where(better, end - last, mat1[end, 2:])  # i3 = end - m + 1, m = last + 1
+        mat2[end, 2:] = np.where(better, best, mat2[end, 2:])
+        mat1[end, 1] = 1
+        mat2[end, 1] = v[end - 1]
+    kclass = np.zeros(k + 1, dtype=values.dtype)
+    kclass[k] = values[n - 1]
+    kclass[0] = values[0]
+    row = n
+    for count in range(k, 1, -1):
+        pivot = mat1[row, count]
+        kclass[count - 1] = values[int(pivot - 2)]
+        row = int(pivot - 1)
+    return np.delete(kclass, 0)

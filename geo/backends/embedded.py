@@ -22,7 +22,7 @@ import shapely
 
 from geo import cache, paths
 from geo import settings as geo_settings
-from geo.analysis import query, targeting
+from geo.analysis import query, targeting, warm
 from geo.backends.base import Backend, BackendUnavailable
 from geo.io import export, storage
 from geo.ogc import cql2, features, tiles
@@ -282,14 +282,13 @@ def _targets(path: Path, version: cache.Version) -> EmbeddedTargets:
     if "communes_2025" in storage.list_layers(path):
         units["commune_2025"] = query.ensure_border_flags(storage.read_layer("communes_2025", path), border)
     metric = {k: query.metric_geoms(v) for k, v in units.items()}
-    road_union = shapely.union_all(query.metric_geoms(roads))
+    # computed at build time and stored next to the file (geo.analysis.warm)
+    dist = warm.distances(path, version.token, units, metric, border, roads)
     return EmbeddedTargets(
         units=units,
         metric=metric,
-        border_dist={k: query.border_distances(units[k], border, metric[k]) for k in units},
-        roads_dist={
-            k: pd.Series(shapely.distance(metric[k], road_union) / 1000.0, index=units[k].index) for k in units
-        },
+        border_dist={k: dist[k][[*query.COUNTRIES, "any"]] for k in units},
+        roads_dist={k: dist[k]["roads"] for k in units},
         geometry_text={k: GeometryTexts(v, version, k) for k, v in units.items()},
         works=storage.read_layer("works", path),
         obs=storage.read_layer("observations", path),

@@ -31,6 +31,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo import paths
+from geo.analysis import warm
 from geo.build import checks
 from geo.crs import WGS84
 from geo.indicators import carry, catalogue
@@ -94,6 +95,7 @@ def build(path: Path | str | None = None, out: TextIO = sys.stdout) -> Path:
     if failed:
         raise checks.ChecksFailed(failed)
     storage.write_gpkg(path, layers)
+    warm.write_for(path)  # the servers' border and road distances, once (geo.analysis.warm)
     obs = layers["observations"]
     counts = obs["status"].value_counts().to_dict()
     print(

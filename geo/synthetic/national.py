@@ -859,8 +859,11 @@ def write(
     from geo.io import storage
 
     path = Path(path or paths.build_dir() / "national.gpkg")
+    from geo.analysis import warm
+
     layers = generate(n, seed, spacing_m, log)
     storage.write_gpkg(path, layers)
+    warm.write_for(path)  # the servers' border and road distances, once (geo.analysis.warm)
     return path
 
 

@@ -79,6 +79,7 @@ import pandas as pd
 import pyogrio
 
 from geo import paths, settings
+from geo.analysis import warm
 from geo.backends.base import Backend, BackendConfigError, BackendError
 from geo.crs import WGS84
 from geo.errors import CliError
@@ -709,6 +710,7 @@ def _file_create(
             missing = set(layers) - set(check)
             if missing:
                 raise VersionError(f"the new GeoPackage lacks {sorted(missing)}; nothing was changed")
+            warm.write_for(tmp / GPKG)  # its border and road distances, before it is frozen
             base = base_gpkg().stat()
             manifest["base"] = {
                 "path": str(base_gpkg()),

@@ -90,10 +90,40 @@ def test_a_cached_payload_is_compressed_once(client, monkeypatch):
     assert http_cache.COMPRESSED.nbytes > 0
 
 
-def test_items_are_compressed_on_the_fly(client):
-    resp = client.get("/ogc/collections/communes/items?limit=102", headers={"Accept-Encoding": "gzip"})
-    assert "Content-Length" not in resp.headers or int(resp.headers["Content-Length"]) == len(resp.get_data())
-    assert json.loads(decoded(resp))["type"] == "FeatureCollection"
+@pytest.mark.parametrize("coding", ["br", "gzip"])
+def test_items_pages_are_compressed_once_per_etag(client, monkeypatch, coding):
+    """A page of items is made of pieces; with its ETag it is coded once and kept (issue 16: coding
+    4 MB per request held the app far below nginx serving the same gzip bytes)."""
+    url = "/ogc/collections/communes/items?limit=102&offset=1"
+    calls = []
+    real = http_cache.compress
+    monkeypatch.setattr(http_cache, "compress", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
+    first = client.get(url, headers={"Accept-Encoding": coding})
+    second = client.get(url, headers={"Accept-Encoding": coding})
+    assert calls == [coding]
+    for resp in (first, second):
+        assert resp.headers["Content-Encoding"] == coding
+        assert "Content-Length" not in resp.headers or int(resp.headers["Content-Length"]) == len(resp.get_data())
+        doc = json.loads(decoded(resp))
+        assert doc["type"] == "FeatureCollection" and doc["numberReturned"] == 101
+    assert first.get_data() == second.get_data() and first.headers["ETag"] == second.headers["ETag"]
+    other = client.get(url.replace("offset=1", "offset=2"), headers={"Accept-Encoding": coding})
+    assert json.loads(decoded(other))["numberReturned"] == 100 and calls == [coding, coding]
+
+
+def test_streamed_pieces_without_an_etag_are_compressed_on_the_fly():
+    from flask import Flask
+
+    app = Flask(__name__)
+
+    @app.get("/stream")
+    def stream():
+        return app.response_class((b'{"n":%d}' % i for i in range(400)), mimetype="application/json")
+
+    http_cache.register(app)
+    resp = app.test_client().get("/stream", headers={"Accept-Encoding": "gzip"})
+    assert resp.headers["Content-Encoding"] == "gzip" and "ETag" not in resp.headers
+    assert gzip.decompress(resp.get_data()) == b"".join(b'{"n":%d}' % i for i in range(400))
 
 
 @pytest.mark.parametrize("coding", ["br", "gzip"])
@@ -118,3 +148,29 @@ def _static_urls(page: str) -> list[str]:
     import re
 
     return re.findall(r'(?:src|href)="(/static/[^"]+)"', page)
+
+
+def test_a_repeated_coded_items_page_is_answered_without_its_view(client, monkeypatch):
+    """Once coded, an items page is kept whole (headers and bytes) under its ETag: a repeat, or its
+    304, does not build the page again; an identity request still does."""
+    from geo.ogc import features
+
+    url = "/ogc/collections/communes/items?limit=102&offset=3"
+    first = client.get(url, headers={"Accept-Encoding": "gzip"})
+    built = []
+    real = features.page_bytes
+    monkeypatch.setattr(features, "page_bytes", lambda *a, **k: built.append(1) or real(*a, **k))
+    again = client.get(url, headers={"Accept-Encoding": "gzip"})
+    assert built == []
+    assert again.status_code == 200 and again.get_data() == first.get_data()
+    for name in ("Content-Type", "Content-Encoding", "ETag", "Vary", "Cache-Control", "Content-Crs"):
+        assert again.headers[name] == first.headers[name]
+    assert int(again.headers["Content-Length"]) == len(again.get_data())
+    assert json.loads(decoded(again))["numberReturned"] == 99
+    assert again.headers["X-Content-Type-Options"] == "nosniff"  # the security headers still apply
+    revalidated = client.get(url, headers={"Accept-Encoding": "gzip", "If-None-Match": first.headers["ETag"]})
+    assert revalidated.status_code == 304 and revalidated.get_data() == b"" and built == []
+    plain = client.get(url)
+    assert plain.status_code == 200 and "Content-Encoding" not in plain.headers and built == [1]
+    brotli_first = client.get(url, headers={"Accept-Encoding": "br"})  # another coding: built once more
+    assert brotli_first.headers["Content-Encoding"] == "br" and built == [1, 1]

@@ -133,3 +133,66 @@ def test_fisher_jenks_on_many_values_is_sampled_deterministically():
     assert a.k == 5 and a.breaks == b.breaks
     assert a.breaks[-1] == pytest.approx(values.max())
     assert sum(a.counts) == values.size
+
+
+# The breaks are mapclassify's algorithms in numpy (importing mapclassify costs every
+# server process about 110 MiB): mapclassify stays installed as the reference here.
+def _samples():
+    import numpy as np
+
+    rng = np.random.default_rng(16)
+    yield np.array([1, 1.5, 2, 10, 11, 12, 30, 31])
+    yield np.arange(1000.0)
+    for n in (7, 20, 102, 333, 1000):
+        yield rng.gamma(2.0, 10.0, n).round(1)  # rates with ties
+        yield rng.normal(50, 20, n)
+        yield rng.integers(0, 12, n).astype(float)  # few distinct values
+
+
+@pytest.mark.parametrize("scheme", ["quantiles", "equal_interval", "fisher_jenks"])
+def test_breaks_are_mapclassify_s(scheme):
+    import warnings
+
+    import mapclassify
+    import numpy as np
+
+    make = {"quantiles": mapclassify.Quantiles, "equal_interval": mapclassify.EqualInterval}.get(
+        scheme, mapclassify.FisherJenks
+    )
+    ours = {
+        "quantiles": classify.quantile_bins,
+        "equal_interval": classify.equal_interval_bins,
+        "fisher_jenks": classify.fisher_jenks_bins,
+    }[scheme]
+    checked = 0
+    for values in _samples():
+        for k in range(2, 10):
+            if len(np.unique(values)) < k or (scheme == "fisher_jenks" and len(values) > 400 and k > 5):
+                continue
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                want = make(values, k=k).bins
+            assert np.array_equal(ours(values, k), want), (scheme, len(values), k)
+            checked += 1
+    assert checked > 60
+
+
+def test_real_poverty_rates_have_mapclassify_s_breaks(gpkg):
+    """The 102 communes' poor_rate of 2020 (synthetic commune values), the default layer's scheme."""
+    import warnings
+
+    import mapclassify
+    import numpy as np
+
+    from geo.indicators import values as ivalues
+    from geo.io import storage
+
+    obs = storage.read_layer("observations", gpkg)
+    rates = ivalues.values(obs, "poor_rate", "commune", 2020)
+    present = np.asarray(rates["value"], dtype=float)
+    assert len(present) == 102
+    for k in (4, 5, 6):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            want = mapclassify.FisherJenks(present, k=k).bins
+        assert np.array_equal(classify.fisher_jenks_bins(present, k), want)
