@@ -10,8 +10,9 @@ Routes
     rounded as on the map beside the exact one, its status, year, poverty
     standard and source, and the household and population counts.
 
-The page's own strings (vi and en) live in one file, ``workbench_strings.json``
-(its ``columns`` also name the columns of the downloads); :func:`strings` reads it.
+The page's own strings (vi and en) are the ``workbench`` table of the one message
+catalogue, ``geo/messages.toml`` (its ``workbench.columns`` also name the columns
+of the downloads); :func:`strings` gives them as one table.
 :func:`page_options` tells the page what ``/targets`` offers (levels, indicators
 with their standards and years, programme statuses, formats), so nothing of it
 is hard-coded in the JavaScript.
@@ -19,10 +20,7 @@ is hard-coded in the JavaScript.
 
 from __future__ import annotations
 
-import functools
-import json
 import re
-from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
@@ -35,11 +33,15 @@ from geo.io import export
 from geo.maplayers import layerspec
 
 from . import context as app_context
+from . import i18n
 from .errors import ApiError, bad_request, not_found
 
 bp = Blueprint("workbench", __name__)
 
-STRINGS_FILE = Path(__file__).with_name("workbench_strings.json")
+#: The sub-tables of the catalogue's ``workbench`` table (the rest are its plain strings).
+SUBTABLES = ("levels", "countries", "statuses", "units", "standards", "columns")
+#: Catalogue units shown without a unit word (a flag, a count).
+NO_UNIT = ("flag", "count")
 LANGS = ("vi", "en")
 #: Decimals of the value "as shown" by unit (the map's rounding).
 SHOWN_DIGITS = {"%": 1, "km": 1, "km²": 1, "persons/km²": 1, "households": 0, "persons": 0, "count": 0}
@@ -48,14 +50,14 @@ LAYER_INTERNAL = ("popup", "reported", "filled", "category", "qualifier", "perio
 _CODE = re.compile(r"[0-9A-Za-z_.:-]{1,40}")
 
 
-@functools.cache
-def _all_strings() -> dict:
-    return json.loads(STRINGS_FILE.read_text(encoding="utf-8"))
-
-
 def strings(lang: str) -> dict:
-    """The workbench's strings in ``lang`` (``vi`` or ``en``)."""
-    return _all_strings()[lang if lang in LANGS else "vi"]
+    """The workbench's strings in ``lang`` (``vi`` or ``en``): the catalogue's ``workbench``
+    table, its sub-tables (:data:`SUBTABLES`) as nested tables."""
+    lang = lang if lang in LANGS else "vi"
+    out: dict = {k: v for k, v in i18n.section("workbench", lang).items() if "." not in k}
+    for sub in SUBTABLES:
+        out[sub] = i18n.section(f"workbench.{sub}", lang)
+    return out
 
 
 def standard_text(text: str | None, lang: str) -> str:
@@ -78,6 +80,8 @@ def standard_tag(text: str | None) -> str:
 
 def unit_label(unit: str | None, lang: str) -> str:
     """A catalogue unit in ``lang`` ("households" → "hộ")."""
+    if (unit or "") in NO_UNIT:
+        return ""
     return strings(lang)["units"].get(unit or "", unit or "")
 
 

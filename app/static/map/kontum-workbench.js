@@ -6,7 +6,8 @@
  * and selection in the six formats, the phone layout (panel as a bottom
  * sheet, collapsible legend) and the view in the URL.
  *
- * Its strings come from the server (config.workbench.i18n, app/workbench_strings.json).
+ * Its strings come from the server (config.workbench.i18n: the catalogue's workbench table,
+ * geo/messages.toml).
  * Text from data goes in through textContent only.
  */
 (function () {
