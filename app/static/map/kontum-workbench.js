@@ -101,7 +101,13 @@
   function popupCode(popup) {
     var src = popup && popup._source;
     var f = src && src.feature;
-    return f && f.id ? String(f.id) : null;
+    if (!f || !f.id) {  // a short popup of a unit (no layer of its source shown)
+      var box = popup && popup.getContent && popup.getContent();
+      var code = box && box.getAttribute && box.getAttribute("data-code");
+      if (!code) return null;
+      return box.getAttribute("data-source") === "communes_2025" ? "communes_2025:" + code : code;
+    }
+    return f.properties && "members_2020" in f.properties ? "communes_2025:" + f.id : String(f.id);
   }
 
   // ------------------------------------------------------------ panel
@@ -380,13 +386,20 @@
       var rankNo = p.rank !== null && p.rank !== undefined ? p.rank : "–";
       tbody.appendChild(el("tr", { "data-code": p.gso_code, tabindex: 0,
         "aria-label": KT.t("rank_row", { rank: rankNo, name: p.name || "", district: p.district_name || p.gso_code || "" }),
-        onclick: function () { if (W.q.level === "commune") KT.goTo(p.gso_code); else if (W.q.level === "district") KT.zoomDistrict(p.gso_code); },
+        onclick: function () { openUnit(W.q.level, p.gso_code); },
         onkeydown: function (ev) { if (ev.key === "Enter") ev.currentTarget.click(); } }, cells));
       void i;
     });
     table.appendChild(tbody);
     return el("div", { class: "kt-wb-scroll" }, [table]);
   }
+
+  // Zoom to a unit of a level and open its popup (a district: zoom to it).
+  function openUnit(level, code) {
+    if (level === "district") KT.zoomDistrict(code);
+    else KT.goTo(code, level === "commune_2025" ? "communes_2025" : "communes");
+  }
+  W.openUnit = openUnit;
 
   function unitText(info) {
     if (!info || !info.unit) return "";
@@ -440,6 +453,9 @@
     return hit;
   }
 
+  var ATTR_SOURCES = ["communes", "districts", "communes_2025"];
+  var LEVEL_OF = { communes: "commune", districts: "district", communes_2025: "commune_2025" };
+
   function buildAttributes() {
     W.attr = { sort: "value", dir: -1, min: "", max: "" };
   }
@@ -477,7 +493,7 @@
     var details = el("details", { open: open ? true : null }, [el("summary", { text: T.attr_table })]);
     box.appendChild(details);
     layerDownloads(details);
-    if (!entry || !entry.spec.source || (entry.spec.source !== "communes" && entry.spec.source !== "districts")) {
+    if (!entry || ATTR_SOURCES.indexOf(entry.spec.source) < 0) {
       details.appendChild(el("div", { class: "kt-hint", text: T.attr_none }));
       return;
     }
@@ -514,7 +530,7 @@
     var tbody = el("tbody");
     rows.forEach(function (r) {
       tbody.appendChild(el("tr", { "data-code": r.code, tabindex: 0,
-        onclick: function () { if (entry.spec.source === "communes") KT.goTo(r.code); else KT.zoomDistrict(r.code); },
+        onclick: function () { openUnit(LEVEL_OF[entry.spec.source], r.code); },
         onkeydown: function (ev) { if (ev.key === "Enter") ev.currentTarget.click(); } }, [
         el("td", { text: r.name }), el("td", { text: r.district }), el("td", { class: "kt-num", text: r.text }),
         el("td", { text: S.cfg.status[r.status] || r.status })]));
@@ -655,7 +671,10 @@
       var sel = params.get("sel");
       W.ready = true;
       renderAttributes();
-      if (sel) return KT.goTo(sel).then(view);
+      if (sel) {
+        var bits = sel.split(":");
+        return (bits[0] === "communes_2025" ? KT.goTo(bits[1], bits[0]) : KT.goTo(sel)).then(view);
+      }
     });
   }
 
