@@ -286,6 +286,7 @@
     return S.geometry[source];
   }
 
+  KT.geometry = function (source) { return geometry(source); };
   KT.reload = function (entry) { entry.loading = ensureLoaded(entry); return entry.loading; };
 
   function ensureLoaded(entry) {

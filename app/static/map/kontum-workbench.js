@@ -82,6 +82,7 @@
     buildPanel();
     buildAttributes();
     phoneLayout();
+    if (KT.compare) KT.compare.init(S);
     KT.on("year", function () { buildPanel(); if (W.q.active) W.run(); renderAttributes(); writeUrl(); });
     KT.on("layer", function () { renderAttributes(); writeUrl(); });
     S.map.on("preclick", onMapClick);  // "click" does not reach the map when a commune's popup takes it
