@@ -541,6 +541,10 @@ def _geojson_bytes(gdf: gpd.GeoDataFrame) -> bytes:
     return gdf.to_crs(WGS84).to_json(drop_id=True, ensure_ascii=False).encode("utf-8")
 
 
+#: How many area changes a version's manifest keeps.
+MANIFEST_CHANGES = 2000
+
+
 def commit_preview(pv: BoundaryPreview, data: bytes, who: str, where: versions.Store | None = None) -> versions.Version:
     """Turn a clean boundary preview into a new dataset version of ``where`` (default:
     :func:`geo.uploads.versions.store`) and make it current."""
@@ -561,6 +565,8 @@ def commit_preview(pv: BoundaryPreview, data: bytes, who: str, where: versions.S
         "previewed_by": pv.who,
         "layers": sorted(pv.layers),
         "counts": {"features": pv.features},
+        # the units whose area changed, old → new km² (the upload page's per-version diff)
+        "area_changes": pv.areas[:MANIFEST_CHANGES],
     }
     try:
         return versions.create_version("boundaries", files, info, where=where)
