@@ -135,9 +135,12 @@ def test_every_workbench_string_is_in_the_catalogue():
 
     root = Path(workbench.__file__).parent
     assert not (root / "workbench_strings.json").exists()
-    script = (root / "static" / "map" / "kontum-workbench.js").read_text(encoding="utf-8")
+    script = "\n".join(
+        (root / "static" / "map" / name).read_text(encoding="utf-8")
+        for name in ("kontum-workbench.js", "kontum-compare.js")
+    )
     keys = set(re.findall(r"\bT\.([a-z_][a-z0-9_]*)\b", script))
-    assert {"mode", "run", "attr_table", "totals"} <= keys  # the scan finds the script's strings
+    assert {"mode", "run", "attr_table", "totals", "change_map", "swipe_handle"} <= keys  # the scan finds them
     cat = messages.catalogue()
     missing = sorted(k for k in keys if f"workbench.{k}" not in cat)
     assert missing == []

@@ -7,7 +7,7 @@
  *    later year right of it (the two drawn in their own map panes, each clipped — the way
  *    leaflet-side-by-side does it, in a few lines of our own);
  *  - the play control: steps the map's year over the years, one a second and a half.
- * Strings: the catalogue's workbench table (T.key is workbench.key). Data text via textContent.
+ * Strings: the catalogue's workbench table (T.<name> is workbench.<name>). Data text via textContent.
  */
 (function () {
   "use strict";
