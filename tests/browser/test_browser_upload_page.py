@@ -36,9 +36,9 @@ def communes_zip(tmp_path_factory, communes):
     return path
 
 
-def _submit(page, button):
-    with page.expect_navigation():
-        page.click(button)
+def _submit(page, button, timeout=45_000):
+    with page.expect_navigation(timeout=timeout):
+        page.click(button, no_wait_after=True)
 
 
 @pytest.mark.parametrize("size", ["desktop", "phone"])
@@ -74,7 +74,7 @@ def test_upload_page_restore_diff_boundaries_and_links(open_page, upload_server,
     assert page.locator("#areas tr").count() == 103  # a heading and the 102 communes
     assert page.locator("#no-commit").count() == 0 and foreign_text(page, lang) == []
     page.screenshot(path=f"{shots}/upload_boundaries_{tag}.png")
-    _submit(page, "#commit")
+    _submit(page, "#commit", timeout=240_000)  # a new version of the boundaries: border and areas again
     assert versions.current_number() == 2 and versions.get(2).manifest["kind"] == "boundaries"
     # restore: refused without the confirmation (the browser's own check bypassed), in the page's language
     page.goto(f"{upload_server}/upload?lang={lang}")
