@@ -48,7 +48,7 @@ from .errors import ApiError, bad_request, not_found
 bp = Blueprint("workbench", __name__)
 
 #: The sub-tables of the catalogue's ``workbench`` table (the rest are its plain strings).
-SUBTABLES = ("levels", "countries", "statuses", "units", "standards", "columns")
+SUBTABLES = ("levels", "countries", "statuses", "units", "columns")
 #: Catalogue units shown without a unit word (a flag, a count).
 NO_UNIT = ("flag", "count")
 LANGS = ("vi", "en")
@@ -69,11 +69,26 @@ def strings(lang: str) -> dict:
     return out
 
 
+def _standard_words(lang: str) -> list[tuple[str, str]]:
+    """(the data's words, the page's words) of each poverty standard: on a vi page its short
+    Vietnamese label (:mod:`geo.indicators.standards`); an English page keeps the data's words."""
+    if lang != "vi":
+        return []
+    pairs = [(s.label.split(" (")[0], s.short_vi) for s in poverty_standards.STANDARDS]
+    return pairs + [("per observation", strings("vi")["per_observation"])]
+
+
 def standard_text(text: str | None, lang: str) -> str:
-    """A poverty standard as worded in the data, in ``lang`` (Vietnamese words on a vi page)."""
+    """A poverty standard as worded in the data, in ``lang`` (Vietnamese words on a vi page).
+
+    >>> standard_text("2016-2020 multidimensional (QĐ 59/2015/QĐ-TTg)", "vi")
+    'Đa chiều 2016–2020 (QĐ 59/2015/QĐ-TTg)'
+    >>> standard_text("2022-2025 (NĐ 07/2021/NĐ-CP)", "en")
+    '2022-2025 (NĐ 07/2021/NĐ-CP)'
+    """
     out = str(text or "")
-    for en, vi in strings(lang)["standards"].items():
-        out = out.replace(en, vi)
+    for data, words in _standard_words(lang):
+        out = out.replace(data, words)
     return out
 
 
