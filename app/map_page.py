@@ -895,6 +895,7 @@ class _Init(JSCSSMixin, MacroElement):
             ("kontum_js", _static("map/kontum-map.js")),
             ("kontum_workbench_js", _static("map/kontum-workbench.js")),
             ("kontum_allocation_js", _static("map/kontum-allocation.js")),
+            ("kontum_compare_js", _static("map/kontum-compare.js")),
         ]
         self.default_css = [(n, _static(u)) for n, u in css] + [
             ("kontum_css", _static("map/kontum-map.css")),
@@ -1048,6 +1049,8 @@ def _page_config(lang: str, path) -> dict:
                 "kind": s.kind,
                 "display": s.display,
                 "source": s.source,
+                "indicator": s.indicator,
+                "level": s.level,
                 "years": list(s.years),
                 "year": s.year,
                 "visible": s.default_visible,
@@ -1069,6 +1072,7 @@ def _page_config(lang: str, path) -> dict:
             "series": url_for("map_page.layer_series"),
             "targets": (request.script_root or "") + "/targets",
             "layer_download": url_for("workbench.layer_download", layer_id="__ID__"),
+            "change": url_for("workbench.change_json"),
             "other_lang": url_for("map_page.index", lang=other),
             "print": (request.script_root or "") + "/print",
             "allocations": (request.script_root or "") + "/allocations",

@@ -31,9 +31,12 @@ JSON API (``Authorization: Bearer <token>``)
 
 HTML form
 ---------
-``GET /upload`` (form, versions) · ``POST /upload`` (preview page) ·
-``POST /upload/<id>/commit``.  The form carries a per-session CSRF token
-(``secrets`` + ``hmac.compare_digest``); the upload token is typed in the
+``GET /upload`` (forms, versions) · ``POST /upload`` (preview page) ·
+``POST /upload/<id>/commit`` · ``POST /upload/boundaries`` (a boundary file's preview page,
+committed with the same commit route) · ``POST /upload/restore`` (``version``, ``confirm``:
+an earlier version served again) · ``GET /upload/versions/<n>`` (what version *n* changed:
+units and indicators, old → new, from its manifest in the version store).
+The forms carry a per-session CSRF token (``secrets`` + ``hmac.compare_digest``); the upload token is typed in the
 form once per session.  Every value from a file or a user is escaped by
 Jinja's autoescape.
 
@@ -393,6 +396,7 @@ def _page(template: str, status: int = 200, **context) -> Response:
         enabled=bool(_tokens()),
         standards=list(ingest.STANDARDS),
         levels=ingest.LEVELS,
+        boundary_levels=LEVELS,
         statuses=ingest.STATUSES,
         session_who=session.get("upload_who") if _has_session() else None,
         **context,
@@ -526,6 +530,94 @@ def form_commit(sid: str):
         return _form_error(exc)
     session["staged"] = [s for s in session.get("staged", []) if s != sid]
     return _page("uploads/result.html", 201, version=_version_dict(v), warning=versions.served_note())
+
+
+@bp.post("/upload/boundaries")
+def form_boundaries():
+    """The boundary form: a GeoJSON / GeoPackage / zipped Shapefile previewed, staged for commit."""
+    _limit_body()
+    try:
+        if not _tokens():
+            raise _disabled()
+        _check_csrf()
+        who = _form_who()
+        data, name = _file()
+        level = (request.form.get("level") or "commune").strip()
+        if level not in LEVELS:
+            raise ApiError(M("error.upload.level", expected=", ".join(LEVELS)), 400)
+        crs = (request.form.get("crs") or "").strip()[:40] or None
+        note = request.form.get("note") or ""
+        if len(note) > 500:
+            raise ApiError(M("error.upload.note_long", max=500), 400)
+        note = " ".join(note.split())
+        pv = boundary_upload.preview(data, name, level=level, crs=crs, note=note, who=who)
+        pv.id, pv.expires = staging.stage(
+            data, name, {"level": level, "crs": crs, "note": note}, who, kind="boundaries"
+        )
+    except ApiError as exc:
+        return _form_error(exc, bform=request.form)
+    except common.UploadError as exc:
+        return _form_error(_api_error(exc), bform=request.form)
+    session["staged"] = [s for s in session.get("staged", []) if isinstance(s, str)][-9:] + [pv.id]
+    return _page("uploads/boundaries.html", 200 if pv.ok else 400, pv=pv.to_dict(_lang()))
+
+
+@bp.post("/upload/restore")
+def form_restore():
+    """Serve an earlier version again: the form's token (or the session's), CSRF, and a ticked confirmation."""
+    try:
+        if not _tokens():
+            raise _disabled()
+        _check_csrf()
+        _form_who()
+        raw = (request.form.get("version") or "").strip()
+        if not raw.isdigit() or len(raw) > 6:
+            raise ApiError(M("error.upload.restore_number", got=raw[:20]), 400)
+        if request.form.get("confirm") != "yes":
+            raise ApiError(M("error.upload.restore_confirm"), 400)
+        try:
+            versions.restore(int(raw), _versions())
+        except versions.VersionError as exc:
+            missing = "no dataset version" in str(exc)
+            raise ApiError(
+                M("error.upload.no_version", number=int(raw)) if missing else exc, 404 if missing else 400
+            ) from None
+    except ApiError as exc:
+        return _form_error(exc)
+    current = versions.current_number(_versions())
+    return _page("uploads/form.html", versions=_versions_list(), current=current, restored=current)
+
+
+def version_changes(manifest: dict) -> dict:
+    """What a version changed, from its manifest: ``changes`` (values, old → new) or ``areas``
+    (boundaries), the units and indicators they touch, and whether the list was kept at all."""
+    changes = manifest.get("changes")
+    areas = manifest.get("area_changes")
+    out: dict = {"recorded": changes is not None or areas is not None, "changes": changes or [], "areas": areas or []}
+    out["units"] = sorted({str(c.get("gso_code")) for c in out["changes"] + out["areas"] if c.get("gso_code")})
+    out["indicators"] = sorted({str(c.get("indicator")) for c in out["changes"] if c.get("indicator")})
+    counts = manifest.get("counts") or {}
+    out["total"] = int(counts.get("changed", len(out["changes"])) if changes is not None else len(out["areas"]))
+    return out
+
+
+@bp.get("/upload/versions/<int:number>")
+def form_version(number: int):
+    """One version: its manifest and the values (or boundaries) it changed."""
+    try:
+        if number == 0:  # the base build changed nothing: it is where every version starts
+            raise ApiError(M("error.upload.no_version", number=number), 404, "NotFound")
+        try:
+            v = versions.get(number, _versions())
+        except versions.VersionError:
+            raise ApiError(M("error.upload.no_version", number=number), 404, "NotFound") from None
+    except ApiError as exc:
+        return _form_error(exc)
+    manifest = _version_dict(v)
+    diff = version_changes(manifest)
+    shown = len(diff["changes"])
+    more = i18n.text("upload.more_changes", _lang(), shown=shown, total=diff["total"]) if diff["total"] > shown else ""
+    return _page("uploads/version.html", version=manifest, diff=diff, more=more)
 
 
 # ---------------------------------------------------------------- errors

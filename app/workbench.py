@@ -2,6 +2,12 @@
 
 Routes
 ------
+``GET /workbench/change.json?indicator=&level=&from=&to=&lang=``
+    The change of one indicator between two years at a level (:mod:`geo.analysis.change`):
+    per unit the two values and their difference, diverging classes symmetric around 0
+    with their colours and legend.  Two years measured by two poverty standards are
+    refused (400, the message names both standards) — so are unknown indicators,
+    levels and years.
 ``GET /layers/<id>/download?f=&year=&lang=&codes=&geometry=``
     One map layer as a file in any of the six formats (:mod:`geo.io.export`):
     every unit or work of the layer, or exactly the rows ``codes`` (a comma
@@ -10,8 +16,9 @@ Routes
     rounded as on the map beside the exact one, its status, year, poverty
     standard and source, and the household and population counts.
 
-The page's own strings (vi and en) live in one file, ``workbench_strings.json``
-(its ``columns`` also name the columns of the downloads); :func:`strings` reads it.
+The page's own strings (vi and en) are the ``workbench`` table of the one message
+catalogue, ``geo/messages.toml`` (its ``workbench.columns`` also name the columns
+of the downloads); :func:`strings` gives them as one table.
 :func:`page_options` tells the page what ``/targets`` offers (levels, indicators
 with their standards and years, programme statuses, formats), so nothing of it
 is hard-coded in the JavaScript.
@@ -19,27 +26,31 @@ is hard-coded in the JavaScript.
 
 from __future__ import annotations
 
-import functools
-import json
 import re
-from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 from flask import Blueprint, Response, current_app, request
 
-from geo.analysis import query, targeting
+from geo.analysis import change as changes
+from geo.analysis import classify, query, targeting
 from geo.backends.base import Backend, BackendError
+from geo.indicators import standards as poverty_standards
 from geo.indicators import values as indicators
 from geo.io import export
 from geo.maplayers import layerspec
+from geo.messages import Message
 
 from . import context as app_context
+from . import i18n
 from .errors import ApiError, bad_request, not_found
 
 bp = Blueprint("workbench", __name__)
 
-STRINGS_FILE = Path(__file__).with_name("workbench_strings.json")
+#: The sub-tables of the catalogue's ``workbench`` table (the rest are its plain strings).
+SUBTABLES = ("levels", "countries", "statuses", "units", "columns")
+#: Catalogue units shown without a unit word (a flag, a count).
+NO_UNIT = ("flag", "count")
 LANGS = ("vi", "en")
 #: Decimals of the value "as shown" by unit (the map's rounding).
 SHOWN_DIGITS = {"%": 1, "km": 1, "km²": 1, "persons/km²": 1, "households": 0, "persons": 0, "count": 0}
@@ -48,21 +59,36 @@ LAYER_INTERNAL = ("popup", "reported", "filled", "category", "qualifier", "perio
 _CODE = re.compile(r"[0-9A-Za-z_.:-]{1,40}")
 
 
-@functools.cache
-def _all_strings() -> dict:
-    return json.loads(STRINGS_FILE.read_text(encoding="utf-8"))
-
-
 def strings(lang: str) -> dict:
-    """The workbench's strings in ``lang`` (``vi`` or ``en``)."""
-    return _all_strings()[lang if lang in LANGS else "vi"]
+    """The workbench's strings in ``lang`` (``vi`` or ``en``): the catalogue's ``workbench``
+    table, its sub-tables (:data:`SUBTABLES`) as nested tables."""
+    lang = lang if lang in LANGS else "vi"
+    out: dict = {k: v for k, v in i18n.section("workbench", lang).items() if "." not in k}
+    for sub in SUBTABLES:
+        out[sub] = i18n.section(f"workbench.{sub}", lang)
+    return out
+
+
+def _standard_words(lang: str) -> list[tuple[str, str]]:
+    """(the data's words, the page's words) of each poverty standard: on a vi page its short
+    Vietnamese label (:mod:`geo.indicators.standards`); an English page keeps the data's words."""
+    if lang != "vi":
+        return []
+    pairs = [(s.label.split(" (")[0], s.short_vi) for s in poverty_standards.STANDARDS]
+    return pairs + [("per observation", strings("vi")["per_observation"])]
 
 
 def standard_text(text: str | None, lang: str) -> str:
-    """A poverty standard as worded in the data, in ``lang`` (Vietnamese words on a vi page)."""
+    """A poverty standard as worded in the data, in ``lang`` (Vietnamese words on a vi page).
+
+    >>> standard_text("2016-2020 multidimensional (QĐ 59/2015/QĐ-TTg)", "vi")
+    'Đa chiều 2016–2020 (QĐ 59/2015/QĐ-TTg)'
+    >>> standard_text("2022-2025 (NĐ 07/2021/NĐ-CP)", "en")
+    '2022-2025 (NĐ 07/2021/NĐ-CP)'
+    """
     out = str(text or "")
-    for en, vi in strings(lang)["standards"].items():
-        out = out.replace(en, vi)
+    for data, words in _standard_words(lang):
+        out = out.replace(data, words)
     return out
 
 
@@ -78,6 +104,8 @@ def standard_tag(text: str | None) -> str:
 
 def unit_label(unit: str | None, lang: str) -> str:
     """A catalogue unit in ``lang`` ("households" → "hộ")."""
+    if (unit or "") in NO_UNIT:
+        return ""
     return strings(lang)["units"].get(unit or "", unit or "")
 
 
@@ -151,6 +179,13 @@ def observed_standard(obs: pd.DataFrame, indicator: str, level: str, year: int |
 # --------------------------------------------------------------------------- page options
 
 
+def _units_by_year(rows: pd.DataFrame, years: list[int]) -> dict[int, int]:
+    """How many units have a value in each year (the compare control offers the well-covered years)."""
+    dated = rows[rows["year"].notna()]
+    counts = dated.groupby(dated["year"].astype(int))["gso_code"].nunique()
+    return {y: int(counts.get(y, 0)) for y in years}
+
+
 def page_options(lang: str, backend: Backend) -> dict:
     """What the page's targeting panel may offer, read from the data and from /targets."""
     s = strings(lang)
@@ -177,6 +212,7 @@ def page_options(lang: str, backend: Backend) -> dict:
                     "standards": [standard_text(x, lang) for x in stds],
                     "standard_by_year": {y: t for y, t in by_year.items() if t},
                     "years": years,
+                    "year_units": {str(y): int(n) for y, n in _units_by_year(rows, years).items()},
                 }
             )
         by_level[level] = items
@@ -349,3 +385,125 @@ def layer_download(layer_id: str):
     resp = Response(data, content_type=mimetype)
     resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return resp
+
+
+# --------------------------------------------------------------------------- comparing two years
+
+#: Parameters of /workbench/change.json.
+CHANGE_PARAMS = ("indicator", "level", "from", "to", "lang")
+#: Diverging palettes, low → high change: a fall in a "higher is worse" indicator is blue.
+CHANGE_PALETTE = {"higher_better": "RdBu", "higher_worse": "RdBu_r", "neutral": "PuOr_r"}
+
+
+def comparable(obs: pd.DataFrame, catalogue: pd.DataFrame, level: str) -> list[str]:
+    """Indicators that may be compared at ``level``: numbers (not flags) with two years or more."""
+    cat = catalogue.set_index("id")
+    out = []
+    for ind in targeting.rankable(obs, catalogue, level):
+        if ind in cat.index and str(cat.loc[ind].get("unit")) != "flag" and len(indicators.years(obs, ind, level)) > 1:
+            out.append(ind)
+    return out
+
+
+def _change_year(key: str) -> int:
+    raw = request.args.get(key)
+    if raw in (None, ""):
+        raise bad_request(Message("error.change.missing", key=key))
+    if not raw.isdigit() or len(raw) != 4:
+        raise bad_request(Message("error.change.year", key=key, got=raw))
+    return int(raw)
+
+
+def change_payload(result: changes.Change, catalogue: pd.DataFrame, lang: str) -> dict:
+    """The change of a pair of years as the page draws it: features, classes, legend, summary."""
+    cat = catalogue.set_index("id")
+    info = cat.loc[result.indicator]
+    unit = str(info.get("unit") or "")
+    digits = SHOWN_DIGITS.get(unit, 2)
+    table = result.table
+    values = table["change"].tolist()
+    breaks = changes.diverging_breaks(values)
+    classes = classify.classify(values, "user_defined", breaks=breaks)
+    palette = CHANGE_PALETTE.get(str(info.get("polarity")), CHANGE_PALETTE["neutral"])
+    colors = classes.color_of(palette)
+    legend = classes.legend(palette, lang)
+    shown_unit = unit_label("pp" if unit == "%" else unit, lang)
+    features = []
+    for i, row in enumerate(table.itertuples(index=False)):
+        features.append(
+            {
+                "id": str(row.gso_code),
+                "from": None if pd.isna(row.value_from) else float(row.value_from),
+                "to": None if pd.isna(row.value_to) else float(row.value_to),
+                "change": None if pd.isna(row.change) else round(float(row.change), 6),
+                "color": colors[i],
+                "synthetic": bool(row.synthetic),
+            }
+        )
+    rounded = table["change"].dropna().round(digits)
+    s = strings(lang)
+    return {
+        "indicator": result.indicator,
+        "name": str(info.get("name_vi" if lang == "vi" else "name_en") or result.indicator),
+        "unit": unit_label(unit, lang),
+        "change_unit": shown_unit,
+        "digits": digits,
+        "level": result.level,
+        "from": result.year_from,
+        "to": result.year_to,
+        "standard": poverty_standards.long(result.standard, lang) if result.standard else "",
+        "synthetic": bool(table["synthetic"].any()),
+        "palette": palette,
+        "legend": legend,
+        "no_data": {"label": s["no_pair"], "count": classes.n_missing} if classes.n_missing else None,
+        "summary": {
+            "down": int((rounded < 0).sum()),
+            "up": int((rounded > 0).sum()),
+            "same": int((rounded == 0).sum()),
+        },
+        "features": features,
+    }
+
+
+def _standards_refusal(exc: changes.ChangeError, lang: str, name: str) -> Message:
+    """The refusal of a pair across standards: the indicator by its ``name``, its standards
+    worded in ``lang``."""
+    params = dict(getattr(exc.args[0], "params", {}), indicator=name)
+    for key, std in zip(("standard_from", "standard_to"), exc.standards or ()):
+        params[key] = poverty_standards.long(std, lang) if std else "–"
+    return Message("error.change.standards", **params)
+
+
+@bp.get("/workbench/change.json")
+def change_json():
+    for name in request.args:
+        if name not in CHANGE_PARAMS:
+            raise bad_request(Message("error.targets.unknown_param", key=name, expected=", ".join(CHANGE_PARAMS)))
+    lang = i18n.asked_lang() or i18n.default_lang()
+    if lang not in LANGS:
+        raise bad_request(Message("error.unknown_lang", got=lang, expected=", ".join(LANGS)))
+    backend = _backend()
+    obs = backend.read_layer("observations")
+    catalogue = backend.read_layer("catalogue")
+    level = request.args.get("level") or "commune"
+    if level not in targeting.LEVELS:
+        raise bad_request(
+            Message("error.targets.unknown_choice", key="level", got=level, expected=", ".join(targeting.LEVELS))
+        )
+    indicator = request.args.get("indicator") or "poor_rate"
+    allowed = comparable(obs, catalogue, level)
+    if indicator not in allowed:
+        raise bad_request(
+            Message("error.targets.unknown_choice", key="indicator", got=indicator, expected=", ".join(allowed))
+        )
+    year_from, year_to = _change_year("from"), _change_year("to")
+    try:
+        result = changes.change(obs, indicator, level, year_from, year_to)
+    except changes.ChangeError as exc:
+        if exc.standards and exc.args and getattr(exc.args[0], "id", "") == "error.change.standards":
+            lang = i18n.error_lang()
+            row = catalogue.set_index("id").loc[indicator]
+            name = str(row.get("name_vi" if lang == "vi" else "name_en") or indicator)
+            raise bad_request(_standards_refusal(exc, lang, name)) from None
+        raise bad_request(exc) from None
+    return change_payload(result, catalogue, lang)

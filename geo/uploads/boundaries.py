@@ -58,6 +58,7 @@ from geo.backends.base import BackendError
 from geo.build import checks
 from geo.crs import WGS84
 from geo.io import storage
+from geo.messages import Message as M
 from geo.units import boundaries as units
 from geo.units.border import flag_border_communes
 from geo.units.join import join_table
@@ -98,10 +99,7 @@ def parse_crs(text: str | None) -> CRS | None:
     try:
         return CRS.from_user_input(raw)
     except (CRSError, TypeError, ValueError):
-        raise UploadError(
-            f"unknown coordinate system {str(text)[:80]!r}; give e.g. EPSG:9216 "
-            "(VN-2000 / TM-3 107-30, Kon Tum) or EPSG:3405 (VN-2000 / UTM 48N)"
-        ) from None
+        raise UploadError(M("error.boundaries.bad_crs", got=str(text)[:80])) from None
 
 
 def is_vn2000(crs: CRS | None) -> bool:
@@ -118,10 +116,12 @@ def sniff(data: bytes, filename: str) -> str:
     """``geojson``, ``gpkg`` or ``zip`` (a zipped Shapefile) from the first bytes."""
     name = filename or "upload"
     if not data:
-        raise UploadError(f"{name}: the file is empty")
+        raise UploadError(M("error.ingest.empty_file", name=name))
     if len(data) > max_bytes():
         raise UploadError(
-            f"{name}: the file is {len(data):,} bytes; the limit is {max_bytes():,} bytes", 413, "PayloadTooLarge"
+            M("error.boundaries.too_large", name=name, size=f"{len(data):,}", cap=f"{max_bytes():,}"),
+            413,
+            "PayloadTooLarge",
         )
     if data.startswith(b"SQLite format 3\x00"):
         return "gpkg"
@@ -130,10 +130,7 @@ def sniff(data: bytes, filename: str) -> str:
     head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n")
     if head.startswith(b"{"):
         return "geojson"
-    raise UploadError(
-        f"{name}: not a GeoJSON, GeoPackage or zipped Shapefile (a .shp alone is not enough: "
-        "zip the .shp, .shx, .dbf and .prj together)"
-    )
+    raise UploadError(M("error.boundaries.not_vector", name=name))
 
 
 def _safe_extract(data: bytes, dest: Path) -> list[Path]:
@@ -141,13 +138,13 @@ def _safe_extract(data: bytes, dest: Path) -> list[Path]:
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, ValueError, OSError):
-        raise UploadError("not a readable ZIP archive") from None
+        raise UploadError(M("error.boundaries.bad_zip")) from None
     with zf:
         infos = zf.infolist()
         if len(infos) > MAX_ZIP_ENTRIES:
-            raise UploadError(f"the archive has {len(infos)} entries; at most {MAX_ZIP_ENTRIES} are accepted")
+            raise UploadError(M("error.boundaries.zip_entries", n=len(infos), max=MAX_ZIP_ENTRIES))
         if sum(i.file_size for i in infos) > MAX_UNZIPPED:
-            raise UploadError("the archive unpacks to more than 200 MB; it is refused")
+            raise UploadError(M("error.boundaries.zip_bomb"))
         out = []
         for info in infos:
             name = info.filename
@@ -158,15 +155,15 @@ def _safe_extract(data: bytes, dest: Path) -> list[Path]:
                 or ".." in posix.parts
                 or (len(name) > 1 and name[1] == ":")
             ):
-                raise UploadError(f"unsafe path in the archive: {name[:100]!r} (absolute or with '..')")
+                raise UploadError(M("error.boundaries.zip_unsafe_dots", name=name[:100]))
             mode = (info.external_attr >> 16) & 0o170000
             if mode == stat.S_IFLNK:
-                raise UploadError(f"the archive contains a link: {name[:100]!r}")
+                raise UploadError(M("error.boundaries.zip_link", name=name[:100]))
             if info.is_dir():
                 continue
             target = (dest / Path(*posix.parts)).resolve()
             if dest.resolve() not in target.parents:
-                raise UploadError(f"unsafe path in the archive: {name[:100]!r}")
+                raise UploadError(M("error.boundaries.zip_unsafe", name=name[:100]))
             target.parent.mkdir(parents=True, exist_ok=True)
             _extract_one(zf, info, target)
             out.append(target)
@@ -181,17 +178,10 @@ def _extract_one(zf: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path) -> No
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
         # Bad CRC-32 (an entry that lies about its size or content), a local header whose
         # name differs from the central directory, a truncated or encrypted entry…
-        raise UploadError(
-            f"the archive is damaged at {info.filename[:100]!r} ({str(exc)[:120]}); zip the files again"
-        ) from None
+        raise UploadError(M("error.boundaries.zip_damaged", name=info.filename[:100], reason=str(exc)[:120])) from None
     except OSError as exc:
         if versions.disk_full(exc):
-            raise UploadError(
-                "the server's disk is full: the archive could not be unpacked (nothing was left behind); "
-                "try again later",
-                503,
-                "ServiceUnavailable",
-            ) from None
+            raise UploadError(M("error.boundaries.disk_full"), 503, "ServiceUnavailable") from None
         raise
 
 
@@ -199,9 +189,8 @@ def _read_vector(path: Path, layer=None) -> gpd.GeoDataFrame:
     try:
         return pyogrio.read_dataframe(path, layer=layer)
     except Exception as exc:  # pyogrio DataSourceError, DataLayerError…
-        raise UploadError(
-            f"the file cannot be read as vector data ({type(exc).__name__}: {str(exc).splitlines()[0][:160]})"
-        ) from None
+        first = (str(exc).splitlines() or [""])[0][:160]
+        raise UploadError(M("error.boundaries.unreadable", kind=type(exc).__name__, reason=first)) from None
 
 
 def read_boundaries(data: bytes, filename: str) -> tuple[gpd.GeoDataFrame, str, list[str]]:
@@ -214,19 +203,15 @@ def read_boundaries(data: bytes, filename: str) -> tuple[gpd.GeoDataFrame, str, 
             files = _safe_extract(data, tmp / "x")
             shps = [f for f in files if f.suffix.lower() == ".shp"]
             if not shps:
-                raise UploadError("the archive holds no .shp file")
+                raise UploadError(M("error.boundaries.no_shp"))
             if len(shps) > 1:
-                raise UploadError(
-                    "the archive holds several .shp files ("
-                    + ", ".join(f.name for f in shps[:5])
-                    + "); upload one layer at a time"
-                )
+                raise UploadError(M("error.boundaries.several_shp", names=", ".join(f.name for f in shps[:5])))
             shp = shps[0]
             for ext in (".shx", ".dbf"):
                 if not any(f.suffix.lower() == ext and f.stem == shp.stem for f in files):
-                    raise UploadError(f"the Shapefile lacks its {ext} file")
+                    raise UploadError(M("error.boundaries.shp_lacks", ext=ext))
             if not any(f.suffix.lower() == ".prj" and f.stem == shp.stem for f in files):
-                warnings.append("the Shapefile has no .prj: its coordinate system must be declared")
+                warnings.append(M("error.boundaries.no_prj"))
             gdf = _read_vector(shp)
         elif kind == "gpkg":
             path = tmp / "upload.gpkg"
@@ -234,21 +219,21 @@ def read_boundaries(data: bytes, filename: str) -> tuple[gpd.GeoDataFrame, str, 
             try:
                 layers = pyogrio.list_layers(path)
             except Exception:
-                raise UploadError("not a readable GeoPackage") from None
+                raise UploadError(M("error.boundaries.bad_gpkg")) from None
             polys = [str(n) for n, g in layers if g and "POLYGON" in str(g).upper()]
             if not polys:
-                raise UploadError("the GeoPackage has no polygon layer")
+                raise UploadError(M("error.boundaries.gpkg_no_polygons"))
             if len(polys) > 1:
-                warnings.append(f"read the first polygon layer '{polys[0]}' of {len(polys)}")
+                warnings.append(M("error.boundaries.gpkg_first", layer=polys[0], n=len(polys)))
             gdf = _read_vector(path, polys[0])
         else:
             path = tmp / "upload.geojson"
             path.write_bytes(data)
             gdf = _read_vector(path)
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.isna().all():
-        raise UploadError("the file has no geometries")
+        raise UploadError(M("error.boundaries.no_geometries"))
     if gdf.empty:
-        raise UploadError("the file has no features")
+        raise UploadError(M("error.boundaries.no_features"))
     return gdf, kind, warnings
 
 
@@ -257,10 +242,7 @@ def to_wgs84(gdf: gpd.GeoDataFrame, declared: CRS | None, kind: str) -> tuple[gp
     warnings: list[str] = []
     source = gdf.crs
     if source is not None and declared is not None and not CRS(source).equals(declared, ignore_axis_order=True):
-        raise UploadError(
-            f"the file says its coordinates are in {CRS(source).name}, but {declared.name} was "
-            "declared; remove the declaration or fix the file"
-        )
+        raise UploadError(M("error.boundaries.crs_conflict", file_crs=CRS(source).name, declared=declared.name))
     minx, miny, maxx, maxy = gdf.total_bounds
     lonlat = -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90
     if source is None:
@@ -269,14 +251,16 @@ def to_wgs84(gdf: gpd.GeoDataFrame, declared: CRS | None, kind: str) -> tuple[gp
         elif lonlat:
             gdf = gdf.set_crs(WGS84)
             if kind != "geojson":
-                warnings.append(
-                    "no coordinate system declared; the coordinates look like longitude/latitude, read as WGS84"
-                )
+                warnings.append(M("error.boundaries.lonlat_assumed"))
         else:
             raise UploadError(
-                f"the file declares no coordinate system and its coordinates are not longitude/latitude "
-                f"(x {minx:,.0f}…{maxx:,.0f}, y {miny:,.0f}…{maxy:,.0f}); declare it, e.g. EPSG:9216 "
-                "(VN-2000 / TM-3 107-30, Kon Tum) or EPSG:3405 (VN-2000 / UTM 48N)"
+                M(
+                    "error.boundaries.no_crs",
+                    x0=f"{minx:,.0f}",
+                    x1=f"{maxx:,.0f}",
+                    y0=f"{miny:,.0f}",
+                    y1=f"{maxy:,.0f}",
+                )
             )
     crs = CRS(gdf.crs)
     epsg = crs.to_epsg()
@@ -287,14 +271,13 @@ def to_wgs84(gdf: gpd.GeoDataFrame, declared: CRS | None, kind: str) -> tuple[gp
         "declared": bool(declared is not None and source is None),
     }
     if info["vn2000"]:
-        warnings.append(f"VN-2000 coordinates ({crs.name}) reprojected to WGS84")
+        warnings.append(M("error.boundaries.vn2000", name=crs.name))
     out = gdf.to_crs(WGS84)
     minx, miny, maxx, maxy = out.total_bounds
     bx = KONTUM_BBOX
     if not (bx[0] <= minx and maxx <= bx[2] and bx[1] <= miny and maxy <= bx[3]):
         raise UploadError(
-            f"the boundaries fall at longitude {minx:.3f}…{maxx:.3f}, latitude {miny:.3f}…{maxy:.3f}, "
-            "not on Kon Tum: the coordinate system is probably wrong"
+            M("error.boundaries.not_kontum", x0=f"{minx:.3f}", x1=f"{maxx:.3f}", y0=f"{miny:.3f}", y1=f"{maxy:.3f}")
         )
     return out, info, warnings
 
@@ -310,10 +293,12 @@ def repair(gdf: gpd.GeoDataFrame, label: Callable[[int], str]) -> tuple[gpd.GeoD
         row = i + 1
         name = label(i)
         if g is None or g.is_empty:
-            problems.append(Problem("error", f"feature {row} ({name}): no geometry", row))
+            problems.append(Problem("error", M("error.boundaries.no_geometry", row=row, name=name), row))
             continue
         if g.geom_type not in ("Polygon", "MultiPolygon"):
-            problems.append(Problem("error", f"feature {row} ({name}): a {g.geom_type}, not a polygon", row))
+            problems.append(
+                Problem("error", M("error.boundaries.not_polygon", row=row, name=name, kind=g.geom_type), row)
+            )
             continue
         if g.is_valid:
             continue
@@ -332,16 +317,13 @@ def repair(gdf: gpd.GeoDataFrame, label: Callable[[int], str]) -> tuple[gpd.GeoD
             problems.append(
                 Problem(
                     "error",
-                    f"feature {row} ({name}): invalid geometry ({reason}) that cannot be "
-                    f"repaired without changing its area by {change:.1%}",
+                    M("error.boundaries.unrepairable", row=row, name=name, reason=reason, change=f"{change:.1%}"),
                     row,
                 )
             )
             continue
         geoms[i] = fixed
-        problems.append(
-            Problem("warning", f"feature {row} ({name}): invalid geometry ({reason}) repaired with make_valid", row)
-        )
+        problems.append(Problem("warning", M("error.boundaries.repaired", row=row, name=name, reason=reason), row))
     return gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs)), problems
 
 
@@ -423,7 +405,7 @@ def _served_layers() -> dict:
             raise UploadError(str(exc), 503) from None
     path = paths.gpkg_path()
     if not path.is_file():
-        raise UploadError(f"the dataset is not built ({path.name} missing): run `python -m geo build`", 503)
+        raise UploadError(M("error.boundaries.not_built", name=path.name), 503)
     return {
         n: storage.read_layer(n, path) for n in ("communes", "districts", "border") if n in storage.list_layers(path)
     }
@@ -441,7 +423,7 @@ def preview(
 ) -> BoundaryPreview:
     """Read, reproject, repair, match and check a boundary upload (writes nothing)."""
     if level not in units.MATCHED_LEVELS:
-        raise UploadError(f"unknown level {level!r}; expected one of {', '.join(units.MATCHED_LEVELS)}")
+        raise UploadError(M("error.boundaries.unknown_level", got=level, expected=", ".join(units.MATCHED_LEVELS)))
     declared = parse_crs(crs)
     gdf, kind, warnings = read_boundaries(data, filename)
     pv = BoundaryPreview(
@@ -462,33 +444,41 @@ def preview(
     try:
         result = join_table(table, level)
     except ValueError as exc:
-        raise UploadError(f"{exc} (the attribute table must hold the GSO code or the name)") from None
+        reason = exc.args[0] if exc.args and isinstance(exc.args[0], M) else str(exc)
+        raise UploadError(M("error.boundaries.join_columns", reason=reason)) from None
     rep = result.report
     pv.join = rep.to_dict()
     for a in rep.ambiguous:
         pv.problems.append(
             Problem(
                 "error",
-                f"feature {a.row} '{a.name}' matches several units ({', '.join(a.candidates)}); add the GSO code",
+                M("error.boundaries.ambiguous", row=a.row, name=a.name, candidates=", ".join(a.candidates)),
                 a.row,
             )
         )
     for u in rep.unmatched:
         pv.problems.append(
-            Problem("error", f"feature {u.row} '{u.name}' matches no unit ({u.reason} {u.detail})", u.row)
+            Problem(
+                "error",
+                M("error.boundaries.unmatched", row=u.row, name=u.name, reason=u.reason, detail=u.detail),
+                u.row,
+            )
         )
     for d in rep.duplicates:
         pv.problems.append(
-            Problem("error", f"feature {d.row} is unit {d.code} again (first: feature {d.first_row})", d.row)
+            Problem("error", M("error.boundaries.duplicate", row=d.row, code=d.code, first=d.first_row), d.row)
         )
     if rep.units_without_data:
         missing = ", ".join(f"{m.code} {m.name}" for m in rep.units_without_data[:10])
         pv.problems.append(
             Problem(
                 "error",
-                f"{len(rep.units_without_data)} of {rep.n_units} units have no polygon "
-                f"({missing}{'…' if len(rep.units_without_data) > 10 else ''}); a boundary "
-                "upload replaces the whole layer",
+                M(
+                    "error.boundaries.missing_units",
+                    n=len(rep.units_without_data),
+                    total=rep.n_units,
+                    missing=missing + ("…" if len(rep.units_without_data) > 10 else ""),
+                ),
             )
         )
     codes = {m.row: m.code for m in rep.matched_by_code + rep.matched_by_name}
@@ -524,7 +514,7 @@ def preview(
     pv.checks = [{"name": c.name, "ok": bool(c.ok), "detail": str(c.detail)} for c in results]
     for c in results:
         if not c.ok:
-            pv.problems.append(Problem("error", f"check failed: {c.name}: {c.detail}"))
+            pv.problems.append(Problem("error", M("error.boundaries.check_failed", name=c.name, detail=str(c.detail))))
     old_area = old.set_index("gso_code")["area_km2"]
     for r in new.itertuples(index=False):
         before = float(old_area.get(r.gso_code, float("nan")))
@@ -551,12 +541,16 @@ def _geojson_bytes(gdf: gpd.GeoDataFrame) -> bytes:
     return gdf.to_crs(WGS84).to_json(drop_id=True, ensure_ascii=False).encode("utf-8")
 
 
+#: How many area changes a version's manifest keeps.
+MANIFEST_CHANGES = 2000
+
+
 def commit_preview(pv: BoundaryPreview, data: bytes, who: str, where: versions.Store | None = None) -> versions.Version:
     """Turn a clean boundary preview into a new dataset version of ``where`` (default:
     :func:`geo.uploads.versions.store`) and make it current."""
     if not pv.ok:
         first = pv.errors[0].line() if pv.errors else "nothing to import"
-        raise UploadError(f"the boundary upload has {len(pv.errors)} problems and was not committed ({first})")
+        raise UploadError(M("error.boundaries.not_committed", n=len(pv.errors), first=first))
     files = {f"{name}.geojson": _geojson_bytes(layer) for name, layer in pv.layers.items()}
     files[f"source.{pv.file_type}"] = data
     info = {
@@ -571,6 +565,8 @@ def commit_preview(pv: BoundaryPreview, data: bytes, who: str, where: versions.S
         "previewed_by": pv.who,
         "layers": sorted(pv.layers),
         "counts": {"features": pv.features},
+        # the units whose area changed, old → new km² (the upload page's per-version diff)
+        "area_changes": pv.areas[:MANIFEST_CHANGES],
     }
     try:
         return versions.create_version("boundaries", files, info, where=where)

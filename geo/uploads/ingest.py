@@ -1284,6 +1284,10 @@ def _changes(new: pd.DataFrame, obs: pd.DataFrame, level: str) -> tuple[list[dic
 # ---------------------------------------------------------------- committing
 
 
+#: How many changes (old → new) a version's manifest keeps.
+MANIFEST_CHANGES = 2000
+
+
 def commit_preview(pv: Preview, data: bytes, who: str, where: versions.Store | None = None) -> versions.Version:
     """Turn a clean preview into a new dataset version of ``where`` (default: the versions the
     settings in force name, :func:`geo.uploads.versions.store`) and make it current."""
@@ -1316,6 +1320,8 @@ def commit_preview(pv: Preview, data: bytes, who: str, where: versions.Store | N
             "replaces_synthetic": c["replaces_synthetic"],
             "warnings": c["warnings"],
         },
+        # what the version changed, old → new (the upload page's per-version diff); the count above keeps the total
+        "changes": pv.changes[:MANIFEST_CHANGES],
     }
     try:
         return versions.create_version("observations", payload, info, new_rows=rows, where=where)

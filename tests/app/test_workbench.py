@@ -124,6 +124,34 @@ def test_page_offers_what_targets_can_do(app):
     assert set(opts["i18n"]) == set(workbench.strings("en")) - {"columns", "standards"}
 
 
+def test_every_workbench_string_is_in_the_catalogue():
+    """The workbench's strings are the catalogue's ``workbench`` table: every ``T.key`` of the
+    page's script and every table the Python side reads is there, and no other strings file."""
+    import re
+    from pathlib import Path
+
+    from app import workbench
+    from geo import messages
+
+    root = Path(workbench.__file__).parent
+    assert not (root / "workbench_strings.json").exists()
+    script = "\n".join(
+        (root / "static" / "map" / name).read_text(encoding="utf-8")
+        for name in ("kontum-workbench.js", "kontum-compare.js")
+    )
+    keys = set(re.findall(r"\bT\.([a-z_][a-z0-9_]*)\b", script))
+    assert {"mode", "run", "attr_table", "totals", "change_map", "swipe_handle"} <= keys  # the scan finds them
+    cat = messages.catalogue()
+    missing = sorted(k for k in keys if f"workbench.{k}" not in cat)
+    assert missing == []
+    for prefix in re.findall(r'\bT\["([a-z_]+)" \+', script):  # T["c_" + c]: some key with the prefix
+        assert any(mid.startswith(f"workbench.{prefix}") for mid in cat), prefix
+    for sub in workbench.SUBTABLES:
+        assert workbench.strings("vi")[sub] and set(workbench.strings("vi")[sub]) == set(workbench.strings("en")[sub])
+    assert workbench.strings("vi")["levels"]["commune_2025"] == "Xã mới (từ 1/7/2025)"
+    assert workbench.unit_label("flag", "vi") == "" and workbench.unit_label("households", "vi") == "hộ"
+
+
 def test_strings_have_both_languages():
     from app import workbench
 

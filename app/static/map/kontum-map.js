@@ -1101,9 +1101,11 @@
     setTimeout(go, 600);
   }
 
-  // Zoom to a commune, flash its outline and open its popup on the area layer shown.
-  function goTo(code) {
-    return geometry("communes").then(function (geo) {
+  // Zoom to a commune (``source``: "communes", the 2020 communes, by default, or "communes_2025"),
+  // flash its outline and open its popup on the area layer of that source shown.
+  function goTo(code, source) {
+    source = source || "communes";
+    return geometry(source).then(function (geo) {
       var f = geo.byCode[code];
       if (!f) return;
       if (S.flash) S.map.removeLayer(S.flash);
@@ -1111,7 +1113,7 @@
         style: { color: "#00b8d4", weight: 4, fill: false } }).addTo(S.map);
       var size = S.map.getSize(), wide = size.x > 760;
       return new Promise(function (resolve) {
-        whenStill(function () { openAt(code, f); resolve(); });
+        whenStill(function () { openAt(code, f, source); resolve(); });
         // room above the outline for the popup, which opens upwards from the commune's centre
         S.map.fitBounds(S.flash.getBounds(), { maxZoom: 11.5, paddingTopLeft: [30, Math.min(320, size.y * 0.45)],
           paddingBottomRight: [wide ? 280 : 30, 30], animate: false });
@@ -1120,23 +1122,25 @@
   }
   KT.goTo = goTo;
 
-  function openAt(code, f) {
-    {
-      var area = null;
-      S.order.forEach(function (id) {
-        var e = S.entries[id];
-        if (!area && e.spec.area && e.spec.source === "communes" && S.map.hasLayer(e.group) &&
-          (e.byCode[code] || (e.tileFeatures && e.tileFeatures[code]))) area = e;
-      });
-      if (area && area.tileFeatures) openTiled(area, code, S.flash.getBounds().getCenter());
-      else if (area) area.byCode[code].openPopup(S.flash.getBounds().getCenter());
-      else {
-        L.popup().setLatLng(S.flash.getBounds().getCenter())
-          .setContent(el("div", { class: "kt-popup" }, [el("h3", { text: f.properties.name }),
-            el("div", { class: "kt-sub", text: t("district") + ": " + (f.properties.district_name || "") + " · " + t("gso_code") + " " + code })]))
-          .openOn(S.map);
-      }
-    }
+  // The unit's popup on the shown area layer of its source (drawn or tiled), else a short one:
+  // name, district or the 2020 communes it was made of, GSO code.
+  function openAt(code, f, source) {
+    var area = null;
+    S.order.forEach(function (id) {
+      var e = S.entries[id];
+      if (!area && e.spec.area && e.spec.source === source && S.map.hasLayer(e.group) &&
+        (e.byCode[code] || (e.tileFeatures && e.tileFeatures[code]))) area = e;
+    });
+    var where = S.flash.getBounds().getCenter();
+    if (area && area.tileFeatures) { openTiled(area, code, where); return; }
+    if (area) { area.byCode[code].openPopup(where); return; }
+    var p = f.properties, sub = source === "communes_2025"
+      ? t("members_2020") + ": " + (p.members_2020 || "") + " · " + t("gso_code") + " " + code
+      : t("district") + ": " + (p.district_name || "") + " · " + t("gso_code") + " " + code;
+    L.popup(popupOptions()).setLatLng(where)
+      .setContent(el("div", { class: "kt-popup", "data-code": code, "data-source": source },
+        [el("h3", { text: p.name }), el("div", { class: "kt-sub", text: sub })]))
+      .openOn(S.map);
   }
 
   // ------------------------------------------------------------ keyboard

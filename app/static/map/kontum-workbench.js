@@ -6,7 +6,8 @@
  * and selection in the six formats, the phone layout (panel as a bottom
  * sheet, collapsible legend) and the view in the URL.
  *
- * Its strings come from the server (config.workbench.i18n, app/workbench_strings.json).
+ * Its strings come from the server (config.workbench.i18n: the catalogue's workbench table,
+ * geo/messages.toml).
  * Text from data goes in through textContent only.
  */
 (function () {
@@ -81,6 +82,7 @@
     buildPanel();
     buildAttributes();
     phoneLayout();
+    if (KT.compare) KT.compare.init(S);
     KT.on("year", function () { buildPanel(); if (W.q.active) W.run(); renderAttributes(); writeUrl(); });
     KT.on("layer", function () { renderAttributes(); writeUrl(); });
     S.map.on("preclick", onMapClick);  // "click" does not reach the map when a commune's popup takes it
@@ -100,7 +102,13 @@
   function popupCode(popup) {
     var src = popup && popup._source;
     var f = src && src.feature;
-    return f && f.id ? String(f.id) : null;
+    if (!f || !f.id) {  // a short popup of a unit (no layer of its source shown)
+      var box = popup && popup.getContent && popup.getContent();
+      var code = box && box.getAttribute && box.getAttribute("data-code");
+      if (!code) return null;
+      return box.getAttribute("data-source") === "communes_2025" ? "communes_2025:" + code : code;
+    }
+    return f.properties && "members_2020" in f.properties ? "communes_2025:" + f.id : String(f.id);
   }
 
   // ------------------------------------------------------------ panel
@@ -379,13 +387,20 @@
       var rankNo = p.rank !== null && p.rank !== undefined ? p.rank : "–";
       tbody.appendChild(el("tr", { "data-code": p.gso_code, tabindex: 0,
         "aria-label": KT.t("rank_row", { rank: rankNo, name: p.name || "", district: p.district_name || p.gso_code || "" }),
-        onclick: function () { if (W.q.level === "commune") KT.goTo(p.gso_code); else if (W.q.level === "district") KT.zoomDistrict(p.gso_code); },
+        onclick: function () { openUnit(W.q.level, p.gso_code); },
         onkeydown: function (ev) { if (ev.key === "Enter") ev.currentTarget.click(); } }, cells));
       void i;
     });
     table.appendChild(tbody);
     return el("div", { class: "kt-wb-scroll" }, [table]);
   }
+
+  // Zoom to a unit of a level and open its popup (a district: zoom to it).
+  function openUnit(level, code) {
+    if (level === "district") KT.zoomDistrict(code);
+    else KT.goTo(code, level === "commune_2025" ? "communes_2025" : "communes");
+  }
+  W.openUnit = openUnit;
 
   function unitText(info) {
     if (!info || !info.unit) return "";
@@ -439,6 +454,9 @@
     return hit;
   }
 
+  var ATTR_SOURCES = ["communes", "districts", "communes_2025"];
+  var LEVEL_OF = { communes: "commune", districts: "district", communes_2025: "commune_2025" };
+
   function buildAttributes() {
     W.attr = { sort: "value", dir: -1, min: "", max: "" };
   }
@@ -476,7 +494,7 @@
     var details = el("details", { open: open ? true : null }, [el("summary", { text: T.attr_table })]);
     box.appendChild(details);
     layerDownloads(details);
-    if (!entry || !entry.spec.source || (entry.spec.source !== "communes" && entry.spec.source !== "districts")) {
+    if (!entry || ATTR_SOURCES.indexOf(entry.spec.source) < 0) {
       details.appendChild(el("div", { class: "kt-hint", text: T.attr_none }));
       return;
     }
@@ -513,7 +531,7 @@
     var tbody = el("tbody");
     rows.forEach(function (r) {
       tbody.appendChild(el("tr", { "data-code": r.code, tabindex: 0,
-        onclick: function () { if (entry.spec.source === "communes") KT.goTo(r.code); else KT.zoomDistrict(r.code); },
+        onclick: function () { openUnit(LEVEL_OF[entry.spec.source], r.code); },
         onkeydown: function (ev) { if (ev.key === "Enter") ev.currentTarget.click(); } }, [
         el("td", { text: r.name }), el("td", { text: r.district }), el("td", { class: "kt-num", text: r.text }),
         el("td", { text: S.cfg.status[r.status] || r.status })]));
@@ -654,7 +672,10 @@
       var sel = params.get("sel");
       W.ready = true;
       renderAttributes();
-      if (sel) return KT.goTo(sel).then(view);
+      if (sel) {
+        var bits = sel.split(":");
+        return (bits[0] === "communes_2025" ? KT.goTo(bits[1], bits[0]) : KT.goTo(sel)).then(view);
+      }
     });
   }
 
