@@ -1105,8 +1105,11 @@
   // flash its outline and open its popup on the area layer of that source shown.
   function goTo(code, source) {
     source = source || "communes";
-    return geometry(source).then(function (geo) {
-      var f = geo.byCode[code];
+    // tiled (national) mode: the one unit from the OGC items route, not every commune's shape
+    var unit = isTiled({ source: source })
+      ? tiledItem(source, code).catch(function () { return null; })
+      : geometry(source).then(function (geo) { return geo.byCode[code]; });
+    return unit.then(function (f) {
       if (!f) return;
       if (S.flash) S.map.removeLayer(S.flash);
       S.flash = L.geoJSON(f, { pane: "kt-highlight", interactive: false,
