@@ -39,7 +39,7 @@ from geo.messages import Message
 
 from . import context as app_context
 from . import i18n
-from .errors import ApiError, bad_request
+from .errors import ApiError, bad_request, cause
 
 bp = Blueprint("allocations", __name__)
 
@@ -118,13 +118,13 @@ def _rule(value) -> tuple[Rule, bool]:
         try:
             return load_rule(value, rules_dir), False
         except RuleError as exc:
-            raise bad_request(f"rule: {exc}") from None
+            raise bad_request(Message("error.alloc.rule_error", reason=cause(exc))) from None
     if not isinstance(value, dict):
         raise bad_request(Message("error.alloc.rule_type", got=type(value).__name__))
     try:
         rule = parse_rule(value, "rule")
     except RuleError as exc:
-        raise bad_request(str(exc)) from None
+        raise bad_request(exc) from None
     return rule, _edited(rule, rules_dir)
 
 
@@ -266,7 +266,7 @@ def allocations():
     try:
         data, mimetype, filename = export.export(gdf, fmt, name, metadata=meta, geometry="none", annex=options)
     except ValueError as exc:
-        raise bad_request(str(exc)) from None
+        raise bad_request(exc) from None
     resp = Response(data, content_type=mimetype)
     resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return resp
