@@ -145,3 +145,13 @@ def test_an_edited_rule_is_refused_in_the_readers_language(client):
         "rule: period: năm kết thúc trước năm bắt đầu: '2020-2016'",
         "rule: period: ends before it starts: '2020-2016'",
     )
+
+
+def test_an_unknown_unit_profile_is_a_404_in_the_readers_language(client):
+    url = "/communes/99999/profile.pdf"
+    vi, en = client.get(url), client.get(url, headers=EN)
+    assert vi.status_code == en.status_code == 404
+    assert (vi.get_json()["description"], en.get_json()["description"]) == (
+        "code: không có đơn vị cấp commune nào mang mã GSO 99999",
+        "code: no commune with GSO code 99999",
+    )
