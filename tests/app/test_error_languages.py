@@ -101,6 +101,14 @@ CASES = [
         "border: lists border communes; use it with level=commune",
     ),
     (
+        "print sheet",
+        "get",
+        "/print?layer=poor_rate&dpi=5",
+        {},
+        "dpi: cần một số nguyên từ 72 đến 300, nhận được '5'",
+        "dpi: expected a whole number from 72 to 300, got '5'",
+    ),
+    (
         "ogc",
         "get",
         "/ogc/collections/communes/items?limit=5&limit=6",
