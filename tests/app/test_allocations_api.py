@@ -112,8 +112,10 @@ def test_bad_edited_rule_names_the_field(client):
 
 def test_body_is_bounded_and_must_be_json(client):
     big = json.dumps({**BODY, "rule": {"id": "x" * 70_000}})
-    r = client.post("/allocations", data=big, content_type="application/json")
+    r = client.post("/allocations", data=big, content_type="application/json", headers={"Accept-Language": "en"})
     assert r.status_code == 413 and "at most 65536 bytes" in r.get_json()["description"]
+    r = client.post("/allocations", data=big, content_type="application/json")  # Vietnamese by default
+    assert r.status_code == 413 and r.get_json()["description"] == "thân yêu cầu quá lớn (tối đa 65536 byte)"
     r = client.post(
         "/allocations", data="{not json", content_type="application/json", headers={"Accept-Language": "en"}
     )
