@@ -39,7 +39,7 @@ from geo.messages import Message
 
 from . import context as app_context
 from . import i18n
-from .errors import ApiError, bad_request
+from .errors import ApiError, bad_request, cause
 
 bp = Blueprint("allocations", __name__)
 
@@ -54,10 +54,10 @@ _RULE_ID = re.compile(r"[a-z0-9_]{1,80}")
 def _body() -> dict:
     """The JSON object of the request, bounded in size; 400 otherwise."""
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        raise ApiError(f"request body too large (at most {MAX_BODY_BYTES} bytes)", 413, "PayloadTooLarge")
+        raise ApiError(Message("error.alloc.body_too_large", max=MAX_BODY_BYTES), 413, "PayloadTooLarge")
     raw = request.get_data(cache=True)
     if len(raw) > MAX_BODY_BYTES:
-        raise ApiError(f"request body too large (at most {MAX_BODY_BYTES} bytes)", 413, "PayloadTooLarge")
+        raise ApiError(Message("error.alloc.body_too_large", max=MAX_BODY_BYTES), 413, "PayloadTooLarge")
     if not raw.strip():
         raise bad_request(Message("error.alloc.body_object"))
     try:
@@ -118,13 +118,13 @@ def _rule(value) -> tuple[Rule, bool]:
         try:
             return load_rule(value, rules_dir), False
         except RuleError as exc:
-            raise bad_request(f"rule: {exc}") from None
+            raise bad_request(Message("error.alloc.rule_error", reason=cause(exc))) from None
     if not isinstance(value, dict):
         raise bad_request(Message("error.alloc.rule_type", got=type(value).__name__))
     try:
         rule = parse_rule(value, "rule")
     except RuleError as exc:
-        raise bad_request(str(exc)) from None
+        raise bad_request(exc) from None
     return rule, _edited(rule, rules_dir)
 
 
@@ -147,7 +147,7 @@ def _tables() -> alloc_data.Tables:
             *(backend.read_layer(n) for n in ("communes", "districts", "observations", "catalogue"))
         )
     except BackendError as exc:
-        raise ApiError(f"the data are not available ({exc})", 503, "ServiceUnavailable") from None
+        raise ApiError(Message("error.data_unavailable", reason=cause(exc)), 503, "ServiceUnavailable") from None
 
 
 def _labels(rule: Rule, catalogue: pd.DataFrame) -> dict[str, dict]:
@@ -266,7 +266,7 @@ def allocations():
     try:
         data, mimetype, filename = export.export(gdf, fmt, name, metadata=meta, geometry="none", annex=options)
     except ValueError as exc:
-        raise bad_request(str(exc)) from None
+        raise bad_request(exc) from None
     resp = Response(data, content_type=mimetype)
     resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return resp
@@ -285,7 +285,9 @@ def allocation_rules():
         try:
             rule = load_rule(rule_id, None)
         except RuleError as exc:  # a broken file is named, never hidden
-            raise ApiError(f"rule {rule_id}: {exc}", 503, "ServiceUnavailable") from None
+            raise ApiError(
+                Message("error.alloc.rule_broken", rule=rule_id, reason=cause(exc)), 503, "ServiceUnavailable"
+            ) from None
         table = tomllib.loads(rule_path(rule_id, None).read_text(encoding="utf-8"))
         lo, hi = rule.years
         out.append(

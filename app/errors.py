@@ -41,6 +41,17 @@ def not_found(message: str | Message) -> ApiError:
     return ApiError(message, 404, "NotFound")
 
 
+def cause(exc: BaseException) -> str | Message:
+    """What ``exc`` says, to fill a ``{reason}`` of another message: its :class:`Message`
+    (rendered in the reader's language with the outer one) or its plain text.
+
+    >>> cause(ValueError(Message("page.title"))).text("vi"), cause(ValueError("plain"))
+    ('Bản đồ nghèo tỉnh Kon Tum', 'plain')
+    """
+    first = exc.args[0] if exc.args else None
+    return first if isinstance(first, Message) else str(exc)
+
+
 def error_payload(status: int, code: str, message: str):
     """The JSON error answer (OGC API exception shape ``{"code", "description"}``,
     ``error`` for humans and scripts) and its status, for a Flask view or handler."""

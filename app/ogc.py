@@ -45,7 +45,7 @@ from geo.ogc import tiles as ogc_tiles
 
 from . import context as app_context
 from . import i18n
-from .errors import ApiError, bad_request, not_found
+from .errors import ApiError, bad_request, cause, not_found
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
 
@@ -105,7 +105,7 @@ def _lang() -> str:
         default = current_app.config.get("DEFAULT_LANG", "vi")
         return default if default in LANGS else "vi"
     if raw not in LANGS:
-        raise bad_request(f"lang: expected one of {', '.join(LANGS)}, got {raw!r}")
+        raise bad_request(Message("error.ogc.lang", expected=", ".join(LANGS), got=raw))
     return raw
 
 
@@ -114,25 +114,17 @@ def _check_params(allowed, properties=()) -> None:
     for name in request.args:
         values = request.args.getlist(name)
         if name not in allowed and name in properties:
-            raise bad_request(
-                f"property {name!r} is not queryable: its values are decimal numbers, "
-                f"which cannot be compared for equality; sort with sortby={name} or "
-                f"-{name} instead",
-                "UnknownParameter",
-            )
+            raise bad_request(Message("error.ogc.not_queryable", name=name), "UnknownParameter")
         if name not in allowed:
             standard = [a for a in ITEMS_PARAMS + ("year",) if a in allowed]
             more = len(allowed) - len(standard)
-            hint = (
-                (f" or one of {more} queryable properties (listed in the collection's HTML page and in /ogc/api)")
-                if more > 0
-                else ""
-            )
+            hint = Message("error.ogc.queryables_hint", n=more) if more > 0 else ""
             raise bad_request(
-                f"unknown query parameter {name!r}; allowed here: {', '.join(standard)}{hint}", "UnknownParameter"
+                Message("error.ogc.unknown_param", name=name, allowed=", ".join(standard), hint=hint),
+                "UnknownParameter",
             )
         if len(values) > 1:
-            raise bad_request(f"query parameter {name!r} given {len(values)} times; give it once")
+            raise bad_request(Message("error.ogc.param_twice", name=name, n=len(values)))
 
 
 def _export_module():
@@ -172,7 +164,7 @@ def _format(allowed: tuple[str, ...]) -> str:
         if f == "geojson" and "geojson" in allowed:
             return "json"
         if f not in allowed:
-            raise bad_request(f"f: unknown or unavailable format {raw!r}; use one of {', '.join(allowed)}")
+            raise bad_request(Message("error.ogc.format", got=raw, expected=", ".join(allowed)))
         return f
     accept = request.accept_mimetypes
     q_html = accept.quality(HTML)
@@ -233,7 +225,7 @@ def _gpkg():
     try:
         return app_context.backend()
     except BackendConfigError as exc:
-        raise ApiError(f"the database is not configured correctly ({exc})", 503, "ServiceUnavailable") from None
+        raise ApiError(Message("error.ogc.db_config", reason=cause(exc)), 503, "ServiceUnavailable") from None
 
 
 def _provider(call, *args, **kwargs):
@@ -247,9 +239,9 @@ def _provider(call, *args, **kwargs):
     except F.QueryError as exc:
         raise bad_request(exc) from None  # a catalogue message is written in the request's language
     except FileNotFoundError as exc:
-        raise ApiError(f"the data are not built yet ({exc})", 503, "ServiceUnavailable") from None
+        raise ApiError(Message("error.ogc.not_built", reason=cause(exc)), 503, "ServiceUnavailable") from None
     except BackendError as exc:
-        raise ApiError(f"the data are not available ({exc})", 503, "ServiceUnavailable") from None
+        raise ApiError(Message("error.data_unavailable", reason=cause(exc)), 503, "ServiceUnavailable") from None
 
 
 def _now() -> str:
@@ -556,12 +548,12 @@ def _int_param(name: str, default: int, lo: int, hi: int | None, hint: str = "")
         return default
     text = raw.strip()
     if not text.isdigit() or not text.isascii():
-        raise bad_request(f"{name}: expected a whole number, got {raw!r}")
+        raise bad_request(Message("error.ogc.whole_number", name=name, got=raw))
     value = int(text)
     if value < lo:
-        raise bad_request(f"{name}: must be at least {lo}, got {value}")
+        raise bad_request(Message("error.ogc.at_least", name=name, lo=lo, got=value))
     if hi is not None and value > hi:
-        raise bad_request(f"{name}: {value} is above the maximum {hi}{hint}")
+        raise bad_request(Message("error.ogc.above_max", name=name, got=value, hi=hi, hint=hint))
     return value
 
 
@@ -573,7 +565,7 @@ def _crs_param(name: str) -> crs_ref.ServedCrs:
     found = crs_ref.parse_crs(raw)
     if found is None:
         served = ", ".join(f"{c.uri} ({c.name})" for c in crs_ref.SERVED_CRS)
-        raise bad_request(f"{name}: {raw!r} is not supported; served: {served}", "InvalidParameterValue")
+        raise bad_request(Message("error.ogc.crs", name=name, got=raw, served=served), "InvalidParameterValue")
     return found
 
 
@@ -592,7 +584,7 @@ def _items_query(collection_id: str):
     limit = min(_int_param("limit", F.DEFAULT_LIMIT, 1, None), F.MAX_LIMIT)
     crs, bbox_crs = _crs_param("crs"), _crs_param("bbox-crs")
     if "bbox-crs" in request.args and "bbox" not in request.args:
-        raise bad_request("bbox-crs: given without bbox")
+        raise bad_request(Message("error.ogc.bbox_crs"))
     offset = _int_param("offset", 0, 0, None)
     bbox = _provider(F.parse_bbox_in, request.args["bbox"], bbox_crs) if "bbox" in request.args else None
     datetime = _provider(F.parse_datetime, request.args["datetime"]) if "datetime" in request.args else None
@@ -600,7 +592,7 @@ def _items_query(collection_id: str):
     if "year" in request.args and meta["time"] == "indicators":
         raw = request.args["year"].strip()
         if not (raw.isdigit() and raw.isascii() and len(raw) == 4):
-            raise bad_request(f"year: expected a year such as 2020, got {request.args['year']!r}")
+            raise bad_request(Message("error.ogc.year", got=request.args["year"]))
         year = int(raw)
     sortby = _provider(F.parse_sortby, request.args["sortby"]) if "sortby" in request.args else None
     filters = {
@@ -776,7 +768,7 @@ def _items_links(cid, fmt, lang, limit, offset, returned, matched) -> list[dict]
 def _export(meta: dict, sel, limit: int, start: int, crs: crs_ref.ServedCrs) -> Response:
     mod = _export_module()
     if mod is None:  # vanished between the check and now
-        raise bad_request("exports are not available")
+        raise bad_request(Message("error.ogc.no_exports"))
     fmt = request.args["f"].strip().lower()
     matched = sel.number_matched
     # A download without `limit` is everything the query matches (from `offset`), not the
@@ -812,7 +804,7 @@ def _export(meta: dict, sel, limit: int, start: int, crs: crs_ref.ServedCrs) -> 
             **_annex(fmt, meta["id"]),
         )
     except ValueError as exc:
-        raise bad_request(f"export {fmt}: {exc}") from None
+        raise bad_request(Message("error.ogc.export_failed", fmt=fmt, reason=cause(exc))) from None
     resp = Response(data, content_type=mimetype)
     resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return _crs_header(resp, mod.written_crs(fmt, crs) or crs_ref.CRS84_SERVED)

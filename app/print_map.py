@@ -25,6 +25,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from geo.backends.base import Backend, BackendError
 from geo.maplayers import layerspec
+from geo.messages import Message
 
 from . import context as app_context
 from . import lazy
@@ -86,7 +87,7 @@ def print_map():
     try:
         spec, opts = mapsheet.parse_options(params, _specs(), path)
     except mapsheet.PrintError as exc:
-        raise bad_request(str(exc)) from None
+        raise bad_request(exc) from None
     slots = current_app.extensions["print_slots"]
     if not slots.acquire(blocking=False):
         return _busy()
@@ -95,9 +96,9 @@ def print_map():
         body = mapsheet.render_sheet(spec, opts, data)
         name = mapsheet.sheet_filename(spec, opts, data)
     except mapsheet.PrintError as exc:
-        raise bad_request(str(exc)) from None
+        raise bad_request(exc) from None
     except layerspec.LayerDataError as exc:
-        raise bad_request(str(exc)) from None
+        raise bad_request(exc) from None
     finally:
         slots.release()
     resp = Response(body, mimetype=mapsheet.MIME[opts.fmt])
@@ -114,14 +115,14 @@ PROFILE_PATHS = {"communes": "commune", "districts": "district", "communes_2025"
 def _lang(value: str | None) -> str:
     lang = value or app_context.settings().lang
     if lang not in profile.LANGS:
-        raise bad_request(f"lang: expected one of {', '.join(profile.LANGS)}, got {lang!r}")
+        raise bad_request(Message("error.print.lang", expected=", ".join(profile.LANGS), got=lang))
     return lang
 
 
 def _only(allowed: tuple[str, ...]) -> None:
     for key in request.args:
         if key not in allowed:
-            raise bad_request(f"unknown parameter {key!r}; expected: {', '.join(allowed)}")
+            raise bad_request(Message("error.print.unknown_param", got=key, expected=", ".join(allowed)))
 
 
 def profiles_response(codes: list[str], level: str, lang: str) -> Response:
@@ -134,7 +135,7 @@ def profiles_response(codes: list[str], level: str, lang: str) -> Response:
         codes, level = profile.check_request(codes, level, source)
         body = profile.render_profiles(codes, level, source, lang)
     except profile.ProfileError as exc:
-        raise bad_request(str(exc)) from None
+        raise bad_request(exc) from None
     finally:
         slots.release()
     resp = Response(body, mimetype="application/pdf")
@@ -153,7 +154,7 @@ def unit_profile(kind: str, code: str):
         profile.check_request([code], level, _gpkg())
     except profile.ProfileError as exc:
         status = 404 if str(exc).startswith("code: no ") else 400
-        raise ApiError(str(exc), status, "NotFound" if status == 404 else "InvalidParameterValue") from None
+        raise ApiError(exc, status, "NotFound" if status == 404 else "InvalidParameterValue") from None
     return profiles_response([code], level, lang)
 
 
@@ -165,15 +166,15 @@ def batch_profiles():
     try:
         level = profile.check_level(request.args.get("level"))
     except profile.ProfileError as exc:
-        raise bad_request(str(exc)) from None
+        raise bad_request(exc) from None
     codes = [c for c in (request.args.get("codes") or "").split(",") if c.strip()]
     border = (request.args.get("border") or "").strip().lower()
     if border not in ("", "0", "1", "true", "false"):
-        raise bad_request(f"border: expected 1 or 0, got {border!r}")
+        raise bad_request(Message("error.print.border", got=border))
     if border in ("1", "true"):
         if level != "commune":
-            raise bad_request("border: lists border communes; use it with level=commune")
+            raise bad_request(Message("error.print.border_level"))
         codes += profile.border_codes(_gpkg())
     if not codes:
-        raise bad_request("codes: give unit codes (codes=23368,23344) or border=1")
+        raise bad_request(Message("error.print.codes"))
     return profiles_response(codes, level, lang)

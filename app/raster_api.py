@@ -42,11 +42,12 @@ from werkzeug.utils import secure_filename
 
 from geo import cache
 from geo.backends.base import Backend, BackendError
+from geo.messages import Message
 from geo.units.boundaries import LEVELS
 
 from . import context as app_context
-from . import lazy, security
-from .errors import ApiError, bad_request, error_payload
+from . import i18n, lazy, security
+from .errors import ApiError, bad_request, cause, error_payload
 
 if TYPE_CHECKING:
     from geo.raster import grid, remoteness, zonal
@@ -68,11 +69,6 @@ SLOT_WAIT_S = 0.1  # how long a request waits for a free slot before 503 (a wait
 RETRY_AFTER_S = 5
 SLOTS = "kontum_raster_slots"
 
-#: The messages of this module (one place, for the translation catalogue).
-MESSAGES = {
-    "resolution": "resolution must be one of {choices} metres (got {got!r})",
-    "busy": "the server is computing other rasters; try again in {seconds} seconds",
-}
 MAX_BLOCK_BYTES = 64 * 1024 * 1024  # refuse files whose blocks are huge (decompression bombs)
 TRUE = {"1", "true", "yes", "on"}
 FALSE = {"0", "false", "no", "off", ""}
@@ -95,7 +91,9 @@ def heavy():
     :data:`SLOT_WAIT_S`: answer 503 with ``Retry-After``."""
     slots = current_app.extensions[SLOTS]
     if not slots.acquire(timeout=SLOT_WAIT_S):
-        body, status = error_payload(503, "ServiceUnavailable", MESSAGES["busy"].format(seconds=RETRY_AFTER_S))
+        body, status = error_payload(
+            503, "ServiceUnavailable", i18n.localise(Message("error.raster.busy", seconds=RETRY_AFTER_S))
+        )
         body.status_code = status
         body.headers["Retry-After"] = str(RETRY_AFTER_S)
         abort(body)
@@ -133,12 +131,12 @@ def _resolution(text) -> float:
     except grid.RasterError as exc:
         value = None
         if "between" not in str(exc):
-            raise bad_request(str(exc)) from None
+            raise bad_request(exc) from None
     for choice in RESOLUTIONS:
         if value == choice:
             return choice
     choices = ", ".join(f"{r:g}" for r in RESOLUTIONS)
-    raise bad_request(MESSAGES["resolution"].format(choices=choices, got=str(text)[:40]))
+    raise bad_request(Message("error.raster.resolution_choice", choices=choices, got=str(text)[:40]))
 
 
 def _int_arg(name: str, text, low: int | None = None, high: int | None = None) -> int | None:
@@ -147,9 +145,9 @@ def _int_arg(name: str, text, low: int | None = None, high: int | None = None) -
     try:
         value = int(str(text).strip())
     except ValueError:
-        raise bad_request(f"{name} must be a whole number (got {text!r})") from None
+        raise bad_request(Message("error.raster.whole_number", name=name, got=text)) from None
     if (low is not None and value < low) or (high is not None and value > high):
-        raise bad_request(f"{name} must be between {low} and {high} (got {value})")
+        raise bad_request(Message("error.raster.between", name=name, low=low, high=high, got=value))
     return value
 
 
@@ -159,7 +157,7 @@ def _bool_arg(name: str, text) -> bool:
         return True
     if value in FALSE:
         return False
-    raise bad_request(f"{name} must be true or false (got {text!r})")
+    raise bad_request(Message("error.raster.bool", name=name, got=text))
 
 
 def _tiff(data: bytes, filename: str, key: tuple):
@@ -180,7 +178,7 @@ def _tiff(data: bytes, filename: str, key: tuple):
 def remoteness_tif():
     target = request.args.get("target", "roads")
     if target not in remoteness.TARGETS:
-        raise bad_request(f"target must be one of {', '.join(remoteness.TARGETS)} (got {target!r})")
+        raise bad_request(Message("error.raster.target_choice", expected=", ".join(remoteness.TARGETS), got=target))
     resolution = _resolution(request.args.get("resolution", "250"))
     source, version = _source()
     key = ("remoteness", source.describe(), version, target, resolution)
@@ -192,7 +190,7 @@ def remoteness_tif():
                 target, source.read_layer("communes"), features, resolution
             ).product()
         except grid.RasterError as exc:
-            raise bad_request(str(exc)) from None
+            raise bad_request(exc) from None
         return grid.geotiff_bytes(product), product.filename
 
     data, filename = _cached(source, key, make)
@@ -203,13 +201,13 @@ def remoteness_tif():
 def indicator_tif():
     indicator = (request.args.get("indicator") or "").strip()
     if not indicator:
-        raise bad_request("indicator is required, e.g. ?indicator=poor_rate&year=2020")
+        raise bad_request(Message("error.raster.indicator_required"))
     year = _int_arg("year", request.args.get("year"), 1900, 2100)
     classes = _int_arg("classes", request.args.get("classes"), 2, 9)
     resolution = _resolution(request.args.get("resolution", "250"))
     level = request.args.get("level", "commune")
     if level not in LEVELS:
-        raise bad_request(f"level must be one of {', '.join(LEVELS)} (got {level!r})")
+        raise bad_request(Message("error.raster.level_choice", expected=", ".join(LEVELS), got=level))
     source, version = _source()
     key = ("indicator", source.describe(), version, indicator, year, resolution, classes, level)
 
@@ -226,11 +224,23 @@ def indicator_tif():
                 catalogue=source.read_layer("catalogue"),
             )
         except grid.RasterError as exc:
-            raise bad_request(str(exc)) from None
+            raise bad_request(exc) from None
         return grid.geotiff_bytes(product), product.filename
 
     data, filename = _cached(source, key, make)
     return _tiff(data, filename, key)
+
+
+def _renamed(exc: Exception, shown: str) -> str | Message:
+    """The error of the saved ``upload.tif`` naming the file as the user sent it."""
+    said = cause(exc)
+    if isinstance(said, Message):
+        return Message(said.id, **{k: _renamed_text(v, shown) for k, v in said.params.items()})
+    return said.replace("upload.tif", shown)
+
+
+def _renamed_text(value, shown: str):
+    return value.replace("upload.tif", shown) if type(value) is str else value
 
 
 def _clean(value):
@@ -245,16 +255,16 @@ def _clean(value):
 def zonal_post():
     upload = request.files.get("file") or request.files.get("raster")
     if upload is None:
-        raise bad_request("upload a GeoTIFF as multipart/form-data in the field 'file'")
+        raise bad_request(Message("error.raster.no_upload"))
     level = (request.form.get("level") or request.args.get("level") or "commune").strip()
     if level not in LEVELS:
-        raise bad_request(f"level must be one of {', '.join(LEVELS)} (got {level!r})")
+        raise bad_request(Message("error.raster.level_choice", expected=", ".join(LEVELS), got=level))
     all_touched = _bool_arg("all_touched", request.form.get("all_touched", request.args.get("all_touched")))
     band = _int_arg("band", request.form.get("band", request.args.get("band")), 1, 65535) or 1
     try:
         stats = zonal.parse_stats(request.form.get("stats") or request.args.get("stats") or None)
     except grid.RasterError as exc:
-        raise bad_request(str(exc)) from None
+        raise bad_request(exc) from None
     source, _ = _source()
     units = source.read_layer("communes" if level == "commune" else "districts")
     shown_name = secure_filename(upload.filename or "") or "upload.tif"
@@ -262,12 +272,12 @@ def zonal_post():
         tif = Path(tmp) / "upload.tif"
         upload.save(tif)
         if tif.stat().st_size == 0:
-            raise bad_request(f"{shown_name}: the uploaded file is empty")
+            raise bad_request(Message("error.raster.empty", name=shown_name))
         try:
             with zonal.open_raster(tif, drivers=["GTiff"]) as src:
                 bh, bw = src.block_shapes[0]
                 if bh * bw * np.dtype(src.dtypes[0]).itemsize > MAX_BLOCK_BYTES:
-                    raise grid.RasterError("the file's blocks are too large; write it tiled (-co TILED=YES)")
+                    raise grid.RasterError(Message("error.raster.blocks"))
                 info = {
                     "name": shown_name,
                     "crs": src.crs.to_string(),
@@ -291,7 +301,7 @@ def zonal_post():
                         max_bytes=ZONAL_MAX_BYTES,
                     )
         except grid.RasterError as exc:
-            raise bad_request(str(exc).replace("upload.tif", shown_name)) from None
+            raise bad_request(_renamed(exc, shown_name)) from None
     names = dict(zip(units["gso_code"].astype(str), units["name"]))
     rows = []
     for code, r in table.iterrows():

@@ -470,7 +470,7 @@ def _standard(params) -> str | None:
     try:
         return standards.resolve(text).key
     except standards.StandardError as exc:
-        raise bad_request(str(exc)) from None
+        raise bad_request(exc) from None
 
 
 #: Counts not bound to a poverty standard: another year may stand in (households of 2019 beside a 2016

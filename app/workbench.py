@@ -43,7 +43,7 @@ from geo.messages import Message
 
 from . import context as app_context
 from . import i18n
-from .errors import ApiError, bad_request, not_found
+from .errors import ApiError, bad_request, cause, not_found
 
 bp = Blueprint("workbench", __name__)
 
@@ -249,7 +249,7 @@ def _spec(layer_id: str) -> layerspec.LayerSpec:
     for spec in specs:
         if spec.id == layer_id:
             return spec
-    raise not_found(f"unknown layer {layer_id!r}; layers: {', '.join(s.id for s in specs)}")
+    raise not_found(Message("error.workbench.unknown_layer", got=layer_id, layers=", ".join(s.id for s in specs)))
 
 
 def _arg_choice(name: str, choices, default):
@@ -257,7 +257,7 @@ def _arg_choice(name: str, choices, default):
     if raw in (None, ""):
         return default
     if raw not in choices:
-        raise bad_request(f"unknown {name} {raw!r}; expected one of {', '.join(choices)}")
+        raise bad_request(Message("error.workbench.unknown_choice", name=name, got=raw, expected=", ".join(choices)))
     return raw
 
 
@@ -266,11 +266,11 @@ def _arg_year(spec: layerspec.LayerSpec) -> int | None:
     if raw in (None, ""):
         return None
     if not raw.isdigit():
-        raise bad_request(f"year must be a year such as 2020, got {raw!r}")
+        raise bad_request(Message("error.workbench.year", got=raw))
     try:
         return layerspec.check_year(spec, int(raw))
     except layerspec.LayerDataError as exc:
-        raise bad_request(str(exc)) from None
+        raise bad_request(exc) from None
 
 
 def _arg_codes(frame: pd.DataFrame, key: str) -> list[int] | None:
@@ -281,13 +281,13 @@ def _arg_codes(frame: pd.DataFrame, key: str) -> list[int] | None:
     codes = [c.strip() for c in raw.split(",") if c.strip()]
     bad = [c for c in codes if not _CODE.fullmatch(c)]
     if bad:
-        raise bad_request(f"codes: malformed id {bad[0]!r}; expected ids of the layer separated by commas")
+        raise bad_request(Message("error.workbench.codes_malformed", got=bad[0]))
     where = {str(c): i for i, c in enumerate(frame[key])}
     unknown = [c for c in codes if c not in where]
     if unknown:
-        raise bad_request(f"codes: {', '.join(unknown[:5])} not in layer (ids: {key})")
+        raise bad_request(Message("error.workbench.codes_unknown", codes=", ".join(unknown[:5]), key=key))
     if len(set(codes)) != len(codes):
-        raise bad_request("codes: an id is given twice")
+        raise bad_request(Message("error.workbench.codes_twice"))
     return [where[c] for c in codes]
 
 
@@ -344,19 +344,19 @@ def layer_download(layer_id: str):
     lang = _arg_choice("lang", LANGS, default_lang if default_lang in LANGS else "vi")
     fmt = _arg_choice("f", tuple(export.FORMATS), None)
     if fmt is None:
-        raise bad_request(f"f: give a format, one of {', '.join(export.FORMATS)}")
+        raise bad_request(Message("error.workbench.format_missing", expected=", ".join(export.FORMATS)))
     geometry = _arg_choice("geometry", export.GEOMETRY_OPTIONS, None)
     if geometry is not None and fmt not in ("csv", "xlsx"):
-        raise bad_request("geometry=wkt|latlon|none applies to f=csv and f=xlsx")
+        raise bad_request(Message("error.workbench.geometry_format"))
     for name in request.args:
         if name not in ("f", "year", "lang", "codes", "geometry"):
-            raise bad_request(f"unknown parameter {name!r}; expected: f, year, lang, codes, geometry")
+            raise bad_request(Message("error.workbench.unknown_param", got=name))
     backend = _backend()
     year = _arg_year(spec)
     try:
         table, standard = layer_table(spec, year, backend)
     except (layerspec.LayerDataError, ValueError) as exc:
-        raise bad_request(str(exc)) from None
+        raise bad_request(exc) from None
     key = layerspec.ID_COLUMN[spec.source]
     rows = _arg_codes(table, key)
     total = len(table)
@@ -381,7 +381,7 @@ def layer_download(layer_id: str):
             table, fmt, name, metadata={k: v for k, v in meta.items() if v is not None}, geometry=geometry, **options
         )
     except ValueError as exc:
-        raise bad_request(f"export {fmt}: {exc}") from None
+        raise bad_request(Message("error.workbench.export_failed", fmt=fmt, reason=cause(exc))) from None
     resp = Response(data, content_type=mimetype)
     resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return resp

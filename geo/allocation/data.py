@@ -63,6 +63,12 @@ def read_tables(path: Path | str | None = None) -> Tables:
     )
 
 
+def _cause(exc: Exception) -> str | Message:
+    """The :class:`Message` an error carries (to nest in another), else its text."""
+    first = exc.args[0] if exc.args else None
+    return first if isinstance(first, Message) else str(exc)
+
+
 def _where(rule: Rule) -> str:
     return f"{rule.path}: " if rule.path else ""
 
@@ -71,14 +77,12 @@ def check_request(rule: Rule, year: int, level: str | None) -> str:
     """The level to use (the rule's first when None), or :class:`RuleError` naming ``--level``/``--year``."""
     level = level or rule.levels[0]
     if level not in rule.levels:
-        raise RuleError(f"level: rule {rule.id} is written for {', '.join(rule.levels)}, not {level!r}")
+        raise RuleError(Message("error.rule_data.level_rule", rule=rule.id, levels=", ".join(rule.levels), got=level))
     if level not in OBS_LEVEL:
-        raise RuleError(
-            f"level: {level} units are not available yet (the 2025 communes have no indicator "
-            f"values in the build); use {', '.join(k for k in OBS_LEVEL if k in rule.levels) or 'another rule'}"
-        )
+        use = ", ".join(k for k in OBS_LEVEL if k in rule.levels) or Message("error.rule_data.another_rule")
+        raise RuleError(Message("error.rule_data.level_later", level=level, use=use))
     if isinstance(year, bool) or not isinstance(year, int):
-        raise RuleError(f"year: must be a whole year, got {year!r}")
+        raise RuleError(Message("error.rule_data.year", got=year))
     lo, hi = rule.years
     if not lo <= year <= hi:
         raise RuleError(Message("error.alloc.year_outside", year=year, period=rule.period, rule=rule.id))
@@ -101,7 +105,7 @@ def _units(tables: Tables, level: str) -> pd.DataFrame:
 def _kind(catalogue: pd.DataFrame, indicator: str, field: str, rule: Rule) -> str:
     cat = catalogue.set_index("id") if "id" in catalogue.columns else catalogue
     if indicator not in cat.index:
-        raise RuleError(f"{_where(rule)}{field}: unknown indicator {indicator!r} (not in the catalogue)")
+        raise RuleError(Message("error.rule_data.unknown_indicator", where=_where(rule), field=field, got=indicator))
     row = cat.loc[indicator]
     row = row.iloc[0] if isinstance(row, pd.DataFrame) else row
     return str(row.get("kind", ""))
@@ -129,28 +133,38 @@ def _picked(
         if standard and not _agrees(standard, year):
             known = stds.by_label(standard)
             span = (known.first, known.last) if known else standard_years(standard)
+            where, crit = _where(rule), field.rsplit(".", 1)[0]
             raise RuleError(
-                f"{_where(rule)}{field.rsplit('.', 1)[0]}.standard: {standard!r} does not match "
-                f"year {year} (it covers {span[0]}–{span[1]})"
+                Message(
+                    "error.rule_data.standard_year",
+                    **dict(where=where, field=crit, standard=standard, year=year, first=span[0], last=span[1]),
+                )
             )
         v = ind.values(obs, indicator, obs_level, year, standard)
         if v.empty:
             have = ind.years(obs, indicator, obs_level)
+            by = Message("error.rule_data.by_standard", standard=standard) if standard else ""
+            years = ", ".join(map(str, have)) or Message("error.rule.none")
             raise RuleError(
-                f"{_where(rule)}{field}: no {obs_level} values of {indicator!r} for {year}"
-                + (f" by standard {standard!r}" if standard else "")
-                + f"; years with data: {', '.join(map(str, have)) or 'none'}"
+                Message(
+                    "error.rule_data.no_values",
+                    **dict(where=_where(rule), field=field, level=obs_level, indicator=indicator, year=year),
+                    by=by,
+                    years=years,
+                )
             )
         for std in sorted(set(v["standard"].dropna().astype(str))):
             if not _agrees(std, year):
                 raise RuleError(
-                    f"{_where(rule)}{field}: the {year} values of {indicator!r} are by standard "
-                    f"{std!r}, which does not match the year"
+                    Message(
+                        "error.rule_data.values_standard",
+                        **dict(where=_where(rule), field=field, year=year, indicator=indicator, standard=std),
+                    )
                 )
         try:
             ind.one_standard(v, f"{_where(rule)}{field}: the {year} {obs_level} values of {indicator!r}")
         except stds.StandardError as exc:
-            raise RuleError(f"{exc}; give the criterion a standard") from None
+            raise RuleError(Message("error.rule_data.one_standard", reason=_cause(exc))) from None
     v = v.assign(gso_code=v["gso_code"].astype(str)).set_index("gso_code")
     return v[["value", "year", "standard", "status", "source"]]
 
@@ -182,8 +196,7 @@ def _one_standard(used: dict[str, str], picked: pd.DataFrame, field: str, indica
     if len(used) > 1:
         (a, first), (b, second) = list(used.items())[:2]
         raise RuleError(
-            f"{_where(rule)}{second}: the rule would combine two poverty standards, {a} ({first}) and {b} "
-            f"({second}), which are not comparable; give every criterion the same standard"
+            Message("error.rule_data.two_standards", where=_where(rule), second=second, a=a, first=first, b=b)
         )
 
 

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from geo import paths
+from geo.messages import Message
 
 RULES_DIR = paths.ROOT / "rules"
 LEVELS = ("commune_2020", "commune_2025", "district")
@@ -158,18 +159,18 @@ class _Reader:
     def __init__(self, where: str):
         self.where = where
 
-    def fail(self, field: str, message: str) -> RuleError:
+    def fail(self, field: str, message: Message) -> RuleError:
         prefix = f"{self.where}: " if self.where else ""
-        return RuleError(f"{prefix}{field}: {message}")
+        return RuleError(Message("error.rule.field", where=prefix, field=field, detail=message))
 
     def text(self, table: dict, key: str, field: str, required: bool = True, default: str = "") -> str:
         if key not in table:
             if required:
-                raise self.fail(field, "missing (a text)")
+                raise self.fail(field, Message("error.rule.missing_text"))
             return default
         value = table[key]
         if not isinstance(value, str) or (required and not value.strip()):
-            raise self.fail(field, f"must be a non-empty text, got {value!r}")
+            raise self.fail(field, Message("error.rule.text", got=value))
         return value.strip()
 
     def number(
@@ -179,25 +180,25 @@ class _Reader:
             return default
         value = table[key]
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise self.fail(field, f"must be a finite number, got {value!r}")
+            raise self.fail(field, Message("error.rule.finite", got=value))
         if minimum is not None and value < minimum:
-            raise self.fail(field, f"must be ≥ {minimum:g}, got {value!r}")
+            raise self.fail(field, Message("error.rule.minimum", min=minimum, got=value))
         return float(value)
 
     def table(self, table: dict, key: str, field: str, required: bool = True) -> dict:
         if key not in table:
             if required:
-                raise self.fail(field, "missing (a table)")
+                raise self.fail(field, Message("error.rule.missing_table"))
             return {}
         value = table[key]
         if not isinstance(value, dict):
-            raise self.fail(field, f"must be a table, got {type(value).__name__}")
+            raise self.fail(field, Message("error.rule.table", kind=type(value).__name__))
         return value
 
     def tables(self, table: dict, key: str, field: str) -> list[dict]:
         value = table.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-            raise self.fail(field, "must be an array of tables ([[" + key + "]])")
+            raise self.fail(field, Message("error.rule.tables", key=key))
         return value
 
     def unknown(self, table: dict, allowed: set[str], field: str) -> None:
@@ -205,24 +206,24 @@ class _Reader:
         if extra:
             raise self.fail(
                 f"{field}{extra[0]}" if field else extra[0],
-                f"unknown field; expected one of: {', '.join(sorted(allowed))}",
+                Message("error.rule.unknown_field", expected=", ".join(sorted(allowed))),
             )
 
 
 def _period(r: _Reader, text: str) -> tuple[int, int]:
     m = re.fullmatch(r"(\d{4})\s*[-–]\s*(\d{4})|(\d{4})", text)
     if not m:
-        raise r.fail("period", f"expected YYYY-YYYY or YYYY, got {text!r}")
+        raise r.fail("period", Message("error.rule.period", got=text))
     a, b = (int(m.group(1)), int(m.group(2))) if m.group(1) else (int(m.group(3)),) * 2
     if b < a:
-        raise r.fail("period", f"ends before it starts: {text!r}")
+        raise r.fail("period", Message("error.rule.period_order", got=text))
     return a, b
 
 
 def _subject(r: _Reader, t: dict, field: str) -> tuple[str, bool]:
     """The indicator or attribute a condition or criterion reads."""
     if ("indicator" in t) == ("attribute" in t):
-        raise r.fail(field, 'give exactly one of indicator = "id" or attribute = "column"')
+        raise r.fail(field, Message("error.rule.source_one"))
     key = "indicator" if "indicator" in t else "attribute"
     return r.text(t, key, f"{field}.{key}"), key == "attribute"
 
@@ -230,7 +231,7 @@ def _subject(r: _Reader, t: dict, field: str) -> tuple[str, bool]:
 def _scope(r: _Reader, t: dict, field: str) -> str:
     scope = t.get("scope", "unit")
     if scope not in SCOPES:
-        raise r.fail(f"{field}.scope", f"unknown scope {scope!r}; expected one of {', '.join(SCOPES)}")
+        raise r.fail(f"{field}.scope", Message("error.rule.scope", got=scope, expected=", ".join(SCOPES)))
     return scope
 
 
@@ -240,18 +241,18 @@ def _condition(r: _Reader, t: dict, i: int) -> Condition:
     subject, is_attr = _subject(r, t, field)
     op = t.get("op", "is")
     if op not in OPS:
-        raise r.fail(f"{field}.op", f"unknown operator {op!r}; expected one of {', '.join(OPS)}")
+        raise r.fail(f"{field}.op", Message("error.rule.op", got=op, expected=", ".join(OPS)))
     if "value" not in t:
-        raise r.fail(f"{field}.value", "missing")
+        raise r.fail(f"{field}.value", Message("error.rule.missing"))
     value = t["value"]
     if op == "is" and not isinstance(value, bool):
-        raise r.fail(f"{field}.value", f"op 'is' takes true or false, got {value!r}")
+        raise r.fail(f"{field}.value", Message("error.rule.op_is", got=value))
     if op in ("in", "not in"):
         if not isinstance(value, list) or not value:
-            raise r.fail(f"{field}.value", f"op {op!r} takes a non-empty list, got {value!r}")
+            raise r.fail(f"{field}.value", Message("error.rule.op_list", op=op, got=value))
         value = tuple(str(v) for v in value)
     elif op in (">", ">=", "<", "<=") and (isinstance(value, bool) or not isinstance(value, (int, float))):
-        raise r.fail(f"{field}.value", f"op {op!r} takes a number, got {value!r}")
+        raise r.fail(f"{field}.value", Message("error.rule.op_number", op=op, got=value))
     scope = _scope(r, t, field)
     default = f"{subject} {op} {value}"
     return Condition(
@@ -268,31 +269,29 @@ def _condition(r: _Reader, t: dict, i: int) -> Condition:
 def _bands(r: _Reader, t: dict, field: str) -> tuple[Band, ...]:
     raw = r.tables(t, "bands", f"{field}.bands")
     if not raw:
-        raise r.fail(f"{field}.bands", "kind 'bands' needs at least one [[…bands]] entry")
+        raise r.fail(f"{field}.bands", Message("error.rule.bands_none"))
     bands = []
     for j, b in enumerate(raw):
         bf = f"{field}.bands[{j}]"
         r.unknown(b, {"min", "max", "points"}, f"{bf}.")
         lo = r.number(b, "min", f"{bf}.min")
         if lo is None:
-            raise r.fail(f"{bf}.min", "missing (a number)")
+            raise r.fail(f"{bf}.min", Message("error.rule.missing_number"))
         hi = r.number(b, "max", f"{bf}.max")
         pts = r.number(b, "points", f"{bf}.points", minimum=0)
         if pts is None:
-            raise r.fail(f"{bf}.points", "missing (a number ≥ 0)")
+            raise r.fail(f"{bf}.points", Message("error.rule.missing_points"))
         if hi is not None and hi <= lo:
-            raise r.fail(f"{bf}.max", f"must be greater than min ({lo:g}), got {hi:g}")
+            raise r.fail(f"{bf}.max", Message("error.rule.band_max", lo=lo, hi=hi))
         bands.append(Band(lo, hi, pts))
     for j in range(1, len(bands)):
         prev, cur = bands[j - 1], bands[j]
         if prev.max is None or prev.max != cur.min:
-            raise r.fail(
-                f"{field}.bands[{j}].min", "bands must be in increasing order and touch (min = the previous band's max)"
-            )
+            raise r.fail(f"{field}.bands[{j}].min", Message("error.rule.bands_order"))
         if cur.points < prev.points:
             raise r.fail(
                 f"{field}.bands[{j}].points",
-                "points must not decrease from one band to the next (a higher value never scores less)",
+                Message("error.rule.bands_points"),
             )
     return tuple(bands)
 
@@ -319,25 +318,25 @@ def _criterion(r: _Reader, t: dict, i: int) -> Criterion:
     cid = r.text(t, "id", f"{field}.id")
     kind = t.get("kind")
     if kind not in KINDS:
-        raise r.fail(f"{field}.kind", f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
+        raise r.fail(f"{field}.kind", Message("error.rule.kind", got=kind, expected=", ".join(KINDS)))
     indicator, is_attr, coefficient, bands, points = None, False, 0.0, (), 0.0
     if kind == "base":
         if "indicator" in t or "attribute" in t:
-            raise r.fail(f"{field}.indicator", "kind 'base' reads no indicator")
+            raise r.fail(f"{field}.indicator", Message("error.rule.base_indicator"))
         points = r.number(t, "points", f"{field}.points", minimum=0)
         if points is None:
-            raise r.fail(f"{field}.points", "missing (a number ≥ 0)")
+            raise r.fail(f"{field}.points", Message("error.rule.missing_points"))
     else:
         indicator, is_attr = _subject(r, t, field)
         if kind == "per_unit":
             coefficient = r.number(t, "coefficient", f"{field}.coefficient", minimum=0)
             if coefficient is None:
-                raise r.fail(f"{field}.coefficient", "missing (points per unit of the value, ≥ 0)")
+                raise r.fail(f"{field}.coefficient", Message("error.rule.missing_coefficient"))
         else:
             bands = _bands(r, t, field)
     standard = r.text(t, "standard", f"{field}.standard", required=False, default="") or None
     if standard and is_attr:
-        raise r.fail(f"{field}.standard", "a unit attribute has no standard")
+        raise r.fail(f"{field}.standard", Message("error.rule.attribute_standard"))
     return Criterion(
         cid,
         kind,
@@ -357,7 +356,7 @@ def _whole(r: _Reader, value: float | None, field: str) -> int | None:
     if value is None:
         return None
     if value != int(value):
-        raise r.fail(field, f"must be a whole number of million VND, got {value:g}")
+        raise r.fail(field, Message("error.rule.whole_million", got=value))
     return int(value)
 
 
@@ -365,10 +364,10 @@ def parse_rule(data: dict, where: str = "") -> Rule:
     """Check a rule's TOML table; ``where`` (the file) prefixes every error."""
     r = _Reader(where)
     if not isinstance(data, dict):
-        raise r.fail("(file)", "must be a TOML table")
+        raise r.fail("(file)", Message("error.rule.file_table"))
     rid = r.text(data, "id", "id")
     if not re.fullmatch(r"[a-z0-9_]+", rid):
-        raise r.fail("id", f"use lower-case letters, digits and _ only, got {rid!r}")
+        raise r.fail("id", Message("error.rule.id", got=rid))
     name_vi = r.text(data, "name_vi", "name_vi")
     name_en = r.text(data, "name_en", "name_en")
     programme = r.text(data, "programme", "programme")
@@ -377,16 +376,16 @@ def parse_rule(data: dict, where: str = "") -> Rule:
     r.unknown(data, TOP_FIELDS, "")
     levels = data.get("levels")
     if not isinstance(levels, list) or not levels or not all(isinstance(x, str) for x in levels):
-        raise r.fail("levels", f"must be a non-empty list of {', '.join(LEVELS)}")
+        raise r.fail("levels", Message("error.rule.levels", expected=", ".join(LEVELS)))
     for lv in levels:
         if lv not in LEVELS:
-            raise r.fail("levels", f"unknown level {lv!r}; expected one of {', '.join(LEVELS)}")
+            raise r.fail("levels", Message("error.rule.level", got=lv, expected=", ".join(LEVELS)))
     status = data.get("status")
     if status not in STATUSES:
-        raise r.fail("status", f"must be one of {', '.join(STATUSES)}, got {status!r}")
+        raise r.fail("status", Message("error.rule.status", expected=", ".join(STATUSES), got=status))
     note_vi = r.text(data, "note_vi", "note_vi", required=status == "illustrative")
     if status == "illustrative" and ILLUSTRATIVE_MARK not in note_vi.lower():
-        raise r.fail("note_vi", f"an illustrative rule must say so plainly: include '{ILLUSTRATIVE_MARK}'")
+        raise r.fail("note_vi", Message("error.rule.illustrative", mark=ILLUSTRATIVE_MARK))
     note_en = r.text(data, "note_en", "note_en", required=False)
 
     st = r.table(data, "source", "source")
@@ -401,19 +400,19 @@ def parse_rule(data: dict, where: str = "") -> Rule:
     eligibility = tuple(_condition(r, t, i) for i, t in enumerate(r.tables(data, "eligibility", "eligibility")))
     raw_criteria = r.tables(data, "criteria", "criteria")
     if not raw_criteria:
-        raise r.fail("criteria", "at least one [[criteria]] is needed")
+        raise r.fail("criteria", Message("error.rule.criteria_none"))
     criteria = tuple(_criterion(r, t, i) for i, t in enumerate(raw_criteria))
     ids = [c.id for c in criteria]
     for i, cid in enumerate(ids):
         if cid in ids[:i]:
-            raise r.fail(f"criteria[{i}].id", f"{cid!r} appears twice")
+            raise r.fail(f"criteria[{i}].id", Message("error.rule.twice", got=cid))
 
     rounding = r.table(data, "rounding", "rounding")
     r.unknown(rounding, {"unit", "tie_break"}, "rounding.")
     unit = _whole(r, r.number(rounding, "unit", "rounding.unit", default=1.0, minimum=1), "rounding.unit")
     ties = rounding.get("tie_break", ["score", "gso_code"])
     if not isinstance(ties, list) or not all(t in TIE_KEYS for t in ties):
-        raise r.fail("rounding.tie_break", f"must be a list of {', '.join(TIE_KEYS)}, got {ties!r}")
+        raise r.fail("rounding.tie_break", Message("error.rule.tie_break", expected=", ".join(TIE_KEYS), got=ties))
     ties = tuple(dict.fromkeys([*ties, "gso_code"]))  # gso_code last: always decides
 
     limits = r.table(data, "limits", "limits", required=False)
@@ -421,14 +420,14 @@ def parse_rule(data: dict, where: str = "") -> Rule:
     lo = _whole(r, r.number(limits, "min", "limits.min", default=0.0, minimum=0), "limits.min")
     hi = _whole(r, r.number(limits, "max", "limits.max", minimum=0), "limits.max")
     if hi is not None and hi < lo:
-        raise r.fail("limits.max", f"must be ≥ limits.min ({lo}), got {hi}")
+        raise r.fail("limits.max", Message("error.rule.max_min", min=lo, got=hi))
     for name, v in (("limits.min", lo), ("limits.max", hi)):
         if v is not None and v % unit:
-            raise r.fail(name, f"must be a multiple of rounding.unit ({unit}), got {v}")
+            raise r.fail(name, Message("error.rule.multiple", unit=unit, got=v))
 
     per_household = data.get("per_household", "poor_households")
     if not isinstance(per_household, str):
-        raise r.fail("per_household", f"must be an indicator id, got {per_household!r}")
+        raise r.fail("per_household", Message("error.rule.per_household", got=per_household))
     return Rule(
         rid,
         name_vi,
@@ -464,15 +463,15 @@ def load_rule(name: str | Path, rules_dir: Path | None = None) -> Rule:
     """Read and check a rule by id or path; :class:`RuleError` names the file and field."""
     path = rule_path(name, rules_dir)
     if not path.is_file():
-        known = ", ".join(list_rules(rules_dir)) or "none"
-        raise RuleError(f"no rule {str(name)!r} ({path} does not exist); known rules: {known}")
+        known = ", ".join(list_rules(rules_dir)) or Message("error.rule.none")
+        raise RuleError(Message("error.rule.no_rule", name=str(name), path=str(path), known=known))
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise RuleError(f"{path}: not valid TOML: {exc}") from None
+        raise RuleError(Message("error.rule.toml", path=str(path), detail=str(exc))) from None
     rule = parse_rule(data, str(path))
     if path.parent.resolve() == Path(rules_dir or RULES_DIR).resolve() and path.stem != rule.id:
-        raise RuleError(f"{path}: id: {rule.id!r} must match the file name {path.stem!r}")
+        raise RuleError(Message("error.rule.id_file", path=str(path), id=rule.id, stem=path.stem))
     return rule
 
 

@@ -22,6 +22,7 @@ import shapely
 from geo import paths
 from geo.crs import METRIC
 from geo.indicators import values as indicators
+from geo.messages import Message
 from geo.synthetic import demo
 from geo.synthetic import generator as synthetic
 from geo.units.border import OFFICIAL_INDICATORS, official_lengths
@@ -47,25 +48,40 @@ def check_units(communes: gpd.GeoDataFrame, districts: gpd.GeoDataFrame) -> list
     """Counts, codes, CRS, validity, coverage, nesting and area of the units."""
     out: list[Check] = []
     out.append(
-        Check("commune count", len(communes) == EXPECTED_COMMUNES, f"{len(communes)} (expected {EXPECTED_COMMUNES})")
+        Check(
+            Message("check.units.commune_count"),
+            len(communes) == EXPECTED_COMMUNES,
+            Message("check.units.count_detail", got=len(communes), expected=EXPECTED_COMMUNES),
+        )
     )
     out.append(
         Check(
-            "district count", len(districts) == EXPECTED_DISTRICTS, f"{len(districts)} (expected {EXPECTED_DISTRICTS})"
+            Message("check.units.district_count"),
+            len(districts) == EXPECTED_DISTRICTS,
+            Message("check.units.count_detail", got=len(districts), expected=EXPECTED_DISTRICTS),
         )
     )
-    out.append(Check("CRS", communes.crs is not None and communes.crs.to_epsg() == 4326, f"communes in {communes.crs}"))
+    wgs84 = communes.crs is not None and communes.crs.to_epsg() == 4326
+    out.append(Check(Message("check.units.crs"), wgs84, Message("check.units.crs_detail", crs=str(communes.crs))))
     dup = communes["gso_code"][communes["gso_code"].duplicated()].tolist()
-    out.append(Check("unique commune codes", not dup, f"duplicates: {dup}" if dup else "all unique"))
+    out.append(
+        Check(
+            Message("check.units.unique_codes"),
+            not dup,
+            Message("check.units.duplicates", codes=dup) if dup else Message("check.units.all_unique"),
+        )
+    )
 
     gso = pd.read_csv(paths.facts_dir() / "communes_gso_codes_2020.csv", dtype=str)
     missing = sorted(set(gso["commune_code"]) - set(communes["gso_code"]))
     extra = sorted(set(communes["gso_code"]) - set(gso["commune_code"]))
     out.append(
         Check(
-            "codes equal the GSO list (01/11/2020)",
+            Message("check.units.gso_list"),
             not missing and not extra,
-            f"missing {missing}, not in list {extra}" if missing or extra else "102 of 102",
+            Message("check.units.gso_mismatch", missing=missing, extra=extra)
+            if missing or extra
+            else Message("check.units.gso_all"),
         )
     )
 
@@ -73,26 +89,43 @@ def check_units(communes: gpd.GeoDataFrame, districts: gpd.GeoDataFrame) -> list
     declared = districts.set_index("gso_code")["n_communes"]
     wrong = {d: (int(per_district.get(d, 0)), int(n)) for d, n in declared.items() if per_district.get(d, 0) != n}
     out.append(
-        Check("communes per district", not wrong, f"mismatch (found, declared): {wrong}" if wrong else "all 10 match")
+        Check(
+            Message("check.units.per_district"),
+            not wrong,
+            Message("check.units.per_district_mismatch", wrong=wrong)
+            if wrong
+            else Message("check.units.per_district_all"),
+        )
     )
 
     invalid = communes.loc[~communes.is_valid, "gso_code"].tolist()
-    out.append(Check("valid geometries", not invalid, f"invalid: {invalid}" if invalid else "all valid"))
+    out.append(
+        Check(
+            Message("check.units.valid"),
+            not invalid,
+            Message("check.units.invalid", codes=invalid) if invalid else Message("check.units.all_valid"),
+        )
+    )
 
     m = communes.to_crs(METRIC)
     union = shapely.union_all(m.geometry.values)
     overlap_km2 = (m.area.sum() - union.area) / 1e6
-    out.append(Check("no overlaps", overlap_km2 <= COVERAGE_TOL_KM2, f"{overlap_km2:.4f} km² overlapping"))
+    out.append(
+        Check(
+            Message("check.units.no_overlaps"),
+            overlap_km2 <= COVERAGE_TOL_KM2,
+            Message("check.units.overlap_detail", km2=overlap_km2),
+        )
+    )
     outline = shapely.union_all(districts.to_crs(METRIC).geometry.values)
     gap_km2 = outline.difference(union).area / 1e6
     holes = [shapely.Polygon(r).area / 1e6 for p in getattr(union, "geoms", [union]) for r in p.interiors]
     gap_km2 += sum(holes)
     out.append(
         Check(
-            "no gaps",
+            Message("check.units.no_gaps"),
             gap_km2 <= COVERAGE_TOL_KM2,
-            f"{gap_km2:.4f} km² not covered ({len(holes)} interior slivers, "
-            f"largest {max(holes, default=0) * 1e6:.1f} m²)",
+            Message("check.units.gap_detail", km2=gap_km2, n=len(holes), largest=max(holes, default=0) * 1e6),
         )
     )
 
@@ -103,20 +136,26 @@ def check_units(communes: gpd.GeoDataFrame, districts: gpd.GeoDataFrame) -> list
         predicate="within",
     )
     bad = nest.loc[nest["in_district"] != nest["district_code"], "gso_code"].tolist()
-    out.append(Check("communes nest in their districts", not bad, f"outside: {bad}" if bad else "all nest"))
+    out.append(
+        Check(
+            Message("check.units.nest"),
+            not bad,
+            Message("check.units.outside", codes=bad) if bad else Message("check.units.all_nest"),
+        )
+    )
 
     total = float(communes["area_km2"].sum())
     out.append(
         Check(
-            "total area (UTM 48N)",
+            Message("check.units.area"),
             abs(total - EXPECTED_AREA_KM2) <= AREA_TOLERANCE * EXPECTED_AREA_KM2,
-            f"{total:,.1f} km² vs {EXPECTED_AREA_KM2:,.0f} km² (±{AREA_TOLERANCE:.0%})",
+            Message("check.units.area_detail", total=total, expected=EXPECTED_AREA_KM2, tolerance=AREA_TOLERANCE),
         )
     )
 
     flags = communes["quality_flag"].value_counts().to_dict()
     out.append(
-        Check("geometry quality flags (informational)", True, ", ".join(f"{k}: {v}" for k, v in sorted(flags.items())))
+        Check(Message("check.units.quality_flags"), True, ", ".join(f"{k}: {v}" for k, v in sorted(flags.items())))
     )
     return out
 

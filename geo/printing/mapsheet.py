@@ -122,11 +122,17 @@ def _texts(lang: str) -> dict:
 TEXTS: dict[str, dict] = {lang: _texts(lang) for lang in LANGS}
 
 
+def _cause(exc: Exception) -> str | messages.Message:
+    """The :class:`~geo.messages.Message` an error carries (to nest in another), else its text."""
+    first = exc.args[0] if exc.args else None
+    return first if isinstance(first, messages.Message) else str(exc)
+
+
 class PrintError(ValueError):
     """A bad print request; ``param`` names the parameter at fault."""
 
-    def __init__(self, param: str, message: str):
-        super().__init__(f"{param}: {message}")
+    def __init__(self, param: str, message: str | messages.Message):
+        super().__init__(messages.Message("error.sheet.param", param=param, detail=message))
         self.param = param
 
 
@@ -174,15 +180,18 @@ def parse_options(
     layer_id = get("layer")
     by_id = layerspec.by_id(specs)
     if layer_id is None:
-        raise PrintError("layer", f"missing; layers: {', '.join(by_id)}")
+        raise PrintError("layer", messages.Message("error.sheet.layer_missing", layers=", ".join(by_id)))
     if layer_id not in by_id:
-        raise PrintError("layer", f"unknown layer {layer_id!r}; layers: {', '.join(by_id)}")
+        raise PrintError("layer", messages.Message("error.sheet.unknown_layer", got=layer_id, layers=", ".join(by_id)))
     spec = by_id[layer_id]
     year = _parse_year(spec, get("year"))
     level = get("level")
     if level is not None and level != spec.level:
-        have = f"is a {spec.level} layer" if spec.level else "has no level"
-        raise PrintError("level", f"layer {spec.id!r} {have}, not {level!r}")
+        if spec.level:
+            raise PrintError(
+                "level", messages.Message("error.sheet.level_is", layer=spec.id, level=spec.level, got=level)
+            )
+        raise PrintError("level", messages.Message("error.sheet.level_none", layer=spec.id, got=level))
     lang = _choice("lang", get("lang") or "vi", LANGS)
     fmt = _choice("format", (get("format") or "pdf").lower(), FORMATS)
     size = _choice("size", (get("size") or "A4").upper(), tuple(SIZES))
@@ -195,7 +204,9 @@ def parse_options(
 
 def _choice(param: str, value: str, allowed: tuple[str, ...]) -> str:
     if value not in allowed:
-        raise PrintError(param, f"unknown {param} {value!r}; expected one of {', '.join(allowed)}")
+        raise PrintError(
+            param, messages.Message("error.sheet.choice", param=param, got=value, expected=", ".join(allowed))
+        )
     return value
 
 
@@ -205,18 +216,18 @@ def _parse_year(spec: layerspec.LayerSpec, raw: str | None) -> int | None:
     try:
         year = int(raw)
     except ValueError:
-        raise PrintError("year", f"expected an integer such as 2020, got {raw!r}") from None
+        raise PrintError("year", messages.Message("error.sheet.year", got=raw)) from None
     try:
         return layerspec.check_year(spec, year)
     except layerspec.LayerDataError as exc:
-        raise PrintError("year", str(exc)) from None
+        raise PrintError("year", _cause(exc)) from None
 
 
 def _parse_dpi(raw: str | None) -> int:
     if raw is None:
         return DPI_DEFAULT
     if not raw.isdigit() or not DPI_MIN <= int(raw) <= DPI_MAX:
-        raise PrintError("dpi", f"expected a whole number from {DPI_MIN} to {DPI_MAX}, got {raw!r}")
+        raise PrintError("dpi", messages.Message("error.sheet.dpi", low=DPI_MIN, high=DPI_MAX, got=raw))
     return int(raw)
 
 
@@ -228,15 +239,16 @@ def _parse_bbox(raw: str | None, province: tuple[float, float, float, float]):
     except ValueError:
         parts = []
     if len(parts) != 4 or not all(math.isfinite(p) for p in parts):
-        raise PrintError("bbox", f"expected four numbers minlon,minlat,maxlon,maxlat (WGS84), got {raw!r}")
+        raise PrintError("bbox", messages.Message("error.sheet.bbox_numbers", got=raw))
     x0, y0, x1, y1 = parts
     if not (-180 <= x0 < x1 <= 180 and -90 <= y0 < y1 <= 90):
-        raise PrintError("bbox", f"expected minlon < maxlon and minlat < maxlat in degrees, got {raw!r}")
+        raise PrintError("bbox", messages.Message("error.sheet.bbox_order", got=raw))
     if x1 - x0 < MIN_BBOX_DEG or y1 - y0 < MIN_BBOX_DEG:
-        raise PrintError("bbox", f"extent too small (at least {MIN_BBOX_DEG}° each way), got {raw!r}")
+        raise PrintError("bbox", messages.Message("error.sheet.bbox_small", min=MIN_BBOX_DEG, got=raw))
     px0, py0, px1, py1 = province
     if x1 <= px0 or x0 >= px1 or y1 <= py0 or y0 >= py1:
-        raise PrintError("bbox", f"{raw!r} is outside the province (Kon Tum: {px0:.3f},{py0:.3f},{px1:.3f},{py1:.3f})")
+        extent = f"{px0:.3f},{py0:.3f},{px1:.3f},{py1:.3f}"
+        raise PrintError("bbox", messages.Message("error.sheet.bbox_outside", got=raw, extent=extent))
     return (x0, y0, x1, y1)
 
 
@@ -247,45 +259,42 @@ def _parse_classes(
     if spec.kind != "choropleth":
         for name, value in (("scheme", scheme), ("k", raw_k), ("breaks", raw_breaks)):
             if value is not None:
-                raise PrintError(name, f"applies to choropleth layers; {spec.id!r} is {spec.kind}")
+                raise PrintError(name, messages.Message("error.sheet.choropleth_only", layer=spec.id, kind=spec.kind))
         return None, None, None
     if scheme is not None and scheme not in classify.SCHEMES:
-        raise PrintError("scheme", f"unknown scheme {scheme!r}; expected one of {', '.join(classify.SCHEMES)}")
+        raise PrintError(
+            "scheme", messages.Message("error.sheet.scheme", got=scheme, expected=", ".join(classify.SCHEMES))
+        )
     if raw_k and raw_breaks:
-        raise PrintError("k", "give either k (a number of classes) or breaks (class bounds), not both")
+        raise PrintError("k", messages.Message("error.sheet.k_or_breaks"))
     k = breaks = None
     if raw_k:
         if not (raw_k.isdigit() and classify.MIN_K <= int(raw_k) <= classify.MAX_K):
             raise PrintError(
-                "k", f"expected a whole number of classes from {classify.MIN_K} to {classify.MAX_K}, got {raw_k!r}"
+                "k", messages.Message("error.sheet.k_range", low=classify.MIN_K, high=classify.MAX_K, got=raw_k)
             )
         if scheme == "user_defined":
-            raise PrintError("k", "does not apply to user_defined classes (their breaks set them)")
+            raise PrintError("k", messages.Message("error.sheet.k_user_defined"))
         k = int(raw_k)
     if raw_breaks:
         if scheme not in (None, "user_defined"):
-            raise PrintError("breaks", f"breaks are user-defined classes; they do not go with scheme={scheme!r}")
+            raise PrintError("breaks", messages.Message("error.sheet.breaks_scheme", scheme=scheme))
         try:
             values = [float(b.strip().replace(",", ".")) for b in raw_breaks.split(";" if ";" in raw_breaks else ",")]
         except ValueError:
-            raise PrintError(
-                "breaks", f"expected ascending numbers separated by commas, e.g. 10,20,40; got {raw_breaks!r}"
-            ) from None
+            raise PrintError("breaks", messages.Message("error.sheet.breaks_numbers", got=raw_breaks)) from None
         if not all(math.isfinite(v) for v in values):
-            raise PrintError("breaks", "numbers must be finite")
+            raise PrintError("breaks", messages.Message("error.sheet.breaks_finite"))
         if any(b <= a for a, b in itertools.pairwise(values)):
-            raise PrintError("breaks", f"must be strictly ascending, got {raw_breaks!r}")
+            raise PrintError("breaks", messages.Message("error.sheet.breaks_ascending", got=raw_breaks))
         if len(values) + 1 > classify.MAX_K:
             raise PrintError(
-                "breaks", f"at most {classify.MAX_K - 1} bounds ({classify.MAX_K} classes), got {len(values)}"
+                "breaks",
+                messages.Message("error.sheet.breaks_max", max=classify.MAX_K - 1, k=classify.MAX_K, got=len(values)),
             )
         breaks = tuple(values)
     if scheme == "user_defined" and not breaks and not spec.classification.breaks:
-        raise PrintError(
-            "scheme",
-            f"layer {spec.id!r} has no user-defined breaks; give breaks= or use "
-            "quantiles, fisher_jenks or equal_interval",
-        )
+        raise PrintError("scheme", messages.Message("error.sheet.no_user_breaks", layer=spec.id))
     return scheme, k, breaks
 
 
@@ -441,7 +450,7 @@ def sheet_classes(spec: layerspec.LayerSpec, data: SheetData, opts: SheetOptions
             lambda: classify.classify(values, chosen, opts.k or cls.k, own_breaks, data.reference),
         )
     except classify.ClassifyError as exc:
-        raise PrintError("breaks" if chosen == "user_defined" else "k", str(exc)) from None
+        raise PrintError("breaks" if chosen == "user_defined" else "k", _cause(exc)) from None
 
 
 @dataclass

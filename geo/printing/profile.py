@@ -44,6 +44,7 @@ from geo import cache
 from geo.analysis import query
 from geo.crs import METRIC
 from geo.indicators import values as indicator_values
+from geo.messages import Message
 from geo.printing import mapsheet
 
 #: level → (layer, observation level, GSO code pattern)
@@ -171,8 +172,8 @@ COUNTRIES = {"vi": {"LAO": "Lào", "KHM": "Campuchia"}, "en": {"LAO": "Laos", "K
 class ProfileError(ValueError):
     """A bad profile request; ``param`` names the parameter at fault."""
 
-    def __init__(self, param: str, message: str):
-        super().__init__(f"{param}: {message}")
+    def __init__(self, param: str, message: str | Message):
+        super().__init__(Message("error.profile.param", param=param, detail=message))
         self.param = param
 
 
@@ -183,7 +184,7 @@ def check_level(level: str | None) -> str:
     """``level`` or the default ``commune``; :class:`ProfileError` for an unknown one."""
     level = level or "commune"
     if level not in LEVELS:
-        raise ProfileError("level", f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
+        raise ProfileError("level", Message("error.profile.level", got=level, expected=", ".join(LEVELS)))
     return level
 
 
@@ -198,22 +199,22 @@ def check_request(codes: Sequence[str], level: str | None, source: mapsheet.Sour
     level = check_level(level)
     codes = list(dict.fromkeys(str(c).strip() for c in codes if str(c).strip()))
     if not codes:
-        raise ProfileError("code", "give at least one unit code")
+        raise ProfileError("code", Message("error.profile.no_code"))
     if len(codes) > MAX_UNITS:
-        raise ProfileError("code", f"at most {MAX_UNITS} units in one PDF, got {len(codes)}")
+        raise ProfileError("code", Message("error.profile.too_many", max=MAX_UNITS, got=len(codes)))
     layer, _, pattern = LEVELS[level]
     for code in codes:
         if not re.fullmatch(pattern, code):
             digits = pattern.split("{")[1].rstrip("}")
-            raise ProfileError("code", f"malformed {level} code {code!r}; expected a GSO code of {digits} digits")
+            raise ProfileError("code", Message("error.profile.malformed", level=level, got=code, digits=digits))
     try:
         units = mapsheet.read_layer(layer, source)
     except (KeyError, ValueError, FileNotFoundError) as exc:
-        raise ProfileError("level", f"the data have no {layer} layer ({exc})") from None
+        raise ProfileError("level", Message("error.profile.no_layer", layer=layer, reason=str(exc))) from None
     known = set(units["gso_code"].astype(str))
     missing = [c for c in codes if c not in known]
     if missing:
-        raise ProfileError("code", f"no {level} with GSO code {', '.join(missing)}")
+        raise ProfileError("code", Message("error.profile.no_unit", level=level, codes=", ".join(missing)))
     return codes, level
 
 
@@ -758,7 +759,7 @@ def page_figure(ctx: Context, u: Unit, lang: str, i: int, n: int) -> Figure:
 def render_profiles(codes: Sequence[str], level: str | None, source: mapsheet.Source, lang: str = "vi") -> bytes:
     """The profiles of ``codes`` (one page each, in order) as one PDF; same inputs, same bytes."""
     if lang not in LANGS:
-        raise ProfileError("lang", f"unknown lang {lang!r}; expected one of {', '.join(LANGS)}")
+        raise ProfileError("lang", Message("error.profile.lang", got=lang, expected=", ".join(LANGS)))
     codes, level = check_request(codes, level, source)
     ctx = context(source)
     out = io.BytesIO()

@@ -51,6 +51,7 @@ from geo.errors import CliError
 from geo.indicators import values as indicators
 from geo.indicators.values import STATUS_RANK
 from geo.io import storage
+from geo.messages import Message
 
 MIN_RESOLUTION = 50.0
 MAX_RESOLUTION = 5000.0
@@ -81,10 +82,10 @@ def check_resolution(resolution: float | str) -> float:
     try:
         value = float(resolution)
     except (TypeError, ValueError):
-        raise RasterError(f"resolution must be a number of metres (got {resolution!r})") from None
+        raise RasterError(Message("error.raster.resolution_number", got=resolution)) from None
     if not math.isfinite(value) or not MIN_RESOLUTION <= value <= MAX_RESOLUTION:
         raise RasterError(
-            f"resolution must be between {MIN_RESOLUTION:g} and {MAX_RESOLUTION:g} metres (got {resolution})"
+            Message("error.raster.resolution_range", low=MIN_RESOLUTION, high=MAX_RESOLUTION, got=resolution)
         )
     return value
 
@@ -266,7 +267,7 @@ def class_breaks(values: npt.ArrayLike, k: int) -> list[float]:
     vals = np.asarray(values, dtype=float)
     vals = vals[np.isfinite(vals)]
     if vals.size == 0:
-        raise RasterError("no values to class")
+        raise RasterError(Message("error.raster.no_values_to_class"))
     edges = np.quantile(vals, np.linspace(0, 1, k + 1))
     return [float(e) for e in dict.fromkeys(np.round(edges, 6))]
 
@@ -309,36 +310,36 @@ def indicator_product(
     """
     resolution = check_resolution(resolution)
     if level not in ("commune", "district"):
-        raise RasterError(f"level must be commune or district (got {level!r})")
+        raise RasterError(Message("error.raster.level_unit", got=level))
     if communes is None:
         communes = storage.read_layer("communes" if level == "commune" else "districts")
     obs = storage.read_layer("observations") if observations is None else observations
     cat = storage.read_layer("catalogue") if catalogue is None else catalogue
     cat = cat.set_index("id") if "id" in cat.columns else cat
     if indicator not in cat.index:
-        raise RasterError(f"unknown indicator {indicator!r}")
+        raise RasterError(Message("error.raster.unknown_indicator", got=indicator))
     if classes is not None and not 2 <= int(classes) <= 9:
-        raise RasterError(f"classes must be between 2 and 9 (got {classes})")
+        raise RasterError(Message("error.raster.classes", got=classes))
     std = None
     if indicators.has_standard(obs, indicator):
         try:
             year, std = indicators.period(obs, indicator, year, standard)
         except ValueError as exc:
-            raise RasterError(str(exc)) from None
+            raise RasterError(*exc.args) from None
     picked = indicators.values(obs, indicator, level, year, std)
     picked = picked[pd.to_numeric(picked["value"], errors="coerce").notna()]
     if picked.empty:
         have = indicators.years(obs, indicator, level)
-        when = (f" for {year}" if year is not None else "") + (f" by the standard {std}" if std else "")
+        when = Message("error.raster.for_year", year=year) if year is not None else ""
+        by = Message("error.raster.by_standard", standard=std) if std else ""
+        years = Message("error.raster.years_with_values", years=", ".join(map(str, have))) if have else ""
         raise RasterError(
-            f"indicator {indicator!r} has no {level} values{when}"
-            + (f"; years with values: {', '.join(map(str, have))}" if have else "")
+            Message("error.raster.no_values", indicator=indicator, level=level, when=when, by=by, years=years)
         )
     standards = sorted({str(x) for x in picked["standard"].fillna("") if str(x).strip()})
     if len(standards) > 1:
         raise RasterError(
-            f"the {level} values of {indicator!r} mix poverty standards "
-            f"({'; '.join(standards)}), which are not comparable; choose a year"
+            Message("error.raster.mixed_standards", level=level, indicator=indicator, standards="; ".join(standards))
         )
     year_label = "" if year is None else str(year)
     if year is None:

@@ -61,6 +61,7 @@ from geo.crs import METRIC
 from geo.errors import CliError
 from geo.indicators import catalogue
 from geo.io import storage
+from geo.messages import Message
 from geo.raster import zonal
 from geo.raster.grid import (
     DEFAULT_RESOLUTION,
@@ -141,14 +142,16 @@ class Surface:
 
 def _features(target: str, features: gpd.GeoDataFrame) -> gpd.GeoSeries:
     if target not in TARGETS:
-        raise RasterError(f"unknown target {target!r}; expected one of {', '.join(TARGETS)}")
+        raise RasterError(Message("error.raster.unknown_target", got=target, expected=", ".join(TARGETS)))
     if target == "power" and "kind" in features.columns:
         features = features[features["kind"] == ELECTRIFICATION]
     geoms = features.geometry.to_crs(METRIC)
     geoms = geoms[geoms.notna() & ~geoms.is_empty]
     if geoms.empty:
-        what = "main roads" if target == "roads" else "electrification works"
-        raise RasterError(f"no {what} to measure the distance from")
+        what = (
+            Message("error.raster.main_roads") if target == "roads" else Message("error.raster.electrification_works")
+        )
+        raise RasterError(Message("error.raster.no_features", what=what))
     return geoms
 
 
@@ -217,7 +220,7 @@ def remoteness_surface(
     margin = max(margin, nearest + 2 * resolution)
     while True:
         if margin > MAX_MARGIN:
-            raise RasterError(f"the nearest {target} feature lies more than {MAX_MARGIN / 1000:g} km from the province")
+            raise RasterError(Message("error.raster.too_far", target=target, km=MAX_MARGIN / 1000))
         grid = Grid.covering(bounds, resolution, margin)
         km = distance_km(geoms, grid)
         inside = grid.burn(units.geometry, fill=0, dtype="uint8", all_touched=True).astype(bool)
@@ -290,7 +293,7 @@ def remoteness_observations(
         source = surfaces[target].source + f"; commune {stat} over the cells whose centre is inside"
         for code, value in table[indicator].items():
             if not math.isfinite(value):
-                raise RasterError(f"commune {code} got no remoteness value")  # never silently dropped
+                raise RasterError(Message("error.raster.no_remoteness", code=code))  # never silently dropped
             rows.append(
                 {
                     "unit_level": "commune",
@@ -320,7 +323,7 @@ def remoteness_observations(
 def surface_from_gpkg(target: str, resolution: float = DEFAULT_RESOLUTION, path: Path | str | None = None) -> Surface:
     """The surface computed from the built GeoPackage's layers (what the web app serves)."""
     if target not in TARGETS:
-        raise RasterError(f"unknown target {target!r}; expected one of {', '.join(TARGETS)}")
+        raise RasterError(Message("error.raster.unknown_target", got=target, expected=", ".join(TARGETS)))
     communes = storage.read_layer("communes", path)
     features = storage.read_layer("roads" if target == "roads" else "works", path)
     return remoteness_surface(target, communes, features, resolution)

@@ -83,6 +83,7 @@ from shapely.prepared import prep
 from geo import paths
 from geo.errors import CliError
 from geo.indicators import catalogue
+from geo.messages import Message
 from geo.raster.grid import RasterError
 from geo.units.boundaries import LEVELS, load_units
 
@@ -111,17 +112,17 @@ def open_raster(path: Path | str, drivers: list[str] | None = None) -> DatasetRe
     if not p.exists():
         raise FileNotFoundError(f"{p}: no such file")
     if p.is_dir():
-        raise RasterError(f"{p.name}: is a folder, not a raster file")
-    what = "a GeoTIFF" if drivers == ["GTiff"] else "a raster GDAL can read (e.g. a GeoTIFF)"
+        raise RasterError(Message("error.raster.folder", name=p.name))
+    what = Message("error.raster.a_geotiff") if drivers == ["GTiff"] else Message("error.raster.a_raster")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", NotGeoreferencedWarning)
             src = rasterio.open(p, driver=drivers[0] if drivers and len(drivers) == 1 else None)
     except (RasterioIOError, rasterio.errors.RasterioError):
-        raise RasterError(f"{p.name}: not {what}") from None
+        raise RasterError(Message("error.raster.not_raster", name=p.name, what=what)) from None
     if drivers and src.driver not in drivers:
         src.close()
-        raise RasterError(f"{p.name}: not {what} (a {src.driver} file)")
+        raise RasterError(Message("error.raster.not_raster_driver", name=p.name, what=what, driver=src.driver))
     try:
         check_dataset(src)
     except Exception:
@@ -134,16 +135,16 @@ def check_dataset(src: DatasetReader) -> None:
     """Refuse rasters the statistics cannot honour (no CRS, rotated, complex…)."""
     name = Path(str(src.name)).name
     if src.count < 1:
-        raise RasterError(f"{name}: the file has no raster band")
+        raise RasterError(Message("error.raster.no_band", name=name))
     if src.crs is None:
-        raise RasterError(f"{name}: the raster has no CRS; assign one first (e.g. gdal_edit.py -a_srs EPSG:32648 FILE)")
+        raise RasterError(Message("error.raster.no_crs", name=name))
     t = src.transform
     if t == Affine.identity():
-        raise RasterError(f"{name}: the raster is not georeferenced (no geotransform)")
+        raise RasterError(Message("error.raster.not_georeferenced", name=name))
     if not (t.b == 0 and t.d == 0):
-        raise RasterError(f"{name}: rotated or sheared rasters are not supported; warp it north-up first")
+        raise RasterError(Message("error.raster.rotated", name=name))
     if np.dtype(src.dtypes[0]).kind == "c":
-        raise RasterError(f"{name}: complex-valued bands are not supported")
+        raise RasterError(Message("error.raster.complex", name=name))
 
 
 # ------------------------------------------------------------------ geometry
@@ -162,12 +163,10 @@ def _project_units(units: gpd.GeoDataFrame, crs) -> list:
         try:
             g = shape(transform_geom(src_crs, crs, mapping(geom)))
         except Exception:
-            raise RasterError(
-                "the units cannot be reprojected to the raster's CRS "
-                f"({crs.to_string() if hasattr(crs, 'to_string') else crs})"
-            ) from None
+            shown = crs.to_string() if hasattr(crs, "to_string") else str(crs)
+            raise RasterError(Message("error.raster.reproject_to", crs=shown)) from None
         if not all(math.isfinite(v) for v in g.bounds):
-            raise RasterError("the units cannot be reprojected to the raster's CRS")
+            raise RasterError(Message("error.raster.reproject"))
         out.append(g if g.is_valid else make_valid(g))
     return out
 
@@ -306,7 +305,8 @@ def parse_stats(stats: str | Iterable[str] | None) -> tuple[str, ...]:
     items = [str(s).strip().lower() for s in items if str(s).strip()]
     bad = [s for s in items if s not in STATS]
     if bad or not items:
-        raise RasterError(f"unknown statistic(s) {', '.join(bad) or '(none)'}; choose from {', '.join(STATS)}")
+        got = ", ".join(bad) or Message("error.raster.no_stats")
+        raise RasterError(Message("error.raster.unknown_stats", got=got, expected=", ".join(STATS)))
     return tuple(dict.fromkeys(items))
 
 
@@ -333,7 +333,7 @@ def zonal_stats(
     stats = parse_stats(stats)
     if isinstance(units, str):
         if units not in LEVELS:
-            raise RasterError(f"unknown level {units!r}; expected one of {', '.join(LEVELS)}")
+            raise RasterError(Message("error.raster.unknown_level", got=units, expected=", ".join(LEVELS)))
         units = load_units(units)
     if "gso_code" not in units.columns:
         raise ValueError("units need a gso_code column")
@@ -343,17 +343,14 @@ def zonal_stats(
         if not own:
             check_dataset(src)
         if not 1 <= int(band) <= src.count:
-            raise RasterError(f"band {band} does not exist (the raster has {src.count})")
+            raise RasterError(Message("error.raster.no_such_band", band=band, count=src.count))
         name = Path(str(src.name)).name
         geoms = _project_units(units, src.crs)
         footprint = box(*_bounds_of(src.transform, src.height, src.width))
         overlaps = [g is not None and g.intersects(footprint) for g in geoms]
         if not any(overlaps):
-            raise RasterError(
-                f"{name}: the raster does not overlap Kon Tum "
-                f"(raster bounds {tuple(round(v, 4) for v in src.bounds)} in "
-                f"{src.crs.to_string()})"
-            )
+            bounds = tuple(round(v, 4) for v in src.bounds)
+            raise RasterError(Message("error.raster.no_overlap", name=name, bounds=bounds, crs=src.crs.to_string()))
         if max_pixels is not None or max_bytes is not None:
             need = 0
             for g, over in zip(geoms, overlaps):
@@ -361,16 +358,12 @@ def zonal_stats(
                     r0, r1, c0, c1 = _pixel_box(src.transform, g.intersection(footprint).bounds)
                     need += max(0, min(r1, src.height) - max(r0, 0)) * max(0, min(c1, src.width) - max(c0, 0))
             if max_pixels is not None and need > max_pixels:
-                raise RasterError(
-                    f"{name}: too many pixels over the units ({need:,} > {max_pixels:,}); "
-                    "use a coarser raster or the command line (python -m geo zonal)"
-                )
+                raise RasterError(Message("error.raster.too_many_pixels", name=name, need=need, max=max_pixels))
             itemsize = np.dtype(src.dtypes[band - 1]).itemsize if 1 <= band <= src.count else 8
             if max_bytes is not None and need * itemsize > max_bytes:
+                dtype, size = src.dtypes[band - 1], need * itemsize
                 raise RasterError(
-                    f"{name}: {need:,} pixels of {src.dtypes[band - 1]} over the units need "
-                    f"{need * itemsize:,} bytes; at most {max_bytes:,} bytes are read: "
-                    "use a coarser raster, a smaller type (float32, int16) or the command line (python -m geo zonal)"
+                    Message("error.raster.too_many_bytes", name=name, need=need, dtype=dtype, bytes=size, max=max_bytes)
                 )
         chunk = chunk_shape(src)
         rows = []
@@ -435,9 +428,9 @@ def zonal_observations(
     codes are returned so the caller can say so.
     """
     if not INDICATOR_ID.match(indicator):
-        raise RasterError(f"indicator id {indicator!r}: use lower-case letters, digits and _ (starting with a letter)")
+        raise RasterError(Message("error.raster.indicator_id", got=indicator))
     if stat not in table.columns:
-        raise RasterError(f"statistic {stat!r} was not computed")
+        raise RasterError(Message("error.raster.stat_not_computed", got=stat))
     names = units.set_index(units["gso_code"].astype(str))["name"] if "name" in units.columns else {}
     rows, missing = [], []
     for code, r in table.iterrows():

@@ -59,6 +59,7 @@ from geo.build import checks
 from geo.crs import WGS84
 from geo.io import storage
 from geo.messages import Message as M
+from geo.messages import localise
 from geo.units import boundaries as units
 from geo.units.border import flag_border_communes
 from geo.units.join import join_table
@@ -376,7 +377,9 @@ class BoundaryPreview:
             "errors": [p.to_dict(lang) for p in self.errors],
             "warnings": [p.to_dict(lang) for p in self.problems if p.severity == "warning"],
             "join": self.join,
-            "checks": self.checks,
+            "checks": [
+                {**c, "name": localise(c["name"], lang), "detail": localise(c["detail"], lang)} for c in self.checks
+            ],
             "area_changes": self.areas,
         }
 
@@ -511,10 +514,11 @@ def preview(
         districts["area_km2"] = units.area_km2(districts)
         old, new = served["districts"], districts
     results = checks.check_units(communes, districts)
-    pv.checks = [{"name": c.name, "ok": bool(c.ok), "detail": str(c.detail)} for c in results]
+    # name and detail are messages: to_dict renders them in the reader's language
+    pv.checks = [{"name": c.name, "ok": bool(c.ok), "detail": c.detail} for c in results]
     for c in results:
         if not c.ok:
-            pv.problems.append(Problem("error", M("error.boundaries.check_failed", name=c.name, detail=str(c.detail))))
+            pv.problems.append(Problem("error", M("error.boundaries.check_failed", name=c.name, detail=c.detail)))
     old_area = old.set_index("gso_code")["area_km2"]
     for r in new.itertuples(index=False):
         before = float(old_area.get(r.gso_code, float("nan")))

@@ -93,21 +93,29 @@ def test_bad_requests_name_the_field(client, body, status, words):
 def test_bad_edited_rule_names_the_field(client):
     rule = _rule_object()
     rule["criteria"][1]["indicator"] = "no_such_indicator"
-    r = client.post("/allocations", json={**BODY, "rule": rule})
+    r = client.post("/allocations", json={**BODY, "rule": rule}, headers={"Accept-Language": "en"})
     assert (
         r.status_code == 400
         and "criteria[1].indicator: unknown indicator 'no_such_indicator'" in r.get_json()["description"]
     )
+    r = client.post("/allocations", json={**BODY, "rule": rule})  # Vietnamese by default
+    assert r.get_json()["description"].endswith(
+        "criteria[1].indicator: chỉ tiêu 'no_such_indicator' không có trong danh mục"
+    )
     rule = _rule_object()
     rule["limits"]["min"] = "a lot"
+    r = client.post("/allocations", json={**BODY, "rule": rule}, headers={"Accept-Language": "en"})
+    assert r.status_code == 400 and r.get_json()["description"].startswith("rule: limits.min: must be a finite number")
     r = client.post("/allocations", json={**BODY, "rule": rule})
-    assert r.status_code == 400 and r.get_json()["description"].startswith("rule: limits.min")
+    assert r.get_json()["description"] == "rule: limits.min: phải là một số hữu hạn, nhận được 'a lot'"
 
 
 def test_body_is_bounded_and_must_be_json(client):
     big = json.dumps({**BODY, "rule": {"id": "x" * 70_000}})
-    r = client.post("/allocations", data=big, content_type="application/json")
+    r = client.post("/allocations", data=big, content_type="application/json", headers={"Accept-Language": "en"})
     assert r.status_code == 413 and "at most 65536 bytes" in r.get_json()["description"]
+    r = client.post("/allocations", data=big, content_type="application/json")  # Vietnamese by default
+    assert r.status_code == 413 and r.get_json()["description"] == "thân yêu cầu quá lớn (tối đa 65536 byte)"
     r = client.post(
         "/allocations", data="{not json", content_type="application/json", headers={"Accept-Language": "en"}
     )

@@ -432,7 +432,7 @@ BAD = [
 
 @pytest.mark.parametrize("qs,word", BAD)
 def test_bad_parameters_are_400(client, qs, word):
-    doc = get_json(client, "/ogc/collections/communes/items?" + qs, 400)
+    doc = get_json(client, "/ogc/collections/communes/items?" + qs, 400, headers={"Accept-Language": "en"})
     assert doc["status"] == 400 and doc["code"] and doc["description"]
     assert word.lower() in doc["description"].lower()
 

@@ -39,5 +39,5 @@ def test_ranking_as_profiles_one_page_per_ranked_unit(client):
     ],
 )
 def test_bad_requests(client, url, status, words):
-    r = client.get(url)
+    r = client.get(url, headers={"Accept-Language": "en"})  # errors default to Vietnamese
     assert r.status_code == status and words in r.get_json()["description"]

@@ -54,10 +54,12 @@ def tif_bytes(array=None, crs=UTM, transform=None, driver="GTiff", **extra):
 
 
 def upload(client, data, name="r.tif", **form):
+    """POST a raster to /raster/zonal; errors read in English (they default to Vietnamese)."""
     payload = {k: str(v) for k, v in form.items()}
     if data is not None:
         payload["file"] = (io.BytesIO(data), name)
-    return client.post("/raster/zonal", data=payload, content_type="multipart/form-data")
+    headers = {"Accept-Language": "en"}
+    return client.post("/raster/zonal", data=payload, content_type="multipart/form-data", headers=headers)
 
 
 def read_tif(data: bytes):
@@ -116,7 +118,7 @@ def test_indicator_download_is_marked_synthetic(client):
     ],
 )
 def test_download_400s(client, url, message):
-    r = client.get(url)
+    r = client.get(url, headers={"Accept-Language": "en"})  # errors default to Vietnamese
     assert r.status_code == 400, r.data[:200]
     body = r.get_json()
     assert body["status"] == 400 and message in body["error"]

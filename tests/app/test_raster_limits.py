@@ -29,7 +29,7 @@ def raster_keys() -> set:
 @pytest.mark.parametrize("resolution", ["50.0001", "250.5", "3000", "50", "1e3x"])
 def test_a_resolution_outside_the_set_is_a_400_listing_it(client, resolution):
     before = raster_keys()
-    r = client.get(f"/raster/remoteness.tif?target=roads&resolution={resolution}")
+    r = client.get(f"/raster/remoteness.tif?target=roads&resolution={resolution}", headers={"Accept-Language": "en"})
     assert r.status_code == 400
     assert "100, 250, 500, 1000, 2000, 5000" in r.get_json()["error"] or "number" in r.get_json()["error"]
     assert raster_keys() == before  # nothing computed, nothing cached
@@ -51,7 +51,10 @@ def test_all_slots_taken_is_a_503_with_retry_after_but_cached_rasters_still_serv
     slots = c.application.extensions[raster_api.SLOTS]
     assert slots.acquire(timeout=1)  # a heavy request is running
     try:
-        busy = c.get("/raster/indicator.tif?indicator=poor_rate&year=2020&resolution=2000&classes=3")
+        busy = c.get(
+            "/raster/indicator.tif?indicator=poor_rate&year=2020&resolution=2000&classes=3",
+            headers={"Accept-Language": "en"},
+        )
         assert busy.status_code == 503
         assert busy.headers["Retry-After"] == str(raster_api.RETRY_AFTER_S)
         assert "try again" in busy.get_json()["error"]

@@ -240,6 +240,9 @@ def test_boundary_upload_vn2000(client, state, vn2000_shapefile, communes):
     pv = resp.get_json()
     assert pv["ok"] and pv["crs"]["epsg"] == 9216 and pv["crs"]["vn2000"] and not pv["crs"]["declared"]
     assert all(c["ok"] for c in pv["checks"]) and len(pv["checks"]) >= 10
+    assert pv["checks"][0] == {"name": "commune count", "ok": True, "detail": "102 (expected 102)"}  # this client: en
+    vi = client.get(f"/api/uploads/{pv['id']}?lang=vi", headers=bearer()).get_json()
+    assert vi["checks"][0] == {"name": "số xã", "ok": True, "detail": "102 (cần 102)"}
     assert max(abs(a["change_pct"]) for a in pv["area_changes"]) < 0.05  # reprojected back onto itself
     assert snapshot(state) == {}
     body = client.post(f"/api/uploads/{pv['id']}/commit", headers=bearer()).get_json()

@@ -102,8 +102,10 @@ def test_whole_layers_in_every_format(client, gpkg, tmp_path):
     ],
 )
 def test_bad_download_requests_say_why(client, url, status, words):
-    r = client.get(url)
+    r = client.get(url, headers={"Accept-Language": "en"})
     assert r.status_code == status and words in r.get_json()["description"]
+    vi = client.get(url).get_json()["description"]  # Vietnamese by default: the same refusal, in other words
+    assert client.get(url).status_code == status and vi != r.get_json()["description"]
 
 
 def test_page_offers_what_targets_can_do(app):
