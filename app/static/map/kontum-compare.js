@@ -20,22 +20,7 @@
   var STEP_MS = 1500;
   var SOURCE = { commune: "communes", district: "districts", commune_2025: "communes_2025" };
 
-  function el(tag, attrs, children) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) {
-      var v = attrs[k];
-      if (v === null || v === undefined || v === false) return;
-      if (k === "class") node.className = v;
-      else if (k === "text") node.textContent = v;
-      else if (k.indexOf("on") === 0) node.addEventListener(k.slice(2), v);
-      else node.setAttribute(k, v === true ? "" : String(v));
-    });
-    (children || []).forEach(function (c) {
-      if (c === null || c === undefined || c === false) return;
-      node.appendChild(typeof c === "string" || typeof c === "number" ? document.createTextNode(String(c)) : c);
-    });
-    return node;
-  }
+  var el = KT.el;  // kontum-map.js
 
   function fmt(x, digits, signed) {
     if (x === null || x === undefined || isNaN(x)) return "–";

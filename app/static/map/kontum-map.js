@@ -42,6 +42,9 @@
     if (text !== undefined) node.textContent = String(text);
     return node;
   }
+  // The page's other scripts (workbench, allocation, compare) build their elements with these two.
+  KT.el = el;
+  KT.svgEl = svgEl;
 
   // Escape for the few places Leaflet wants an HTML string (layer control names).
   function esc(text) {
