@@ -1104,7 +1104,8 @@ def render_page(lang: str, path) -> str:
     )
     m.default_js = [(n, _static(u)) for n, u in LEAFLET_JS]
     m.default_css = [(n, _static(u)) for n, u in LEAFLET_CSS]
-    m.fit_bounds([[y0, x0], [y1, x1]], padding_top_left=(10, 10), padding_bottom_right=(250, 10))
+    # no Folium fit here: the page script fits the province once the layout is final
+    # (kontum-workbench.js fitProvince, with the phone's padding), a second fit could come after it
 
     context = _context_layer(lang, path, bounds)
     context.add_to(m)

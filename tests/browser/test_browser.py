@@ -246,13 +246,13 @@ def test_popups_never_run_markup_from_data(tab):
 
     def patch(route):
         resp = route.fetch()
-        fc = resp.json()
-        for f in fc["features"]:
-            if f["id"] == "23545":
-                f["properties"]["name"] = evil
-        route.fulfill(response=resp, body=json.dumps(fc))
+        topo = resp.json()
+        for g in topo["objects"]["communes"]["geometries"]:
+            if g["id"] == "23545":
+                g["properties"]["name"] = evil
+        route.fulfill(response=resp, body=json.dumps(topo))
 
-    tab.page.route("**/layers/geometry/communes.geojson", patch)
+    tab.page.route("**/layers/geometry/topology.json*", patch)
     page = tab.open("/")
     click_commune(page, "23545")
     assert page.inner_text(".leaflet-popup-content .kt-popup h3") == evil

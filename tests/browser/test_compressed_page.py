@@ -52,7 +52,7 @@ def test_page_draws_from_brotli_answers_and_reloads_from_cache(server):
             assert page.get_attribute("body", "data-kt-ready") == "1", errors
             assert page.locator(".leaflet-kt-areas-pane path").count() == 102
             assert errors == []
-            assert codings["/"] == "br" and codings["/layers/geometry/communes.geojson"] == "br"
+            assert codings["/"] == "br" and codings["/layers/geometry/topology.json"] == "br"
             assert codings["/static/map/kontum-map.js"] == "br"
 
             page.reload()
@@ -65,7 +65,7 @@ def test_page_draws_from_brotli_answers_and_reloads_from_cache(server):
             # hashed (immutable) assets come from the cache: nothing over the wire
             assert static and all(t == 0 for _, t in static), static
             # the layer data revalidate: a 304 moves headers only, the body comes from the cache
-            layer = [(t, d) for n, t, d in sizes if "/layers/geometry/communes" in n]
+            layer = [(t, d) for n, t, d in sizes if "/layers/geometry/topology" in n]
             assert layer and all(t < 1024 < d for t, d in layer), layer
             ctx.close()
         finally:

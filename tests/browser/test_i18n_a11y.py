@@ -143,6 +143,8 @@ def open_commune_popup(page, code: str = "23281") -> None:
     page.evaluate("code => KontumMap.goTo(code)", code)
     page.wait_for_selector(".leaflet-popup-content .kt-popup", timeout=30000)
     page.wait_for_selector(".leaflet-popup-content .kt-chart svg", timeout=30000)
+    # Leaflet fades a popup in: colours measured mid-fade are washed out (axe saw 2:1 contrast)
+    page.wait_for_function("() => getComputedStyle(document.querySelector('.leaflet-popup')).opacity === '1'")
 
 
 def refuse_classes(page) -> None:
@@ -317,7 +319,9 @@ def test_openstreetmap_offline_falls_back_to_the_local_background(open_page, ser
         re.compile(r"https?://[^/]*tile\.openstreetmap\.org/.*"), lambda r: (failed.append(r.request.url), r.abort())
     )
     osm_name = messages.text("page.base_osm", lang)
-    page.locator(".leaflet-control-layers-base label", has_text=osm_name).locator("input").check()
+    # click, not check(): check() clicks again while the radio is unchecked, and the fallback
+    # unchecks it as soon as the tile fails, so check() would try the tile several times
+    page.locator(".leaflet-control-layers-base label", has_text=osm_name).locator("input").click()
     page.wait_for_selector("#kt-notice:not([hidden])", timeout=30000)
     assert page.inner_text("#kt-notice").startswith(messages.text("page.osm_offline", lang))
     assert page.evaluate("KontumMap.state.map.hasLayer(KontumMap.state.bases.context)")
@@ -327,7 +331,9 @@ def test_openstreetmap_offline_falls_back_to_the_local_background(open_page, ser
     page.wait_for_timeout(1500)
     assert len(failed) == 1  # one tile tried, not the ~40 of the view
     # chosen again, it tries again (the network may be back) and falls back again
-    page.locator(".leaflet-control-layers-base label", has_text=osm_name).locator("input").check()
+    # click, not check(): check() clicks again while the radio is unchecked, and the fallback
+    # unchecks it as soon as the tile fails, so check() would try the tile several times
+    page.locator(".leaflet-control-layers-base label", has_text=osm_name).locator("input").click()
     page.wait_for_function("() => KontumMap.state.map.hasLayer(KontumMap.state.bases.context)")
     assert len(failed) == 2
     assert page.locator(".leaflet-kt-areas-pane path").count() == 102  # the map is not empty

@@ -55,23 +55,36 @@ def _show(page, layer_id: str) -> None:
     page.wait_for_selector(f'#kt-legend .kt-legend-block[data-layer="{layer_id}"] .kt-legend-row')
 
 
+def _inner_points(geom, n: int = 7) -> list[tuple[float, float]]:
+    """The representative point, then points of an n×n grid that fall inside ``geom`` (lat, lng)."""
+    from shapely.geometry import Point
+
+    pt = geom.representative_point()
+    x0, y0, x1, y1 = geom.bounds
+    grid = [(y0 + (y1 - y0) * (j + 0.5) / n, x0 + (x1 - x0) * (i + 0.5) / n) for i in range(n) for j in range(n)]
+    return [(pt.y, pt.x)] + [(lat, lng) for lat, lng in grid if geom.contains(Point(lng, lat))]
+
+
 def _click(page, layer: str, gso_code: str) -> str:
     from geo.io import storage
 
-    pt = storage.read_layer(layer).set_index("gso_code").geometry[gso_code].representative_point()
-    page.evaluate("([lat, lng]) => { KontumMap.state.map.setView([lat, lng], 11, {animate: false}); }", [pt.y, pt.x])
+    geom = storage.read_layer(layer).set_index("gso_code").geometry[gso_code]
+    candidates = _inner_points(geom)
+    page.evaluate("([lat, lng]) => { KontumMap.state.map.setView([lat, lng], 11, {animate: false}); }", candidates[0])
     page.wait_for_timeout(300)
-    x, y = page.evaluate(
-        """([lat, lng]) => { const m = KontumMap.state.map;
-        const p = m.latLngToContainerPoint([lat, lng]); const r = m.getContainer().getBoundingClientRect();
-        return [p.x + r.left, p.y + r.top]; }""",
-        [pt.y, pt.x],
+    # under load the shapes are redrawn a moment after the view changes, and a point marker or a
+    # cluster may sit on the representative point: click the first inside point where a shape is on top
+    handle = page.wait_for_function(
+        """pts => { const m = KontumMap.state.map, r = m.getContainer().getBoundingClientRect();
+        for (const [lat, lng] of pts) {
+            const p = m.latLngToContainerPoint([lat, lng]), x = p.x + r.left, y = p.y + r.top;
+            const e = document.elementFromPoint(x, y);
+            if (e && e.tagName === 'path' && e.classList.contains('leaflet-interactive')) return [x, y];
+        }
+        return null; }""",
+        arg=candidates,
     )
-    # under load the shapes are redrawn a moment after the view changes: click once a shape is there
-    page.wait_for_function(
-        "([x, y]) => { const e = document.elementFromPoint(x, y); return e && e.classList.contains('leaflet-interactive'); }",
-        arg=[x, y],
-    )
+    x, y = handle.json_value()
     page.mouse.click(x, y)
     page.wait_for_selector(".leaflet-popup-content .kt-popup")
     return page.inner_text(".leaflet-popup-content .kt-popup")

@@ -979,6 +979,7 @@
     });
     return b;
   }
+  KT.provinceBounds = provinceBounds;
 
   function setYear(year) {
     S.year = year;

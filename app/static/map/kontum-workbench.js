@@ -577,12 +577,6 @@
     }
   }
 
-  function provinceBounds() {
-    var b = null;
-    S.cfg.districts.forEach(function (d) { var bb = L.latLngBounds(d.bounds); b = b ? b.extend(bb) : bb; });
-    return b;
-  }
-
   // ------------------------------------------------------------ URL state
   // year, layers, classes, centre/zoom, the targeting query, the attribute table and the open popup.
   function viewParams() {
@@ -646,7 +640,7 @@
     }
     var c = (params.get("c") || "").split(",").map(Number), z = Number(params.get("z"));
     var hasView = c.length === 2 && isFinite(c[0]) && isFinite(c[1]) && z > 0;
-    function view() {  // after Folium's own first fit, which runs once this script's call returns
+    function view() {
       if (hasView) S.map.setView([c[0], c[1]], z, { animate: false }); else fitProvince();
     }
     W.restoring = true;
@@ -666,9 +660,10 @@
 
   // The province fills the map at open (the legend's side kept free on wide screens).
   function fitProvince() {
+    S.map.invalidateSize({ pan: false });  // the size as laid out now, not as first measured
     var size = S.map.getSize();
     var wide = size.x >= PHONE;
-    S.map.fitBounds(provinceBounds(), { paddingTopLeft: [10, 10], paddingBottomRight: [wide ? 260 : 10, 10], animate: false });
+    S.map.fitBounds(KT.provinceBounds(), { paddingTopLeft: [10, 10], paddingBottomRight: [wide ? 260 : 10, 10], animate: false });
   }
   W.fitProvince = fitProvince;
 })();
