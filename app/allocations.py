@@ -39,7 +39,7 @@ from geo.messages import Message
 
 from . import context as app_context
 from . import i18n
-from .errors import ApiError, bad_request, cause
+from .errors import ApiError, bad_request, cause, unavailable
 
 bp = Blueprint("allocations", __name__)
 
@@ -147,7 +147,7 @@ def _tables() -> alloc_data.Tables:
             *(backend.read_layer(n) for n in ("communes", "districts", "observations", "catalogue"))
         )
     except BackendError as exc:
-        raise ApiError(Message("error.data_unavailable", reason=cause(exc)), 503, "ServiceUnavailable") from None
+        raise unavailable(exc) from None
 
 
 def _labels(rule: Rule, catalogue: pd.DataFrame) -> dict[str, dict]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from geo.backends.base import BackendError
 from geo.messages import Message
 
 from . import i18n
@@ -41,6 +42,16 @@ def not_found(message: str | Message) -> ApiError:
     return ApiError(message, 404, "NotFound")
 
 
+def unavailable(exc: BaseException) -> ApiError:
+    """Return (for ``raise``) a 503: the data store cannot answer (a
+    :class:`geo.backends.base.BackendError`), its reason in the reader's language.
+
+    >>> unavailable(RuntimeError(Message("error.backend.empty", db="kt"))).text("vi")
+    'dữ liệu hiện không truy cập được (cơ sở dữ liệu kt chưa có dữ liệu: hãy chạy `python -m geo db load`)'
+    """
+    return ApiError(Message("error.data_unavailable", reason=cause(exc)), 503, "ServiceUnavailable")
+
+
 def cause(exc: BaseException) -> str | Message:
     """What ``exc`` says, to fill a ``{reason}`` of another message: its :class:`Message`
     (rendered in the reader's language with the outer one) or its plain text.
@@ -61,6 +72,13 @@ def error_payload(status: int, code: str, message: str):
 @bp.app_errorhandler(ApiError)
 def _api_error(exc: ApiError):
     return error_payload(exc.status, exc.code, exc.text())
+
+
+@bp.app_errorhandler(BackendError)
+def _backend_error(exc: BackendError):
+    """The data store failed where a route did not expect it (the database went away in the
+    middle of a request, a GeoPackage of an older build): 503 with the reason, never 500."""
+    return _api_error(unavailable(exc))
 
 
 @bp.app_errorhandler(HTTPException)

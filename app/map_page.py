@@ -61,7 +61,7 @@ from geo.ogc import tiles as ogc_tiles
 
 from . import context as app_context
 from . import i18n, workbench
-from .errors import ApiError, bad_request, not_found
+from .errors import bad_request, not_found, unavailable
 
 bp = Blueprint("map_page", __name__, template_folder="templates")
 
@@ -162,7 +162,7 @@ def _source() -> tuple[Backend, cache.Version]:
         data = app_context.backend()
         return data, cache.version_of(data)
     except BackendError as exc:
-        raise ApiError(exc, 503, "ServiceUnavailable") from None
+        raise unavailable(exc) from None
 
 
 def _gpkg() -> Backend:

@@ -45,7 +45,7 @@ from geo.ogc import tiles as ogc_tiles
 
 from . import context as app_context
 from . import i18n
-from .errors import ApiError, bad_request, cause, not_found
+from .errors import ApiError, bad_request, cause, not_found, unavailable
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
 
@@ -241,7 +241,7 @@ def _provider(call, *args, **kwargs):
     except FileNotFoundError as exc:
         raise ApiError(Message("error.ogc.not_built", reason=cause(exc)), 503, "ServiceUnavailable") from None
     except BackendError as exc:
-        raise ApiError(Message("error.data_unavailable", reason=cause(exc)), 503, "ServiceUnavailable") from None
+        raise unavailable(exc) from None
 
 
 def _now() -> str:

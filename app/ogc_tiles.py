@@ -34,7 +34,7 @@ from geo.ogc import tiles as T
 
 from . import context as app_context
 from . import i18n
-from .errors import ApiError, bad_request, not_found
+from .errors import ApiError, bad_request, not_found, unavailable
 
 bp = Blueprint("ogc_tiles", __name__, url_prefix="/ogc")
 
@@ -82,7 +82,9 @@ def _provider(call):
         raise not_found(exc.args[0]) from None
     except T.TileError as exc:
         raise bad_request(exc.args[0]) from None
-    except (BackendError, OSError) as exc:
+    except BackendError as exc:
+        raise unavailable(exc) from None
+    except OSError as exc:
         raise ApiError(M("error.http.503"), 503, "ServiceUnavailable") from exc
 
 

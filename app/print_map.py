@@ -28,8 +28,8 @@ from geo.maplayers import layerspec
 from geo.messages import Message
 
 from . import context as app_context
-from . import lazy
-from .errors import ApiError, bad_request
+from . import i18n, lazy
+from .errors import ApiError, bad_request, unavailable
 
 if TYPE_CHECKING:
     from geo.printing import mapsheet, profile
@@ -65,12 +65,12 @@ def _gpkg() -> Backend:
         data = app_context.backend()
         data.version()
     except BackendError as exc:
-        raise ApiError(str(exc), 503, "ServiceUnavailable") from None
+        raise unavailable(exc) from None
     return data
 
 
 def _busy() -> Response:
-    message = f"the server is drawing {MAX_RENDERS} maps already; try again in a few seconds"
+    message = i18n.localise(Message("error.print.busy", count=MAX_RENDERS))
     resp = jsonify({"code": "ServiceUnavailable", "description": message, "error": message, "status": 503})
     resp.status_code = 503
     resp.headers["Retry-After"] = str(RETRY_AFTER_S)

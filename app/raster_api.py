@@ -47,7 +47,7 @@ from geo.units.boundaries import LEVELS
 
 from . import context as app_context
 from . import i18n, lazy, security
-from .errors import ApiError, bad_request, cause, error_payload
+from .errors import bad_request, cause, error_payload, unavailable
 
 if TYPE_CHECKING:
     from geo.raster import grid, remoteness, zonal
@@ -110,7 +110,7 @@ def _source() -> tuple[Backend, str]:
         data = app_context.backend()
         return data, data.version()
     except BackendError as exc:
-        raise ApiError(str(exc), 503, "ServiceUnavailable") from None
+        raise unavailable(exc) from None
 
 
 def _cached(source: Backend, key: tuple, make):

@@ -67,7 +67,7 @@ from geo.units import levels as unit_levels
 
 from . import context as app_context
 from . import i18n, print_map, workbench
-from .errors import ApiError, bad_request, error_payload, not_found
+from .errors import bad_request, not_found, unavailable
 
 bp = Blueprint("targets", __name__)
 
@@ -121,13 +121,7 @@ def context():
     try:
         return app_context.backend().targets()
     except BackendError as exc:
-        raise ApiError(exc, 503, "ServiceUnavailable") from None
-
-
-@bp.errorhandler(BackendError)
-def _backend_error(exc):
-    """The database went away in the middle of a request: 503, never 500."""
-    return error_payload(503, "ServiceUnavailable", f"the data are not available ({exc})")
+        raise unavailable(exc) from None
 
 
 # --------------------------------------------------------------------------

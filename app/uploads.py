@@ -64,7 +64,7 @@ from geo.uploads import common, ingest, staging, versions
 
 from . import context as app_context
 from . import i18n, security
-from .errors import ApiError
+from .errors import ApiError, unavailable
 
 bp = Blueprint("uploads", __name__)
 
@@ -272,7 +272,7 @@ def _versions() -> versions.Store:
     try:
         return app_context.backend().versions
     except BackendError as exc:
-        raise ApiError(str(exc), 503, "ServiceUnavailable") from None
+        raise unavailable(exc) from None
 
 
 def _commit(sid: str, who: str) -> versions.Version:

@@ -43,7 +43,7 @@ from geo.messages import Message
 
 from . import context as app_context
 from . import i18n
-from .errors import ApiError, bad_request, cause, not_found
+from .errors import bad_request, cause, not_found, unavailable
 
 bp = Blueprint("workbench", __name__)
 
@@ -241,7 +241,7 @@ def _backend() -> Backend:
     try:
         return app_context.backend()
     except BackendError as exc:
-        raise ApiError(str(exc), 503, "ServiceUnavailable") from None
+        raise unavailable(exc) from None
 
 
 def _spec(layer_id: str) -> layerspec.LayerSpec:

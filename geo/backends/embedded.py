@@ -25,6 +25,7 @@ from geo import settings as geo_settings
 from geo.analysis import query, targeting, warm
 from geo.backends.base import Backend, BackendUnavailable
 from geo.io import export, storage
+from geo.messages import Message
 from geo.ogc import cql2, features, tiles
 from geo.settings import Settings
 from geo.uploads import versions
@@ -55,9 +56,7 @@ class EmbeddedBackend(Backend):
         try:
             return cache.file_version(path).token
         except OSError:
-            raise BackendUnavailable(
-                f"the data are not built yet ({path.name} missing): run `python -m geo build`"
-            ) from None
+            raise BackendUnavailable(Message("error.backend.not_built", name=path.name)) from None
 
     @property
     def versions(self) -> versions.FileStore:

@@ -83,6 +83,7 @@ from geo.analysis import query, targeting
 from geo.backends.base import Backend, BackendError, BackendUnavailable, parse_url, redact
 from geo.indicators import catalogue
 from geo.io import storage
+from geo.messages import Message
 from geo.ogc import cql2, features, tiles
 from geo.uploads import versions
 from geo.uploads.versions import Version, VersionError
@@ -312,7 +313,9 @@ class PostGISBackend(Backend):
         try:
             return psycopg.connect(self.url, autocommit=autocommit, **self._kwargs())
         except psycopg.OperationalError as exc:
-            raise BackendUnavailable(f"cannot connect to the database {self.describe()}: {_first_line(exc)}") from None
+            raise BackendUnavailable(
+                Message("error.backend.cannot_connect", db=self.describe(), reason=_first_line(exc))
+            ) from None
 
     def _get_pool(self):
         pid = os.getpid()
@@ -349,10 +352,7 @@ class PostGISBackend(Backend):
         except psycopg.DataError as exc:  # a value the database cannot hold (NUL, out of range): bad input
             raise features.QueryError(f"invalid value in the query: {_first_line(exc)}") from None
         except psycopg.errors.UndefinedTable:
-            raise BackendUnavailable(
-                f"the database {self.describe()} has no map tables yet: run "
-                f"`python -m geo db init` and `python -m geo db load`"
-            ) from None
+            raise BackendUnavailable(Message("error.backend.no_tables", db=self.describe())) from None
         except psycopg.OperationalError as exc:
             from psycopg_pool import PoolTimeout
 
@@ -360,12 +360,11 @@ class PostGISBackend(Backend):
                 with self.connect():  # raises "cannot connect …: <reason>" when it is down
                     pass
                 raise BackendUnavailable(
-                    f"the database {self.describe()} is busy: no free connection after "
-                    f"{self.pool_timeout} s "
-                    f"(DATABASE_POOL_MAX={self.pool_max} per "
-                    f"process)"
+                    Message("error.backend.busy", db=self.describe(), seconds=self.pool_timeout, pool_max=self.pool_max)
                 ) from None
-            raise BackendUnavailable(f"the database {self.describe()} cannot be reached: {_first_line(exc)}") from None
+            raise BackendUnavailable(
+                Message("error.backend.unreachable", db=self.describe(), reason=_first_line(exc))
+            ) from None
 
     def close(self) -> None:
         """Close this process's pool (tests; servers simply exit)."""
@@ -744,7 +743,7 @@ class PostGISBackend(Backend):
                 return self.snapshot(conn)
         row = conn.execute("SELECT version, created_at FROM dataset_versions WHERE current").fetchone()
         if row is None:
-            raise BackendUnavailable(f"the database {self.describe()} holds no data yet: run `python -m geo db load`")
+            raise BackendUnavailable(Message("error.backend.empty", db=self.describe()))
         return self._snapshot_of(conn, row[0], f"{row[0]}@{row[1].isoformat()}")
 
     def _snapshot_of(self, conn, version: int, token: str | None = None) -> Snapshot:

@@ -72,7 +72,7 @@ import shapely
 
 from geo import paths
 from geo.analysis import classify
-from geo.backends.base import Backend
+from geo.backends.base import Backend, BackendUnavailable
 from geo.crs import METRIC, WGS84
 from geo.indicators import catalogue
 from geo.indicators import values as indicators
@@ -632,13 +632,14 @@ def layer_frame(spec: LayerSpec, year: int | None = None, path: Path | str | Non
     """
     year = check_year(spec, year)
     gdf = read_source(spec.source, path)
+    obs = read_source("observations", path) if spec.source in LEVELS else None
+    _check_columns(spec, gdf, obs)
     if spec.filter:
         keep = pd.Series(True, index=gdf.index)
         for col, allowed in spec.filter.items():
             keep &= gdf[col].map(_norm_value).isin(allowed)
         gdf = gdf[keep].reset_index(drop=True)
     key = ID_COLUMN[spec.source]
-    obs = read_source("observations", path) if spec.source in LEVELS else None
     gdf["value"] = float("nan")
     gdf["obs_year"] = float("nan")
     for col in ("qualifier", "status", "source", "standard", "period", "note", "unit"):
@@ -688,6 +689,20 @@ def layer_frame(spec: LayerSpec, year: int | None = None, path: Path | str | Non
 def read_list_source(obs: pd.DataFrame, indicator: str, level: str) -> str:
     rows = obs[(obs["indicator"] == indicator) & (obs["unit_level"] == level)]
     return "; ".join(dict.fromkeys(rows["source"].dropna().astype(str))) or "?"
+
+
+def _check_columns(spec: LayerSpec, gdf, obs) -> None:
+    """Every column the layer file names is in its source (or, for a popup field, among the
+    observations): a GeoPackage built by an older version of the program lacks some, and says
+    so (:class:`geo.backends.base.BackendUnavailable`, HTTP 503 "rebuild") instead of failing
+    half-way through the layer."""
+    wanted = [*(spec.filter or {}), *([spec.field] if spec.field else [])]
+    if obs is None:
+        wanted += [p for p in spec.popup_fields if p not in ("value", "status", "source")]
+    missing = [c for c in dict.fromkeys(wanted) if c not in gdf.columns]
+    if missing:
+        what = ", ".join(f"{spec.source}.{c}" for c in missing)
+        raise BackendUnavailable(Message("error.backend.stale", what=what))
 
 
 def _popup_field_standard(obs, field: str, year: int | None, standard: str | None) -> str | None:

@@ -251,3 +251,24 @@ def test_a_real_full_disk(gpkg, tmp_path):
     assert not any(p.startswith("versions/") for p in out["left_commit"])
     assert out["retry"] == 201 and out["current"] == 1
     assert not any(p.startswith("staging/") for p in out["left_retry"]), out["left_retry"]
+
+
+@pytest.mark.parametrize(("lang", "text"), [("vi", "hãy chạy lại `python -m geo build`"), ("en", "build` again")])
+def test_a_geopackage_of_an_older_build_is_a_503_that_says_rebuild(gpkg, tmp_path, lang, text):
+    """A GeoPackage built before a layer file named a new column: a clear 503, never a 500."""
+    import pyogrio
+
+    from app import create_app
+
+    old = tmp_path / "kontum.gpkg"
+    shutil.copy(gpkg, old)
+    border = pyogrio.read_dataframe(old, layer="border")
+    pyogrio.write_dataframe(border.drop(columns=["official_source"]), old, layer="border", driver="GPKG")
+    client = create_app({"GEO_GPKG": str(old), "TESTING": True}).test_client()
+    resp = client.get(f"/layers/border.geojson?lang={lang}")
+    assert resp.status_code == 503, resp.get_data(as_text=True)[:300]
+    body = resp.get_json()
+    assert body["code"] == "ServiceUnavailable"
+    assert "border.official_source" in body["description"] and text in body["description"]
+    # the layers that do not need the column still draw
+    assert client.get(f"/layers/poor_rate.geojson?lang={lang}&geometry=none").status_code == 200

@@ -119,7 +119,9 @@ def test_busy_is_503_with_retry_after(app, client):
         resp = client.get("/print?layer=border&format=png&dpi=72")
         assert resp.status_code == 503
         assert int(resp.headers["Retry-After"]) > 0
-        assert "try again" in resp.get_json()["error"]
+        assert "hãy thử lại sau vài giây" in resp.get_json()["error"]  # the reader's language (vi)
+        en = client.get("/print?layer=border&format=png&dpi=72&lang=en")
+        assert en.status_code == 503 and "try again in a few seconds" in en.get_json()["error"]
     finally:
         slots.release()
         slots.release()

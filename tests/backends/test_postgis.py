@@ -394,7 +394,10 @@ def test_service_without_its_database_answers_503():
             r = client.get(path)
             assert r.status_code == 503, (path, r.status_code, r.get_data(as_text=True)[:300])
             body = r.get_json()
-            assert body["code"] == "ServiceUnavailable" and "cannot connect to the database" in body["description"]
+            assert body["code"] == "ServiceUnavailable"
+            assert "không kết nối được cơ sở dữ liệu" in body["description"]  # the reader's language (vi)
+        en = client.get("/ogc/collections?lang=en").get_json()["description"]
+        assert en.startswith("the data are not available (cannot connect to the database")
     finally:
         factory.postgis_backend(url).close()  # its pool would go on trying
     bad = create_app({"TESTING": True, "DATABASE_URL": "postgresql://x:y@h:nope/db"}).test_client()
