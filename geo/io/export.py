@@ -66,6 +66,7 @@ import shapely
 
 from geo.crs import WGS84, ServedCrs
 from geo.io import annex as report_annex
+from geo.messages import Message
 
 FORMATS = {
     "geojson": ("application/geo+json", ".geojson"),
@@ -337,7 +338,7 @@ def crs_note(crs: ServedCrs) -> str:
 
 def _wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     if not isinstance(gdf, gpd.GeoDataFrame):
-        raise ValueError("export needs a GeoDataFrame")
+        raise ValueError(Message("error.export.needs_geodataframe"))
     if gdf.crs is None:
         return gdf.set_crs(WGS84)
     return gdf if gdf.crs.to_epsg() == 4326 else gdf.to_crs(WGS84)
@@ -838,9 +839,9 @@ def export(
     """
     key = str(fmt).lower().strip()
     if key not in FORMATS:
-        raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+        raise ValueError(Message("error.export.unknown_format", got=fmt, expected=", ".join(FORMATS)))
     if geometry is not None and geometry not in GEOMETRY_OPTIONS:
-        raise ValueError(f"unknown geometry option {geometry!r}; expected one of {', '.join(GEOMETRY_OPTIONS)}")
+        raise ValueError(Message("error.export.unknown_geometry", got=geometry, expected=", ".join(GEOMETRY_OPTIONS)))
     gdf = _wgs84(gdf)
     target = written_crs(key, crs)
     if target is not None:
