@@ -163,3 +163,43 @@ def test_a_2025_commune_row_opens_its_popup(view, obs, gpkg):
     page.wait_for_selector(".leaflet-popup-content .kt-popup h3")
     assert page.inner_text(".leaflet-popup-content .kt-popup h3") == c2025[top]
     assert view.errors == []
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_the_comparison_travels_in_the_link(browser, server, lang):  # noqa: F811
+    """A shown comparison is in the page's address: the link opens the same change map (and the
+    swipe view), the level, indicator and years in the form; closed, it leaves the address."""
+    first = Tab(browser, server, DESKTOP)
+    try:
+        page = first.open(f"/?lang={lang}")
+        page.select_option("#kt-cmp-level", "district")
+        page.select_option("#kt-cmp-from", "2016")
+        page.select_option("#kt-cmp-to", "2019")
+        assert _compare(page, "change") == "change"
+        page.wait_for_function("() => location.search.includes('cmp=')")
+        link = page.evaluate("() => location.pathname + location.search")
+        assert "cmp=change~district~poor_rate~2016~2019" in link.replace("%7E", "~")
+        page.click("#kt-cmp-swipe")
+        page.wait_for_function(
+            "() => new URLSearchParams(location.search).get('cmp') === 'swipe~district~poor_rate~2016~2019'"
+        )
+        page.click("#kt-cmp-off")
+        page.wait_for_function("() => !new URLSearchParams(location.search).has('cmp')")
+        assert first.errors == []
+    finally:
+        first.context.close()
+    second = Tab(browser, server, DESKTOP)
+    try:
+        page = second.open(link)
+        page.wait_for_selector("body[data-kt-compare='change']", state="attached", timeout=SLOW)
+        assert page.input_value("#kt-cmp-level") == "district"
+        assert (page.input_value("#kt-cmp-from"), page.input_value("#kt-cmp-to")) == ("2016", "2019")
+        assert page.evaluate("() => document.querySelectorAll('.leaflet-kt-change-pane path').length") == 10
+        assert "2016 → 2019" in page.inner_text("#kt-change-legend")
+        # a link with a comparison the data cannot make falls back to what they can
+        page.goto(second.base + f"/?lang={lang}&cmp=change~commune~poor_rate~1990~2019")
+        page.wait_for_selector("body[data-kt-compare='change']", state="attached", timeout=SLOW)
+        assert page.input_value("#kt-cmp-from") == "2015" and page.input_value("#kt-cmp-to") == "2019"
+        assert second.errors == []
+    finally:
+        second.context.close()

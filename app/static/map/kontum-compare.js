@@ -136,12 +136,27 @@
     box.appendChild(el("div", { class: "kt-message", "data-status": status ? String(status) : null, text: text }));
   }
 
+  // The comparison as one URL value "mode~level~indicator~from~to" (null: none shown), and back.
+  C.param = function () {
+    return C.mode ? [C.mode, C.q.level, C.q.indicator, C.q.from, C.q.to].join("~") : null;
+  };
+  C.restore = function (value) {
+    var bits = String(value || "").split("~");
+    if (bits[0] !== "change" && bits[0] !== "swipe") return Promise.resolve(null);  // a bad link: nothing
+    if (O.levels.some(function (l) { return l.id === bits[1]; })) C.q.level = bits[1];
+    C.q.indicator = bits[2] || C.q.indicator;
+    C.q.from = Number(bits[3]); C.q.to = Number(bits[4]);
+    fixYears();  // what the data do not have falls back to the defaults
+    return C.show(bits[0]);
+  };
+
   C.show = function (mode) {
     clearLayers();
     C.mode = mode;
     C.answer = null;
     var seq = ++C.seq;
     build();
+    KT.emit("compare", mode);
     if (!mode) { document.body.removeAttribute("data-kt-compare"); return Promise.resolve(null); }
     document.body.setAttribute("data-kt-compare", "busy");
     var job = mode === "change" ? showChange(seq) : showSwipe(seq);

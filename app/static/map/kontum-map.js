@@ -97,7 +97,8 @@
   function t(key, params) { return message(S.cfg.i18n, key, params); }
   KT.t = function (key, params) { return t(key, params); };
 
-  // Events for the workbench (kontum-workbench.js): "year", "layer" (an entry drawn or removed).
+  // Events for the workbench (kontum-workbench.js): "year", "layer" (an entry drawn or removed),
+  // "compare" (the comparison of two years shown, changed or closed: kontum-compare.js).
   var listeners = {};
   KT.on = function (name, fn) { (listeners[name] = listeners[name] || []).push(fn); };
   function emit(name, data) {
@@ -105,6 +106,7 @@
       try { fn(data); } catch (e) { console.error("Kon Tum map: " + name + ": " + e.message); }
     });
   }
+  KT.emit = emit;
 
   // ------------------------------------------------------------ pre-init
   // Runs from the page body, before Folium creates the drawing control.

@@ -70,6 +70,7 @@
     if (KT.compare) KT.compare.init(S);
     KT.on("year", function () { buildPanel(); if (W.q.active) W.run(); renderAttributes(); writeUrl(); });
     KT.on("layer", function () { renderAttributes(); writeUrl(); });
+    KT.on("compare", function () { writeUrl(); });
     S.map.on("preclick", onMapClick);  // "click" does not reach the map when a commune's popup takes it
     S.map.on("popupopen", function (e) {
       W.selected = popupCode(e.popup);
@@ -599,6 +600,8 @@
       p.set("attr", [W.attr.sort, W.attr.dir, W.attr.min, W.attr.max].join("~"));
     }
     if (W.selected) p.set("sel", W.selected);
+    var cmp = KT.compare && KT.compare.param && KT.compare.param();
+    if (cmp) p.set("cmp", cmp);
     return p;
   }
 
@@ -648,6 +651,7 @@
     return Promise.all(jobs).then(function () {
       view();
       W.restoring = false;
+      if (params.get("cmp") && KT.compare) KT.compare.restore(params.get("cmp"));  // draws on its own
       var sel = params.get("sel");
       W.ready = true;
       renderAttributes();
