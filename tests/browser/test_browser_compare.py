@@ -64,6 +64,15 @@ def test_change_map_swipe_and_play(view, obs, shots):  # noqa: F811
     assert page.get_attribute("#kt-cmp-summary", "data-down") == str(down)
     n = page.evaluate("() => document.querySelectorAll('.leaflet-kt-change-pane path').length")
     assert n == 102
+    if view.phone:  # folded to its title and demo mark so that the province's north shows
+        _panel(view, False)
+        box = page.locator("#kt-change-legend").bounding_box()
+        assert box["height"] < 90, box
+        assert page.get_attribute(".kt-change-toggle", "aria-expanded") == "false"
+        assert page.locator("#kt-change-legend .kt-demo").is_visible()
+        page.click(".kt-change-toggle")
+        assert page.get_attribute(".kt-change-toggle", "aria-expanded") == "true"
+        assert page.locator("#kt-change-legend").bounding_box()["height"] > box["height"] + 40
     legend = page.inner_text("#kt-change-legend")
     assert (
         "2016 → 2020" in legend

@@ -233,8 +233,20 @@
     }))({ position: "topright" }).addTo(S.map);
   }
 
+  // On a phone the legend starts folded to its title (a button) and its demo mark, so that it does
+  // not cover the province's north; a tap unfolds it.
   function fillLegend(div, body) {
-    div.appendChild(el("div", { class: "kt-legend-title", text: T.change + " " + body.from + " → " + body.to }));
+    var title = T.change + " " + body.from + " → " + body.to;
+    if (window.innerWidth < 760) {  // PHONE of kontum-workbench.js (and kontum-map.css)
+      div.classList.add("kt-folded");
+      div.appendChild(el("button", { type: "button", class: "kt-legend-title kt-change-toggle", "aria-expanded": "false",
+        "aria-controls": "kt-change-legend", text: title, onclick: function (ev) {
+          var open = div.classList.toggle("kt-folded") === false;
+          ev.currentTarget.setAttribute("aria-expanded", open ? "true" : "false");
+        } }));
+    } else {
+      div.appendChild(el("div", { class: "kt-legend-title", text: title }));
+    }
     div.appendChild(el("div", { class: "kt-legend-note", text: body.name + (body.change_unit ? " (" + body.change_unit + ")" : "") }));
     body.legend.forEach(function (e) {
       div.appendChild(el("div", { class: "kt-legend-row" }, [
