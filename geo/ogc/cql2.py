@@ -71,7 +71,7 @@ from pygeofilter import ast, values
 from pygeofilter.parsers import cql2_json
 from pygeofilter.parsers.cql2_text.parser import CQLTransformer
 
-from geo.crs import ServedCrs
+from geo.crs import CRS84_SERVED, ServedCrs
 from geo.messages import Message
 
 from .features import QueryError
@@ -453,6 +453,10 @@ class _Checker:
             raise FilterError(Message("error.filter.not_finite", got=_short(geom.wkt)))
         if self.crs is not None and not self.crs.is_crs84:
             geom = _to_crs84(geom, self.crs)
+        x0, y0, x1, y1 = geom.bounds  # longitude and latitude have a range: POINT(500 500) is no place
+        if x0 < -180 or x1 > 180 or y0 < -90 or y1 > 90:
+            crs = self.crs if self.crs is not None else CRS84_SERVED
+            raise FilterError(Message("error.filter.geometry_crs", crs=crs.name))
         if not shapely.is_valid(geom):
             raise FilterError(
                 Message("error.filter.geometry_invalid", wkt=_short(geom.wkt), reason=shapely.is_valid_reason(geom))

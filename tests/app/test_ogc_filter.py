@@ -296,6 +296,10 @@ BAD = [
         "không hợp lệ",
         "not valid",
     ),
+    # coordinates out of their range are no place (not an empty answer)
+    ({"filter": "S_INTERSECTS(geometry, POINT(500 500))"}, "nằm ngoài vùng xác định của WGS 84", "lies outside"),
+    ({"filter": "S_WITHIN(geometry, POLYGON((0 0, 0 95, 10 95, 0 0)))"}, "nằm ngoài vùng", "lies outside"),
+    ({"filter": "S_INTERSECTS(geometry, POINT(107.8 14.6))", "filter-crs": "EPSG:4326"}, "nằm ngoài", "outside"),
     ({"filter": "name = 'x'", "filter-lang": "ecql"}, "filter-lang", "filter-lang"),
     ({"filter": "name = 'x'", "filter-crs": "EPSG:2154"}, "filter-crs", "filter-crs"),
     ({"filter-lang": "cql2-text"}, "filter-lang", "without filter"),
