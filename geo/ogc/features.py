@@ -95,6 +95,7 @@ from geo.crs import ServedCrs, bbox_to_crs84, from_crs84
 from geo.indicators import standards as poverty_standards
 from geo.indicators import values as indicators
 from geo.io import storage
+from geo.messages import Message
 
 #: Default and maximum page size of ``items`` (the API answers 400 above it).
 DEFAULT_LIMIT = 10
@@ -844,7 +845,7 @@ def parse_filter_value(ptype: str, name: str, raw: str) -> str | int | bool:
     """The typed value of a ``name=raw`` filter (raises :class:`QueryError`)."""
     if ptype == "integer":
         if not _INT_RE.match(raw.strip()):
-            raise QueryError(f"{name}: expected an integer, got {raw!r}")
+            raise QueryError(Message("error.query.integer", name=name, got=raw))
         return int(raw)
     if ptype == "boolean":
         low = raw.strip().lower()
@@ -852,7 +853,7 @@ def parse_filter_value(ptype: str, name: str, raw: str) -> str | int | bool:
             return True
         if low in ("false", "0"):
             return False
-        raise QueryError(f"{name}: expected true or false, got {raw!r}")
+        raise QueryError(Message("error.query.boolean", name=name, got=raw))
     return raw
 
 
@@ -993,22 +994,20 @@ def validate_query(
     checked = []
     for name, raw in (filters or {}).items():
         if name not in columns:
-            raise QueryError(f"unknown property {name!r} for collection {collection_id!r}")
+            raise QueryError(Message("error.query.unknown_property", name=name, collection=collection_id))
         if name not in queryable:
-            raise QueryError(
-                f"property {name!r} is not queryable (floating-point values); queryable: {', '.join(queryable)}"
-            )
+            raise QueryError(Message("error.query.not_queryable", name=name, queryable=", ".join(queryable)))
         ptype = queryable[name]["type"]
         checked.append((name, ptype, parse_filter_value(ptype, name, raw)))
     if year is not None:
         if time != "indicators":
-            raise QueryError(f"collection {collection_id!r} has no indicator years")
+            raise QueryError(Message("error.query.no_years", collection=collection_id))
         if year not in years:
             raise QueryError(
-                f"year {year}: collection {collection_id!r} has indicator years {', '.join(map(str, years))}"
+                Message("error.query.year", year=year, collection=collection_id, years=", ".join(map(str, years)))
             )
         if datetime is not None:
-            raise QueryError("give either year or datetime, not both")
+            raise QueryError(Message("error.query.year_and_datetime"))
         datetime = (year, year)
     served, none, feature_years = None, False, None
     if datetime is not None:
@@ -1023,7 +1022,7 @@ def validate_query(
         # other collections have no temporal geometry: datetime matches every feature
     for name, _ in sortby or []:
         if name not in columns:
-            raise QueryError(f"sortby: unknown property {name!r} for collection {collection_id!r}")
+            raise QueryError(Message("error.query.sortby_unknown", name=name, collection=collection_id))
     return CheckedQuery(boxes, tuple(checked), served, none, feature_years, tuple(sortby or ()))
 
 
@@ -1119,22 +1118,22 @@ def parse_bbox_in(raw: str, crs: ServedCrs) -> tuple[float, ...]:
         return parse_bbox(raw)
     parts = raw.split(",")
     if len(parts) not in (4, 6):
-        raise QueryError(f"bbox: expected 4 numbers in {crs.name} ({crs.axis}) or 6, got {len(parts)}")
+        raise QueryError(Message("error.query.bbox_count_crs", crs=crs.name, axis=crs.axis, got=len(parts)))
     try:
         nums = tuple(float(p) for p in parts)
     except ValueError:
-        raise QueryError(f"bbox: not a list of numbers: {raw!r}") from None
+        raise QueryError(Message("error.query.bbox_numbers", got=raw)) from None
     if not all(math.isfinite(n) for n in nums):
-        raise QueryError("bbox: numbers must be finite")
+        raise QueryError(Message("error.query.bbox_finite"))
     lo, hi = (nums[:2], nums[3:5]) if len(nums) == 6 else (nums[:2], nums[2:])
     if lo[0] > hi[0] or lo[1] > hi[1]:
-        raise QueryError(f"bbox: in {crs.name} the lower corner ({crs.axis}) must come first")
+        raise QueryError(Message("error.query.bbox_order", crs=crs.name, axis=crs.axis))
     try:
         out = bbox_to_crs84(nums, crs)
     except pyproj.exceptions.ProjError as exc:
-        raise QueryError(f"bbox: cannot be converted from {crs.name}: {exc}") from None
+        raise QueryError(Message("error.query.bbox_convert", crs=crs.name, reason=str(exc))) from None
     if not all(math.isfinite(n) for n in out):
-        raise QueryError(f"bbox: lies outside the area {crs.name} is defined for")
+        raise QueryError(Message("error.query.bbox_area", crs=crs.name))
     return parse_bbox(",".join(repr(float(v)) for v in out))
 
 
@@ -1175,25 +1174,25 @@ def parse_bbox(raw: str) -> tuple[float, ...]:
     """
     parts = raw.split(",")
     if len(parts) not in (4, 6):
-        raise QueryError(f"bbox: expected 4 numbers (minlon,minlat,maxlon,maxlat) or 6, got {len(parts)}")
+        raise QueryError(Message("error.query.bbox_count", got=len(parts)))
     try:
         nums = tuple(float(p) for p in parts)
     except ValueError:
-        raise QueryError(f"bbox: not a list of numbers: {raw!r}") from None
+        raise QueryError(Message("error.query.bbox_numbers", got=raw)) from None
     if not all(math.isfinite(n) for n in nums):
-        raise QueryError("bbox: numbers must be finite")
+        raise QueryError(Message("error.query.bbox_finite"))
     if len(nums) == 6:
         minx, miny, minz, maxx, maxy, maxz = nums
         if minz > maxz:
-            raise QueryError("bbox: the minimum height is above the maximum height")
+            raise QueryError(Message("error.query.bbox_height"))
     else:
         minx, miny, maxx, maxy = nums
     if not (-180 <= minx <= 180 and -180 <= maxx <= 180):
-        raise QueryError("bbox: longitudes must be within -180..180 (WGS84)")
+        raise QueryError(Message("error.query.bbox_lon"))
     if not (-90 <= miny <= 90 and -90 <= maxy <= 90):
-        raise QueryError("bbox: latitudes must be within -90..90 (WGS84)")
+        raise QueryError(Message("error.query.bbox_lat"))
     if miny > maxy:
-        raise QueryError("bbox: the minimum latitude is above the maximum latitude")
+        raise QueryError(Message("error.query.bbox_lat_order"))
     return nums
 
 
@@ -1206,14 +1205,12 @@ _DATE_RE = re.compile(
 def _parse_instant(raw: str) -> dt.datetime:
     m = _DATE_RE.match(raw)
     if not m:
-        raise QueryError(
-            f"datetime: {raw!r} is not a date-time (RFC 3339, e.g. 2018, 2018-06-30 or 2018-06-30T00:00:00Z)"
-        )
+        raise QueryError(Message("error.query.datetime_format", got=raw))
     y, mo, d, hh, mi, ss = (int(g) if g else None for g in m.groups())
     try:
         return dt.datetime(y, mo or 1, d or 1, hh or 0, mi or 0, ss or 0)
     except ValueError as exc:
-        raise QueryError(f"datetime: {raw!r} is not a valid date ({exc})") from None
+        raise QueryError(Message("error.query.datetime_invalid", got=raw, reason=str(exc))) from None
 
 
 def parse_datetime(raw: str) -> tuple[int | None, int | None]:
@@ -1224,19 +1221,19 @@ def parse_datetime(raw: str) -> tuple[int | None, int | None]:
     """
     raw = raw.strip()
     if not raw:
-        raise QueryError("datetime: empty value")
+        raise QueryError(Message("error.query.datetime_empty"))
     if "/" not in raw:
         y = _parse_instant(raw).year
         return (y, y)
     if raw.count("/") != 1:
-        raise QueryError(f"datetime: {raw!r} is not an instant or an interval start/end")
+        raise QueryError(Message("error.query.datetime_shape", got=raw))
     start, end = raw.split("/")
     lo = None if start in ("", "..") else _parse_instant(start)
     hi = None if end in ("", "..") else _parse_instant(end)
     if lo is None and hi is None:
-        raise QueryError("datetime: an interval needs at least one bounded end")
+        raise QueryError(Message("error.query.datetime_open"))
     if lo is not None and hi is not None and lo > hi:
-        raise QueryError(f"datetime: the interval {raw!r} ends before it starts")
+        raise QueryError(Message("error.query.datetime_order", got=raw))
     return (lo.year if lo else None, hi.year if hi else None)
 
 
@@ -1253,11 +1250,11 @@ def parse_sortby(raw: str) -> list[tuple[str, bool]]:
         desc = term.startswith("-")
         name = term[1:] if term[:1] in "+-" and term else term
         if not name or not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
-            raise QueryError(f"sortby: {raw!r} is not a list of [+|-]property")
+            raise QueryError(Message("error.query.sortby_shape", got=raw))
         out.append((name, desc))
     names = [n for n, _ in out]
     if len(set(names)) != len(names):
-        raise QueryError("sortby: a property is listed twice")
+        raise QueryError(Message("error.query.sortby_twice"))
     return out
 
 
