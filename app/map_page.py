@@ -1104,8 +1104,10 @@ def render_page(lang: str, path) -> str:
     )
     m.default_js = [(n, _static(u)) for n, u in LEAFLET_JS]
     m.default_css = [(n, _static(u)) for n, u in LEAFLET_CSS]
-    # no Folium fit here: the page script fits the province once the layout is final
-    # (kontum-workbench.js fitProvince, with the phone's padding), a second fit could come after it
+    # A first fit as the map is made (so that no tile is asked for at another zoom), with the
+    # desktop's legend padding; the page script fits again once the layout is final, with the
+    # phone's padding on a phone (kontum-workbench.js fitProvince).
+    m.fit_bounds([[y0, x0], [y1, x1]], padding_top_left=(10, 10), padding_bottom_right=(250, 10))
 
     context = _context_layer(lang, path, bounds)
     context.add_to(m)
