@@ -443,6 +443,16 @@ def test_phone_layout(phone, lang, shots):
     assert x0 >= -2 and y0 >= -2 and x1 <= w + 2 and y1 <= h + 2
     assert (x1 - x0) / w > 0.75 or (y1 - y0) / h > 0.75  # the next quarter zoom step would cut it
     page.screenshot(path=f"{shots}/phone_{lang}_open.png")
+    # the header's controls and the demo mark are whole, in its width (the title wraps instead)
+    head = page.evaluate(
+        """() => ['kt-panel-toggle', 'kt-demo-notice', 'kt-lang-toggle'].map(id => {
+            const e = document.getElementById(id), r = e.getBoundingClientRect();
+            return [r.left, r.right, e.scrollWidth <= e.clientWidth + 1, e.innerText.trim()]; })"""
+    )
+    assert all(ok for _, _, ok, _ in head), head
+    assert head[0][1] <= head[1][0] and head[1][1] <= head[2][0] and head[2][1] <= 390, head
+    assert head[1][3] == ("⚠ minh họa" if lang == "vi" else "⚠ demo data")
+    assert page.get_attribute("#kt-lang-toggle", "aria-label") == ("English" if lang == "vi" else "Tiếng Việt")
     assert page.is_hidden("#kt-search")
     page.click("#kt-panel-toggle")
     page.wait_for_selector("#kt-search", state="visible")
