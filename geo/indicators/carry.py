@@ -87,6 +87,7 @@ CROSSWALK_SOURCES = {
     "district": "GSO list of administrative units 2020 (data/sources/facts/admin_units_2020.csv: district_code)",
 }
 SYNTHETIC_NOTE = "dữ liệu minh họa / demo data"
+#: The columns of the observations table, in order (also :data:`geo.indicators.catalogue.OBS_COLUMNS`).
 OBS_FIELDS = (
     "unit_level",
     "gso_code",

@@ -50,22 +50,8 @@ QUALIFIERS = ("=", ">", "<", "~")
 LEVELS = unit_levels.NAMES
 PROVINCE_CODE = "62"
 KEY = ["unit_level", "gso_code", "indicator", "year", "standard"]
-#: The columns of the observations table, in order.
-OBS_COLUMNS = [
-    "unit_level",
-    "gso_code",
-    "unit_name",
-    "indicator",
-    "year",
-    "period",
-    "qualifier",
-    "value",
-    "unit",
-    "standard",
-    "status",
-    "source",
-    "note",
-]
+#: The columns of the observations table, in order (one list: :data:`geo.indicators.carry.OBS_FIELDS`).
+OBS_COLUMNS = list(carry.OBS_FIELDS)
 ALTERNATIVE = "alternative:"
 
 
