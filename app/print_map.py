@@ -21,7 +21,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, request
 
 from geo.backends.base import Backend, BackendError
 from geo.maplayers import layerspec
@@ -29,7 +29,7 @@ from geo.messages import Message
 
 from . import context as app_context
 from . import i18n, lazy
-from .errors import ApiError, bad_request, unavailable
+from .errors import ApiError, bad_request, error_payload, unavailable
 
 if TYPE_CHECKING:
     from geo.printing import mapsheet, profile
@@ -70,8 +70,7 @@ def _gpkg() -> Backend:
 
 
 def _busy() -> Response:
-    message = i18n.localise(Message("error.print.busy", count=MAX_RENDERS))
-    resp = jsonify({"code": "ServiceUnavailable", "description": message, "error": message, "status": 503})
+    resp, _ = error_payload(503, "ServiceUnavailable", i18n.localise(Message("error.print.busy", count=MAX_RENDERS)))
     resp.status_code = 503
     resp.headers["Retry-After"] = str(RETRY_AFTER_S)
     return resp

@@ -237,7 +237,7 @@
   // not cover the province's north; a tap unfolds it.
   function fillLegend(div, body) {
     var title = T.change + " " + body.from + " → " + body.to;
-    if (window.innerWidth < 760) {  // PHONE of kontum-workbench.js (and kontum-map.css)
+    if (window.innerWidth < KT.PHONE) {
       div.classList.add("kt-folded");
       div.appendChild(el("button", { type: "button", class: "kt-legend-title kt-change-toggle", "aria-expanded": "false",
         "aria-controls": "kt-change-legend", text: title, onclick: function (ev) {

@@ -45,6 +45,9 @@
   // The page's other scripts (workbench, allocation, compare) build their elements with these two.
   KT.el = el;
   KT.svgEl = svgEl;
+  // px: below this width the page is laid out for a phone (as the max-width of kontum-map.css)
+  var PHONE = 760;
+  KT.PHONE = PHONE;
 
   // Escape for the few places Leaflet wants an HTML string (layer control names).
   function esc(text) {
@@ -1120,7 +1123,7 @@
       if (S.flash) S.map.removeLayer(S.flash);
       S.flash = L.geoJSON(f, { pane: "kt-highlight", interactive: false,
         style: { color: "#00b8d4", weight: 4, fill: false } }).addTo(S.map);
-      var size = S.map.getSize(), wide = size.x > 760;
+      var size = S.map.getSize(), wide = size.x > PHONE;
       return new Promise(function (resolve) {
         whenStill(function () { openAt(code, f, source); resolve(); });
         // room above the outline for the popup, which opens upwards from the commune's centre
@@ -1365,7 +1368,7 @@
       }
     }).addTo(S.map);
     if (fit === false) return;
-    var wide = S.map.getSize().x > 760;
+    var wide = S.map.getSize().x > PHONE;
     S.map.fitBounds(S.highlight.getBounds(), { paddingTopLeft: [30, 30], paddingBottomRight: [wide ? 280 : 30, 30], maxZoom: 11 });
   }
 

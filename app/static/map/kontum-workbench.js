@@ -18,7 +18,7 @@
   var W = {};
   KT.workbench = W;
   var S = null, O = null, T = null;
-  var PHONE = 760;  // px: below this width the panel is a bottom sheet (as kontum-map.css)
+  var PHONE = KT.PHONE;  // below this width the panel is a bottom sheet (kontum-map.js)
 
   var el = KT.el;  // kontum-map.js
 
