@@ -97,8 +97,8 @@ def _cmd_profile(args: argparse.Namespace) -> int:
     except profile.ProfileError as exc:
         raise CliError(f"--{exc}" if exc.param in ("level", "lang") else str(exc)) from None
     _write(args.out, data)
-    pages = len(dict.fromkeys(codes))
-    print(f"wrote {args.out} ({pages} page{'s' if pages > 1 else ''}, {len(data) // 1024} KiB)")
+    units = len(dict.fromkeys(codes))
+    print(f"wrote {args.out} ({units} profile{'s' if units > 1 else ''}, {len(data) // 1024} KiB)")
     return 0
 
 

@@ -63,7 +63,7 @@ from geo.crs import METRIC, WGS84
 from geo.indicators import values as indicator_values
 from geo.io import storage
 from geo.maplayers import layerspec
-from geo.printing import fonts
+from geo.printing import citations, fonts
 from geo.uploads import versions
 
 # Fonts: matplotlib's bundled DejaVu Sans (Vietnamese diacritics), embedded as TrueType
@@ -538,7 +538,7 @@ def sheet_texts(spec: layerspec.LayerSpec, opts: SheetOptions, data: SheetData, 
         parts.append(t["standard"].format(standard="; ".join(standards)))
     sources = []
     for s in _unique(rows["source"]):
-        sources += [p.strip() for p in s.split("; ")]
+        sources += citations.split_sources(s)
     base = [t["base_sources"]] + ([t["roads_source"]] if spec.source == "roads" else [])
     n_syn = int((rows["status"] == "synthetic").sum())
     version = t["base_build"] if data.version == 0 else t["version_n"].format(n=data.version)

@@ -1,11 +1,13 @@
-"""Unit profiles: one A4 page per commune, district or 2025 commune, many pages in one PDF.
+"""Unit profiles: one A4 page per commune, district or 2025 commune, many in one PDF.
 
 A planner briefing on a commune needs one sheet: where it is (a locator
 map), its figures with year, poverty standard, status and source, its
 poverty series (one line per standard: figures under different standards are
 never joined), its programme status (Program 135, 30a district, new-rural),
 the works in it, its 2025 commune, its distance to the international border
-and to the main roads (UTM 48N), and the quality flag of its boundary.
+and to the main roads (UTM 48N), and the quality flag of its boundary.  Every
+document cited is one numbered reference with the sections cited; references
+that do not fit go on to a continuation page, never left out.
 
 :func:`check_request` checks a level and codes (raising :class:`ProfileError`
 naming the parameter); :func:`render_profiles` draws the pages.  The level is
@@ -37,8 +39,10 @@ import pandas as pd
 import shapely
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import PathPatch, Rectangle
 from matplotlib.path import Path as MplPath
+from matplotlib.transforms import Affine2D
 
 from geo import cache
 from geo.analysis import query
@@ -46,6 +50,7 @@ from geo.crs import METRIC
 from geo.indicators import values as indicator_values
 from geo.messages import Message
 from geo.printing import mapsheet
+from geo.printing.citations import References
 
 #: level → (layer, observation level, GSO code pattern)
 LEVELS: dict[str, tuple[str, str, str]] = {
@@ -58,6 +63,9 @@ MAX_UNITS = 120  # pages in one PDF (every commune of the province fits)
 PAGE_MM = (210.0, 297.0)
 MM = 1 / 25.4
 SIMPLIFY_M = 60.0  # locator map geometry tolerance (metres): far below what 70 mm shows
+LOCATOR_MM = (58.0, 63.0)  # the locator map (Kon Tum is taller than wide); the facts beside it set the height
+REFERENCE_SIZES = (5.6, 5.0)  # points: the sources block shrinks to fit before it goes on to a second page
+LINE_MM = 0.45  # line spacing of the references, mm per point of type size
 
 #: Figures shown, in this order, when the unit has them.
 INDICATORS = (
@@ -108,11 +116,13 @@ TEXTS: dict[str, dict] = {
         "households": "{n} hộ",
         "budget": "{n} triệu đồng",
         "sources": "Nguồn",
+        "sources_continued": "Nguồn (tiếp theo)",
         "demo": "⚠ dữ liệu minh họa / demo data: các giá trị đánh dấu “minh họa” là số liệu tổng hợp, "
         "không phải số liệu công bố.",
         "locator": "Vị trí",
         "none": "—",
-        "page": "Trang {i}/{n}",
+        "page": "Hồ sơ {i}/{n}",
+        "page_continued": "{page} · tiếp theo",
         "made": "In từ Bản đồ nghèo tỉnh Kon Tum · khoảng cách đo trên UTM 48N (EPSG:32648)",
         "no_series": "Không có chuỗi số liệu tỷ lệ hộ nghèo cho đơn vị này.",
         "quality_flags": {
@@ -148,11 +158,13 @@ TEXTS: dict[str, dict] = {
         "households": "{n} households",
         "budget": "{n} million VND",
         "sources": "Sources",
+        "sources_continued": "Sources (continued)",
         "demo": "⚠ dữ liệu minh họa / demo data: values marked “synthetic” are generated figures, "
         "not published statistics.",
         "locator": "Location",
         "none": "—",
-        "page": "Page {i}/{n}",
+        "page": "Profile {i}/{n}",
+        "page_continued": "{page} · continued",
         "made": "Printed from the Kon Tum poverty map · distances measured in UTM 48N (EPSG:32648)",
         "no_series": "No poverty-rate series for this unit.",
         "quality_flags": {
@@ -426,7 +438,7 @@ def _text(ax, x, y, s, size, **kw):
 
 
 def _wrap(text: str, width_mm: float, size: float) -> list[str]:
-    chars = max(6, int(width_mm / (size * 25.4 / 72 * 0.55)))
+    chars = max(6, int(width_mm / (size * 25.4 / 72 * 0.52)))
     return textwrap.wrap(str(text), chars, break_long_words=True) or [""]
 
 
@@ -446,22 +458,6 @@ def _unit_text(unit: str, lang: str) -> str:
             "criteria": "tiêu chí",
         }.get(unit, unit)
     return unit
-
-
-class _Sources:
-    """Footnote numbers for the sources of a page, in order of first use."""
-
-    def __init__(self):
-        self.items: list[str] = []
-
-    def number(self, source: str) -> str:
-        parts = [p.strip() for p in str(source).split("; ") if p.strip()]
-        nums = []
-        for p in parts or ["—"]:
-            if p not in self.items:
-                self.items.append(p)
-            nums.append(self.items.index(p) + 1)
-        return ",".join(str(n) for n in nums[:4]) + ("…" if len(nums) > 4 else "")
 
 
 def _facts(page, ctx: Context, u: Unit, lang: str, x: float, top: float, w: float) -> float:
@@ -582,7 +578,7 @@ def _locator(fig, ctx: Context, u: Unit, box_mm) -> None:
 
 
 def _figures(
-    page, ctx: Context, u: Unit, lang: str, notes: _Sources, x: float, top: float, w: float
+    page, ctx: Context, u: Unit, lang: str, notes: References, x: float, top: float, w: float
 ) -> tuple[float, int]:
     t = TEXTS[lang]
     cols = (0, 62, 86, 98, 150, 170)  # mm from x
@@ -668,7 +664,7 @@ def _series(fig, ctx: Context, u: Unit, lang: str, box_mm) -> None:
         ax.text(0.5, 0.5, t["no_series"], ha="center", va="center", fontsize=7, transform=ax.transAxes)
 
 
-def _works(page, u: Unit, lang: str, notes: _Sources, x: float, top: float, w: float, bottom: float) -> float:
+def _works(page, u: Unit, lang: str, notes: References, x: float, top: float, w: float, bottom: float) -> float:
     t = TEXTS[lang]
     cur = top
     _text(page, x, cur, t["works"], 10, fontweight="bold", va="top")
@@ -699,6 +695,30 @@ def _works(page, u: Unit, lang: str, notes: _Sources, x: float, top: float, w: f
     return cur
 
 
+def _reference_lines(k: int, entry: str, w: float, size: float) -> list[str]:
+    return [line if j == 0 else "     " + line for j, line in enumerate(_wrap(f"[{k}] {entry}", w, size))]
+
+
+def _references(page, entries: list[tuple[int, str]], x: float, top: float, w: float, bottom: float, sizes=None):
+    """Draw the numbered references ``(number, text)`` from ``top`` down to ``bottom`` in the
+    largest of ``sizes`` (default :data:`REFERENCE_SIZES`) at which all fit; at the smallest,
+    the whole references that fit, returning the others for a continuation page — a reference
+    is never left out or cut in two."""
+    sizes = sizes or REFERENCE_SIZES
+    for size in sizes:
+        blocks = [_reference_lines(k, entry, w, size) for k, entry in entries]
+        if sum(map(len, blocks)) * size * LINE_MM <= top - bottom:
+            break
+    cur = top
+    for n, block in enumerate(blocks):
+        if cur - len(block) * size * LINE_MM < bottom:
+            return entries[n:]
+        for line in block:
+            _text(page, x, cur, line, size, color="#37474f", va="top")
+            cur -= size * LINE_MM
+    return []
+
+
 def _version(ctx: Context, lang: str) -> str:
     """``Dữ liệu: bản dựng gốc (phiên bản 0), ngày 2026-12-01`` — the map sheet's wording."""
     words = mapsheet.TEXTS[lang]
@@ -707,20 +727,47 @@ def _version(ctx: Context, lang: str) -> str:
     return words["version"].format(version=version, date=date, digest="").rsplit(" · ", 1)[0]
 
 
-def page_figure(ctx: Context, u: Unit, lang: str, i: int, n: int) -> Figure:
-    """One A4 portrait page."""
-    t = TEXTS[lang]
-    w, h = PAGE_MM
+class _Sheet:
+    """A page in millimetres drawn straight on the figure: the text, rules and boxes of a
+    profile need no axes (an axes' ticks and clearing were a tenth of a page's time)."""
+
+    def __init__(self, fig: Figure, w: float, h: float):
+        self.fig = fig
+        self.mm = Affine2D().scale(1 / w, 1 / h) + fig.transFigure
+
+    def text(self, x: float, y: float, s: str, **kw):
+        return self.fig.text(x, y, s, transform=self.mm, **kw)
+
+    def plot(self, xs, ys, **kw) -> None:
+        self.fig.add_artist(Line2D(xs, ys, transform=self.mm, **kw))
+
+    def add_patch(self, patch) -> None:
+        patch.set_transform(self.mm)
+        self.fig.add_artist(patch)
+
+
+def _page(w: float, h: float) -> tuple[Figure, _Sheet]:
     fig = Figure(figsize=(w * MM, h * MM), dpi=72)
     fig.patch.set_facecolor("white")
-    page = fig.add_axes((0, 0, 1, 1))
-    page.set_xlim(0, w)
-    page.set_ylim(0, h)
-    page.set_axis_off()
+    return fig, _Sheet(fig, w, h)
+
+
+def _footer(page, ctx: Context, lang: str, w: float, m: float, label: str) -> None:
+    page.plot([m, w - m], [m + 3.5, m + 3.5], color="#b0bec5", linewidth=0.5)
+    _text(page, m, m, f"{_version(ctx, lang)} · {TEXTS[lang]['made']}", 6, color="#546e7a")
+    _text(page, w - m, m, label, 6, color="#546e7a", ha="right")
+
+
+def page_figure(ctx: Context, u: Unit, lang: str, i: int, n: int) -> list[Figure]:
+    """The A4 portrait page of one unit, and a continuation page when its references do not fit."""
+    t = TEXTS[lang]
+    w, h = PAGE_MM
+    fig, page = _page(w, h)
     m = 12.0
-    notes = _Sources()
+    notes = References()
+    name = str(u.row.get("name") or u.code)
     _text(page, m, h - m, t["kind"][u.level], 9, color="#546e7a", fontweight="bold", va="top")
-    _text(page, m, h - m - 5, str(u.row.get("name") or u.code), 17, fontweight="bold", va="top")
+    _text(page, m, h - m - 5, name, 17, fontweight="bold", va="top")
     sub = [t["code"].format(code=u.code)]
     if u.level == "commune" and u.row.get("district_name"):
         sub.append(str(u.row["district_name"]))
@@ -729,31 +776,36 @@ def page_figure(ctx: Context, u: Unit, lang: str, i: int, n: int) -> Figure:
     top = h - m - 21
     # figures first (they decide the demo banner), drawn below the facts row
     facts_bottom = _facts(page, ctx, u, lang, m, top, 118)
-    _locator(fig, ctx, u, (w - m - 68, top - 74, 68, 74))
-    _text(page, w - m - 68, top + 1.2, t["locator"], 7, color="#546e7a", va="bottom")
-    cur = min(facts_bottom, top - 76) - 3
+    _locator(fig, ctx, u, (w - m - LOCATOR_MM[0], top - LOCATOR_MM[1], *LOCATOR_MM))
+    _text(page, w - m - LOCATOR_MM[0], top + 1.2, t["locator"], 7, color="#546e7a", va="bottom")
+    cur = min(facts_bottom, top - LOCATOR_MM[1] - 2) - 3
     cur, n_syn = _figures(page, ctx, u, lang, notes, m, cur, w - 2 * m)
     chart_top = cur - 3
-    chart_h = 52
+    chart_h = 48
     _series(fig, ctx, u, lang, (m + 9, chart_top - chart_h + 14, 100, chart_h - 20))
     _works(page, u, lang, notes, m + 118, chart_top, w - 2 * m - 118, chart_top - chart_h - 2)
-    cur = chart_top - chart_h - 6
+    cur = chart_top - chart_h - 1
     if n_syn or any((df["status"] == "synthetic").any() for df in u.series.values()):
         page.add_patch(Rectangle((m, cur - 6), w - 2 * m, 6, facecolor="#fdecea", edgecolor="#b71c1c", linewidth=0.8))
         _text(page, m + 2, cur - 3, t["demo"], 7, color="#b71c1c", fontweight="bold", va="center")
         cur -= 9
     _text(page, m, cur, t["sources"], 8, fontweight="bold", va="top")
-    cur -= 4
-    for k, src in enumerate(notes.items, start=1):
-        for j, line in enumerate(_wrap(f"[{k}] {src}", w - 2 * m, 5.6)):
-            if cur < m + 6:
-                break
-            _text(page, m, cur, line if j == 0 else "     " + line, 5.6, color="#37474f", va="top")
-            cur -= 2.5
-    page.plot([m, w - m], [m + 3.5, m + 3.5], color="#b0bec5", linewidth=0.5)
-    _text(page, m, m, f"{_version(ctx, lang)} · {t['made']}", 6, color="#546e7a")
-    _text(page, w - m, m, t["page"].format(i=i, n=n), 6, color="#546e7a", ha="right")
-    return fig
+    rest = _references(page, list(enumerate(notes.entries(), start=1)), m, cur - 4, w - 2 * m, m + 6)
+    label = t["page"].format(i=i, n=n)
+    _footer(page, ctx, lang, w, m, label)
+    pages = [fig]
+    while rest:  # continuation pages until every reference is printed
+        more, page = _page(w, h)
+        _text(page, m, h - m, f"{t['kind'][u.level]} · {name}", 9, color="#546e7a", fontweight="bold", va="top")
+        _text(page, m, h - m - 6, t["sources_continued"], 8, fontweight="bold", va="top")
+        left = _references(page, rest, m, h - m - 11, w - 2 * m, m + 6, sizes=(7.0,))
+        if left == rest:  # a reference longer than a page (a pasted text): its start, cut at the page edge
+            _references(page, rest[:1], m, h - m - 11, w - 2 * m, -float("inf"), sizes=(7.0,))
+            left = rest[1:]
+        rest = left
+        _footer(page, ctx, lang, w, m, t["page_continued"].format(page=label))
+        pages.append(more)
+    return pages
 
 
 def render_profiles(codes: Sequence[str], level: str | None, source: mapsheet.Source, lang: str = "vi") -> bytes:
@@ -767,7 +819,8 @@ def render_profiles(codes: Sequence[str], level: str | None, source: mapsheet.So
     meta = {"CreationDate": None, "ModDate": None, "Title": title, "Creator": TEXTS[lang]["made"].split(" · ")[0]}
     with PdfPages(out, metadata=meta) as pdf:
         for i, code in enumerate(codes, start=1):
-            pdf.savefig(page_figure(ctx, unit_data(ctx, level, code), lang, i, len(codes)))
+            for fig in page_figure(ctx, unit_data(ctx, level, code), lang, i, len(codes)):
+                pdf.savefig(fig)
     return out.getvalue()
 
 
