@@ -1106,8 +1106,12 @@ def render_page(lang: str, path) -> str:
     m.default_css = [(n, _static(u)) for n, u in LEAFLET_CSS]
     # A first fit as the map is made (so that no tile is asked for at another zoom), with the
     # desktop's legend padding; the page script fits again once the layout is final, with the
-    # phone's padding on a phone (kontum-workbench.js fitProvince).
-    m.fit_bounds([[y0, x0], [y1, x1]], padding_top_left=(10, 10), padding_bottom_right=(250, 10))
+    # phone's padding on a phone (kontum-workbench.js fitProvince).  Not animated: Leaflet
+    # animates a zoom of up to 4 levels, and a page fit made while that animation ran was
+    # undone when it ended (a phone then opened at this fit's zoom 7, shifted east).
+    first_fit = folium.FitBounds([[y0, x0], [y1, x1]], padding_top_left=(10, 10), padding_bottom_right=(250, 10))
+    first_fit.options["animate"] = False
+    m.add_child(first_fit)
 
     context = _context_layer(lang, path, bounds)
     context.add_to(m)

@@ -70,6 +70,16 @@ def test_page_renders_in_vietnamese_with_local_assets_only(client):
     assert [layer["id"] for layer in config["layers"]][0] == "poor_rate"
 
 
+def test_the_first_fit_is_not_animated(client):
+    """Leaflet animates a fit of up to 4 zoom levels; the page script's own fit, made while that
+    ran, was undone when it ended (a phone opened at zoom 7). The first fit jumps."""
+    html = client.get("/").get_data(as_text=True)
+    fits = re.findall(r"\.fitBounds\(\s*(\[\[.*?\]\]),\s*(\{.*?\})\s*\);", html, re.S)
+    assert len(fits) == 1
+    options = json.loads(fits[0][1])
+    assert options["animate"] is False and options["paddingBottomRight"] == [250, 10]
+
+
 def test_page_in_english(client):
     html = client.get("/?lang=en").get_data(as_text=True)
     assert '<html lang="en">' in html and "Kon Tum poverty map" in html
