@@ -281,7 +281,7 @@ def _commit(sid: str, who: str) -> versions.Version:
     except common.UploadError as exc:
         raise _api_error(exc) from None
     except versions.VersionError as exc:
-        raise ApiError(str(exc), 409, "Conflict") from None
+        raise ApiError(exc, 409, "Conflict") from None
     except OSError as exc:
         current_app.logger.exception("writing a dataset version failed")
         raise ApiError(M("error.upload.write_failed", kind=type(exc).__name__), 503, "ServiceUnavailable") from None
@@ -337,7 +337,7 @@ def api_restore(number: int):
     try:
         versions.restore(number, _versions())
     except versions.VersionError as exc:
-        raise ApiError(str(exc), 404 if "no dataset version" in str(exc) else 400) from None
+        raise ApiError(exc, 404 if "no dataset version" in str(exc) else 400) from None
     return jsonify({"current": versions.current_number(_versions())})
 
 

@@ -149,8 +149,21 @@ def _rebuild(mid: str, params: dict[str, Any]) -> Message:
 
 
 def _render(mid: str, lang: str, params: Mapping[str, Any]) -> str:
-    values = {k: (v.text(lang) if isinstance(v, Message) else v) for k, v in params.items()}
+    values = {k: _value(v, lang) for k, v in params.items()}
     return text(mid, lang, **values)
+
+
+def _value(v: Any, lang: str) -> Any:
+    """A parameter in ``lang``: a message rendered; a list holding messages joined with ``"; "``.
+
+    >>> _value([Message("page.title"), "x"], "en"), _value(["a", "b"], "en")
+    ('Kon Tum poverty map; x', ['a', 'b'])
+    """
+    if isinstance(v, Message):
+        return v.text(lang)
+    if isinstance(v, (list, tuple)) and any(isinstance(x, Message) for x in v):
+        return "; ".join(x.text(lang) if isinstance(x, Message) else str(x) for x in v)
+    return v
 
 
 def localise(value: Any, lang: str) -> str:

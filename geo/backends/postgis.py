@@ -1018,10 +1018,10 @@ class PostGISBackend(Backend):
             "SELECT version, manifest FROM dataset_versions WHERE version = %s AND version > 0", (int(number),)
         )
         if rows and rows[0][1].get("pruned"):
-            raise VersionError(f"dataset version {number} was pruned (MAP_KEEP_VERSIONS); it cannot be restored")
+            raise VersionError(Message("error.version.pruned", number=number))
         if not rows:
-            have = ", ".join(str(v.number) for v in self.list_versions()) or "none"
-            raise VersionError(f"there is no dataset version {number} (versions: {have}; 0 is the base build)")
+            have = ", ".join(str(v.number) for v in self.list_versions())
+            raise VersionError(versions.no_version(number, have))
         return self._version_obj(rows[0][0], rows[0][1])
 
     def keep_version(self, number: int) -> None:
@@ -1068,17 +1068,12 @@ class PostGISBackend(Backend):
             row = conn.execute("SELECT version FROM dataset_versions WHERE version = %s", (int(number),)).fetchone()
             if row is None:
                 if number == 0:
-                    raise VersionError(
-                        f"the database {self.describe()} holds no base data: run `python -m geo db load`"
-                    )
+                    raise VersionError(Message("error.version.db_no_base", db=self.describe()))
                 have = [
                     r[0]
                     for r in conn.execute("SELECT version FROM dataset_versions WHERE version > 0 ORDER BY version")
                 ]
-                raise VersionError(
-                    f"there is no dataset version {number} (versions: "
-                    f"{', '.join(map(str, have)) or 'none'}; 0 is the base build)"
-                )
+                raise VersionError(versions.no_version(number, ", ".join(map(str, have))))
             if number != 0:
                 self.get_version(number)  # a pruned version has no rows to serve: refused
             conn.execute("UPDATE dataset_versions SET current = false WHERE current")
@@ -1103,9 +1098,7 @@ class PostGISBackend(Backend):
             self._lock_xact(conn, LOCK_VERSIONS)
             row = conn.execute("SELECT version FROM dataset_versions WHERE current").fetchone()
             if row is None:
-                raise versions.VersionError(
-                    f"the database {self.describe()} holds no data: run `python -m geo db load` first"
-                )
+                raise versions.VersionError(Message("error.version.db_no_base", db=self.describe()))
             parent = int(row[0])
             number = int(conn.execute("SELECT max(version) FROM dataset_versions").fetchone()[0]) + 1
             snap = self._snapshot_of(conn, parent)

@@ -36,12 +36,24 @@ COVERAGE_TOL_KM2 = 0.05  # gaps or overlaps larger than this fail
 
 @dataclass(frozen=True)
 class Check:
+    """One check of the data: its name and detail are catalogue messages (or plain text).
+
+    >>> c = Check(Message("check.observations.sources"), False, Message("check.observations.no_source", n=2))
+    >>> c.line(), c.message().text("vi")
+    ('[FAIL] every value has a source: 2 rows without source', 'mọi giá trị có nguồn: 2 dòng không có nguồn')
+    """
+
     name: str
     ok: bool
     detail: str
 
     def line(self) -> str:
+        """The build's report line (English: the command line and the logs)."""
         return f"[{'OK' if self.ok else 'FAIL'}] {self.name}: {self.detail}"
+
+    def message(self) -> Message:
+        """``name: detail`` as one message, for a reader in another language."""
+        return Message("check.line", name=self.name, detail=self.detail)
 
 
 def check_units(communes: gpd.GeoDataFrame, districts: gpd.GeoDataFrame) -> list[Check]:
@@ -168,9 +180,11 @@ def check_observations(
     unknown = sorted(set(obs["indicator"]) - set(catalogue.index))
     out.append(
         Check(
-            "indicators catalogued",
+            Message("check.observations.catalogued"),
             not unknown,
-            f"unknown: {unknown}" if unknown else f"{obs['indicator'].nunique()} indicators",
+            Message("check.observations.unknown_indicators", ids=unknown)
+            if unknown
+            else Message("check.observations.n_indicators", n=obs["indicator"].nunique()),
         )
     )
     known = {"province": {"62"}, "district": set(districts["gso_code"]), "commune": set(communes["gso_code"])}
@@ -179,17 +193,31 @@ def check_observations(
     bad = obs[[code not in known.get(level, set()) for level, code in zip(obs["unit_level"], obs["gso_code"])]]
     out.append(
         Check(
-            "observation codes known",
+            Message("check.observations.codes"),
             bad.empty,
-            f"{len(bad)} rows with unknown codes: {sorted(set(bad['gso_code']))[:10]}"
+            Message("check.observations.unknown_codes", n=len(bad), codes=sorted(set(bad["gso_code"]))[:10])
             if len(bad)
-            else f"{len(obs)} rows",
+            else Message("check.observations.n_rows", n=len(obs)),
         )
     )
     statuses = set(obs["status"]) - {"official", "reported", "derived", "synthetic"}
-    out.append(Check("status values", not statuses, f"bad: {sorted(statuses)}" if statuses else "all valid"))
+    out.append(
+        Check(
+            Message("check.observations.statuses"),
+            not statuses,
+            Message("check.observations.bad_statuses", got=sorted(statuses))
+            if statuses
+            else Message("check.observations.statuses_valid"),
+        )
+    )
     nosource = int((obs["source"].fillna("").str.strip() == "").sum())
-    out.append(Check("every value has a source", nosource == 0, f"{nosource} rows without source"))
+    out.append(
+        Check(
+            Message("check.observations.sources"),
+            nosource == 0,
+            Message("check.observations.no_source", n=nosource),
+        )
+    )
     return out
 
 

@@ -86,6 +86,7 @@ from geo.errors import CliError
 from geo.indicators import carry, catalogue
 from geo.indicators.values import STATUS_RANK
 from geo.io import storage
+from geo.messages import Message
 
 POINTER = paths.POINTER
 MANIFEST = "manifest.json"
@@ -101,6 +102,15 @@ KEPT = "kept.json"
 
 class VersionError(ValueError):
     """A version that does not exist, or a version that may not be written."""
+
+
+def no_version(number: int, have: str) -> Message:
+    """The message for a version that does not exist, with the numbers that do.
+
+    >>> str(no_version(4, "1, 2"))
+    'there is no dataset version 4 (versions: 1, 2; 0 is the base build)'
+    """
+    return Message("error.version.missing", number=number, have=have or "—")
 
 
 class DiskFullError(OSError):
@@ -343,10 +353,10 @@ def _file_get(number: int) -> Version:
     manifest = _read_manifest(path) if path.is_dir() else None
     limit = visible_limit()
     if manifest is not None and not (path / GPKG).is_file() and (limit is None or number <= limit):
-        raise VersionError(f"dataset version {number} was pruned (MAP_KEEP_VERSIONS); it cannot be restored")
+        raise VersionError(Message("error.version.pruned", number=number))
     if manifest is None or not (path / GPKG).is_file() or (limit is not None and number > limit):
-        have = ", ".join(str(v.number) for v in _file_list()) or "none"
-        raise VersionError(f"there is no dataset version {number} (versions: {have}; 0 is the base build)")
+        have = ", ".join(str(v.number) for v in _file_list())
+        raise VersionError(no_version(number, have))
     return Version(number, path, manifest)
 
 
@@ -355,7 +365,7 @@ def _payload(number: int) -> Version:
     path = _dir(number)
     manifest = _read_manifest(path) if path.is_dir() else None
     if manifest is None:
-        raise VersionError(f"there is no dataset version {number} (its payload is gone)")
+        raise VersionError(Message("error.version.payload_gone", number=number))
     return Version(number, path, manifest)
 
 
@@ -490,10 +500,10 @@ def compose(parent: int, extra: tuple[Path, dict, int] | None = None) -> dict:
     """The layers of version ``parent`` rebuilt from the base, plus an optional new payload."""
     base = base_gpkg()
     if not base.is_file():
-        raise VersionError(f"{base} does not exist: run `python -m geo build` first")
+        raise VersionError(Message("error.version.no_base", path=str(base)))
     layers = read_layers(base)
     if "observations" not in layers:
-        raise VersionError(f"{base} has no observations table: rebuild it")
+        raise VersionError(Message("error.version.no_observations", path=str(base)))
     for v in chain(parent):
         layers = apply_payload(layers, v.path, v.manifest, v.number)
     if extra is not None:
@@ -632,12 +642,12 @@ def check_new_rows(layers: dict, new: pd.DataFrame) -> None:
     failed = [
         c
         for c in checks.check_observations(new, cat.set_index("id"), layers["communes"], layers["districts"])
-        if not c.ok and not (c.name == "observation codes known" and at_2025.any())
+        if not c.ok and not (getattr(c.name, "id", None) == "check.observations.codes" and at_2025.any())
     ]
     if at_2025.any():  # the build's checks know the 2020 levels only: codes checked level by level here
         failed += _codes_unknown(new, layers)
     if failed:
-        raise VersionError("the upload fails the data checks: " + "; ".join(c.line() for c in failed))
+        raise VersionError(Message("error.version.checks_failed", checks=[c.message() for c in failed]))
 
 
 def _codes_unknown(rows: pd.DataFrame, layers: dict) -> list:
@@ -646,8 +656,8 @@ def _codes_unknown(rows: pd.DataFrame, layers: dict) -> list:
     >>> layers = {"communes": pd.DataFrame({"gso_code": ["23314"]}), "districts": pd.DataFrame({"gso_code": []}),
     ...           "communes_2025": pd.DataFrame({"gso_code": ["23317"]})}
     >>> rows = pd.DataFrame({"unit_level": ["commune_2025", "commune_2025"], "gso_code": ["23317", "23314"]})
-    >>> [c.detail for c in _codes_unknown(rows, layers)]
-    ["unknown commune_2025 codes: ['23314']"]
+    >>> [(str(c.detail), c.detail.text("vi")) for c in _codes_unknown(rows, layers)]
+    [("unknown commune_2025 codes: ['23314']", "mã commune_2025 không biết: ['23314']")]
     """
     from geo.build import checks
 
@@ -661,7 +671,13 @@ def _codes_unknown(rows: pd.DataFrame, layers: dict) -> list:
     for level, grp in rows.groupby("unit_level"):
         bad = sorted(set(grp["gso_code"].astype(str)) - known.get(level, set()))
         if bad:
-            out.append(checks.Check("observation codes known", False, f"unknown {level} codes: {bad[:10]}"))
+            out.append(
+                checks.Check(
+                    Message("check.observations.codes"),
+                    False,
+                    Message("check.observations.unknown_level_codes", level=level, codes=bad[:10]),
+                )
+            )
     return out
 
 
@@ -709,7 +725,7 @@ def _file_create(
             check = storage.list_layers(tmp / GPKG)
             missing = set(layers) - set(check)
             if missing:
-                raise VersionError(f"the new GeoPackage lacks {sorted(missing)}; nothing was changed")
+                raise VersionError(Message("error.version.incomplete", missing=sorted(missing)))
             warm.write_for(tmp / GPKG)  # its border and road distances, before it is frozen
             base = base_gpkg().stat()
             manifest["base"] = {
@@ -848,14 +864,14 @@ def _file_restore(number: int) -> Version | None:
         _record_published()  # before the pointer moves away from the current version
         if number == 0:
             if not base_gpkg().is_file():
-                raise VersionError(f"{base_gpkg()} does not exist: run `python -m geo build` first")
+                raise VersionError(Message("error.version.no_base", path=str(base_gpkg())))
             _set_pointer(0)
             return None
         v = _file_get(number)
         try:
             storage.list_layers(v.gpkg)
         except Exception as exc:  # a damaged file must never become current
-            raise VersionError(f"version {number} cannot be read ({type(exc).__name__}); not restored") from None
+            raise VersionError(Message("error.version.unreadable", number=number, kind=type(exc).__name__)) from None
         _set_pointer(number)
         return v
 

@@ -160,6 +160,8 @@ def test_delete_and_restore(client, state):
     assert paths.gpkg_path() == versions.base_gpkg()
     assert client.post("/api/versions/1/restore", headers=bearer()).get_json() == {"current": 1}
     assert_error(client.post("/api/versions/9/restore", headers=bearer()), 404, "no dataset version 9")
+    vi = client.post("/api/versions/9/restore?lang=vi", headers=bearer())
+    assert_error(vi, 404, "không có phiên bản dữ liệu 9 (các phiên bản: 1; 0 là bản dựng gốc)")
 
 
 @pytest.mark.parametrize(

@@ -272,3 +272,33 @@ def test_killed_ingest_leaves_the_served_version_intact(state, gpkg, tmp_path, p
     assert v.number == 2 and versions.current_number() == 2
     assert [v.number for v in versions.list_versions()] == [1, 2]
     assert sorted(p.name for p in (state / "versions").iterdir()) == ["0001", "0002"]
+
+
+def test_rows_failing_the_data_checks_are_refused_in_the_readers_language(gpkg):
+    """An upload's rows that fail the build's observation checks (unknown status, no source,
+    unknown 2025 code) are refused with every failed check named, in Vietnamese and English."""
+    layers = versions.read_layers(gpkg)
+    rows = pd.DataFrame(
+        {
+            "unit_level": ["commune", "commune", "commune_2025"],
+            "gso_code": ["23368", "23368", "99999"],
+            "indicator": ["poor_rate", "poor_rate", "poor_rate"],
+            "year": [2020, 2020, 2020],
+            "value": [40.0, 41.0, 30.0],
+            "standard": [STD, STD, STD],
+            "status": ["made-up", "official", "official"],
+            "source": ["a report", "", "a report"],
+        }
+    )
+    with pytest.raises(versions.VersionError) as exc:
+        versions.check_new_rows(layers, versions.normalise_observations(rows))
+    message = exc.value.args[0]
+    assert str(message) == (
+        "the upload fails the data checks: status values: bad: ['made-up']; every value has a source: "
+        "1 rows without source; observation codes known: unknown commune_2025 codes: ['99999']"
+    )
+    assert message.text("vi") == (
+        "tệp tải lên không qua các bước kiểm tra dữ liệu: giá trị tình trạng: không hợp lệ: ['made-up'] "
+        "(chỉ nhận official, reported, derived, synthetic); mọi giá trị có nguồn: 1 dòng không có nguồn; "
+        "mã đơn vị đã biết: mã commune_2025 không biết: ['99999']"
+    )
