@@ -103,6 +103,23 @@ def section(prefix: str, lang: str) -> dict[str, str]:
     return dict(_section(prefix, lang_or_default(lang)))
 
 
+def tree(prefix: str, lang: str) -> dict[str, Any]:
+    """Every message under ``prefix`` in ``lang`` as nested tables: ``kind.commune`` is
+    ``out["kind"]["commune"]`` — the word tables of a printed page (a copy: yours to change).
+
+    >>> tree("print.profile", "en")["kind"]["district"]
+    'DISTRICT PROFILE'
+    """
+    out: dict[str, Any] = {}
+    for key, value in _section(prefix, lang_or_default(lang)).items():
+        *parents, leaf = key.split(".")
+        node = out
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return out
+
+
 @functools.cache
 def _section(prefix: str, lang: str) -> dict[str, str]:
     start = prefix + "."

@@ -44,6 +44,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from geo import messages
+
 SHEET_ANNEX = "phu_luc_annex"
 LOCALE_VI = "[$-42A]"  # Vietnamese (Vietnam), LCID 0x042A
 NUMBER_FORMATS = {
@@ -53,98 +55,12 @@ NUMBER_FORMATS = {
     3: LOCALE_VI + "#,##0.000",
 }
 
-#: Units of measure in each language (catalogue units are English words).
-UNITS = {
-    "vi": {
-        "%": "%",
-        "households": "hộ",
-        "persons": "người",
-        "count": "số",
-        "million VND": "triệu đồng",
-        "million VND per household": "triệu đồng/hộ",
-        "km": "km",
-        "km²": "km²",
-        "ha": "ha",
-        "pp": "điểm %",
-        "persons/km²": "người/km²",
-        "criteria": "tiêu chí",
-        "points": "điểm",
-        "VND/person/month": "đồng/người/tháng",
-    },
-    "en": {"count": "number", "million VND per household": "million VND/household", "flag": ""},
-}
 #: Kinds of figure a subtotal adds up (catalogue ``kind``), and units that add up.
 ADDITIVE_KINDS = ("count", "amount")
 ADDITIVE_UNITS = ("households", "persons", "count", "million VND", "km", "km²", "ha")
 
-STATUS = {
-    "vi": {"official": "chính thức", "reported": "báo cáo", "derived": "tính toán", "synthetic": "minh họa"},
-    "en": {"official": "official", "reported": "reported", "derived": "derived", "synthetic": "synthetic"},
-}
-YES_NO = {"vi": ("Có", "Không"), "en": ("Yes", "No")}
 
-TEXTS = {
-    "vi": {
-        "annex": "PHỤ LỤC",
-        "no": "STT",
-        "level": "Cấp đơn vị: {level} ({n} đơn vị)",
-        "levels": {
-            "commune": "xã",
-            "commune_2020": "xã",
-            "district": "huyện",
-            "commune_2025": "xã (sau sắp xếp 2025)",
-            "unit": "đơn vị",
-        },
-        "measure": "Đơn vị tính: {units}",
-        "year": "Năm số liệu: {years}",
-        "standard": "Chuẩn nghèo: {standards}",
-        "source_ref": "Nguồn: xem cuối bảng",
-        "demo": "⚠ dữ liệu minh họa / demo data: {n} giá trị là số liệu minh họa (tổng hợp), không phải số liệu "
-        "công bố; không dùng để ra quyết định.",
-        "status": "Tình trạng số liệu",
-        "standard_col": "Chuẩn",
-        "year_col": "Năm",
-        "in_year": "năm {year}",
-        "subtotal": "Cộng {name} ({n} đơn vị)",
-        "total": "Toàn tỉnh ({n} đơn vị)",
-        "total_2025": "Tổng cộng ({n} đơn vị)",
-        "sources": "Nguồn số liệu:",
-        "notes": "Ghi chú:",
-        "rates_note": "Các tỷ lệ (%) không cộng dồn ở dòng cộng; số hộ, số người và số tiền được cộng.",
-        "made": "Lập từ Bản đồ nghèo tỉnh Kon Tum, lúc {at}. Hệ tọa độ: {crs}.",
-        "untitled": "Bảng số liệu",
-    },
-    "en": {
-        "annex": "ANNEX",
-        "no": "No.",
-        "level": "Units: {level} ({n} units)",
-        "levels": {
-            "commune": "communes",
-            "commune_2020": "communes",
-            "district": "districts",
-            "commune_2025": "2025 communes",
-            "unit": "units",
-        },
-        "measure": "Units of measure: {units}",
-        "year": "Year of the data: {years}",
-        "standard": "Poverty standard: {standards}",
-        "source_ref": "Sources: see below the table",
-        "demo": "⚠ dữ liệu minh họa / demo data: {n} values are synthetic demonstration figures, not published "
-        "statistics; do not use them for decisions.",
-        "status": "Data status",
-        "standard_col": "Standard",
-        "year_col": "Year",
-        "in_year": "{year}",
-        "subtotal": "Subtotal {name} ({n} units)",
-        "total": "Province total ({n} units)",
-        "total_2025": "Total ({n} units)",
-        "sources": "Sources:",
-        "notes": "Notes:",
-        "rates_note": "Rates (%) are not added up in the subtotal rows; households, persons and money are.",
-        "made": "Made with the Kon Tum poverty map at {at}. Coordinates: {crs}.",
-        "untitled": "Data table",
-    },
-}
+TEXTS = {lang: messages.tree("annex", lang) for lang in ("vi", "en")}  # the catalogue's ``annex`` words
 
 #: Columns the annex knows by name: (vi, en, unit, decimals, total).
 KNOWN: dict[str, tuple[str, str, str, int, str]] = {
@@ -244,7 +160,7 @@ def unit_label(unit: str, lang: str) -> str:
     """
     if not unit or unit == "flag":
         return ""
-    return UNITS.get(lang, {}).get(unit, unit)
+    return "" if unit == "flag" else messages.section("unit", lang).get(unit, unit)
 
 
 def _decimals(series: pd.Series, unit: str) -> int:
@@ -397,9 +313,9 @@ def _cell(value, col: Column, lang: str):
     if value is None or _missing(value):
         return None
     if col.kind == "status":
-        return STATUS[lang].get(str(value), str(value))
+        return messages.section("status", lang).get(str(value), str(value))
     if isinstance(value, (bool, np.bool_)) or col.kind == "flag":
-        return YES_NO[lang][0] if bool(value) else YES_NO[lang][1]
+        return messages.text("page.yes" if bool(value) else "page.no", lang)
     if isinstance(value, (np.integer,)):
         return int(value)
     if isinstance(value, (float, np.floating)):

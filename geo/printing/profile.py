@@ -44,7 +44,7 @@ from matplotlib.patches import PathPatch, Rectangle
 from matplotlib.path import Path as MplPath
 from matplotlib.transforms import Affine2D
 
-from geo import cache
+from geo import cache, messages
 from geo.analysis import query
 from geo.crs import METRIC
 from geo.indicators import values as indicator_values
@@ -88,97 +88,17 @@ PROGRAMMES = ("p135_2016", "p135_2017_2020", "ntm_recognised", "poor_district_30
 SERIES_COLOURS = {"poor_rate": "#b71c1c", "near_poor_rate": "#1565c0"}
 STANDARD_MARKERS = ("o", "s", "^", "D")
 
-TEXTS: dict[str, dict] = {
-    "vi": {
-        "kind": {"commune": "HỒ SƠ XÃ", "district": "HỒ SƠ HUYỆN", "commune_2025": "HỒ SƠ XÃ (SAU SẮP XẾP 2025)"},
-        "code": "Mã {code}",
-        "province": "Tỉnh Kon Tum (đến 30/6/2025)",
-        "province_2025": "Tỉnh Quảng Ngãi (từ 1/7/2025, NQ 1677/NQ-UBTVQH15)",
-        "facts": "Thông tin chung",
-        "district": "Huyện",
-        "unit_2025": "Xã năm 2025",
-        "members": "Gồm các xã cũ",
-        "area": "Diện tích",
-        "border": "Khoảng cách tới biên giới",
-        "on_border": "xã biên giới ({countries})",
-        "roads": "Khoảng cách tới đường chính",
-        "quality": "Chất lượng ranh giới",
-        "n_communes": "Số xã",
-        "programmes": "Chương trình",
-        "listed": "có",
-        "not_listed": "không",
-        "indicators": "Chỉ tiêu",
-        "head": ("Chỉ tiêu", "Giá trị", "Năm", "Chuẩn nghèo", "Tình trạng", "Nguồn"),
-        "series": "Tỷ lệ hộ nghèo và cận nghèo theo năm (mỗi chuẩn nghèo một đường)",
-        "works": "Công trình, dự án",
-        "no_works": "Không có công trình nào được ghi nhận.",
-        "more_works": "… và {n} công trình nữa",
-        "households": "{n} hộ",
-        "budget": "{n} triệu đồng",
-        "sources": "Nguồn",
-        "sources_continued": "Nguồn (tiếp theo)",
-        "demo": "⚠ dữ liệu minh họa / demo data: các giá trị đánh dấu “minh họa” là số liệu tổng hợp, "
-        "không phải số liệu công bố.",
-        "locator": "Vị trí",
-        "none": "—",
-        "page": "Hồ sơ {i}/{n}",
-        "page_continued": "{page} · tiếp theo",
-        "made": "In từ Bản đồ nghèo tỉnh Kon Tum · khoảng cách đo trên UTM 48N (EPSG:32648)",
-        "no_series": "Không có chuỗi số liệu tỷ lệ hộ nghèo cho đơn vị này.",
-        "quality_flags": {
-            "exact_official_2025": "chính xác (ranh giới chính thức 2025)",
-            "good": "tốt",
-            "uncertain": "chưa chắc chắn",
-        },
-    },
-    "en": {
-        "kind": {"commune": "COMMUNE PROFILE", "district": "DISTRICT PROFILE", "commune_2025": "2025 COMMUNE PROFILE"},
-        "code": "Code {code}",
-        "province": "Kon Tum province (to 30 June 2025)",
-        "province_2025": "Quảng Ngãi province (from 1 July 2025, NQ 1677/NQ-UBTVQH15)",
-        "facts": "Facts",
-        "district": "District",
-        "unit_2025": "2025 commune",
-        "members": "Former communes",
-        "area": "Area",
-        "border": "Distance to the border",
-        "on_border": "border commune ({countries})",
-        "roads": "Distance to main roads",
-        "quality": "Boundary quality",
-        "n_communes": "Communes",
-        "programmes": "Programmes",
-        "listed": "yes",
-        "not_listed": "no",
-        "indicators": "Indicators",
-        "head": ("Indicator", "Value", "Year", "Poverty standard", "Status", "Source"),
-        "series": "Poor and near-poor household rates by year (one line per poverty standard)",
-        "works": "Works and projects",
-        "no_works": "No work is recorded.",
-        "more_works": "… and {n} more works",
-        "households": "{n} households",
-        "budget": "{n} million VND",
-        "sources": "Sources",
-        "sources_continued": "Sources (continued)",
-        "demo": "⚠ dữ liệu minh họa / demo data: values marked “synthetic” are generated figures, "
-        "not published statistics.",
-        "locator": "Location",
-        "none": "—",
-        "page": "Profile {i}/{n}",
-        "page_continued": "{page} · continued",
-        "made": "Printed from the Kon Tum poverty map · distances measured in UTM 48N (EPSG:32648)",
-        "no_series": "No poverty-rate series for this unit.",
-        "quality_flags": {
-            "exact_official_2025": "exact (official 2025 boundary)",
-            "good": "good",
-            "uncertain": "uncertain",
-        },
-    },
-}
-STATUS = {
-    "vi": {"official": "chính thức", "reported": "báo cáo", "derived": "tính toán", "synthetic": "minh họa"},
-    "en": {"official": "official", "reported": "reported", "derived": "derived", "synthetic": "synthetic"},
-}
-COUNTRIES = {"vi": {"LAO": "Lào", "KHM": "Campuchia"}, "en": {"LAO": "Laos", "KHM": "Cambodia"}}
+
+def _texts(lang: str) -> dict:
+    """The page's words in ``lang`` from the catalogue (``print.profile``); ``head`` as a tuple."""
+    out = messages.tree("print.profile", lang)
+    out["head"] = tuple(out["head"][f"c{i}"] for i in range(1, len(out["head"]) + 1))
+    return out
+
+
+TEXTS: dict[str, dict] = {lang: _texts(lang) for lang in LANGS}
+STATUS = {lang: messages.section("status", lang) for lang in LANGS}
+COUNTRIES = {lang: messages.section("country", lang) for lang in LANGS}
 
 
 class ProfileError(ValueError):
@@ -447,17 +367,7 @@ def _name(ctx: Context, indicator: str, lang: str) -> str:
 
 
 def _unit_text(unit: str, lang: str) -> str:
-    if unit in ("%", ""):
-        return unit
-    if lang == "vi":
-        return {
-            "households": "hộ",
-            "persons": "người",
-            "persons/km²": "người/km²",
-            "km": "km",
-            "criteria": "tiêu chí",
-        }.get(unit, unit)
-    return unit
+    return unit if unit in ("%", "") else messages.section("unit", lang).get(unit, unit)
 
 
 def _facts(page, ctx: Context, u: Unit, lang: str, x: float, top: float, w: float) -> float:
