@@ -38,6 +38,7 @@ from typing import Any, NamedTuple
 import geopandas as gpd
 import pandas as pd
 
+from geo import messages
 from geo.errors import CliError
 from geo.units.names import LEVELS, OTHER_LEVEL, VINTAGE, NameIndex, clean_code, clean_text, load_level, other_units
 
@@ -339,90 +340,7 @@ class MissingUnit(NamedTuple):
     name: str
 
 
-_TEXT = {
-    "en": {
-        "title": "Join report (level {level}): {rows} data rows, {units} units; columns: {cols}",
-        "matched_by_code": "matched by code",
-        "matched_by_name": "matched by name",
-        "ambiguous": "ambiguous",
-        "unmatched": "unmatched",
-        "duplicates": "duplicates",
-        "code_name_conflicts": "code/name conflicts",
-        "units_without_data": "units without data",
-        "of": "of",
-        "ok": "OK: every row matched exactly one unit.",
-        "problems": "Problems:",
-        "warnings": "Warnings (the row was joined):",
-        "fuzzy": "Name matches that are not exact (check them):",
-        "missing": "Units without data ({n}):",
-        "row": "row",
-        "amb": '{row}: "{name}" is ambiguous: {cands}; add a district column',
-        "dup": "{row}: duplicate of row {first} ({unit}); row {first} was kept",
-        "empty": "{row}: no code and no name",
-        "unknown_code": '{row}: "{name}" unmatched: unknown code {detail}',
-        "unknown_district": '{row}: "{name}" unmatched: unknown district "{detail}"',
-        "not_in_district": '{row}: "{name}" unmatched: not in {detail}; that name is in {where}',
-        "not_found": '{row}: "{name}" unmatched: no unit of that name',
-        "conflict": '{row}: code {code} ({unit}) but name "{name}" ({other}); joined on {used}',
-        "conflict_unknown": '{row}: unknown code {code}; joined by the name "{name}" on {used}',
-        "refused": '{row}: code {code} ({unit}) but name "{name}" ({other}): they point at different units; '
-        "not joined (confirm row {row} to join it on {used})",
-        "confirmed": '{row}: code {code} ({unit}) but name "{name}" ({other}); confirmed, joined on {used}',
-        "other_level": '{row}: "{name}" unmatched: {what}; {hint}',
-        "part_of": "a {vintage} unit, now part of {where} [{units}]",
-        "formed_from": "a {vintage} unit, formed from {where} [{units}]",
-        "hint": "{vintage} figures go to level {level}",
-        "namesakes": "Names also used by units of the other vintage (matched at this level; check them):",
-        "namesake": '{row}: "{name}" -> {code}; also the name of {units}',
-        "confirmed_rows": "Confirmed rows: {rows}",
-        "unused": "Confirmed rows without a code/name conflict (check the row numbers): {rows}",
-        "nothing": "no unique unit",
-        "commune": "commune",
-        "district": "district",
-        "commune_2025": "commune (from 1 July 2025)",
-    },
-    "vi": {
-        "title": "Báo cáo ghép dữ liệu (cấp {level}): {rows} dòng dữ liệu, {units} đơn vị; cột: {cols}",
-        "matched_by_code": "khớp theo mã",
-        "matched_by_name": "khớp theo tên",
-        "ambiguous": "không xác định (trùng tên)",
-        "unmatched": "không khớp",
-        "duplicates": "dòng trùng",
-        "code_name_conflicts": "mã và tên mâu thuẫn",
-        "units_without_data": "đơn vị không có dữ liệu",
-        "of": "/",
-        "ok": "OK: mọi dòng khớp đúng một đơn vị.",
-        "problems": "Vấn đề:",
-        "warnings": "Cảnh báo (dòng vẫn được ghép):",
-        "fuzzy": "Khớp tên không nguyên văn (cần kiểm tra):",
-        "missing": "Đơn vị không có dữ liệu ({n}):",
-        "row": "dòng",
-        "amb": '{row}: "{name}" trùng tên nhiều đơn vị: {cands}; hãy thêm cột huyện',
-        "dup": "{row}: trùng với dòng {first} ({unit}); giữ dòng {first}",
-        "empty": "{row}: không có mã và tên",
-        "unknown_code": '{row}: "{name}" không khớp: mã {detail} không tồn tại',
-        "unknown_district": '{row}: "{name}" không khớp: không rõ huyện "{detail}"',
-        "not_in_district": '{row}: "{name}" không khớp: không có trong {detail}; tên này có ở {where}',
-        "not_found": '{row}: "{name}" không khớp: không có đơn vị nào tên này',
-        "conflict": '{row}: mã {code} ({unit}) nhưng tên "{name}" ({other}); ghép theo {used}',
-        "conflict_unknown": '{row}: mã {code} không tồn tại; ghép theo tên "{name}" vào {used}',
-        "refused": '{row}: mã {code} ({unit}) nhưng tên "{name}" ({other}): mã và tên chỉ hai đơn vị khác nhau; '
-        "không ghép (xác nhận dòng {row} để ghép theo {used})",
-        "confirmed": '{row}: mã {code} ({unit}) nhưng tên "{name}" ({other}); đã xác nhận, ghép theo {used}',
-        "other_level": '{row}: "{name}" không khớp: {what}; {hint}',
-        "part_of": "đơn vị năm {vintage}, nay thuộc {where} [{units}]",
-        "formed_from": "đơn vị năm {vintage}, hợp nhất từ {where} [{units}]",
-        "hint": "số liệu theo đơn vị năm {vintage} tải lên ở cấp {level}",
-        "namesakes": "Tên trùng với đơn vị của kỳ khác (đã ghép ở cấp này; cần kiểm tra):",
-        "namesake": '{row}: "{name}" -> {code}; cũng là tên của {units}',
-        "confirmed_rows": "Các dòng đã xác nhận: {rows}",
-        "unused": "Các dòng được xác nhận nhưng không có mâu thuẫn mã/tên (kiểm tra số dòng): {rows}",
-        "nothing": "không xác định duy nhất",
-        "commune": "xã",
-        "district": "huyện",
-        "commune_2025": "xã (từ 1/7/2025)",
-    },
-}
+_TEXT = {lang: messages.section("join", lang) for lang in ("en", "vi")}  # the catalogue's ``join`` words
 LISTS = (
     "matched_by_code",
     "matched_by_name",
