@@ -39,14 +39,6 @@ def staging_ttl() -> int:
     return settings.active().staging_ttl_s
 
 
-#: The messages of this module (one place, for the translation catalogue).
-MESSAGES = {
-    "staging_full": "the server's disk is full: the upload was not kept (nothing was left behind); "
-    "try again once space is freed",
-    "staging_failed": "the server could not keep the upload ({error}); nothing was left behind",
-}
-
-
 class UploadError(ValueError):
     """A refused upload: one clear message and the HTTP status it maps to."""
 
@@ -125,10 +117,9 @@ def disk_full_error(exc: OSError) -> UploadError:
     """The 503 refusal for a version that could not be written (``exc``: a full disk or
     another write failure); nothing was left behind."""
     if versions.disk_full(exc):
-        return UploadError(versions.DISK_FULL_MESSAGE, 503, "ServiceUnavailable")
+        return UploadError(Message("error.upload.disk_full"), 503, "ServiceUnavailable")
     return UploadError(
-        f"the server could not write the new version ({type(exc).__name__}); nothing was changed and "
-        "the current version is still served",
+        Message("error.upload.version_not_written", kind=type(exc).__name__),
         503,
         "ServiceUnavailable",
     )

@@ -20,8 +20,9 @@ import shutil
 import time
 from pathlib import Path
 
+from geo.messages import Message
 from geo.uploads import boundaries, ingest, versions
-from geo.uploads.common import MESSAGES, UploadError, staging_ttl
+from geo.uploads.common import UploadError, staging_ttl
 
 _ID_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
@@ -79,9 +80,9 @@ def stage(data: bytes, filename: str, params: dict, who: str, kind: str = "obser
     except OSError as exc:  # a full disk, a read-only state folder…: refused, nothing left behind
         shutil.rmtree(tmp, ignore_errors=True)
         if versions.disk_full(exc):
-            raise UploadError(MESSAGES["staging_full"], 503, "ServiceUnavailable") from None
+            raise UploadError(Message("error.upload.staging_full"), 503, "ServiceUnavailable") from None
         raise UploadError(
-            MESSAGES["staging_failed"].format(error=type(exc).__name__), 503, "ServiceUnavailable"
+            Message("error.upload.staging_failed", kind=type(exc).__name__), 503, "ServiceUnavailable"
         ) from None
     return sid, meta["expires"]
 

@@ -150,6 +150,10 @@ def test_full_disk_at_staging_is_a_503_and_leaves_nothing(client, state, monkeyp
 
     monkeypatch.setattr(staging, "write_staged", fill_the_disk)
     assert_error(upload(client, "review_2020_communes.csv"), 503, "disk is full")
+    form = {"file": (io.BytesIO((FIX / "review_2020_communes.csv").read_bytes()), "r.csv"), "year": "2020"}
+    form["standard"] = "2016-2020"
+    vi = client.post("/api/uploads?lang=vi", data=form, headers=bearer(), content_type="multipart/form-data")
+    assert_error(vi, 503, "ổ đĩa của máy chủ đã đầy: tệp tải lên không được giữ")
     assert staged(state) == []
 
 
