@@ -554,7 +554,8 @@ def _series(fig, ctx: Context, u: Unit, lang: str, box_mm) -> None:
                 label=label,
             )
             drawn = True
-    ax.set_title(t["series"], fontsize=8, loc="left", fontfamily=mapsheet.FONT)
+    title = "\n".join(_wrap(t["series"], box_mm[2] + 5, 8))  # not into the works column beside it
+    ax.set_title(title, fontsize=8, loc="left", fontfamily=mapsheet.FONT)
     ax.tick_params(labelsize=6.5)
     ax.grid(True, color="#eceff1", linewidth=0.5)
     for sp in ("top", "right"):
