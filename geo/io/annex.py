@@ -60,7 +60,10 @@ ADDITIVE_KINDS = ("count", "amount")
 ADDITIVE_UNITS = ("households", "persons", "count", "million VND", "km", "km²", "ha")
 
 
-TEXTS = {lang: messages.tree("annex", lang) for lang in ("vi", "en")}  # the catalogue's ``annex`` words
+TEXTS = {lang: messages.tree("annex", lang) for lang in messages.LANGS}  # the catalogue's ``annex`` words
+#: Units of measure and data statuses in each language (catalogue units are English words).
+UNITS = {lang: messages.section("unit", lang) for lang in messages.LANGS}
+STATUS = {lang: messages.section("status", lang) for lang in messages.LANGS}
 
 #: Columns the annex knows by name: (vi, en, unit, decimals, total).
 KNOWN: dict[str, tuple[str, str, str, int, str]] = {
@@ -160,7 +163,7 @@ def unit_label(unit: str, lang: str) -> str:
     """
     if not unit or unit == "flag":
         return ""
-    return "" if unit == "flag" else messages.section("unit", lang).get(unit, unit)
+    return UNITS.get(lang, {}).get(unit, unit)
 
 
 def _decimals(series: pd.Series, unit: str) -> int:
@@ -313,7 +316,7 @@ def _cell(value, col: Column, lang: str):
     if value is None or _missing(value):
         return None
     if col.kind == "status":
-        return messages.section("status", lang).get(str(value), str(value))
+        return STATUS[lang].get(str(value), str(value))
     if isinstance(value, (bool, np.bool_)) or col.kind == "flag":
         return messages.text("page.yes" if bool(value) else "page.no", lang)
     if isinstance(value, (np.integer,)):

@@ -99,6 +99,7 @@ def _texts(lang: str) -> dict:
 TEXTS: dict[str, dict] = {lang: _texts(lang) for lang in LANGS}
 STATUS = {lang: messages.section("status", lang) for lang in LANGS}
 COUNTRIES = {lang: messages.section("country", lang) for lang in LANGS}
+UNITS = {lang: messages.section("unit", lang) for lang in LANGS}
 
 
 class ProfileError(ValueError):
@@ -367,7 +368,7 @@ def _name(ctx: Context, indicator: str, lang: str) -> str:
 
 
 def _unit_text(unit: str, lang: str) -> str:
-    return unit if unit in ("%", "") else messages.section("unit", lang).get(unit, unit)
+    return unit if unit in ("%", "") else UNITS[lang].get(unit, unit)
 
 
 def _facts(page, ctx: Context, u: Unit, lang: str, x: float, top: float, w: float) -> float:
