@@ -801,6 +801,9 @@ def _export(meta: dict, sel, limit: int, start: int, crs: crs_ref.ServedCrs) -> 
             # GIS clients read a CSV's geometry: the OGC download keeps its WKT column
             # (the page's Excel-friendly CSV has none by default).
             geometry="wkt" if fmt == "csv" else None,
+            # The collection's types, which gaps hide in a frame (a count with nulls reads as
+            # floats, a flag as objects): GDAL and QGIS then read Integer64 and Boolean fields.
+            types={n: p["type"] for n, p in meta["properties"].items()},
             **_annex(fmt, meta["id"]),
         )
     except ValueError as exc:

@@ -336,6 +336,38 @@ def crs_note(crs: ServedCrs) -> str:
     )
 
 
+#: JSON Schema types (a collection's schema, :func:`typed`) and the pandas dtype each becomes.
+TYPED_DTYPES = {"integer": "Int64", "boolean": "boolean"}
+
+
+def typed(gdf: pd.DataFrame, types: dict[str, str] | None) -> pd.DataFrame:
+    """``gdf`` with the columns of ``types`` (column → JSON Schema type) in nullable pandas
+    dtypes: ``integer`` → ``Int64``, ``boolean`` → ``boolean``.  A column that reads as floats
+    or objects because of gaps is written with its declared type then (GeoPackage Integer64 or
+    Boolean, a CSV without ``.0``).  A column whose values do not fit the type is left alone.
+
+    >>> out = typed(pd.DataFrame({"n": [3.0, None], "b": [True, None], "x": [0.5, 1.0]}),
+    ...             {"n": "integer", "b": "boolean", "x": "integer"})
+    >>> [str(t) for t in out.dtypes]
+    ['Int64', 'boolean', 'float64']
+    """
+    if not types:
+        return gdf
+    out = gdf.copy()
+    for col, kind in types.items():
+        dtype = TYPED_DTYPES.get(kind)
+        if dtype is None or col not in out.columns or str(out[col].dtype) == dtype:
+            continue
+        s = out[col]
+        if kind == "boolean" and not s.dropna().map(lambda v: isinstance(v, (bool, np.bool_))).all():
+            continue
+        try:
+            out[col] = s.astype(dtype)
+        except (TypeError, ValueError):  # 0.5 is not an integer, "yes" not a boolean: as it was
+            continue
+    return out
+
+
 def _wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     if not isinstance(gdf, gpd.GeoDataFrame):
         raise ValueError(Message("error.export.needs_geodataframe"))
@@ -529,17 +561,15 @@ def _xlsx(gdf, prov, geometry="latlon", labels=None, shown=None, crs=None, annex
 
 
 def _for_gdal(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Columns GDAL can write: nullable ints with gaps become floats, objects become text."""
+    """Columns GDAL can write with their type: nullable integers and booleans stay nullable
+    (pyogrio writes them as Integer64 / Integer(Boolean) fields with nulls, so a gap does not
+    turn a count into a Real or a flag into a String), other objects become text."""
     out = gdf.copy()
     for col in out.columns:
         if col == out.geometry.name:
             continue
         s = out[col]
-        if isinstance(s.dtype, pd.Int64Dtype) or str(s.dtype) in ("Int32", "Int64", "Int16"):
-            out[col] = s.astype("float64") if s.isna().any() else s.astype("int64")
-        elif str(s.dtype) == "boolean":
-            out[col] = s.astype(object).where(s.notna(), None)
-        elif s.dtype == object:
+        if s.dtype == object:
             out[col] = s.map(_gdal_text)
     return out
 
@@ -818,6 +848,7 @@ def export(
     annex: dict | None = None,
     labels: dict[str, str] | None = None,
     shown: dict[str, int] | None = None,
+    types: dict[str, str] | None = None,
 ) -> tuple[bytes, str, str]:
     """``gdf`` as a file of format ``fmt``: ``(bytes, mimetype, filename)``.
 
@@ -834,15 +865,16 @@ def export(
     by its standard whatever ``crs`` says (:func:`written_crs`).  ``annex``
     (xlsx): what the report annex sheet needs beyond the table, the keyword
     arguments of :func:`geo.io.annex.annex_rows` (``labels`` from the
-    catalogue, ``lang``, ``level``).  Raises ``ValueError`` for an unknown
-    format or option.
+    catalogue, ``lang``, ``level``).  ``types`` (column → JSON Schema type,
+    e.g. a collection's schema): the columns' types where gaps hid them
+    (:func:`typed`).  Raises ``ValueError`` for an unknown format or option.
     """
     key = str(fmt).lower().strip()
     if key not in FORMATS:
         raise ValueError(Message("error.export.unknown_format", got=fmt, expected=", ".join(FORMATS)))
     if geometry is not None and geometry not in GEOMETRY_OPTIONS:
         raise ValueError(Message("error.export.unknown_geometry", got=geometry, expected=", ".join(GEOMETRY_OPTIONS)))
-    gdf = _wgs84(gdf)
+    gdf = typed(_wgs84(gdf), types)
     target = written_crs(key, crs)
     if target is not None:
         gdf = gdf.to_crs(target.srs)

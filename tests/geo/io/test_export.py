@@ -384,3 +384,32 @@ def test_kml_placemarks_carry_a_description_table(ranked):
     desc = marks[0].find("k:description", ns).text
     assert desc.startswith("<table>") and "<th>Tỷ lệ hộ nghèo (%)</th>" in desc
     assert f"<td>{ranked['name'].iloc[0]}</td>" in desc
+
+
+def test_declared_types_survive_gaps_in_gdal_files(tmp_path):
+    """A count and a flag with gaps (floats and objects in the frame) are written as
+    Integer64 and Boolean fields with nulls when the caller declares their types, as the OGC
+    downloads do from the collection's schema; undeclared, they stay what the frame says."""
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    gdf = gpd.GeoDataFrame(
+        {"n": [3.0, np.nan, 5.0], "flag": [True, None, False], "x": [0.5, 1.0, np.nan]},
+        geometry=[Point(107.9, 14.3), Point(108.0, 14.4), Point(108.1, 14.5)],
+        crs="EPSG:4326",
+    )
+    types = {"n": "integer", "flag": "boolean", "x": "integer"}
+    data, _, _ = export.export(gdf, "gpkg", "typed", types=types)
+    path = tmp_path / "typed.gpkg"
+    path.write_bytes(data)
+    info = pyogrio.read_info(path, layer="typed")
+    got = dict(zip(info["fields"], (str(t) for t in info["dtypes"])))
+    assert got == {"n": "int64", "flag": "bool", "x": "float64"}  # 0.5 is not an integer: left alone
+    back = pyogrio.read_dataframe(path, layer="typed")
+    assert back["n"].isna().tolist() == [False, True, False] and back["flag"].isna().tolist() == [False, True, False]
+    plain, _, _ = export.export(gdf, "gpkg", "plain")
+    path.write_bytes(plain)
+    info = pyogrio.read_info(path, layer="plain")
+    assert dict(zip(info["fields"], (str(t) for t in info["dtypes"])))["n"] == "float64"
+    text = export.export(gdf, "csv", "typed", types=types)[0].decode("utf-8-sig")
+    assert "\r\n3,True," in text and "3.0" not in text.split("\r\n")[1]
