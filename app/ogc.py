@@ -55,6 +55,9 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    # Part 5: every collection links its features' schema (/schema: JSON Schema 2020-12, the
+    # id and the primary geometry marked by x-ogc-role, a type per property).
+    "http://www.opengis.net/spec/ogcapi-features-5/1.0/conf/schemas",
     *cql2.CONFORMANCE,  # Part 3 and CQL2: the classes geo.ogc.cql2 implements (tests/app/test_ogc_filter.py)
 ] + ogc_tiles.CONFORMANCE
 
@@ -339,9 +342,10 @@ def _collection_doc(meta: dict, lang: str, fmt: str) -> dict:
             _text(lang)["schema_geojson"],
         )
     )
-    links.append(
-        _link(_url("ogc.schema", {}, collection_id=cid), "describedby", SCHEMA, _text(lang)["schema"]),
-    )
+    # Part 5's own relation (rel=[ogc-rel:schema]) to the same schema: the one QGIS's OAPIF
+    # provider reads its field types from, when the service declares Part 5 "schemas".
+    for rel in ("describedby", "http://www.opengis.net/def/rel/ogc/1.0/schema"):
+        links.append(_link(_url("ogc.schema", {}, collection_id=cid), rel, SCHEMA, _text(lang)["schema"]))
     for rel in ("http://www.opengis.net/def/rel/ogc/1.0/queryables", "queryables"):
         # the short rel of Part 3's drafts is the one GDAL's OAPIF driver follows
         links.append(_link(_url("ogc.queryables_", {}, collection_id=cid), rel, SCHEMA, _text(lang)["queryables"]))

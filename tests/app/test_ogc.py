@@ -30,6 +30,8 @@ CONFORMANCE = {
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    # Part 5: the schema of each collection's features (test_schema_and_queryables_documents)
+    "http://www.opengis.net/spec/ogcapi-features-5/1.0/conf/schemas",
     # OGC API – Tiles (app/ogc_tiles.py, issue 16)
     "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tileset",
@@ -817,6 +819,9 @@ def test_schema_and_queryables_documents(client, cid):
     rels = {x["rel"]: x for x in coll["links"]}
     assert rels["describedby"]["type"] == "application/schema+json"
     assert "http://www.opengis.net/def/rel/ogc/1.0/queryables" in rels
+    # Part 5's relation, the one QGIS's OAPIF provider reads field types from
+    part5 = rels["http://www.opengis.net/def/rel/ogc/1.0/schema"]
+    assert part5["type"] == "application/schema+json" and part5["href"] == rels["describedby"]["href"]
     r = client.get(f"/ogc/collections/{cid}/schema")
     assert r.status_code == 200 and r.mimetype == "application/schema+json"
     schema = r.get_json()
