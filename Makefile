@@ -9,7 +9,7 @@ GPKG   := build/kontum.gpkg
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test lint format build check bench browser postgis poppler gdal nginx clean
+.PHONY: run test lint format build check bench browser postgis poppler gdal qgis nginx clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -n "$(PYTHON)" || { echo "python3.11 not found; set PYTHON=/path/to/python3.11"; exit 1; }
@@ -62,6 +62,15 @@ gdal:
 	  SUDO=$$(command -v sudo >/dev/null 2>&1 && [ $$(id -u) -ne 0 ] && echo sudo); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq gdal-bin >/dev/null; }
 
+# Debian QGIS 3.22 (python3-qgis and its data providers) for the QGIS client tests
+# (tests/clients/test_qgis.py runs QGIS headless in Debian's python3); installed only when missing.
+qgis:
+	@/usr/bin/python3 -c "import qgis.core" >/dev/null 2>&1 || { \
+	  echo "Installing Debian QGIS (python3-qgis) for the QGIS client tests"; \
+	  SUDO=$$(command -v sudo >/dev/null 2>&1 && [ $$(id -u) -ne 0 ] && echo sudo); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+	    --no-install-recommends python3-qgis qgis-providers >/dev/null; }
+
 # Debian nginx (and openssl) for the reverse-proxy tests (tests/app/test_nginx.py runs
 # deploy/nginx.conf); installed only when missing. Without them those tests are skipped.
 nginx:
@@ -74,7 +83,7 @@ nginx:
 # Both backends: unless TEST_DATABASE_URL or DATABASE_URL names a PostGIS database, a
 # throwaway server (tests/pg/start.sh: a temp dir, a unix socket and a free loopback
 # port) serves the test session and is stopped afterwards, whatever happens.
-test: $(GPKG) browser postgis poppler gdal nginx
+test: $(GPKG) browser postgis poppler gdal qgis nginx
 	@if [ -n "$$TEST_DATABASE_URL$$DATABASE_URL" ]; then \
 	  $(PY) -m pytest -q -n 2; \
 	else \

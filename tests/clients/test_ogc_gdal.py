@@ -1,10 +1,6 @@
 """A real OGC API – Features client: GDAL's OAPIF driver (through pyogrio) against /ogc.
 
-The app runs in a real HTTP server (werkzeug ``make_server``) on 127.0.0.1
-and a free port.  The server runs in a child process, not a thread of the
-test process: pyogrio keeps the GIL while GDAL downloads feature pages, so
-a server thread in the same interpreter could not answer and every read
-would stall until GDAL's HTTP timeout.
+The app runs in a real HTTP server in a child process (``base_url``, tests/clients/conftest.py).
 """
 
 from __future__ import annotations
@@ -12,8 +8,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -23,65 +17,7 @@ from shapely.geometry import box
 pyogrio = pytest.importorskip("pyogrio")
 
 ROOT = Path(__file__).resolve().parents[2]
-PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
-SERVER = """
-import sys
-from werkzeug.serving import make_server
-from app import create_app
-
-app = create_app({"TESTING": True})
-server = make_server("127.0.0.1", 0, app, threaded=True)
-print(server.server_port, flush=True)
-server.serve_forever()
-"""
-
 pytestmark = pytest.mark.skipif("OAPIF" not in pyogrio.list_drivers(), reason="GDAL without OAPIF")
-
-
-@pytest.fixture(scope="module")
-def base_url(gpkg, tmp_path_factory):
-    env = {k: v for k, v in os.environ.items() if k not in PROXY_VARS}
-    env.update(
-        GEO_GPKG=str(gpkg),
-        NO_PROXY="127.0.0.1,localhost",
-        no_proxy="127.0.0.1,localhost",
-        PYTHONPATH=str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
-    )
-    log = open(tmp_path_factory.mktemp("server") / "server.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-c", SERVER], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=log, text=True
-    )
-    try:
-        port = int(proc.stdout.readline().strip() or 0)
-        assert port, "the server did not start"
-        url = f"http://127.0.0.1:{port}/ogc"
-        deadline = time.time() + 180
-        while True:  # the first request builds the collections (minutes on a busy machine)
-            try:
-                urllib.request.urlopen(url + "/collections", timeout=180).read()
-                break
-            except OSError:
-                if time.time() > deadline or proc.poll() is not None:
-                    raise
-                time.sleep(0.2)
-        with pytest.MonkeyPatch.context() as mp:
-            for k in PROXY_VARS:
-                mp.delenv(k, raising=False)
-            mp.setenv("NO_PROXY", "127.0.0.1,localhost")
-            mp.setenv("no_proxy", "127.0.0.1,localhost")
-            options = {"GDAL_HTTP_TIMEOUT": "20", "GDAL_HTTP_MAX_RETRY": "0", "GDAL_HTTP_PROXY": None}
-            pyogrio.set_gdal_config_options(options)
-            try:
-                yield url
-            finally:
-                pyogrio.set_gdal_config_options({k: None for k in options})
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def oapif(url):
