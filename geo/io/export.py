@@ -49,12 +49,12 @@ import datetime as dt
 import io
 import json
 import math
-import os
 import re
 import tempfile
 import unicodedata
 import zipfile
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -411,6 +411,27 @@ def feature_collection_text(
     (a cache; computed here when absent).  ``to_wgs84=False`` keeps the
     frame's CRS (an export in another CRS, named by a ``crs`` member).
     """
+    feats = feature_texts(gdf, geometry_text, id_column, precision, to_wgs84)
+    return _collection_head(members) + ", ".join(feats) + "]}"
+
+
+def _dumps(o) -> str:
+    return json.dumps(o, ensure_ascii=False, allow_nan=False)
+
+
+def _collection_head(members: dict | None) -> str:
+    """The text of a FeatureCollection up to its first feature."""
+    return _dumps({"type": "FeatureCollection", **_plain_tree(members or {})})[:-1] + ', "features": ['
+
+
+def feature_texts(
+    gdf: gpd.GeoDataFrame,
+    geometry_text: dict | None = None,
+    id_column: str | None = "gso_code",
+    precision: int = PRECISION,
+    to_wgs84: bool = True,
+) -> list[str]:
+    """The GeoJSON text of each feature of ``gdf`` (see :func:`feature_collection_text`)."""
     gdf = _wgs84(gdf) if to_wgs84 else gdf
     attrs = _attributes(gdf)
     ids = attrs[id_column].astype(str).tolist() if id_column and id_column in attrs else None
@@ -425,22 +446,30 @@ def feature_collection_text(
         if names
         else [{} for _ in range(len(attrs))]
     )
-    head = {"type": "FeatureCollection", **_plain_tree(members or {})}
-    dumps = lambda o: json.dumps(o, ensure_ascii=False, allow_nan=False)  # noqa: E731
     feats = []
     for i, (props, gtext) in enumerate(zip(records, texts)):
-        fid = f'"id": {dumps(ids[i])}, ' if ids is not None else ""
-        feats.append(f'{{"type": "Feature", {fid}"properties": {dumps(props)}, "geometry": {gtext}}}')
-    return dumps(head)[:-1] + ', "features": [' + ", ".join(feats) + "]}"
+        fid = f'"id": {_dumps(ids[i])}, ' if ids is not None else ""
+        feats.append(f'{{"type": "Feature", {fid}"properties": {_dumps(props)}, "geometry": {gtext}}}')
+    return feats
 
 
-def _geojson(gdf, prov, crs=None, **_):
+def _geojson(frames, path, prov, survey, crs=None, **_):
     if crs is None:
-        return feature_collection_text(gdf, {"name": prov.get("title"), "metadata": prov}).encode("utf-8")
-    # Not RFC 7946 any more: the 2008 GeoJSON "crs" member, which GDAL and QGIS read.
-    named = {"type": "name", "properties": {"name": f"urn:ogc:def:crs:EPSG::{crs.epsg}"}}
-    members = {"name": prov.get("title"), "crs": named, "metadata": prov}
-    return feature_collection_text(gdf, members, precision=crs.decimals, to_wgs84=False).encode("utf-8")
+        members, options = {"name": prov.get("title"), "metadata": prov}, {}
+    else:
+        # Not RFC 7946 any more: the 2008 GeoJSON "crs" member, which GDAL and QGIS read.
+        named = {"type": "name", "properties": {"name": f"urn:ogc:def:crs:EPSG::{crs.epsg}"}}
+        members = {"name": prov.get("title"), "crs": named, "metadata": prov}
+        options = {"precision": crs.decimals, "to_wgs84": False}
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        out.write(_collection_head(members))
+        first = True
+        for gdf in frames:
+            feats = feature_texts(gdf, **options)
+            if feats:
+                out.write(("" if first else ", ") + ", ".join(feats))
+                first = False
+        out.write("]}")
 
 
 # --------------------------------------------------------------------------
@@ -497,18 +526,25 @@ def _table(
     return table
 
 
-def _csv(gdf, prov, geometry="none", labels=None, shown=None, crs=None, **_):
-    table = _table(gdf, geometry, shown, crs)
-    table["provenance"] = _short_note(prov)
-    table.columns = headers(table.columns, labels)
-    text = _neutralised_table(table).to_csv(index=False, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    return text.encode("utf-8-sig")
+def _csv(frames, path, prov, survey, geometry="none", labels=None, shown=None, crs=None, **_):
+    note = _short_note(prov)
+    with open(path, "w", encoding="utf-8-sig", newline="") as out:
+        for i, gdf in enumerate(frames):
+            table = _table(gdf, geometry, shown, crs)
+            table["provenance"] = note
+            table.columns = headers(table.columns, labels)
+            _neutralised_table(table).to_csv(
+                out, index=False, header=i == 0, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL
+            )
 
 
-def _xlsx(gdf, prov, geometry="latlon", labels=None, shown=None, crs=None, annex=None, **_):
+def _xlsx(frames, path, prov, survey, geometry="latlon", labels=None, shown=None, crs=None, annex=None, **_):
+    """The workbook is made whole (the annex has totals and groups over every row): a caller
+    that streams a large collection bounds it with ``max_cells`` (:func:`export_file`)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
+    gdf = _concat(list(frames))
     table = _table(gdf, geometry, shown, crs)
     wb = Workbook()
     first = wb.active
@@ -551,9 +587,14 @@ def _xlsx(gdf, prov, geometry="latlon", labels=None, shown=None, crs=None, annex
                 if isinstance(cell.value, str) and cell.value.startswith(FORMULA_START):
                     cell.value = "'" + cell.value[: XLSX_CELL_MAX - 1]
                     cell.data_type = "s"
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    wb.save(path)
+
+
+def _concat(frames: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+    """The batches as one frame (the first as it is when there is one)."""
+    if len(frames) == 1:
+        return frames[0]
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry=frames[0].geometry.name, crs=frames[0].crs)
 
 
 # --------------------------------------------------------------------------
@@ -581,30 +622,28 @@ def _gdal_text(value):
     return str(plain)
 
 
-def _gpkg(gdf, prov, title="export", **_):
+def _gpkg(frames, path, prov, survey, title="export", **_):
     layer = slugify(title, "data")[:60]
-    with tempfile.TemporaryDirectory(prefix="export_") as tmp:
-        path = os.path.join(tmp, "out.gpkg")
-        pyogrio.write_dataframe(
-            _for_gdal(gdf),
-            path,
-            layer=layer,
-            driver="GPKG",
-            dataset_options={"VERSION": GPKG_VERSION},
-            layer_metadata={"DESCRIPTION": "\n".join(_note_lines(prov))},
-        )
-        rows = [
-            ("generated_by", prov["generated_by"]),
-            ("generated_at", prov["generated_at"]),
-            ("crs", prov["crs"]),
-            ("synthetic", "yes" if prov["synthetic"] else "no"),
-        ]
-        rows += [(key, prov[key]) for key in NOTE_KEYS if prov.get(key)]
-        rows += [("source", s) for s in prov["sources"]]
-        pyogrio.write_dataframe(
-            pd.DataFrame(rows, columns=["item", "value"]), path, layer=SHEET_SOURCES, driver="GPKG", append=False
-        )
-        return Path(path).read_bytes()
+    for i, gdf in enumerate(frames):
+        if i == 0:
+            first = {
+                "dataset_options": {"VERSION": GPKG_VERSION},
+                "layer_metadata": {"DESCRIPTION": "\n".join(_note_lines(prov))},
+            }
+        else:
+            first = {"append": True}
+        pyogrio.write_dataframe(_for_gdal(gdf), path, layer=layer, driver="GPKG", **survey.geometry_options(), **first)
+    rows = [
+        ("generated_by", prov["generated_by"]),
+        ("generated_at", prov["generated_at"]),
+        ("crs", prov["crs"]),
+        ("synthetic", "yes" if prov["synthetic"] else "no"),
+    ]
+    rows += [(key, prov[key]) for key in NOTE_KEYS if prov.get(key)]
+    rows += [("source", s) for s in prov["sources"]]
+    pyogrio.write_dataframe(
+        pd.DataFrame(rows, columns=["item", "value"]), path, layer=SHEET_SOURCES, driver="GPKG", append=False
+    )
 
 
 def _field_parts(column: Hashable) -> tuple[list[str], str]:
@@ -707,35 +746,41 @@ def _cut_texts(data: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
     return out, cut
 
 
-def _shp(gdf, prov, title="export", **_):
+def _shp(frames, path, prov, survey, title="export", **_):
     stem = slugify(title, "data")[:60]
-    data = _for_gdal(gdf)
-    attrs = [c for c in data.columns if c != data.geometry.name]
-    fields = shapefile_fields(attrs)
-    data, cut = _cut_texts(data)
-    data = data.rename(columns=fields)
-    with tempfile.TemporaryDirectory(prefix="export_") as tmp:
-        path = os.path.join(tmp, stem + ".shp")
-        pyogrio.write_dataframe(data, path, driver="ESRI Shapefile", encoding="UTF-8")
-        cpg = os.path.join(tmp, stem + ".cpg")
-        if not os.path.exists(cpg):
-            Path(cpg).write_text("UTF-8", encoding="ascii")
-        buf = io.BytesIO()
-        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-            for ext in (".shp", ".shx", ".dbf", ".prj", ".cpg"):
-                zf.write(os.path.join(tmp, stem + ext), stem + ext)
-            mapping = io.StringIO()
-            w = csv.writer(mapping, lineterminator="\r\n")
-            w.writerow(["shapefile_field", "full_name", "values_cut_at_254_bytes"])
-            w.writerows((neutralised(short), neutralised(full), cut.get(full, 0)) for full, short in fields.items())
-            zf.writestr("fields.csv", "\ufeff" + mapping.getvalue())
-            notes = _note_lines(prov) + [
-                f"{full}: {n} value(s) cut at {DBF_TEXT_MAX} bytes (a DBF text field holds no more; "
-                f"the GeoPackage, CSV and XLSX exports keep the whole text) / {n} giá trị bị cắt ở {DBF_TEXT_MAX} byte"
-                for full, n in cut.items()
-            ]
-            zf.writestr("nguon_sources.txt", "\n".join(notes) + "\n")
-        return buf.getvalue()
+    cut: dict[str, int] = {}
+    fields: dict[str, str] = {}
+    parts = Path(path).with_suffix(".parts")
+    parts.mkdir()
+    shp = parts / (stem + ".shp")
+    for i, gdf in enumerate(frames):
+        data = _for_gdal(gdf)
+        if i == 0:
+            fields = shapefile_fields([c for c in data.columns if c != data.geometry.name])
+        data, batch_cut = _cut_texts(data)
+        for col, n in batch_cut.items():
+            cut[col] = cut.get(col, 0) + n
+        data = data.rename(columns=fields)
+        pyogrio.write_dataframe(
+            data, shp, driver="ESRI Shapefile", encoding="UTF-8", append=i > 0, **survey.geometry_options()
+        )
+    cpg = parts / (stem + ".cpg")
+    if not cpg.exists():
+        cpg.write_text("UTF-8", encoding="ascii")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for ext in (".shp", ".shx", ".dbf", ".prj", ".cpg"):
+            zf.write(parts / (stem + ext), stem + ext)
+        mapping = io.StringIO()
+        w = csv.writer(mapping, lineterminator="\r\n")
+        w.writerow(["shapefile_field", "full_name", "values_cut_at_254_bytes"])
+        w.writerows((neutralised(short), neutralised(full), cut.get(full, 0)) for full, short in fields.items())
+        zf.writestr("fields.csv", "\ufeff" + mapping.getvalue())
+        notes = _note_lines(prov) + [
+            f"{full}: {n} value(s) cut at {DBF_TEXT_MAX} bytes (a DBF text field holds no more; "
+            f"the GeoPackage, CSV and XLSX exports keep the whole text) / {n} giá trị bị cắt ở {DBF_TEXT_MAX} byte"
+            for full, n in cut.items()
+        ]
+        zf.writestr("nguon_sources.txt", "\n".join(notes) + "\n")
 
 
 # --------------------------------------------------------------------------
@@ -791,37 +836,43 @@ def kml_description(values: dict, labels: dict[str, str] | None = None) -> str:
     return "<![CDATA[<table>" + rows.replace("]]>", "]]&gt;") + "</table>]]>"
 
 
-def _kml(gdf, prov, title="export", labels=None, **_):
-    attrs = _attributes(gdf)
-    geoms = _rounded(gdf.geometry.to_numpy())
-    label = next((c for c in ("name", "name_vi", "gso_code", "work_id") if c in attrs.columns), None)
-    schema = "".join(
-        f'<SimpleField name="{escape(str(c), {chr(34): "&quot;"})}" type="{_kml_type(attrs[c])}"/>'
-        for c in attrs.columns
+def _kml(frames, path, prov, survey, title="export", labels=None, **_):
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        for i, gdf in enumerate(frames):
+            attrs = _attributes(gdf)
+            if i == 0:
+                schema = "".join(
+                    f'<SimpleField name="{escape(str(c), {chr(34): "&quot;"})}" type="{_kml_type(attrs[c])}"/>'
+                    for c in attrs.columns
+                )
+                head = [
+                    '<?xml version="1.0" encoding="UTF-8"?>',
+                    '<kml xmlns="http://www.opengis.net/kml/2.2"><Document>',
+                    f"<name>{escape(prov.get('title') or title)}</name>",
+                    f"<description>{escape(chr(10).join(_note_lines(prov)))}</description>",
+                    f'<Schema name="attributes" id="attributes">{schema}</Schema>',
+                    f"<Folder><name>{escape(slugify(title))}</name>",
+                ]
+                out.write("\n".join(head))
+            label = next((c for c in ("name", "name_vi", "gso_code", "work_id") if c in attrs.columns), None)
+            for row, geom in zip(attrs.itertuples(index=False), _rounded(gdf.geometry.to_numpy())):
+                out.write("\n" + _placemark(dict(zip(attrs.columns, row)), geom, label, labels))
+        out.write("\n</Folder></Document></kml>")
+
+
+def _placemark(values: dict, geom, label: str | None, labels: dict[str, str] | None) -> str:
+    """One KML Placemark: the label as its name, the description table, SchemaData, geometry."""
+    cells = "".join(
+        f'<SimpleData name="{escape(str(k), {chr(34): "&quot;"})}">{escape(_kml_text(v))}</SimpleData>'
+        for k, v in values.items()
+        if _plain(v) is not None
     )
-    parts = [
-        '<?xml version="1.0" encoding="UTF-8"?>',
-        '<kml xmlns="http://www.opengis.net/kml/2.2"><Document>',
-        f"<name>{escape(prov.get('title') or title)}</name>",
-        f"<description>{escape(chr(10).join(_note_lines(prov)))}</description>",
-        f'<Schema name="attributes" id="attributes">{schema}</Schema>',
-        f"<Folder><name>{escape(slugify(title))}</name>",
-    ]
-    for row, geom in zip(attrs.itertuples(index=False), geoms):
-        values = dict(zip(attrs.columns, row))
-        cells = "".join(
-            f'<SimpleData name="{escape(str(k), {chr(34): "&quot;"})}">{escape(_kml_text(v))}</SimpleData>'
-            for k, v in values.items()
-            if _plain(v) is not None
-        )
-        name = escape(str(_plain(values[label]) or "")) if label else ""
-        parts.append(
-            f"<Placemark><name>{name}</name><description>{kml_description(values, labels)}</description>"
-            f'<ExtendedData><SchemaData schemaUrl="#attributes">'
-            f"{cells}</SchemaData></ExtendedData>{_kml_geom(geom)}</Placemark>"
-        )
-    parts.append("</Folder></Document></kml>")
-    return "\n".join(parts).encode("utf-8")
+    name = escape(str(_plain(values[label]) or "")) if label else ""
+    return (
+        f"<Placemark><name>{name}</name><description>{kml_description(values, labels)}</description>"
+        f'<ExtendedData><SchemaData schemaUrl="#attributes">'
+        f"{cells}</SchemaData></ExtendedData>{_kml_geom(geom)}</Placemark>"
+    )
 
 
 def _kml_text(value) -> str:
@@ -836,6 +887,128 @@ def _kml_text(value) -> str:
 # --------------------------------------------------------------------------
 
 _WRITERS = {"geojson": _geojson, "csv": _csv, "gpkg": _gpkg, "shp": _shp, "kml": _kml, "xlsx": _xlsx}
+
+
+#: Geometry types of one family, and the multi type both single and multi parts are written as.
+MULTI = {"Polygon": "MultiPolygon", "LineString": "MultiLineString", "Point": "MultiPoint"}
+
+
+@dataclass
+class Survey:
+    """What the first pass over the batches learns before a byte is written: the provenance
+    parts that describe every row (synthetic values, sources), the geometry types (a layer's
+    type is fixed by its first batch) and the size."""
+
+    rows: int = 0
+    columns: int = 0
+    synthetic: bool = False
+    sources: list[str] = field(default_factory=list)  # from ``sources_of`` (e.g. the observations)
+    column_sources: list[str] = field(default_factory=list)  # from the frames' ``source`` column
+    geometry_types: set[str] = field(default_factory=set)
+
+    def add(self, gdf: gpd.GeoDataFrame, sources_of: Callable[[gpd.GeoDataFrame], list[str]] | None) -> None:
+        self.rows += len(gdf)
+        self.columns = max(self.columns, len(gdf.columns))
+        self.synthetic = self.synthetic or is_synthetic(gdf)
+        if sources_of is not None:
+            self.sources += [s for s in sources_of(gdf) if s not in self.sources]
+        if "source" in gdf.columns:
+            found = [str(s) for s in gdf["source"].dropna().unique() if str(s)]
+            self.column_sources += [s for s in found if s not in self.column_sources]
+        self.geometry_types |= {str(t) for t in gdf.geometry.geom_type.dropna().unique()}
+
+    def geometry_options(self) -> dict:
+        """pyogrio's geometry options for every batch of one layer: single and multi parts of
+        one family all written as the multi type (as one whole frame would be).
+
+        >>> Survey(geometry_types={"Polygon", "MultiPolygon"}).geometry_options()
+        {'geometry_type': 'MultiPolygon', 'promote_to_multi': True}
+        >>> Survey(geometry_types={"Point"}).geometry_options()
+        {'geometry_type': 'Point'}
+        """
+        kinds = self.geometry_types
+        if len(kinds) == 1:
+            return {"geometry_type": next(iter(kinds))}
+        multi = {MULTI.get(k, k) for k in kinds}
+        if len(multi) == 1:
+            return {"geometry_type": multi.pop(), "promote_to_multi": True}
+        return {"geometry_type": "Unknown"} if kinds else {}
+
+
+@dataclass(frozen=True)
+class Written:
+    """A finished export file: where it is, its media type and the name to give it."""
+
+    path: Path
+    mimetype: str
+    filename: str
+
+
+Batches = Callable[[], Iterable[gpd.GeoDataFrame]]
+"""A zero-argument function giving the export's rows as frames, in order; called twice (the
+survey, then the writing), each frame one batch (see :func:`export_file`)."""
+
+
+def export_file(
+    batches: Batches,
+    fmt: str,
+    name: str,
+    directory: Path | str,
+    metadata: dict | None = None,
+    geometry: str | None = None,
+    crs: ServedCrs | None = None,
+    annex: dict | None = None,
+    labels: dict[str, str] | None = None,
+    shown: dict[str, int] | None = None,
+    types: dict[str, str] | None = None,
+    sources_of: Callable[[gpd.GeoDataFrame], list[str]] | None = None,
+    max_cells: int | None = None,
+) -> Written:
+    """Write the rows of ``batches()`` as a file of format ``fmt`` in ``directory``, one batch
+    in memory at a time: a whole collection of any size is written in bounded memory.
+
+    The options are :func:`export`'s.  ``batches`` is read twice: first for what describes
+    every row (the synthetic flag, the sources — ``sources_of(batch)`` adds a batch's sources
+    beyond its ``source`` column — and the geometry types), then to write.  CSV, GeoJSON,
+    GeoPackage, Shapefile and KML are written batch by batch; an XLSX workbook is made whole
+    (its annex sums over every row), so ``max_cells`` (rows × columns) bounds it: beyond that
+    a ``ValueError`` says so before anything is written.  The file is complete when this
+    returns; on an error the caller removes ``directory``.
+    """
+    key = str(fmt).lower().strip()
+    if key not in FORMATS:
+        raise ValueError(Message("error.export.unknown_format", got=fmt, expected=", ".join(FORMATS)))
+    if geometry is not None and geometry not in GEOMETRY_OPTIONS:
+        raise ValueError(Message("error.export.unknown_geometry", got=geometry, expected=", ".join(GEOMETRY_OPTIONS)))
+    target = written_crs(key, crs)
+
+    def frames() -> Iterator[gpd.GeoDataFrame]:
+        for batch in batches():
+            gdf = typed(_wgs84(batch), types)
+            yield gdf.to_crs(target.srs) if target is not None else gdf
+
+    survey = Survey()
+    for gdf in frames():
+        survey.add(gdf, sources_of)
+    if key == "xlsx" and max_cells is not None and survey.rows * survey.columns > max_cells:
+        raise ValueError(
+            Message("error.export.too_many_cells", rows=survey.rows, columns=survey.columns, max_cells=max_cells)
+        )
+    meta = dict(metadata or {})
+    meta["sources"] = list(meta.get("sources") or []) + survey.sources + survey.column_sources
+    meta["synthetic"] = bool(meta.get("synthetic")) or survey.synthetic
+    prov = provenance(pd.DataFrame(), meta, title=str(name))
+    if target is not None:
+        prov["crs"] = crs_note(target)
+    options = {"title": str(name), "labels": labels, "shown": shown, "crs": target}
+    if key in ("csv", "xlsx"):
+        options["geometry"] = geometry or ("none" if key == "csv" else "latlon")
+    if key == "xlsx":
+        options["annex"] = annex
+    mimetype, suffix = FORMATS[key]
+    path = Path(directory) / ("export" + suffix)
+    _WRITERS[key](frames(), path, prov, survey, **options)
+    return Written(path, mimetype, slugify(name) + suffix)
 
 
 def export(
@@ -868,24 +1041,10 @@ def export(
     catalogue, ``lang``, ``level``).  ``types`` (column → JSON Schema type,
     e.g. a collection's schema): the columns' types where gaps hid them
     (:func:`typed`).  Raises ``ValueError`` for an unknown format or option.
+    The file is written by :func:`export_file` in a private temporary folder and
+    read back whole.
     """
-    key = str(fmt).lower().strip()
-    if key not in FORMATS:
-        raise ValueError(Message("error.export.unknown_format", got=fmt, expected=", ".join(FORMATS)))
-    if geometry is not None and geometry not in GEOMETRY_OPTIONS:
-        raise ValueError(Message("error.export.unknown_geometry", got=geometry, expected=", ".join(GEOMETRY_OPTIONS)))
-    gdf = typed(_wgs84(gdf), types)
-    target = written_crs(key, crs)
-    if target is not None:
-        gdf = gdf.to_crs(target.srs)
-    prov = provenance(gdf, metadata, title=str(name))
-    if target is not None:
-        prov["crs"] = crs_note(target)
-    options = {"title": str(name), "labels": labels, "shown": shown, "crs": target}
-    if key in ("csv", "xlsx"):
-        options["geometry"] = geometry or ("none" if key == "csv" else "latlon")
-    if key == "xlsx":
-        options["annex"] = annex
-    data = _WRITERS[key](gdf, prov, **options)
-    mimetype, suffix = FORMATS[key]
-    return data, mimetype, slugify(name) + suffix
+    options = {"metadata": metadata, "geometry": geometry, "crs": crs, "annex": annex, "labels": labels}
+    with tempfile.TemporaryDirectory(prefix="export_") as tmp:
+        written = export_file(lambda: [gdf], fmt, name, tmp, shown=shown, types=types, **options)
+        return written.path.read_bytes(), written.mimetype, written.filename
