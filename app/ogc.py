@@ -29,6 +29,10 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import json
+import os
+import shutil
+import tempfile
+import threading
 from urllib.parse import urlencode
 
 import pandas as pd
@@ -45,7 +49,7 @@ from geo.ogc import tiles as ogc_tiles
 
 from . import context as app_context
 from . import i18n
-from .errors import ApiError, bad_request, cause, not_found, unavailable
+from .errors import ApiError, bad_request, cause, error_payload, not_found, unavailable
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
 
@@ -769,6 +773,40 @@ def _items_links(cid, fmt, lang, limit, offset, returned, matched) -> list[dict]
     return links
 
 
+#: Features per batch of a whole-collection download: the file is written one batch at a time.
+DOWNLOAD_BATCH = 1000
+#: Whole-collection downloads written at once per process; one more waits for a 503 + Retry-After.
+MAX_DOWNLOADS = 2
+#: Cells (rows × columns) of the largest XLSX download: a workbook is made in memory (its
+#: annex sums over every row), about 1 kB a cell with openpyxl; Kon Tum's communes are 18,000.
+XLSX_MAX_CELLS = 500_000
+#: Bytes read per piece when the finished file is sent.
+FILE_CHUNK = 256 * 1024
+RETRY_AFTER_S = 5
+
+
+@bp.record_once
+def _setup(state) -> None:
+    """One bounded pool of whole-download slots per app."""
+    state.app.extensions["download_slots"] = threading.BoundedSemaphore(MAX_DOWNLOADS)
+
+
+class _FileBody:
+    """A finished download sent in pieces from an open file whose folder is already gone
+    (removed as soon as the file is open, so no answer — sent, dropped or replaced by a
+    304 — leaves a file behind); closed by the WSGI server when the answer ends."""
+
+    def __init__(self, fh):
+        self.fh = fh
+
+    def __iter__(self):
+        while chunk := self.fh.read(FILE_CHUNK):
+            yield chunk
+
+    def close(self) -> None:
+        self.fh.close()
+
+
 def _export(meta: dict, sel, limit: int, start: int, crs: crs_ref.ServedCrs) -> Response:
     mod = _export_module()
     if mod is None:  # vanished between the check and now
@@ -780,7 +818,6 @@ def _export(meta: dict, sel, limit: int, start: int, crs: crs_ref.ServedCrs) -> 
     # it is that page, and both the file name and the provenance note say so.
     whole = "limit" not in request.args
     count = max(0, matched - start) if whole else max(0, min(limit, matched - start))
-    page = _provider(sel.page_frame, max(count, 1) if whole else limit, start)
     name = "Kon Tum " + meta["id"]
     if sel.years:  # a datetime / year selection of indicator columns
         first, last = sel.years[0], sel.years[-1]
@@ -790,30 +827,57 @@ def _export(meta: dict, sel, limit: int, start: int, crs: crs_ref.ServedCrs) -> 
     else:
         extent = f"features {start + 1}-{start + count} of {matched}" if count else f"no feature of {matched}"
         name += f" features {start + 1}-{start + count} of {matched}" if count else " empty"
-    try:
-        data, mimetype, filename = mod.export(
-            page,
-            fmt,
-            name,
-            metadata={
-                "collection": meta["id"],
-                "request": _request_url(),
-                "features": extent,
-                "sources": _export_sources(meta, page),
-            },
-            crs=crs,
-            # GIS clients read a CSV's geometry: the OGC download keeps its WKT column
-            # (the page's Excel-friendly CSV has none by default).
-            geometry="wkt" if fmt == "csv" else None,
-            # The collection's types, which gaps hide in a frame (a count with nulls reads as
-            # floats, a flag as objects): GDAL and QGIS then read Integer64 and Boolean fields.
-            types={n: p["type"] for n, p in meta["properties"].items()},
-            **_annex(fmt, meta["id"]),
+    size = min(count, DOWNLOAD_BATCH) if whole else limit
+
+    def batches():
+        """The rows from ``start``, a batch at a time (one empty batch when none: the file
+        still has its columns)."""
+        done = 0
+        while True:
+            batch = _provider(sel.page_frame, size, start + done)
+            yield batch
+            done += len(batch)
+            if batch.empty or done >= count:
+                return
+
+    options = {
+        "metadata": {"collection": meta["id"], "request": _request_url(), "features": extent},
+        "sources_of": _export_sources(meta),
+        "crs": crs,
+        # GIS clients read a CSV's geometry: the OGC download keeps its WKT column
+        # (the page's Excel-friendly CSV has none by default).
+        "geometry": "wkt" if fmt == "csv" else None,
+        # The collection's types, which gaps hide in a frame (a count with nulls reads as
+        # floats, a flag as objects): GDAL and QGIS then read Integer64 and Boolean fields.
+        "types": {n: p["type"] for n, p in meta["properties"].items()},
+        "max_cells": XLSX_MAX_CELLS,
+        **_annex(fmt, meta["id"]),
+    }
+    slots = current_app.extensions["download_slots"]
+    if not slots.acquire(blocking=False):
+        resp, _ = error_payload(
+            503, "ServiceUnavailable", i18n.localise(Message("error.ogc.downloads_busy", count=MAX_DOWNLOADS))
         )
+        resp.status_code = 503
+        resp.headers["Retry-After"] = str(RETRY_AFTER_S)
+        return resp
+    folder = tempfile.mkdtemp(prefix="download_")
+    try:
+        written = mod.export_file(batches, fmt, name, folder, **options)
+        fh = open(written.path, "rb")
+        length = os.fstat(fh.fileno()).st_size
     except ValueError as exc:
         raise bad_request(Message("error.ogc.export_failed", fmt=fmt, reason=cause(exc))) from None
-    resp = Response(data, content_type=mimetype)
-    resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    except OSError as exc:  # the disk is full, the folder cannot be written
+        raise ApiError(
+            Message("error.ogc.export_unwritten", fmt=fmt, reason=str(exc.strerror or exc)), 503, "ServiceUnavailable"
+        ) from None
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        slots.release()
+    resp = Response(_FileBody(fh), content_type=written.mimetype)
+    resp.headers["Content-Length"] = str(length)
+    resp.headers["Content-Disposition"] = f'attachment; filename="{written.filename}"'
     return _crs_header(resp, mod.written_crs(fmt, crs) or crs_ref.CRS84_SERVED)
 
 
@@ -821,30 +885,40 @@ def _export(meta: dict, sel, limit: int, start: int, crs: crs_ref.ServedCrs) -> 
 LEVELS = {"communes": "commune", "districts": "district", "communes_2025": "commune_2025"}
 
 
-def _export_sources(meta: dict, page) -> list[str]:
-    """The sources of the indicator values in an exported page, as a /layers download lists
-    them: the ``source`` of every observation behind a column of the file (indicator and
-    year) for the units in it. Works, roads and the border carry their own ``source``
-    column, which the export reads itself."""
+def _export_sources(meta: dict):
+    """A function giving the sources of the indicator values in an exported batch, as a
+    /layers download lists them: the ``source`` of every observation behind a column of the
+    file (indicator and year) for the units in it.  The observations are read once per
+    download, on the first batch that needs them.  Works, roads and the border carry their
+    own ``source`` column, which the export reads itself."""
     level = LEVELS.get(meta["id"])
-    if level is None or page.empty:
-        return []
-    obs = _provider(app_context.backend().read_layer, "observations")
-    obs = obs[(obs["unit_level"] == level) & obs["gso_code"].astype(str).isin(set(page[meta["id_field"]].astype(str)))]
-    indicators_ = sorted({str(i) for i in obs["indicator"].dropna()}, key=len, reverse=True)
-    wanted: set[tuple[str, float | None]] = set()
-    for col in page.columns:
-        info = meta["properties"].get(col)
-        if info is None or col.endswith(("_status", "_standard")):
-            continue
-        ind = next((i for i in indicators_ if col == i or col.startswith(i + "_")), None)
-        if ind is not None:
-            year = info.get("year") or info.get("data_year")
-            wanted.add((ind, float(year) if year else None))
-    years = pd.to_numeric(obs["year"], errors="coerce")
-    keep = [(ind, y) in wanted or (ind, None) in wanted for ind, y in zip(obs["indicator"].astype(str), years.tolist())]
-    sources = obs.loc[keep, "source"].dropna().astype(str)
-    return list(dict.fromkeys(s for s in sources if s.strip()))
+    read: dict[str, pd.DataFrame] = {}
+
+    def sources_of(page) -> list[str]:
+        if level is None or page.empty:
+            return []
+        if "obs" not in read:
+            obs = _provider(app_context.backend().read_layer, "observations")
+            read["obs"] = obs[obs["unit_level"] == level]
+        obs = read["obs"]
+        obs = obs[obs["gso_code"].astype(str).isin(set(page[meta["id_field"]].astype(str)))]
+        indicators_ = sorted({str(i) for i in obs["indicator"].dropna()}, key=len, reverse=True)
+        wanted: set[tuple[str, float | None]] = set()
+        for col in page.columns:
+            info = meta["properties"].get(col)
+            if info is None or col.endswith(("_status", "_standard")):
+                continue
+            ind = next((i for i in indicators_ if col == i or col.startswith(i + "_")), None)
+            if ind is not None:
+                year = info.get("year") or info.get("data_year")
+                wanted.add((ind, float(year) if year else None))
+        years = pd.to_numeric(obs["year"], errors="coerce")
+        pairs = zip(obs["indicator"].astype(str), years.tolist())
+        keep = [(ind, y) in wanted or (ind, None) in wanted for ind, y in pairs]
+        sources = obs.loc[keep, "source"].dropna().astype(str)
+        return list(dict.fromkeys(s for s in sources if s.strip()))
+
+    return sources_of
 
 
 def _annex(fmt: str, collection_id: str) -> dict:
