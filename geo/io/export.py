@@ -2,7 +2,9 @@
 
 :func:`export` returns ``(bytes, mimetype, filename)``; files are written
 to a private temporary folder and read back whole, so a failure never
-leaves a half-written file anywhere.
+leaves a half-written file anywhere.  :func:`export_file` writes rows given
+in batches (a whole collection of any size) into a file in the caller's
+folder, one batch in memory at a time.
 
 Every format carries provenance (sources, the synthetic flag, how the file
 was made, the CRS) and keeps the ``<indicator>_status`` columns, so a
