@@ -126,6 +126,28 @@ def test_page_offers_what_targets_can_do(app):
     assert set(opts["i18n"]) == set(workbench.strings("en")) - {"columns", "standards"}
 
 
+def test_the_standards_of_every_year_at_once_are_those_of_each_year(obs, gpkg):
+    """page_options reads the standard of each year of an indicator in one pass
+    (observed_standards); it is what observed_standard says of each year, on the real
+    observations of every rankable indicator and level."""
+    from app import workbench
+    from geo.analysis import targeting
+    from geo.io import storage
+
+    catalogue = storage.read_layer("catalogue", gpkg)
+    checked = 0
+    for level in targeting.LEVELS:
+        for ind in targeting.rankable(obs, catalogue, level):
+            rows = obs[(obs["indicator"] == ind) & (obs["unit_level"] == level)]
+            together = workbench.observed_standards(rows)
+            for year in sorted({int(y) for y in rows["year"].dropna()}):
+                assert together.get(year, "") == workbench.observed_standard(rows, ind, level, year), (ind, level, year)
+                checked += 1
+    assert checked > 100
+    poor = obs[(obs["indicator"] == "poor_rate") & (obs["unit_level"] == "commune")]
+    assert workbench.observed_standards(poor)[2020] == "2016-2020 multidimensional (QĐ 59/2015/QĐ-TTg)"
+
+
 def test_every_workbench_string_is_in_the_catalogue():
     """The workbench's strings are the catalogue's ``workbench`` table: every ``T.key`` of the
     page's script and every table the Python side reads is there, and no other strings file."""
