@@ -176,32 +176,46 @@ def observed_standard(obs: pd.DataFrame, indicator: str, level: str, year: int |
     return str(std.mode().iloc[0]) if len(std) else ""
 
 
-def observed_standards(rows: pd.DataFrame) -> dict[int, str]:
-    """:func:`observed_standard` of every year at once, for the rows of one indicator at one
-    level: each unit's best value of each year (:func:`geo.indicators.values.values`'s
-    choice), and the standard most of them were measured by."""
-    if "standard" not in rows.columns:
-        return {}
-    rows = indicators.usable(rows[["gso_code", "year", "status", "standard", "note", "qualifier"]])
-    rows = rows[rows["year"].notna()]
-    rank = rows["status"].map(indicators.STATUS_RANK).fillna(9)
-    best = rows.assign(_rank=rank).sort_values(["gso_code", "year", "_rank"]).drop_duplicates(["gso_code", "year"])
-    out = {}
-    for year, group in best.groupby(best["year"].astype(int)):
-        std = group["standard"].dropna().astype(str)
-        std = std[std != ""]
-        out[int(year)] = str(std.mode().iloc[0]) if len(std) else ""
+#: The observation columns the page's options are read from.
+OPTION_COLUMNS = ("indicator", "unit_level", "gso_code", "year", "status", "standard", "note", "qualifier")
+
+
+def option_tables(obs: pd.DataFrame) -> dict[tuple[str, str], dict]:
+    """Per (indicator, level), in one pass over the observations: the poverty standards its
+    rows name (``standards``), the years it has usable values for (``years``,
+    :func:`geo.indicators.values.years`), how many units have a value in each year
+    (``year_units``) and the standard most units' best value of each year was measured by
+    (``observed``, :func:`observed_standard` of each year)."""
+    o = obs[[c for c in OPTION_COLUMNS if c in obs.columns]].astype(object)
+    o["year"] = pd.to_numeric(o["year"], errors="coerce")
+    key = ["indicator", "unit_level"]
+    named = o["standard"].notna() & (o["standard"].astype(str) != "")
+    standards = o[named].groupby(key)["standard"].agg(lambda s: sorted({str(x) for x in s}))
+    dated = o[o["year"].notna()]
+    units = dated.groupby([*key, dated["year"].astype(int)])["gso_code"].nunique()
+    use = indicators.usable(o)
+    use = use[use["year"].notna()]
+    years = use.groupby(key)["year"].agg(lambda s: sorted({int(y) for y in s}))
+    rank = use["status"].map(indicators.STATUS_RANK).fillna(9)
+    best = use.assign(_rank=rank).sort_values([*key, "gso_code", "year", "_rank"])
+    best = best.drop_duplicates([*key, "gso_code", "year"])
+    best = best[best["standard"].notna() & (best["standard"].astype(str) != "")]
+    observed = best.groupby([*key, best["year"].astype(int)])["standard"].agg(
+        lambda s: str(s.astype(str).mode().iloc[0])
+    )
+    out: dict[tuple[str, str], dict] = {}
+    for ind, level in set(years.index) | set(standards.index):
+        ys = years.get((ind, level), [])
+        out[(str(ind), str(level))] = {
+            "standards": standards.get((ind, level), []),
+            "years": ys,
+            "year_units": {y: int(units.get((ind, level, y), 0)) for y in ys},
+            "observed": {y: observed.get((ind, level, y), "") for y in ys},
+        }
     return out
 
 
 # --------------------------------------------------------------------------- page options
-
-
-def _units_by_year(rows: pd.DataFrame, years: list[int]) -> dict[int, int]:
-    """How many units have a value in each year (the compare control offers the well-covered years)."""
-    dated = rows[rows["year"].notna()]
-    counts = dated.groupby(dated["year"].astype(int))["gso_code"].nunique()
-    return {y: int(counts.get(y, 0)) for y in years}
 
 
 def page_options(lang: str, backend: Backend) -> dict:
@@ -212,19 +226,19 @@ def page_options(lang: str, backend: Backend) -> dict:
     cat = catalogue.set_index("id")
     name_col = "name_vi" if lang == "vi" else "name_en"
     levels, by_level = [], {}
-    # The rows of each indicator and level, split once (not one scan of every observation
-    # per indicator: 70 of them made the page's first answer take seconds).
-    groups = {(str(i), str(lv)): g for (i, lv), g in obs.groupby(["indicator", "unit_level"], sort=False)}
+    # Every indicator's standards, years and units per year in one pass over the
+    # observations (not one scan of the whole table per indicator and year: 70 indicators
+    # made the page's first answer take seconds).
+    tables = option_tables(obs)
+    empty = {"standards": [], "years": [], "year_units": {}, "observed": {}}
     for level in targeting.LEVELS:
         levels.append({"id": level, "label": s["levels"].get(level, level)})
         items = []
         for ind in targeting.rankable(obs, catalogue, level):
             row = cat.loc[ind]
-            rows = groups.get((ind, level), obs.iloc[:0])
-            stds = sorted({str(x) for x in rows["standard"].dropna() if str(x)})
-            years = [int(y) for y in indicators.years(rows, ind, level)]
-            observed = observed_standards(rows) if stds else {}
-            by_year = {str(y): standard_text(observed.get(y, ""), lang) for y in years if stds}
+            tab = tables.get((ind, level), empty)
+            stds, years = tab["standards"], tab["years"]
+            by_year = {str(y): standard_text(tab["observed"].get(y, ""), lang) for y in years if stds}
             items.append(
                 {
                     "id": ind,
@@ -234,7 +248,7 @@ def page_options(lang: str, backend: Backend) -> dict:
                     "standards": [standard_text(x, lang) for x in stds],
                     "standard_by_year": {y: t for y, t in by_year.items() if t},
                     "years": years,
-                    "year_units": {str(y): int(n) for y, n in _units_by_year(rows, years).items()},
+                    "year_units": {str(y): n for y, n in tab["year_units"].items()},
                 }
             )
         by_level[level] = items

@@ -126,26 +126,33 @@ def test_page_offers_what_targets_can_do(app):
     assert set(opts["i18n"]) == set(workbench.strings("en")) - {"columns", "standards"}
 
 
-def test_the_standards_of_every_year_at_once_are_those_of_each_year(obs, gpkg):
-    """page_options reads the standard of each year of an indicator in one pass
-    (observed_standards); it is what observed_standard says of each year, on the real
-    observations of every rankable indicator and level."""
+def test_the_option_tables_say_what_each_indicator_says_alone(obs, gpkg):
+    """page_options reads every indicator's standards, years, units per year and observed
+    standard per year in one pass (option_tables); on the real observations of every
+    rankable indicator and level it is what the per-indicator functions say."""
     from app import workbench
     from geo.analysis import targeting
+    from geo.indicators import values as indicators
     from geo.io import storage
 
     catalogue = storage.read_layer("catalogue", gpkg)
+    tables = workbench.option_tables(obs)
     checked = 0
     for level in targeting.LEVELS:
         for ind in targeting.rankable(obs, catalogue, level):
             rows = obs[(obs["indicator"] == ind) & (obs["unit_level"] == level)]
-            together = workbench.observed_standards(rows)
-            for year in sorted({int(y) for y in rows["year"].dropna()}):
-                assert together.get(year, "") == workbench.observed_standard(rows, ind, level, year), (ind, level, year)
+            got = tables.get((ind, level), {"standards": [], "years": [], "year_units": {}, "observed": {}})
+            years = indicators.years(obs, ind, level)
+            assert got["years"] == years, (ind, level)
+            assert got["standards"] == sorted({str(x) for x in rows["standard"].dropna() if str(x)}), (ind, level)
+            dated = rows[rows["year"].notna()]
+            counts = dated.groupby(dated["year"].astype(int))["gso_code"].nunique()
+            assert got["year_units"] == {y: int(counts.get(y, 0)) for y in years}, (ind, level)
+            for year in years:
+                assert got["observed"][year] == workbench.observed_standard(rows, ind, level, year), (ind, level, year)
                 checked += 1
     assert checked > 100
-    poor = obs[(obs["indicator"] == "poor_rate") & (obs["unit_level"] == "commune")]
-    assert workbench.observed_standards(poor)[2020] == "2016-2020 multidimensional (QĐ 59/2015/QĐ-TTg)"
+    assert tables[("poor_rate", "commune")]["observed"][2020] == "2016-2020 multidimensional (QĐ 59/2015/QĐ-TTg)"
 
 
 def test_every_workbench_string_is_in_the_catalogue():
