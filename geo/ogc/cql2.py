@@ -69,7 +69,6 @@ import shapely
 import shapely.geometry
 from pygeofilter import ast, values
 from pygeofilter.parsers import cql2_json
-from pygeofilter.parsers.cql2_text.parser import CQLTransformer
 
 from geo.crs import CRS84_SERVED, ServedCrs
 from geo.messages import Message
@@ -170,24 +169,32 @@ class _Temporal:
 # --------------------------------------------------------------------------- parsing
 
 
-@lark.v_args(inline=True)
-class _Transformer(CQLTransformer):
-    """pygeofilter's CQL2 text transformer, with the literals of ``cql2.lark``."""
+@functools.cache
+def _text_transformer() -> lark.Transformer:
+    """pygeofilter's CQL2 text transformer, with the literals of ``cql2.lark``.  Imported on
+    a process's first text filter, not at start: importing pygeofilter's text parser module
+    builds its own Lark parser (0.2–0.4 s), which this module never uses — a cost the first
+    filter of each worker pays once rather than every start of the service."""
+    from pygeofilter.parsers.cql2_text.parser import CQLTransformer
 
-    def SINGLE_QUOTED(self, token):  # lark calls a terminal callback by its name
-        return str(token)[1:-1].replace("''", "'")
+    @lark.v_args(inline=True)
+    class Transformer(CQLTransformer):
+        def SINGLE_QUOTED(self, token):  # lark calls a terminal callback by its name
+            return str(token)[1:-1].replace("''", "'")
 
-    def bbox(self, *numbers):
-        return _bbox_polygon(numbers)
+        def bbox(self, *numbers):
+            return _bbox_polygon(numbers)
 
-    def timestamp(self, text):
-        return _Temporal(f"TIMESTAMP('{text}')")
+        def timestamp(self, text):
+            return _Temporal(f"TIMESTAMP('{text}')")
 
-    def date(self, text):
-        return _Temporal(f"DATE('{text}')")
+        def date(self, text):
+            return _Temporal(f"DATE('{text}')")
 
-    def temporal_function(self, name, lhs, rhs):
-        return _Temporal(str(name).upper() + "(…)")
+        def temporal_function(self, name, lhs, rhs):
+            return _Temporal(str(name).upper() + "(…)")
+
+    return Transformer()
 
 
 @functools.cache
@@ -198,7 +205,7 @@ def _text_parser() -> lark.Lark:
         str(Path(__file__).with_name("cql2.lark")),
         parser="lalr",
         maybe_placeholders=False,
-        transformer=_Transformer(),
+        transformer=_text_transformer(),
         import_paths=[str(Path(pygeofilter.parsers.__file__).parent)],
     )
 
