@@ -144,7 +144,7 @@ def _tables() -> alloc_data.Tables:
     try:
         backend = app_context.backend()
         return alloc_data.Tables(
-            *(backend.read_layer(n) for n in ("communes", "districts", "observations", "catalogue"))
+            *(backend.read_layer(n) for n in ("communes", "districts", "observations", "catalogue", "communes_2025"))
         )
     except BackendError as exc:
         raise unavailable(exc) from None

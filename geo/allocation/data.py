@@ -28,7 +28,7 @@ from geo.indicators import values as ind
 from geo.io import storage
 from geo.messages import Message
 
-OBS_LEVEL = {"commune_2020": "commune", "district": "district"}
+OBS_LEVEL = {"commune_2020": "commune", "commune_2025": "commune_2025", "district": "district"}
 UNIT_COLUMNS = (
     "gso_code",
     "name",
@@ -51,15 +51,21 @@ class Tables:
     districts: pd.DataFrame
     observations: pd.DataFrame
     catalogue: pd.DataFrame
+    communes_2025: pd.DataFrame | None = None  # the 40 communes of 1 July 2025 (None: not built)
 
 
 def read_tables(path: Path | str | None = None) -> Tables:
     """Read the units, observations and catalogue from the built GeoPackage (``None``: the current one)."""
+    try:
+        new = storage.read_layer("communes_2025", path)
+    except (KeyError, ValueError, OSError):  # a build without the 2025 communes
+        new = None
     return Tables(
         storage.read_layer("communes", path),
         storage.read_layer("districts", path),
         storage.read_layer("observations", path),
         storage.read_layer("catalogue", path),
+        new,
     )
 
 
@@ -90,6 +96,8 @@ def check_request(rule: Rule, year: int, level: str | None) -> str:
 
 
 def _units(tables: Tables, level: str) -> pd.DataFrame:
+    if level == "commune_2025":
+        return _units_2025(tables)
     frame = tables.communes if level == "commune_2020" else tables.districts
     keep = [c for c in UNIT_COLUMNS if c in frame.columns]
     out = pd.DataFrame({c: frame[c].to_numpy() for c in keep})
@@ -99,6 +107,32 @@ def _units(tables: Tables, level: str) -> pd.DataFrame:
     else:  # districts: a district is its own district
         out["district_code"] = out["gso_code"]
         out["district_name"] = out["name"]
+    return out
+
+
+def _units_2025(tables: Tables) -> pd.DataFrame:
+    """The communes of 1 July 2025, each with the former district (``district_code``,
+    ``district_name``) its 2020 members lay in: every one of the 40 lies in one (the merges
+    of NQ 1677/NQ-UBTVQH15 kept within the old districts), so a district-scope criterion
+    (a 30a poor district) and the equity view by district read the former district."""
+    if tables.communes_2025 is None:
+        raise RuleError(Message("error.rule_data.level_later", level="commune_2025", use="commune_2020"))
+    frame = tables.communes_2025
+    keep = [c for c in UNIT_COLUMNS if c in frame.columns and c not in ("district_code", "district_name")]
+    out = pd.DataFrame({c: frame[c].to_numpy() for c in keep})
+    out["gso_code"] = out["gso_code"].astype(str)
+    old = tables.communes.assign(gso_code=tables.communes["gso_code"].astype(str)).set_index("gso_code")
+    codes, names = [], []
+    for members in frame["member_gso_codes_2020"].astype(str):
+        found = {str(old.at[m, "district_code"]) for m in (x.strip() for x in members.split(",")) if m in old.index}
+        first = next(iter(sorted(found)), "")
+        codes.append(first if len(found) == 1 else "")
+        names.append(
+            str(old.loc[old["district_code"].astype(str) == first, "district_name"].iloc[0])
+            if first and len(found) == 1
+            else ""
+        )
+    out["district_code"], out["district_name"] = codes, names
     return out
 
 

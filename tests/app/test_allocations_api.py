@@ -46,6 +46,37 @@ def test_worked_example_sums_to_the_envelope(answer):
     assert totals["synthetic_share"] == 1.0  # commune poor households are synthetic: said, not hidden
 
 
+def test_the_worked_example_among_the_2025_communes(client, gpkg):
+    """The same envelope at the level of the 40 communes of 1 July 2025 (its own illustrative
+    rule): the new communes made of Kon Plông's and Tu Mơ Rông's, with their former
+    district, as JSON, GeoJSON and the annex."""
+    from geo.io import storage
+
+    body = {"rule": "tmr_kp_xa_moi_2025_minh_hoa", "envelope": 40744, "year": 2020}
+    r = client.post("/allocations", json=body)
+    assert r.status_code == 200, r.get_data(as_text=True)[:400]
+    doc = r.get_json()
+    units, totals = doc["units"], doc["totals"]
+    assert len(units) == 40 and sum(u["amount"] for u in units) == 40744 == totals["allocated"]
+    new = storage.read_layer("communes_2025", gpkg)
+    old = storage.read_layer("communes", gpkg).set_index("gso_code")
+    made_of = {
+        str(c)
+        for c, ms in zip(new["gso_code"], new["member_gso_codes_2020"])
+        if {old.at[m.strip(), "district_code"] for m in str(ms).split(",")} <= {"613", "617"}
+    }
+    assert {u["gso_code"] for u in units if u["eligible"]} == made_of and len(made_of) >= 5
+    assert {u["district_code"] for u in units if u["eligible"]} == {"613", "617"}
+    assert [d["district_code"] for d in doc["equity"]["districts"] if d["amount"]] == ["613", "617"]
+    geo = client.post("/allocations", json={**body, "f": "geojson"}).get_json()
+    assert len(geo["features"]) == 40 and all(f["geometry"] for f in geo["features"])
+    book = client.post("/allocations", json={**body, "f": "xlsx"})
+    assert book.status_code == 200 and load_workbook(io.BytesIO(book.data), read_only=True).sheetnames
+    # the 2020 rule's limits are for 2020 communes: at the 2025 level it says so, by field
+    r = client.post("/allocations", json={**BODY, "level": "commune_2025", "lang": "en"})
+    assert r.status_code == 400 and "level" in r.get_json()["description"]
+
+
 def test_rows_carry_each_criterion_value_year_standard_status_and_points(answer):
     u = next(u for u in answer["units"] if u["eligible"])
     assert u["reason"].startswith("đủ điều kiện")
@@ -194,7 +225,7 @@ def test_rules_list_gives_each_rule_as_its_file(client):
     r = client.get("/allocations/rules")
     assert r.status_code == 200
     rules = {x["id"]: x for x in r.get_json()["rules"]}
-    assert set(rules) == {"p135_2020_minh_hoa", "poor_districts_qd275_2018_2020", RULE}
+    assert set(rules) == {"p135_2020_minh_hoa", "poor_districts_qd275_2018_2020", RULE, "tmr_kp_xa_moi_2025_minh_hoa"}
     assert rules[RULE]["rule"] == _rule_object() and rules[RULE]["years"] == [2020]
     assert rules[RULE]["illustrative"] is True and rules["poor_districts_qd275_2018_2020"]["illustrative"] is False
     assert rules["p135_2020_minh_hoa"]["years"] == [2017, 2018, 2019, 2020]

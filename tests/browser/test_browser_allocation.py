@@ -113,7 +113,7 @@ def test_allocation_desktop_vi_matches_the_api_map_downloads_and_scenarios(brows
     context, page, errors = open_page(browser, server, DESKTOP, "vi")
     try:
         names = page.eval_on_selector_all("#kt-alloc-rule option", "os => os.map(o => o.value)")
-        assert sorted(names) == ["p135_2020_minh_hoa", "poor_districts_qd275_2018_2020", RULE]
+        assert sorted(names) == ["p135_2020_minh_hoa", "poor_districts_qd275_2018_2020", RULE, RULE_2025]
         assert page.input_value("#kt-alloc-rule") == RULE and page.input_value("#kt-alloc-envelope") == "40744"
         assert "minh họa — không phải tiêu chí chính thức" in page.inner_text("#kt-alloc-status")
         assert "Căn cứ" in page.inner_text("#kt-alloc-status")
@@ -171,6 +171,29 @@ def test_allocation_desktop_vi_matches_the_api_map_downloads_and_scenarios(brows
         head = annex.header_row(ws)
         top = " ".join(str(ws.cell(i, 1).value) for i in range(1, head))
         assert "đã điều chỉnh (tùy chỉnh)" in top and "mẫu số" in top
+        assert errors == []
+    finally:
+        context.close()
+
+
+RULE_2025 = "tmr_kp_xa_moi_2025_minh_hoa"
+
+
+def test_allocation_among_the_2025_communes_draws_the_40_new_communes(browser, server, shots):
+    """A rule at the level of the communes of 1 July 2025: the page draws the 40 new communes
+    (not the 102 of 2020) with the API's amounts, and a row click goes to the new commune."""
+    context, page, errors = open_page(browser, server, DESKTOP, "en")
+    try:
+        page.select_option("#kt-alloc-rule", RULE_2025)
+        assert page.input_value("#kt-alloc-level") == "commune_2025"
+        page.fill("#kt-alloc-envelope", "40744")
+        compute(page)
+        want = api(server, {"rule": RULE_2025, "envelope": 40744, "year": 2020})
+        eligible = {u["gso_code"]: u["amount"] for u in want["units"] if u["eligible"]}
+        assert amounts(page) == eligible and 0 < len(eligible) < 40
+        fills = page.eval_on_selector_all(".leaflet-kt-alloc-pane path", "ps => ps.map(p => p.getAttribute('fill'))")
+        assert len(fills) == 40 and fills.count("url(#kt-nodata)") == 40 - len(eligible)
+        page.screenshot(path=os.path.join(shots, "alloc_desktop_en_2025.png"))
         assert errors == []
     finally:
         context.close()

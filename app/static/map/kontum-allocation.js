@@ -394,7 +394,10 @@
   }
 
   function goTo(code) {
-    if (A.st.result.level === "district") KT.zoomDistrict(code); else KT.goTo(code);
+    var level = A.st.result.level;
+    if (level === "district") KT.zoomDistrict(code);
+    else if (level === "commune_2025") KT.goTo(code, "communes_2025");
+    else KT.goTo(code);
   }
 
   // ------------------------------------------------------------ scenarios
@@ -554,7 +557,7 @@
     if (A.layer) { S.map.removeLayer(A.layer); A.layer = null; }
     var model = mapModel();
     if (!model) return Promise.resolve(null);
-    var source = st.result.level === "district" ? "districts" : "communes";
+    var source = { district: "districts", commune_2025: "communes_2025" }[st.result.level] || "communes";
     return KT.geometry(source).then(function (geo) {
       var feats = Object.keys(model.byCode).map(function (code) {
         var g = geo.byCode[code];

@@ -69,8 +69,67 @@ def test_request_errors_name_the_field(tables):
     ):
         data.unit_frame(rule, 2020, "district", tables=tables)
     r25 = make_rule(levels=["commune_2025"])
+    no_2025 = data.Tables(tables.communes, tables.districts, tables.observations, tables.catalogue, None)
     with pytest.raises(RuleError, match="^level: commune_2025 units are not available yet"):
-        data.unit_frame(r25, 2020, tables=tables)
+        data.unit_frame(r25, 2020, tables=no_2025)
+
+
+POOR_HOUSEHOLDS = {
+    "id": "hh",
+    "kind": "per_unit",
+    "indicator": "poor_households",
+    "coefficient": 1,
+    "standard": "2016-2020 multidimensional (QĐ 59/2015/QĐ-TTg)",
+}
+
+
+def _members(tables) -> dict[str, list[str]]:
+    new = tables.communes_2025
+    return {
+        str(c): [m.strip() for m in str(ms).split(",")] for c, ms in zip(new["gso_code"], new["member_gso_codes_2020"])
+    }
+
+
+def test_a_rule_at_both_levels_gives_each_2025_commune_what_its_members_get(tables):
+    """A criterion that carries exactly (poor households: a 2025 commune's are the sum of its
+    2020 members') gives each of the 40 communes of 2025 the score its members sum to, and
+    the amount they sum to within the rounding (one million VND a part)."""
+    rule = make_rule(levels=["commune_2020", "commune_2025"], eligibility=[], criteria=[POOR_HOUSEHOLDS])
+    envelope = 100_000
+    old = engine.allocate(data.unit_frame(rule, 2020, "commune_2020", tables=tables), rule, envelope)
+    new = engine.allocate(data.unit_frame(rule, 2020, "commune_2025", tables=tables), rule, envelope)
+    assert len(old) == 102 and len(new) == 40
+    assert int(old["amount"].sum()) == int(new["amount"].sum()) == envelope
+    old = old.set_index("gso_code")
+    members = _members(tables)
+    assert sorted(m for ms in members.values() for m in ms) == sorted(old.index)
+    for code, row in new.set_index("gso_code").iterrows():
+        ms = members[code]
+        assert row["score"] == pytest.approx(old.loc[ms, "score"].sum()), code
+        assert abs(row["amount"] - old.loc[ms, "amount"].sum()) <= len(ms) + 1, code
+        assert row["poor_households"] == pytest.approx(old.loc[ms, "poor_households"].sum()), code
+
+
+def test_the_2025_communes_read_their_former_district(tables):
+    """A district-scope condition (a 30a poor district) reads, for a 2025 commune, the
+    district its 2020 members lay in: the eligible 2025 communes are those made of eligible
+    2020 communes."""
+    rule = make_rule(
+        levels=["commune_2020", "commune_2025"],
+        eligibility=[
+            {"indicator": "poor_district_30a", "scope": "district", "op": "is", "value": True, "label_vi": "30a"}
+        ],
+        criteria=[POOR_HOUSEHOLDS],
+    )
+    frame = data.unit_frame(rule, 2020, "commune_2025", tables=tables)
+    districts = dict(zip(tables.districts["gso_code"].astype(str), tables.districts["name"]))
+    assert [districts[c] for c in frame["district_code"]] == frame["district_name"].tolist()
+    assert set(frame["district_code"]) == set(districts)  # every former district has new communes
+    old = engine.allocate(data.unit_frame(rule, 2020, "commune_2020", tables=tables), rule, 50_000)
+    new = engine.allocate(frame, rule, 50_000)
+    eligible_old = set(old.loc[old["eligible"], "gso_code"])
+    made_of = {c for c, ms in _members(tables).items() if set(ms) <= eligible_old}
+    assert set(new.loc[new["eligible"], "gso_code"]) == made_of and 0 < len(made_of) < 40
 
 
 def test_unknown_indicator_and_standard_that_does_not_match_the_year(tables):
