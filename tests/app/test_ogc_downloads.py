@@ -51,6 +51,13 @@ def small_batches(monkeypatch):
     return asked
 
 
+@pytest.fixture(autouse=True)
+def own_tmp(tmp_path, monkeypatch):
+    """This test's own temporary folder for the downloads written (another test process
+    writes its own downloads into the shared one at the same time)."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+
+
 def _downloads_left() -> set[str]:
     return {n for n in os.listdir(tempfile.gettempdir()) if n.startswith("download_")}
 
