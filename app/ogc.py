@@ -49,6 +49,7 @@ from geo.ogc import tiles as ogc_tiles
 
 from . import context as app_context
 from . import i18n
+from . import ogc_tiles as tiles_api
 from .errors import ApiError, bad_request, cause, error_payload, not_found, unavailable
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
@@ -1040,7 +1041,13 @@ def api():
 
 
 def _exception_responses(*codes: int) -> dict:
-    text = {400: "Invalid or unknown query parameter", 404: "Not found", 500: "Server error", 503: "Data not built yet"}
+    text = {
+        400: "Invalid or unknown query parameter",
+        404: "Not found",
+        406: "Not acceptable (a format this path does not serve)",
+        500: "Server error",
+        503: "Data not built yet",
+    }
     return {
         str(c): {"description": text[c], "content": {JSON: {"schema": {"$ref": "#/components/schemas/exception"}}}}
         for c in codes
@@ -1442,8 +1449,11 @@ def openapi(lang: str = "vi") -> dict:
             },
         },
     }
+    tiled = {m["id"]: m["title"][lang] for m in metas if m["id"] in ogc_tiles.TILED}
+    paths.update(tiles_api.openapi_paths(tiled, _exception_responses))
     tags = [{"name": "Capabilities", "description": t["site"]}]
     tags += [{"name": m["id"], "description": m["title"][lang]} for m in metas]
+    tags.append({"name": "Tiles", "description": "OGC API – Tiles (Mapbox Vector Tiles)"})
     return {
         "openapi": "3.0.3",
         "info": {

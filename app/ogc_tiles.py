@@ -203,3 +203,90 @@ def tile(collection_id: str, tms: str, z: str, y: str, x: str):
         resp = Response(data, mimetype=T.MEDIA_TYPE)
     resp.headers["Cache-Control"] = "no-cache"
     return resp
+
+
+# --------------------------------------------------------------------------- API definition
+
+
+def openapi_paths(titles: dict[str, str], errors) -> dict:
+    """The OpenAPI 3.0 paths of the tiles routes (OGC API – Tiles, /req/oas30), for
+    :func:`app.ogc.openapi`: ``titles`` (collection id → title) of the tiled collections
+    served, ``errors(*codes)`` the exception responses of the rest of the definition."""
+
+    def fmt(value: str) -> dict:
+        return {
+            "name": "f",
+            "in": "query",
+            "required": False,
+            "description": f"Định dạng / format ({value} only; another answers 406)",
+            "schema": {"type": "string", "enum": [value], "default": value},
+            "style": "form",
+            "explode": False,
+        }
+
+    lang = {"$ref": "#/components/parameters/lang"}
+    tms = {
+        "name": "tileMatrixSetId",
+        "in": "path",
+        "required": True,
+        "description": "Lưới ô / tile matrix set",
+        "schema": {"type": "string", "enum": [T.TMS_ID]},
+    }
+
+    def coordinate(name: str, desc: str) -> dict:
+        return {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "description": desc,
+            "schema": {"type": "integer", "minimum": 0},
+        }
+
+    def doc(op_id: str, summary: str, extra=(), f: str = "json") -> dict:
+        return {
+            "get": {
+                "operationId": op_id,
+                "summary": summary,
+                "tags": ["Tiles"],
+                "parameters": [fmt(f), lang, *extra],
+                "responses": {
+                    "200": {"description": summary, "content": {JSON: {"schema": {"type": "object"}}}},
+                    **errors(400, 404, 406, 500, 503),
+                },
+            }
+        }
+
+    out = {
+        "/tileMatrixSets": doc("getTileMatrixSetsList", "Các lưới ô / tile matrix sets"),
+        "/tileMatrixSets/{tileMatrixSetId}": doc("getTileMatrixSet", "Lưới ô / a tile matrix set", [tms]),
+    }
+    for cid, title in titles.items():
+        out[f"/collections/{cid}/tiles"] = doc(f"getTileSetsList_{cid}", f"{title}: tilesets")
+        out[f"/collections/{cid}/tiles/{{tileMatrixSetId}}"] = doc(f"getTileSet_{cid}", f"{title}: tileset", [tms])
+        tile = doc(
+            f"getTile_{cid}",
+            f"{title}: Mapbox Vector Tile",
+            [
+                tms,
+                coordinate("tileMatrix", f"Mức thu phóng / zoom level (0–{T.MAX_ZOOM})"),
+                coordinate("tileRow", "Hàng / row"),
+                coordinate("tileCol", "Cột / column"),
+                {
+                    "name": "properties",
+                    "in": "query",
+                    "required": False,
+                    "description": "Thuộc tính trong ô (phân cách bởi dấu phẩy) / properties in the tile (comma-separated)",
+                    "schema": {"type": "string"},
+                    "style": "form",
+                    "explode": False,
+                },
+            ],
+            f="mvt",
+        )
+        tile["get"]["responses"]["200"] = {
+            "description": "Ô vector / a vector tile",
+            "content": {T.MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+        }
+        tile["get"]["responses"]["204"] = {"description": "Ô trống / an empty tile"}
+        out[f"/collections/{cid}/tiles/{{tileMatrixSetId}}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}"] = tile
+    return out
