@@ -69,6 +69,17 @@ def error_payload(status: int, code: str, message: str):
     return jsonify({"code": code, "description": message, "error": message, "status": status}), status
 
 
+def busy(message: Message, retry_after: int):
+    """A 503 answer in the reader's language with ``Retry-After: retry_after`` (seconds): all
+    the slots of some bounded work (drawing, rasters, downloads) are taken."""
+    from . import i18n
+
+    resp, _ = error_payload(503, "ServiceUnavailable", i18n.localise(message))
+    resp.status_code = 503
+    resp.headers["Retry-After"] = str(retry_after)
+    return resp
+
+
 @bp.app_errorhandler(ApiError)
 def _api_error(exc: ApiError):
     return error_payload(exc.status, exc.code, exc.text())

@@ -50,7 +50,7 @@ from geo.ogc import tiles as ogc_tiles
 from . import context as app_context
 from . import i18n
 from . import ogc_tiles as tiles_api
-from .errors import ApiError, bad_request, cause, error_payload, not_found, unavailable
+from .errors import ApiError, bad_request, busy, cause, not_found, unavailable
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
 
@@ -856,12 +856,7 @@ def _export(meta: dict, sel, limit: int, start: int, crs: crs_ref.ServedCrs) -> 
     }
     slots = current_app.extensions["download_slots"]
     if not slots.acquire(blocking=False):
-        resp, _ = error_payload(
-            503, "ServiceUnavailable", i18n.localise(Message("error.ogc.downloads_busy", count=MAX_DOWNLOADS))
-        )
-        resp.status_code = 503
-        resp.headers["Retry-After"] = str(RETRY_AFTER_S)
-        return resp
+        return busy(Message("error.ogc.downloads_busy", count=MAX_DOWNLOADS), RETRY_AFTER_S)
     folder = tempfile.mkdtemp(prefix="download_")
     try:
         written = mod.export_file(batches, fmt, name, folder, **options)

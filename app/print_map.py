@@ -28,8 +28,8 @@ from geo.maplayers import layerspec
 from geo.messages import Message
 
 from . import context as app_context
-from . import i18n, lazy
-from .errors import ApiError, bad_request, error_payload, unavailable
+from . import lazy
+from .errors import ApiError, bad_request, busy, unavailable
 
 if TYPE_CHECKING:
     from geo.printing import mapsheet, profile
@@ -70,10 +70,7 @@ def _gpkg() -> Backend:
 
 
 def _busy() -> Response:
-    resp, _ = error_payload(503, "ServiceUnavailable", i18n.localise(Message("error.print.busy", count=MAX_RENDERS)))
-    resp.status_code = 503
-    resp.headers["Retry-After"] = str(RETRY_AFTER_S)
-    return resp
+    return busy(Message("error.print.busy", count=MAX_RENDERS), RETRY_AFTER_S)
 
 
 @bp.get("/print")

@@ -46,8 +46,8 @@ from geo.messages import Message
 from geo.units.boundaries import LEVELS
 
 from . import context as app_context
-from . import i18n, lazy, security
-from .errors import bad_request, cause, error_payload, unavailable
+from . import lazy, security
+from .errors import bad_request, busy, cause, unavailable
 
 if TYPE_CHECKING:
     from geo.raster import grid, remoteness, zonal
@@ -91,12 +91,7 @@ def heavy():
     :data:`SLOT_WAIT_S`: answer 503 with ``Retry-After``."""
     slots = current_app.extensions[SLOTS]
     if not slots.acquire(timeout=SLOT_WAIT_S):
-        body, status = error_payload(
-            503, "ServiceUnavailable", i18n.localise(Message("error.raster.busy", seconds=RETRY_AFTER_S))
-        )
-        body.status_code = status
-        body.headers["Retry-After"] = str(RETRY_AFTER_S)
-        abort(body)
+        abort(busy(Message("error.raster.busy", seconds=RETRY_AFTER_S), RETRY_AFTER_S))
     try:
         yield
     finally:
