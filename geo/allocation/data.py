@@ -121,18 +121,15 @@ def _units_2025(tables: Tables) -> pd.DataFrame:
     keep = [c for c in UNIT_COLUMNS if c in frame.columns and c not in ("district_code", "district_name")]
     out = pd.DataFrame({c: frame[c].to_numpy() for c in keep})
     out["gso_code"] = out["gso_code"].astype(str)
-    old = tables.communes.assign(gso_code=tables.communes["gso_code"].astype(str)).set_index("gso_code")
-    codes, names = [], []
-    for members in frame["member_gso_codes_2020"].astype(str):
-        found = {str(old.at[m, "district_code"]) for m in (x.strip() for x in members.split(",")) if m in old.index}
-        first = next(iter(sorted(found)), "")
-        codes.append(first if len(found) == 1 else "")
-        names.append(
-            str(old.loc[old["district_code"].astype(str) == first, "district_name"].iloc[0])
-            if first and len(found) == 1
-            else ""
-        )
-    out["district_code"], out["district_name"] = codes, names
+    old = tables.communes.astype({"code_2025": str, "district_code": str})
+    by_new = old.groupby("code_2025").agg(
+        n=("district_code", "nunique"),
+        district_code=("district_code", "first"),
+        district_name=("district_name", "first"),
+    )
+    one = by_new[by_new["n"] == 1]  # a commune spanning two former districts would get none
+    out["district_code"] = out["gso_code"].map(one["district_code"]).fillna("")
+    out["district_name"] = out["gso_code"].map(one["district_name"]).fillna("")
     return out
 
 

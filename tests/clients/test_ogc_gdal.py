@@ -12,6 +12,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from fixtures import truth
 from shapely.geometry import box
 
 pyogrio = pytest.importorskip("pyogrio")
@@ -227,14 +228,10 @@ def test_ogr2ogr_whole_collections_and_types(ogr2ogr, gpkg):
 def test_ogr2ogr_where_is_a_server_side_cql2_filter(ogr2ogr, gpkg):
     from urllib.parse import unquote
 
-    from geo.indicators import values as indicators
     from geo.io import storage
 
     communes = storage.read_layer("communes", gpkg)
-    obs = storage.read_layer("observations", gpkg)
-    rate = indicators.values(obs, "poor_rate", "commune", 2020).set_index("gso_code")["value"]
-    rate = communes["gso_code"].map(rate).astype(float)
-    want = sorted(communes.loc[communes["on_border"] & (rate > 20), "gso_code"])
+    want = truth.border_communes_poorer_than(gpkg, 20)
     out, log = ogr2ogr("communes", "-where", "poor_rate_2020 > 20 AND on_border = 1")
     assert sorted(pyogrio.read_dataframe(out)["gso_code"]) == want
     assert "filter=(poor_rate_2020 > 20) AND (on_border = 1)" in unquote(log)

@@ -25,6 +25,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from fixtures import truth
 
 HERE = Path(__file__).resolve().parent
 #: The Python that has QGIS's bindings: Debian's (``QGIS_PYTHON`` overrides it).
@@ -182,14 +183,7 @@ def test_qgis_own_provider_types_what_its_first_ten_features_show(report, servic
 
 
 def test_a_filter_typed_in_qgis_selects_what_the_data_says(report, gpkg):
-    from geo.indicators import values as indicators
-    from geo.io import storage
-
-    communes = storage.read_layer("communes", gpkg)
-    obs = storage.read_layer("observations", gpkg)
-    rate = indicators.values(obs, "poor_rate", "commune", 2020).set_index("gso_code")["value"]
-    rate = communes["gso_code"].map(rate).astype(float)
-    want = sorted(communes.loc[communes["on_border"] & (rate > 30), "gso_code"])
+    want = truth.border_communes_poorer_than(gpkg, 30)
     got = report["OAPIF:communes:filter"]
     assert got["valid"] and not got.get("subset_refused")
     assert sorted(row["gso_code"] for row in got["values"]) == want
