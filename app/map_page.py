@@ -34,19 +34,16 @@ targeting panel) are ``static/map/kontum-map.js`` and ``kontum-map.css``.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
 import uuid
+from typing import TYPE_CHECKING
 
-import folium
-import folium.plugins
 import geopandas as gpd
 import shapely
-from branca.element import Element, MacroElement
 from flask import Blueprint, Response, current_app, render_template, request, url_for
-from folium.elements import JSCSSMixin
-from folium.template import Template
 from markupsafe import escape
 from shapely.geometry import box
 
@@ -60,8 +57,18 @@ from geo.messages import Message as M
 from geo.ogc import tiles as ogc_tiles
 
 from . import context as app_context
-from . import i18n, workbench
+from . import i18n, lazy, workbench
 from .errors import bad_request, not_found, unavailable
+
+if TYPE_CHECKING:
+    import branca.element as branca_element
+    import folium
+    import folium.plugins as folium_plugins
+else:  # Folium compiles ~85 templates when imported (~1 s of every start): only when a
+    # page is rendered, never at a start that finds the pages kept (app/lazy.py)
+    folium = lazy.module("folium")
+    folium_plugins = lazy.module("folium.plugins")
+    branca_element = lazy.module("branca.element")
 
 bp = Blueprint("map_page", __name__, template_folder="templates")
 
@@ -870,39 +877,49 @@ def index():
 # --------------------------------------------------------------------- page
 
 
-class _Init(JSCSSMixin, MacroElement):
-    """Loads kontum-map.js (after Leaflet) and hands it the Folium objects once they exist."""
+@functools.cache
+def _init_class() -> type:
+    """The page's Folium element that loads kontum-map.js (after Leaflet) and hands it the
+    Folium objects once they exist (a class made on first use: Folium is imported lazily)."""
+    from branca.element import MacroElement
+    from folium.elements import JSCSSMixin
+    from folium.template import Template
 
-    _template = Template("""
-        {% macro script(this, kwargs) %}
-            KontumMap.init(JSON.parse(document.getElementById("kt-config").textContent), {
-                map: {{ this.map_name }},
-                control: {{ this.control_name }},
-                drawn: {{ this.drawn_name }},
-                bases: { {% for key, name in this.bases %}{{ key|tojson }}: {{ name }}{% if not loop.last %}, {% endif %}{% endfor %} }
-            });
-        {% endmacro %}
-    """)
+    class Init(JSCSSMixin, MacroElement):
+        """Loads kontum-map.js (after Leaflet) and hands it the Folium objects once they exist."""
 
-    def __init__(self, map_name, control_name, drawn_name, bases, tiled: bool = False):
-        super().__init__()
-        self._name = "KontumInit"
-        js, css = PLUGIN_ASSETS["markercluster"]
-        if tiled:
-            js = js + PLUGIN_ASSETS["vectorgrid"][0]
-        self.default_js = [(n, _static(u)) for n, u in js] + [
-            ("topojson_client", _static(f"{VENDOR}/topojson-client-3.1.0/topojson-client.min.js")),
-            ("kontum_js", _static("map/kontum-map.js")),
-            ("kontum_workbench_js", _static("map/kontum-workbench.js")),
-            ("kontum_allocation_js", _static("map/kontum-allocation.js")),
-            ("kontum_compare_js", _static("map/kontum-compare.js")),
-        ]
-        self.default_css = [(n, _static(u)) for n, u in css] + [
-            ("kontum_css", _static("map/kontum-map.css")),
-            ("kontum_workbench_css", _static("map/kontum-workbench.css")),
-            ("kontum_allocation_css", _static("map/kontum-allocation.css")),
-        ]
-        self.map_name, self.control_name, self.drawn_name, self.bases = map_name, control_name, drawn_name, bases
+        _template = Template("""
+            {% macro script(this, kwargs) %}
+                KontumMap.init(JSON.parse(document.getElementById("kt-config").textContent), {
+                    map: {{ this.map_name }},
+                    control: {{ this.control_name }},
+                    drawn: {{ this.drawn_name }},
+                    bases: { {% for key, name in this.bases %}{{ key|tojson }}: {{ name }}{% if not loop.last %}, {% endif %}{% endfor %} }
+                });
+            {% endmacro %}
+        """)
+
+        def __init__(self, map_name, control_name, drawn_name, bases, tiled: bool = False):
+            super().__init__()
+            self._name = "KontumInit"
+            js, css = PLUGIN_ASSETS["markercluster"]
+            if tiled:
+                js = js + PLUGIN_ASSETS["vectorgrid"][0]
+            self.default_js = [(n, _static(u)) for n, u in js] + [
+                ("topojson_client", _static(f"{VENDOR}/topojson-client-3.1.0/topojson-client.min.js")),
+                ("kontum_js", _static("map/kontum-map.js")),
+                ("kontum_workbench_js", _static("map/kontum-workbench.js")),
+                ("kontum_allocation_js", _static("map/kontum-allocation.js")),
+                ("kontum_compare_js", _static("map/kontum-compare.js")),
+            ]
+            self.default_css = [(n, _static(u)) for n, u in css] + [
+                ("kontum_css", _static("map/kontum-map.css")),
+                ("kontum_workbench_css", _static("map/kontum-workbench.css")),
+                ("kontum_allocation_css", _static("map/kontum-allocation.css")),
+            ]
+            self.map_name, self.control_name, self.drawn_name, self.bases = map_name, control_name, drawn_name, bases
+
+    return Init
 
 
 def _static(rel: str) -> str:
@@ -1120,13 +1137,13 @@ def render_page(lang: str, path) -> str:
     osm = folium.TileLayer("OpenStreetMap", name=t["base_osm"], overlay=False, control=True, show=False)
     osm.add_to(m)
 
-    fs = folium.plugins.Fullscreen(position="topleft", title=t["fullscreen"], title_cancel=t["fullscreen_exit"])
+    fs = folium_plugins.Fullscreen(position="topleft", title=t["fullscreen"], title_cancel=t["fullscreen_exit"])
     _localise(fs, "fullscreen")
     fs.add_to(m)
 
     drawn = folium.FeatureGroup(name="drawn", control=False)
     drawn.add_to(m)
-    draw = folium.plugins.Draw(
+    draw = folium_plugins.Draw(
         position="topleft",
         feature_group=drawn,
         show_geometry_on_click=False,
@@ -1151,8 +1168,8 @@ def render_page(lang: str, path) -> str:
     control.add_to(m)
 
     root = m.get_root()
-    root.header.add_child(Element(f"<title>{escape(t['title'])}</title>"), name="kt_title")
-    root.header.add_child(Element('<link rel="icon" href="data:,">'), name="kt_icon")
+    root.header.add_child(branca_element.Element(f"<title>{escape(t['title'])}</title>"), name="kt_title")
+    root.header.add_child(branca_element.Element('<link rel="icon" href="data:,">'), name="kt_icon")
 
     config = _page_config(lang, path)
     panel = render_template(
@@ -1163,9 +1180,9 @@ def render_page(lang: str, path) -> str:
         s=config["i18n"]["page"],
         other_lang_url=config["urls"]["other_lang"],
     )
-    root.html.add_child(Element(panel), name="kt_panel")
+    root.html.add_child(branca_element.Element(panel), name="kt_panel")
     m.add_child(
-        _Init(
+        _init_class()(
             m.get_name(),
             control.get_name(),
             drawn.get_name(),

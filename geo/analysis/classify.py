@@ -35,6 +35,7 @@ Example
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 import os
@@ -59,12 +60,14 @@ class ClassifyError(ValueError):
 
 
 # Not a data cache (geo.cache holds those): the ColorBrewer palettes shipped with
-# branca, a constant of the installed library, read once.
+# branca, a constant of the installed library, read once (found, not imported: branca's
+# package imports its colormaps and templates, 60 ms of every start).
 @lru_cache(maxsize=1)
 def _brewer() -> dict[str, list[str]]:
-    import branca.utilities
-
-    with open(os.path.join(branca.utilities.rootpath, "_schemes.json")) as f:
+    spec = importlib.util.find_spec("branca")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("branca (its ColorBrewer palettes) is not installed")
+    with open(os.path.join(spec.submodule_search_locations[0], "_schemes.json")) as f:
         return json.load(f)
 
 
