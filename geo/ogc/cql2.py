@@ -68,7 +68,6 @@ import pyproj
 import shapely
 import shapely.geometry
 from pygeofilter import ast, values
-from pygeofilter.parsers import cql2_json
 
 from geo.crs import CRS84_SERVED, ServedCrs
 from geo.messages import Message
@@ -270,6 +269,9 @@ def _parse_json(text: str) -> ast.Node:
         doc = json.loads(text)
     except ValueError as exc:
         raise FilterError(Message("error.filter.json", detail=str(exc))) from None
+    # Imported at the first JSON filter, not at start: its module imports dateparser (0.1 s).
+    from pygeofilter.parsers import cql2_json
+
     try:
         return cql2_json.parse(_normalise_json(doc))
     except FilterError:

@@ -28,7 +28,8 @@ main.warm(flask_app)
 client = flask_app.test_client()
 resp = client.get("/targets?indicator=poor_rate&year=2020&near=border&within_km=0&top=13&geometry=none")
 heavy = [m for m in ("mapclassify", "sklearn", "matplotlib", "rasterio", "scipy.ndimage",
-                     "pygeofilter.parsers.cql2_text.parser") if m in sys.modules]
+                     "pygeofilter.parsers.cql2_text.parser", "pygeofilter.parsers.cql2_json", "dateparser")
+         if m in sys.modules]
 print(json.dumps({"status": resp.status_code, "returned": len(resp.get_json()["features"]), "heavy": heavy}))
 """
 
