@@ -38,7 +38,6 @@ import functools
 import json
 import math
 import re
-import uuid
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
@@ -57,7 +56,7 @@ from geo.messages import Message as M
 from geo.ogc import tiles as ogc_tiles
 
 from . import context as app_context
-from . import i18n, lazy, workbench
+from . import i18n, lazy, warmstart, workbench
 from .errors import bad_request, not_found, unavailable
 
 if TYPE_CHECKING:
@@ -127,7 +126,11 @@ def _load_layers(state) -> None:
     directory = app_context.settings_of(app).layers_dir
     specs = layerspec.load_layers(directory)
     app.extensions["map_layers"] = specs
-    app.extensions["map_cache"] = uuid.uuid4().hex  # this app's part of the keys in MAP
+    # This app's part of the keys in MAP and of the ETags: what its payloads depend on
+    # besides the data (code, libraries, settings, layer files), the same in every process
+    # that serves them alike — so a restart keeps the browsers' copies (304) and the
+    # payloads a warm start restores (app/warmstart.py) are found.
+    app.extensions["map_cache"] = warmstart.stamp(app)[:32]
 
 
 def _specs() -> list[layerspec.LayerSpec]:

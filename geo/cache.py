@@ -94,11 +94,13 @@ True
 
 from __future__ import annotations
 
+import json
 import os
+import pickle
 import sys
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Collection, Hashable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
@@ -248,6 +250,11 @@ class Partition:
         self._entries: OrderedDict[tuple[Version, Hashable], tuple[Any, int]] = OrderedDict()
         self.nbytes = 0
 
+    def __reduce__(self):
+        # A value that holds a partition (a :class:`Memo`) holds *the* partition of that
+        # name: pickled by name, never with its entries (:func:`save_snapshot`).
+        return partition, (self.name, self.max_bytes, self.max_item, self.max_entries)
+
     def get(self, version: Version, key: Hashable, default: Any = None) -> Any:  # Any: values of every kind
         """The value kept for ``key`` in ``version`` (most recently used now), else ``default``."""
         with _lock:
@@ -385,6 +392,119 @@ def stats() -> dict[str, dict[str, int]]:
             name: {"entries": len(p._entries), "bytes": p.nbytes, "max_bytes": p.max_bytes}
             for name, p in _partitions.items()
         }
+
+
+# --------------------------------------------------------------------------- snapshots
+
+#: The first line of a snapshot file (then a JSON header line, then the pickled entries).
+SNAPSHOT_FORMAT = b"geo.cache snapshot 1\n"
+
+
+class SnapshotRefused(ValueError):
+    """A snapshot file that is not read: missing, stale, unsafe or unreadable (the reason)."""
+
+
+def save_snapshot(path: Path | str, versions: Collection[Version], stamp: str) -> int:
+    """Write every kept entry of ``versions`` (all partitions) to ``path``; the number written.
+
+    ``stamp`` names what else the values depend on (the code, the settings:
+    the caller's fingerprint); :func:`load_snapshot` restores them only under
+    the same stamp and versions.  The file is written beside ``path`` and
+    renamed over it, so a reader never sees half a file, and is readable and
+    writable by its owner only (it is unpickled when loaded).
+    """
+    wanted = set(versions)
+    with _lock:
+        entries = [
+            (name, version, key, value, size)
+            for name, part in _partitions.items()
+            for (version, key), (value, size) in part._entries.items()
+            if version in wanted
+        ]
+    header = {"stamp": stamp, "versions": sorted(map(list, wanted))}
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(SNAPSHOT_FORMAT)
+            f.write(json.dumps(header).encode("utf-8") + b"\n")
+            pickle.dump(entries, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return len(entries)
+
+
+def snapshot_versions(path: Path | str) -> list[Version] | None:
+    """The data versions a snapshot file was made for (its header; nothing unpickled), or
+    None when ``path`` is not a readable snapshot."""
+    try:
+        with open(path, "rb") as f:
+            if f.readline() != SNAPSHOT_FORMAT:
+                return None
+            return [Version(*v) for v in json.loads(f.readline())["versions"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def is_current(version: Version) -> bool | None:
+    """Whether a file's ``version`` (:func:`file_version`) is still the file's: ``False`` when
+    the file changed or is gone, None when ``version`` is not a file's (a database's).
+
+    >>> is_current(Version("/no/such.gpkg", "/no/such.gpkg:1:2"))
+    False
+    >>> is_current(Version("db", "7")) is None
+    True
+    """
+    if not version.token.startswith(version.source + ":"):
+        return None
+    try:
+        return file_version(version.source) == version
+    except OSError:
+        return False
+
+
+def load_snapshot(path: Path | str, versions: Collection[Version], stamp: str) -> int:
+    """Keep again the entries :func:`save_snapshot` wrote, if they are still right; the number kept.
+
+    Raises :class:`SnapshotRefused` (nothing kept) when the file is missing,
+    was made under another ``stamp`` or for other ``versions`` than the
+    current ones, is not its reader's own file or is writable by others
+    (unpickling runs code: only the process's own files are read), or is
+    damaged.  Each entry goes back to its partition within the partition's
+    budget; entries of a partition this process has not declared are left out.
+    """
+    path = Path(path)
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise SnapshotRefused(f"{path}: no snapshot") from None
+    if (hasattr(os, "getuid") and st.st_uid != os.getuid()) or st.st_mode & 0o022:
+        raise SnapshotRefused(f"{path}: not this user's own file (or writable by others): not read")
+    with open(path, "rb") as f:
+        if f.readline() != SNAPSHOT_FORMAT:
+            raise SnapshotRefused(f"{path}: not a snapshot of this format")
+        try:
+            header = json.loads(f.readline())
+        except ValueError:
+            raise SnapshotRefused(f"{path}: damaged header") from None
+        if header.get("stamp") != stamp:
+            raise SnapshotRefused(f"{path}: made by other code or settings")
+        if header.get("versions") != sorted(map(list, set(versions))):
+            raise SnapshotRefused(f"{path}: made for another data version")
+        try:
+            entries = pickle.load(f)
+        except Exception as exc:  # a damaged pickle raises almost anything
+            raise SnapshotRefused(f"{path}: damaged ({type(exc).__name__})") from None
+    kept = 0
+    for name, version, key, value, size in entries:
+        part = _partitions.get(name)
+        if part is not None:
+            part.put(version, key, value, size)
+            kept += 1
+    return kept
 
 
 def _after_fork_in_child() -> None:

@@ -430,12 +430,12 @@ def _get(url: str) -> tuple[int, bytes]:
         return exc.code, exc.read()
 
 
-def test_gunicorn_workers_share_one_database(db, gpkg):
+def test_gunicorn_workers_share_one_database(db, gpkg, tmp_path):
     from app import create_app
 
     reference = create_app({"TESTING": True, "GEO_GPKG": str(gpkg)}).test_client()
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": db.url, "DATABASE_SCHEMA": db.schema}
+    env = {**os.environ, "DATABASE_URL": db.url, "DATABASE_SCHEMA": db.schema, "GEO_STATE_DIR": str(tmp_path)}
     server = subprocess.Popen(
         [sys.executable, "-m", "app", "--port", str(port), "--workers", "3"],
         cwd=ROOT,
