@@ -154,7 +154,9 @@ def verdicts_16(r: dict) -> list[tuple[str, str, object]]:
     if k and not k.get("failed"):
         started = k.get("servers", {}).get("app", {}).get("started_s")
         if started is not None:
-            out.append(("Kon Tum start-up < 3 s (launch to first 200)", f"{started:.2f} s", started < 3))
+            cold = k.get("cold_start_s")
+            note = f" (the first start, with no warm-start snapshot yet: {cold:.2f} s)" if cold is not None else ""
+            out.append(("Kon Tum start-up < 3 s (launch to first 200)", f"{started:.2f} s{note}", started < 3))
         first = k.get("first_targets_s")
         if first is not None:
             out.append(("Kon Tum first /targets after start < 100 ms", _ms(first * 1000), first < 0.1))
@@ -193,7 +195,9 @@ def verdicts_16(r: dict) -> list[tuple[str, str, object]]:
     n = r.get("national")
     if n and not n.get("failed") and n.get("server", {}).get("started_s") is not None:
         started = n["server"]["started_s"]
-        out.append(("National start-up < 10 s (launch to first 200)", f"{started:.2f} s", started < 10))
+        prep = n["server"].get("prepare_s")
+        note = f" (after `--prepare`, which took {prep:.1f} s)" if prep is not None else ""
+        out.append(("National start-up < 10 s (launch to first 200)", f"{started:.2f} s{note}", started < 10))
         m = n.get("memory")
         if m:
             out.append(

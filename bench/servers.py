@@ -61,6 +61,22 @@ class Server:
                 time.sleep(0.2)
         raise RuntimeError(f"{self.name} did not answer on {self.base} within {timeout:.0f}s")
 
+    def prepare(self, timeout: float = 900.0) -> float:
+        """``--prepare`` (the app only): warm up and save the caches a start restores, as
+        ``make build`` does (app/warmstart.py); the seconds it took."""
+        env = dict(os.environ, **self.env)
+        t0 = time.perf_counter()
+        subprocess.run(
+            [*self.argv, "--prepare"],
+            env=env,
+            cwd=util.ROOT,
+            check=True,
+            timeout=timeout,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        return round(time.perf_counter() - t0, 2)
+
     def workers(self) -> list[int]:
         return util.children(self.proc.pid) if self.proc else []
 
@@ -98,10 +114,13 @@ class Server:
         self.stop()
 
 
-def ours(gpkg: Path, workers: int, log_path: Path) -> Server:
+def ours(gpkg: Path, workers: int, log_path: Path, state: Path | None = None) -> Server:
+    """The app on ``gpkg``; its warm-start snapshots (app/warmstart.py) under ``state``
+    (default: a folder of the bench's own, so no other run's files are read)."""
     port = util.free_port()
     argv = [sys.executable, "-m", "app", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
-    return Server("app", argv, {"GEO_GPKG": str(gpkg)}, port, "/ogc/conformance?f=json", log_path)
+    env = {"GEO_GPKG": str(gpkg), "GEO_STATE_DIR": str(state or util.OUT / "state")}
+    return Server("app", argv, env, port, "/ogc/conformance?f=json", log_path)
 
 
 def pygeoapi(venv: Path, config: Path, openapi: Path, data: Path, workers: int, log_path: Path) -> Server:
