@@ -31,6 +31,7 @@ WARM_URLS = (
     "/",
     "/layers/geometry/communes.geojson",
     "/layers/geometry/districts.geojson",
+    "/layers/geometry/topology.json",  # the page's one geometry download (1 s to make)
     "/layers/series.json",
     "/targets?indicator=poor_rate&near=border&within_km=0&top=10&geometry=none",
     # as the page asks it (the map's year: that year's household counts too), and with

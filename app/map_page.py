@@ -39,6 +39,7 @@ import json
 import math
 import re
 from typing import TYPE_CHECKING
+from urllib.parse import quote, urlencode
 
 import geopandas as gpd
 import shapely
@@ -1175,6 +1176,7 @@ def render_page(lang: str, path) -> str:
     root.header.add_child(branca_element.Element('<link rel="icon" href="data:,">'), name="kt_icon")
 
     config = _page_config(lang, path)
+    root.header.add_child(branca_element.Element(_prefetch_script(config)), name="kt_prefetch")
     panel = render_template(
         "map/panel.html",
         t=t,
@@ -1202,6 +1204,51 @@ def render_page(lang: str, path) -> str:
         1,
     )
     return html.replace("<html>", f'<html lang="{lang}">', 1)
+
+
+def first_fetches(config: dict) -> list[dict]:
+    """The data the page draws first, asked before its scripts load (:func:`_prefetch_script`):
+    the shared topology (not in the tiled mode) and every layer shown at opening, each with the
+    URL ``kontum-map.js`` builds for it (``layerUrl``: lang, the map's year for a layer of several
+    years, ``geometry=none`` for a polygon layer).  ``yearly``: the URL holds the map's year.
+
+    >>> cfg = {"lang": "vi", "year": 2020, "tiles": None, "urls": {"topology": "/t.json",
+    ...        "layer": "/layers/__ID__.geojson"}, "layers": [
+    ...        {"id": "poor_rate", "source": "communes", "years": [2019, 2020], "visible": True},
+    ...        {"id": "works", "source": "works", "years": [], "visible": True},
+    ...        {"id": "roads", "source": "roads", "years": [], "visible": False}]}
+    >>> [(f["url"], f["yearly"]) for f in first_fetches(cfg)]
+    [('/t.json', False), ('/layers/poor_rate.geojson?lang=vi&year=2020&geometry=none', True), ('/layers/works.geojson?lang=vi', False)]
+    """
+    out = [] if config.get("tiles") else [{"url": config["urls"]["topology"], "yearly": False}]
+    for spec in config["layers"]:
+        if not spec["visible"]:
+            continue
+        query = [("lang", config["lang"])]
+        yearly = len(spec["years"]) > 1 and config["year"] in spec["years"]
+        if yearly:
+            query.append(("year", config["year"]))
+        if spec["source"] in layerspec.LEVELS:
+            query.append(("geometry", "none"))
+        url = config["urls"]["layer"].replace("__ID__", quote(spec["id"], safe="")) + "?" + urlencode(query)
+        out.append({"url": url, "yearly": yearly})
+    return out
+
+
+def _prefetch_script(config: dict) -> str:
+    """An inline script in the head, before every script tag: it asks for the first data
+    (:func:`first_fetches`) at once, so on a slow link they come beside Leaflet and the page's
+    scripts rather than one round trip after them; ``getJSON`` in kontum-map.js takes each
+    answer once.  A link opening another year skips the layers of that year."""
+    fetches = json.dumps(first_fetches(config), separators=(",", ":")).replace("</", "<\\/")
+    return (
+        "<script>(function (list, year) {"
+        ' var asked = new URLSearchParams(location.search).get("year"), kept = window.KT_PREFETCH = {};'
+        " list.forEach(function (f) {"
+        " if (f.yearly && asked !== null && asked !== String(year)) return;"
+        ' kept[f.url] = fetch(f.url, { headers: { Accept: "application/json" } });'
+        f" }});}})({fetches}, {int(config['year'])});</script>"
+    )
 
 
 #: Folium's viewport tag forbids pinch zoom (maximum-scale=1, user-scalable=no): replaced.

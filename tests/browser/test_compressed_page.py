@@ -70,3 +70,57 @@ def test_page_draws_from_brotli_answers_and_reloads_from_cache(server):
             ctx.close()
         finally:
             browser.close()
+
+
+FAST_3G = {"offline": False, "latency": 150, "downloadThroughput": 1.6e6 / 8, "uploadThroughput": 0.75e6 / 8}
+RESOURCES = "() => performance.getEntriesByType('resource').map(r => [r.name, r.startTime, r.responseEnd])"
+
+
+def _open(browser, url: str, throttle: bool):
+    ctx = browser.new_context(viewport={"width": 1400, "height": 900}, locale="vi-VN")
+    ctx.set_default_timeout(60000)
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    if throttle:
+        cdp = ctx.new_cdp_session(page)
+        cdp.send("Network.enable")
+        cdp.send("Network.emulateNetworkConditions", FAST_3G)
+    page.goto(url)
+    page.wait_for_selector("body[data-kt-ready]", state="attached", timeout=90000)
+    assert page.get_attribute("body", "data-kt-ready") == "1", errors
+    assert page.locator(".leaflet-kt-areas-pane path").count() == 102
+    assert errors == []
+    return ctx, page
+
+
+def test_first_data_are_asked_before_the_scripts_and_each_once(server):
+    """On a slow link the topology and the opening layers come beside the scripts, not one
+    round trip after them (map_page.first_fetches); every answer asked early is used, none twice."""
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            ctx, page = _open(browser, server + "/", throttle=True)
+            assert page.evaluate("() => Object.keys(window.KT_PREFETCH)") == []  # all taken
+            entries = page.evaluate(RESOURCES)
+            paths = [n[len(server) :] for n, _, _ in entries]
+            data = [x for x in paths if x.startswith("/layers/")]
+            assert "/layers/geometry/topology.json" in data
+            assert "/layers/poor_rate.geojson?lang=vi&year=2020&geometry=none" in data
+            assert len(data) == len(set(data)), data  # nothing fetched twice
+            start = {n[len(server) :]: s for n, s, _ in entries}
+            end = {n[len(server) :].split("?")[0]: e for n, _, e in entries}
+            # asked while kontum-map.js was still on its way (the script's own asks come after it ran)
+            assert start["/layers/geometry/topology.json"] < end["/static/map/kontum-map.js"]
+            ctx.close()
+
+            # a link to another year: that year's layer is not asked early for the default year
+            ctx, page = _open(browser, server + "/?year=2018", throttle=False)
+            data = [n[len(server) :] for n, _, _ in page.evaluate(RESOURCES) if "/layers/" in n]
+            assert "/layers/poor_rate.geojson?lang=vi&year=2018&geometry=none" in data
+            assert not any("year=2020" in x for x in data), data
+            assert "/layers/geometry/topology.json" in data
+            ctx.close()
+        finally:
+            browser.close()

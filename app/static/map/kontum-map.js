@@ -64,8 +64,16 @@
   }
   KT.norm = norm;
 
+  // The page's first data were asked by the head's inline script (map_page._prefetch_script)
+  // before the scripts loaded: each answer is taken once, later asks fetch anew.
+  function asked(url) {
+    var kept = window.KT_PREFETCH, found = kept && kept[url];
+    if (found) delete kept[url];
+    return found || fetch(url, { headers: { Accept: "application/json" } });
+  }
+
   function getJSON(url) {
-    return fetch(url, { headers: { Accept: "application/json" } }).then(function (r) {
+    return asked(url).then(function (r) {
       if (!r.ok) {
         return r.json().catch(function () { return {}; }).then(function (body) {
           var err = new Error((body && (body.description || body.error)) || ("HTTP " + r.status));
