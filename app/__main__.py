@@ -9,7 +9,9 @@ import sys
 
 from gunicorn.app.base import BaseApplication
 
-from . import create_app, warmstart
+from geo.backends.base import BackendError
+
+from . import context, create_app, warmstart
 
 
 class _Server(BaseApplication):
@@ -31,7 +33,6 @@ WARM_URLS = (
     "/",
     "/layers/geometry/communes.geojson",
     "/layers/geometry/districts.geojson",
-    "/layers/geometry/topology.json",  # the page's one geometry download (1 s to make)
     "/layers/series.json",
     "/targets?indicator=poor_rate&near=border&within_km=0&top=10&geometry=none",
     # as the page asks it (the map's year: that year's household counts too), and with
@@ -62,11 +63,25 @@ def layer_urls() -> list[str]:
     return urls
 
 
+def page_geometry_urls(app) -> list[str]:
+    """The page's one geometry download (the TopoJSON topology: 1 s to make for Kon Tum), unless
+    the page draws its communes from vector tiles (the national coverage), which never asks it."""
+    from . import map_page
+
+    with app.app_context():
+        try:
+            if map_page.tiled(context.backend()):
+                return []
+        except (BackendError, OSError):  # no data: the warm-up's other asks say so
+            return []
+    return ["/layers/geometry/topology.json"]
+
+
 def warm(app, base_url: str = "http://localhost") -> None:
     """Fill the caches, asking as a client of ``base_url`` would (answers kept per host are
     then found by the first real ones); a missing build only means nothing to warm."""
     client = app.test_client()
-    for url in (*WARM_URLS, *layer_urls()):
+    for url in (*WARM_URLS, *page_geometry_urls(app), *layer_urls()):
         resp = client.get(url, base_url=base_url)
         if resp.status_code != 200:
             app.logger.warning("warm-up %s answered %s", url, resp.status_code)

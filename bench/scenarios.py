@@ -254,7 +254,7 @@ def national(cfg: dict, gpkg: Path, variant: str = "as-is") -> dict:
         try:
             if variant == "as-is":  # as `make build` does: the caches a start restores
                 util.log("national: --prepare (warm up, save the warm-start snapshot)")
-                res["server"]["prepare_s"] = srv.prepare(timeout=limit)
+                res["server"]["prepare_s"] = srv.prepare(timeout=max(limit, 900))  # a build step
             srv.start(timeout=limit)
         except (RuntimeError, subprocess.SubprocessError) as exc:
             res["server"].update(

@@ -42,7 +42,7 @@ if kept:
 main.warm(flask_app, "http://127.0.0.1:5000")
 client = flask_app.test_client()
 answers = {}
-for url in (*main.WARM_URLS, *main.layer_urls()):
+for url in (*main.WARM_URLS, *main.page_geometry_urls(flask_app), *main.layer_urls()):
     resp = client.get(url, base_url="http://127.0.0.1:5000")
     body = re.sub(rb'"(generated_at|timeStamp)": ?"[^"]*"', b"", resp.get_data())  # when it was asked
     body = re.sub(rb"_[0-9a-f]{32}", b"_ID", body)  # the page: Folium names each element at random
