@@ -426,7 +426,8 @@ def save_snapshot(path: Path | str, versions: Collection[Version], stamp: str) -
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        # a new file of ours only (never through a link planted in the folder)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
         with os.fdopen(fd, "wb") as f:
             f.write(SNAPSHOT_FORMAT)
             f.write(json.dumps(header).encode("utf-8") + b"\n")
