@@ -11,7 +11,7 @@ from gunicorn.app.base import BaseApplication
 
 from geo.backends.base import BackendError
 
-from . import context, create_app, warmstart
+from . import context, create_app, map_page, warmstart
 
 
 class _Server(BaseApplication):
@@ -66,8 +66,6 @@ def layer_urls() -> list[str]:
 def page_geometry_urls(app) -> list[str]:
     """The page's one geometry download (the TopoJSON topology: 1 s to make for Kon Tum), unless
     the page draws its communes from vector tiles (the national coverage), which never asks it."""
-    from . import map_page
-
     with app.app_context():
         try:
             if map_page.tiled(context.backend()):
@@ -156,7 +154,7 @@ def main(argv=None) -> int:
     _limit_malloc_arenas()
     app = create_app()
     kept, what = (0, "made anew (--prepare)") if args.prepare else warmstart.restore(app)
-    warm(app, app.extensions["kontum"].settings.public_url or f"http://{args.host}:{args.port}")
+    warm(app, context.settings_of(app).public_url or f"http://{args.host}:{args.port}")
     if not kept:
         _, saved = warmstart.save(app)
         what = f"{what}; {saved}"

@@ -37,6 +37,7 @@ LIBRARIES = ("pandas", "geopandas", "shapely", "numpy", "pyarrow", "pyproj", "py
 #: The files the kept values are made by (code, templates, message catalogues, layer files).
 CODE_SUFFIXES = frozenset({".py", ".toml", ".lark", ".html", ".js", ".css", ".json"})
 ROOT = Path(__file__).resolve().parents[1]
+STAMP_KEY = "warm_stamp"  # app.extensions: the app's stamp, made once
 #: Snapshots kept in the state folder (one per data source; a database's stay until pushed out).
 KEEP_SNAPSHOTS = 4
 
@@ -60,8 +61,17 @@ def _tree(folder: Path):
 def stamp(app: Flask) -> str:
     """What the kept values depend on besides the data: the code, the libraries and the settings.
 
-    A digest (SHA-256) — no setting, secret or path is written into the snapshot.
+    A digest (SHA-256) — no setting, secret or path is written into the snapshot.  Made once
+    per app (the code it runs does not change under it): the map cache's token, the restore
+    and the save all use it.
     """
+    made = app.extensions.get(STAMP_KEY)
+    if made is None:
+        made = app.extensions[STAMP_KEY] = _stamp(app)
+    return made
+
+
+def _stamp(app: Flask) -> str:
     conf = context.settings_of(app)
     h = hashlib.sha256()
     h.update(sys.version.encode())
@@ -81,20 +91,23 @@ def path_for(app: Flask, version: cache.Version) -> Path:
     return Path(context.settings_of(app).state_dir) / "warm" / f"{name}.pickle"
 
 
-def _data_version(app: Flask) -> cache.Version | None:
+def _snapshot(app: Flask) -> tuple[cache.Version, Path] | None:
+    """The data version ``app`` serves and the file of its snapshot; None without data (no
+    build, no database: the routes answer 503)."""
     with app.app_context():
         try:
-            return context.data_version()
-        except (BackendError, OSError):  # no data, no database: nothing to restore (the routes answer 503)
+            version = context.data_version()
+        except (BackendError, OSError):
             return None
+    return version, path_for(app, version)
 
 
 def restore(app: Flask) -> tuple[int, str]:
     """Fill the caches from the snapshot of ``app``'s data: (entries kept, what happened)."""
-    version = _data_version(app)
-    if version is None:
+    found = _snapshot(app)
+    if found is None:
         return 0, "no data to serve"
-    path = path_for(app, version)
+    version, path = found
     try:
         kept = cache.load_snapshot(path, [version], stamp(app))
     except cache.SnapshotRefused as why:
@@ -106,10 +119,10 @@ def restore(app: Flask) -> tuple[int, str]:
 
 def save(app: Flask) -> tuple[int, str]:
     """Write the snapshot of what the caches hold for ``app``'s data: (entries, what happened)."""
-    version = _data_version(app)
-    if version is None:
+    found = _snapshot(app)
+    if found is None:
         return 0, "no data to serve"
-    path = path_for(app, version)
+    version, path = found
     try:
         n = cache.save_snapshot(path, [version], stamp(app))
     except OSError as exc:  # a read-only or full state folder: the next start warms up again
