@@ -20,6 +20,10 @@ Compression
     page is coded once (its ``timeStamp`` is then the time it was first made,
     as from any HTTP cache).  A streamed answer, or pieces without an ETag, is
     compressed on the fly, piece by piece.
+Kept pages
+    A repeated request for a page of OGC items is answered from the app's
+    first coded answer by a WSGI layer in front of Flask (:class:`KeptPages`),
+    a large body sent with ``sendfile(2)`` from an in-memory file.
 Static files
     ``url_for("static", …)`` adds ``?v=<content hash>``; such a URL is
     ``Cache-Control: public, max-age=31536000, immutable``.  Each file is
@@ -36,13 +40,17 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import os
+import weakref
 import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import brotli
 from flask import Flask, Response, current_app, request
+from werkzeug.http import parse_accept_header, parse_etags, unquote_etag
 from werkzeug.security import safe_join
+from werkzeug.wsgi import wrap_file
 
 from geo import cache
 from geo.backends.base import BackendError
@@ -53,9 +61,9 @@ from . import context
 MIN_BYTES = 1024
 #: The compressed variants of cached payloads, keyed by ETag under the data version.
 COMPRESSED = cache.partition("compressed", max_bytes=128 * cache.MiB, max_item=16 * cache.MiB, max_entries=1024)
-#: Whole coded answers of the OGC items pages (headers, body) by ETag and coding, per
-#: data version: a repeated page is answered before its view runs (:func:`before`).
-PAGES = cache.partition("coded_pages", max_bytes=128 * cache.MiB, max_item=16 * cache.MiB, max_entries=256)
+#: Whole coded answers of the OGC items pages (headers, body, ETag) by request, per data
+#: version: a repeated page is answered before Flask sees it (:class:`KeptPages`).
+PAGES = cache.partition("coded_pages", max_bytes=128 * cache.MiB, max_item=17 * cache.MiB, max_entries=256)
 #: Content hashes and compressed variants of the static files, per file version.
 STATIC = cache.partition("static", max_bytes=64 * cache.MiB, max_item=16 * cache.MiB)
 
@@ -121,11 +129,7 @@ def compress_stream(pieces: Iterable[bytes], coding: str) -> Iterator[bytes]:
 
 def choose_coding() -> str | None:
     """The coding the request accepts, brotli first, or ``None`` (identity)."""
-    accept = request.accept_encodings
-    for coding in ("br", "gzip"):
-        if accept.quality(coding) > 0:
-            return coding
-    return None
+    return _coding_of(request.accept_encodings)
 
 
 def _validated() -> bool:
@@ -215,7 +219,6 @@ def _dynamic(resp: Response) -> Response:
         version = context.data_version()
         out = COMPRESSED.get_or_make(version, (base, coding), lambda: compress(b"".join(body), coding))
         _set_body(resp, out, coding)
-        _keep_answer(resp, version, base, coding)
         return resp
     if pieces:
         body = resp.response
@@ -277,49 +280,181 @@ def _static(resp: Response) -> Response:
     return resp
 
 
-def _answerable() -> bool:
-    """Whether the request is for a page of OGC items (answers that depend only on the data
-    version, the URL and the headers of their ETag: no session, no cookie)."""
-    path = request.path
-    return request.method in ("GET", "HEAD") and path.startswith("/ogc/collections/") and path.endswith("/items")
-
-
-#: Headers of a kept answer made again for each request (or by the hooks after this one).
+#: Headers of a kept answer made again for each request (the server adds ``Date``).
 _FRESH = frozenset({"content-length", "date", "set-cookie"})
+#: Headers a ``304`` leaves out (it has no body).
+_BODY_HEADERS = frozenset({"content-type", "content-encoding", "content-length"})
+#: Kept answers at least this large are held in an in-memory file and sent with sendfile(2).
+SHARED_BYTES = 64 * 1024
+#: The largest answer kept whole (the partition's own bound on one value).
+KEPT_PAGE_BYTES = 16 * cache.MiB
+#: The request's parts an items page can depend on (its ETag's, and what a proxy rewrites).
+_KEY_ENVIRON = (
+    "wsgi.url_scheme",
+    "HTTP_HOST",
+    "SERVER_NAME",
+    "SERVER_PORT",
+    "SCRIPT_NAME",
+    "PATH_INFO",
+    "QUERY_STRING",
+    "HTTP_ACCEPT",
+    "HTTP_ACCEPT_LANGUAGE",
+    "HTTP_X_FORWARDED_PROTO",
+    "HTTP_X_FORWARDED_HOST",
+    "HTTP_X_FORWARDED_PORT",
+    "HTTP_X_FORWARDED_PREFIX",
+    "HTTP_X_FORWARDED_FOR",
+)
+#: Requests carrying these are always answered by the app (their answer may be the client's own).
+_PERSONAL = ("HTTP_COOKIE", "HTTP_AUTHORIZATION", "HTTP_RANGE", "HTTP_IF_MATCH", "HTTP_IF_RANGE")
 
 
-def _keep_answer(resp: Response, version: cache.Version, base: str, coding: str) -> None:
-    """Keep the coded answer ``resp`` of an items page for :func:`before`."""
-    if not _answerable() or resp.status_code != 200 or "Set-Cookie" in resp.headers:
-        return
-    headers = [(k, v) for k, v in resp.headers.items() if k.lower() not in _FRESH]
-    body = resp.get_data()
-    PAGES.put(version, (base, coding), (headers, body), size=len(body) + 1024)
+class SharedBody:
+    """A kept answer's bytes in an anonymous in-memory file (Linux ``memfd``), so the server
+    can send them with ``sendfile(2)`` — as nginx sends a file — instead of copying them
+    through Python for every request.
 
+    Each request reads through a file object of its own (:meth:`open`: its own offset), so
+    threads never share a position.  Pickled (the warm-start snapshot), it is its bytes.
 
-def before() -> Response | None:
-    """The kept coded answer of the same ETag for a page of OGC items, without running its view.
-
-    The view of an items page joins and reprojects its features for every
-    request (Kon Tum ``items?limit=102``: 4 MB); once a page has been coded
-    (:func:`_dynamic`) its answer is kept under the data version, so a repeat
-    costs a look-up — or ``304`` on a matching ``If-None-Match``.  Identity
-    answers and other paths are left to their views.
+    >>> import pickle
+    >>> body = SharedBody(b"abc" * 1000)
+    >>> with body.open() as f: f.read(6)
+    b'abcabc'
+    >>> len(body), pickle.loads(pickle.dumps(body)).read() == b"abc" * 1000
+    (3000, True)
     """
-    if not _answerable():
-        return None
-    coding = choose_coding()
-    base = data_etag() if coding else None
-    if base is None:
-        return None
-    kept = PAGES.get(context.data_version(), (base, coding))
-    if kept is None:
-        return None
-    headers, body = kept
-    resp = Response(body, status=200, headers=headers)
-    if _matches(base + "-" + coding):
-        return _not_modified(resp, base + "-" + coding)
-    return resp
+
+    def __init__(self, data: bytes):
+        self.size = len(data)
+        self.fd = os.memfd_create("kt-answer", os.MFD_CLOEXEC)
+        weakref.finalize(self, os.close, self.fd)  # the memory is freed with the last reader
+        view, done = memoryview(data), 0
+        while done < self.size:
+            done += os.write(self.fd, view[done:])
+
+    def __len__(self) -> int:
+        return self.size
+
+    def open(self):
+        """A new reader of the bytes, positioned at the start."""
+        return open(f"/proc/self/fd/{self.fd}", "rb")
+
+    def read(self) -> bytes:
+        with self.open() as f:
+            return f.read()
+
+    def __reduce__(self):
+        return (SharedBody, (self.read(),))
+
+
+def shared(data: bytes) -> bytes | SharedBody:
+    """``data`` as a :class:`SharedBody` when it is large and the system has ``memfd``."""
+    if len(data) < SHARED_BYTES or not hasattr(os, "memfd_create") or not os.path.isdir("/proc/self/fd"):
+        return data
+    try:
+        return SharedBody(data)
+    except OSError:
+        return data
+
+
+class KeptPages:
+    """WSGI middleware: a repeated request for a page of OGC items is answered from the coded
+    answer the app gave the first time, before Flask sees it (issue 16: items served close to
+    what nginx serves from a file).
+
+    The view of an items page joins and reprojects its features (Kon Tum
+    ``items?limit=102``: 4 MB); the app codes the answer once (:func:`after`).
+    This layer keeps that final answer — status 200, every header the app's
+    hooks set, the coded body — under the data version, keyed by every part
+    of the request the answer can depend on (:data:`_KEY_ENVIRON`, the chosen
+    coding, the app's code stamp).  A repeat is answered with a fresh ``Date``,
+    or ``304`` on a matching ``If-None-Match``; a large body goes out with
+    ``sendfile(2)`` (:class:`SharedBody`).  Identity answers, other paths,
+    answers that set a cookie and requests carrying a cookie, credentials or
+    a range are always the app's.
+    """
+
+    def __init__(self, wsgi_app, app: Flask):
+        self.wsgi_app, self.app = wsgi_app, app
+
+    def __call__(self, environ, start_response):
+        key = self._key(environ)
+        if key is None:
+            return self.wsgi_app(environ, start_response)
+        try:
+            version = cache.version_of(self.app.extensions[context.KEY].backend)
+        except (AttributeError, KeyError, BackendError, OSError):
+            return self.wsgi_app(environ, start_response)
+        kept = PAGES.get(version, key)
+        if kept is not None:
+            return _replay(environ, start_response, *kept)
+        return self._answer_and_keep(environ, start_response, version, key)
+
+    def _key(self, environ) -> tuple | None:
+        path = environ.get("PATH_INFO", "")
+        if environ.get("REQUEST_METHOD") not in ("GET", "HEAD") or not (
+            path.startswith("/ogc/collections/") and path.endswith("/items")
+        ):
+            return None
+        if any(environ.get(name) for name in _PERSONAL):
+            return None
+        coding = _coding_of(parse_accept_header(environ.get("HTTP_ACCEPT_ENCODING")))
+        if coding is None:
+            return None
+        token = str(self.app.extensions.get("map_cache", ""))
+        return ("page", token, coding) + tuple(environ.get(name, "") for name in _KEY_ENVIRON)
+
+    def _answer_and_keep(self, environ, start_response, version: cache.Version, key: tuple):
+        seen: dict = {}
+
+        def capture(status, headers, exc_info=None):
+            seen["status"], seen["headers"] = status, headers
+            return start_response(status, headers, exc_info)
+
+        out = self.wsgi_app(environ, capture)
+        headers = seen.get("headers") or []
+        names = {k.lower(): v for k, v in headers}
+        length = names.get("content-length", "")
+        if not (
+            environ.get("REQUEST_METHOD") == "GET"
+            and str(seen.get("status", "")).startswith("200")
+            and names.get("content-encoding") == key[2]
+            and "etag" in names
+            and "set-cookie" not in names
+            and length.isdigit()  # a whole answer, not a stream
+            and int(length) <= KEPT_PAGE_BYTES
+        ):
+            return out
+        try:
+            data = b"".join(out)
+        finally:
+            if hasattr(out, "close"):
+                out.close()
+        body = shared(data)
+        kept = [(k, v) for k, v in headers if k.lower() not in _FRESH]
+        PAGES.put(version, key, (kept, body, names["etag"]), size=len(body) + 1024)
+        return [data]
+
+
+def _replay(environ, start_response, headers: list, body: bytes | SharedBody, etag: str):
+    wanted = parse_etags(environ.get("HTTP_IF_NONE_MATCH"))
+    if wanted.star_tag or wanted.contains(unquote_etag(etag)[0]):
+        start_response("304 Not Modified", [(k, v) for k, v in headers if k.lower() not in _BODY_HEADERS])
+        return []
+    start_response("200 OK", headers + [("Content-Length", str(len(body)))])
+    if environ.get("REQUEST_METHOD") == "HEAD":
+        return []
+    if isinstance(body, SharedBody):  # sent with sendfile(2) where the server can
+        return wrap_file(environ, body.open())
+    return [body]
+
+
+def _coding_of(accept) -> str | None:
+    for coding in ("br", "gzip"):
+        if accept.quality(coding) > 0:
+            return coding
+    return None
 
 
 def after(resp: Response) -> Response:
@@ -332,5 +467,5 @@ def after(resp: Response) -> Response:
 def register(app: Flask) -> None:
     """Install the validators, the compression and the hashed static URLs on ``app``."""
     app.url_defaults(_static_url_defaults)
-    app.before_request(before)
     app.after_request(after)
+    app.wsgi_app = KeptPages(app.wsgi_app, app)

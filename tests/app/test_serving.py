@@ -92,3 +92,26 @@ def test_eight_heavy_requests_do_not_stall_a_cheap_request(server):
     times, codes = hardening.with_heavy_requests(base, 8)
     assert statistics.median(times) < 1.0 and max(times) < 3.0, times  # was: 19.9 s
     assert set(codes) <= {200, 503} and 503 in codes  # beyond the slot: 503 + Retry-After
+
+
+def test_a_kept_items_page_goes_out_whole_on_a_kept_alive_connection(server):
+    """The repeat is sent by gunicorn from the kept in-memory file (sendfile): same bytes, the
+    length it announces, and the connection still answers the next request (issue 16)."""
+    import gzip
+    import json
+
+    _, port = server
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    bodies = []
+    for _ in range(3):
+        conn.request("GET", "/ogc/collections/communes/items?limit=102", headers={"Accept-Encoding": "gzip"})
+        r = conn.getresponse()
+        body = r.read()
+        assert r.status == 200 and r.getheader("Content-Encoding") == "gzip"
+        assert int(r.getheader("Content-Length")) == len(body)
+        bodies.append(body)
+    assert bodies[0] == bodies[1] == bodies[2]
+    assert json.loads(gzip.decompress(bodies[2]))["numberReturned"] == 102
+    conn.request("GET", hardening.CHEAP)
+    r = conn.getresponse()
+    assert r.status == 200 and b"conformsTo" in r.read()
