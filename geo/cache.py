@@ -133,7 +133,7 @@ def file_version(path: Path | str) -> Version:
 
 def version_of(backend: Backend) -> Version:
     """The data version a backend (:mod:`geo.backends`) serves now."""
-    return Version(backend.describe(), backend.version())
+    return Version(*backend.version_parts())
 
 
 # --------------------------------------------------------------------------- sizes

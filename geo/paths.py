@@ -9,6 +9,7 @@ versions made by uploads.  All of them come from the process's settings
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from geo import settings as geo_settings
@@ -69,15 +70,35 @@ def version_dir(state: Path, number: int) -> Path:
     return Path(state) / "versions" / f"{number:04d}"
 
 
+#: The last pointer read per state folder: (the pointer's stat signature, the version number).
+_POINTERS: dict[str, tuple[tuple, int]] = {}
+
+
 def current_version_number(state: Path) -> int:
     """The current version under ``state`` (0, the base build, also when the pointer is broken
-    or points at an incomplete version)."""
+    or points at an incomplete version).
+
+    Asked for every request: the pointer is read again only when its stat (inode, size,
+    mtime — a new pointer is renamed into place) changed since the last read.
+    """
+    pointer = os.path.join(state, POINTER)
     try:
-        text = (Path(state) / POINTER).read_text(encoding="ascii").strip()
+        st = os.stat(pointer)
+    except OSError:
+        return 0
+    signature = (st.st_ino, st.st_size, st.st_mtime_ns)
+    seen = _POINTERS.get(pointer)
+    if seen is not None and seen[0] == signature:
+        return seen[1]
+    try:
+        text = Path(pointer).read_text(encoding="ascii").strip()
     except (OSError, UnicodeDecodeError):
         return 0
     n = int(text) if text.isdigit() else 0
-    return n if n and (version_dir(state, n) / GPKG).is_file() else 0
+    n = n if n and (version_dir(state, n) / GPKG).is_file() else 0
+    if n:  # an incomplete version is looked at again next time
+        _POINTERS[pointer] = (signature, n)
+    return n
 
 
 def served_gpkg(settings: geo_settings.Settings) -> Path:

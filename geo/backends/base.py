@@ -60,6 +60,11 @@ class Backend:
         """Where the data are, for messages (never a password)."""
         raise NotImplementedError
 
+    def version_parts(self) -> tuple[str, str]:
+        """``(describe(), version())`` at once (:func:`geo.cache.version_of`, every request);
+        a backend that finds its data for each of them overrides it to look once."""
+        return self.describe(), self.version()
+
     def layer_names(self) -> list[str]:
         raise NotImplementedError
 

@@ -52,11 +52,16 @@ class EmbeddedBackend(Backend):
         return str(self.path)
 
     def version(self) -> str:
+        return self.version_parts()[1]
+
+    def version_parts(self) -> tuple[str, str]:
+        """The served file found once, then its stat (:func:`geo.cache.file_version`)."""
         path = self.path
         try:
-            return cache.file_version(path).token
+            found = cache.file_version(path)
         except OSError:
             raise BackendUnavailable(Message("error.backend.not_built", name=path.name)) from None
+        return found.source, found.token
 
     @property
     def versions(self) -> versions.FileStore:
