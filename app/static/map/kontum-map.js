@@ -159,6 +159,9 @@
     new NorthControl({ position: "bottomleft" }).addTo(map);
 
     decorateLayerControl();
+    // The control is built once for all the layers: added one by one, it rebuilt its whole list
+    // and measured the page (a forced layout) for each of them (~150 ms at opening).
+    holdControl(true);
     cfg.layers.forEach(function (spec) { addEntry(spec); });
     S.seriesPromise = getJSON(cfg.urls.series).then(function (s) { S.series = s; return s; })
       .catch(function () { S.series = { units: {}, years: [] }; return S.series; });
@@ -172,6 +175,7 @@
       var e = S.entries[id];
       if (e.spec.visible) { map.addLayer(e.group); first.push(e.loading); }
     });
+    holdControl(false);
     wirePanel();
     wireDraw();
     wireKeyboard();
@@ -923,10 +927,27 @@
     }, true);
     var original = ctl._update;
     ctl._update = function () {
+      if (S.controlHeld) return this;
       var out = original.apply(this, arguments);
       try { addHeadings(this); } catch (e) { /* the control still works without headings */ }
       return out;
     };
+  }
+
+  // While held, the layer control neither redraws its list nor measures the page; released, it
+  // draws it once (and opens, as configured).
+  function holdControl(hold) {
+    var ctl = S.control;
+    if (hold) {
+      S.controlHeld = { collapsed: ctl.options.collapsed };
+      ctl.options.collapsed = true;
+      return;
+    }
+    var was = S.controlHeld;
+    if (!was) return;
+    S.controlHeld = null;
+    ctl.options.collapsed = was.collapsed;
+    if (ctl._map) { ctl._update(); ctl._expandIfNotCollapsed(); }
   }
 
   function addHeadings(ctl) {
