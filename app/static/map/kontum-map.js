@@ -476,15 +476,32 @@
     };
   }
 
+  // A permanent label centred on its shape.  Leaflet centres a tooltip by measuring it (a forced
+  // layout for each label as it opens, and again at every zoom: ~70 ms at opening for 12 labels);
+  // this one is placed at the anchor and centred by the stylesheet (.kt-centred: translate -50%).
+  var CentredLabel = null;
+  function bindLabel(layer, text, className) {
+    if (!CentredLabel) {
+      CentredLabel = L.Tooltip.extend({
+        _setPosition: function (pos) {
+          var offset = L.point(this.options.offset);
+          L.DomUtil.addClass(this._container, "leaflet-tooltip-center");
+          L.DomUtil.setPosition(this._container, pos.add(offset));
+        }
+      });
+    }
+    var label = new CentredLabel({ permanent: true, direction: "center", interactive: false,
+      className: className + " kt-centred" });
+    label.setContent(el("span", { text: text }));
+    layer.bindTooltip(label);
+  }
+
   function bindFeature(entry, f, layer) {
     var meta = entry.meta;
     var p = f.properties;
     if (meta.kind === "lines" && meta.style.labels === "permanent" && p.label) {
       var isPolygon = isPolySource(meta);
-      layer.bindTooltip(el("span", { text: p.label }), {
-        permanent: true, direction: "center", interactive: false,
-        className: isPolygon ? "kt-district-label" : "kt-line-label"
-      });
+      bindLabel(layer, p.label, isPolygon ? "kt-district-label" : "kt-line-label");
     } else {
       layer.bindTooltip(function () { return hoverText(meta, p); }, { sticky: true, direction: "top", opacity: 0.95 });
     }
@@ -1391,8 +1408,7 @@
       onEachFeature: function (f, layer) {
         var rank = f.properties && f.properties.rank;
         if (rank !== undefined && rank !== null) {
-          layer.bindTooltip(el("span", { text: String(rank) }), { permanent: true, direction: "center",
-            className: "kt-rank-label", interactive: false });
+          bindLabel(layer, String(rank), "kt-rank-label");
         }
       }
     }).addTo(S.map);
