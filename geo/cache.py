@@ -48,8 +48,8 @@ partition           budget       what
 ``compressed``      128 MiB,     brotli/gzip variants of answers with an
                     1024 entries ETag (:mod:`app.http_cache`)
 ``coded_pages``     128 MiB,     whole coded OGC items answers (headers and
-                    256 entries  body) by ETag, served before the view
-                                 (:mod:`app.http_cache`)
+                    256 entries  body) by request, replayed before Flask
+                                 (:class:`app.http_cache.KeptPages`)
 ``profiles``        128 MiB,     unit profile contexts: locator paths,
                     8 entries    distances, observations by unit
                                  (:mod:`geo.printing.profile`)
