@@ -434,6 +434,10 @@ class KeptPages:
         body = shared(data)
         kept = [(k, v) for k, v in headers if k.lower() not in _FRESH]
         PAGES.put(version, key, (kept, body, names["etag"]), size=len(body) + 1024)
+        if isinstance(body, SharedBody):  # a copy: the coded bytes _dynamic kept are not kept twice
+            tag, suffix = unquote_etag(names["etag"])[0], "-" + key[2]
+            if tag.endswith(suffix):
+                COMPRESSED.discard(version, (tag[: -len(suffix)], key[2]))
         return [data]
 
 
