@@ -164,9 +164,35 @@ def test_year_switch_updates_ranking_caption_and_highlights(tab, data, shots):
     codes16 = answer(page)
     first = page.inner_text("#kt-targets tbody tr:first-child td:nth-child(3)")
     assert first == vi_number(value_of(data, "poor_rate", 2016, codes16[0])) + "%"
+    # the 2020 labels fade out (Leaflet removes a closed tooltip 200 ms later): wait for them to go
+    page.wait_for_function("() => document.querySelectorAll('.kt-rank-label').length <= 10", timeout=10_000)
     labels = page.eval_on_selector_all(".kt-rank-label", "ls => ls.map(l => l.textContent)")
     assert sorted(labels, key=int) == [str(i) for i in range(1, 11)]
     page.wait_for_function("() => KontumMap.state.entries.poor_rate.meta.year === 2016", timeout=SLOW)
+    assert tab.errors == []
+
+
+def test_a_newer_highlight_replaces_one_still_being_drawn(tab):
+    """Two answers highlighted before either is drawn (a year switched while the first waits)
+    leave one set of rank labels, the newer one's, not both."""
+    page = tab.open("/")
+    page.click("#kt-poorest-border")
+    answer(page)
+    page.evaluate(
+        """() => {
+          const fs = KontumMap.workbench.answer.body.features;
+          const older = fs.map(f => ({...f, properties: {...f.properties}}));
+          const newer = fs.slice(0, 3).map((f, i) => ({...f, properties: {...f.properties, rank: 91 + i}}));
+          return Promise.all([KontumMap.highlight(older), KontumMap.highlight(newer)]);
+        }"""
+    )
+    # a closed label leaves the page 200 ms after it closes (Leaflet's fade)
+    gone = "n => document.querySelectorAll('.kt-rank-label').length === n"
+    page.wait_for_function(gone, arg=3, timeout=10_000)
+    labels = page.eval_on_selector_all(".kt-rank-label", "ls => ls.map(l => l.textContent)")
+    assert sorted(labels) == ["91", "92", "93"]
+    page.evaluate("() => KontumMap.clearHighlight()")
+    page.wait_for_function(gone, arg=0, timeout=10_000)
     assert tab.errors == []
 
 

@@ -1384,15 +1384,25 @@
 
   // Highlight the listed communes with the page's own (simplified) geometry.
   // ``fit`` false: keep the view (a view restored from a link).
-  function highlight(features, source, fit) {
+  // Each call supersedes the ones before it: an answer still waiting for its geometry when a
+  // newer one arrives (a year switched while the communes load) draws nothing.
+  var highlightSeq = 0;
+  function removeHighlight() {
+    highlightSeq += 1;
     if (S.highlight) S.map.removeLayer(S.highlight);
     S.highlight = null;
+    return highlightSeq;
+  }
+  function highlight(features, source, fit) {
+    var seq = removeHighlight();
     if (!features.length) return Promise.resolve();
     if (source === null) { drawHighlight(features, { byCode: {} }, fit); return Promise.resolve(); }
-    return geometry(source || "communes").then(function (geo) { drawHighlight(features, geo, fit); });
+    return geometry(source || "communes").then(function (geo) {
+      if (seq === highlightSeq) drawHighlight(features, geo, fit);
+    });
   }
   KT.highlight = highlight;
-  KT.clearHighlight = function () { if (S.highlight) S.map.removeLayer(S.highlight); S.highlight = null; };
+  KT.clearHighlight = removeHighlight;
 
   function drawHighlight(features, geo, fit) {
     var withGeom = features.map(function (f) {
@@ -1402,6 +1412,7 @@
         geometry: g ? g.geometry : f.geometry };
     }).filter(function (f) { return f.geometry; });
     if (!withGeom.length) return;
+    if (S.highlight) S.map.removeLayer(S.highlight);
     S.highlight = L.geoJSON({ type: "FeatureCollection", features: withGeom }, {
       pane: "kt-highlight", interactive: false,
       style: { color: "#00b8d4", weight: 3.5, fill: true, fillColor: "#00b8d4", fillOpacity: 0.12 },
@@ -1419,8 +1430,7 @@
 
   function clearTargets() {
     document.getElementById("kt-targets").textContent = "";
-    if (S.highlight) S.map.removeLayer(S.highlight);
-    S.highlight = null;
+    removeHighlight();
     S.drawn.clearLayers();
   }
 
