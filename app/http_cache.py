@@ -26,11 +26,16 @@ Kept pages
     a large body sent with ``sendfile(2)`` from an in-memory file.
 Static files
     ``url_for("static", …)`` adds ``?v=<content hash>``; such a URL is
-    ``Cache-Control: public, max-age=31536000, immutable``.  Each file is
-    compressed once per file version (:data:`STATIC`).
+    ``Cache-Control: public, max-age=31536000, immutable``.  The app's own
+    scripts and stylesheets are minified (rJSmin, rCSSmin) and each file is
+    compressed once per file version (:data:`STATIC`); vendored libraries are
+    sent as published.
 
 The ``brotli`` package (Google's reference binding, pinned in
 requirements.txt) does the brotli coding; gzip is the standard library's.
+rJSmin and rCSSmin (one maintainer, C speed-ups, whitespace and comments
+only: no renaming, so a stack trace still names the functions) minify; a
+bundler with source maps (esbuild, terser) would need Node at run time.
 Flask-Compress was not chosen: it compresses every response anew (its
 cache hook is keyed by request only, not by the data version), cannot tell a
 cached payload from a made one, and knows nothing of ETags/304.
@@ -47,6 +52,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import brotli
+import rcssmin
+import rjsmin
 from flask import Flask, Response, current_app, request
 from werkzeug.http import parse_accept_header, parse_etags, unquote_etag
 from werkzeug.security import safe_join
@@ -87,6 +94,8 @@ COMPRESSIBLE = frozenset(
 VALIDATED_PREFIXES = ("/layers/", "/layers", "/ogc")
 VALIDATED_PATHS = ("/", "/targets")
 IMMUTABLE = "public, max-age=31536000, immutable"
+#: The static sub-folder of vendored libraries (served as published, never minified).
+VENDOR_DIR = "vendor"
 #: Qualities: once per payload (kept) the better ratio; on the fly the faster coder.
 BROTLI_KEPT, BROTLI_FLY = 9, 4
 GZIP_LEVEL = 6
@@ -257,6 +266,31 @@ def _static_url_defaults(endpoint: str, values: dict) -> None:
             values["v"] = static_hash(path)
 
 
+def _minifier(path: Path):
+    """The minifier of an own script or stylesheet (not a vendored one: those come as published),
+    or ``None``.
+
+    >>> _minifier(Path("static/map/kontum-map.js")).__name__, _minifier(Path("static/map/x.css")).__name__
+    ('jsmin', 'cssmin')
+    >>> _minifier(Path("static/vendor/leaflet-1.9.4/leaflet.js")) is None
+    True
+    """
+    if VENDOR_DIR in path.parts or ".min." in path.name:
+        return None
+    return {".js": rjsmin.jsmin, ".css": rcssmin.cssmin}.get(path.suffix)
+
+
+def static_body(path: Path) -> bytes:
+    """The bytes served for a static file: an own script or stylesheet minified (once per file
+    version), any other file as it is on disk."""
+    minify = _minifier(path)
+    if minify is None:
+        return path.read_bytes()
+    return STATIC.get_or_make(
+        cache.file_version(path), "minified", lambda: minify(path.read_text(encoding="utf-8")).encode("utf-8")
+    )
+
+
 def _static(resp: Response) -> Response:
     path = _static_path((request.view_args or {}).get("filename", ""))
     if path is None or resp.status_code not in (200, 304):
@@ -267,16 +301,23 @@ def _static(resp: Response) -> Response:
     coding = choose_coding() if compressible and path.stat().st_size >= MIN_BYTES else None
     if compressible:
         resp.vary.add("Accept-Encoding")
-    etag = digest + ("-" + coding if coding else "")
+    # a debugging app (``--debug``) sends its own scripts as written, under another ETag
+    minified = _minifier(path) is not None and not current_app.debug
+    etag = digest + ("m" if minified else "") + ("-" + coding if coding else "")
     resp.set_etag(etag)
     if resp.status_code == 304 or _matches(etag):
         return _not_modified(resp, etag)
-    if coding is not None:
-        body = STATIC.get_or_make(cache.file_version(path), coding, lambda: compress(path.read_bytes(), coding))
-        resp.direct_passthrough = False
-        if hasattr(resp.response, "close"):
-            resp.response.close()
-        _set_body(resp, body, coding)
+    if coding is None and not minified:
+        return resp
+    resp.direct_passthrough = False
+    if hasattr(resp.response, "close"):
+        resp.response.close()
+    source = static_body if minified else Path.read_bytes
+    if coding is None:
+        resp.set_data(source(path))
+        return resp
+    key = coding + ("-minified" if minified else "")
+    _set_body(resp, STATIC.get_or_make(cache.file_version(path), key, lambda: compress(source(path), coding)), coding)
     return resp
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 
 import brotli
 import pytest
@@ -139,6 +140,46 @@ def test_static_files_are_precompressed(client, coding):
     resp.close()
 
 
+def test_own_scripts_and_stylesheets_are_minified_vendored_ones_sent_as_published(client, gpkg):
+    """Every coding of an own script or stylesheet is the same minified text, smaller than the
+    file; a vendored library comes byte for byte; ``--debug`` sends the file as written."""
+    import shutil
+    import subprocess
+
+    from app import create_app
+
+    urls = _static_urls(client.get("/").get_data(as_text=True))
+    own = [u for u in urls if "/static/map/" in u]
+    assert {u.rsplit(".", 1)[-1].split("?")[0] for u in own} == {"js", "css"}
+    for url in own:
+        path = http_cache.Path(client.application.static_folder) / url.split("?")[0][len("/static/") :]
+        raw = path.read_bytes()
+        plain = client.get(url)
+        body = plain.get_data()
+        assert len(body) < 0.9 * len(raw) and int(plain.headers["Content-Length"]) == len(body)
+        for coding in ("br", "gzip"):
+            assert decoded(client.get(url, headers={"Accept-Encoding": coding})) == body
+        # comments and spaces go, names stay (no renaming): every function and class selector
+        names = re.findall(rb"function (\w+)\(|^(\.[\w-]+)[ ,{]", raw, flags=re.M)
+        assert len(names) > 5 and all((fn or sel) in body for fn, sel in names)
+        if url.split("?")[0].endswith(".js") and shutil.which("node"):
+            check = subprocess.run(["node", "--check"], input=body, capture_output=True, timeout=60)
+            assert check.returncode == 0, (url, check.stderr.decode()[:500])
+        plain.close()
+    vendored = next(u for u in urls if "/static/vendor/" in u and u.split("?")[0].endswith(".js"))
+    path = http_cache.Path(client.application.static_folder) / vendored.split("?")[0][len("/static/") :]
+    resp = client.get(vendored)
+    assert resp.get_data() == path.read_bytes()
+    resp.close()
+    debug = create_app({"TESTING": True, "DEBUG": True}).test_client()
+    first = own[0]
+    path = http_cache.Path(client.application.static_folder) / first.split("?")[0][len("/static/") :]
+    raw_resp, min_resp = debug.get(first), client.get(first)
+    assert raw_resp.get_data() == path.read_bytes() and raw_resp.headers["ETag"] != min_resp.headers["ETag"]
+    raw_resp.close()
+    min_resp.close()
+
+
 def test_stream_coder_round_trips():
     pieces = [b'{"a":', b"[1,2,3]", b"}" * 3000]
     assert gzip.decompress(b"".join(http_cache.compress_stream(pieces, "gzip"))) == b"".join(pieces)
@@ -146,8 +187,6 @@ def test_stream_coder_round_trips():
 
 
 def _static_urls(page: str) -> list[str]:
-    import re
-
     return re.findall(r'(?:src|href)="(/static/[^"]+)"', page)
 
 
