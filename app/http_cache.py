@@ -280,17 +280,6 @@ def _minifier(path: Path):
     return {".js": rjsmin.jsmin, ".css": rcssmin.cssmin}.get(path.suffix)
 
 
-def static_body(path: Path) -> bytes:
-    """The bytes served for a static file: an own script or stylesheet minified (once per file
-    version), any other file as it is on disk."""
-    minify = _minifier(path)
-    if minify is None:
-        return path.read_bytes()
-    return STATIC.get_or_make(
-        cache.file_version(path), "minified", lambda: minify(path.read_text(encoding="utf-8")).encode("utf-8")
-    )
-
-
 def _static(resp: Response) -> Response:
     path = _static_path((request.view_args or {}).get("filename", ""))
     if path is None or resp.status_code not in (200, 304):
@@ -302,22 +291,26 @@ def _static(resp: Response) -> Response:
     if compressible:
         resp.vary.add("Accept-Encoding")
     # a debugging app (``--debug``) sends its own scripts as written, under another ETag
-    minified = _minifier(path) is not None and not current_app.debug
-    etag = digest + ("m" if minified else "") + ("-" + coding if coding else "")
+    minify = None if current_app.debug else _minifier(path)
+    etag = digest + ("m" if minify else "") + ("-" + coding if coding else "")
     resp.set_etag(etag)
     if resp.status_code == 304 or _matches(etag):
         return _not_modified(resp, etag)
-    if coding is None and not minified:
+    if coding is None and minify is None:
         return resp
     resp.direct_passthrough = False
     if hasattr(resp.response, "close"):
         resp.response.close()
-    source = static_body if minified else Path.read_bytes
+
+    def body() -> bytes:
+        return minify(path.read_text(encoding="utf-8")).encode("utf-8") if minify else path.read_bytes()
+
+    version = cache.file_version(path)
     if coding is None:
-        resp.set_data(source(path))
+        resp.set_data(STATIC.get_or_make(version, "minified", body))
         return resp
-    key = coding + ("-minified" if minified else "")
-    _set_body(resp, STATIC.get_or_make(cache.file_version(path), key, lambda: compress(source(path), coding)), coding)
+    key = coding + ("-minified" if minify else "")
+    _set_body(resp, STATIC.get_or_make(version, key, lambda: compress(body(), coding)), coding)
     return resp
 
 

@@ -1412,7 +1412,6 @@
         geometry: g ? g.geometry : f.geometry };
     }).filter(function (f) { return f.geometry; });
     if (!withGeom.length) return;
-    if (S.highlight) S.map.removeLayer(S.highlight);
     S.highlight = L.geoJSON({ type: "FeatureCollection", features: withGeom }, {
       pane: "kt-highlight", interactive: false,
       style: { color: "#00b8d4", weight: 3.5, fill: true, fillColor: "#00b8d4", fillOpacity: 0.12 },
