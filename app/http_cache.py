@@ -30,6 +30,13 @@ Static files
     scripts and stylesheets are minified (rJSmin, rCSSmin) and each file is
     compressed once per file version (:data:`STATIC`); vendored libraries are
     sent as published.
+Bundles
+    ``/static/bundles/<name>`` joins the static files an app declares under
+    that name (``app.extensions[BUNDLES_KEY]``; the map page's are
+    :data:`app.map_page.BUNDLES`) into one answer, treated as a static file:
+    ``?v=`` made from the members' hashes, immutable, minified members,
+    coded once; stylesheets' relative ``url()`` rebased.  A ``--debug`` app
+    loads each file instead (:func:`bundled`).
 
 The ``brotli`` package (Google's reference binding, pinned in
 requirements.txt) does the brotli coding; gzip is the standard library's.
@@ -46,15 +53,17 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import posixpath
+import re
 import weakref
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import brotli
 import rcssmin
 import rjsmin
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, abort, current_app, request, url_for
 from werkzeug.http import parse_accept_header, parse_etags, unquote_etag
 from werkzeug.security import safe_join
 from werkzeug.wsgi import wrap_file
@@ -96,6 +105,10 @@ VALIDATED_PATHS = ("/", "/targets")
 IMMUTABLE = "public, max-age=31536000, immutable"
 #: The static sub-folder of vendored libraries (served as published, never minified).
 VENDOR_DIR = "vendor"
+#: Bundles: the endpoint serving them, and where an app keeps their definitions
+#: (``{name: (static file, …)}``, set by the blueprint whose pages load them).
+BUNDLE_ENDPOINT = "bundle"
+BUNDLES_KEY = "static_bundles"
 #: Qualities: once per payload (kept) the better ratio; on the fly the faster coder.
 BROTLI_KEPT, BROTLI_FLY = 9, 4
 GZIP_LEVEL = 6
@@ -259,11 +272,45 @@ def static_hash(path: Path) -> str:
     )
 
 
+def bundles() -> dict[str, tuple[str, ...]]:
+    """The app's bundles: a name (``map.js``) and the static files it joins, in order."""
+    return current_app.extensions.get(BUNDLES_KEY, {})
+
+
+def bundled() -> bool:
+    """Whether pages load their scripts and stylesheets as bundles (not a ``--debug`` app,
+    which loads each file as written, so the browser's tools name the file and the line)."""
+    return not current_app.debug
+
+
+def url_for_bundle(name: str) -> str:
+    """The URL of the bundle ``name``, with ``?v=`` its content hash (made from its members')."""
+    return url_for(BUNDLE_ENDPOINT, name=name)
+
+
+def _members(name: str) -> list[Path] | None:
+    files = bundles().get(name)
+    if files is None:
+        return None
+    paths = [_static_path(f) for f in files]
+    return None if any(p is None for p in paths) else paths
+
+
+def _bundle_hash(paths: list[Path]) -> str:
+    return hashlib.sha256(" ".join(static_hash(p) for p in paths).encode("ascii")).hexdigest()[:12]
+
+
 def _static_url_defaults(endpoint: str, values: dict) -> None:
-    if endpoint == "static" and "filename" in values and "v" not in values:
+    if "v" in values:
+        return
+    if endpoint == "static" and "filename" in values:
         path = _static_path(values["filename"])
         if path is not None:
             values["v"] = static_hash(path)
+    elif endpoint == BUNDLE_ENDPOINT and "name" in values:
+        paths = _members(values["name"])
+        if paths is not None:
+            values["v"] = _bundle_hash(paths)
 
 
 def _minifier(path: Path):
@@ -280,37 +327,106 @@ def _minifier(path: Path):
     return {".js": rjsmin.jsmin, ".css": rcssmin.cssmin}.get(path.suffix)
 
 
-def _static(resp: Response) -> Response:
+_CSS_URL = re.compile(r"""url\(\s*(['"]?)([^'")]+)\1\s*\)""")
+_SOURCE_MAP = re.compile(r"^\s*(?://|/\*)#\s*sourceMappingURL=[^\n]*$", re.MULTILINE)
+
+
+def rebase_css(text: str, member: str) -> str:
+    """The stylesheet ``text`` of the static file ``member`` with its relative ``url()``
+    references made relative to the bundles' folder (``bundles/``), where it is served joined.
+
+    >>> rebase_css("a{background:url(images/layers.png)}", "vendor/leaflet-1.9.4/leaflet.css")
+    'a{background:url(../vendor/leaflet-1.9.4/images/layers.png)}'
+    >>> rebase_css("b{x:url('icon.svg')} c{x:url(data:image/png;base64,AA)} d{behavior:url(#default#VML)}",
+    ...            "vendor/fs/a.css")
+    "b{x:url('../vendor/fs/icon.svg')} c{x:url(data:image/png;base64,AA)} d{behavior:url(#default#VML)}"
+    """
+    folder = posixpath.dirname(member)
+
+    def rebase(m: re.Match) -> str:
+        quote, target = m.group(1), m.group(2).strip()
+        if target.startswith(("/", "#", "data:")) or "://" in target:
+            return m.group(0)
+        return f"url({quote}{posixpath.normpath(posixpath.join('..', folder, target))}{quote})"
+
+    return _CSS_URL.sub(rebase, text)
+
+
+def _file_body(path: Path, minify) -> bytes:
+    return minify(path.read_text(encoding="utf-8")).encode("utf-8") if minify else path.read_bytes()
+
+
+def _bundle_body(paths: list[Path], files: tuple[str, ...], debug: bool) -> bytes:
+    """The members joined: scripts each on a line of their own after a ``;`` (a member that
+    ends without one cannot run into the next), stylesheets with their ``url()`` rebased;
+    members' source-map comments dropped (they would point into the wrong file)."""
+    parts = []
+    for path, member in zip(paths, files):
+        minify = None if debug else _minifier(path)
+        text = _SOURCE_MAP.sub("", _file_body(path, minify).decode("utf-8"))
+        parts.append(rebase_css(text, member) if path.suffix == ".css" else text)
+    sep = "\n" if paths[0].suffix == ".css" else "\n;\n"
+    return sep.join(parts).encode("utf-8")
+
+
+def bundle_view(name: str) -> Response:
+    """A bundle (``/static/bundles/<name>``): its members joined; headers and coding by
+    :func:`after`.  An unknown name, or a member missing, is a 404."""
+    if _members(name) is None:
+        abort(404)
+    mimetype = "text/css" if name.endswith(".css") else "text/javascript"
+    return Response(b"", mimetype=mimetype)
+
+
+def _asset() -> tuple[str, cache.Version, Callable[[], bytes], bool, int] | None:
+    """What the current static request serves: its content hash, the version its variants are
+    kept under, a maker of its body, whether it is minified and its size on disk."""
+    debug = current_app.debug
+    if request.endpoint == BUNDLE_ENDPOINT:
+        name = (request.view_args or {}).get("name", "")
+        paths = _members(name)
+        if paths is None:
+            return None
+        files = bundles()[name]
+        version = cache.Version(f"bundle:{name}", " ".join(cache.file_version(p).token for p in paths))
+        size = sum(p.stat().st_size for p in paths)
+        return (_bundle_hash(paths), version, lambda: _bundle_body(paths, files, debug), not debug, size)
     path = _static_path((request.view_args or {}).get("filename", ""))
-    if path is None or resp.status_code not in (200, 304):
+    if path is None:
+        return None
+    # a debugging app (``--debug``) sends its own scripts as written, under another ETag
+    minify = None if debug else _minifier(path)
+    make = (lambda: _file_body(path, minify)) if minify else None
+    return (static_hash(path), cache.file_version(path), make, minify is not None, path.stat().st_size)
+
+
+def _static(resp: Response) -> Response:
+    asset = _asset()
+    if asset is None or resp.status_code not in (200, 304):
         return resp
-    digest = static_hash(path)
+    digest, version, make, minified, size = asset
     resp.headers["Cache-Control"] = IMMUTABLE if request.args.get("v") == digest else "no-cache"
     compressible = resp.mimetype in COMPRESSIBLE
-    coding = choose_coding() if compressible and path.stat().st_size >= MIN_BYTES else None
+    coding = choose_coding() if compressible and size >= MIN_BYTES else None
     if compressible:
         resp.vary.add("Accept-Encoding")
-    # a debugging app (``--debug``) sends its own scripts as written, under another ETag
-    minify = None if current_app.debug else _minifier(path)
-    etag = digest + ("m" if minify else "") + ("-" + coding if coding else "")
+    etag = digest + ("m" if minified else "") + ("-" + coding if coding else "")
     resp.set_etag(etag)
     if resp.status_code == 304 or _matches(etag):
         return _not_modified(resp, etag)
-    if coding is None and minify is None:
-        return resp
+    if coding is None and make is None:
+        return resp  # a file as it is on disk
     resp.direct_passthrough = False
     if hasattr(resp.response, "close"):
         resp.response.close()
-
-    def body() -> bytes:
-        return minify(path.read_text(encoding="utf-8")).encode("utf-8") if minify else path.read_bytes()
-
-    version = cache.file_version(path)
+    if make is None:
+        path = _static_path((request.view_args or {}).get("filename", ""))
+        make = path.read_bytes
     if coding is None:
-        resp.set_data(STATIC.get_or_make(version, "minified", body))
+        resp.set_data(STATIC.get_or_make(version, "minified" if minified else "plain", make))
         return resp
-    key = coding + ("-minified" if minify else "")
-    _set_body(resp, STATIC.get_or_make(version, key, lambda: compress(body(), coding)), coding)
+    key = coding + ("-minified" if minified else "")
+    _set_body(resp, STATIC.get_or_make(version, key, lambda: compress(make(), coding)), coding)
     return resp
 
 
@@ -497,7 +613,7 @@ def _coding_of(accept) -> str | None:
 
 def after(resp: Response) -> Response:
     """Validators and compression for the answer ``resp`` (see the module's docstring)."""
-    if request.endpoint == "static":
+    if request.endpoint in ("static", BUNDLE_ENDPOINT):
         return _static(resp)
     return _dynamic(resp)
 
@@ -505,5 +621,6 @@ def after(resp: Response) -> Response:
 def register(app: Flask) -> None:
     """Install the validators, the compression and the hashed static URLs on ``app``."""
     app.url_defaults(_static_url_defaults)
+    app.add_url_rule(f"{app.static_url_path}/bundles/<name>", BUNDLE_ENDPOINT, bundle_view)
     app.after_request(after)
     app.wsgi_app = KeptPages(app.wsgi_app, app)

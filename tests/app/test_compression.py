@@ -130,8 +130,7 @@ def test_streamed_pieces_without_an_etag_are_compressed_on_the_fly():
 
 @pytest.mark.parametrize("coding", ["br", "gzip"])
 def test_static_files_are_precompressed(client, coding):
-    page = client.get("/").get_data(as_text=True)
-    url = next(u for u in _static_urls(page) if "kontum-map.js" in u)
+    url = next(u for u in _file_urls() if "kontum-map.js" in u)
     plain = client.get(url)
     resp = client.get(url, headers={"Accept-Encoding": coding})
     assert resp.headers["Content-Encoding"] == coding and "Accept-Encoding" in resp.headers["Vary"]
@@ -148,7 +147,7 @@ def test_own_scripts_and_stylesheets_are_minified_vendored_ones_sent_as_publishe
 
     from app import create_app
 
-    urls = _static_urls(client.get("/").get_data(as_text=True))
+    urls = _file_urls()
     own = [u for u in urls if "/static/map/" in u]
     assert {u.rsplit(".", 1)[-1].split("?")[0] for u in own} == {"js", "css"}
     for url in own:
@@ -188,6 +187,74 @@ def test_stream_coder_round_trips():
 
 def _static_urls(page: str) -> list[str]:
     return re.findall(r'(?:src|href)="(/static/[^"]+)"', page)
+
+
+def _file_urls() -> list[str]:
+    """The static files the page loads (joined in its bundles), each at its own URL."""
+    from app import map_page
+
+    js, css = map_page.page_assets()
+    return [f"/static/{f}" for f in (*js, *css)]
+
+
+def _without_source_map(text: str) -> str:
+    return re.sub(r"(?m)^\s*(?://|/\*)#\s*sourceMappingURL=.*$", "", text)
+
+
+def test_the_page_loads_one_script_and_one_stylesheet_joined_from_its_files(client, gpkg):
+    """The page asks for two static URLs (a browser has six connections to a server over
+    HTTP/1.1: seventeen files queued behind each other): the bundles, immutable under their
+    content hash, coded once, each member's served text inside in load order, every ``url()``
+    of a stylesheet still found from the bundle's folder; a ``--debug`` app loads every file."""
+    import posixpath
+    import shutil
+    import subprocess
+
+    from app import create_app, map_page
+
+    page = client.get("/").get_data(as_text=True)
+    urls = _static_urls(page)
+    assert [u.split("?")[0] for u in urls] == ["/static/bundles/map.js", "/static/bundles/map.css"]
+    for url, members in zip(urls, map_page.page_assets()):
+        plain = client.get(url)
+        assert plain.status_code == 200 and plain.headers["Cache-Control"] == http_cache.IMMUTABLE
+        body = plain.get_data(as_text=True)
+        at = 0
+        for member in members:
+            served = client.get(f"/static/{member}")
+            text = _without_source_map(served.get_data(as_text=True)).strip()
+            served.close()
+            if member.endswith(".css"):
+                text = http_cache.rebase_css(text, member)
+            found = body.find(text, at)
+            assert found >= at, member
+            at = found + len(text)
+        assert "sourceMappingURL" not in body
+        for coding in ("br", "gzip"):
+            resp = client.get(url, headers={"Accept-Encoding": coding})
+            assert resp.headers["Content-Encoding"] == coding and decoded(resp) == plain.get_data()
+            again = client.get(url, headers={"Accept-Encoding": coding, "If-None-Match": resp.headers["ETag"]})
+            assert again.status_code == 304 and again.get_data() == b""
+        if url.split("?")[0].endswith(".css"):
+            refs = [r.strip("'\"") for r in re.findall(r"url\(([^)]+)\)", body)]
+            refs = [r for r in refs if not r.startswith(("data:", "#"))]
+            assert len(refs) >= 5
+            for ref in refs:
+                target = posixpath.normpath(posixpath.join("/static/bundles", ref))
+                resp = client.get(target)
+                assert resp.status_code == 200, (ref, target)
+                resp.close()
+        elif shutil.which("node"):
+            check = subprocess.run(["node", "--check"], input=plain.get_data(), capture_output=True, timeout=60)
+            assert check.returncode == 0, check.stderr.decode()[:500]
+        plain.close()
+    tiled = client.get("/static/bundles/map-tiled.js").get_data(as_text=True)
+    assert "VectorGrid" in tiled and "VectorGrid" not in client.get(urls[0]).get_data(as_text=True)
+    missing = client.get("/static/bundles/nope.js")
+    assert missing.status_code == 404 and missing.is_json
+    debug = create_app({"TESTING": True, "DEBUG": True}).test_client()
+    files = [u.split("?")[0] for u in _static_urls(debug.get("/").get_data(as_text=True))]
+    assert sorted(files) == sorted(_file_urls())
 
 
 def test_a_repeated_coded_items_page_is_answered_without_its_view(client, monkeypatch):

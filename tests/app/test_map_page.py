@@ -56,8 +56,8 @@ def test_page_renders_in_vietnamese_with_local_assets_only(client):
     assert "Bản đồ nghèo tỉnh Kon Tum" in html
     assert "dữ liệu minh họa / demo data" in html  # persistent notice
     refs = re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', html)
-    assert any("/static/vendor/leaflet-1.9.4/leaflet.js" in r for r in refs)
-    assert any("leaflet.markercluster.js" in r for r in refs) and any("leaflet.draw.js" in r for r in refs)
+    bundle = client.get(next(r for r in refs if r.startswith("/static/bundles/map.js"))).get_data(as_text=True)
+    assert "Leaflet 1.9.4" in bundle and "MarkerClusterGroup" in bundle and "drawLocal" in bundle
     external = [r for r in refs if r.startswith(("http:", "https:", "//"))]
     assert external == []
     assert "cdn.jsdelivr" not in html and "cdnjs" not in html and "code.jquery" not in html

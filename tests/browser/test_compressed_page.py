@@ -53,7 +53,7 @@ def test_page_draws_from_brotli_answers_and_reloads_from_cache(server):
             assert page.locator(".leaflet-kt-areas-pane path").count() == 102
             assert errors == []
             assert codings["/"] == "br" and codings["/layers/geometry/topology.json"] == "br"
-            assert codings["/static/map/kontum-map.js"] == "br"
+            assert codings["/static/bundles/map.js"] == "br" and codings["/static/bundles/map.css"] == "br"
 
             page.reload()
             page.wait_for_selector("body[data-kt-ready]", state="attached", timeout=45000)
@@ -111,8 +111,8 @@ def test_first_data_are_asked_before_the_scripts_and_each_once(server):
             assert len(data) == len(set(data)), data  # nothing fetched twice
             start = {n[len(server) :]: s for n, s, _ in entries}
             end = {n[len(server) :].split("?")[0]: e for n, _, e in entries}
-            # asked while kontum-map.js was still on its way (the script's own asks come after it ran)
-            assert start["/layers/geometry/topology.json"] < end["/static/map/kontum-map.js"]
+            # asked while the scripts (the bundle, kontum-map.js in it) were still on their way (the script's own asks come after it ran)
+            assert start["/layers/geometry/topology.json"] < end["/static/bundles/map.js"]
             ctx.close()
 
             # a link to another year: that year's layer is not asked early for the default year
