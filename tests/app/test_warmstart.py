@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # A start after --prepare: restore, then warm up with every builder refused, then hash
 # the warm-up's answers (and the page's first /targets, as the page asks it).
 RESTORED = """
-import hashlib, json, re, sys
+import hashlib, json, os, re, sys
 import app.__main__ as main
 from app import map_page, warmstart
 from geo.backends import embedded
@@ -47,7 +47,17 @@ for url in (*main.WARM_URLS, *main.page_geometry_urls(flask_app), *main.layer_ur
     body = re.sub(rb'"(generated_at|timeStamp)": ?"[^"]*"', b"", resp.get_data())  # when it was asked
     body = re.sub(rb"_[0-9a-f]{32}", b"_ID", body)  # the page: Folium names each element at random
     answers[url] = [resp.status_code, hashlib.sha256(body).hexdigest()]
-print(json.dumps({"kept": kept, "what": what, "answers": answers, "folium": "folium" in sys.modules}))
+# the targeting context's observations are a shallow copy of the layer: one set of buffers
+from geo import cache
+from geo.io import storage
+version = cache.file_version(os.environ["GEO_GPKG"])
+layer = storage.LAYERS.get(version, ("layer", "observations"))
+ctx = embedded.TARGETS.get(version, "targets")
+def address(frame):
+    return frame["indicator"].array.__arrow_array__().chunk(0).buffers()[-1].address
+shared = layer is not None and ctx is not None and address(layer) == address(ctx.obs)
+print(json.dumps({"kept": kept, "what": what, "answers": answers, "folium": "folium" in sys.modules,
+                  "shared": shared}))
 """
 
 
@@ -102,6 +112,7 @@ def test_a_restored_start_computes_nothing_and_answers_the_same_bytes(prepared):
     assert cold["folium"] is True
     assert all(status == 200 for status, _ in restored["answers"].values())
     assert restored["answers"] == cold["answers"]  # byte for byte: page, layers, /targets, items
+    assert restored["shared"] and cold["shared"]  # restored, the layer's buffers are not doubled
 
 
 def test_a_changed_geopackage_is_never_served_from_the_snapshot(prepared):
@@ -219,3 +230,32 @@ def test_prune_removes_stale_and_surplus_snapshots(part, tmp_path):
     assert [p.name for p in removed] == ["gone.pickle"]
     assert sorted(p.name for p in folder.glob("*.pickle")) == ["cur.pickle", "db.pickle"]
     assert warmstart.prune(folder, keep=folder / "cur.pickle", most=1) == [folder / "db.pickle"]
+
+
+def test_arrays_sharing_memory_are_written_once_and_come_back_shared(tmp_path):
+    """A layer and a shallow copy of it (what :func:`geo.io.storage.read_layer` hands out)
+    share their buffers; the snapshot writes them once and restores them shared."""
+    import pandas as pd
+
+    frame = pd.DataFrame({"name": pd.array([f"xã {i}" for i in range(2000)], dtype="str"), "v": range(2000)})
+    frame["v"] = frame["v"] * 0.5
+    part = cache.partition("test-snapshot-frames", max_bytes=cache.MiB)
+    part.clear()
+    part.put(V1, "layer", frame)
+    alone, shared = tmp_path / "alone.pickle", tmp_path / "shared.pickle"
+    cache.save_snapshot(alone, [V1], "s")
+    part.put(V1, "context", frame.copy(deep=False))
+    cache.save_snapshot(shared, [V1], "s")
+    assert shared.stat().st_size < 1.05 * alone.stat().st_size  # the second frame: references only
+    part.clear()
+    cache.load_snapshot(shared, [V1], "s")
+    layer, context = part.get(V1, "layer"), part.get(V1, "context")
+    assert layer.equals(frame) and context.equals(frame)
+
+    def address(f):
+        return f["name"].array.__arrow_array__().chunk(0).buffers()[-1].address
+
+    assert address(layer) == address(context)
+    context.loc[0, "name"] = "changed"  # still two frames: a write to one leaves the other
+    assert layer.loc[0, "name"] == "xã 0"
+    part.clear()
