@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import ctypes
 import gc
 import sys
 
@@ -11,7 +10,7 @@ from gunicorn.app.base import BaseApplication
 
 from geo.backends.base import BackendError
 
-from . import context, create_app, map_page, warmstart
+from . import context, create_app, map_page, serving, warmstart
 
 
 class _Server(BaseApplication):
@@ -85,45 +84,6 @@ def warm(app, base_url: str = "http://localhost") -> None:
             app.logger.warning("warm-up %s answered %s", url, resp.status_code)
 
 
-def _libc():
-    try:
-        return ctypes.CDLL("libc.so.6")
-    except OSError:  # not glibc: nothing to tune
-        return None
-
-
-def _limit_malloc_arenas(n: int = 2) -> None:
-    """At most ``n`` glibc malloc arenas (as ``MALLOC_ARENA_MAX``): each worker thread
-    otherwise gets its own, and their free memory is never shared or returned.
-
-    Arrow's buffers (the tables' strings) are allocated through the same
-    malloc rather than Arrow's mimalloc pool, which keeps what it freed
-    (national warm-up: 915 → 760 MiB RSS with the trim below).
-    """
-    import pyarrow
-
-    pyarrow.set_memory_pool(pyarrow.system_memory_pool())
-    libc = _libc()
-    if libc is not None and hasattr(libc, "mallopt"):
-        libc.mallopt(-8, n)  # M_ARENA_MAX
-        # A fixed threshold: blocks from 256 KiB up (response bodies, export
-        # files) are mapped and unmapped on free, rather than glibc raising the
-        # threshold after the first and keeping them in the heap for good.
-        libc.mallopt(-3, 256 * 1024)  # M_MMAP_THRESHOLD
-        # Fixing that threshold also fixes the heap's trim threshold at 128 KiB, and
-        # giving back and regrowing the top of the heap on every request costs
-        # ~30 % of a Kon Tum items request; keep up to 32 MiB free at the top.
-        libc.mallopt(-1, 32 * 1024 * 1024)  # M_TRIM_THRESHOLD
-
-
-def _trim_heap() -> None:
-    """Give the heap's free pages back before forking, so workers do not inherit
-    (and later copy) memory the warm-up used and freed."""
-    libc = _libc()
-    if libc is not None and hasattr(libc, "malloc_trim"):
-        libc.malloc_trim(0)
-
-
 def server_options(host: str, port: int, workers: int) -> dict:
     """Gunicorn's settings: the buffering thread worker (:mod:`app.serving`) with many more
     connections than threads, so slow or idle clients hold a socket each, never a thread."""
@@ -151,7 +111,7 @@ def main(argv=None) -> int:
         help="warm the caches, save them for the next start (app/warmstart.py) and exit",
     )
     args = p.parse_args(argv)
-    _limit_malloc_arenas()
+    serving.limit_malloc_arenas()
     app = create_app()
     kept, what = (0, "made anew (--prepare)") if args.prepare else warmstart.restore(app)
     warm(app, context.settings_of(app).public_url or f"http://{args.host}:{args.port}")
@@ -165,7 +125,7 @@ def main(argv=None) -> int:
     # them on every full collection (measured: national /targets p95 110 → 8.5 ms).
     gc.collect()
     gc.freeze()
-    _trim_heap()
+    serving.trim_heap()  # before forking: workers do not inherit (and later copy) freed pages
     if args.host not in ("127.0.0.1", "localhost", "::1") and not app.extensions["kontum"].settings.public_url:
         app.logger.warning("serving on %s without MAP_PUBLIC_URL: links follow each request's Host header", args.host)
     _Server(app, server_options(args.host, args.port, args.workers)).run()

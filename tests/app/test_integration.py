@@ -126,8 +126,8 @@ def test_service_memory_tuning_runs():
     Arrow on the system allocator, whose freed memory the trim can return."""
     import pyarrow
 
-    from app.__main__ import _limit_malloc_arenas, _trim_heap
+    from app.serving import limit_malloc_arenas, trim_heap
 
-    _limit_malloc_arenas()
-    _trim_heap()
+    limit_malloc_arenas()
+    assert trim_heap()
     assert pyarrow.default_memory_pool().backend_name == "system"
