@@ -19,6 +19,8 @@ from pathlib import Path
 from . import util
 
 THREADS = 4  # what ``python -m app`` uses (app/__main__.py)
+#: Memory "after the run" is read this many seconds after the last request (at rest).
+REST_S = 3.0
 
 
 class Server:
@@ -80,11 +82,25 @@ class Server:
     def workers(self) -> list[int]:
         return util.children(self.proc.pid) if self.proc else []
 
-    def memory(self) -> dict:
-        """Per worker and master: RSS, peak RSS (VmHWM), PSS (MiB); sums over the workers."""
+    def memory(self, rest_s: float = 0.0) -> dict:
+        """Per worker and master: RSS, peak RSS (VmHWM), PSS (MiB); sums over the workers; the
+        in-memory files they hold (``memfd_mib``, in no PSS) and the total with them.
+
+        ``rest_s``: read after that many seconds without a request (a worker gives its
+        freed heap back a second after its last request: app/serving.py)."""
+        if rest_s:
+            time.sleep(rest_s)
         workers = [util.memory(p) for p in self.workers()]
         master = util.memory(self.proc.pid) if self.proc else {}
+        files: dict[int, int] = {}
+        for pid in ([self.proc.pid] if self.proc else []) + self.workers():
+            files.update(util.memfds(pid))
+        memfd = round(sum(files.values()) / 2**20, 1)
+        pss = sum(w.get("pss_mib", 0) for w in workers) + master.get("pss_mib", 0)
         return {
+            "rest_s": rest_s,
+            "memfd_mib": memfd,
+            "all_with_memfd_mib": round(pss + memfd, 1),
             "master": master,
             "workers": workers,
             "workers_rss_sum_mib": round(sum(w.get("vmrss_mib", 0) for w in workers), 1),

@@ -67,6 +67,8 @@ def ensure() -> Path:
     stamp = VENV / ".installed"
     if not stamp.exists() or stamp.read_text() != REQUIREMENTS.read_text():
         util.log(f"creating {VENV.relative_to(util.ROOT)} (pygeoapi, pinned in {REQUIREMENTS.name})")
+        if VENV.is_symlink() and not VENV.exists():  # a link left by another checkout, to nowhere
+            VENV.unlink()
         if not py.exists():
             subprocess.run([SYSTEM_PYTHON, "-m", "venv", "--system-site-packages", str(VENV)], check=True)
         subprocess.run([str(py), "-m", "pip", "install", "-q", "-r", str(REQUIREMENTS)], check=True)

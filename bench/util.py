@@ -208,3 +208,24 @@ def memory(pid: int) -> dict:
     except OSError:
         pass
     return out
+
+
+def memfds(pid: int) -> dict[int, int]:
+    """The in-memory files (``memfd``) process ``pid`` holds open: inode → bytes.
+
+    The app keeps large coded answers in such files to send them with ``sendfile``
+    (``app.http_cache.SharedBody``); they are memory, but read through a descriptor
+    and never mapped, so they appear in no process's PSS."""
+    out: dict[int, int] = {}
+    try:
+        fds = list(Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:
+        return out
+    for fd in fds:
+        try:
+            if os.readlink(fd).startswith("/memfd:"):
+                st = os.stat(fd)
+                out[st.st_ino] = st.st_size
+        except OSError:
+            continue
+    return out
