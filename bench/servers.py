@@ -90,13 +90,15 @@ class Server:
         freed heap back a second after its last request: app/serving.py)."""
         if rest_s:
             time.sleep(rest_s)
-        workers = [util.memory(p) for p in self.workers()]
+        pids = self.workers()  # read once: the figures below are of the same processes
+        workers = [util.memory(p) for p in pids]
         master = util.memory(self.proc.pid) if self.proc else {}
-        files: dict[int, int] = {}
-        for pid in ([self.proc.pid] if self.proc else []) + self.workers():
+        files: dict[int, int] = {}  # by inode: a file the master and a worker share counts once
+        for pid in ([self.proc.pid] if self.proc else []) + pids:
             files.update(util.memfds(pid))
         memfd = round(sum(files.values()) / 2**20, 1)
-        pss = sum(w.get("pss_mib", 0) for w in workers) + master.get("pss_mib", 0)
+        workers_pss = sum(w.get("pss_mib", 0) for w in workers)
+        pss = workers_pss + master.get("pss_mib", 0)
         return {
             "rest_s": rest_s,
             "memfd_mib": memfd,
@@ -106,8 +108,8 @@ class Server:
             "workers_rss_sum_mib": round(sum(w.get("vmrss_mib", 0) for w in workers), 1),
             "workers_peak_rss_sum_mib": round(sum(w.get("vmhwm_mib", 0) for w in workers), 1),
             "workers_peak_rss_max_mib": max((w.get("vmhwm_mib", 0) for w in workers), default=0),
-            "workers_pss_sum_mib": round(sum(w.get("pss_mib", 0) for w in workers), 1),
-            "all_pss_sum_mib": round(sum(w.get("pss_mib", 0) for w in workers) + master.get("pss_mib", 0), 1),
+            "workers_pss_sum_mib": round(workers_pss, 1),
+            "all_pss_sum_mib": round(pss, 1),
         }
 
     def stop(self) -> None:
