@@ -47,7 +47,7 @@ from flask import Blueprint, Response, current_app, render_template, request, ur
 from markupsafe import escape
 from shapely.geometry import box
 
-from geo import cache
+from geo import cache, lazy
 from geo.analysis import classify
 from geo.backends.base import Backend, BackendError
 from geo.indicators import standards as poverty_standards
@@ -57,7 +57,7 @@ from geo.messages import Message as M
 from geo.ogc import tiles as ogc_tiles
 
 from . import context as app_context
-from . import http_cache, i18n, lazy, warmstart, workbench
+from . import http_cache, i18n, warmstart, workbench
 from .errors import bad_request, not_found, unavailable
 
 if TYPE_CHECKING:
@@ -65,7 +65,7 @@ if TYPE_CHECKING:
     import folium
     import folium.plugins as folium_plugins
 else:  # Folium compiles ~85 templates when imported (~1 s of every start): only when a
-    # page is rendered, never at a start that finds the pages kept (app/lazy.py)
+    # page is rendered, never at a start that finds the pages kept (geo/lazy.py)
     folium = lazy.module("folium")
     folium_plugins = lazy.module("folium.plugins")
     branca_element = lazy.module("branca.element")

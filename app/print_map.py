@@ -23,17 +23,17 @@ from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, current_app, request
 
+from geo import lazy
 from geo.backends.base import Backend, BackendError
 from geo.maplayers import layerspec
 from geo.messages import Message
 
 from . import context as app_context
-from . import lazy
 from .errors import ApiError, bad_request, busy, unavailable
 
 if TYPE_CHECKING:
     from geo.printing import mapsheet, profile
-else:  # matplotlib only when a sheet or a profile is drawn (app/lazy.py)
+else:  # matplotlib only when a sheet or a profile is drawn (geo/lazy.py)
     mapsheet = lazy.module("geo.printing.mapsheet")
     profile = lazy.module("geo.printing.profile")
 

@@ -40,18 +40,18 @@ import numpy as np
 from flask import Blueprint, abort, current_app, jsonify, request, send_file
 from werkzeug.utils import secure_filename
 
-from geo import cache
+from geo import cache, lazy
 from geo.backends.base import Backend, BackendError
 from geo.messages import Message
 from geo.units.boundaries import LEVELS
 
 from . import context as app_context
-from . import lazy, security
+from . import security
 from .errors import bad_request, busy, cause, unavailable
 
 if TYPE_CHECKING:
     from geo.raster import grid, remoteness, zonal
-else:  # rasterio and scipy.ndimage only when a raster is asked for (app/lazy.py)
+else:  # rasterio and scipy.ndimage only when a raster is asked for (geo/lazy.py)
     grid = lazy.module("geo.raster.grid")
     remoteness = lazy.module("geo.raster.remoteness")
     zonal = lazy.module("geo.raster.zonal")

@@ -58,17 +58,23 @@ import zipfile
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
 
+from geo import lazy
 from geo.crs import WGS84, ServedCrs
 from geo.io import annex as report_annex
 from geo.messages import Message
+
+if TYPE_CHECKING:
+    import pyogrio
+else:  # GDAL only when a file is read or written (geo/lazy.py)
+    pyogrio = lazy.module("pyogrio")
 
 FORMATS = {
     "geojson": ("application/geo+json", ".geojson"),

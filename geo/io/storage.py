@@ -22,12 +22,17 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import pandas as pd
-import pyogrio
 
-from geo import cache, paths
+from geo import cache, lazy, paths
+
+if TYPE_CHECKING:
+    import pyogrio
+else:  # GDAL only when a file is read or written (geo/lazy.py)
+    pyogrio = lazy.module("pyogrio")
 
 #: Layers read, per GeoPackage version (see :mod:`geo.cache`); the PostGIS backend keeps its layers here too.
 LAYERS = cache.partition("layers", max_bytes=2 * cache.GiB)

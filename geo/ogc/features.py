@@ -81,21 +81,26 @@ import re
 from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import pyproj
 import shapely
 import shapely.geometry
 
-from geo import cache, paths
+from geo import cache, lazy, paths
 from geo.crs import ServedCrs, bbox_to_crs84, from_crs84
 from geo.indicators import standards as poverty_standards
 from geo.indicators import values as indicators
 from geo.io import storage
 from geo.messages import Message
+
+if TYPE_CHECKING:
+    import pyogrio
+else:  # GDAL only when a file is read or written (geo/lazy.py)
+    pyogrio = lazy.module("pyogrio")
 
 #: Default and maximum page size of ``items`` (the API answers 400 above it).
 DEFAULT_LIMIT = 10

@@ -44,16 +44,15 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
-import pyogrio
 import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
-from geo import paths, settings
+from geo import lazy, paths, settings
 from geo.backends.base import BackendError
 from geo.build import checks
 from geo.crs import WGS84
@@ -65,6 +64,11 @@ from geo.units.border import flag_border_communes
 from geo.units.join import join_table
 from geo.uploads import versions
 from geo.uploads.common import Problem, UploadError, disk_full_error, max_bytes, run_cli
+
+if TYPE_CHECKING:
+    import pyogrio
+else:  # GDAL only when a file is read or written (geo/lazy.py)
+    pyogrio = lazy.module("pyogrio")
 
 # Short names a planner may type for the usual Vietnamese systems.
 VN2000_TOWGS84 = "-191.90441429,-39.30318279,-111.45032835,-0.00928836,0.01975479,-0.00427372,0.252906278"

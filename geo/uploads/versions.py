@@ -73,12 +73,11 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-import pyogrio
 
-from geo import paths, settings
+from geo import lazy, paths, settings
 from geo.analysis import warm
 from geo.backends.base import Backend, BackendConfigError, BackendError
 from geo.crs import WGS84
@@ -87,6 +86,11 @@ from geo.indicators import carry, catalogue
 from geo.indicators.values import STATUS_RANK
 from geo.io import storage
 from geo.messages import Message
+
+if TYPE_CHECKING:
+    import pyogrio
+else:  # GDAL only when a file is read or written (geo/lazy.py)
+    pyogrio = lazy.module("pyogrio")
 
 POINTER = paths.POINTER
 MANIFEST = "manifest.json"

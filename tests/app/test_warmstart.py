@@ -57,7 +57,7 @@ def address(frame):
     return frame["indicator"].array.__arrow_array__().chunk(0).buffers()[-1].address
 shared = layer is not None and ctx is not None and address(layer) == address(ctx.obs)
 print(json.dumps({"kept": kept, "what": what, "answers": answers, "folium": "folium" in sys.modules,
-                  "shared": shared}))
+                  "pyogrio": "pyogrio" in sys.modules, "shared": shared}))
 """
 
 
@@ -106,6 +106,7 @@ def test_a_restored_start_computes_nothing_and_answers_the_same_bytes(prepared):
     restored = _restored(env)
     assert restored["kept"] > 10, restored["what"]
     assert restored["folium"] is False  # the page was found: Folium (1 s of imports) not needed
+    assert restored["pyogrio"] is False  # nothing read from a file: GDAL (27 MiB per process) not loaded
     # a start that finds no snapshot (another state folder) computes everything
     cold = _restored({**env, "GEO_STATE_DIR": str(state.parent / "cold-state")})
     assert cold["kept"] == 0 and "no snapshot" in cold["what"]

@@ -3,9 +3,13 @@
 matplotlib (the printed sheets, :mod:`geo.printing`) and rasterio with
 scipy.ndimage (:mod:`geo.raster`) cost every server process about 70 MiB and
 a second of start-up, for routes a planner opens rarely; the map page, the
-layers, the OGC items and ``/targets`` never touch them.  A blueprint names
-such a module with :func:`module` (and imports it under ``TYPE_CHECKING``,
-so that type checkers and the import-linter contracts still see the import).
+layers, the OGC items and ``/targets`` never touch them.  pyogrio (GDAL,
+27 MiB of library in every server process) reads and writes files: a server
+that restored its caches from the warm-start snapshot serves the map, the
+layers, the items and ``/targets`` without it, and loads it for the first
+export, upload or uncached layer.  A module names such a module with
+:func:`module` (and imports it under ``TYPE_CHECKING``, so that type
+checkers and the import-linter contracts still see the import).
 """
 
 from __future__ import annotations
